@@ -1,0 +1,267 @@
+//! The card document: a `yrs::Doc` with the cardsync schema on top.
+//!
+//! [`CardDoc`] owns the yrs document, the schema used to validate local writes, the derived
+//! indexes kept by the event observers, and an undo manager scoped to local origins. It never
+//! reads a clock or an RNG: the client id, ids and stamps come from the caller, which is what
+//! lets the sync layer and the simulations be deterministic.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use yrs::types::DeepObservable;
+use yrs::types::Events;
+use yrs::undo::Options as UndoOptions;
+use yrs::{Doc, Map, MapRef, OffsetKind, Options, Out, Transact, TransactionMut, UndoManager};
+
+use crate::error::OpenError;
+use crate::events::{self, ChangeBatch, Origin, Tracker};
+use crate::layout;
+use crate::schema::Schema;
+
+/// Largest client id a Yjs peer can represent (JavaScript safe integer).
+pub const MAX_CLIENT_ID: u64 = (1 << 53) - 1;
+
+/// Handles to the four root maps.
+#[derive(Clone)]
+pub(crate) struct Roots {
+    pub cards: MapRef,
+    pub relationships: MapRef,
+    pub sequences: MapRef,
+    pub meta: MapRef,
+}
+
+type Subscriber = Box<dyn FnMut(&ChangeBatch) + Send>;
+
+/// Identifies a subscription made with [`CardDoc::subscribe`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct SubscriptionId(u64);
+
+/// A document of cards, relationships and sequences.
+///
+/// ```
+/// use cardsync_core::{CardDoc, CardId, CardKind, FieldDef, FieldKind, Schema, Stamp, Value};
+/// let schema = Schema::new(1).card("note", CardKind::default()
+///     .field("title", FieldDef::new(FieldKind::Register))
+///     .field("likes", FieldDef::new(FieldKind::Counter)));
+/// let mut doc = CardDoc::new(schema, 1)?;
+/// let stamp = Stamp::new(1_700_000_000_000, "ada");
+/// let card = CardId::from_u128(42);
+/// doc.create_card(&stamp, card, "note", [("title", Value::from("Hello"))])?;
+/// doc.increment(&stamp, card, "likes", 2)?;
+/// let read = doc.card(card).unwrap();
+/// assert_eq!(read.fields["likes"], cardsync_core::FieldValue::Counter(2));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct CardDoc {
+    pub(crate) doc: Doc,
+    pub(crate) roots: Roots,
+    pub(crate) schema: Arc<Schema>,
+    tracker: Arc<Mutex<Tracker>>,
+    undo: UndoManager,
+    subscribers: Vec<(SubscriptionId, Subscriber)>,
+    next_subscription: u64,
+    jitter: u64,
+}
+
+impl CardDoc {
+    /// An empty document for replica `client_id` (unique per replica and session; the caller
+    /// draws it at random, at most [`MAX_CLIENT_ID`]).
+    pub fn new(schema: Schema, client_id: u64) -> Result<Self, OpenError> {
+        Self::with_schema(Arc::new(schema), client_id)
+    }
+
+    /// Like [`CardDoc::new`], sharing an already checked schema.
+    pub fn with_schema(schema: Arc<Schema>, client_id: u64) -> Result<Self, OpenError> {
+        if client_id > MAX_CLIENT_ID {
+            return Err(OpenError::ClientId(client_id));
+        }
+        schema.check()?;
+        let mut options = Options::with_guid_and_client_id(
+            "cardsync".into(),
+            yrs::block::ClientID::new(client_id),
+        );
+        // Yjs and JavaScript count text in UTF-16 units; so do we, so indexes agree.
+        options.offset_kind = OffsetKind::Utf16;
+        let doc = Doc::with_options(options);
+        let roots = Roots {
+            cards: doc.get_or_insert_map(layout::CARDS),
+            relationships: doc.get_or_insert_map(layout::RELATIONSHIPS),
+            sequences: doc.get_or_insert_map(layout::SEQUENCES),
+            meta: doc.get_or_insert_map(layout::META),
+        };
+        let tracker = Arc::new(Mutex::new(Tracker::default()));
+        type Handler = for<'a, 'b, 'c> fn(&mut Tracker, &TransactionMut<'a>, &Events<'b>);
+        let observers: [(&MapRef, Handler); 3] = [
+            (&roots.cards, events::on_cards),
+            (&roots.relationships, events::on_relationships),
+            (&roots.sequences, events::on_sequences),
+        ];
+        for (root, handler) in observers {
+            let tracker = Arc::clone(&tracker);
+            root.observe_deep("cardsync.tracker", move |txn, events| {
+                handler(&mut lock(&tracker), txn, events);
+            });
+        }
+        let undo = undo_manager(&doc, &roots);
+        Ok(Self {
+            doc,
+            roots,
+            schema,
+            tracker,
+            undo,
+            subscribers: Vec::new(),
+            next_subscription: 0,
+            jitter: client_id ^ 0x9e37_79b9_7f4a_7c15,
+        })
+    }
+
+    /// This replica's yrs client id.
+    pub fn client_id(&self) -> u64 {
+        self.doc.client_id().get()
+    }
+
+    /// The schema local writes are validated against.
+    pub fn schema(&self) -> &Arc<Schema> {
+        &self.schema
+    }
+
+    /// The schema version recorded in the document (`None` before the first local write).
+    pub fn schema_version(&self) -> Option<u32> {
+        let txn = self.doc.transact();
+        match self.roots.meta.get(&txn, layout::SCHEMA_VERSION) {
+            Some(Out::Any(any)) => crate::read::any_number(&any).map(|n| n as u32),
+            _ => None,
+        }
+    }
+
+    /// The underlying yrs document, for the sync layer and for interop.
+    pub fn yrs_doc(&self) -> &Doc {
+        &self.doc
+    }
+
+    pub(crate) fn tracker(&self) -> MutexGuard<'_, Tracker> {
+        lock(&self.tracker)
+    }
+
+    /// A fresh pseudo-random value for order-key jitter (SplitMix64 over the client id: distinct
+    /// per replica, deterministic per run, no RNG needed).
+    pub(crate) fn next_jitter(&mut self) -> u64 {
+        self.jitter = self.jitter.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.jitter;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// Calls `callback` with the events of every transaction from now on, after it commits.
+    pub fn subscribe(
+        &mut self,
+        callback: impl FnMut(&ChangeBatch) + Send + 'static,
+    ) -> SubscriptionId {
+        let id = SubscriptionId(self.next_subscription);
+        self.next_subscription += 1;
+        self.subscribers.push((id, Box::new(callback)));
+        id
+    }
+
+    /// Stops a subscription. Returns whether it existed.
+    pub fn unsubscribe(&mut self, id: SubscriptionId) -> bool {
+        let before = self.subscribers.len();
+        self.subscribers.retain(|(s, _)| *s != id);
+        before != self.subscribers.len()
+    }
+
+    /// Delivers the events of the transaction that just committed.
+    pub(crate) fn finish(&mut self, origin: Origin) {
+        let events = self.tracker().take_events();
+        if events.is_empty() {
+            return;
+        }
+        let batch = ChangeBatch { origin, events };
+        for (_, callback) in &mut self.subscribers {
+            callback(&batch);
+        }
+    }
+
+    /// Undoes the last local transaction not yet undone. Returns whether there was one.
+    pub fn undo(&mut self) -> bool {
+        let done = self.undo.undo_blocking();
+        self.finish(Origin::Undo);
+        done
+    }
+
+    /// Redoes the last undone transaction. Returns whether there was one.
+    pub fn redo(&mut self) -> bool {
+        let done = self.undo.redo_blocking();
+        self.finish(Origin::Undo);
+        done
+    }
+
+    /// Whether [`CardDoc::undo`] would do something.
+    pub fn can_undo(&self) -> bool {
+        self.undo.can_undo()
+    }
+
+    /// Whether [`CardDoc::redo`] would do something.
+    pub fn can_redo(&self) -> bool {
+        self.undo.can_redo()
+    }
+
+    /// Forgets the undo and redo history (e.g. after the sync layer rebuilt the document).
+    pub fn clear_undo_history(&mut self) {
+        self.undo.clear_all();
+    }
+
+    /// Card ids present in the document (deleted ones included), in id order.
+    pub(crate) fn card_ids(&self) -> Vec<crate::CardId> {
+        let mut ids: Vec<_> = self.tracker().cards.keys().copied().collect();
+        ids.sort();
+        ids
+    }
+
+    pub(crate) fn record_schema_version(&self, txn: &mut yrs::TransactionMut<'_>) {
+        let version = f64::from(self.schema.version);
+        let current = match self.roots.meta.get(txn, layout::SCHEMA_VERSION) {
+            Some(Out::Any(any)) => crate::read::any_number(&any),
+            _ => None,
+        };
+        if current.is_none_or(|c| c < version) {
+            self.roots.meta.insert(txn, layout::SCHEMA_VERSION, version);
+        }
+    }
+}
+
+fn lock(tracker: &Mutex<Tracker>) -> MutexGuard<'_, Tracker> {
+    // A poisoned lock only means a subscriber panicked mid-delivery; the tracker's own state
+    // is updated before any callback runs, so it is still consistent.
+    tracker
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn undo_manager(doc: &Doc, roots: &Roots) -> UndoManager {
+    let options = UndoOptions {
+        // Every transaction is one user action and one undo step; no time-based merging, and
+        // the clock is a constant so the core still reads no clock.
+        capture_timeout_millis: 0,
+        tracked_origins: HashSet::from([Origin::Local.tag().into()]),
+        capture_transaction: None,
+        timestamp: Arc::new(|| 0),
+        init_undo_stack: Vec::new(),
+        init_redo_stack: Vec::new(),
+    };
+    let mut undo = UndoManager::with_options(options);
+    undo.expand_scope(doc, &roots.cards);
+    undo.expand_scope(doc, &roots.relationships);
+    undo.expand_scope(doc, &roots.sequences);
+    undo
+}
+
+impl std::fmt::Debug for CardDoc {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CardDoc")
+            .field("client_id", &self.client_id())
+            .field("cards", &self.tracker().cards.len())
+            .finish_non_exhaustive()
+    }
+}

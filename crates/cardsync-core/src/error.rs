@@ -1,0 +1,276 @@
+//! Error types, one small enum per domain.
+//!
+//! Each variant names one thing that went wrong and carries the data a caller needs to explain
+//! it; there is no catch-all. [`WriteError::code`] gives the stable string that JavaScript sees
+//! as `error.code`, so UI code can branch on it without parsing messages.
+
+use thiserror::Error;
+
+use crate::ids::{CardId, SequenceId};
+use crate::schema::FieldKind;
+
+/// A printed id could not be parsed.
+#[derive(Clone, Debug, Error, PartialEq, Eq)]
+pub enum IdError {
+    /// Ids are exactly 26 characters.
+    #[error("an id has 26 characters, this one has {len}")]
+    Length {
+        /// The length found.
+        len: usize,
+    },
+    /// A character outside Crockford base32.
+    #[error("invalid id character at index {index}")]
+    Character {
+        /// Where.
+        index: usize,
+    },
+    /// The value does not fit 128 bits.
+    #[error("id out of the 128-bit range")]
+    Overflow,
+}
+
+/// The schema itself is inconsistent.
+#[derive(Clone, Debug, Error, PartialEq, Eq)]
+pub enum SchemaError {
+    /// Field names are non-empty and do not start with `$` (reserved for bookkeeping keys).
+    #[error("field name {field:?} of card kind {kind:?} is empty or reserved")]
+    ReservedFieldName {
+        /// Card kind.
+        kind: String,
+        /// Field.
+        field: String,
+    },
+    /// `required` and `transitions` only make sense on registers.
+    #[error("field {field:?} of card kind {kind:?}: required/transitions apply to registers only")]
+    RegisterOnly {
+        /// Card kind.
+        kind: String,
+        /// Field.
+        field: String,
+    },
+    /// A transition table needs a string register.
+    #[error("field {field:?} of card kind {kind:?}: a state machine needs value_type string")]
+    TransitionsNeedStrings {
+        /// Card kind.
+        kind: String,
+        /// Field.
+        field: String,
+    },
+    /// A transition targets a state that is not a key of the table.
+    #[error("field {field:?} of card kind {kind:?}: transition to unlisted state {state:?}")]
+    UnknownState {
+        /// Card kind.
+        kind: String,
+        /// Field.
+        field: String,
+        /// The state.
+        state: String,
+    },
+    /// Relationship kinds have names.
+    #[error("a relationship kind has an empty name")]
+    EmptyRelationshipKind,
+    /// A relationship endpoint names a card kind the schema lacks.
+    #[error("relationship {relationship:?} names unknown card kind {kind:?}")]
+    UnknownEndpointKind {
+        /// Relationship kind.
+        relationship: String,
+        /// The missing card kind.
+        kind: String,
+    },
+}
+
+/// A document could not be opened.
+#[derive(Debug, Error)]
+pub enum OpenError {
+    /// Yjs encodes client ids as JavaScript-safe integers.
+    #[error("client id {0} exceeds 2^53 - 1, which Yjs peers cannot represent")]
+    ClientId(u64),
+    /// The schema is inconsistent.
+    #[error(transparent)]
+    Schema(#[from] SchemaError),
+    /// The snapshot to load is malformed.
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+}
+
+/// Untrusted bytes could not be decoded or integrated.
+#[derive(Debug, Error)]
+pub enum DecodeError {
+    /// A state vector is malformed.
+    #[error("malformed state vector: {0}")]
+    StateVector(#[source] yrs::encoding::read::Error),
+    /// An update is malformed.
+    #[error("malformed update: {0}")]
+    Update(#[source] yrs::encoding::read::Error),
+    /// The update decoded but refers to structure that cannot exist in this document.
+    #[error("update cannot be integrated: {0}")]
+    Integrate(#[source] yrs::error::UpdateError),
+}
+
+impl DecodeError {
+    /// The stable code JavaScript sees.
+    pub fn code(&self) -> &'static str {
+        "decode_error"
+    }
+}
+
+/// A write was refused. Nothing of the refused batch was applied.
+#[derive(Clone, Debug, Error, PartialEq)]
+pub enum WriteError {
+    /// No card with this id exists.
+    #[error("unknown card {0}")]
+    UnknownCard(CardId),
+    /// A card with this id exists already.
+    #[error("card {0} exists already")]
+    CardExists(CardId),
+    /// The card is soft-deleted; restore it first.
+    #[error("card {0} is deleted")]
+    CardDeleted(CardId),
+    /// The card is not deleted, so it cannot be restored.
+    #[error("card {0} is not deleted")]
+    CardNotDeleted(CardId),
+    /// The schema has no such card kind.
+    #[error("unknown card kind {0:?}")]
+    UnknownKind(String),
+    /// The card's kind has no such field.
+    #[error("card kind {kind:?} has no field {field:?}")]
+    UnknownField {
+        /// Card kind.
+        kind: String,
+        /// Field.
+        field: String,
+    },
+    /// The operation does not fit the field's kind (e.g. incrementing a register).
+    #[error("field {field:?} is a {actual:?} field, the operation needs {expected:?}")]
+    WrongFieldKind {
+        /// Field.
+        field: String,
+        /// What the operation needs.
+        expected: FieldKind,
+        /// What the schema says.
+        actual: FieldKind,
+    },
+    /// The value does not have the register's type.
+    #[error("field {field:?} does not accept a {got}")]
+    TypeMismatch {
+        /// Field.
+        field: String,
+        /// The value's type.
+        got: &'static str,
+    },
+    /// Numbers must be finite (NaN and infinities do not survive JSON or merge sensibly).
+    #[error("field {field:?}: numbers must be finite")]
+    NotFinite {
+        /// Field.
+        field: String,
+    },
+    /// A required register is missing at creation or being cleared.
+    #[error("required field {field:?} is missing")]
+    MissingRequired {
+        /// Field.
+        field: String,
+    },
+    /// The state machine does not allow this move.
+    #[error("field {field:?}: transition {from:?} -> {to:?} is not allowed")]
+    InvalidTransition {
+        /// Field.
+        field: String,
+        /// The current state (empty when unset).
+        from: String,
+        /// The requested state.
+        to: String,
+    },
+    /// A text range lies outside the text.
+    #[error("field {field:?}: range {index}+{len} outside text of length {text_len}")]
+    TextRange {
+        /// Field.
+        field: String,
+        /// Start (UTF-16 units).
+        index: u32,
+        /// Length (UTF-16 units).
+        len: u32,
+        /// Text length (UTF-16 units).
+        text_len: u32,
+    },
+    /// The schema has no such relationship kind.
+    #[error("unknown relationship kind {0:?}")]
+    UnknownRelationshipKind(String),
+    /// The schema does not allow this endpoint kind.
+    #[error("relationship {relationship:?} does not allow a {kind:?} card at its {end} end")]
+    EndpointKind {
+        /// Relationship kind.
+        relationship: String,
+        /// The endpoint's card kind.
+        kind: String,
+        /// `"from"` or `"to"`.
+        end: &'static str,
+    },
+    /// No such (visible or hidden) relationship.
+    #[error("no relationship {from} -{kind}-> {to}")]
+    UnknownRelationship {
+        /// From.
+        from: CardId,
+        /// Kind.
+        kind: String,
+        /// To.
+        to: CardId,
+    },
+    /// No sequence with this id exists.
+    #[error("unknown sequence {0}")]
+    UnknownSequence(SequenceId),
+    /// A sequence with this id exists already.
+    #[error("sequence {0} exists already")]
+    SequenceExists(SequenceId),
+    /// The card is already in the sequence (use move).
+    #[error("card {card} is already in sequence {sequence}")]
+    AlreadyInSequence {
+        /// Sequence.
+        sequence: SequenceId,
+        /// Card.
+        card: CardId,
+    },
+    /// The card is not in the sequence.
+    #[error("card {card} is not in sequence {sequence}")]
+    NotInSequence {
+        /// Sequence.
+        sequence: SequenceId,
+        /// Card.
+        card: CardId,
+    },
+    /// The index is past the end of the sequence.
+    #[error("index {index} past the end of a sequence of {len}")]
+    IndexOutOfRange {
+        /// Requested index.
+        index: u32,
+        /// Visible length.
+        len: u32,
+    },
+}
+
+impl WriteError {
+    /// The stable code JavaScript sees as `error.code`.
+    pub fn code(&self) -> &'static str {
+        use WriteError::*;
+        match self {
+            UnknownCard(_) => "unknown_card",
+            CardExists(_) => "card_exists",
+            CardDeleted(_) => "card_deleted",
+            CardNotDeleted(_) => "card_not_deleted",
+            InvalidTransition { .. } => "invalid_transition",
+            UnknownKind(_)
+            | UnknownField { .. }
+            | WrongFieldKind { .. }
+            | TypeMismatch { .. }
+            | NotFinite { .. }
+            | MissingRequired { .. }
+            | UnknownRelationshipKind(_)
+            | EndpointKind { .. } => "schema_violation",
+            TextRange { .. } | IndexOutOfRange { .. } => "out_of_range",
+            UnknownRelationship { .. } => "unknown_relationship",
+            UnknownSequence(_) => "unknown_sequence",
+            SequenceExists(_) => "sequence_exists",
+            AlreadyInSequence { .. } => "already_in_sequence",
+            NotInSequence { .. } => "not_in_sequence",
+        }
+    }
+}

@@ -1,0 +1,55 @@
+//! A plain picture of the whole document, for comparing replicas and for JSON export.
+//!
+//! Everything is in a canonical order (`BTreeMap`s, sorted relationships), so two replicas
+//! that converged produce equal exports, and a test can assert convergence with `==`.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use yrs::Transact;
+
+use crate::doc::CardDoc;
+use crate::ids::{CardId, SequenceId};
+use crate::read::Card;
+use crate::relationship::Relationship;
+
+/// The whole document as plain data.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DocExport {
+    /// Every card, deleted ones included (with `deleted: true`).
+    pub cards: BTreeMap<CardId, Card>,
+    /// Visible relationships in key order.
+    pub relationships: Vec<Relationship>,
+    /// Each sequence's visible order.
+    pub sequences: BTreeMap<SequenceId, Vec<CardId>>,
+}
+
+impl CardDoc {
+    /// Exports the document.
+    pub fn export(&self) -> DocExport {
+        let ids = self.card_ids();
+        let cards = {
+            let txn = self.doc.transact();
+            ids.into_iter()
+                .filter_map(|id| Some((id, self.read_card(&txn, id)?)))
+                .collect()
+        };
+        let sequences = self
+            .sequence_ids()
+            .into_iter()
+            .filter_map(|id| Some((id, self.sequence(id)?)))
+            .collect();
+        DocExport {
+            cards,
+            relationships: self.relationships(),
+            sequences,
+        }
+    }
+
+    /// The export as JSON text.
+    pub fn export_json(&self) -> String {
+        // Serializing plain maps, strings and finite numbers cannot fail.
+        serde_json::to_string(&self.export()).unwrap_or_default()
+    }
+}

@@ -1,0 +1,37 @@
+//! Names of the roots and bookkeeping keys in the yrs document (DESIGN.md §3).
+//!
+//! These strings are the wire format a stock Yjs doc reads: `doc.getMap("cards")` and so on.
+//! Changing one breaks every stored document, so they live here, in one place.
+
+/// Root map: card id → card map.
+pub const CARDS: &str = "cards";
+/// Root map: relationship key → relationship map.
+pub const RELATIONSHIPS: &str = "relationships";
+/// Root map: sequence id → map of card id → order key.
+pub const SEQUENCES: &str = "sequences";
+/// Root map: document metadata.
+pub const META: &str = "meta";
+
+/// `meta` key holding the schema version.
+pub const SCHEMA_VERSION: &str = "schema_version";
+
+/// Card key: the card kind (string).
+pub const KIND: &str = "$kind";
+/// Card key: soft-delete flag (bool; absent means false).
+pub const DELETED: &str = "$deleted";
+/// Card key: `{at, by}` of creation.
+pub const CREATED: &str = "$created";
+/// Card key: `{at, by}` of the last write.
+pub const MODIFIED: &str = "$modified";
+
+/// Relationship keys.
+pub const FROM: &str = "from";
+/// Relationship kind.
+pub const REL_KIND: &str = "kind";
+/// Relationship target.
+pub const TO: &str = "to";
+/// Relationship soft-removal flag: unlinking sets it, which is ~20× cheaper than removing a
+/// key that holds a nested map (GC memmove in yrs, DESIGN.md §3).
+pub const REMOVED: &str = "removed";
+/// Relationship properties (nested map, so concurrent edits of different properties merge).
+pub const PROPS: &str = "props";

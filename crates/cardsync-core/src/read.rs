@@ -1,0 +1,224 @@
+//! Reading cards: plain Rust values, detached from the yrs document.
+//!
+//! Reads return snapshots ([`Card`], [`FieldValue`]) rather than live handles, so callers (and
+//! the wasm layer, which turns them into plain JS objects) never hold a transaction open.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+use yrs::types::text::{Diff, YChange};
+use yrs::{Any, GetString, Map, MapRef, Number, Out, ReadTxn, Text, TextRef, Transact};
+
+use crate::doc::CardDoc;
+use crate::ids::CardId;
+use crate::layout;
+use crate::ops::Stamp;
+use crate::schema::FieldKind;
+use crate::value::{Attributes, Value};
+
+/// A field's current value.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum FieldValue {
+    /// A register's value.
+    Register(Value),
+    /// A text field's plain text (see [`CardDoc::text_runs`] for formatting).
+    Text(String),
+    /// A counter's sum.
+    Counter(i64),
+    /// A max field's value (`None` until first raised).
+    Max(Option<f64>),
+    /// A set's items.
+    Set(BTreeSet<String>),
+}
+
+/// A card as read at one moment.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Card {
+    /// Id.
+    pub id: CardId,
+    /// Kind.
+    pub kind: String,
+    /// Soft-deleted?
+    pub deleted: bool,
+    /// Creation stamp.
+    pub created: Option<Stamp>,
+    /// Last-write stamp.
+    pub modified: Option<Stamp>,
+    /// Fields the schema declares for the kind (registers never set are absent).
+    pub fields: BTreeMap<String, FieldValue>,
+}
+
+/// A run of text with one set of formatting attributes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TextRun {
+    /// The text.
+    pub text: String,
+    /// Its attributes (empty when plain).
+    #[serde(default, skip_serializing_if = "Attributes::is_empty")]
+    pub attributes: Attributes,
+}
+
+pub(crate) fn read_attributes<T: ReadTxn>(txn: &T, map: &MapRef) -> Attributes {
+    map.iter(txn)
+        .filter_map(|(k, v)| match v {
+            Out::Any(any) => Some((k.to_owned(), Value::from_any(&any))),
+            _ => None,
+        })
+        .collect()
+}
+
+fn read_stamp(value: Option<Out>) -> Option<Stamp> {
+    let Some(Out::Any(Any::Map(map))) = value else {
+        return None;
+    };
+    let at = any_number(map.get("at")?)? as u64;
+    let by = match map.get("by") {
+        Some(Any::String(s)) => s.to_string(),
+        _ => return None,
+    };
+    Some(Stamp { at, by })
+}
+
+/// A number written by any peer (Yjs stores small integers and floats differently).
+pub(crate) fn any_number(any: &Any) -> Option<f64> {
+    match any {
+        Any::Number(Number::Int(n)) => Some(*n as f64),
+        Any::Number(Number::Float(n)) => Some(*n),
+        _ => None,
+    }
+}
+
+/// A nested counter or max entry as a number (anything else, from a foreign writer, is 0).
+pub(crate) fn number(value: &Out) -> f64 {
+    match value {
+        Out::Any(any) => any_number(any).unwrap_or(0.0),
+        _ => 0.0,
+    }
+}
+
+/// Reads a nested per-replica map: a counter's sum or a max field's maximum.
+pub(crate) fn fold_entries<T: ReadTxn>(txn: &T, map: &MapRef, kind: FieldKind) -> FieldValue {
+    let values = map.iter(txn).map(|(_, v)| number(&v));
+    match kind {
+        FieldKind::Counter => FieldValue::Counter(values.sum::<f64>() as i64),
+        _ => FieldValue::Max(values.reduce(f64::max)),
+    }
+}
+
+fn read_field<T: ReadTxn>(txn: &T, value: Out, kind: FieldKind) -> Option<FieldValue> {
+    Some(match (kind, value) {
+        (FieldKind::Register, Out::Any(any)) => FieldValue::Register(Value::from_any(&any)),
+        (FieldKind::Text, Out::YText(text)) => FieldValue::Text(text.get_string(txn)),
+        (FieldKind::Counter | FieldKind::Max, Out::YMap(map)) => fold_entries(txn, &map, kind),
+        (FieldKind::Set, Out::YMap(map)) => FieldValue::Set(
+            map.iter(txn)
+                .filter(|(_, v)| matches!(v, Out::Any(Any::Bool(true))))
+                .map(|(k, _)| k.to_owned())
+                .collect(),
+        ),
+        _ => return None,
+    })
+}
+
+impl CardDoc {
+    pub(crate) fn card_map<T: ReadTxn>(&self, txn: &T, card: CardId) -> Option<MapRef> {
+        match self.roots.cards.get(txn, &card.to_string()) {
+            Some(Out::YMap(m)) => Some(m),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn read_card<T: ReadTxn>(&self, txn: &T, card: CardId) -> Option<Card> {
+        let map = self.card_map(txn, card)?;
+        let kind = match map.get(txn, layout::KIND) {
+            Some(Out::Any(Any::String(k))) => k.to_string(),
+            _ => String::new(),
+        };
+        let mut fields = BTreeMap::new();
+        if let Some(def) = self.schema.cards.get(&kind) {
+            for (name, field) in &def.fields {
+                if let Some(value) = map
+                    .get(txn, name)
+                    .and_then(|v| read_field(txn, v, field.kind))
+                {
+                    fields.insert(name.clone(), value);
+                }
+            }
+        }
+        Some(Card {
+            id: card,
+            deleted: matches!(
+                map.get(txn, layout::DELETED),
+                Some(Out::Any(Any::Bool(true)))
+            ),
+            created: read_stamp(map.get(txn, layout::CREATED)),
+            modified: read_stamp(map.get(txn, layout::MODIFIED)),
+            kind,
+            fields,
+        })
+    }
+
+    /// A card, deleted or not; `None` if it does not exist here.
+    pub fn card(&self, card: CardId) -> Option<Card> {
+        self.read_card(&self.doc.transact(), card)
+    }
+
+    /// Cards that are not deleted, optionally only of one kind, in id order.
+    pub fn cards(&self, kind: Option<&str>) -> Vec<Card> {
+        let ids = self.card_ids();
+        let txn = self.doc.transact();
+        ids.into_iter()
+            .filter_map(|id| self.read_card(&txn, id))
+            .filter(|c| !c.deleted && kind.is_none_or(|k| c.kind == k))
+            .collect()
+    }
+
+    /// Whether a card exists and is not deleted.
+    pub fn is_visible(&self, card: CardId) -> bool {
+        self.tracker().is_visible(card)
+    }
+
+    pub(crate) fn text_ref<T: ReadTxn>(
+        &self,
+        txn: &T,
+        card: CardId,
+        field: &str,
+    ) -> Option<TextRef> {
+        match self.card_map(txn, card)?.get(txn, field) {
+            Some(Out::YText(t)) => Some(t),
+            _ => None,
+        }
+    }
+
+    /// A text field as runs of equally formatted text.
+    pub fn text_runs(&self, card: CardId, field: &str) -> Vec<TextRun> {
+        let txn = self.doc.transact();
+        let Some(text) = self.text_ref(&txn, card, field) else {
+            return Vec::new();
+        };
+        text.diff(&txn, YChange::identity)
+            .into_iter()
+            .filter_map(
+                |Diff {
+                     insert, attributes, ..
+                 }| {
+                    let Out::Any(Any::String(s)) = insert else {
+                        return None;
+                    };
+                    let attributes = attributes
+                        .map(|a| {
+                            a.iter()
+                                .map(|(k, v)| (k.to_string(), Value::from_any(v)))
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    Some(TextRun {
+                        text: s.to_string(),
+                        attributes,
+                    })
+                },
+            )
+            .collect()
+    }
+}

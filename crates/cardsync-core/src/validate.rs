@@ -1,0 +1,397 @@
+//! Validation of local writes against the schema and the current state.
+//!
+//! yrs cannot roll a transaction back, so a batch is validated completely before any of it is
+//! written: either every op applies or none does. Ops later in a batch see the effects of
+//! earlier ones (create a card, then link it) through a small [`Overlay`] of what the batch has
+//! done so far.
+
+use std::collections::HashMap;
+
+use yrs::{Any, Map, Out, ReadTxn, Text};
+
+use crate::doc::CardDoc;
+use crate::error::WriteError;
+use crate::ids::{CardId, SequenceId};
+use crate::layout;
+use crate::ops::Op;
+use crate::relationship::RelationshipKey;
+use crate::schema::{FieldDef, FieldKind};
+use crate::value::Value;
+
+/// What the ops validated so far in this batch changed.
+#[derive(Default)]
+pub(crate) struct Overlay {
+    /// Card kind and deleted flag of cards created, deleted or restored by the batch.
+    cards: HashMap<CardId, (String, bool)>,
+    registers: HashMap<(CardId, String), Value>,
+    text_len: HashMap<(CardId, String), u32>,
+    edges: HashMap<RelationshipKey, bool>,
+    /// Membership changes per sequence; `None` marks a sequence created by the batch.
+    sequences: HashMap<SequenceId, HashMap<CardId, bool>>,
+}
+
+fn utf16_len(text: &str) -> u32 {
+    text.encode_utf16().count() as u32
+}
+
+impl CardDoc {
+    fn card_state<T: ReadTxn>(
+        &self,
+        txn: &T,
+        ov: &Overlay,
+        card: CardId,
+    ) -> Option<(String, bool)> {
+        if let Some(state) = ov.cards.get(&card) {
+            return Some(state.clone());
+        }
+        let map = self.card_map(txn, card)?;
+        let kind = match map.get(txn, layout::KIND) {
+            Some(Out::Any(Any::String(k))) => k.to_string(),
+            _ => String::new(),
+        };
+        let deleted = matches!(
+            map.get(txn, layout::DELETED),
+            Some(Out::Any(Any::Bool(true)))
+        );
+        Some((kind, deleted))
+    }
+
+    fn live_card<T: ReadTxn>(
+        &self,
+        txn: &T,
+        ov: &Overlay,
+        card: CardId,
+    ) -> Result<String, WriteError> {
+        match self.card_state(txn, ov, card) {
+            None => Err(WriteError::UnknownCard(card)),
+            Some((_, true)) => Err(WriteError::CardDeleted(card)),
+            Some((kind, false)) => Ok(kind),
+        }
+    }
+
+    fn live_field<T: ReadTxn>(
+        &self,
+        txn: &T,
+        ov: &Overlay,
+        card: CardId,
+        field: &str,
+        expected: FieldKind,
+    ) -> Result<&FieldDef, WriteError> {
+        let kind = self.live_card(txn, ov, card)?;
+        let def = self.field_def(&kind, field)?;
+        if def.kind != expected {
+            return Err(WriteError::WrongFieldKind {
+                field: field.to_owned(),
+                expected,
+                actual: def.kind,
+            });
+        }
+        Ok(def)
+    }
+
+    fn field_def(&self, kind: &str, field: &str) -> Result<&FieldDef, WriteError> {
+        let Some(card_kind) = self.schema.cards.get(kind) else {
+            return Err(WriteError::UnknownKind(kind.to_owned()));
+        };
+        card_kind
+            .fields
+            .get(field)
+            .ok_or_else(|| WriteError::UnknownField {
+                kind: kind.to_owned(),
+                field: field.to_owned(),
+            })
+    }
+
+    fn check_register(
+        def: &FieldDef,
+        field: &str,
+        from: Option<&Value>,
+        to: &Value,
+    ) -> Result<(), WriteError> {
+        let field_err = || field.to_owned();
+        if !def.value_type.accepts(to) {
+            return Err(WriteError::TypeMismatch {
+                field: field_err(),
+                got: to.type_name(),
+            });
+        }
+        if matches!(to, Value::Number(n) if !n.is_finite()) {
+            return Err(WriteError::NotFinite { field: field_err() });
+        }
+        if *to == Value::Null {
+            return if def.required {
+                Err(WriteError::MissingRequired { field: field_err() })
+            } else {
+                Ok(())
+            };
+        }
+        let Some(table) = &def.transitions else {
+            return Ok(());
+        };
+        let from = from.and_then(Value::as_str);
+        let to_state = to.as_str().unwrap_or_default();
+        let allowed = match from {
+            Some(from) if from == to_state => true,
+            Some(from) => table
+                .get(from)
+                .is_some_and(|next| next.iter().any(|s| s == to_state)),
+            None => table.contains_key(to_state),
+        };
+        if allowed {
+            Ok(())
+        } else {
+            Err(WriteError::InvalidTransition {
+                field: field_err(),
+                from: from.unwrap_or_default().to_owned(),
+                to: to_state.to_owned(),
+            })
+        }
+    }
+
+    fn register_value<T: ReadTxn>(
+        &self,
+        txn: &T,
+        ov: &Overlay,
+        card: CardId,
+        field: &str,
+    ) -> Option<Value> {
+        if let Some(v) = ov.registers.get(&(card, field.to_owned())) {
+            return Some(v.clone());
+        }
+        match self.card_map(txn, card)?.get(txn, field)? {
+            Out::Any(any) => Some(Value::from_any(&any)),
+            _ => None,
+        }
+    }
+
+    fn text_len<T: ReadTxn>(&self, txn: &T, ov: &Overlay, card: CardId, field: &str) -> u32 {
+        ov.text_len
+            .get(&(card, field.to_owned()))
+            .copied()
+            .unwrap_or_else(|| self.text_ref(txn, card, field).map_or(0, |t| t.len(txn)))
+    }
+
+    fn edge_linked_now<T: ReadTxn>(&self, txn: &T, ov: &Overlay, key: &RelationshipKey) -> bool {
+        ov.edges.get(key).copied().unwrap_or_else(|| {
+            self.edge_map(txn, key)
+                .is_some_and(|m| Self::edge_linked(txn, &m))
+        })
+    }
+
+    fn in_sequence(
+        &self,
+        ov: &Overlay,
+        sequence: SequenceId,
+        card: CardId,
+    ) -> Result<bool, WriteError> {
+        let pending = ov.sequences.get(&sequence);
+        if let Some(&present) = pending.and_then(|m| m.get(&card)) {
+            return Ok(present);
+        }
+        match self.tracker().sequences.get(&sequence) {
+            Some(order) => Ok(order.contains(card)),
+            None if pending.is_some() => Ok(false),
+            None => Err(WriteError::UnknownSequence(sequence)),
+        }
+    }
+
+    /// Checks one op against the state plus the batch so far, then records its effect.
+    pub(crate) fn validate<T: ReadTxn>(
+        &self,
+        txn: &T,
+        ov: &mut Overlay,
+        op: &Op,
+    ) -> Result<(), WriteError> {
+        match op {
+            Op::CreateCard { card, kind, fields } => {
+                if self.card_state(txn, ov, *card).is_some() {
+                    return Err(WriteError::CardExists(*card));
+                }
+                let Some(card_kind) = self.schema.cards.get(kind) else {
+                    return Err(WriteError::UnknownKind(kind.clone()));
+                };
+                for (name, value) in fields {
+                    let def = self.field_def(kind, name)?;
+                    match def.kind {
+                        FieldKind::Register => {
+                            Self::check_register(def, name, None, value)?;
+                            ov.registers.insert((*card, name.clone()), value.clone());
+                        }
+                        FieldKind::Text => {
+                            let Value::String(text) = value else {
+                                return Err(WriteError::TypeMismatch {
+                                    field: name.clone(),
+                                    got: value.type_name(),
+                                });
+                            };
+                            ov.text_len.insert((*card, name.clone()), utf16_len(text));
+                        }
+                        actual => {
+                            return Err(WriteError::WrongFieldKind {
+                                field: name.clone(),
+                                expected: FieldKind::Register,
+                                actual,
+                            });
+                        }
+                    }
+                }
+                if let Some((name, _)) = card_kind.fields.iter().find(|(name, def)| {
+                    def.required && fields.get(*name).is_none_or(|v| *v == Value::Null)
+                }) {
+                    return Err(WriteError::MissingRequired {
+                        field: name.clone(),
+                    });
+                }
+                ov.cards.insert(*card, (kind.clone(), false));
+            }
+            Op::SetField { card, field, value } => {
+                let def = self.live_field(txn, ov, *card, field, FieldKind::Register)?;
+                let current = self.register_value(txn, ov, *card, field);
+                Self::check_register(def, field, current.as_ref(), value)?;
+                ov.registers.insert((*card, field.clone()), value.clone());
+            }
+            Op::InsertText {
+                card,
+                field,
+                index,
+                text,
+                ..
+            } => {
+                self.live_field(txn, ov, *card, field, FieldKind::Text)?;
+                let text_len = self.text_len(txn, ov, *card, field);
+                if *index > text_len {
+                    return Err(WriteError::TextRange {
+                        field: field.clone(),
+                        index: *index,
+                        len: 0,
+                        text_len,
+                    });
+                }
+                ov.text_len
+                    .insert((*card, field.clone()), text_len + utf16_len(text));
+            }
+            Op::DeleteText {
+                card,
+                field,
+                index,
+                len,
+            }
+            | Op::FormatText {
+                card,
+                field,
+                index,
+                len,
+                ..
+            } => {
+                self.live_field(txn, ov, *card, field, FieldKind::Text)?;
+                let text_len = self.text_len(txn, ov, *card, field);
+                if index.checked_add(*len).is_none_or(|end| end > text_len) {
+                    return Err(WriteError::TextRange {
+                        field: field.clone(),
+                        index: *index,
+                        len: *len,
+                        text_len,
+                    });
+                }
+                if matches!(op, Op::DeleteText { .. }) {
+                    ov.text_len.insert((*card, field.clone()), text_len - len);
+                }
+            }
+            Op::Increment { card, field, .. } => {
+                self.live_field(txn, ov, *card, field, FieldKind::Counter)?;
+            }
+            Op::RaiseMax { card, field, value } => {
+                self.live_field(txn, ov, *card, field, FieldKind::Max)?;
+                if !value.is_finite() {
+                    return Err(WriteError::NotFinite {
+                        field: field.clone(),
+                    });
+                }
+            }
+            Op::AddToSet { card, field, .. } | Op::RemoveFromSet { card, field, .. } => {
+                self.live_field(txn, ov, *card, field, FieldKind::Set)?;
+            }
+            Op::DeleteCard { card } => {
+                let kind = self.live_card(txn, ov, *card)?;
+                ov.cards.insert(*card, (kind, true));
+            }
+            Op::RestoreCard { card } => match self.card_state(txn, ov, *card) {
+                None => return Err(WriteError::UnknownCard(*card)),
+                Some((_, false)) => return Err(WriteError::CardNotDeleted(*card)),
+                Some((kind, true)) => {
+                    ov.cards.insert(*card, (kind, false));
+                }
+            },
+            Op::Link { from, kind, to, .. } => {
+                let Some(rel) = self.schema.relationships.get(kind) else {
+                    return Err(WriteError::UnknownRelationshipKind(kind.clone()));
+                };
+                for (end, card, allowed) in [("from", from, &rel.from), ("to", to, &rel.to)] {
+                    let card_kind = self.live_card(txn, ov, *card)?;
+                    if !allowed.is_empty() && !allowed.contains(&card_kind) {
+                        return Err(WriteError::EndpointKind {
+                            relationship: kind.clone(),
+                            kind: card_kind,
+                            end,
+                        });
+                    }
+                }
+                ov.edges
+                    .insert(RelationshipKey::new(*from, kind.clone(), *to), true);
+            }
+            Op::Unlink { from, kind, to } => {
+                let key = RelationshipKey::new(*from, kind.clone(), *to);
+                if !self.edge_linked_now(txn, ov, &key) {
+                    return Err(WriteError::UnknownRelationship {
+                        from: *from,
+                        kind: kind.clone(),
+                        to: *to,
+                    });
+                }
+                ov.edges.insert(key, false);
+            }
+            Op::CreateSequence { sequence } => {
+                if ov.sequences.contains_key(sequence)
+                    || self.tracker().sequences.contains_key(sequence)
+                {
+                    return Err(WriteError::SequenceExists(*sequence));
+                }
+                ov.sequences.insert(*sequence, HashMap::new());
+            }
+            Op::InsertIntoSequence { sequence, card, .. } => {
+                if self.in_sequence(ov, *sequence, *card)? {
+                    return Err(WriteError::AlreadyInSequence {
+                        sequence: *sequence,
+                        card: *card,
+                    });
+                }
+                self.live_card(txn, ov, *card)?;
+                ov.sequences
+                    .entry(*sequence)
+                    .or_default()
+                    .insert(*card, true);
+            }
+            Op::MoveInSequence { sequence, card, .. } => {
+                if !self.in_sequence(ov, *sequence, *card)? {
+                    return Err(WriteError::NotInSequence {
+                        sequence: *sequence,
+                        card: *card,
+                    });
+                }
+            }
+            Op::RemoveFromSequence { sequence, card } => {
+                if !self.in_sequence(ov, *sequence, *card)? {
+                    return Err(WriteError::NotInSequence {
+                        sequence: *sequence,
+                        card: *card,
+                    });
+                }
+                ov.sequences
+                    .entry(*sequence)
+                    .or_default()
+                    .insert(*card, false);
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,103 @@
+//! Plain values: what a register holds, what text attributes and relationship properties carry.
+//!
+//! The set is deliberately JSON-shaped and small (no nested objects, no binary): every value
+//! must read the same in Rust, in JavaScript through the wasm layer, and in a stock Yjs doc.
+//! Numbers are `f64` because that is what Yjs and JavaScript store.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use yrs::{Any, Number};
+
+/// A register value, text attribute or relationship property.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+#[serde(untagged)]
+pub enum Value {
+    /// No value (a cleared register).
+    #[default]
+    Null,
+    /// A boolean.
+    Bool(bool),
+    /// A finite number.
+    Number(f64),
+    /// A string.
+    String(String),
+}
+
+impl Value {
+    /// The name of the value's type, for error messages.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Bool(_) => "bool",
+            Value::Number(_) => "number",
+            Value::String(_) => "string",
+        }
+    }
+
+    /// The string inside, if this is a string.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn to_any(&self) -> Any {
+        match self {
+            Value::Null => Any::Null,
+            Value::Bool(b) => Any::Bool(*b),
+            // Integral values travel as Yjs integers (varint), as JavaScript would write them.
+            Value::Number(n) => Any::Number(Number::try_i64(*n)),
+            Value::String(s) => Any::String(Arc::from(s.as_str())),
+        }
+    }
+
+    /// Reads a value written by any peer. Shapes outside the model (arrays, maps, binary),
+    /// which only a foreign writer could have stored, read as `Null` rather than failing a read.
+    pub(crate) fn from_any(any: &Any) -> Value {
+        match any {
+            Any::Bool(b) => Value::Bool(*b),
+            Any::Number(_) => crate::read::any_number(any).map_or(Value::Null, Value::Number),
+            Any::String(s) => Value::String(s.to_string()),
+            _ => Value::Null,
+        }
+    }
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Self {
+        Value::String(s.to_owned())
+    }
+}
+impl From<String> for Value {
+    fn from(s: String) -> Self {
+        Value::String(s)
+    }
+}
+impl From<f64> for Value {
+    fn from(n: f64) -> Self {
+        Value::Number(n)
+    }
+}
+impl From<i32> for Value {
+    fn from(n: i32) -> Self {
+        Value::Number(f64::from(n))
+    }
+}
+impl From<bool> for Value {
+    fn from(b: bool) -> Self {
+        Value::Bool(b)
+    }
+}
+
+/// Named values: text formatting attributes and relationship properties.
+pub type Attributes = BTreeMap<String, Value>;
+
+pub(crate) fn attributes_to_any(attrs: &Attributes) -> yrs::types::Attrs {
+    attrs
+        .iter()
+        .map(|(k, v)| (Arc::from(k.as_str()), v.to_any()))
+        .collect()
+}

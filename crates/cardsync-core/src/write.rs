@@ -1,0 +1,295 @@
+//! Applying validated ops to the yrs document, one transaction per batch.
+//!
+//! Layout per card (DESIGN.md §3): `$kind`, `$created`, `$modified` and `$deleted` bookkeeping
+//! keys beside the fields. Registers are plain entries; text is a nested Y.Text; counter, max
+//! and set fields are nested Y.Maps created *with the card*, so no two replicas ever race to
+//! create the same container. Counter and max entries are keyed by the yrs client id, which is
+//! unique per replica and fresh after a rollback, so two tabs of one user never overwrite each
+//! other's counts.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use yrs::{
+    Any, In, Map, MapPrelim, MapRef, Number, Out, Text, TextPrelim, Transact, TransactionMut,
+};
+
+use crate::doc::CardDoc;
+use crate::error::WriteError;
+use crate::events::Origin;
+use crate::ids::CardId;
+use crate::layout;
+use crate::ops::{Op, Stamp};
+use crate::read::number;
+use crate::relationship::RelationshipKey;
+use crate::schema::FieldKind;
+use crate::validate::Overlay;
+use crate::value::{Attributes, Value, attributes_to_any};
+
+fn stamp_any(stamp: &Stamp) -> Any {
+    Any::from(HashMap::from([
+        (
+            "at".to_owned(),
+            Any::Number(Number::try_i64(stamp.at as f64)),
+        ),
+        ("by".to_owned(), Any::String(Arc::from(stamp.by.as_str()))),
+    ]))
+}
+
+fn nested_map(map: &MapRef, txn: &mut TransactionMut<'_>, key: &str) -> MapRef {
+    match map.get(txn, key) {
+        Some(Out::YMap(m)) => m,
+        // Only reachable for a field added to the schema after the card was created.
+        _ => map.insert(txn, key, MapPrelim::default()),
+    }
+}
+
+impl CardDoc {
+    /// Validates and applies a batch of ops as one local transaction (one undo step).
+    /// Either all ops apply or none does.
+    pub fn apply(&mut self, stamp: &Stamp, ops: &[Op]) -> Result<(), WriteError> {
+        self.apply_with_origin(stamp, ops, Origin::Local)
+    }
+
+    /// Like [`CardDoc::apply`] with an explicit origin: the sync layer replays surviving ops
+    /// with [`Origin::Rollback`] after a rejection. Only `Local` transactions can be undone.
+    pub fn apply_with_origin(
+        &mut self,
+        stamp: &Stamp,
+        ops: &[Op],
+        origin: Origin,
+    ) -> Result<(), WriteError> {
+        {
+            let txn = self.doc.transact();
+            let mut overlay = Overlay::default();
+            for op in ops {
+                self.validate(&txn, &mut overlay, op)?;
+            }
+        }
+        if ops.is_empty() {
+            return Ok(());
+        }
+        let doc = self.doc.clone();
+        let mut txn = doc.transact_mut_with(origin.tag());
+        self.record_schema_version(&mut txn);
+        for op in ops {
+            self.write(&mut txn, stamp, op);
+        }
+        drop(txn);
+        self.finish(origin);
+        Ok(())
+    }
+
+    fn card_map_mut(&self, txn: &mut TransactionMut<'_>, card: CardId) -> MapRef {
+        // Validation guarantees the card exists.
+        self.card_map(txn, card)
+            .unwrap_or_else(|| unreachable!("validated card {card} missing"))
+    }
+
+    fn write(&mut self, txn: &mut TransactionMut<'_>, stamp: &Stamp, op: &Op) {
+        if let Some(card) = op.touched_card() {
+            self.card_map_mut(txn, card)
+                .insert(txn, layout::MODIFIED, stamp_any(stamp));
+        }
+        let client = txn.doc().client_id().to_string();
+        match op {
+            Op::CreateCard { card, kind, fields } => {
+                self.write_card(txn, stamp, *card, kind, fields)
+            }
+            Op::SetField { card, field, value } => {
+                self.card_map_mut(txn, *card)
+                    .insert(txn, field.as_str(), value.to_any());
+            }
+            Op::InsertText {
+                card,
+                field,
+                index,
+                text,
+                attributes,
+            } => {
+                let t = self.text_mut(txn, *card, field);
+                if attributes.is_empty() {
+                    t.insert(txn, *index, text);
+                } else {
+                    t.insert_with_attributes(txn, *index, text, attributes_to_any(attributes));
+                }
+            }
+            Op::DeleteText {
+                card,
+                field,
+                index,
+                len,
+            } => {
+                self.text_mut(txn, *card, field)
+                    .remove_range(txn, *index, *len);
+            }
+            Op::FormatText {
+                card,
+                field,
+                index,
+                len,
+                attributes,
+            } => {
+                self.text_mut(txn, *card, field).format(
+                    txn,
+                    *index,
+                    *len,
+                    attributes_to_any(attributes),
+                );
+            }
+            Op::Increment { card, field, by } => {
+                let entries = nested_map(&self.card_map_mut(txn, *card), txn, field);
+                let own = entries.get(txn, &client).map_or(0.0, |v| number(&v));
+                entries.insert(txn, client, own + *by as f64);
+            }
+            Op::RaiseMax { card, field, value } => {
+                let entries = nested_map(&self.card_map_mut(txn, *card), txn, field);
+                let current = entries.iter(txn).map(|(_, v)| number(&v)).reduce(f64::max);
+                if current.is_none_or(|c| *value > c) {
+                    entries.insert(txn, client, *value);
+                }
+            }
+            Op::AddToSet { card, field, item } => {
+                nested_map(&self.card_map_mut(txn, *card), txn, field).insert(
+                    txn,
+                    item.as_str(),
+                    true,
+                );
+            }
+            Op::RemoveFromSet { card, field, item } => {
+                nested_map(&self.card_map_mut(txn, *card), txn, field).remove(txn, item);
+            }
+            Op::DeleteCard { card } | Op::RestoreCard { card } => {
+                let deleted = matches!(op, Op::DeleteCard { .. });
+                self.card_map_mut(txn, *card)
+                    .insert(txn, layout::DELETED, deleted);
+                self.tracker().set_card(*card, Some(deleted));
+            }
+            Op::Link {
+                from,
+                kind,
+                to,
+                properties,
+            } => {
+                let key = RelationshipKey::new(*from, kind.clone(), *to);
+                self.write_link(txn, &key, properties);
+            }
+            Op::Unlink { from, kind, to } => {
+                let key = RelationshipKey::new(*from, kind.clone(), *to);
+                if let Some(edge) = self.edge_map(txn, &key) {
+                    edge.insert(txn, layout::REMOVED, true);
+                }
+            }
+            Op::CreateSequence { sequence } => {
+                let map =
+                    self.roots
+                        .sequences
+                        .insert(txn, sequence.to_string(), MapPrelim::default());
+                self.tracker().load_sequence(txn, *sequence, &map);
+            }
+            Op::InsertIntoSequence {
+                sequence,
+                card,
+                index,
+            }
+            | Op::MoveInSequence {
+                sequence,
+                card,
+                index,
+            } => {
+                let key = self.order_key_for(*sequence, *card, *index);
+                if let Some(Out::YMap(map)) = self.roots.sequences.get(txn, &sequence.to_string()) {
+                    map.insert(txn, card.to_string(), Any::String(key.clone()));
+                    self.tracker().place(*sequence, *card, Some(key));
+                }
+            }
+            Op::RemoveFromSequence { sequence, card } => {
+                if let Some(Out::YMap(map)) = self.roots.sequences.get(txn, &sequence.to_string()) {
+                    map.remove(txn, &card.to_string());
+                    self.tracker().place(*sequence, *card, None);
+                }
+            }
+        }
+    }
+
+    fn write_card(
+        &self,
+        txn: &mut TransactionMut<'_>,
+        stamp: &Stamp,
+        card: CardId,
+        kind: &str,
+        fields: &Attributes,
+    ) {
+        let mut prelim: HashMap<String, In> = HashMap::from([
+            (layout::KIND.to_owned(), In::from(kind)),
+            (layout::CREATED.to_owned(), In::Any(stamp_any(stamp))),
+            (layout::MODIFIED.to_owned(), In::Any(stamp_any(stamp))),
+        ]);
+        let defs = self
+            .schema
+            .cards
+            .get(kind)
+            .map(|k| &k.fields)
+            .into_iter()
+            .flatten();
+        for (name, def) in defs {
+            let value = fields.get(name);
+            let entry = match def.kind {
+                FieldKind::Register => match value {
+                    Some(v) if *v != Value::Null => In::Any(v.to_any()),
+                    _ => continue,
+                },
+                FieldKind::Text => {
+                    let text = value.and_then(Value::as_str).unwrap_or_default();
+                    In::Text(TextPrelim::new(text).into())
+                }
+                FieldKind::Counter | FieldKind::Max | FieldKind::Set => {
+                    In::Map(MapPrelim::default())
+                }
+            };
+            prelim.insert(name.clone(), entry);
+        }
+        self.roots
+            .cards
+            .insert(txn, card.to_string(), MapPrelim::from_iter(prelim));
+        self.tracker().set_card(card, Some(false));
+    }
+
+    fn write_link(
+        &self,
+        txn: &mut TransactionMut<'_>,
+        key: &RelationshipKey,
+        properties: &Attributes,
+    ) {
+        if let Some(edge) = self.edge_map(txn, key) {
+            if !Self::edge_linked(txn, &edge) {
+                edge.insert(txn, layout::REMOVED, false);
+            }
+            let props = nested_map(&edge, txn, layout::PROPS);
+            for (name, value) in properties {
+                props.insert(txn, name.as_str(), value.to_any());
+            }
+            return;
+        }
+        let props: MapPrelim = properties
+            .iter()
+            .map(|(k, v)| (k.clone(), In::Any(v.to_any())))
+            .collect();
+        let edge = MapPrelim::from_iter([
+            (layout::FROM.to_owned(), In::from(key.from.to_string())),
+            (layout::REL_KIND.to_owned(), In::from(key.kind.as_str())),
+            (layout::TO.to_owned(), In::from(key.to.to_string())),
+            (layout::PROPS.to_owned(), In::Map(props)),
+        ]);
+        self.roots.relationships.insert(txn, key.to_string(), edge);
+        self.tracker().add_edge(key);
+    }
+
+    fn text_mut(&self, txn: &mut TransactionMut<'_>, card: CardId, field: &str) -> yrs::TextRef {
+        let map = self.card_map_mut(txn, card);
+        match map.get(txn, field) {
+            Some(Out::YText(t)) => t,
+            _ => map.insert(txn, field, TextPrelim::new("")),
+        }
+    }
+}
