@@ -180,8 +180,10 @@ pub enum WriteError {
         /// The requested state.
         to: String,
     },
-    /// A text range lies outside the text.
-    #[error("field {field:?}: range {index}+{len} outside text of length {text_len}")]
+    /// A text range lies outside the text, or one of its ends would split a surrogate pair.
+    #[error(
+        "field {field:?}: range {index}+{len} outside text of length {text_len} or inside a character"
+    )]
     TextRange {
         /// Field.
         field: String,

@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use yrs::{Any, Map, Out, ReadTxn, Text};
+use yrs::{Any, GetString, Map, Out, ReadTxn};
 
 use crate::doc::CardDoc;
 use crate::error::WriteError;
@@ -24,14 +24,24 @@ pub(crate) struct Overlay {
     /// Card kind and deleted flag of cards created, deleted or restored by the batch.
     cards: HashMap<CardId, (String, bool)>,
     registers: HashMap<(CardId, String), Value>,
-    text_len: HashMap<(CardId, String), u32>,
+    /// UTF-16 content of text fields the batch touches, to check ranges and boundaries.
+    texts: HashMap<(CardId, String), Vec<u16>>,
     edges: HashMap<RelationshipKey, bool>,
     /// Membership changes per sequence; `None` marks a sequence created by the batch.
     sequences: HashMap<SequenceId, HashMap<CardId, bool>>,
 }
 
-fn utf16_len(text: &str) -> u32 {
-    text.encode_utf16().count() as u32
+fn is_low_surrogate(unit: u16) -> bool {
+    (0xDC00..=0xDFFF).contains(&unit)
+}
+
+/// Whether a UTF-16 position falls between the two halves of a surrogate pair. Splitting a
+/// pair makes yrs (like Yjs) replace both halves with U+FFFD, and replicas that integrate the
+/// split in a different order keep the original character: a real divergence, found by the
+/// convergence properties. So local writes never split a pair.
+fn splits_pair(text: &[u16], index: u32) -> bool {
+    text.get(index as usize)
+        .is_some_and(|&u| is_low_surrogate(u))
 }
 
 impl CardDoc {
@@ -164,11 +174,18 @@ impl CardDoc {
         }
     }
 
-    fn text_len<T: ReadTxn>(&self, txn: &T, ov: &Overlay, card: CardId, field: &str) -> u32 {
-        ov.text_len
-            .get(&(card, field.to_owned()))
-            .copied()
-            .unwrap_or_else(|| self.text_ref(txn, card, field).map_or(0, |t| t.len(txn)))
+    fn text_units<'o, T: ReadTxn>(
+        &self,
+        txn: &T,
+        ov: &'o mut Overlay,
+        card: CardId,
+        field: &str,
+    ) -> &'o mut Vec<u16> {
+        ov.texts.entry((card, field.to_owned())).or_insert_with(|| {
+            self.text_ref(txn, card, field)
+                .map(|t| t.get_string(txn).encode_utf16().collect())
+                .unwrap_or_default()
+        })
     }
 
     fn edge_linked_now<T: ReadTxn>(&self, txn: &T, ov: &Overlay, key: &RelationshipKey) -> bool {
@@ -224,7 +241,8 @@ impl CardDoc {
                                     got: value.type_name(),
                                 });
                             };
-                            ov.text_len.insert((*card, name.clone()), utf16_len(text));
+                            ov.texts
+                                .insert((*card, name.clone()), text.encode_utf16().collect());
                         }
                         actual => {
                             return Err(WriteError::WrongFieldKind {
@@ -258,8 +276,9 @@ impl CardDoc {
                 ..
             } => {
                 self.live_field(txn, ov, *card, field, FieldKind::Text)?;
-                let text_len = self.text_len(txn, ov, *card, field);
-                if *index > text_len {
+                let units = self.text_units(txn, ov, *card, field);
+                let text_len = units.len() as u32;
+                if *index > text_len || splits_pair(units, *index) {
                     return Err(WriteError::TextRange {
                         field: field.clone(),
                         index: *index,
@@ -267,8 +286,8 @@ impl CardDoc {
                         text_len,
                     });
                 }
-                ov.text_len
-                    .insert((*card, field.clone()), text_len + utf16_len(text));
+                let at = *index as usize;
+                units.splice(at..at, text.encode_utf16());
             }
             Op::DeleteText {
                 card,
@@ -284,17 +303,22 @@ impl CardDoc {
                 ..
             } => {
                 self.live_field(txn, ov, *card, field, FieldKind::Text)?;
-                let text_len = self.text_len(txn, ov, *card, field);
-                if index.checked_add(*len).is_none_or(|end| end > text_len) {
+                let units = self.text_units(txn, ov, *card, field);
+                let text_len = units.len() as u32;
+                let end = index
+                    .checked_add(*len)
+                    .filter(|end| *end <= text_len)
+                    .filter(|end| !splits_pair(units, *index) && !splits_pair(units, *end));
+                let Some(end) = end else {
                     return Err(WriteError::TextRange {
                         field: field.clone(),
                         index: *index,
                         len: *len,
                         text_len,
                     });
-                }
+                };
                 if matches!(op, Op::DeleteText { .. }) {
-                    ov.text_len.insert((*card, field.clone()), text_len - len);
+                    units.drain(*index as usize..end as usize);
                 }
             }
             Op::Increment { card, field, .. } => {

@@ -1,0 +1,96 @@
+//! `cargo xtask`: every build, check and demo of cardsync is one Rust command.
+//!
+//! Why Rust and not shell scripts or npm scripts: the same code runs on a developer machine and in
+//! CI, a failing step says which command failed and why, and there is no chain of scripts to
+//! keep in sync (DESIGN.md §7, after rust-analyzer). `.ci/run` only installs toolchain parts and
+//! then calls `cargo xtask test`.
+//!
+//! Each subcommand lives in its own module; [`cmd`] is the one place that runs external programs.
+
+#![allow(
+    clippy::print_stdout,
+    reason = "xtask is a command-line tool: its reports are meant for stdout"
+)]
+
+mod bench;
+mod cmd;
+mod demo;
+mod test;
+mod tools;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Automation for the cardsync workspace.
+#[derive(Debug, Parser)]
+#[command(name = "cargo xtask", bin_name = "cargo xtask", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// The subcommands; each maps to one module.
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run every check CI runs: fmt, clippy, tests (with doctests) and docs.
+    Test {
+        /// Run the property tests with at least 10,000 cases each (sets `CARDSYNC_SLOW=1`).
+        #[arg(long)]
+        slow: bool,
+    },
+    /// Start the demo (sync server and clients).
+    Demo,
+    /// Run the side-by-side benchmarks.
+    Bench,
+}
+
+/// The error every subcommand returns: a sentence that says what failed, printed once by `main`.
+///
+/// A plain message is enough here: nothing matches on xtask errors, a person reads them.
+#[derive(Debug)]
+pub struct Error(String);
+
+impl Error {
+    /// Wraps a message that says what failed and, where known, what to do about it.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self(message.into())
+    }
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The result of an xtask step.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The workspace root, found from this crate's own location (`crates/xtask`), so that
+/// `cargo xtask` works the same from any directory inside the repository.
+pub fn workspace_root() -> PathBuf {
+    let manifest_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest_dir
+        .ancestors()
+        .nth(2)
+        .map(PathBuf::from)
+        .unwrap_or(manifest_dir)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Test { slow } => test::run(test::Options { slow }),
+        Command::Demo => demo::run(),
+        Command::Bench => bench::run(),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("cargo xtask: error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,126 @@
+//! `cargo xtask test`: everything CI checks, in the order that fails fastest.
+//!
+//! The checks are a plain list of [`Step`]s so that later ones (wasm build, npm package tests,
+//! fuzz-corpus replay) are one more entry in [`steps`]. Cheap checks come first: formatting fails
+//! in a second, clippy before the long test build. The run stops at the first failing step and
+//! always ends with a per-step timing summary, so a slow CI run shows where the time went.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use crate::cmd::Cmd;
+use crate::{Error, Result, tools};
+
+/// What the caller of `cargo xtask test` asked for.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// Run the property tests with many more cases (`CARDSYNC_SLOW=1`).
+    pub slow: bool,
+}
+
+/// What every step gets: where the workspace is and what was asked for.
+struct Context {
+    root: PathBuf,
+    options: Options,
+}
+
+/// One named check. `run` echoes and runs its commands and fails on the first that fails.
+struct Step {
+    name: &'static str,
+    run: fn(&Context) -> Result<()>,
+}
+
+/// The checks, in order. Append new steps here.
+fn steps() -> Vec<Step> {
+    vec![
+        step("fmt", fmt),
+        step("js-deps", js_deps),
+        step("clippy", clippy),
+        step("test", cargo_test),
+        step("doc", doc),
+    ]
+}
+
+const fn step(name: &'static str, run: fn(&Context) -> Result<()>) -> Step {
+    Step { name, run }
+}
+
+fn fmt(cx: &Context) -> Result<()> {
+    Cmd::cargo(&cx.root).args(["fmt", "--all", "--check"]).run()
+}
+
+/// The Rust interop tests run `node` scripts in `tests/js` against the real `yjs`.
+fn js_deps(cx: &Context) -> Result<()> {
+    tools::ensure_npm_deps(&cx.root.join("tests").join("js"))
+}
+
+fn clippy(cx: &Context) -> Result<()> {
+    Cmd::cargo(&cx.root)
+        .args(["clippy", "--workspace", "--all-targets", "--locked"])
+        .args(["--", "-D", "warnings"])
+        .run()
+}
+
+/// Unit, integration and doc tests, including the `tidy` test in this crate.
+fn cargo_test(cx: &Context) -> Result<()> {
+    let cmd = Cmd::cargo(&cx.root).args(["test", "--workspace", "--locked"]);
+    let cmd = if cx.options.slow {
+        cmd.env("CARDSYNC_SLOW", "1")
+    } else {
+        cmd
+    };
+    cmd.run()
+}
+
+/// Broken intra-doc links and malformed docs fail the build, like warnings in clippy.
+fn doc(cx: &Context) -> Result<()> {
+    Cmd::cargo(&cx.root)
+        .args(["doc", "--workspace", "--no-deps", "--locked"])
+        .env("RUSTDOCFLAGS", "-D warnings")
+        .run()
+}
+
+/// Runs every step in order, stopping at the first failure, then prints the timing summary.
+pub fn run(options: Options) -> Result<()> {
+    let cx = Context {
+        root: crate::workspace_root(),
+        options,
+    };
+    let steps = steps();
+    let mut timings: Vec<(&'static str, Duration)> = Vec::new();
+    let mut failure = None;
+    for step in &steps {
+        eprintln!("\n==> cargo xtask test: {}", step.name);
+        let started = Instant::now();
+        let result = (step.run)(&cx);
+        timings.push((step.name, started.elapsed()));
+        if let Err(error) = result {
+            failure = Some((step.name, error));
+            break;
+        }
+    }
+    print_summary(&steps, &timings, failure.as_ref().map(|(name, _)| *name));
+    match failure {
+        None => Ok(()),
+        Some((name, error)) => Err(Error::new(format!("step `{name}` failed: {error}"))),
+    }
+}
+
+fn print_summary(steps: &[Step], timings: &[(&str, Duration)], failed: Option<&str>) {
+    println!("\ncargo xtask test: summary");
+    for step in steps {
+        match timings.iter().find(|(name, _)| *name == step.name) {
+            Some((name, took)) => {
+                let status = if failed == Some(*name) {
+                    "FAILED"
+                } else {
+                    "ok"
+                };
+                println!("  {name:<10} {:>8.1}s  {status}", took.as_secs_f64());
+            }
+            None => println!("  {:<10} {:>9}  not run", step.name, "-"),
+        }
+    }
+    let total: Duration = timings.iter().map(|(_, took)| *took).sum();
+    println!("  {:<10} {:>8.1}s", "total", total.as_secs_f64());
+}
