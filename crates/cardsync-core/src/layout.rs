@@ -33,5 +33,19 @@ pub const TO: &str = "to";
 /// Relationship soft-removal flag: unlinking sets it, which is ~20× cheaper than removing a
 /// key that holds a nested map (GC memmove in yrs, DESIGN.md §3).
 pub const REMOVED: &str = "removed";
+/// Key of one add of `item` to a set field by replica `client`: `item@client`. A set is an
+/// observed-remove set: each replica's add has its own key, a remove deletes the keys it has
+/// seen, so an add concurrent with a remove survives (add wins) even when both replicas added
+/// the same item before.
+pub fn set_entry(item: &str, client: &str) -> String {
+    format!("{item}@{client}")
+}
+
+/// The item of a set entry key (client ids are digits, so the last `@` separates).
+pub fn set_item(key: &str) -> Option<&str> {
+    let (item, client) = key.rsplit_once('@')?;
+    (!client.is_empty() && client.bytes().all(|b| b.is_ascii_digit())).then_some(item)
+}
+
 /// Relationship properties (nested map, so concurrent edits of different properties merge).
 pub const PROPS: &str = "props";

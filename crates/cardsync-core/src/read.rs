@@ -112,9 +112,9 @@ fn read_field<T: ReadTxn>(txn: &T, value: Out, kind: FieldKind) -> Option<FieldV
         (FieldKind::Text, Out::YText(text)) => FieldValue::Text(text.get_string(txn)),
         (FieldKind::Counter | FieldKind::Max, Out::YMap(map)) => fold_entries(txn, &map, kind),
         (FieldKind::Set, Out::YMap(map)) => FieldValue::Set(
-            map.iter(txn)
-                .filter(|(_, v)| matches!(v, Out::Any(Any::Bool(true))))
-                .map(|(k, _)| k.to_owned())
+            map.keys(txn)
+                .filter_map(layout::set_item)
+                .map(str::to_owned)
                 .collect(),
         ),
         _ => return None,

@@ -68,6 +68,8 @@ pub struct FieldDef {
     pub required: bool,
     /// For string registers: a state machine. Keys are states, values the states each may move
     /// to. With a table, only listed states are valid values and only listed moves are allowed.
+    /// An unset register may take an *initial* state: one no move leads to (any state, if every
+    /// state has a way in).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transitions: Option<BTreeMap<String, Vec<String>>>,
 }

@@ -5,7 +5,7 @@
 //! earlier ones (create a card, then link it) through a small [`Overlay`] of what the batch has
 //! done so far.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use yrs::{Any, GetString, Map, Out, ReadTxn};
 
@@ -29,6 +29,22 @@ pub(crate) struct Overlay {
     edges: HashMap<RelationshipKey, bool>,
     /// Membership changes per sequence; `None` marks a sequence created by the batch.
     sequences: HashMap<SequenceId, HashMap<CardId, bool>>,
+}
+
+/// States a register may start in: those no transition leads to, or every state when the
+/// machine is a cycle.
+fn initial_states(table: &BTreeMap<String, Vec<String>>) -> impl Iterator<Item = &str> {
+    let targets: HashSet<&str> = table.values().flatten().map(String::as_str).collect();
+    let roots: Vec<&str> = table
+        .keys()
+        .map(String::as_str)
+        .filter(|s| !targets.contains(s))
+        .collect();
+    let all = roots.is_empty();
+    table
+        .keys()
+        .map(String::as_str)
+        .filter(move |s| all || roots.contains(s))
 }
 
 fn is_low_surrogate(unit: u16) -> bool {
@@ -145,7 +161,7 @@ impl CardDoc {
             Some(from) => table
                 .get(from)
                 .is_some_and(|next| next.iter().any(|s| s == to_state)),
-            None => table.contains_key(to_state),
+            None => initial_states(table).any(|s| s == to_state),
         };
         if allowed {
             Ok(())

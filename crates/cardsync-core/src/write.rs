@@ -150,14 +150,21 @@ impl CardDoc {
                 }
             }
             Op::AddToSet { card, field, item } => {
-                nested_map(&self.card_map_mut(txn, *card), txn, field).insert(
-                    txn,
-                    item.as_str(),
-                    true,
-                );
+                let entries = nested_map(&self.card_map_mut(txn, *card), txn, field);
+                entries.insert(txn, layout::set_entry(item, &client), true);
             }
             Op::RemoveFromSet { card, field, item } => {
-                nested_map(&self.card_map_mut(txn, *card), txn, field).remove(txn, item);
+                // Removes the adds this replica has seen; a concurrent add from elsewhere has
+                // its own key and survives (add wins).
+                let entries = nested_map(&self.card_map_mut(txn, *card), txn, field);
+                let seen: Vec<String> = entries
+                    .keys(txn)
+                    .filter(|k| layout::set_item(k) == Some(item.as_str()))
+                    .map(str::to_owned)
+                    .collect();
+                for key in seen {
+                    entries.remove(txn, &key);
+                }
             }
             Op::DeleteCard { card } | Op::RestoreCard { card } => {
                 let deleted = matches!(op, Op::DeleteCard { .. });

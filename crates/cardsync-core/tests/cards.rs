@@ -1,0 +1,281 @@
+//! Cards: creation, every field kind, schema validation, soft delete, stamps, atomic batches.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use cardsync_core::{FieldValue, Op, Stamp, TextRun, Value, WriteError};
+use common::*;
+
+#[test]
+fn every_field_kind_reads_back() {
+    let mut doc = doc(1);
+    let card = task(&mut doc, 1);
+    let s = stamp(5);
+    doc.set_field(&s, card, "status", "todo").unwrap();
+    doc.set_field(&s, card, "estimate", 3.5).unwrap();
+    doc.insert_text(&s, card, "body", 0, "hello world").unwrap();
+    doc.delete_text(&s, card, "body", 5, 6).unwrap();
+    doc.increment(&s, card, "votes", 5).unwrap();
+    doc.increment(&s, card, "votes", -2).unwrap();
+    doc.raise_max(&s, card, "progress", 0.4).unwrap();
+    doc.raise_max(&s, card, "progress", 0.2).unwrap();
+    doc.add_to_set(&s, card, "tags", "a").unwrap();
+    doc.add_to_set(&s, card, "tags", "b").unwrap();
+    doc.remove_from_set(&s, card, "tags", "a").unwrap();
+
+    let read = doc.card(card).unwrap();
+    assert_eq!(read.kind, "task");
+    assert_eq!(read.fields["title"], FieldValue::Register("task 1".into()));
+    assert_eq!(read.fields["status"], FieldValue::Register("todo".into()));
+    assert_eq!(
+        read.fields["estimate"],
+        FieldValue::Register(Value::Number(3.5))
+    );
+    assert_eq!(read.fields["body"], FieldValue::Text("hello".into()));
+    assert_eq!(read.fields["votes"], FieldValue::Counter(3));
+    assert_eq!(read.fields["progress"], FieldValue::Max(Some(0.4)));
+    assert_eq!(
+        read.fields["tags"],
+        FieldValue::Set(BTreeSet::from(["b".to_owned()]))
+    );
+    assert_eq!(read.created, Some(Stamp::new(1, "tester")));
+    assert_eq!(read.modified, Some(Stamp::new(5, "tester")));
+    assert_eq!(doc.schema_version(), Some(3));
+}
+
+#[test]
+fn rich_text_keeps_formatting_runs() {
+    let mut doc = doc(1);
+    let card = task(&mut doc, 1);
+    doc.insert_text(&stamp(2), card, "body", 0, "bold plain")
+        .unwrap();
+    let bold = [("bold".to_owned(), Value::Bool(true))].into();
+    doc.format_text(&stamp(3), card, "body", 0, 4, bold)
+        .unwrap();
+    let runs = doc.text_runs(card, "body");
+    assert_eq!(runs.len(), 2);
+    assert_eq!(runs[0].text, "bold");
+    assert_eq!(runs[0].attributes["bold"], Value::Bool(true));
+    assert_eq!(
+        runs[1],
+        TextRun {
+            text: " plain".into(),
+            attributes: Default::default()
+        }
+    );
+}
+
+#[test]
+fn schema_violations_are_typed() {
+    let mut doc = doc(1);
+    let card = task(&mut doc, 1);
+    let s = stamp(2);
+    let cases: Vec<(Op, &str)> = vec![
+        (
+            Op::CreateCard {
+                card: id(9),
+                kind: "nope".into(),
+                fields: Default::default(),
+            },
+            "schema_violation",
+        ),
+        (
+            Op::CreateCard {
+                card: id(9),
+                kind: "task".into(),
+                fields: Default::default(),
+            },
+            "schema_violation",
+        ),
+        (
+            Op::CreateCard {
+                card,
+                kind: "task".into(),
+                fields: Default::default(),
+            },
+            "card_exists",
+        ),
+        (
+            Op::SetField {
+                card: id(77),
+                field: "title".into(),
+                value: "x".into(),
+            },
+            "unknown_card",
+        ),
+        (
+            Op::SetField {
+                card,
+                field: "nope".into(),
+                value: "x".into(),
+            },
+            "schema_violation",
+        ),
+        (
+            Op::SetField {
+                card,
+                field: "title".into(),
+                value: Value::Number(1.0),
+            },
+            "schema_violation",
+        ),
+        (
+            Op::SetField {
+                card,
+                field: "title".into(),
+                value: Value::Null,
+            },
+            "schema_violation",
+        ),
+        (
+            Op::SetField {
+                card,
+                field: "estimate".into(),
+                value: Value::Number(f64::NAN),
+            },
+            "schema_violation",
+        ),
+        (
+            Op::SetField {
+                card,
+                field: "status".into(),
+                value: "done".into(),
+            },
+            "invalid_transition",
+        ),
+        (
+            Op::SetField {
+                card,
+                field: "status".into(),
+                value: "bogus".into(),
+            },
+            "invalid_transition",
+        ),
+        (
+            Op::Increment {
+                card,
+                field: "title".into(),
+                by: 1,
+            },
+            "schema_violation",
+        ),
+        (
+            Op::InsertText {
+                card,
+                field: "body".into(),
+                index: 1,
+                text: "x".into(),
+                attributes: Default::default(),
+            },
+            "out_of_range",
+        ),
+        (Op::RestoreCard { card }, "card_not_deleted"),
+    ];
+    for (op, code) in cases {
+        let err = doc.apply(&s, std::slice::from_ref(&op)).unwrap_err();
+        assert_eq!(err.code(), code, "{op:?}: {err}");
+    }
+    // The state machine allows listed moves only.
+    doc.set_field(&s, card, "status", "todo").unwrap();
+    doc.set_field(&s, card, "status", "doing").unwrap();
+    assert!(matches!(
+        doc.set_field(&s, card, "status", "todo"),
+        Err(WriteError::InvalidTransition { .. })
+    ));
+}
+
+#[test]
+fn a_failing_batch_applies_nothing() {
+    let mut doc = doc(1);
+    let before = doc.export();
+    let batch = [
+        Op::CreateCard {
+            card: id(1),
+            kind: "task".into(),
+            fields: [("title".to_owned(), "a".into())].into(),
+        },
+        Op::Increment {
+            card: id(1),
+            field: "votes".into(),
+            by: 1,
+        },
+        Op::Increment {
+            card: id(2),
+            field: "votes".into(),
+            by: 1,
+        },
+    ];
+    assert_eq!(
+        doc.apply(&stamp(1), &batch),
+        Err(WriteError::UnknownCard(id(2)))
+    );
+    assert_eq!(doc.export(), before);
+    // Later ops see earlier ones in the same batch.
+    doc.apply(&stamp(1), &batch[..2]).unwrap();
+    assert_eq!(
+        doc.card(id(1)).unwrap().fields["votes"],
+        FieldValue::Counter(1)
+    );
+}
+
+#[test]
+fn surrogate_pairs_are_never_split() {
+    let mut doc = doc(1);
+    let card = task(&mut doc, 1);
+    doc.insert_text(&stamp(2), card, "body", 0, "a🙂b").unwrap();
+    assert!(doc.insert_text(&stamp(3), card, "body", 2, "x").is_err());
+    assert!(doc.delete_text(&stamp(3), card, "body", 1, 1).is_err());
+    doc.delete_text(&stamp(3), card, "body", 1, 2).unwrap();
+    assert_eq!(
+        doc.card(card).unwrap().fields["body"],
+        FieldValue::Text("ab".into())
+    );
+}
+
+#[test]
+fn soft_delete_and_restore() {
+    let mut doc = doc(1);
+    let card = task(&mut doc, 1);
+    doc.delete_card(&stamp(2), card).unwrap();
+    assert!(doc.cards(Some("task")).is_empty());
+    assert!(doc.card(card).unwrap().deleted);
+    assert_eq!(
+        doc.set_field(&stamp(3), card, "title", "x"),
+        Err(WriteError::CardDeleted(card))
+    );
+    doc.restore_card(&stamp(4), card).unwrap();
+    assert_eq!(doc.cards(Some("task")).len(), 1);
+    assert!(doc.cards(Some("person")).is_empty());
+}
+
+#[test]
+fn concurrent_counters_max_and_sets_merge() {
+    let (mut a, mut b) = (doc(1), doc(2));
+    let card = task(&mut a, 1);
+    sync(&mut a, &mut b);
+    a.increment(&stamp(2), card, "votes", 2).unwrap();
+    b.increment(&stamp(2), card, "votes", 5).unwrap();
+    a.raise_max(&stamp(2), card, "progress", 0.9).unwrap();
+    b.raise_max(&stamp(2), card, "progress", 0.5).unwrap();
+    a.add_to_set(&stamp(2), card, "tags", "x").unwrap();
+    b.add_to_set(&stamp(2), card, "tags", "x").unwrap();
+    b.remove_from_set(&stamp(3), card, "tags", "x").unwrap();
+    a.add_to_set(&stamp(3), card, "tags", "y").unwrap();
+    sync(&mut a, &mut b);
+    assert_eq!(a.export(), b.export());
+    let read = a.card(card).unwrap();
+    assert_eq!(read.fields["votes"], FieldValue::Counter(7));
+    assert_eq!(read.fields["progress"], FieldValue::Max(Some(0.9)));
+    // b removed only the "x" it had seen: a's concurrent add of "x" wins.
+    assert_eq!(
+        read.fields["tags"],
+        FieldValue::Set(BTreeSet::from(["x".into(), "y".into()]))
+    );
+}
+
+#[test]
+fn client_ids_beyond_javascript_range_are_refused() {
+    assert!(cardsync_core::CardDoc::new(schema(), 1 << 53).is_err());
+    assert!(cardsync_core::CardDoc::new(schema(), cardsync_core::MAX_CLIENT_ID).is_ok());
+}

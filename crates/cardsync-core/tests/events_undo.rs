@@ -1,0 +1,110 @@
+//! Typed events with origins, and undo/redo scoped to local changes.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+
+use cardsync_core::{ChangeBatch, ChangeEvent, FieldValue, Origin, SequenceId};
+use common::*;
+
+fn recorder(doc: &mut cardsync_core::CardDoc) -> Arc<Mutex<Vec<ChangeBatch>>> {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&seen);
+    doc.subscribe(move |batch| sink.lock().unwrap().push(batch.clone()));
+    seen
+}
+
+#[test]
+fn local_remote_and_undo_events() {
+    let (mut a, mut b) = (doc(1), doc(2));
+    let seen_a = recorder(&mut a);
+    let seen_b = recorder(&mut b);
+    let card = task(&mut a, 1);
+    a.increment(&stamp(2), card, "votes", 1).unwrap();
+    a.insert_text(&stamp(2), card, "body", 0, "hi").unwrap();
+    a.create_sequence(&stamp(3), SequenceId::from_u128(9))
+        .unwrap();
+    sync(&mut a, &mut b);
+    a.delete_card(&stamp(4), card).unwrap();
+    assert!(a.undo());
+
+    let a_batches = seen_a.lock().unwrap().clone();
+    assert_eq!(a_batches[0].origin, Origin::Local);
+    assert_eq!(
+        a_batches[0].events,
+        [ChangeEvent::CardCreated {
+            card,
+            kind: "task".into()
+        }]
+    );
+    assert_eq!(
+        a_batches[1].events,
+        [ChangeEvent::FieldChanged {
+            card,
+            field: "votes".into()
+        }]
+    );
+    assert_eq!(
+        a_batches[2].events,
+        [ChangeEvent::FieldChanged {
+            card,
+            field: "body".into()
+        }]
+    );
+    let last = a_batches.last().unwrap();
+    assert_eq!(last.origin, Origin::Undo);
+    assert_eq!(last.events, [ChangeEvent::CardRestored { card }]);
+
+    let b_batches = seen_b.lock().unwrap().clone();
+    assert_eq!(b_batches.len(), 1, "one remote transaction, one batch");
+    assert_eq!(b_batches[0].origin, Origin::Remote);
+    assert!(b_batches[0].events.contains(&ChangeEvent::CardCreated {
+        card,
+        kind: "task".into()
+    }));
+    assert!(b_batches[0].events.contains(&ChangeEvent::SequenceChanged {
+        sequence: SequenceId::from_u128(9)
+    }));
+}
+
+#[test]
+fn undo_reverts_only_local_changes() {
+    let (mut a, mut b) = (doc(1), doc(2));
+    let card = task(&mut a, 1);
+    sync(&mut a, &mut b);
+    a.increment(&stamp(2), card, "votes", 1).unwrap();
+    b.increment(&stamp(2), card, "votes", 10).unwrap();
+    sync(&mut a, &mut b);
+    assert!(a.undo());
+    assert_eq!(
+        a.card(card).unwrap().fields["votes"],
+        FieldValue::Counter(10)
+    );
+    assert!(a.redo());
+    assert_eq!(
+        a.card(card).unwrap().fields["votes"],
+        FieldValue::Counter(11)
+    );
+    assert!(a.can_undo());
+    a.clear_undo_history();
+    assert!(!a.can_undo() && !a.undo());
+}
+
+#[test]
+fn unsubscribe_stops_delivery() {
+    let mut doc = doc(1);
+    let count = Arc::new(Mutex::new(0));
+    let sink = Arc::clone(&count);
+    let sub = doc.subscribe(move |_| *sink.lock().unwrap() += 1);
+    task(&mut doc, 1);
+    assert!(doc.unsubscribe(sub));
+    assert!(!doc.unsubscribe(sub));
+    task(&mut doc, 2);
+    assert_eq!(*count.lock().unwrap(), 1);
+}
+
+#[test]
+fn the_document_is_send() {
+    fn assert_send<T: Send>() {}
+    assert_send::<cardsync_core::CardDoc>();
+}
