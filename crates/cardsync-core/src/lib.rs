@@ -57,6 +57,11 @@
 //! - Updates: state vectors, diffs, v1/v2, snapshots, [`merge_updates_v1`].
 //! - [`CardDoc::export`]: a plain, comparable picture of the whole document.
 
+/// The README's Rust quick start, compiled and run as a doctest so it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
+
 mod card;
 mod doc;
 mod error;

@@ -1,0 +1,1 @@
+//! Placeholder: the connection state machine is being written.
