@@ -94,3 +94,4 @@ pub use relationship::{
 pub use schema::{CardKind, FieldDef, FieldKind, RelationshipKind, Schema, ValueType};
 pub use update::{merge_updates_v1, merge_updates_v2};
 pub use value::{Attributes, Value};
+pub use write::Applied;

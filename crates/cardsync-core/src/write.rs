@@ -26,6 +26,16 @@ use crate::schema::FieldKind;
 use crate::validate::Overlay;
 use crate::value::{Attributes, Value, attributes_to_any};
 
+/// What one local transaction wrote.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Applied {
+    /// The transaction's own changes as a v1 update (its inserts and deletes only, not the
+    /// document's whole delete set as a state-vector diff would carry).
+    pub update: Vec<u8>,
+    /// The clocks of this replica's client id that the transaction used.
+    pub clock: std::ops::Range<u32>,
+}
+
 fn stamp_any(stamp: &Stamp) -> Any {
     Any::from(HashMap::from([
         (
@@ -48,17 +58,20 @@ impl CardDoc {
     /// Validates and applies a batch of ops as one local transaction (one undo step).
     /// Either all ops apply or none does.
     pub fn apply(&mut self, stamp: &Stamp, ops: &[Op]) -> Result<(), WriteError> {
-        self.apply_with_origin(stamp, ops, Origin::Local)
+        self.apply_with_origin(stamp, ops, Origin::Local).map(drop)
     }
 
-    /// Like [`CardDoc::apply`] with an explicit origin: the sync layer replays surviving ops
-    /// with [`Origin::Rollback`] after a rejection. Only `Local` transactions can be undone.
+    /// Like [`CardDoc::apply`] with an explicit origin, returning what the transaction wrote:
+    /// its own v1 update and clock range, which the sync layer turns into an outbox batch.
+    /// After a rejection the sync layer replays surviving ops with [`Origin::Rollback`]. Only
+    /// `Local` transactions can be undone. An empty batch writes nothing and returns an empty
+    /// clock range.
     pub fn apply_with_origin(
         &mut self,
         stamp: &Stamp,
         ops: &[Op],
         origin: Origin,
-    ) -> Result<(), WriteError> {
+    ) -> Result<Applied, WriteError> {
         {
             let txn = self.doc.transact();
             let mut overlay = Overlay::default();
@@ -66,18 +79,22 @@ impl CardDoc {
                 self.validate(&txn, &mut overlay, op)?;
             }
         }
-        if ops.is_empty() {
-            return Ok(());
-        }
+        let client = self.doc.client_id();
         let doc = self.doc.clone();
         let mut txn = doc.transact_mut_with(origin.tag());
-        self.record_schema_version(&mut txn);
+        if !ops.is_empty() {
+            self.record_schema_version(&mut txn);
+        }
         for op in ops {
             self.write(&mut txn, stamp, op);
         }
+        let applied = Applied {
+            clock: txn.before_state().get(&client)..txn.after_state().get(&client),
+            update: if ops.is_empty() { Vec::new() } else { txn.encode_update_v1() },
+        };
         drop(txn);
         self.finish(origin);
-        Ok(())
+        Ok(applied)
     }
 
     fn card_map_mut(&self, txn: &mut TransactionMut<'_>, card: CardId) -> MapRef {
