@@ -12,4 +12,5 @@
 //! cannot miss an action, and a test can run them all in one thread with a simulated clock.
 
 pub mod connection;
+pub mod outbox;
 pub mod protocol;
