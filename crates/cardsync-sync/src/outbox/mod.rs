@@ -138,6 +138,12 @@ impl Outbox {
         self.issued
     }
 
+    /// Numbers a persist op that does not write batches (confirmed state, removals), so the
+    /// driver confirms every op through one sequence.
+    pub fn issue_other(&mut self) -> u64 {
+        self.issue()
+    }
+
     /// Adds a batch; the returned op must be persisted before the batch can be sent.
     pub fn push(&mut self, batch: Batch) -> PersistOp {
         let written_by = self.issue();
@@ -193,9 +199,17 @@ impl Outbox {
         removed
     }
 
-    /// The server holds `client` up to `clock`: removes every batch that covers, oldest first.
-    pub fn ack(&mut self, client: u64, clock: u32) -> Vec<Batch> {
-        self.remove_where(|b| b.id.client == client && b.clock.end <= clock)
+    /// The server acked `batch`. It processes a client id's batches in order, so every earlier
+    /// batch of that client id is settled too; removes them all, oldest first. Acking twice is
+    /// harmless. (Acks go by batch, not only by clock: a batch that only deletes uses no clocks.)
+    pub fn ack(&mut self, batch: BatchId) -> Vec<Batch> {
+        self.remove_where(|b| b.id.client == batch.client && b.id.seq <= batch.seq)
+    }
+
+    /// The confirmed state holds `client` up to `clock` (e.g. after a sync step 2 brought back
+    /// batches whose ack was lost): removes the batches that inserted and are fully covered.
+    pub fn ack_held(&mut self, client: u64, clock: u32) -> Vec<Batch> {
+        self.remove_where(|b| b.id.client == client && !b.clock.is_empty() && b.clock.end <= clock)
     }
 
     /// Removes one batch (rejected), if present.
