@@ -45,13 +45,14 @@ pub enum ValueType {
 
 impl ValueType {
     pub(crate) fn accepts(self, value: &Value) -> bool {
-        match (self, value) {
-            (_, Value::Null) | (ValueType::Any, _) => true,
-            (ValueType::String, Value::String(_)) => true,
-            (ValueType::Number, Value::Number(_)) => true,
-            (ValueType::Bool, Value::Bool(_)) => true,
-            _ => false,
-        }
+        matches!(
+            (self, value),
+            (_, Value::Null)
+                | (ValueType::Any, _)
+                | (ValueType::String, Value::String(_))
+                | (ValueType::Number, Value::Number(_))
+                | (ValueType::Bool, Value::Bool(_))
+        )
     }
 }
 

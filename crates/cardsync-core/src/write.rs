@@ -90,7 +90,11 @@ impl CardDoc {
         }
         let applied = Applied {
             clock: txn.before_state().get(&client)..txn.after_state().get(&client),
-            update: if ops.is_empty() { Vec::new() } else { txn.encode_update_v1() },
+            update: if ops.is_empty() {
+                Vec::new()
+            } else {
+                txn.encode_update_v1()
+            },
         };
         drop(txn);
         self.finish(origin);

@@ -14,3 +14,4 @@
 pub mod connection;
 pub mod outbox;
 pub mod protocol;
+pub mod session;

@@ -85,7 +85,10 @@ fn only_durable_batches_are_sent_and_acks_are_idempotent() {
 
     let acked = outbox.ack(made[1].id);
     assert_eq!(acked.len(), 2);
-    assert!(outbox.ack(made[1].id).is_empty(), "a duplicate ack is harmless");
+    assert!(
+        outbox.ack(made[1].id).is_empty(),
+        "a duplicate ack is harmless"
+    );
     assert!(outbox.ack_held(7, made[1].clock.end).is_empty());
     assert_eq!(outbox.len(), 1);
     assert_eq!(outbox.oldest_created_at(), Some(2));

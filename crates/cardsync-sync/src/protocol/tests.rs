@@ -61,15 +61,18 @@ proptest! {
     #[test]
     fn stock_yrs_reads_our_frames(m in message()) {
         // yrs's y-protocols decoder (what a stock yrs or Yjs peer runs) reads every frame:
-        // standard ones as themselves, ours as an opaque custom message it can skip.
+        // standard ones as themselves, ours as an opaque custom message it can skip. Random
+        // bytes are no valid state vector or awareness update, and yrs (a debug_assert on
+        // client ids) panics on some, so those two carry no random payload here.
+        if matches!(m, Message::SyncStep1 { .. } | Message::Awareness { .. }) {
+            return Ok(());
+        }
         let decoded = YMessage::decode_v1(&m.encode());
         match (&m, decoded) {
             (Message::SyncStep2 { update }, Ok(YMessage::Sync(SyncMessage::SyncStep2(u)))) => prop_assert_eq!(update, &u),
             (Message::Update { update }, Ok(YMessage::Sync(SyncMessage::Update(u)))) => prop_assert_eq!(update, &u),
             (Message::AuthDenied { reason }, Ok(YMessage::Auth(Some(r)))) => prop_assert_eq!(reason, &r),
             (Message::QueryAwareness, Ok(YMessage::AwarenessQuery)) => {}
-            // Random bytes are not valid state vectors or awareness updates for yrs.
-            (Message::SyncStep1 { .. } | Message::Awareness { .. }, _) => {}
             (_, Ok(YMessage::Custom(tag, _))) => prop_assert_eq!(u64::from(tag), MSG_CARDSYNC),
             (m, other) => prop_assert!(false, "{:?} read by yrs as {:?}", m, other),
         }

@@ -1,0 +1,103 @@
+//! What the room asks its driver to do, and the names it uses for peers and persist jobs.
+//!
+//! The room never owns a socket or a file. It names peers with the driver's own [`PeerId`]s
+//! and numbers every write it needs made durable with a [`PersistToken`], so the driver can
+//! confirm them later with `handle_persisted`. Acks wait for that confirmation (DESIGN.md §5):
+//! an ack is a promise that the batch survives a crash.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// The driver's name for one connection (e.g. a counter per accepted WebSocket).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct PeerId(pub u64);
+
+impl fmt::Display for PeerId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "peer#{}", self.0)
+    }
+}
+
+/// Numbers one [`RoomAction::Persist`]. Tokens increase by one from 1, and confirming a token
+/// confirms every earlier one too: the update log is append-only and written in order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct PersistToken(pub u64);
+
+/// Why the room closes a peer. Each reason maps to a WebSocket close code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CloseReason {
+    /// The token was refused, or hello-less peers are not admitted.
+    AuthDenied,
+    /// The peer said nothing (no hello, no sync) within `hello_timeout_ms`.
+    HelloTimeout,
+    /// A frame exceeded `max_frame_bytes`; the room did not look inside it.
+    FrameTooLarge,
+    /// A frame did not decode as a protocol message.
+    Malformed,
+    /// The peer exceeded its rejection budget. Each rejection costs the room a rebuild of
+    /// its validation replica, so a peer that keeps sending invalid batches is cut off.
+    TooManyRejections,
+}
+
+impl CloseReason {
+    /// Stable string form, for logs and JavaScript.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CloseReason::AuthDenied => "auth_denied",
+            CloseReason::HelloTimeout => "hello_timeout",
+            CloseReason::FrameTooLarge => "frame_too_large",
+            CloseReason::Malformed => "malformed",
+            CloseReason::TooManyRejections => "too_many_rejections",
+        }
+    }
+
+    /// The WebSocket close code to send (RFC 6455 §7.4.1): 1009 "message too big", 1002
+    /// "protocol error", 1008 "policy violation" for the rest.
+    pub fn ws_code(self) -> u16 {
+        match self {
+            CloseReason::FrameTooLarge => 1009,
+            CloseReason::Malformed => 1002,
+            CloseReason::AuthDenied | CloseReason::HelloTimeout | CloseReason::TooManyRejections => {
+                1008
+            }
+        }
+    }
+}
+
+impl fmt::Display for CloseReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An instruction for the driver, returned by [`Room::poll_action`](super::Room::poll_action).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RoomAction {
+    /// Send this frame (one binary WebSocket message) to the peer.
+    Send {
+        /// Recipient.
+        peer: PeerId,
+        /// An encoded [`Message`](crate::protocol::Message).
+        frame: Vec<u8>,
+    },
+    /// Close the peer's connection. The room has already forgotten it; a later
+    /// `handle_disconnect` for it is accepted and does nothing.
+    Close {
+        /// Whom.
+        peer: PeerId,
+        /// Why.
+        reason: CloseReason,
+    },
+    /// Append this v1 update to the document's update log, make it durable, then call
+    /// `handle_persisted(now, token)`. Replaying the log in order rebuilds the document.
+    Persist {
+        /// Pass back to `handle_persisted`.
+        token: PersistToken,
+        /// A v1 update, already validated and applied by the room.
+        update: Vec<u8>,
+    },
+}

@@ -1,0 +1,74 @@
+//! Limits and policy of a room, as one serde value with defaults.
+//!
+//! Every limit protects the *other* peers: a peer past a limit gets a clear refusal (a
+//! `Reject` with `TooLarge` or `RateLimited`, or a `Close` for an oversize frame) and nobody
+//! else notices. Missing fields take their defaults and unknown fields are refused, so a
+//! misspelt knob fails loudly instead of silently keeping its default.
+
+use serde::{Deserialize, Serialize};
+
+use super::auth::{Permissions, Role};
+use super::bucket::RateLimit;
+
+/// Configuration of a [`Room`](super::Room).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RoomConfig {
+    /// Largest frame the room reads. Bigger frames close the connection unread: a frame is
+    /// the unit the driver buffers, so this bounds memory per peer.
+    pub max_frame_bytes: usize,
+    /// Largest update (batch, stock update or sync step 2) the room decodes. Decoding and
+    /// validating cost time linear in the update, so this bounds the work one message causes.
+    pub max_update_bytes: usize,
+    /// Batches (and stock updates) per peer: past it, `Reject { code: RateLimited }`.
+    pub batch_rate: RateLimit,
+    /// Rejections per peer: past it, the peer is closed (`TooManyRejections`). Every
+    /// rejection after validation rebuilds the room's validation replica, O(document).
+    pub rejection_rate: RateLimit,
+    /// How long a peer may stay silent after connecting before it is closed.
+    pub hello_timeout_ms: u64,
+    /// The role of a peer that syncs without a `Hello` (a stock `y-websocket` client, which
+    /// knows nothing of cardsync's extension). `None` refuses such peers. The default is
+    /// read-only; set `Some(Role::Editor)` for two-way sync with stock clients, or have the
+    /// driver authenticate them from the URL (`Room::handle_connect_with_token`).
+    pub hello_less_role: Option<Role>,
+    /// The write policy.
+    pub permissions: Permissions,
+}
+
+impl Default for RoomConfig {
+    fn default() -> Self {
+        Self {
+            max_frame_bytes: 8 << 20,
+            max_update_bytes: 4 << 20,
+            batch_rate: RateLimit {
+                burst: 100,
+                refill_ms: 20,
+            },
+            rejection_rate: RateLimit {
+                burst: 5,
+                refill_ms: 2_000,
+            },
+            hello_timeout_ms: 10_000,
+            hello_less_role: Some(Role::Viewer),
+            permissions: Permissions::default(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serde_round_trip_with_defaults_and_strictness() {
+        let config: RoomConfig =
+            serde_json::from_str(r#"{"hello_less_role":"editor","max_update_bytes":10}"#).unwrap();
+        assert_eq!(config.hello_less_role, Some(Role::Editor));
+        assert_eq!(config.max_update_bytes, 10);
+        assert_eq!(config.batch_rate, RoomConfig::default().batch_rate);
+        let json = serde_json::to_string(&config).unwrap();
+        assert_eq!(serde_json::from_str::<RoomConfig>(&json).unwrap(), config);
+        assert!(serde_json::from_str::<RoomConfig>(r#"{"max_frame_byte":1}"#).is_err());
+    }
+}

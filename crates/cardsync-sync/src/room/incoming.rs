@@ -1,0 +1,126 @@
+//! What an incoming update covers, read before anything is applied.
+//!
+//! Acks, duplicates and dependencies are all questions about clocks: "does the room already
+//! hold these clocks?", "does this start where the room's state ends, or after a hole?",
+//! "whose clocks are these?". [`Incoming`] answers them from the update's own blocks (as yrs
+//! decodes them, after [`guard`](super::guard) made decoding safe), so the room can
+//! re-ack a duplicate or refuse a dependent without touching either replica.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+use thiserror::Error;
+use yrs::block::ClientID;
+use yrs::updates::decoder::Decode;
+use yrs::{StateVector, Update};
+
+use super::guard::{self, GuardError};
+
+/// An update that could not be decoded.
+#[derive(Debug, Error)]
+pub enum IncomingError {
+    /// The pre-scan refused it (see [`guard`](super::guard)).
+    #[error("malformed update: {0}")]
+    Guard(#[from] GuardError),
+    /// yrs refused it.
+    #[error("malformed update: {0}")]
+    Decode(#[from] yrs::encoding::read::Error),
+}
+
+/// The clocks of one client that an update holds and the room lacks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Fresh {
+    /// Client id.
+    pub client: u64,
+    /// Lowest clock the room lacks; above the room's state for this client means a hole.
+    pub start: u32,
+    /// One past the highest clock in the update.
+    pub end: u32,
+}
+
+/// The block ranges and deletions of a decoded update.
+#[derive(Debug)]
+pub(crate) struct Incoming {
+    /// Per client id, the clock ranges of its blocks (skips excluded).
+    ranges: BTreeMap<u64, Vec<Range<u32>>>,
+    /// Whether the update deletes anything.
+    has_deletes: bool,
+}
+
+impl Incoming {
+    /// Decodes a v1 update from an untrusted peer.
+    pub fn decode(bytes: &[u8]) -> Result<Self, IncomingError> {
+        guard::check_update_v1(bytes)?;
+        let update = Update::decode_v1(bytes)?;
+        let mut ranges: BTreeMap<u64, Vec<Range<u32>>> = BTreeMap::new();
+        for (client, set) in update.insertions(true).iter() {
+            ranges
+                .entry(client.get())
+                .or_default()
+                .extend(set.iter().cloned());
+        }
+        Ok(Self {
+            ranges,
+            has_deletes: !update.delete_set().is_empty(),
+        })
+    }
+
+    /// Whether the update deletes anything (deletions carry no clocks of their own).
+    pub fn has_deletes(&self) -> bool {
+        self.has_deletes
+    }
+
+    /// The clients whose clocks the room (state `held`) lacks, in client order.
+    pub fn fresh(&self, held: &StateVector) -> Vec<Fresh> {
+        self.ranges
+            .iter()
+            .filter_map(|(&client, ranges)| {
+                let have = held.get(&ClientID::new(client));
+                let start = ranges
+                    .iter()
+                    .filter(|r| r.end > have)
+                    .map(|r| r.start.max(have))
+                    .min()?;
+                let end = ranges.iter().map(|r| r.end).max()?;
+                Some(Fresh { client, start, end })
+            })
+            .collect()
+    }
+
+    /// One past the highest clock of `client` in the update, if it has any blocks of it.
+    pub fn end_of(&self, client: u64) -> Option<u32> {
+        self.ranges.get(&client)?.iter().map(|r| r.end).max()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cardsync_core::{CardDoc, CardId, CardKind, Schema, Stamp};
+    use yrs::{ReadTxn, Transact};
+
+    #[test]
+    fn fresh_clocks_and_holes() {
+        let schema = Schema::new(1).card("note", CardKind::default());
+        let mut doc = CardDoc::new(schema.clone(), 9).unwrap();
+        let s = Stamp::new(1, "a");
+        let mut updates = Vec::new();
+        for i in 0..3u128 {
+            let sv = doc.state_vector();
+            doc.create_card(&s, CardId::from_u128(i), "note", []).unwrap();
+            updates.push(doc.diff_v1(&sv).unwrap());
+        }
+        let room = CardDoc::new(schema, 1).unwrap();
+        let held = room.yrs_doc().transact().state_vector();
+        let first = Incoming::decode(&updates[0]).unwrap().fresh(&held);
+        assert_eq!(first.len(), 1);
+        assert_eq!((first[0].client, first[0].start), (9, 0));
+        let third = Incoming::decode(&updates[2]).unwrap().fresh(&held);
+        assert!(third[0].start > 0, "a hole before the third update");
+        assert_eq!(
+            Incoming::decode(&updates[2]).unwrap().end_of(9),
+            Some(third[0].end)
+        );
+        assert!(Incoming::decode(&[0xab, 0x8e, 0xc5, 0x73, 0x76]).is_err());
+    }
+}

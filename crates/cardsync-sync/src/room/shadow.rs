@@ -1,0 +1,234 @@
+//! The validation replica ("shadow"): where an untrusted update is tried before it counts.
+//!
+//! yrs cannot un-apply an update, so the room keeps two replicas of the document. An incoming
+//! update is applied to the shadow first; the validator then compares the shadow (the state
+//! *with* the update) to the authoritative replica (the state *without* it). Only if the
+//! update passes are the same bytes applied to the authoritative replica, after which the two
+//! are equal again. A refused update leaves the shadow polluted, so it is rebuilt from the
+//! authoritative snapshot: O(document), which is why rejections are rate-limited per peer.
+//!
+//! **Why the shadow records raw key paths instead of using [`CardDoc::subscribe`].** The
+//! core's `ChangeBatch` is made for UIs: it skips keys that do not parse as ids and the `$`
+//! bookkeeping keys of cards (a `$kind` change produces no event at all), and it does not
+//! watch `meta`. A validator that trusted it would let exactly the hostile changes through.
+//! So the shadow adds its own deep observers on the four roots and records, per root, which
+//! entries were replaced whole and which keys inside them changed, whatever they are.
+//!
+//! A shadow is disposable, which also makes it the place to contain a yrs panic on hostile
+//! but well-formed input: the apply runs under `catch_unwind`, and a panic is reported as an
+//! error after which the room rebuilds the shadow. The authoritative replica only ever gets
+//! bytes that the shadow integrated without trouble.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use cardsync_core::{CardDoc, DecodeError, OpenError, Schema};
+use thiserror::Error;
+use yrs::types::{DeepObservable, Event, Events, PathSegment};
+use yrs::{ReadTxn, Transact, TransactionMut};
+
+/// Root names of a cardsync document (mirrors `cardsync_core`'s private `layout` module).
+pub(crate) mod roots {
+    /// Card id → card map.
+    pub const CARDS: &str = "cards";
+    /// Relationship key → edge map.
+    pub const RELATIONSHIPS: &str = "relationships";
+    /// Sequence id → map of card id → order key.
+    pub const SEQUENCES: &str = "sequences";
+    /// Document metadata.
+    pub const META: &str = "meta";
+    /// All of them.
+    pub const ALL: [&str; 4] = [CARDS, RELATIONSHIPS, SEQUENCES, META];
+}
+
+/// The client id of the room's replicas. They never write, so it never appears in the doc.
+const ROOM_CLIENT_ID: u64 = 0;
+
+/// What happened to one entry of a root map (a card, an edge, a sequence).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Touch {
+    /// The entry itself was inserted, replaced or removed.
+    pub whole: bool,
+    /// Keys inside the entry that changed (for nested changes, the key holding the nested
+    /// type, e.g. the counter field whose entries changed).
+    pub keys: BTreeSet<String>,
+}
+
+/// Everything one update changed, by root.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Touched {
+    /// Per card key.
+    pub cards: BTreeMap<String, Touch>,
+    /// Per relationship key.
+    pub relationships: BTreeMap<String, Touch>,
+    /// Per sequence key.
+    pub sequences: BTreeMap<String, Touch>,
+    /// Keys of `meta` that changed.
+    pub meta: BTreeSet<String>,
+}
+
+impl Touched {
+    /// Whether nothing observable changed.
+    pub fn is_empty(&self) -> bool {
+        self.cards.is_empty()
+            && self.relationships.is_empty()
+            && self.sequences.is_empty()
+            && self.meta.is_empty()
+    }
+
+    fn record(&mut self, root: &str, txn: &TransactionMut<'_>, events: &Events<'_>) {
+        for event in events.iter() {
+            let path = event.path();
+            let keys: Vec<String> = match event {
+                Event::Map(e) => e.keys(txn).keys().map(|k| k.to_string()).collect(),
+                _ => Vec::new(),
+            };
+            if root == roots::META {
+                match path.front() {
+                    Some(PathSegment::Key(k)) => {
+                        self.meta.insert(k.to_string());
+                    }
+                    Some(PathSegment::Index(_)) => {}
+                    None => self.meta.extend(keys),
+                }
+                continue;
+            }
+            let entries = match root {
+                roots::CARDS => &mut self.cards,
+                roots::RELATIONSHIPS => &mut self.relationships,
+                _ => &mut self.sequences,
+            };
+            match (path.front(), path.get(1)) {
+                (None, _) => {
+                    for key in keys {
+                        entries.entry(key).or_default().whole = true;
+                    }
+                }
+                (Some(PathSegment::Key(entry)), None) => {
+                    entries
+                        .entry(entry.to_string())
+                        .or_default()
+                        .keys
+                        .extend(keys);
+                }
+                (Some(PathSegment::Key(entry)), Some(PathSegment::Key(key))) => {
+                    let touch = entries.entry(entry.to_string()).or_default();
+                    touch.keys.insert(key.to_string());
+                }
+                (Some(PathSegment::Key(entry)), Some(PathSegment::Index(_))) => {
+                    entries.entry(entry.to_string()).or_default().whole = true;
+                }
+                // Root maps have no indexes; nothing cardsync reads can sit there.
+                (Some(PathSegment::Index(_)), _) => {}
+            }
+        }
+    }
+}
+
+/// The shadow could not take an update. It must be rebuilt before the next use.
+#[derive(Debug, Error)]
+pub enum ShadowError {
+    /// The update does not decode or integrate.
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    /// yrs panicked while integrating it.
+    #[error("the update made yrs panic while integrating")]
+    Panicked,
+}
+
+/// The validation replica and the record of what the last update changed in it.
+pub(crate) struct Shadow {
+    doc: CardDoc,
+    touched: Arc<Mutex<Touched>>,
+}
+
+impl Shadow {
+    /// A shadow holding `snapshot` (the authoritative replica's state).
+    pub fn load(schema: Arc<Schema>, snapshot: &[u8]) -> Result<Self, OpenError> {
+        let doc = CardDoc::load_v1(schema, ROOM_CLIENT_ID, snapshot)?;
+        let touched = Arc::new(Mutex::new(Touched::default()));
+        for root in roots::ALL {
+            let map = doc.yrs_doc().get_or_insert_map(root);
+            let touched = Arc::clone(&touched);
+            map.observe_deep("cardsync.room.shadow", move |txn, events| {
+                lock(&touched).record(root, txn, events);
+            });
+        }
+        Ok(Self { doc, touched })
+    }
+
+    /// The replica, as the validator reads it.
+    pub fn doc(&self) -> &CardDoc {
+        &self.doc
+    }
+
+    /// Applies an update and returns what it changed.
+    pub fn apply(&mut self, update: &[u8]) -> Result<Touched, ShadowError> {
+        *lock(&self.touched) = Touched::default();
+        let doc = &mut self.doc;
+        match catch_unwind(AssertUnwindSafe(|| doc.apply_update_v1(update))) {
+            Ok(result) => result?,
+            Err(_) => return Err(ShadowError::Panicked),
+        }
+        Ok(std::mem::take(&mut *lock(&self.touched)))
+    }
+
+    /// Whether the last update left blocks or deletions waiting for missing predecessors.
+    pub fn has_missing_updates(&self) -> bool {
+        self.doc.yrs_doc().transact().has_missing_updates()
+    }
+
+    /// Root names that exist in the shadow but not in `authoritative` and are not cardsync's.
+    pub fn new_foreign_roots(&self, authoritative: &CardDoc) -> Vec<String> {
+        let known = authoritative.yrs_doc().transact();
+        let old: BTreeSet<&str> = known.root_refs().map(|(name, _)| name).collect();
+        self.doc
+            .yrs_doc()
+            .transact()
+            .root_refs()
+            .map(|(name, _)| name)
+            .filter(|name| !roots::ALL.contains(name) && !old.contains(name))
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+fn lock(touched: &Mutex<Touched>) -> std::sync::MutexGuard<'_, Touched> {
+    // A panic inside an observer can only come from yrs mid-apply; the shadow is rebuilt
+    // after that anyway, so a poisoned record is still fine to reset.
+    touched.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cardsync_core::{CardId, CardKind, FieldDef, FieldKind, Stamp, Value};
+
+    #[test]
+    fn records_whole_entries_and_keys() {
+        let schema = Arc::new(Schema::new(1).card(
+            "note",
+            CardKind::default()
+                .field("title", FieldDef::new(FieldKind::Register))
+                .field("votes", FieldDef::new(FieldKind::Counter)),
+        ));
+        let mut shadow = Shadow::load(Arc::clone(&schema), &[0, 0]).unwrap();
+        let mut client = CardDoc::with_schema(schema, 5).unwrap();
+        let s = Stamp::new(1, "a");
+        let card = CardId::from_u128(3);
+        let sv = client.state_vector();
+        client.create_card(&s, card, "note", [("title", Value::from("x"))]).unwrap();
+        let touched = shadow.apply(&client.diff_v1(&sv).unwrap()).unwrap();
+        assert!(touched.cards[&card.to_string()].whole);
+        assert!(touched.meta.contains("schema_version"));
+
+        let sv = client.state_vector();
+        client.increment(&s, card, "votes", 1).unwrap();
+        let touched = shadow.apply(&client.diff_v1(&sv).unwrap()).unwrap();
+        let touch = &touched.cards[&card.to_string()];
+        assert!(!touch.whole);
+        assert!(touch.keys.contains("votes") && touch.keys.contains("$modified"));
+        assert!(!shadow.has_missing_updates());
+    }
+}

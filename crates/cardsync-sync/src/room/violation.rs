@@ -1,0 +1,220 @@
+//! Why the validator refused an update, one variant per rule, each with its wire code.
+//!
+//! The `Display` text becomes the `reason` of the `Reject` the client sees, so it names the
+//! card, field and values involved: a developer reading a rejection in the browser console
+//! should not need server logs to understand it.
+
+use cardsync_core::ValueType;
+use thiserror::Error;
+
+use super::auth::Role;
+use crate::protocol::RejectCode;
+
+/// One broken rule.
+#[derive(Clone, Debug, Error, PartialEq, Eq)]
+pub enum Violation {
+    /// The role cannot write at all.
+    #[error("role {role} may not change the document")]
+    ReadOnly {
+        /// The peer's role.
+        role: Role,
+    },
+    /// A field rule reserves the field to other roles.
+    #[error("role {role} may not set field {field:?} of {kind:?} cards")]
+    FieldForbidden {
+        /// The peer's role.
+        role: Role,
+        /// Card kind.
+        kind: String,
+        /// Field.
+        field: String,
+    },
+    /// A batch carried clocks of a client id other than its own.
+    #[error("batch of client {batch} carries changes of client {other}")]
+    ForeignClient {
+        /// The batch's client id.
+        batch: u64,
+        /// The other one.
+        other: u64,
+    },
+    /// An entry of a root map whose key is not an id of the right kind.
+    #[error("{root} key {key:?} is not a valid id")]
+    BadKey {
+        /// Root map.
+        root: &'static str,
+        /// The key.
+        key: String,
+    },
+    /// An entry of a root map that is not a map.
+    #[error("{root} entry {key:?} is not a map")]
+    NotAMap {
+        /// Root map.
+        root: &'static str,
+        /// The key.
+        key: String,
+    },
+    /// A card without a string `$kind`.
+    #[error("card {card} has no kind")]
+    MissingKind {
+        /// Card key.
+        card: String,
+    },
+    /// A card of a kind the schema does not declare.
+    #[error("card {card} has unknown kind {kind:?}")]
+    UnknownKind {
+        /// Card key.
+        card: String,
+        /// Its kind.
+        kind: String,
+    },
+    /// A card's kind changed.
+    #[error("card {card} changed kind from {from:?} to {to:?}")]
+    KindChanged {
+        /// Card key.
+        card: String,
+        /// Old kind.
+        from: String,
+        /// New kind.
+        to: String,
+    },
+    /// A `$` key the card layout does not define, or one with the wrong shape.
+    #[error("card {card} has an invalid bookkeeping entry {key:?}")]
+    BadBookkeeping {
+        /// Card key.
+        card: String,
+        /// The key.
+        key: String,
+    },
+    /// A field the card's kind does not declare.
+    #[error("{kind:?} cards have no field {field:?} (card {card})")]
+    UnknownField {
+        /// Card key.
+        card: String,
+        /// Card kind.
+        kind: String,
+        /// Field.
+        field: String,
+    },
+    /// A field stored as the wrong yrs shape (e.g. a map where a register belongs).
+    #[error("field {field:?} of card {card} must be {expected}")]
+    WrongShape {
+        /// Card key.
+        card: String,
+        /// Field.
+        field: String,
+        /// What it must be.
+        expected: &'static str,
+    },
+    /// A register value of the wrong type.
+    #[error("field {field:?} of card {card} takes {expected:?} values, not {got}")]
+    TypeMismatch {
+        /// Card key.
+        card: String,
+        /// Field.
+        field: String,
+        /// Declared type.
+        expected: ValueType,
+        /// What came.
+        got: &'static str,
+    },
+    /// A number that is NaN or infinite.
+    #[error("field {field:?} of card {card} must be a finite number")]
+    NotFinite {
+        /// Card key.
+        card: String,
+        /// Field.
+        field: String,
+    },
+    /// A required register missing at creation or cleared later.
+    #[error("required field {field:?} of card {card} is missing or cleared")]
+    MissingRequired {
+        /// Card key.
+        card: String,
+        /// Field.
+        field: String,
+    },
+    /// A state-machine register moved along a move the schema does not list.
+    #[error("field {field:?} of card {card} may not move from {from:?} to {to:?}")]
+    InvalidTransition {
+        /// Card key.
+        card: String,
+        /// Field.
+        field: String,
+        /// Old state (`None`: unset, so only initial states are allowed).
+        from: Option<String>,
+        /// New state.
+        to: String,
+    },
+    /// A counter, max or set entry written under another replica's key.
+    #[error("field {field:?} of card {card}: entry {key:?} belongs to another replica")]
+    ForeignEntry {
+        /// Card key.
+        card: String,
+        /// Field.
+        field: String,
+        /// Entry key.
+        key: String,
+    },
+    /// A max field's entry lowered or removed.
+    #[error("max field {field:?} of card {card}: entry {key:?} went down")]
+    MaxDecreased {
+        /// Card key.
+        card: String,
+        /// Field.
+        field: String,
+        /// Entry key.
+        key: String,
+    },
+    /// A relationship kind the schema does not declare.
+    #[error("unknown relationship kind {kind:?}")]
+    UnknownRelationshipKind {
+        /// Kind.
+        kind: String,
+    },
+    /// An edge map entry that is missing, unknown, or disagrees with the edge key.
+    #[error("relationship {key}: entry {entry:?} is missing or invalid")]
+    BadEdgeEntry {
+        /// Edge key.
+        key: String,
+        /// Entry.
+        entry: String,
+    },
+    /// An edge endpoint of a card kind the relationship kind does not allow.
+    #[error("relationship {key}: its {end} card has kind {kind:?}, which is not allowed")]
+    EndpointKind {
+        /// Edge key.
+        key: String,
+        /// `"from"` or `"to"`.
+        end: &'static str,
+        /// The card's kind.
+        kind: String,
+    },
+    /// A sequence entry that is not `card id → order key`.
+    #[error("sequence {sequence}: entry {key:?} is invalid")]
+    BadSequenceEntry {
+        /// Sequence key.
+        sequence: String,
+        /// Entry key.
+        key: String,
+    },
+    /// A `meta` entry other than a numeric schema version.
+    #[error("meta entry {key:?} is invalid")]
+    BadMeta {
+        /// Key.
+        key: String,
+    },
+    /// A root type a cardsync document does not have.
+    #[error("unknown root type {0:?}")]
+    UnknownRoot(String),
+}
+
+impl Violation {
+    /// The stable code sent in the `Reject`.
+    pub fn code(&self) -> RejectCode {
+        match self {
+            Violation::ReadOnly { .. } | Violation::FieldForbidden { .. } => RejectCode::Forbidden,
+            Violation::InvalidTransition { .. } => RejectCode::InvalidTransition,
+            _ => RejectCode::SchemaViolation,
+        }
+    }
+}

@@ -1,0 +1,424 @@
+//! The client session: the optimistic local doc over the confirmed doc and the outbox.
+//!
+//! Two documents: the *confirmed* doc holds what the server holds (acked batches and updates
+//! from the server); the *local* doc is confirmed plus every pending batch, and is what the UI
+//! reads and writes. Local edits apply at once, become outbox batches, and are sent once the
+//! driver has made them durable. An ack moves a batch into the confirmed doc. A rejection rolls
+//! back by rebase (DESIGN.md §5): the local doc is rebuilt from the confirmed doc under a fresh
+//! client id, the batches that came after the rejected one from the same client id are replayed
+//! as intent, and the UI is told what vanished. Remote writes that overwrite a pending register
+//! write are reported as [`Conflict`]s.
+//!
+//! Sans-IO: inputs are `handle_*` and [`ClientSession::apply`]; outputs are
+//! [`ClientSession::poll_action`] (frames to send, state to persist) and
+//! [`ClientSession::poll_event`]. Follow the crate's drain rule.
+
+mod changes;
+mod conflict;
+mod inbound;
+mod rollback;
+#[cfg(test)]
+mod tests;
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+use cardsync_core::{
+    CardDoc, ChangeBatch, DecodeError, Op, OpenError, Origin, Schema, Stamp, WriteError,
+};
+pub use conflict::{Conflict, ConflictLog};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::connection::{Instant, Rng};
+use crate::outbox::{Batch, Outbox, OutboxError, OutboxLimits, PersistOp, Persisted};
+use crate::protocol::{BatchId, ProtocolError, RejectCode};
+
+/// Session settings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SessionConfig {
+    /// The bearer token sent in hello.
+    pub token: String,
+    /// Outbox bounds.
+    pub outbox: OutboxLimits,
+    /// How many conflicts the log keeps.
+    pub conflict_log: usize,
+    /// Compact the outbox while offline once this many batches wait.
+    pub compact_after: usize,
+    /// Largest frame accepted from the server.
+    pub max_frame: usize,
+    /// Compact the persisted confirmed state after this many appended updates.
+    pub confirmed_log: usize,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        Self {
+            token: String::new(),
+            outbox: OutboxLimits::default(),
+            conflict_log: 256,
+            compact_after: 64,
+            max_frame: 32 << 20,
+            confirmed_log: 256,
+        }
+    }
+}
+
+/// Something the driver must do.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SessionAction {
+    /// Send this frame on the socket.
+    Send(Vec<u8>),
+    /// Persist this change, in order, then call [`ClientSession::handle_persisted`] with `seq`.
+    Persist {
+        /// Confirm with this number.
+        seq: u64,
+        /// The change.
+        op: PersistOp,
+    },
+}
+
+/// A rejection, as the status reports it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Rejection {
+    /// The rejected batch.
+    pub batch: BatchId,
+    /// Stable code.
+    pub code: RejectCode,
+    /// Human reason.
+    pub reason: String,
+    /// When it arrived.
+    pub at: Instant,
+}
+
+/// Something the UI may want to know.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SessionEvent {
+    /// The local doc changed (local edits, remote updates, rollbacks).
+    Changes(ChangeBatch),
+    /// Batches became confirmed.
+    Acked(Vec<BatchId>),
+    /// A batch was rejected and rolled back. `vanished` holds its ops and any replayed op that
+    /// no longer applies.
+    Rejected {
+        /// The rejection.
+        rejection: Rejection,
+        /// Ops that are gone.
+        vanished: Vec<Op>,
+    },
+    /// A remote write overwrote a pending local write.
+    Conflict(Conflict),
+    /// The server refused the token.
+    AuthDenied(String),
+    /// The server accepted the hello.
+    Welcome {
+        /// Protocol version in force.
+        version: u32,
+        /// Granted role.
+        role: String,
+    },
+    /// A pong for the connection state machine.
+    Pong(u64),
+    /// Awareness bytes from other peers.
+    Awareness(Vec<u8>),
+}
+
+/// The session refused something.
+#[derive(Debug, Error)]
+pub enum SessionError {
+    /// A local write is invalid.
+    #[error(transparent)]
+    Write(#[from] WriteError),
+    /// The outbox is full.
+    #[error(transparent)]
+    Outbox(#[from] OutboxError),
+    /// A frame from the server did not decode.
+    #[error(transparent)]
+    Protocol(#[from] ProtocolError),
+    /// An update from the server or the store did not decode.
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    /// The persisted state could not be opened.
+    #[error(transparent)]
+    Open(#[from] OpenError),
+}
+
+/// A snapshot for status displays.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SessionStatus {
+    /// Batches not yet acked.
+    pub pending: usize,
+    /// Age of the oldest pending batch, in milliseconds.
+    pub oldest_pending_ms: Option<u64>,
+    /// The last ack and when it came.
+    pub last_ack: Option<(BatchId, Instant)>,
+    /// The last rejection.
+    pub last_rejection: Option<Rejection>,
+    /// Whether the server speaks cardsync (acks); `false` behind a stock y-websocket server.
+    pub server_acks: bool,
+}
+
+/// The optimistic client session.
+pub struct ClientSession {
+    schema: Arc<Schema>,
+    config: SessionConfig,
+    confirmed: CardDoc,
+    local: CardDoc,
+    outbox: Outbox,
+    rng: Box<dyn Rng + Send>,
+    next_seq: u64,
+    connected: bool,
+    welcomed: bool,
+    confirmed_appends: usize,
+    changes: Arc<Mutex<VecDeque<ChangeBatch>>>,
+    actions: VecDeque<SessionAction>,
+    events: VecDeque<SessionEvent>,
+    conflicts: ConflictLog,
+    last_ack: Option<(BatchId, Instant)>,
+    last_rejection: Option<Rejection>,
+}
+
+/// The confirmed doc never writes, so its client id never reaches an update.
+const CONFIRMED_CLIENT: u64 = 0;
+
+impl ClientSession {
+    /// Resumes from persisted state (empty for a new replica). `rng` draws client ids.
+    pub fn new(
+        schema: Arc<Schema>,
+        config: SessionConfig,
+        persisted: Persisted,
+        mut rng: Box<dyn Rng + Send>,
+    ) -> Result<Self, SessionError> {
+        let mut confirmed = CardDoc::with_schema(schema.clone(), CONFIRMED_CLIENT)?;
+        for update in &persisted.confirmed {
+            confirmed.apply_update_v1(update)?;
+        }
+        let changes = Arc::new(Mutex::new(VecDeque::new()));
+        let client = fresh_client(rng.as_mut());
+        let mut local = CardDoc::load_v1(schema.clone(), client, &confirmed.snapshot_v1())?;
+        for batch in &persisted.outbox {
+            local.apply_update_v1(&batch.update)?;
+        }
+        subscribe(&mut local, &changes);
+        Ok(Self {
+            outbox: Outbox::new(config.outbox, persisted.outbox),
+            conflicts: ConflictLog::new(config.conflict_log),
+            confirmed_appends: persisted.confirmed.len(),
+            schema,
+            config,
+            confirmed,
+            local,
+            rng,
+            next_seq: 0,
+            connected: false,
+            welcomed: false,
+            changes,
+            actions: VecDeque::new(),
+            events: VecDeque::new(),
+            last_ack: None,
+            last_rejection: None,
+        })
+    }
+
+    /// The local doc: confirmed state plus pending batches. Read from it; write with
+    /// [`ClientSession::apply`].
+    pub fn local(&self) -> &CardDoc {
+        &self.local
+    }
+
+    /// The confirmed doc: what the server holds.
+    pub fn confirmed(&self) -> &CardDoc {
+        &self.confirmed
+    }
+
+    /// Pending batches, oldest first.
+    pub fn pending(&self) -> impl Iterator<Item = &Batch> {
+        self.outbox.batches()
+    }
+
+    /// The conflict log.
+    pub fn conflicts(&self) -> &ConflictLog {
+        &self.conflicts
+    }
+
+    /// Applies a local change at once and queues it for the server.
+    pub fn apply(
+        &mut self,
+        now: Instant,
+        stamp: &Stamp,
+        ops: &[Op],
+    ) -> Result<Option<BatchId>, SessionError> {
+        self.outbox.check_room()?;
+        let applied = self.local.apply_with_origin(stamp, ops, Origin::Local)?;
+        self.drain_changes();
+        if applied.update.is_empty() {
+            return Ok(None);
+        }
+        let id = self.batch_id();
+        let op = self.outbox.push(Batch {
+            id,
+            stamp: stamp.clone(),
+            ops: ops.to_vec(),
+            update: applied.update,
+            clock: applied.clock,
+            created_at: now.as_millis(),
+        });
+        self.persist_issued(op);
+        if !self.connected
+            && self.outbox.len() >= self.config.compact_after
+            && let Some(op) = self.outbox.compact()?
+        {
+            self.persist_issued(op);
+        }
+        Ok(Some(id))
+    }
+
+    /// Undoes the last local change (as a new batch, so the server sees it too).
+    pub fn undo(&mut self, now: Instant, stamp: &Stamp) -> Result<bool, SessionError> {
+        self.undo_redo(now, stamp, true)
+    }
+
+    /// Redoes the last undone change.
+    pub fn redo(&mut self, now: Instant, stamp: &Stamp) -> Result<bool, SessionError> {
+        self.undo_redo(now, stamp, false)
+    }
+
+    fn undo_redo(&mut self, now: Instant, stamp: &Stamp, undo: bool) -> Result<bool, SessionError> {
+        self.outbox.check_room()?;
+        let before = self.local.state_vector();
+        let done = if undo {
+            self.local.undo()
+        } else {
+            self.local.redo()
+        };
+        self.drain_changes();
+        if !done {
+            return Ok(false);
+        }
+        // Undo writes through yrs directly: the batch carries the update, and no ops, since an
+        // undo step cannot be replayed as intent after a rollback (which clears the history).
+        let update = self.local.diff_v1(&before)?;
+        let client = self.local.client_id();
+        let end = state_of(&self.local, client);
+        let start = state_of_sv(&before, client);
+        let id = self.batch_id();
+        let op = self.outbox.push(Batch {
+            id,
+            stamp: stamp.clone(),
+            ops: Vec::new(),
+            update,
+            clock: start..end,
+            created_at: now.as_millis(),
+        });
+        self.persist_issued(op);
+        Ok(true)
+    }
+
+    fn batch_id(&mut self) -> BatchId {
+        let id = BatchId {
+            client: self.local.client_id(),
+            seq: self.next_seq,
+        };
+        self.next_seq += 1;
+        id
+    }
+
+    /// A status snapshot.
+    pub fn status(&self, now: Instant) -> SessionStatus {
+        SessionStatus {
+            pending: self.outbox.len(),
+            oldest_pending_ms: self
+                .outbox
+                .oldest_created_at()
+                .map(|t| now.as_millis().saturating_sub(t)),
+            last_ack: self.last_ack,
+            last_rejection: self.last_rejection.clone(),
+            server_acks: self.welcomed,
+        }
+    }
+
+    /// The next thing to do, if any.
+    pub fn poll_action(&mut self) -> Option<SessionAction> {
+        self.actions.pop_front()
+    }
+
+    /// The next event, if any.
+    pub fn poll_event(&mut self) -> Option<SessionEvent> {
+        self.events.pop_front()
+    }
+
+    /// The driver made every persist op up to `seq` durable.
+    pub fn handle_persisted(&mut self, _now: Instant, seq: u64) {
+        self.outbox.handle_persisted(seq);
+        self.send_ready();
+    }
+
+    fn persist_issued(&mut self, op: PersistOp) {
+        let seq = self.outbox.last_issued();
+        self.actions.push_back(SessionAction::Persist { seq, op });
+    }
+
+    fn persist(&mut self, op: PersistOp) {
+        self.outbox.issue_other();
+        self.persist_issued(op);
+    }
+
+    fn send(&mut self, message: &crate::protocol::Message) {
+        self.actions
+            .push_back(SessionAction::Send(message.encode()));
+    }
+
+    /// Sends every durable, unsent batch, when connected to a server that acks.
+    fn send_ready(&mut self) {
+        if !(self.connected && self.welcomed) {
+            return;
+        }
+        for batch in self.outbox.take_sendable() {
+            let message = crate::protocol::Message::SubmitBatch {
+                batch: batch.id,
+                update: batch.update,
+            };
+            self.send(&message);
+        }
+    }
+
+    fn drain_changes(&mut self) {
+        let batches: Vec<ChangeBatch> = lock(&self.changes).drain(..).collect();
+        self.events
+            .extend(batches.into_iter().map(SessionEvent::Changes));
+    }
+}
+
+fn lock(
+    changes: &Mutex<VecDeque<ChangeBatch>>,
+) -> std::sync::MutexGuard<'_, VecDeque<ChangeBatch>> {
+    changes
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn subscribe(doc: &mut CardDoc, changes: &Arc<Mutex<VecDeque<ChangeBatch>>>) {
+    let sink = Arc::clone(changes);
+    doc.subscribe(move |batch| lock(&sink).push_back(batch.clone()));
+}
+
+/// A fresh yrs client id: non-zero (zero is the confirmed doc's) and JavaScript-safe.
+fn fresh_client(rng: &mut dyn Rng) -> u64 {
+    loop {
+        let id = rng.next_u64() & cardsync_core::MAX_CLIENT_ID;
+        if id != CONFIRMED_CLIENT {
+            return id;
+        }
+    }
+}
+
+fn state_of(doc: &CardDoc, client: u64) -> u32 {
+    state_of_sv(&doc.state_vector(), client)
+}
+
+fn state_of_sv(sv: &[u8], client: u64) -> u32 {
+    use yrs::updates::decoder::Decode;
+    yrs::StateVector::decode_v1(sv)
+        .map(|sv| sv.get(&yrs::block::ClientID::new(client)))
+        .unwrap_or(0)
+}
