@@ -77,6 +77,8 @@ pub enum Action {
     Move { seq: u8, card: u8, at: u8 },
     /// Remove a card from a sequence.
     Remove { seq: u8, card: u8 },
+    /// Undo the replica's last local transaction.
+    Undo,
 }
 
 /// One step of a schedule.
@@ -110,7 +112,7 @@ pub enum Step {
     },
 }
 
-fn action() -> impl Strategy<Value = Action> {
+fn action() -> impl Strategy<Value = Action> + Clone {
     let b = any::<u8>;
     prop_oneof![
         3 => proptest::option::of(b()).prop_map(|place| Action::Create { place }),
@@ -134,8 +136,19 @@ fn action() -> impl Strategy<Value = Action> {
 
 /// A random schedule step.
 pub fn step() -> impl Strategy<Value = Step> {
+    step_with(action())
+}
+
+/// A random schedule step that may also undo.
+pub fn step_with_undo() -> impl Strategy<Value = Step> {
+    step_with(prop_oneof![12 => action(), 1 => Just(Action::Undo)])
+}
+
+fn step_with(
+    action: impl Strategy<Value = Action> + Clone + 'static,
+) -> impl Strategy<Value = Step> {
     prop_oneof![
-        8 => (any::<u8>(), action()).prop_map(|(replica, action)| Step::Local { replica, action }),
+        8 => (any::<u8>(), action).prop_map(|(replica, action)| Step::Local { replica, action }),
         5 => (any::<u8>(), any::<u16>()).prop_map(|(to, update)| Step::Deliver { to, update }),
         1 => (any::<u8>(), any::<u8>()).prop_map(|(a, b)| Step::Sync { a, b }),
         1 => prop_oneof![Just(0u8), any::<u8>()].prop_map(|mask| Step::Partition { mask }),
@@ -149,8 +162,10 @@ pub struct Sim {
     partition: u8,
     next_id: u128,
     clock: u64,
-    votes: HashMap<CardId, i64>,
-    progress: HashMap<CardId, f64>,
+    /// Every applied batch, per replica.
+    history: Vec<Vec<Vec<Op>>>,
+    /// False once an undo ran: counters and max fields are then checked for convergence only.
+    exact_counts: bool,
     /// Local ops the replicas refused (invalid in their view): counted, not errors.
     pub refused: usize,
     /// Local ops applied.
@@ -174,8 +189,8 @@ impl Sim {
             partition: 0,
             next_id: 1,
             clock: 0,
-            votes: HashMap::new(),
-            progress: HashMap::new(),
+            history: vec![Vec::new(); count],
+            exact_counts: true,
             refused: 0,
             applied: 0,
         }
@@ -259,6 +274,17 @@ impl Sim {
                 }
                 ops
             }
+            Action::Undo => {
+                let before = self.replicas[r].state_vector();
+                if self.replicas[r].undo() {
+                    // yrs skips stack items whose effects remote changes already removed, so
+                    // which ops an undo took back is not modelled: counts are no longer exact.
+                    self.exact_counts = false;
+                    let update = self.replicas[r].diff_v1(&before).expect("own state vector");
+                    self.wire.push(update);
+                }
+                return;
+            }
             Action::NewSequence => {
                 let sequence = SequenceId::from_u128(self.next_id);
                 self.next_id += 1;
@@ -270,21 +296,34 @@ impl Sim {
             },
         };
         let before = self.replicas[r].state_vector();
+        // A raise below the current maximum writes nothing, so undoing it restores nothing:
+        // keep only raises that took effect in the history the invariants are computed from.
+        let max_before = |doc: &CardDoc, card: CardId| match doc
+            .card(card)
+            .map(|c| c.fields["progress"].clone())
+        {
+            Some(FieldValue::Max(m)) => m,
+            _ => None,
+        };
+        let ineffective: Vec<bool> = ops
+            .iter()
+            .map(|op| match op {
+                Op::RaiseMax { card, value, .. } => {
+                    max_before(&self.replicas[r], *card).is_some_and(|m| *value <= m)
+                }
+                _ => false,
+            })
+            .collect();
         match self.replicas[r].apply(&stamp, &ops) {
             Ok(()) => {
                 self.applied += 1;
-                for op in &ops {
-                    match op {
-                        Op::Increment { card, by, .. } => {
-                            *self.votes.entry(*card).or_default() += by
-                        }
-                        Op::RaiseMax { card, value, .. } => {
-                            let max = self.progress.entry(*card).or_insert(f64::MIN);
-                            *max = max.max(*value);
-                        }
-                        _ => {}
-                    }
-                }
+                let effective = ops
+                    .into_iter()
+                    .zip(ineffective)
+                    .filter(|(_, no)| !no)
+                    .map(|(op, _)| op)
+                    .collect();
+                self.history[r].push(effective);
             }
             Err(_) => self.refused += 1,
         }
@@ -399,7 +438,7 @@ impl Sim {
                     card: pick(&doc.sequence(sequence)?, card)?,
                 }
             }
-            Action::Create { .. } | Action::NewSequence => return None,
+            Action::Create { .. } | Action::NewSequence | Action::Undo => return None,
         })
     }
 
@@ -440,8 +479,24 @@ impl Sim {
                 return Err(format!("integrity reports differ on replica {i}"));
             }
         }
+        // What counters and max fields must show: every increment and raise not undone.
+        let mut votes: HashMap<CardId, i64> = HashMap::new();
+        let mut progress: HashMap<CardId, f64> = HashMap::new();
+        for ops in self.history.iter().flatten() {
+            for op in ops {
+                match op {
+                    Op::Increment { card, by, .. } => *votes.entry(*card).or_default() += by,
+                    Op::RaiseMax { card, value, .. } => {
+                        let max = progress.entry(*card).or_insert(f64::MIN);
+                        *max = max.max(*value);
+                    }
+                    _ => {}
+                }
+            }
+        }
         for doc in &self.replicas {
             check_sequences(doc)?;
+            check_fresh_load(doc)?;
             let export = doc.export();
             for rel in &export.relationships {
                 for end in [rel.from, rel.to] {
@@ -453,15 +508,15 @@ impl Sim {
                     return Err(format!("adjacency index misses {rel:?}"));
                 }
             }
-            for (id, card) in &export.cards {
-                let votes = self.votes.get(id).copied().unwrap_or(0);
+            for (id, card) in export.cards.iter().filter(|_| self.exact_counts) {
+                let votes = votes.get(id).copied().unwrap_or(0);
                 if card.fields.get("votes") != Some(&FieldValue::Counter(votes)) {
                     return Err(format!(
                         "card {id}: votes {:?}, expected {votes}",
                         card.fields.get("votes")
                     ));
                 }
-                let progress = self.progress.get(id).copied();
+                let progress = progress.get(id).copied();
                 if card.fields.get("progress") != Some(&FieldValue::Max(progress)) {
                     return Err(format!(
                         "card {id}: progress {:?}, expected {progress:?}",
@@ -474,25 +529,32 @@ impl Sim {
     }
 }
 
-/// Recomputes each sequence's order straight from the yrs map and compares it with the
-/// incrementally maintained index: each visible card exactly once, in (key, id) order.
+/// Recomputes each sequence's order straight from the yrs map (flat keys
+/// `{sequence}:{card}` → order key) and compares it with the incrementally maintained index:
+/// each visible card exactly once, in (key, id) order.
 fn check_sequences(doc: &CardDoc) -> Result<(), String> {
     let txn = doc.yrs_doc().transact();
     let Some(sequences) = txn.get_map("sequences") else {
         return Ok(());
     };
-    for sequence in doc.sequence_ids() {
-        let Some(Out::YMap(map)) = sequences.get(&txn, &sequence.to_string()) else {
-            return Err(format!("sequence {sequence} missing from the yrs map"));
+    let mut raw: BTreeMap<SequenceId, Vec<(String, CardId)>> = BTreeMap::new();
+    for (key, value) in sequences.iter(&txn) {
+        let (Some((sequence, card)), Out::Any(Any::String(order))) = (key.split_once(':'), value)
+        else {
+            continue;
         };
-        let mut expected: Vec<(String, CardId)> = map
-            .iter(&txn)
-            .filter_map(|(card, key)| match key {
-                Out::Any(Any::String(k)) => Some((k.to_string(), card.parse().ok()?)),
-                _ => None,
-            })
-            .filter(|(_, card)| doc.is_visible(*card))
-            .collect();
+        let (Ok(sequence), Ok(card)) = (sequence.parse::<SequenceId>(), card.parse::<CardId>())
+        else {
+            return Err(format!("malformed sequence key {key}"));
+        };
+        if doc.card(card).is_some_and(|c| !c.deleted) {
+            raw.entry(sequence)
+                .or_default()
+                .push((order.to_string(), card));
+        }
+    }
+    for sequence in doc.sequence_ids() {
+        let mut expected = raw.remove(&sequence).unwrap_or_default();
         expected.sort();
         let expected: Vec<CardId> = expected.into_iter().map(|(_, c)| c).collect();
         let got = doc.sequence(sequence).unwrap_or_default();
@@ -501,11 +563,35 @@ fn check_sequences(doc: &CardDoc) -> Result<(), String> {
                 "sequence {sequence}: index {got:?} != map {expected:?}"
             ));
         }
-        let mut unique = got.clone();
-        unique.sort();
-        unique.dedup();
-        if unique.len() != got.len() {
-            return Err(format!("sequence {sequence} holds a card twice: {got:?}"));
+    }
+    if let Some((sequence, _)) = raw.into_iter().find(|(_, v)| !v.is_empty()) {
+        return Err(format!(
+            "sequence {sequence} has visible entries but is not listed"
+        ));
+    }
+    Ok(())
+}
+
+/// A replica's derived state (indexes kept by observers) must equal what a fresh load of its
+/// own snapshot derives.
+fn check_fresh_load(doc: &CardDoc) -> Result<(), String> {
+    let fresh = CardDoc::load_v1(doc.schema().clone(), 999_999, &doc.snapshot_v1())
+        .map_err(|e| format!("snapshot does not load: {e}"))?;
+    if fresh.export() != doc.export() {
+        return Err(format!(
+            "fresh load differs:\n{:#?}\nvs\n{:#?}",
+            fresh.export(),
+            doc.export()
+        ));
+    }
+    if fresh.integrity_report() != doc.integrity_report() {
+        return Err("fresh load has another integrity report".into());
+    }
+    for card in doc.export().cards.keys() {
+        if fresh.outgoing(*card) != doc.outgoing(*card)
+            || fresh.incoming(*card) != doc.incoming(*card)
+        {
+            return Err(format!("adjacency of {card} differs from a fresh load"));
         }
     }
     Ok(())

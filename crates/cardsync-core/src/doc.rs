@@ -26,6 +26,7 @@ pub const MAX_CLIENT_ID: u64 = (1 << 53) - 1;
 pub(crate) struct Roots {
     pub cards: MapRef,
     pub relationships: MapRef,
+    pub relationship_props: MapRef,
     pub sequences: MapRef,
     pub meta: MapRef,
 }
@@ -57,7 +58,10 @@ pub struct CardDoc {
     pub(crate) roots: Roots,
     pub(crate) schema: Arc<Schema>,
     tracker: Arc<Mutex<Tracker>>,
-    undo: UndoManager,
+    /// Local undo history. Off for documents nobody edits by hand (the server's, the sync
+    /// layer's confirmed doc): the manager keeps every overwritten value alive for a possible
+    /// undo, which costs time per transaction and bytes in every snapshot.
+    undo: Option<UndoManager>,
     subscribers: Vec<(SubscriptionId, Subscriber)>,
     next_subscription: u64,
     jitter: u64,
@@ -86,14 +90,16 @@ impl CardDoc {
         let roots = Roots {
             cards: doc.get_or_insert_map(layout::CARDS),
             relationships: doc.get_or_insert_map(layout::RELATIONSHIPS),
+            relationship_props: doc.get_or_insert_map(layout::RELATIONSHIP_PROPS),
             sequences: doc.get_or_insert_map(layout::SEQUENCES),
             meta: doc.get_or_insert_map(layout::META),
         };
         let tracker = Arc::new(Mutex::new(Tracker::default()));
         type Handler = for<'a, 'b, 'c> fn(&mut Tracker, &TransactionMut<'a>, &Events<'b>);
-        let observers: [(&MapRef, Handler); 3] = [
+        let observers: [(&MapRef, Handler); 4] = [
             (&roots.cards, events::on_cards),
             (&roots.relationships, events::on_relationships),
+            (&roots.relationship_props, events::on_relationship_props),
             (&roots.sequences, events::on_sequences),
         ];
         for (root, handler) in observers {
@@ -102,7 +108,7 @@ impl CardDoc {
                 handler(&mut lock(&tracker), txn, events);
             });
         }
-        let undo = undo_manager(&doc, &roots);
+        let undo = Some(undo_manager(&doc, &roots));
         Ok(Self {
             doc,
             roots,
@@ -183,33 +189,44 @@ impl CardDoc {
         }
     }
 
+    /// Turns the local undo history on (the default) or off (dropping it).
+    pub fn set_undo_enabled(&mut self, enabled: bool) {
+        match (enabled, self.undo.is_some()) {
+            (true, false) => self.undo = Some(undo_manager(&self.doc, &self.roots)),
+            (false, true) => self.undo = None,
+            _ => {}
+        }
+    }
+
     /// Undoes the last local transaction not yet undone. Returns whether there was one.
     pub fn undo(&mut self) -> bool {
-        let done = self.undo.undo_blocking();
+        let done = self.undo.as_mut().is_some_and(|u| u.undo_blocking());
         self.finish(Origin::Undo);
         done
     }
 
     /// Redoes the last undone transaction. Returns whether there was one.
     pub fn redo(&mut self) -> bool {
-        let done = self.undo.redo_blocking();
+        let done = self.undo.as_mut().is_some_and(|u| u.redo_blocking());
         self.finish(Origin::Undo);
         done
     }
 
     /// Whether [`CardDoc::undo`] would do something.
     pub fn can_undo(&self) -> bool {
-        self.undo.can_undo()
+        self.undo.as_ref().is_some_and(|u| u.can_undo())
     }
 
     /// Whether [`CardDoc::redo`] would do something.
     pub fn can_redo(&self) -> bool {
-        self.undo.can_redo()
+        self.undo.as_ref().is_some_and(|u| u.can_redo())
     }
 
     /// Forgets the undo and redo history (e.g. after the sync layer rebuilt the document).
     pub fn clear_undo_history(&mut self) {
-        self.undo.clear_all();
+        if let Some(undo) = &mut self.undo {
+            undo.clear_all();
+        }
     }
 
     /// Card ids present in the document (deleted ones included), in id order.
@@ -253,6 +270,7 @@ fn undo_manager(doc: &Doc, roots: &Roots) -> UndoManager {
     let mut undo = UndoManager::with_options(options);
     undo.expand_scope(doc, &roots.cards);
     undo.expand_scope(doc, &roots.relationships);
+    undo.expand_scope(doc, &roots.relationship_props);
     undo.expand_scope(doc, &roots.sequences);
     undo
 }

@@ -164,6 +164,12 @@ pub enum WriteError {
         /// Field.
         field: String,
     },
+    /// A counter step or total beyond ±(2^53 - 1), which JavaScript cannot represent exactly.
+    #[error("field {field:?}: counter out of the safe integer range")]
+    CounterRange {
+        /// Field.
+        field: String,
+    },
     /// A required register is missing at creation or being cleared.
     #[error("required field {field:?} is missing")]
     MissingRequired {
@@ -267,7 +273,7 @@ impl WriteError {
             | MissingRequired { .. }
             | UnknownRelationshipKind(_)
             | EndpointKind { .. } => "schema_violation",
-            TextRange { .. } | IndexOutOfRange { .. } => "out_of_range",
+            TextRange { .. } | IndexOutOfRange { .. } | CounterRange { .. } => "out_of_range",
             UnknownRelationship { .. } => "unknown_relationship",
             UnknownSequence(_) => "unknown_sequence",
             SequenceExists(_) => "sequence_exists",

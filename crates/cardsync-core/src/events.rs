@@ -6,12 +6,12 @@
 //! relationships touch a card, and each sequence's order. Doing both in one place means remote
 //! updates, local writes, undo and rollback all update reads the same way.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
-use yrs::types::{EntryChange, Event, PathSegment};
-use yrs::{Any, Map, MapRef, Out, TransactionMut};
+use yrs::types::{Delta, EntryChange, Event, Events, PathSegment};
+use yrs::{Any, Map, Out, TransactionMut};
 
 use crate::ids::{CardId, SequenceId};
 use crate::layout;
@@ -112,8 +112,16 @@ pub(crate) struct Tracker {
     pub cards: HashMap<CardId, bool>,
     /// Relationship keys touching each card, at either end.
     pub adjacency: HashMap<CardId, HashSet<RelationshipKey>>,
-    /// The order of each sequence.
+    /// Property names of each relationship.
+    pub props: HashMap<RelationshipKey, BTreeSet<String>>,
+    /// The order of each sequence (created, or holding entries that arrived first).
     pub sequences: HashMap<SequenceId, OrderIndex>,
+    /// Sequences that have their creation marker.
+    pub created_sequences: HashSet<SequenceId>,
+    /// The sequences each card has an entry in, so a card's deletion touches only those.
+    memberships: HashMap<CardId, Vec<SequenceId>>,
+    /// Text fields that may contain characters outside the BMP (see `validate`).
+    pub astral: HashMap<(CardId, String), bool>,
 }
 
 impl Tracker {
@@ -141,8 +149,10 @@ impl Tracker {
             None => self.cards.remove(&card),
         };
         let hidden = !self.is_visible(card);
-        for index in self.sequences.values_mut() {
-            index.set_hidden(card, hidden);
+        for sequence in self.memberships.get(&card).into_iter().flatten() {
+            if let Some(index) = self.sequences.get_mut(sequence) {
+                index.set_hidden(card, hidden);
+            }
         }
     }
 
@@ -161,33 +171,39 @@ impl Tracker {
         }
     }
 
+    /// Whether a sequence exists: created (here or elsewhere), or holding entries that arrived
+    /// before its creation did. An undone, empty creation leaves nothing, as a fresh load would.
+    pub fn sequence_exists(&self, sequence: SequenceId) -> bool {
+        self.created_sequences.contains(&sequence)
+            || self.sequences.get(&sequence).is_some_and(|i| !i.is_empty())
+    }
+
+    /// Marks a sequence created.
+    pub fn create_sequence(&mut self, sequence: SequenceId) {
+        self.created_sequences.insert(sequence);
+        self.sequences.entry(sequence).or_default();
+    }
+
     /// Sets a card's order key in a sequence (`None`: removed).
     pub fn place(&mut self, sequence: SequenceId, card: CardId, key: Option<Arc<str>>) {
         let hidden = !self.is_visible(card);
-        if let Some(index) = self.sequences.get_mut(&sequence) {
-            match key {
-                Some(key) => index.upsert(card, key, hidden),
-                None => index.remove(card),
+        if key.is_none() && !self.sequences.contains_key(&sequence) {
+            return;
+        }
+        let index = self.sequences.entry(sequence).or_default();
+        let member = self.memberships.entry(card).or_default();
+        match key {
+            Some(key) => {
+                index.upsert(card, key, hidden);
+                if !member.contains(&sequence) {
+                    member.push(sequence);
+                }
+            }
+            None => {
+                index.remove(card);
+                member.retain(|s| *s != sequence);
             }
         }
-    }
-
-    /// Builds a sequence's index from its map, as it arrives (new, loaded, or redone).
-    pub fn load_sequence(&mut self, txn: &TransactionMut<'_>, sequence: SequenceId, map: &MapRef) {
-        let mut index = OrderIndex::default();
-        for (key, value) in map.iter(txn) {
-            if let (Ok(card), Out::Any(Any::String(order))) = (key.parse::<CardId>(), value) {
-                index.upsert(card, order, !self.is_visible(card));
-            }
-        }
-        self.sequences.insert(sequence, index);
-    }
-}
-
-fn new_map(change: &EntryChange) -> Option<&MapRef> {
-    match change {
-        EntryChange::Inserted(Out::YMap(m)) | EntryChange::Updated(_, Out::YMap(m)) => Some(m),
-        _ => None,
     }
 }
 
@@ -209,37 +225,55 @@ fn is_true(value: Option<Out>) -> bool {
     matches!(value, Some(Out::Any(Any::Bool(true))))
 }
 
+/// Whether text contains a character outside the Basic Multilingual Plane (a surrogate pair
+/// in UTF-16).
+pub(crate) fn has_astral(text: &str) -> bool {
+    text.chars().any(|c| c.len_utf16() == 2)
+}
+
 /// Translates a deep event batch on the `cards` root.
-pub(crate) fn on_cards(
-    tracker: &mut Tracker,
-    txn: &TransactionMut<'_>,
-    events: &yrs::types::Events<'_>,
-) {
+pub(crate) fn on_cards(tracker: &mut Tracker, txn: &TransactionMut<'_>, events: &Events<'_>) {
     for event in events.iter() {
         let path = event.path();
-        let Some(card) = key_at(&path, 0).map(str::parse::<CardId>) else {
+        let Some(card) = key_at(&path, 0) else {
             // The root map itself: cards appear or vanish.
             let Event::Map(e) = event else { continue };
             for (key, change) in e.keys(txn) {
-                let Ok(card) = key.parse::<CardId>() else {
+                let Some(card) = CardId::from_key(key) else {
                     continue;
                 };
-                if let Some(map) = new_map(change) {
-                    let kind = match map.get(txn, layout::KIND) {
-                        Some(Out::Any(Any::String(k))) => k.to_string(),
-                        _ => String::new(),
-                    };
-                    tracker.set_card(card, Some(is_true(map.get(txn, layout::DELETED))));
-                    tracker.push(ChangeEvent::CardCreated { card, kind });
-                } else if matches!(change, EntryChange::Removed(_)) {
-                    tracker.set_card(card, None);
-                    tracker.push(ChangeEvent::CardDeleted { card });
+                match new_value(change) {
+                    Some(Out::YMap(map)) => {
+                        let kind = match map.get(txn, layout::KIND) {
+                            Some(Out::Any(Any::String(k))) => k.to_string(),
+                            _ => String::new(),
+                        };
+                        tracker.set_card(card, Some(is_true(map.get(txn, layout::DELETED))));
+                        tracker.push(ChangeEvent::CardCreated { card, kind });
+                    }
+                    // Removed (an undone creation), or replaced by a non-card: gone.
+                    _ => {
+                        tracker.set_card(card, None);
+                        tracker.push(ChangeEvent::CardDeleted { card });
+                    }
                 }
             }
             continue;
         };
-        let Ok(card) = card else { continue };
+        let Some(card) = CardId::from_key(card) else {
+            continue;
+        };
         if let Some(field) = key_at(&path, 1) {
+            if let Event::Text(text) = event {
+                let key = (card, field.to_owned());
+                if tracker.astral.get(&key) == Some(&false)
+                    && text.delta(txn).iter().any(|d| {
+                        matches!(d, Delta::Inserted(Out::Any(Any::String(s)), _) if has_astral(s))
+                    })
+                {
+                    tracker.astral.insert(key, true);
+                }
+            }
             tracker.push(ChangeEvent::FieldChanged {
                 card,
                 field: field.to_owned(),
@@ -259,6 +293,8 @@ pub(crate) fn on_cards(
                     ChangeEvent::CardRestored { card }
                 });
             } else if !key.starts_with(crate::schema::RESERVED_PREFIX) {
+                // A text field replaced wholesale: forget what we knew of its content.
+                tracker.astral.remove(&(card, key.to_string()));
                 tracker.push(ChangeEvent::FieldChanged {
                     card,
                     field: key.to_string(),
@@ -268,90 +304,127 @@ pub(crate) fn on_cards(
     }
 }
 
-/// Translates a deep event batch on the `relationships` root.
+/// Reads a relationship value: `Some(removed)` for a well-formed one.
+pub(crate) fn edge_removed(value: &Out) -> Option<bool> {
+    match value {
+        Out::Any(Any::Map(map)) => Some(matches!(map.get(layout::REMOVED), Some(Any::Bool(true)))),
+        _ => None,
+    }
+}
+
+/// Translates an event batch on the `relationships` root (flat: no nested events).
 pub(crate) fn on_relationships(
     tracker: &mut Tracker,
     txn: &TransactionMut<'_>,
-    events: &yrs::types::Events<'_>,
+    events: &Events<'_>,
 ) {
     for event in events.iter() {
-        let path = event.path();
-        let Some(key) = key_at(&path, 0) else {
-            let Event::Map(e) = event else { continue };
-            for (key, change) in e.keys(txn) {
-                let Ok(key) = key.parse::<RelationshipKey>() else {
-                    continue;
-                };
-                if let Some(map) = new_map(change) {
-                    tracker.add_edge(&key);
-                    if !is_true(map.get(txn, layout::REMOVED)) {
-                        tracker.push(ChangeEvent::RelationshipAdded { key });
-                    }
-                } else if matches!(change, EntryChange::Removed(_)) {
-                    tracker.remove_edge(&key);
-                    tracker.push(ChangeEvent::RelationshipRemoved { key });
-                }
-            }
-            continue;
-        };
-        let Ok(key) = key.parse::<RelationshipKey>() else {
-            continue;
-        };
-        if path.len() > 1 {
-            tracker.push(ChangeEvent::RelationshipChanged { key });
+        let Event::Map(e) = event else { continue };
+        if !event.path().is_empty() {
             continue;
         }
-        let Event::Map(e) = event else { continue };
-        if let Some(change) = e.keys(txn).get(layout::REMOVED) {
-            tracker.push(
-                if matches!(new_value(change), Some(Out::Any(Any::Bool(true)))) {
-                    ChangeEvent::RelationshipRemoved { key }
-                } else {
-                    ChangeEvent::RelationshipAdded { key }
-                },
-            );
+        for (key, change) in e.keys(txn) {
+            let Some(key) = RelationshipKey::from_key(key) else {
+                continue;
+            };
+            let was_linked = match change {
+                EntryChange::Updated(old, _) | EntryChange::Removed(old) => {
+                    edge_removed(old) == Some(false)
+                }
+                EntryChange::Inserted(_) => false,
+            };
+            let linked = new_value(change).and_then(edge_removed) == Some(false);
+            if new_value(change).is_some() {
+                tracker.add_edge(&key);
+            } else {
+                tracker.remove_edge(&key);
+            }
+            match (was_linked, linked) {
+                (false, true) => tracker.push(ChangeEvent::RelationshipAdded { key }),
+                (true, false) => tracker.push(ChangeEvent::RelationshipRemoved { key }),
+                _ => {}
+            }
         }
     }
 }
 
-/// Translates a deep event batch on the `sequences` root.
-pub(crate) fn on_sequences(
+/// Splits a `relationship_props` key into the relationship and the property name.
+pub(crate) fn split_prop_key(key: &str) -> Option<(RelationshipKey, &str)> {
+    let (edge, name) = key.split_once(layout::PROP_SEPARATOR)?;
+    Some((RelationshipKey::from_key(edge)?, name))
+}
+
+/// Translates an event batch on the `relationship_props` root.
+pub(crate) fn on_relationship_props(
     tracker: &mut Tracker,
     txn: &TransactionMut<'_>,
-    events: &yrs::types::Events<'_>,
+    events: &Events<'_>,
 ) {
     for event in events.iter() {
         let Event::Map(e) = event else { continue };
-        let path = event.path();
-        match key_at(&path, 0).map(str::parse::<SequenceId>) {
-            None => {
-                for (key, change) in e.keys(txn) {
-                    let Ok(sequence) = key.parse::<SequenceId>() else {
-                        continue;
-                    };
-                    match new_map(change) {
-                        Some(map) => tracker.load_sequence(txn, sequence, map),
-                        None => {
-                            tracker.sequences.remove(&sequence);
-                        }
+        if !event.path().is_empty() {
+            continue;
+        }
+        for (key, change) in e.keys(txn) {
+            let Some((edge, name)) = split_prop_key(key) else {
+                continue;
+            };
+            let names = tracker.props.entry(edge.clone()).or_default();
+            match new_value(change) {
+                Some(Out::Any(_)) => names.insert(name.to_owned()),
+                _ => names.remove(name),
+            };
+            tracker.push(ChangeEvent::RelationshipChanged { key: edge });
+        }
+    }
+}
+
+/// A key of the `sequences` root: a creation marker or a card's entry.
+pub(crate) enum SequenceKey {
+    /// `{sequence}`.
+    Marker(SequenceId),
+    /// `{sequence}:{card}`.
+    Entry(SequenceId, CardId),
+}
+
+pub(crate) fn parse_sequence_key(key: &str) -> Option<SequenceKey> {
+    match key.split_once(':') {
+        None => Some(SequenceKey::Marker(SequenceId::from_key(key)?)),
+        Some((sequence, card)) => Some(SequenceKey::Entry(
+            SequenceId::from_key(sequence)?,
+            CardId::from_key(card)?,
+        )),
+    }
+}
+
+/// Translates an event batch on the `sequences` root (flat: no nested events).
+pub(crate) fn on_sequences(tracker: &mut Tracker, txn: &TransactionMut<'_>, events: &Events<'_>) {
+    for event in events.iter() {
+        let Event::Map(e) = event else { continue };
+        if !event.path().is_empty() {
+            continue;
+        }
+        for (key, change) in e.keys(txn) {
+            let sequence = match parse_sequence_key(key) {
+                Some(SequenceKey::Marker(sequence)) => {
+                    if new_value(change).is_some() {
+                        tracker.create_sequence(sequence);
+                    } else {
+                        tracker.created_sequences.remove(&sequence);
                     }
-                    tracker.push(ChangeEvent::SequenceChanged { sequence });
+                    sequence
                 }
-            }
-            Some(Ok(sequence)) => {
-                for (key, change) in e.keys(txn) {
-                    let Ok(card) = key.parse::<CardId>() else {
-                        continue;
-                    };
+                Some(SequenceKey::Entry(sequence, card)) => {
                     let order = match new_value(change) {
                         Some(Out::Any(Any::String(s))) => Some(s.clone()),
                         _ => None,
                     };
                     tracker.place(sequence, card, order);
+                    sequence
                 }
-                tracker.push(ChangeEvent::SequenceChanged { sequence });
-            }
-            Some(Err(_)) => {}
+                None => continue,
+            };
+            tracker.push(ChangeEvent::SequenceChanged { sequence });
         }
     }
 }

@@ -73,6 +73,14 @@ macro_rules! id_type {
             pub const fn as_u128(self) -> u128 {
                 self.0
             }
+
+            /// Parses a document key, accepting only the canonical spelling: keys are compared
+            /// as strings by yrs, so an alias (`O` for `0`, upper case) is another key, and
+            /// reading it as this id would let one key's removal hide the other's card.
+            pub(crate) fn from_key(key: &str) -> Option<Self> {
+                let id = decode(key).ok().map(Self)?;
+                (encode(id.0) == key).then_some(id)
+            }
         }
 
         impl fmt::Display for $name {

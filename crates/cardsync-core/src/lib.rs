@@ -76,6 +76,7 @@ mod read;
 mod relationship;
 mod schema;
 mod sequence;
+mod text_view;
 mod update;
 mod validate;
 mod value;

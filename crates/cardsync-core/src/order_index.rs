@@ -47,6 +47,11 @@ impl OrderIndex {
         self.visible
     }
 
+    /// Whether no card has an entry.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
     /// Whether the card has an entry (visible or hidden).
     pub fn contains(&self, card: CardId) -> bool {
         self.keys.contains_key(&card)
@@ -67,6 +72,11 @@ impl OrderIndex {
 
     /// Sets a card's key (insert or move), with its visibility.
     pub fn upsert(&mut self, card: CardId, key: Arc<str>, hidden: bool) {
+        // Local writes update the index at once and the observer repeats it at commit.
+        if self.keys.get(&card).is_some_and(|k| *k == key) {
+            self.set_hidden(card, hidden);
+            return;
+        }
         self.remove(card);
         self.keys.insert(card, key.clone());
         if self.blocks.is_empty() {

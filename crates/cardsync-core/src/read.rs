@@ -59,15 +59,6 @@ pub struct TextRun {
     pub attributes: Attributes,
 }
 
-pub(crate) fn read_attributes<T: ReadTxn>(txn: &T, map: &MapRef) -> Attributes {
-    map.iter(txn)
-        .filter_map(|(k, v)| match v {
-            Out::Any(any) => Some((k.to_owned(), Value::from_any(&any))),
-            _ => None,
-        })
-        .collect()
-}
-
 fn read_stamp(value: Option<Out>) -> Option<Stamp> {
     let Some(Out::Any(Any::Map(map))) = value else {
         return None;
@@ -97,12 +88,24 @@ pub(crate) fn number(value: &Out) -> f64 {
     }
 }
 
-/// Reads a nested per-replica map: a counter's sum or a max field's maximum.
+/// A counter entry as an integer (floats from foreign writers are truncated).
+pub(crate) fn integer(value: &Out) -> i64 {
+    match value {
+        Out::Any(Any::Number(Number::Int(n))) => *n,
+        other => number(other) as i64,
+    }
+}
+
+/// Reads a nested per-replica map: a counter's sum or a max field's maximum. Sums are exact
+/// integer arithmetic (i128, saturated into i64): a float sum would depend on the map's
+/// iteration order, which differs between replicas.
 pub(crate) fn fold_entries<T: ReadTxn>(txn: &T, map: &MapRef, kind: FieldKind) -> FieldValue {
-    let values = map.iter(txn).map(|(_, v)| number(&v));
     match kind {
-        FieldKind::Counter => FieldValue::Counter(values.sum::<f64>() as i64),
-        _ => FieldValue::Max(values.reduce(f64::max)),
+        FieldKind::Counter => {
+            let sum: i128 = map.iter(txn).map(|(_, v)| i128::from(integer(&v))).sum();
+            FieldValue::Counter(sum.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64)
+        }
+        _ => FieldValue::Max(map.iter(txn).map(|(_, v)| number(&v)).reduce(f64::max)),
     }
 }
 

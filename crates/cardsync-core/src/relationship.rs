@@ -12,15 +12,15 @@ use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use yrs::{Any, Map, MapRef, Out, ReadTxn, Transact};
+use yrs::{Map, Out, ReadTxn, Transact};
 
 use crate::doc::CardDoc;
 use crate::error::{IdError, WriteError};
+use crate::events::edge_removed;
 use crate::ids::{CardId, ID_LEN};
 use crate::layout;
 use crate::ops::{Op, Stamp};
-use crate::read::read_attributes;
-use crate::value::Attributes;
+use crate::value::{Attributes, Value};
 
 /// Identifies a relationship: its endpoints and kind.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -41,6 +41,14 @@ impl RelationshipKey {
             kind: kind.into(),
             to,
         }
+    }
+}
+
+impl RelationshipKey {
+    /// Parses a document key, canonical spellings only (see `CardId::from_key`).
+    pub(crate) fn from_key(key: &str) -> Option<Self> {
+        let parsed: Self = key.parse().ok()?;
+        (parsed.to_string() == key).then_some(parsed)
     }
 }
 
@@ -132,18 +140,14 @@ pub struct IntegrityReport {
 }
 
 impl CardDoc {
-    pub(crate) fn edge_map<T: ReadTxn>(&self, txn: &T, key: &RelationshipKey) -> Option<MapRef> {
-        match self.roots.relationships.get(txn, &key.to_string()) {
-            Some(Out::YMap(m)) => Some(m),
-            _ => None,
-        }
-    }
-
-    pub(crate) fn edge_linked<T: ReadTxn>(txn: &T, map: &MapRef) -> bool {
-        !matches!(
-            map.get(txn, layout::REMOVED),
-            Some(Out::Any(Any::Bool(true)))
-        )
+    /// Whether the relationship is linked (exists and is not removed), whatever its ends.
+    pub(crate) fn edge_linked<T: ReadTxn>(&self, txn: &T, key: &RelationshipKey) -> bool {
+        self.roots
+            .relationships
+            .get(txn, &key.to_string())
+            .as_ref()
+            .and_then(edge_removed)
+            == Some(false)
     }
 
     fn end_problem(&self, card: CardId) -> Option<DanglingReason> {
@@ -155,20 +159,35 @@ impl CardDoc {
     }
 
     fn read_edge<T: ReadTxn>(&self, txn: &T, key: &RelationshipKey) -> Option<Relationship> {
-        let map = self.edge_map(txn, key)?;
-        let tracker = self.tracker();
-        let visible = Self::edge_linked(txn, &map)
-            && tracker.is_visible(key.from)
-            && tracker.is_visible(key.to);
-        drop(tracker);
-        visible.then(|| Relationship {
+        let names = {
+            let tracker = self.tracker();
+            if !(tracker.is_visible(key.from) && tracker.is_visible(key.to)) {
+                return None;
+            }
+            tracker.props.get(key).cloned().unwrap_or_default()
+        };
+        if !self.edge_linked(txn, key) {
+            return None;
+        }
+        let edge = key.to_string();
+        let properties = names
+            .into_iter()
+            .filter_map(|name| {
+                match self
+                    .roots
+                    .relationship_props
+                    .get(txn, &layout::prop_key(&edge, &name))
+                {
+                    Some(Out::Any(any)) => Some((name, Value::from_any(&any))),
+                    _ => None,
+                }
+            })
+            .collect();
+        Some(Relationship {
             from: key.from,
             kind: key.kind.clone(),
             to: key.to,
-            properties: match map.get(txn, layout::PROPS) {
-                Some(Out::YMap(props)) => read_attributes(txn, &props),
-                _ => Attributes::new(),
-            },
+            properties,
         })
     }
 
@@ -220,7 +239,7 @@ impl CardDoc {
             .roots
             .relationships
             .keys(&txn)
-            .filter_map(|k| k.parse().ok())
+            .filter_map(RelationshipKey::from_key)
             .collect();
         keys.sort();
         keys.iter()
@@ -236,9 +255,8 @@ impl CardDoc {
             .relationships
             .iter(&txn)
             .filter_map(|(k, v)| {
-                let key: RelationshipKey = k.parse().ok()?;
-                let Out::YMap(map) = v else { return None };
-                if !Self::edge_linked(&txn, &map) {
+                let key = RelationshipKey::from_key(k)?;
+                if edge_removed(&v) != Some(false) {
                     return None;
                 }
                 let (from, to) = (self.end_problem(key.from), self.end_problem(key.to));

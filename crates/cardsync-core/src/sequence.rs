@@ -22,12 +22,21 @@ impl CardDoc {
     /// if there is no such sequence.
     pub fn sequence(&self, sequence: SequenceId) -> Option<Vec<CardId>> {
         let tracker = self.tracker();
+        if !tracker.sequence_exists(sequence) {
+            return None;
+        }
         Some(tracker.sequences.get(&sequence)?.visible().collect())
     }
 
     /// Every sequence id, in order.
     pub fn sequence_ids(&self) -> Vec<SequenceId> {
-        let mut ids: Vec<_> = self.tracker().sequences.keys().copied().collect();
+        let tracker = self.tracker();
+        let mut ids: Vec<_> = tracker
+            .sequences
+            .keys()
+            .copied()
+            .filter(|s| tracker.sequence_exists(*s))
+            .collect();
         ids.sort();
         ids
     }

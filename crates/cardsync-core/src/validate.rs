@@ -7,25 +7,30 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use yrs::{Any, GetString, Map, Out, ReadTxn};
+use yrs::{Any, GetString, Map, Out, ReadTxn, Text};
 
 use crate::doc::CardDoc;
 use crate::error::WriteError;
+use crate::events::has_astral;
 use crate::ids::{CardId, SequenceId};
 use crate::layout;
 use crate::ops::Op;
 use crate::relationship::RelationshipKey;
 use crate::schema::{FieldDef, FieldKind};
+use crate::text_view::TextView;
 use crate::value::Value;
 
 /// What the ops validated so far in this batch changed.
-#[derive(Default)]
 pub(crate) struct Overlay {
     /// Card kind and deleted flag of cards created, deleted or restored by the batch.
     cards: HashMap<CardId, (String, bool)>,
     registers: HashMap<(CardId, String), Value>,
-    /// UTF-16 content of text fields the batch touches, to check ranges and boundaries.
-    texts: HashMap<(CardId, String), Vec<u16>>,
+    /// This replica's counter entries as the batch leaves them.
+    counters: HashMap<(CardId, String), i64>,
+    /// Text fields the batch touches, to check ranges and character boundaries.
+    texts: HashMap<(CardId, String), TextView>,
+    /// Text fields the batch inserts characters outside the BMP into.
+    astral_inserts: HashSet<(CardId, String)>,
     edges: HashMap<RelationshipKey, bool>,
     /// Membership changes per sequence; `None` marks a sequence created by the batch.
     sequences: HashMap<SequenceId, HashMap<CardId, bool>>,
@@ -47,17 +52,44 @@ fn initial_states(table: &BTreeMap<String, Vec<String>>) -> impl Iterator<Item =
         .filter(move |s| all || roots.contains(s))
 }
 
-fn is_low_surrogate(unit: u16) -> bool {
-    (0xDC00..=0xDFFF).contains(&unit)
+/// Largest integer JavaScript represents exactly.
+const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
+
+/// Numbers in attributes and properties must be finite, like register values.
+fn check_attributes(field: &str, attributes: &crate::value::Attributes) -> Result<(), WriteError> {
+    if attributes
+        .values()
+        .any(|v| matches!(v, Value::Number(n) if !n.is_finite()))
+    {
+        return Err(WriteError::NotFinite {
+            field: field.to_owned(),
+        });
+    }
+    Ok(())
 }
 
-/// Whether a UTF-16 position falls between the two halves of a surrogate pair. Splitting a
-/// pair makes yrs (like Yjs) replace both halves with U+FFFD, and replicas that integrate the
-/// split in a different order keep the original character: a real divergence, found by the
-/// convergence properties. So local writes never split a pair.
-fn splits_pair(text: &[u16], index: u32) -> bool {
-    text.get(index as usize)
-        .is_some_and(|&u| is_low_surrogate(u))
+impl Overlay {
+    /// An empty overlay for validating `ops`.
+    pub fn new(ops: &[Op]) -> Self {
+        let astral_inserts = ops
+            .iter()
+            .filter_map(|op| match op {
+                Op::InsertText {
+                    card, field, text, ..
+                } if has_astral(text) => Some((*card, field.clone())),
+                _ => None,
+            })
+            .collect();
+        Self {
+            cards: HashMap::new(),
+            registers: HashMap::new(),
+            counters: HashMap::new(),
+            texts: HashMap::new(),
+            astral_inserts,
+            edges: HashMap::new(),
+            sequences: HashMap::new(),
+        }
+    }
 }
 
 impl CardDoc {
@@ -174,6 +206,15 @@ impl CardDoc {
         }
     }
 
+    fn own_counter<T: ReadTxn>(&self, txn: &T, card: CardId, field: &str) -> i64 {
+        match self.card_map(txn, card).and_then(|m| m.get(txn, field)) {
+            Some(Out::YMap(entries)) => entries
+                .get(txn, &self.client_id().to_string())
+                .map_or(0, |v| crate::read::integer(&v)),
+            _ => 0,
+        }
+    }
+
     fn register_value<T: ReadTxn>(
         &self,
         txn: &T,
@@ -190,25 +231,41 @@ impl CardDoc {
         }
     }
 
-    fn text_units<'o, T: ReadTxn>(
+    fn text_view<'o, T: ReadTxn>(
         &self,
         txn: &T,
         ov: &'o mut Overlay,
         card: CardId,
         field: &str,
-    ) -> &'o mut Vec<u16> {
-        ov.texts.entry((card, field.to_owned())).or_insert_with(|| {
-            self.text_ref(txn, card, field)
-                .map(|t| t.get_string(txn).encode_utf16().collect())
-                .unwrap_or_default()
+    ) -> &'o mut TextView {
+        let key = (card, field.to_owned());
+        let batch_astral = ov.astral_inserts.contains(&key);
+        ov.texts.entry(key).or_insert_with(|| {
+            let Some(text) = self.text_ref(txn, card, field) else {
+                return TextView::Plain(0);
+            };
+            let known = self
+                .tracker()
+                .astral
+                .get(&(card, field.to_owned()))
+                .copied();
+            if known == Some(false) && !batch_astral {
+                return TextView::Plain(text.len(txn));
+            }
+            let content = text.get_string(txn);
+            let astral = known.unwrap_or_else(|| has_astral(&content));
+            self.tracker()
+                .astral
+                .insert((card, field.to_owned()), astral);
+            TextView::of(&content, astral || batch_astral)
         })
     }
 
     fn edge_linked_now<T: ReadTxn>(&self, txn: &T, ov: &Overlay, key: &RelationshipKey) -> bool {
-        ov.edges.get(key).copied().unwrap_or_else(|| {
-            self.edge_map(txn, key)
-                .is_some_and(|m| Self::edge_linked(txn, &m))
-        })
+        ov.edges
+            .get(key)
+            .copied()
+            .unwrap_or_else(|| self.edge_linked(txn, key))
     }
 
     fn in_sequence(
@@ -221,10 +278,11 @@ impl CardDoc {
         if let Some(&present) = pending.and_then(|m| m.get(&card)) {
             return Ok(present);
         }
-        match self.tracker().sequences.get(&sequence) {
-            Some(order) => Ok(order.contains(card)),
-            None if pending.is_some() => Ok(false),
-            None => Err(WriteError::UnknownSequence(sequence)),
+        let tracker = self.tracker();
+        match tracker.sequences.get(&sequence) {
+            Some(order) if tracker.sequence_exists(sequence) => Ok(order.contains(card)),
+            _ if pending.is_some() => Ok(false),
+            _ => Err(WriteError::UnknownSequence(sequence)),
         }
     }
 
@@ -257,8 +315,12 @@ impl CardDoc {
                                     got: value.type_name(),
                                 });
                             };
-                            ov.texts
-                                .insert((*card, name.clone()), text.encode_utf16().collect());
+                            let view = TextView::of(
+                                text,
+                                has_astral(text)
+                                    || ov.astral_inserts.contains(&(*card, name.clone())),
+                            );
+                            ov.texts.insert((*card, name.clone()), view);
                         }
                         actual => {
                             return Err(WriteError::WrongFieldKind {
@@ -289,12 +351,13 @@ impl CardDoc {
                 field,
                 index,
                 text,
-                ..
+                attributes,
             } => {
                 self.live_field(txn, ov, *card, field, FieldKind::Text)?;
-                let units = self.text_units(txn, ov, *card, field);
-                let text_len = units.len() as u32;
-                if *index > text_len || splits_pair(units, *index) {
+                check_attributes(field, attributes)?;
+                let view = self.text_view(txn, ov, *card, field);
+                let text_len = view.len();
+                if *index > text_len || !view.is_boundary(*index) {
                     return Err(WriteError::TextRange {
                         field: field.clone(),
                         index: *index,
@@ -302,8 +365,7 @@ impl CardDoc {
                         text_len,
                     });
                 }
-                let at = *index as usize;
-                units.splice(at..at, text.encode_utf16());
+                view.insert(*index, text);
             }
             Op::DeleteText {
                 card,
@@ -319,12 +381,15 @@ impl CardDoc {
                 ..
             } => {
                 self.live_field(txn, ov, *card, field, FieldKind::Text)?;
-                let units = self.text_units(txn, ov, *card, field);
-                let text_len = units.len() as u32;
+                if let Op::FormatText { attributes, .. } = op {
+                    check_attributes(field, attributes)?;
+                }
+                let view = self.text_view(txn, ov, *card, field);
+                let text_len = view.len();
                 let end = index
                     .checked_add(*len)
                     .filter(|end| *end <= text_len)
-                    .filter(|end| !splits_pair(units, *index) && !splits_pair(units, *end));
+                    .filter(|end| view.is_boundary(*index) && view.is_boundary(*end));
                 let Some(end) = end else {
                     return Err(WriteError::TextRange {
                         field: field.clone(),
@@ -334,11 +399,23 @@ impl CardDoc {
                     });
                 };
                 if matches!(op, Op::DeleteText { .. }) {
-                    units.drain(*index as usize..end as usize);
+                    view.delete(*index, end);
                 }
             }
-            Op::Increment { card, field, .. } => {
+            Op::Increment { card, field, by } => {
                 self.live_field(txn, ov, *card, field, FieldKind::Counter)?;
+                let key = (*card, field.clone());
+                let own = match ov.counters.get(&key) {
+                    Some(own) => *own,
+                    None => self.own_counter(txn, *card, field),
+                };
+                let total = own.checked_add(*by).filter(|t| t.abs() <= MAX_SAFE_INTEGER);
+                let Some(total) = total.filter(|_| by.abs() <= MAX_SAFE_INTEGER) else {
+                    return Err(WriteError::CounterRange {
+                        field: field.clone(),
+                    });
+                };
+                ov.counters.insert(key, total);
             }
             Op::RaiseMax { card, field, value } => {
                 self.live_field(txn, ov, *card, field, FieldKind::Max)?;
@@ -362,7 +439,13 @@ impl CardDoc {
                     ov.cards.insert(*card, (kind, false));
                 }
             },
-            Op::Link { from, kind, to, .. } => {
+            Op::Link {
+                from,
+                kind,
+                to,
+                properties,
+            } => {
+                check_attributes(kind, properties)?;
                 let Some(rel) = self.schema.relationships.get(kind) else {
                     return Err(WriteError::UnknownRelationshipKind(kind.clone()));
                 };
@@ -391,8 +474,7 @@ impl CardDoc {
                 ov.edges.insert(key, false);
             }
             Op::CreateSequence { sequence } => {
-                if ov.sequences.contains_key(sequence)
-                    || self.tracker().sequences.contains_key(sequence)
+                if ov.sequences.contains_key(sequence) || self.tracker().sequence_exists(*sequence)
                 {
                     return Err(WriteError::SequenceExists(*sequence));
                 }

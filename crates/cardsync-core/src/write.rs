@@ -7,7 +7,7 @@
 //! unique per replica and fresh after a rollback, so two tabs of one user never overwrite each
 //! other's counts.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use yrs::{
@@ -20,7 +20,7 @@ use crate::events::Origin;
 use crate::ids::CardId;
 use crate::layout;
 use crate::ops::{Op, Stamp};
-use crate::read::number;
+use crate::read::{integer, number};
 use crate::relationship::RelationshipKey;
 use crate::schema::FieldKind;
 use crate::validate::Overlay;
@@ -43,6 +43,16 @@ fn stamp_any(stamp: &Stamp) -> Any {
             Any::Number(Number::try_i64(stamp.at as f64)),
         ),
         ("by".to_owned(), Any::String(Arc::from(stamp.by.as_str()))),
+    ]))
+}
+
+/// A relationship's value: its ends, kind and removed flag, as one plain map.
+fn edge_value(key: &RelationshipKey, removed: bool) -> Any {
+    Any::from(HashMap::from([
+        (layout::FROM.to_owned(), Any::from(key.from.to_string())),
+        (layout::REL_KIND.to_owned(), Any::from(key.kind.as_str())),
+        (layout::TO.to_owned(), Any::from(key.to.to_string())),
+        (layout::REMOVED.to_owned(), Any::Bool(removed)),
     ]))
 }
 
@@ -74,7 +84,7 @@ impl CardDoc {
     ) -> Result<Applied, WriteError> {
         {
             let txn = self.doc.transact();
-            let mut overlay = Overlay::default();
+            let mut overlay = Overlay::new(ops);
             for op in ops {
                 self.validate(&txn, &mut overlay, op)?;
             }
@@ -85,7 +95,23 @@ impl CardDoc {
         if !ops.is_empty() {
             self.record_schema_version(&mut txn);
         }
+        // Each card's `$modified` is written once per transaction: every overwrite leaves a
+        // tombstone in yrs (kept for undo), so repeating it would bloat every snapshot.
+        let mut stamped = HashSet::new();
         for op in ops {
+            let card = match op {
+                Op::CreateCard { card, .. } => Some(*card),
+                other => other.touched_card(),
+            };
+            if let Some(card) = card.filter(|c| stamped.insert(*c))
+                && !matches!(op, Op::CreateCard { .. })
+            {
+                self.card_map_mut(&mut txn, card).insert(
+                    &mut txn,
+                    layout::MODIFIED,
+                    stamp_any(stamp),
+                );
+            }
             self.write(&mut txn, stamp, op);
         }
         let applied = Applied {
@@ -108,10 +134,6 @@ impl CardDoc {
     }
 
     fn write(&mut self, txn: &mut TransactionMut<'_>, stamp: &Stamp, op: &Op) {
-        if let Some(card) = op.touched_card() {
-            self.card_map_mut(txn, card)
-                .insert(txn, layout::MODIFIED, stamp_any(stamp));
-        }
         let client = txn.doc().client_id().to_string();
         match op {
             Op::CreateCard { card, kind, fields } => {
@@ -160,8 +182,9 @@ impl CardDoc {
             }
             Op::Increment { card, field, by } => {
                 let entries = nested_map(&self.card_map_mut(txn, *card), txn, field);
-                let own = entries.get(txn, &client).map_or(0.0, |v| number(&v));
-                entries.insert(txn, client, own + *by as f64);
+                let own = entries.get(txn, &client).map_or(0, |v| integer(&v));
+                // Validation keeps the total within JavaScript's safe integers.
+                entries.insert(txn, client, Any::Number(Number::Int(own + by)));
             }
             Op::RaiseMax { card, field, value } => {
                 let entries = nested_map(&self.card_map_mut(txn, *card), txn, field);
@@ -204,16 +227,13 @@ impl CardDoc {
             }
             Op::Unlink { from, kind, to } => {
                 let key = RelationshipKey::new(*from, kind.clone(), *to);
-                if let Some(edge) = self.edge_map(txn, &key) {
-                    edge.insert(txn, layout::REMOVED, true);
-                }
+                self.roots
+                    .relationships
+                    .insert(txn, key.to_string(), edge_value(&key, true));
             }
             Op::CreateSequence { sequence } => {
-                let map =
-                    self.roots
-                        .sequences
-                        .insert(txn, sequence.to_string(), MapPrelim::default());
-                self.tracker().load_sequence(txn, *sequence, &map);
+                self.roots.sequences.insert(txn, sequence.to_string(), true);
+                self.tracker().create_sequence(*sequence);
             }
             Op::InsertIntoSequence {
                 sequence,
@@ -226,16 +246,16 @@ impl CardDoc {
                 index,
             } => {
                 let key = self.order_key_for(*sequence, *card, *index);
-                if let Some(Out::YMap(map)) = self.roots.sequences.get(txn, &sequence.to_string()) {
-                    map.insert(txn, card.to_string(), Any::String(key.clone()));
-                    self.tracker().place(*sequence, *card, Some(key));
-                }
+                let entry = layout::sequence_entry(&sequence.to_string(), &card.to_string());
+                self.roots
+                    .sequences
+                    .insert(txn, entry, Any::String(key.clone()));
+                self.tracker().place(*sequence, *card, Some(key));
             }
             Op::RemoveFromSequence { sequence, card } => {
-                if let Some(Out::YMap(map)) = self.roots.sequences.get(txn, &sequence.to_string()) {
-                    map.remove(txn, &card.to_string());
-                    self.tracker().place(*sequence, *card, None);
-                }
+                let entry = layout::sequence_entry(&sequence.to_string(), &card.to_string());
+                self.roots.sequences.remove(txn, &entry);
+                self.tracker().place(*sequence, *card, None);
             }
         }
     }
@@ -289,28 +309,20 @@ impl CardDoc {
         key: &RelationshipKey,
         properties: &Attributes,
     ) {
-        if let Some(edge) = self.edge_map(txn, key) {
-            if !Self::edge_linked(txn, &edge) {
-                edge.insert(txn, layout::REMOVED, false);
-            }
-            let props = nested_map(&edge, txn, layout::PROPS);
-            for (name, value) in properties {
-                props.insert(txn, name.as_str(), value.to_any());
-            }
-            return;
+        if !self.edge_linked(txn, key) {
+            self.roots
+                .relationships
+                .insert(txn, key.to_string(), edge_value(key, false));
+            self.tracker().add_edge(key);
         }
-        let props: MapPrelim = properties
-            .iter()
-            .map(|(k, v)| (k.clone(), In::Any(v.to_any())))
-            .collect();
-        let edge = MapPrelim::from_iter([
-            (layout::FROM.to_owned(), In::from(key.from.to_string())),
-            (layout::REL_KIND.to_owned(), In::from(key.kind.as_str())),
-            (layout::TO.to_owned(), In::from(key.to.to_string())),
-            (layout::PROPS.to_owned(), In::Map(props)),
-        ]);
-        self.roots.relationships.insert(txn, key.to_string(), edge);
-        self.tracker().add_edge(key);
+        let edge = key.to_string();
+        for (name, value) in properties {
+            self.roots.relationship_props.insert(
+                txn,
+                layout::prop_key(&edge, name),
+                value.to_any(),
+            );
+        }
     }
 
     fn text_mut(&self, txn: &mut TransactionMut<'_>, card: CardId, field: &str) -> yrs::TextRef {

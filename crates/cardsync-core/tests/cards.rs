@@ -275,6 +275,33 @@ fn concurrent_counters_max_and_sets_merge() {
 }
 
 #[test]
+fn counters_are_exact_integers_within_the_safe_range() {
+    let (mut a, mut b) = (doc(1), doc(2));
+    let card = task(&mut a, 1);
+    sync(&mut a, &mut b);
+    let big = (1i64 << 53) - 1;
+    a.increment(&stamp(2), card, "votes", big).unwrap();
+    assert!(
+        a.increment(&stamp(2), card, "votes", 1).is_err(),
+        "own entry would leave the safe range"
+    );
+    b.increment(&stamp(2), card, "votes", 1).unwrap();
+    b.increment(&stamp(2), card, "votes", 1).unwrap();
+    sync(&mut a, &mut b);
+    assert_eq!(
+        a.card(card).unwrap().fields["votes"],
+        FieldValue::Counter(big + 2)
+    );
+    assert_eq!(a.export(), b.export());
+    assert_eq!(
+        a.increment(&stamp(3), card, "votes", i64::MIN)
+            .unwrap_err()
+            .code(),
+        "out_of_range"
+    );
+}
+
+#[test]
 fn client_ids_beyond_javascript_range_are_refused() {
     assert!(cardsync_core::CardDoc::new(schema(), 1 << 53).is_err());
     assert!(cardsync_core::CardDoc::new(schema(), cardsync_core::MAX_CLIENT_ID).is_ok());

@@ -88,6 +88,12 @@ fn undo_reverts_only_local_changes() {
     assert!(a.can_undo());
     a.clear_undo_history();
     assert!(!a.can_undo() && !a.undo());
+    a.increment(&stamp(3), card, "votes", 1).unwrap();
+    a.set_undo_enabled(false);
+    assert!(!a.undo(), "no history without an undo manager");
+    a.set_undo_enabled(true);
+    a.increment(&stamp(4), card, "votes", 1).unwrap();
+    assert!(a.undo() && !a.undo());
 }
 
 #[test]

@@ -67,9 +67,31 @@ fn concurrent_identical_links_make_one_edge() {
         [("by".to_owned(), "b".into())].into(),
     )
     .unwrap();
+    a.link(
+        &stamp(4),
+        t1,
+        "blocks",
+        t2,
+        [("note".to_owned(), "n".into())].into(),
+    )
+    .unwrap();
     sync(&mut a, &mut b);
     assert_eq!(a.relationships().len(), 1);
     assert_eq!(a.export(), b.export());
+    // Properties merge per name: neither side's later edit is lost with a losing copy.
+    let edge = a.relationship(t1, "blocks", t2).unwrap();
+    assert_eq!(edge.properties["note"], Value::from("n"));
+    assert!(edge.properties.contains_key("by"));
+    assert!(
+        a.link(
+            &stamp(5),
+            t1,
+            "blocks",
+            t2,
+            [("w".to_owned(), Value::Number(f64::NAN))].into()
+        )
+        .is_err()
+    );
 }
 
 #[test]
