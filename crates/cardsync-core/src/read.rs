@@ -169,11 +169,29 @@ impl CardDoc {
 
     /// Cards that are not deleted, optionally only of one kind, in id order.
     pub fn cards(&self, kind: Option<&str>) -> Vec<Card> {
-        let ids = self.card_ids();
+        let ids: Vec<CardId> = {
+            let tracker = self.tracker();
+            let mut ids: Vec<_> = tracker
+                .cards
+                .iter()
+                .filter(|(_, deleted)| !**deleted)
+                .map(|(id, _)| *id)
+                .collect();
+            ids.sort();
+            ids
+        };
         let txn = self.doc.transact();
+        let of_kind = |id: &CardId| {
+            kind.is_none_or(|k| {
+                let kind = self
+                    .card_map(&txn, *id)
+                    .and_then(|m| m.get(&txn, layout::KIND));
+                matches!(kind, Some(Out::Any(Any::String(s))) if &*s == k)
+            })
+        };
         ids.into_iter()
+            .filter(of_kind)
             .filter_map(|id| self.read_card(&txn, id))
-            .filter(|c| !c.deleted && kind.is_none_or(|k| c.kind == k))
             .collect()
     }
 

@@ -190,6 +190,7 @@ impl ClientSession {
         mut rng: Box<dyn Rng + Send>,
     ) -> Result<Self, SessionError> {
         let mut confirmed = CardDoc::with_schema(schema.clone(), CONFIRMED_CLIENT)?;
+        confirmed.set_undo_enabled(false);
         for update in &persisted.confirmed {
             confirmed.apply_update_v1(update)?;
         }
