@@ -14,4 +14,5 @@
 pub mod connection;
 pub mod outbox;
 pub mod protocol;
+pub mod room;
 pub mod session;

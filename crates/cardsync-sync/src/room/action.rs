@@ -61,9 +61,9 @@ impl CloseReason {
         match self {
             CloseReason::FrameTooLarge => 1009,
             CloseReason::Malformed => 1002,
-            CloseReason::AuthDenied | CloseReason::HelloTimeout | CloseReason::TooManyRejections => {
-                1008
-            }
+            CloseReason::AuthDenied
+            | CloseReason::HelloTimeout
+            | CloseReason::TooManyRejections => 1008,
         }
     }
 }

@@ -94,7 +94,8 @@ impl Presence {
         for _ in 0..count {
             let client = read_var(&mut bytes)?;
             let clock = read_var(&mut bytes)?;
-            let len = usize::try_from(read_var(&mut bytes)?).map_err(|_| AwarenessError::Truncated)?;
+            let len =
+                usize::try_from(read_var(&mut bytes)?).map_err(|_| AwarenessError::Truncated)?;
             let raw = bytes.get(..len).ok_or(AwarenessError::Truncated)?;
             bytes = &bytes[len..];
             let json = std::str::from_utf8(raw).map_err(|_| AwarenessError::Malformed)?;
@@ -164,10 +165,7 @@ mod tests {
             Some(encode([(7, 1, r#"{"name":"ada"}"#)].into_iter()))
         );
         assert_eq!(p.snapshot_for(a), None);
-        assert_eq!(
-            p.remove_peer(a),
-            Some(encode([(7, 2, "null")].into_iter()))
-        );
+        assert_eq!(p.remove_peer(a), Some(encode([(7, 2, "null")].into_iter())));
         assert_eq!(p.snapshot_for(b), None);
         assert!(p.apply(a, &[1, 7]).is_err());
         assert!(p.apply(a, &[0, 0]).is_err());

@@ -6,9 +6,7 @@
 //! - cards: the key is a card id, the value a map, `$kind` a kind of the schema that never
 //!   changes, `$` keys only the layout's own, every field declared by the kind and stored in
 //!   its kind's shape (see `check_card.rs`);
-//! - relationships: the key parses, the kind is declared, `from`/`kind`/`to` agree with the
-//!   key, properties are plain values, and a newly linked edge's endpoints have allowed kinds;
-//! - sequences: card id → valid order key;
+//! - relationships, their properties and sequences: see `check_graph.rs`;
 //! - `meta`: only a numeric `schema_version`;
 //! - no new root types.
 //!
@@ -16,11 +14,11 @@
 
 use std::collections::BTreeSet;
 
-use cardsync_core::{CardDoc, RelationshipKey, Schema, SequenceId, order_key};
+use cardsync_core::{CardDoc, Schema};
 use yrs::{Any, Map, MapRef, Out, ReadTxn, Transact, Transaction};
 
 use super::auth::{Permissions, Role};
-use super::shadow::{Touch, Touched, roots};
+use super::shadow::{Touched, roots};
 use super::violation::Violation;
 
 /// Who is writing, and under which rules.
@@ -41,6 +39,7 @@ pub(super) struct Side<'d> {
     pub txn: Transaction<'d>,
     pub cards: Option<MapRef>,
     pub relationships: Option<MapRef>,
+    pub props: Option<MapRef>,
     pub sequences: Option<MapRef>,
     pub meta: Option<MapRef>,
 }
@@ -51,6 +50,7 @@ impl<'d> Side<'d> {
         Self {
             cards: txn.get_map(roots::CARDS),
             relationships: txn.get_map(roots::RELATIONSHIPS),
+            props: txn.get_map(roots::RELATIONSHIP_PROPS),
             sequences: txn.get_map(roots::SEQUENCES),
             meta: txn.get_map(roots::META),
             txn,
@@ -62,7 +62,7 @@ impl<'d> Side<'d> {
         root.as_ref()?.get(&self.txn, key)
     }
 
-    /// A map entry's value as a map (anything else reads as `None`).
+    /// A root entry's value as a map (anything else reads as `None`).
     pub fn map(&self, root: &Option<MapRef>, key: &str) -> Option<MapRef> {
         match self.get(root, key)? {
             Out::YMap(map) => Some(map),
@@ -106,8 +106,11 @@ pub(crate) fn check(
     for key in touched.relationships.keys() {
         check.edge(key)?;
     }
-    for (key, touch) in &touched.sequences {
-        check.sequence(key, touch)?;
+    for key in touched.props.keys() {
+        check.property(key)?;
+    }
+    for key in touched.sequences.keys() {
+        check.sequence(key)?;
     }
     for key in &touched.meta {
         check.meta(key)?;
@@ -126,127 +129,6 @@ pub(super) fn is_plain(any: &Any) -> bool {
 }
 
 impl Check<'_, '_> {
-    fn edge(&self, key: &str) -> Result<(), Violation> {
-        let root = roots::RELATIONSHIPS;
-        let parsed: RelationshipKey = key.parse().map_err(|_| Violation::BadKey {
-            root,
-            key: key.to_owned(),
-        })?;
-        let Some(kind) = self.rules.schema.relationships.get(&parsed.kind) else {
-            return Err(Violation::UnknownRelationshipKind { kind: parsed.kind });
-        };
-        let bad = |entry: &str| Violation::BadEdgeEntry {
-            key: key.to_owned(),
-            entry: entry.to_owned(),
-        };
-        let edge = match self.new.get(&self.new.relationships, key) {
-            None => return Ok(()),
-            Some(Out::YMap(map)) => map,
-            Some(_) => {
-                return Err(Violation::NotAMap {
-                    root,
-                    key: key.to_owned(),
-                });
-            }
-        };
-        let txn = &self.new.txn;
-        let expect = [
-            ("from", parsed.from.to_string()),
-            ("kind", parsed.kind.clone()),
-            ("to", parsed.to.to_string()),
-        ];
-        for (entry, want) in &expect {
-            match edge.get(txn, entry) {
-                Some(Out::Any(Any::String(s))) if *s == **want => {}
-                _ => return Err(bad(entry)),
-            }
-        }
-        for (entry, value) in edge.iter(txn) {
-            match (entry, value) {
-                ("from" | "kind" | "to", _) => {}
-                ("removed", Out::Any(Any::Bool(_))) => {}
-                ("props", Out::YMap(props)) => {
-                    if let Some((name, _)) = props.iter(txn).find(|(_, v)| match v {
-                        Out::Any(any) => !is_plain(any),
-                        _ => true,
-                    }) {
-                        return Err(bad(&format!("props.{name}")));
-                    }
-                }
-                (other, _) => return Err(bad(other)),
-            }
-        }
-        let linked = |side: &Side<'_>| {
-            side.map(&side.relationships, key).is_some_and(|m| {
-                !matches!(m.get(&side.txn, "removed"), Some(Out::Any(Any::Bool(true))))
-            })
-        };
-        if linked(&self.new) && !linked(&self.old) {
-            for (end, card, allowed) in [("from", parsed.from, &kind.from), ("to", parsed.to, &kind.to)]
-            {
-                let card_kind = self
-                    .new
-                    .map(&self.new.cards, &card.to_string())
-                    .and_then(|m| match m.get(txn, "$kind") {
-                        Some(Out::Any(Any::String(k))) => Some(k.to_string()),
-                        _ => None,
-                    });
-                // A missing endpoint is a modelled state (a dangling edge, hidden by reads).
-                if let Some(card_kind) = card_kind {
-                    if !allowed.is_empty() && !allowed.contains(&card_kind) {
-                        return Err(Violation::EndpointKind {
-                            key: key.to_owned(),
-                            end,
-                            kind: card_kind,
-                        });
-                    }
-                }
-            }
-        }
-        Ok(())
-    }
-
-    fn sequence(&self, key: &str, touch: &Touch) -> Result<(), Violation> {
-        let root = roots::SEQUENCES;
-        if key.parse::<SequenceId>().is_err() {
-            return Err(Violation::BadKey {
-                root,
-                key: key.to_owned(),
-            });
-        }
-        let map = match self.new.get(&self.new.sequences, key) {
-            None => return Ok(()),
-            Some(Out::YMap(map)) => map,
-            Some(_) => {
-                return Err(Violation::NotAMap {
-                    root,
-                    key: key.to_owned(),
-                });
-            }
-        };
-        let txn = &self.new.txn;
-        let entries: Vec<String> = if touch.whole {
-            map.keys(txn).map(str::to_owned).collect()
-        } else {
-            touch.keys.iter().cloned().collect()
-        };
-        for entry in entries {
-            let valid = entry.parse::<cardsync_core::CardId>().is_ok()
-                && match map.get(txn, &entry) {
-                    None => true,
-                    Some(Out::Any(Any::String(order))) => order_key::is_valid(&order),
-                    Some(_) => false,
-                };
-            if !valid {
-                return Err(Violation::BadSequenceEntry {
-                    sequence: key.to_owned(),
-                    key: entry,
-                });
-            }
-        }
-        Ok(())
-    }
-
     fn meta(&self, key: &str) -> Result<(), Violation> {
         let value = self.new.get(&self.new.meta, key);
         let valid = match (key, value) {
@@ -262,4 +144,10 @@ impl Check<'_, '_> {
             })
         }
     }
+}
+
+/// Whether `key` is the canonical spelling of an id: yrs compares keys as strings, so an alias
+/// (`O` for `0`, upper case) would be another entry for the same id.
+pub(super) fn canonical<T: std::str::FromStr + std::fmt::Display>(key: &str) -> Option<T> {
+    key.parse::<T>().ok().filter(|id| id.to_string() == key)
 }

@@ -202,8 +202,8 @@ impl<'a> Scan<'a> {
             }
         }
         match info & CONTENT_MASK {
-            1 => self.clock(),             // deleted: length
-            3 | 4 | 5 => self.buf(),       // binary, string, embed (JSON text)
+            1 => self.clock(),                         // deleted: length
+            3..=5 => self.buf(),                       // binary, string, embed (JSON text)
             6 => self.buf().and_then(|()| self.buf()), // format: key, JSON text
             7 => match self.u8()? {
                 TYPE_MAP | TYPE_TEXT => Ok(()),
@@ -280,9 +280,11 @@ mod tests {
             .unwrap();
         doc.increment(&s, card, "votes", 3).unwrap();
         doc.add_to_set(&s, card, "tags", "x").unwrap();
-        doc.insert_text(&s, card, "body", 0, "hello 😀 world").unwrap();
+        doc.insert_text(&s, card, "body", 0, "hello 😀 world")
+            .unwrap();
         doc.delete_text(&s, card, "body", 0, 3).unwrap();
-        doc.set_field(&s, card, "title", Value::Number(1.5)).unwrap();
+        doc.set_field(&s, card, "title", Value::Number(1.5))
+            .unwrap();
         check_update_v1(&doc.snapshot_v1()).unwrap();
         check_state_vector_v1(&doc.state_vector()).unwrap();
         check_update_v1(&[0, 0]).unwrap();

@@ -7,12 +7,14 @@
 //! are equal again. A refused update leaves the shadow polluted, so it is rebuilt from the
 //! authoritative snapshot: O(document), which is why rejections are rate-limited per peer.
 //!
-//! **Why the shadow records raw key paths instead of using [`CardDoc::subscribe`].** The
-//! core's `ChangeBatch` is made for UIs: it skips keys that do not parse as ids and the `$`
-//! bookkeeping keys of cards (a `$kind` change produces no event at all), and it does not
-//! watch `meta`. A validator that trusted it would let exactly the hostile changes through.
-//! So the shadow adds its own deep observers on the four roots and records, per root, which
-//! entries were replaced whole and which keys inside them changed, whatever they are.
+//! **Why the shadow records raw keys instead of using [`CardDoc::subscribe`].** The core's
+//! `ChangeBatch` is made for UIs: it reports what reads will show, so it passes over keys that
+//! are not canonical ids and the `$` bookkeeping keys of cards (a `$kind` change alone makes no
+//! event), and it does not watch `meta`. A validator that trusted it would let exactly the
+//! hostile changes through. So the shadow adds its own deep observers on the five roots and
+//! records, per root, which entries were written or removed whole and which keys inside them
+//! changed, whatever they are. An update observer also captures what the update *effectively*
+//! changed (nothing, for a duplicate), which is what the room persists and broadcasts.
 //!
 //! A shadow is disposable, which also makes it the place to contain a yrs panic on hostile
 //! but well-formed input: the apply runs under `catch_unwind`, and a panic is reported as an
@@ -32,20 +34,25 @@ use yrs::{ReadTxn, Transact, TransactionMut};
 pub(crate) mod roots {
     /// Card id → card map.
     pub const CARDS: &str = "cards";
-    /// Relationship key → edge map.
+    /// `{from}:{kind}:{to}` → `{from, kind, to, removed}` (a plain value).
     pub const RELATIONSHIPS: &str = "relationships";
-    /// Sequence id → map of card id → order key.
+    /// `{relationship key}\u{1f}{property}` → plain value.
+    pub const RELATIONSHIP_PROPS: &str = "relationship_props";
+    /// `{sequence}` → `true`; `{sequence}:{card}` → order key.
     pub const SEQUENCES: &str = "sequences";
     /// Document metadata.
     pub const META: &str = "meta";
     /// All of them.
-    pub const ALL: [&str; 4] = [CARDS, RELATIONSHIPS, SEQUENCES, META];
+    pub const ALL: [&str; 5] = [CARDS, RELATIONSHIPS, RELATIONSHIP_PROPS, SEQUENCES, META];
 }
 
-/// The client id of the room's replicas. They never write, so it never appears in the doc.
-const ROOM_CLIENT_ID: u64 = 0;
+/// Key of the shadow's observers.
+const OBSERVER: &str = "cardsync.room.shadow";
 
-/// What happened to one entry of a root map (a card, an edge, a sequence).
+/// The client id of the room's replicas. They never write, so it never appears in the doc.
+pub(crate) const ROOM_CLIENT_ID: u64 = 0;
+
+/// What happened to one entry of a root map (a card, an edge, a sequence entry...).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Touch {
     /// The entry itself was inserted, replaced or removed.
@@ -62,6 +69,8 @@ pub(crate) struct Touched {
     pub cards: BTreeMap<String, Touch>,
     /// Per relationship key.
     pub relationships: BTreeMap<String, Touch>,
+    /// Per relationship property key.
+    pub props: BTreeMap<String, Touch>,
     /// Per sequence key.
     pub sequences: BTreeMap<String, Touch>,
     /// Keys of `meta` that changed.
@@ -73,6 +82,7 @@ impl Touched {
     pub fn is_empty(&self) -> bool {
         self.cards.is_empty()
             && self.relationships.is_empty()
+            && self.props.is_empty()
             && self.sequences.is_empty()
             && self.meta.is_empty()
     }
@@ -97,6 +107,7 @@ impl Touched {
             let entries = match root {
                 roots::CARDS => &mut self.cards,
                 roots::RELATIONSHIPS => &mut self.relationships,
+                roots::RELATIONSHIP_PROPS => &mut self.props,
                 _ => &mut self.sequences,
             };
             match (path.front(), path.get(1)) {
@@ -126,9 +137,16 @@ impl Touched {
     }
 }
 
-/// The shadow could not take an update. It must be rebuilt before the next use.
+/// The shadow could not be built, or could not take an update (then it must be rebuilt
+/// before the next use).
 #[derive(Debug, Error)]
 pub enum ShadowError {
+    /// Loading the authoritative snapshot failed.
+    #[error(transparent)]
+    Open(#[from] OpenError),
+    /// An observer could not be registered.
+    #[error("cannot observe the shadow: {0}")]
+    Observe(#[from] yrs::TransactionAcqError),
     /// The update does not decode or integrate.
     #[error(transparent)]
     Decode(#[from] DecodeError),
@@ -137,25 +155,43 @@ pub enum ShadowError {
     Panicked,
 }
 
+/// What applying one update did to the shadow.
+#[derive(Debug, Default)]
+pub(crate) struct Applied {
+    /// The entries it touched.
+    pub touched: Touched,
+    /// What it actually changed, as a v1 update (yrs' own encoding of the transaction: new
+    /// blocks and newly deleted ranges only), or `None` when it changed nothing at all. This,
+    /// not the received bytes, is what the room persists and broadcasts.
+    pub effect: Option<Vec<u8>>,
+}
+
 /// The validation replica and the record of what the last update changed in it.
 pub(crate) struct Shadow {
     doc: CardDoc,
-    touched: Arc<Mutex<Touched>>,
+    record: Arc<Mutex<Applied>>,
 }
 
 impl Shadow {
     /// A shadow holding `snapshot` (the authoritative replica's state).
-    pub fn load(schema: Arc<Schema>, snapshot: &[u8]) -> Result<Self, OpenError> {
-        let doc = CardDoc::load_v1(schema, ROOM_CLIENT_ID, snapshot)?;
-        let touched = Arc::new(Mutex::new(Touched::default()));
+    pub fn load(schema: Arc<Schema>, snapshot: &[u8]) -> Result<Self, ShadowError> {
+        let mut doc = CardDoc::with_schema(schema, ROOM_CLIENT_ID)?;
+        // The room never writes locally, so an undo manager would only cost time per apply.
+        doc.set_undo_enabled(false);
+        doc.apply_update_v1(snapshot)?;
+        let record = Arc::new(Mutex::new(Applied::default()));
         for root in roots::ALL {
             let map = doc.yrs_doc().get_or_insert_map(root);
-            let touched = Arc::clone(&touched);
-            map.observe_deep("cardsync.room.shadow", move |txn, events| {
-                lock(&touched).record(root, txn, events);
+            let record = Arc::clone(&record);
+            map.observe_deep(OBSERVER, move |txn, events| {
+                lock(&record).touched.record(root, txn, events);
             });
         }
-        Ok(Self { doc, touched })
+        let sink = Arc::clone(&record);
+        doc.yrs_doc().observe_update_v1(OBSERVER, move |_, event| {
+            lock(&sink).effect = Some(event.update.clone());
+        })?;
+        Ok(Self { doc, record })
     }
 
     /// The replica, as the validator reads it.
@@ -164,14 +200,14 @@ impl Shadow {
     }
 
     /// Applies an update and returns what it changed.
-    pub fn apply(&mut self, update: &[u8]) -> Result<Touched, ShadowError> {
-        *lock(&self.touched) = Touched::default();
+    pub fn apply(&mut self, update: &[u8]) -> Result<Applied, ShadowError> {
+        *lock(&self.record) = Applied::default();
         let doc = &mut self.doc;
         match catch_unwind(AssertUnwindSafe(|| doc.apply_update_v1(update))) {
             Ok(result) => result?,
             Err(_) => return Err(ShadowError::Panicked),
         }
-        Ok(std::mem::take(&mut *lock(&self.touched)))
+        Ok(std::mem::take(&mut *lock(&self.record)))
     }
 
     /// Whether the last update left blocks or deletions waiting for missing predecessors.
@@ -194,10 +230,10 @@ impl Shadow {
     }
 }
 
-fn lock(touched: &Mutex<Touched>) -> std::sync::MutexGuard<'_, Touched> {
+fn lock(record: &Mutex<Applied>) -> std::sync::MutexGuard<'_, Applied> {
     // A panic inside an observer can only come from yrs mid-apply; the shadow is rebuilt
     // after that anyway, so a poisoned record is still fine to reset.
-    touched.lock().unwrap_or_else(PoisonError::into_inner)
+    record.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 #[cfg(test)]
@@ -207,28 +243,38 @@ mod tests {
 
     #[test]
     fn records_whole_entries_and_keys() {
-        let schema = Arc::new(Schema::new(1).card(
-            "note",
-            CardKind::default()
-                .field("title", FieldDef::new(FieldKind::Register))
-                .field("votes", FieldDef::new(FieldKind::Counter)),
-        ));
+        let schema = Arc::new(
+            Schema::new(1).card(
+                "note",
+                CardKind::default()
+                    .field("title", FieldDef::new(FieldKind::Register))
+                    .field("votes", FieldDef::new(FieldKind::Counter)),
+            ),
+        );
         let mut shadow = Shadow::load(Arc::clone(&schema), &[0, 0]).unwrap();
         let mut client = CardDoc::with_schema(schema, 5).unwrap();
         let s = Stamp::new(1, "a");
         let card = CardId::from_u128(3);
         let sv = client.state_vector();
-        client.create_card(&s, card, "note", [("title", Value::from("x"))]).unwrap();
-        let touched = shadow.apply(&client.diff_v1(&sv).unwrap()).unwrap();
+        client
+            .create_card(&s, card, "note", [("title", Value::from("x"))])
+            .unwrap();
+        let applied = shadow.apply(&client.diff_v1(&sv).unwrap()).unwrap();
+        assert!(applied.effect.is_some());
+        let touched = applied.touched;
         assert!(touched.cards[&card.to_string()].whole);
         assert!(touched.meta.contains("schema_version"));
 
         let sv = client.state_vector();
         client.increment(&s, card, "votes", 1).unwrap();
-        let touched = shadow.apply(&client.diff_v1(&sv).unwrap()).unwrap();
+        let update = client.diff_v1(&sv).unwrap();
+        let touched = shadow.apply(&update).unwrap().touched;
         let touch = &touched.cards[&card.to_string()];
         assert!(!touch.whole);
         assert!(touch.keys.contains("votes") && touch.keys.contains("$modified"));
         assert!(!shadow.has_missing_updates());
+        // The same bytes again change nothing.
+        let again = shadow.apply(&update).unwrap();
+        assert!(again.effect.is_none() && again.touched.is_empty());
     }
 }

@@ -155,6 +155,18 @@ pub enum Violation {
         /// Entry key.
         key: String,
     },
+    /// A counter entry that is not an integer, or a counter beyond ±(2^53 − 1).
+    #[error(
+        "counter {field:?} of card {card}: entry {key:?} is not a safe integer or the total overflows"
+    )]
+    CounterRange {
+        /// Card key.
+        card: String,
+        /// Field.
+        field: String,
+        /// Entry key.
+        key: String,
+    },
     /// A max field's entry lowered or removed.
     #[error("max field {field:?} of card {card}: entry {key:?} went down")]
     MaxDecreased {
@@ -171,7 +183,8 @@ pub enum Violation {
         /// Kind.
         kind: String,
     },
-    /// An edge map entry that is missing, unknown, or disagrees with the edge key.
+    /// A relationship value field (or property) that is missing, unknown, or disagrees with
+    /// the edge key.
     #[error("relationship {key}: entry {entry:?} is missing or invalid")]
     BadEdgeEntry {
         /// Edge key.
@@ -189,11 +202,9 @@ pub enum Violation {
         /// The card's kind.
         kind: String,
     },
-    /// A sequence entry that is not `card id → order key`.
-    #[error("sequence {sequence}: entry {key:?} is invalid")]
+    /// A `sequences` entry that is neither `sequence → true` nor `sequence:card → order key`.
+    #[error("sequences entry {key:?} is invalid")]
     BadSequenceEntry {
-        /// Sequence key.
-        sequence: String,
         /// Entry key.
         key: String,
     },

@@ -1,0 +1,223 @@
+//! The life of a batch: limits, decode, clocks, validation, apply, persist, ack, broadcast.
+//!
+//! See the [module docs](super) for the order and why it is that order. This file decides;
+//! `settle.rs` carries the verdict out (persist, ack, reject, broadcast).
+//!
+//! Clocks decide before any replica is touched: a batch whose clocks the room holds is a
+//! duplicate; one reaching into a range the room rejected for its client id (a *mark*) is a
+//! dependent, or a resend of the rejected batch, which gets its original verdict again; one
+//! that starts after a hole needs a predecessor the room lacks. Only `SubmitBatch` rejections
+//! mark: a stock client cannot roll back anyway, and a native client's `SyncStep2` may mix
+//! several batches, whose own `SubmitBatch`es deserve their own verdicts. Rate-limited,
+//! oversize, malformed and hole-after-a-gap refusals leave no mark: they are retryable.
+
+use std::collections::BTreeSet;
+
+use yrs::block::ClientID;
+use yrs::{ReadTxn, Transact};
+
+use crate::protocol::{BatchId, RejectCode};
+
+use super::Room;
+use super::action::PeerId;
+use super::auth::{Authenticator, Role};
+use super::check::{Rules, check};
+use super::incoming::{Fresh, Incoming};
+use super::shadow::Shadow;
+use super::violation::Violation;
+
+/// A batch passed every check.
+pub(super) enum Accepted {
+    /// The room already holds all of it.
+    Held,
+    /// Applied; to be persisted.
+    Applied {
+        effect: Vec<u8>,
+        clocks: Vec<(u64, u32)>,
+    },
+}
+
+/// A batch was refused.
+pub(super) struct Refusal {
+    pub code: RejectCode,
+    pub reason: String,
+    /// Client id named in the reject of an unbatched update.
+    pub client: u64,
+    /// The mark to record, for `SubmitBatch` rejections that are final.
+    pub mark: Option<(u64, u32)>,
+}
+
+impl Refusal {
+    fn new(code: RejectCode, reason: impl Into<String>) -> Self {
+        Self {
+            code,
+            reason: reason.into(),
+            client: 0,
+            mark: None,
+        }
+    }
+}
+
+/// The clock where `batch`'s rejected range starts: its first clock the room lacks.
+fn mark_of(batch: Option<BatchId>, fresh: &[Fresh], held: &yrs::StateVector) -> Option<(u64, u32)> {
+    let client = batch?.client;
+    let start = fresh
+        .iter()
+        .find(|f| f.client == client)
+        .map_or_else(|| held.get(&ClientID::new(client)), |f| f.start);
+    Some((client, start))
+}
+
+impl<A: Authenticator> Room<A> {
+    /// Runs a batch (or a stock update, `batch == None`) through the pipeline.
+    pub(super) fn receive(
+        &mut self,
+        now: u64,
+        peer: PeerId,
+        batch: Option<BatchId>,
+        update: Vec<u8>,
+    ) {
+        let Some(state) = self.peers.get_mut(&peer) else {
+            return;
+        };
+        let role = state.role().unwrap_or(Role::Viewer);
+        let verdict = if state.batches.try_take(now) {
+            self.judge(role, batch, &update)
+        } else {
+            Err(Refusal::new(
+                RejectCode::RateLimited,
+                "too many batches; retry later",
+            ))
+        };
+        self.settle(now, peer, batch, verdict);
+    }
+
+    fn judge(
+        &mut self,
+        role: Role,
+        batch: Option<BatchId>,
+        update: &[u8],
+    ) -> Result<Accepted, Refusal> {
+        let max = self.config.max_update_bytes;
+        if update.len() > max {
+            let reason = format!(
+                "update of {} bytes exceeds the limit of {max}",
+                update.len()
+            );
+            return Err(Refusal::new(RejectCode::TooLarge, reason));
+        }
+        let incoming = Incoming::decode(update)
+            .map_err(|e| Refusal::new(RejectCode::Malformed, e.to_string()))?;
+        let held = self.doc.yrs_doc().transact().state_vector();
+        let fresh = incoming.fresh(&held);
+        let client = batch
+            .map(|b| b.client)
+            .or(fresh.first().map(|f| f.client))
+            .unwrap_or(0);
+        let mark = mark_of(batch, &fresh, &held);
+        let refuse = |code: RejectCode, reason: String, mark: Option<(u64, u32)>| Refusal {
+            code,
+            reason,
+            client,
+            mark,
+        };
+        let violation = |v: Violation| refuse(v.code(), v.to_string(), mark);
+
+        if let Some(b) = batch
+            && let Some(other) = fresh.iter().find(|f| f.client != b.client)
+        {
+            return Err(violation(Violation::ForeignClient {
+                batch: b.client,
+                other: other.client,
+            }));
+        }
+        for f in &fresh {
+            let Some(m) = self.marks.get(&f.client) else {
+                continue;
+            };
+            if f.end > m.clock {
+                return Err(if batch.is_some_and(|b| b.seq == m.seq) {
+                    refuse(m.code, format!("already rejected: {}", m.reason), None)
+                } else {
+                    let reason = format!(
+                        "builds on client {}'s clocks from {}, which the room rejected",
+                        f.client, m.clock
+                    );
+                    refuse(RejectCode::DependsOnRejected, reason, None)
+                });
+            }
+        }
+        for f in &fresh {
+            let have = held.get(&ClientID::new(f.client));
+            if f.start > have {
+                let reason = format!(
+                    "client {}'s clocks {have}..{} are missing: a predecessor was rejected or not sent",
+                    f.client, f.start
+                );
+                return Err(refuse(RejectCode::DependsOnRejected, reason, None));
+            }
+        }
+        if fresh.is_empty() && !incoming.has_deletes() {
+            return Ok(Accepted::Held);
+        }
+        if !role.can_write() && !fresh.is_empty() {
+            return Err(violation(Violation::ReadOnly { role }));
+        }
+
+        let shadow = match self.shadow.take() {
+            Some(shadow) => shadow,
+            None => Shadow::load(self.schema.clone(), &self.doc.snapshot_v1()).map_err(|e| {
+                refuse(
+                    RejectCode::Malformed,
+                    format!("the room cannot validate now: {e}"),
+                    None,
+                )
+            })?,
+        };
+        let shadow = self.shadow.insert(shadow);
+        let applied = match shadow.apply(update) {
+            Ok(applied) => applied,
+            Err(e) => {
+                self.shadow = None;
+                return Err(refuse(RejectCode::Malformed, e.to_string(), None));
+            }
+        };
+        if shadow.has_missing_updates() {
+            self.shadow = None;
+            let reason = "the update needs changes the room does not hold".to_owned();
+            return Err(refuse(RejectCode::DependsOnRejected, reason, None));
+        }
+        if !role.can_write() && applied.effect.is_some() {
+            self.shadow = None;
+            return Err(violation(Violation::ReadOnly { role }));
+        }
+        let writers: BTreeSet<u64> = fresh.iter().map(|f| f.client).collect();
+        let rules = Rules {
+            schema: &self.schema,
+            permissions: &self.config.permissions,
+            role,
+            writers: &writers,
+        };
+        let foreign_roots = shadow.new_foreign_roots(&self.doc);
+        if let Err(v) = check(
+            &rules,
+            &self.doc,
+            shadow.doc(),
+            &applied.touched,
+            &foreign_roots,
+        ) {
+            self.shadow = None;
+            return Err(violation(v));
+        }
+        let Some(effect) = applied.effect else {
+            return Ok(Accepted::Held);
+        };
+        if let Err(e) = self.doc.apply_update_v1(update) {
+            // Unreachable in practice: the shadow integrated the same bytes from the same state.
+            self.shadow = None;
+            return Err(refuse(RejectCode::Malformed, e.to_string(), None));
+        }
+        let clocks = fresh.iter().map(|f| (f.client, f.end)).collect();
+        Ok(Accepted::Applied { effect, clocks })
+    }
+}

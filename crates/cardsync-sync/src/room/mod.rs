@@ -1,0 +1,229 @@
+//! The server side of one document, sans-IO: a *room*.
+//!
+//! A room holds the authoritative replica of one document and everyone connected to it. The
+//! driver (the tokio server, a test, a simulation) feeds it socket events, frames, persistence
+//! confirmations and time, and carries out the [`RoomAction`]s it returns. The room reads no
+//! clock and draws no random number; `now` is the driver's milliseconds.
+//!
+//! # The life of a batch
+//! Every change a peer sends, a cardsync `SubmitBatch` or a stock client's `Update` or
+//! `SyncStep2`, goes through the same steps, in this order:
+//! 1. **rate** and **size** limits (`RateLimited`, `TooLarge`);
+//! 2. **decode**, behind a pre-scan that bounds yrs' work on hostile bytes (`guard.rs`);
+//! 3. **clocks**: clocks the room already holds are a duplicate, re-acked at once (acks are
+//!    idempotent: "the room holds client C up to clock N"); clocks at or after a range the
+//!    room rejected for that client id, or after a hole, make a dependent
+//!    (`DependsOnRejected`);
+//! 4. **validate** on the shadow replica (`shadow.rs`, `check.rs`): schema, state machines,
+//!    per-replica entries, role and field permissions;
+//! 5. **apply** to the authoritative replica;
+//! 6. **persist** what the batch actually changed (duplicated parts dropped):
+//!    [`RoomAction::Persist`]; nothing is acked or broadcast before the driver confirms with
+//!    [`Room::handle_persisted`], so an ack survives a server crash;
+//! 7. **ack** the sender and **broadcast** a y-protocols `Update` to everyone else, so stock
+//!    clients understand it.
+//!
+//! A rejected batch is never applied, persisted or broadcast. A peer that keeps causing
+//! rejections (each rebuilds the shadow, O(document)) is closed.
+//!
+//! # Stock `y-websocket` clients
+//! A stock client sends no `Hello`: its first frame is a sync step 1. The room admits such a
+//! peer with [`RoomConfig::hello_less_role`] (default: viewer, so it syncs down and its
+//! edits are refused; `Some(Role::Editor)` for two-way sync; `None` refuses it with an auth
+//! message and a close). A driver that can authenticate stock clients otherwise (a token in
+//! the URL, as `y-websocket`'s `params` send it) uses [`Room::handle_connect_with_token`].
+//! Stock updates carry no batch id, so they get no ack; if refused, the `Reject` names
+//! `seq` [`UNBATCHED`] (stock clients ignore it; it helps debugging).
+//!
+//! # The drain rule
+//! As everywhere in this crate: after every `handle_*` call, and after `handle_timeout` once
+//! the instant from [`Room::poll_timeout`] has passed, drain [`Room::poll_action`] until it
+//! returns `None`.
+//!
+//! ```
+//! use cardsync_core::{CardDoc, CardId, CardKind, FieldDef, Origin, Schema, Stamp, Op, ValueType};
+//! use cardsync_sync::protocol::{BatchId, Message, PROTOCOL_VERSION};
+//! use cardsync_sync::room::{PeerId, Role, Room, RoomAction, RoomConfig, StaticTokens};
+//!
+//! let schema = Schema::new(1).card("task", CardKind::default()
+//!     .field("title", FieldDef::register(ValueType::String)));
+//! let tokens = StaticTokens::default().with("secret", Role::Editor);
+//! let mut room = Room::new(RoomConfig::default(), schema.clone(), tokens, Vec::<Vec<u8>>::new())?;
+//! let drain = |room: &mut Room<StaticTokens>| std::iter::from_fn(|| room.poll_action()).collect::<Vec<_>>();
+//! let frames_to = |actions: &[RoomAction], to: PeerId| -> Vec<Message> {
+//!     actions.iter().filter_map(|a| match a {
+//!         RoomAction::Send { peer, frame } if *peer == to => Message::decode(frame, usize::MAX).ok(),
+//!         _ => None,
+//!     }).collect()
+//! };
+//!
+//! // A native client connects and says hello: welcome, then the server's sync step 1.
+//! let alice = PeerId(1);
+//! room.handle_connect(0, alice)?;
+//! let hello = Message::Hello { version: PROTOCOL_VERSION, token: "secret".into(), client: 7 };
+//! room.handle_message(0, alice, &hello.encode())?;
+//! let out = frames_to(&drain(&mut room), alice);
+//! assert!(matches!(&out[0], Message::Welcome { role, .. } if role == "editor"));
+//!
+//! // It submits a batch made by a real document.
+//! let mut doc = CardDoc::new(schema, 7)?;
+//! let ops = [Op::CreateCard { card: CardId::from_u128(1), kind: "task".into(), fields: Default::default() }];
+//! let applied = doc.apply_with_origin(&Stamp::new(1, "alice"), &ops, Origin::Local)?;
+//! let batch = BatchId { client: 7, seq: 0 };
+//! room.handle_message(1, alice, &Message::SubmitBatch { batch, update: applied.update }.encode())?;
+//!
+//! // The room asks for persistence first and acks nothing yet...
+//! let actions = drain(&mut room);
+//! let [RoomAction::Persist { token, .. }] = actions.as_slice() else { panic!("{actions:?}") };
+//! // ...the driver writes the update durably, then confirms:
+//! room.handle_persisted(2, *token)?;
+//! let out = frames_to(&drain(&mut room), alice);
+//! assert_eq!(out, [Message::Ack { batch, clock: applied.clock.end }]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod action;
+mod auth;
+mod awareness;
+mod batches;
+mod bucket;
+mod check;
+mod check_card;
+mod check_field;
+mod check_graph;
+mod config;
+mod error;
+mod guard;
+mod incoming;
+mod peer;
+mod peers;
+mod settle;
+mod shadow;
+mod violation;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::Arc;
+
+use cardsync_core::{CardDoc, Schema};
+
+pub use action::{CloseReason, PeerId, PersistToken, RoomAction};
+pub use auth::{AuthError, Authenticator, FieldRule, Permissions, Role, StaticTokens};
+pub use awareness::AwarenessError;
+pub use bucket::RateLimit;
+pub use config::RoomConfig;
+pub use error::RoomError;
+pub use guard::{GuardError, MAX_DEPTH};
+pub use incoming::IncomingError;
+pub use shadow::ShadowError;
+pub use violation::Violation;
+
+use awareness::Presence;
+use peer::Peer;
+use settle::{Mark, Pending};
+use shadow::{ROOM_CLIENT_ID, Shadow};
+
+/// The `seq` of the `BatchId` in a `Reject` of an update that came without one (a stock
+/// client's `Update` or `SyncStep2`).
+pub const UNBATCHED: u64 = u64::MAX;
+
+/// One document's server state. See the [module docs](self).
+pub struct Room<A> {
+    config: RoomConfig,
+    auth: A,
+    schema: Arc<Schema>,
+    /// The authoritative replica: only validated updates reach it.
+    doc: CardDoc,
+    /// The validation replica, equal to `doc` between batches; `None` after a rejection
+    /// polluted it, until the next batch rebuilds it.
+    shadow: Option<Shadow>,
+    peers: BTreeMap<PeerId, Peer>,
+    presence: Presence,
+    actions: VecDeque<RoomAction>,
+    /// Persists issued and not yet confirmed, in token order.
+    pending: VecDeque<Pending>,
+    /// The last persist token issued.
+    issued: u64,
+    /// Per client id, the clock up to which the room's state is durable (what acks report).
+    durable: HashMap<u64, u32>,
+    /// Per client id, where the range the room rejected for it starts.
+    marks: HashMap<u64, Mark>,
+}
+
+impl<A: Authenticator> Room<A> {
+    /// Opens a room on the document's stored update log (oldest first; a snapshot is a log
+    /// of one). The log is trusted: it only ever holds updates this room validated.
+    pub fn new<U: AsRef<[u8]>>(
+        config: RoomConfig,
+        schema: impl Into<Arc<Schema>>,
+        auth: A,
+        log: impl IntoIterator<Item = U>,
+    ) -> Result<Self, RoomError> {
+        let schema = schema.into();
+        let mut doc = CardDoc::with_schema(Arc::clone(&schema), ROOM_CLIENT_ID)
+            .map_err(|e| RoomError::Open(e.into()))?;
+        doc.set_undo_enabled(false);
+        for (index, update) in log.into_iter().enumerate() {
+            doc.apply_update_v1(update.as_ref())
+                .map_err(|source| RoomError::CorruptLog { index, source })?;
+        }
+        let shadow = Some(Shadow::load(Arc::clone(&schema), &doc.snapshot_v1())?);
+        let durable = {
+            use yrs::{ReadTxn, Transact};
+            let sv = doc.yrs_doc().transact().state_vector();
+            sv.iter().map(|(c, clock)| (c.get(), *clock)).collect()
+        };
+        Ok(Self {
+            config,
+            auth,
+            schema,
+            doc,
+            shadow,
+            peers: BTreeMap::new(),
+            presence: Presence::default(),
+            actions: VecDeque::new(),
+            pending: VecDeque::new(),
+            issued: 0,
+            durable,
+            marks: HashMap::new(),
+        })
+    }
+
+    /// The next action for the driver (see the drain rule).
+    pub fn poll_action(&mut self) -> Option<RoomAction> {
+        self.actions.pop_front()
+    }
+
+    /// When `handle_timeout` is next due: the earliest hello deadline of a waiting peer.
+    pub fn poll_timeout(&self) -> Option<u64> {
+        self.peers
+            .values()
+            .filter_map(|p| match p.stage {
+                peer::Stage::Waiting { deadline } => Some(deadline),
+                peer::Stage::Admitted { .. } => None,
+            })
+            .min()
+    }
+
+    /// The authoritative replica (read-only: reads, exports, snapshots for log compaction).
+    pub fn doc(&self) -> &CardDoc {
+        &self.doc
+    }
+
+    /// The room's configuration.
+    pub fn config(&self) -> &RoomConfig {
+        &self.config
+    }
+
+    /// Connected peers and their roles (`None` while not yet admitted).
+    pub fn peers(&self) -> impl Iterator<Item = (PeerId, Option<Role>)> + '_ {
+        self.peers.iter().map(|(&id, p)| (id, p.role()))
+    }
+
+    /// Persists issued and not yet confirmed.
+    pub fn pending_persists(&self) -> usize {
+        self.pending.len()
+    }
+}

@@ -1,0 +1,55 @@
+//! One connection's standing in the room: admitted or not, with which role, and its budgets.
+//!
+//! A peer starts *waiting*: nothing about the document is sent to it until it is admitted,
+//! by a `Hello` whose token the authenticator accepts, by a token the driver passed at
+//! connect time, or (if the room allows it) as a hello-less stock client. Only admitted peers
+//! receive broadcasts and presence.
+
+use super::auth::Role;
+use super::bucket::TokenBucket;
+use super::config::RoomConfig;
+
+/// Where a peer stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Stage {
+    /// Connected, not yet admitted; closed at `deadline` if still silent.
+    Waiting {
+        /// When the hello timeout fires.
+        deadline: u64,
+    },
+    /// Admitted with a role.
+    Admitted {
+        /// What it may do.
+        role: Role,
+    },
+}
+
+/// A connected peer.
+#[derive(Debug)]
+pub(crate) struct Peer {
+    /// Admission state.
+    pub stage: Stage,
+    /// Batches and stock updates it may still send.
+    pub batches: TokenBucket,
+    /// Rejections it may still cause before it is closed.
+    pub rejections: TokenBucket,
+}
+
+impl Peer {
+    /// A peer that connected at `now`.
+    pub fn new(config: &RoomConfig, now: u64, stage: Stage) -> Self {
+        Self {
+            stage,
+            batches: TokenBucket::new(config.batch_rate, now),
+            rejections: TokenBucket::new(config.rejection_rate, now),
+        }
+    }
+
+    /// The role, once admitted.
+    pub fn role(&self) -> Option<Role> {
+        match self.stage {
+            Stage::Admitted { role } => Some(role),
+            Stage::Waiting { .. } => None,
+        }
+    }
+}

@@ -1,0 +1,223 @@
+//! Connections: admitting peers, the sync handshake, presence, and routing their frames.
+//!
+//! Nothing about the document goes to a peer before it is admitted, and a peer's first frame
+//! decides how it is admitted: a `Hello` is authenticated; anything else marks a stock
+//! client, admitted with the configured hello-less role or refused. Once admitted, the room
+//! runs the y-protocols handshake: it sends its own step 1 (and everyone's presence), and
+//! answers the peer's step 1 with a step 2.
+//!
+//! Frames that do not decode close the peer, except two kinds skipped for forward
+//! compatibility: unknown message types and unknown extension kinds (a newer peer).
+
+use crate::protocol::{Message, PROTOCOL_VERSION, ProtocolError};
+
+use super::Room;
+use super::action::{CloseReason, PeerId, RoomAction};
+use super::auth::{Authenticator, Role};
+use super::error::RoomError;
+use super::guard;
+use super::peer::{Peer, Stage};
+
+impl<A: Authenticator> Room<A> {
+    /// A peer connected. It has `hello_timeout_ms` to speak.
+    pub fn handle_connect(&mut self, now: u64, peer: PeerId) -> Result<(), RoomError> {
+        if self.peers.contains_key(&peer) {
+            return Err(RoomError::DuplicatePeer(peer));
+        }
+        let deadline = now.saturating_add(self.config.hello_timeout_ms);
+        let stage = Stage::Waiting { deadline };
+        self.peers.insert(peer, Peer::new(&self.config, now, stage));
+        Ok(())
+    }
+
+    /// A peer connected with a token the driver took from the connection itself (e.g. the
+    /// URL's query string, where `y-websocket` puts its `params`). It is admitted at once (or
+    /// refused with an auth message and a close); a later `Hello` re-authenticates it.
+    pub fn handle_connect_with_token(
+        &mut self,
+        now: u64,
+        peer: PeerId,
+        token: &str,
+    ) -> Result<(), RoomError> {
+        self.handle_connect(now, peer)?;
+        self.authenticate(peer, token, None);
+        Ok(())
+    }
+
+    /// A peer's connection ended. Unknown peers (e.g. one the room closed) are ignored.
+    pub fn handle_disconnect(&mut self, _now: u64, peer: PeerId) {
+        self.forget(peer);
+    }
+
+    /// Time passed: closes peers that stayed silent past their hello deadline.
+    pub fn handle_timeout(&mut self, now: u64) {
+        let late: Vec<PeerId> = self
+            .peers
+            .iter()
+            .filter(|(_, p)| matches!(p.stage, Stage::Waiting { deadline } if deadline <= now))
+            .map(|(&id, _)| id)
+            .collect();
+        for peer in late {
+            self.close(peer, CloseReason::HelloTimeout);
+        }
+    }
+
+    /// A frame arrived from a peer.
+    pub fn handle_message(
+        &mut self,
+        now: u64,
+        peer: PeerId,
+        frame: &[u8],
+    ) -> Result<(), RoomError> {
+        let Some(state) = self.peers.get(&peer) else {
+            return Err(RoomError::UnknownPeer(peer));
+        };
+        let waiting = matches!(state.stage, Stage::Waiting { .. });
+        let message = match Message::decode(frame, self.config.max_frame_bytes) {
+            Ok(message) => message,
+            Err(ProtocolError::TooLarge { .. }) => {
+                self.close(peer, CloseReason::FrameTooLarge);
+                return Ok(());
+            }
+            Err(ProtocolError::UnknownType(_) | ProtocolError::UnknownExtension(_)) => {
+                return Ok(());
+            }
+            Err(_) => {
+                self.close(peer, CloseReason::Malformed);
+                return Ok(());
+            }
+        };
+        if let Message::Hello { version, token, .. } = &message {
+            self.authenticate(peer, token, Some(*version));
+            return Ok(());
+        }
+        if waiting && !self.admit_hello_less(peer) {
+            return Ok(());
+        }
+        match message {
+            Message::SyncStep1 { state_vector } => self.answer_step1(peer, &state_vector),
+            Message::SyncStep2 { update } | Message::Update { update } => {
+                self.receive(now, peer, None, update);
+            }
+            Message::SubmitBatch { batch, update } => self.receive(now, peer, Some(batch), update),
+            Message::Awareness { update } => {
+                if self.presence.apply(peer, &update).is_ok() {
+                    self.broadcast(Some(peer), frame);
+                }
+            }
+            Message::QueryAwareness => {
+                if let Some(update) = self.presence.snapshot_for(peer) {
+                    self.send(peer, &Message::Awareness { update });
+                }
+            }
+            Message::Ping { nonce } => self.send(peer, &Message::Pong { nonce }),
+            // Server-to-client messages and stray pongs mean nothing here.
+            Message::Pong { .. }
+            | Message::Hello { .. }
+            | Message::Welcome { .. }
+            | Message::Ack { .. }
+            | Message::Reject { .. }
+            | Message::AuthDenied { .. } => {}
+        }
+        Ok(())
+    }
+
+    /// Runs the authenticator; admits (welcome + handshake) or refuses (auth message + close).
+    /// `version` is `None` for a token given at connect time (no welcome then: the peer may
+    /// be a stock client that would not understand it).
+    fn authenticate(&mut self, peer: PeerId, token: &str, version: Option<u32>) {
+        if version == Some(0) {
+            self.deny(peer, "unsupported protocol version 0".to_owned());
+            return;
+        }
+        match self.auth.authenticate(token) {
+            Err(e) => self.deny(peer, e.to_string()),
+            Ok(role) => {
+                if let Some(version) = version {
+                    let version = version.min(PROTOCOL_VERSION);
+                    let role = role.as_str().to_owned();
+                    self.send(peer, &Message::Welcome { version, role });
+                }
+                self.admit(peer, role);
+            }
+        }
+    }
+
+    /// Admits a peer that spoke without a hello, if the room allows it. Returns whether the
+    /// peer is still connected.
+    fn admit_hello_less(&mut self, peer: PeerId) -> bool {
+        match self.config.hello_less_role {
+            Some(role) => {
+                self.admit(peer, role);
+                true
+            }
+            None => {
+                self.deny(peer, "this room requires a cardsync hello".to_owned());
+                false
+            }
+        }
+    }
+
+    fn admit(&mut self, peer: PeerId, role: Role) {
+        let Some(state) = self.peers.get_mut(&peer) else {
+            return;
+        };
+        let first = matches!(state.stage, Stage::Waiting { .. });
+        state.stage = Stage::Admitted { role };
+        if first {
+            let state_vector = self.doc.state_vector();
+            self.send(peer, &Message::SyncStep1 { state_vector });
+            if let Some(update) = self.presence.snapshot_for(peer) {
+                self.send(peer, &Message::Awareness { update });
+            }
+        }
+    }
+
+    fn deny(&mut self, peer: PeerId, reason: String) {
+        self.send(peer, &Message::AuthDenied { reason });
+        self.close(peer, CloseReason::AuthDenied);
+    }
+
+    fn answer_step1(&mut self, peer: PeerId, state_vector: &[u8]) {
+        let diff = guard::check_state_vector_v1(state_vector)
+            .ok()
+            .and_then(|()| self.doc.diff_v1(state_vector).ok());
+        match diff {
+            Some(update) => self.send(peer, &Message::SyncStep2 { update }),
+            None => self.close(peer, CloseReason::Malformed),
+        }
+    }
+
+    pub(super) fn send(&mut self, peer: PeerId, message: &Message) {
+        let frame = message.encode();
+        self.actions.push_back(RoomAction::Send { peer, frame });
+    }
+
+    /// Sends a frame to every admitted peer except `except`.
+    pub(super) fn broadcast(&mut self, except: Option<PeerId>, frame: &[u8]) {
+        for (&id, state) in &self.peers {
+            if Some(id) != except && state.role().is_some() {
+                let frame = frame.to_vec();
+                self.actions.push_back(RoomAction::Send { peer: id, frame });
+            }
+        }
+    }
+
+    /// Closes a peer: the driver closes the socket, the room forgets the peer.
+    pub(super) fn close(&mut self, peer: PeerId, reason: CloseReason) {
+        if self.forget(peer) {
+            self.actions.push_back(RoomAction::Close { peer, reason });
+        }
+    }
+
+    /// Removes a peer and tells the others its presence is gone. Returns whether it existed.
+    fn forget(&mut self, peer: PeerId) -> bool {
+        if self.peers.remove(&peer).is_none() {
+            return false;
+        }
+        if let Some(update) = self.presence.remove_peer(peer) {
+            self.broadcast(None, &Message::Awareness { update }.encode());
+        }
+        true
+    }
+}

@@ -1,0 +1,163 @@
+//! Carrying out a verdict: persist, then ack and broadcast; or reject (and mark).
+//!
+//! Two records make acks and dependencies exact:
+//! - `durable`: per client id, the clock up to which the room's state is *durable*. An ack
+//!   reports it ("the room holds client C up to clock N"), never the in-memory clock, so an
+//!   ack is never ahead of the disk. A duplicate that arrives while persists are in flight is
+//!   re-acked when the last of them completes (its clocks may be in it).
+//! - marks: per client id, where the range the room rejected starts and why (see
+//!   `batches.rs` for how they are used).
+//!
+//! Every rejection but `RateLimited` spends the peer's rejection budget; a peer out of budget
+//! is closed, because each rejection after validation rebuilds the shadow, O(document).
+
+use crate::protocol::{BatchId, Message, RejectCode};
+
+use super::action::{CloseReason, PeerId, PersistToken, RoomAction};
+use super::auth::Authenticator;
+use super::batches::{Accepted, Refusal};
+use super::error::RoomError;
+use super::{Room, UNBATCHED};
+
+/// Where a client id's rejected range starts, and why it was rejected.
+#[derive(Clone, Debug)]
+pub(crate) struct Mark {
+    pub clock: u32,
+    /// The rejected batch's `seq`, to recognise a resend of it.
+    pub seq: u64,
+    pub code: RejectCode,
+    pub reason: String,
+}
+
+/// A persist in flight and what waits for it.
+#[derive(Debug)]
+pub(crate) struct Pending {
+    token: u64,
+    from: PeerId,
+    batch: Option<BatchId>,
+    /// What the update changed, to broadcast.
+    effect: Vec<u8>,
+    /// `(client, clock)` pairs the room holds once this persist is durable.
+    clocks: Vec<(u64, u32)>,
+    /// Duplicates that arrived meanwhile: acked when this completes.
+    reacks: Vec<(PeerId, BatchId)>,
+}
+
+impl<A: Authenticator> Room<A> {
+    /// Carries out the verdict on a batch from `peer`.
+    pub(super) fn settle(
+        &mut self,
+        now: u64,
+        peer: PeerId,
+        batch: Option<BatchId>,
+        verdict: Result<Accepted, Refusal>,
+    ) {
+        match verdict {
+            Ok(Accepted::Held) => self.acknowledge(peer, batch),
+            Ok(Accepted::Applied { effect, clocks }) => {
+                self.issued += 1;
+                let token = self.issued;
+                let update = effect.clone();
+                self.actions.push_back(RoomAction::Persist {
+                    token: PersistToken(token),
+                    update,
+                });
+                self.pending.push_back(Pending {
+                    token,
+                    from: peer,
+                    batch,
+                    effect,
+                    clocks,
+                    reacks: Vec::new(),
+                });
+            }
+            Err(refusal) => self.refuse(now, peer, batch, refusal),
+        }
+    }
+
+    fn refuse(&mut self, now: u64, peer: PeerId, batch: Option<BatchId>, refusal: Refusal) {
+        let Refusal {
+            code,
+            reason,
+            client,
+            mark,
+        } = refusal;
+        if let Some((client, clock)) = mark {
+            let m = Mark {
+                clock,
+                seq: batch.map_or(UNBATCHED, |b| b.seq),
+                code,
+                reason: reason.clone(),
+            };
+            let slot = self.marks.entry(client).or_insert_with(|| m.clone());
+            if clock < slot.clock {
+                *slot = m;
+            }
+        }
+        let batch = batch.unwrap_or(BatchId {
+            client,
+            seq: UNBATCHED,
+        });
+        self.send(
+            peer,
+            &Message::Reject {
+                batch,
+                code,
+                reason,
+            },
+        );
+        let exhausted = code != RejectCode::RateLimited
+            && self
+                .peers
+                .get_mut(&peer)
+                .is_some_and(|p| !p.rejections.try_take(now));
+        if exhausted {
+            self.close(peer, CloseReason::TooManyRejections);
+        }
+    }
+
+    /// Acks a batch the room already holds: now if nothing is being persisted, else when the
+    /// last pending persist completes (the batch's clocks may be in it).
+    fn acknowledge(&mut self, peer: PeerId, batch: Option<BatchId>) {
+        let Some(batch) = batch else { return };
+        match self.pending.back_mut() {
+            Some(last) => last.reacks.push((peer, batch)),
+            None => self.ack(peer, batch),
+        }
+    }
+
+    fn ack(&mut self, peer: PeerId, batch: BatchId) {
+        if self.peers.contains_key(&peer) {
+            let clock = self.durable.get(&batch.client).copied().unwrap_or(0);
+            self.send(peer, &Message::Ack { batch, clock });
+        }
+    }
+
+    /// The driver made every persist up to `token` durable: ack and broadcast what waited.
+    pub fn handle_persisted(&mut self, _now: u64, token: PersistToken) -> Result<(), RoomError> {
+        if token.0 > self.issued {
+            return Err(RoomError::UnknownToken(token));
+        }
+        while self.pending.front().is_some_and(|p| p.token <= token.0) {
+            let Some(done) = self.pending.pop_front() else {
+                break;
+            };
+            for &(client, clock) in &done.clocks {
+                let durable = self.durable.entry(client).or_default();
+                *durable = (*durable).max(clock);
+            }
+            if let Some(batch) = done.batch {
+                self.ack(done.from, batch);
+            }
+            for &(peer, batch) in &done.reacks {
+                self.ack(peer, batch);
+            }
+            let frame = Message::Update {
+                update: done.effect,
+            }
+            .encode();
+            self.broadcast(Some(done.from), &frame);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,134 @@
+//! Limits: each refusal hits only the peer past the limit.
+
+use super::*;
+use crate::protocol::RejectCode;
+use crate::room::{CloseReason, RateLimit};
+
+fn codes(actions: &[RoomAction], peer: PeerId) -> Vec<RejectCode> {
+    to(actions, peer)
+        .into_iter()
+        .filter_map(|m| match m {
+            Message::Reject { code, .. } => Some(code),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn oversize_frame_closes_only_its_peer() {
+    let config = RoomConfig {
+        max_frame_bytes: 1_000,
+        ..RoomConfig::default()
+    };
+    let mut d = Driver::new(config);
+    d.join(1, "edit", 7);
+    d.join(2, "edit", 8);
+    let big = Message::Awareness {
+        update: vec![0; 2_000],
+    };
+    let actions = d.send(PeerId(1), &big);
+    assert_eq!(
+        actions,
+        [RoomAction::Close {
+            peer: PeerId(1),
+            reason: CloseReason::FrameTooLarge
+        }]
+    );
+    assert_eq!(CloseReason::FrameTooLarge.ws_code(), 1009);
+    // The other peer carries on.
+    let mut bob = Client::new(8);
+    let (msg, ..) = bob.batch(&[create_task(1, "todo")]);
+    d.send(PeerId(2), &msg);
+    let actions = d.persist_all();
+    assert!(matches!(to(&actions, PeerId(2))[..], [Message::Ack { .. }]));
+}
+
+#[test]
+fn oversize_update_is_rejected_too_large() {
+    let config = RoomConfig {
+        max_update_bytes: 50,
+        ..RoomConfig::default()
+    };
+    let mut d = Driver::new(config);
+    d.join(1, "edit", 7);
+    let mut alice = Client::new(7);
+    let (msg, ..) = alice.batch(&[create_task(1, "todo")]);
+    let actions = d.send(PeerId(1), &msg);
+    assert_eq!(codes(&actions, PeerId(1)), [RejectCode::TooLarge]);
+}
+
+#[test]
+fn batches_past_the_rate_are_rate_limited() {
+    let config = RoomConfig {
+        batch_rate: RateLimit {
+            burst: 2,
+            refill_ms: 1_000,
+        },
+        ..RoomConfig::default()
+    };
+    let mut d = Driver::new(config);
+    d.join(1, "edit", 7);
+    d.join(2, "edit", 8);
+    let mut alice = Client::new(7);
+    let (a, ..) = alice.batch(&[create_task(1, "todo")]);
+    let (b, ..) = alice.batch(&[set(1, "title", "b")]);
+    let (c, ..) = alice.batch(&[set(1, "title", "c")]);
+    assert!(codes(&d.send(PeerId(1), &a), PeerId(1)).is_empty());
+    assert!(codes(&d.send(PeerId(1), &b), PeerId(1)).is_empty());
+    assert_eq!(
+        codes(&d.send(PeerId(1), &c), PeerId(1)),
+        [RejectCode::RateLimited]
+    );
+    // Another peer has its own budget.
+    let mut bob = Client::new(8);
+    let (msg, ..) = bob.batch(&[create_task(2, "todo")]);
+    assert!(codes(&d.send(PeerId(2), &msg), PeerId(2)).is_empty());
+    // Retryable: later, the same batch goes through.
+    d.now += 1_000;
+    assert!(codes(&d.send(PeerId(1), &c), PeerId(1)).is_empty());
+    let fields = d.room.doc().card(card(1)).unwrap().fields;
+    assert_eq!(
+        fields["title"],
+        cardsync_core::FieldValue::Register("c".into())
+    );
+}
+
+#[test]
+fn too_many_rejections_close_the_peer() {
+    let config = RoomConfig {
+        rejection_rate: RateLimit {
+            burst: 2,
+            refill_ms: 60_000,
+        },
+        ..RoomConfig::default()
+    };
+    let mut d = Driver::new(config);
+    d.join(2, "view", 8);
+    let mut viewer = Client::new(8);
+    for i in 0..3 {
+        let (msg, ..) = viewer.batch(&[create_task(i, "todo")]);
+        let actions = d.send(PeerId(2), &msg);
+        assert_eq!(codes(&actions, PeerId(2)).len(), 1);
+        let closed = actions.contains(&RoomAction::Close {
+            peer: PeerId(2),
+            reason: CloseReason::TooManyRejections,
+        });
+        assert_eq!(closed, i == 2);
+    }
+}
+
+#[test]
+fn decode_bomb_is_malformed_and_fast() {
+    let mut d = Driver::new(RoomConfig::default());
+    d.join(1, "edit", 7);
+    let started = std::time::Instant::now();
+    for seq in 0..5 {
+        let msg = Message::SubmitBatch {
+            batch: BatchId { client: 7, seq },
+            update: vec![0xab, 0x8e, 0xc5, 0x73, 0x76],
+        };
+        let actions = d.send(PeerId(1), &msg);
+        assert_eq!(codes(&actions, PeerId(1)), [RejectCode::Malformed]);
+    }
+    assert!(started.elapsed() < std::time::Duration::from_millis(200));
+}
