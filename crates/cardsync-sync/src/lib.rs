@@ -10,6 +10,90 @@
 //! (call `handle_timeout(now)`), a driver drains every `poll_*` queue until it returns `None`.
 //! State machines never act on their own between calls, so a driver that follows this rule
 //! cannot miss an action, and a test can run them all in one thread with a simulated clock.
+//!
+//! ## Two clients, one room, one rejection
+//!
+//! A whole system in one thread: two [`session::ClientSession`]s and a [`room::Room`], wired by
+//! a loop that delivers frames and confirms persistence at once. Bob may not set a field only
+//! admins may set; the room rejects that batch, Bob's session rolls it back, and his other
+//! edit survives.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use cardsync_core::{CardId, CardKind, FieldDef, FieldValue, Op, Schema, Stamp, ValueType};
+//! use cardsync_sync::connection::{Instant, SplitMix64};
+//! use cardsync_sync::outbox::Persisted;
+//! use cardsync_sync::room::{FieldRule, PeerId, Role, Room, RoomAction, RoomConfig, StaticTokens};
+//! use cardsync_sync::session::{ClientSession, SessionAction, SessionConfig, SessionEvent};
+//!
+//! let schema = Arc::new(Schema::new(1).card("task", CardKind::default()
+//!     .field("title", FieldDef::register(ValueType::String))
+//!     .field("owner", FieldDef::register(ValueType::String))));
+//! let mut config = RoomConfig::default();
+//! config.permissions.field_rules.push(FieldRule {
+//!     kind: "task".into(), field: "owner".into(), roles: vec![Role::Admin] });
+//! let tokens = StaticTokens::default().with("alice", Role::Admin).with("bob", Role::Editor);
+//! let mut room = Room::new(config, (*schema).clone(), tokens, Vec::<Vec<u8>>::new())?;
+//!
+//! let client = |token: &str, seed| {
+//!     let config = SessionConfig { token: token.into(), ..SessionConfig::default() };
+//!     ClientSession::new(schema.clone(), config, Persisted::default(), Box::new(SplitMix64::new(seed)))
+//! };
+//! let mut clients = [client("alice", 1)?, client("bob", 2)?];
+//! let now = Instant(0);
+//!
+//! // The driver loop: carry out every action until nothing moves (the drain rule).
+//! let mut pump = |room: &mut Room<StaticTokens>, clients: &mut [ClientSession; 2]| loop {
+//!     let mut moved = false;
+//!     for (i, c) in clients.iter_mut().enumerate() {
+//!         while let Some(action) = c.poll_action() {
+//!             moved = true;
+//!             match action {
+//!                 SessionAction::Persist { seq, .. } => c.handle_persisted(now, seq),
+//!                 SessionAction::Send(frame) => room.handle_message(0, PeerId(i as u64), &frame).unwrap(),
+//!             }
+//!         }
+//!     }
+//!     while let Some(action) = room.poll_action() {
+//!         moved = true;
+//!         match action {
+//!             RoomAction::Persist { token, .. } => room.handle_persisted(0, token).unwrap(),
+//!             RoomAction::Send { peer, frame } => clients[peer.0 as usize].handle_frame(now, &frame).unwrap(),
+//!             RoomAction::Close { .. } => {}
+//!         }
+//!     }
+//!     if !moved { break; }
+//! };
+//!
+//! for (i, c) in clients.iter_mut().enumerate() {
+//!     room.handle_connect(0, PeerId(i as u64))?;
+//!     c.handle_connected(now);
+//! }
+//! let card = CardId::from_u128(1);
+//! let create = Op::CreateCard { card, kind: "task".into(), fields: Default::default() };
+//! clients[0].apply(now, &Stamp::new(1, "alice"), &[create])?;
+//! pump(&mut room, &mut clients);
+//!
+//! // Bob sets the owner (admins only), then the title.
+//! let bob = Stamp::new(2, "bob");
+//! let owner = Op::SetField { card, field: "owner".into(), value: "bob".into() };
+//! let title = Op::SetField { card, field: "title".into(), value: "Ship it".into() };
+//! clients[1].apply(now, &bob, &[owner])?;
+//! clients[1].apply(now, &bob, &[title])?;
+//! pump(&mut room, &mut clients);
+//!
+//! let rejected = std::iter::from_fn(|| clients[1].poll_event())
+//!     .any(|e| matches!(e, SessionEvent::Rejected { .. }));
+//! assert!(rejected);
+//! for c in &clients {
+//!     let read = c.local().card(card).unwrap();
+//!     assert_eq!(read.fields.get("owner"), None);                     // rolled back
+//!     assert_eq!(read.fields["title"], FieldValue::Register("Ship it".into())); // kept
+//!     assert_eq!(c.local().export(), room.doc().export());
+//!     assert_eq!(c.status(now).pending, 0);
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 pub mod connection;
 pub mod outbox;
