@@ -1,3 +1,4 @@
+#![allow(clippy::print_stdout)] // the ack size is a figure to report, printed once
 //! The sync layer's outbox: compaction of long offline runs (K6: 50k single-op batches in
 //! ≤ 100 ms), a rollback with 1k pending batches, and the bytes an ack costs on the wire.
 
