@@ -6,6 +6,7 @@
 
 use thiserror::Error;
 
+use crate::guard::GuardError;
 use crate::ids::{CardId, SequenceId};
 use crate::schema::FieldKind;
 
@@ -102,15 +103,74 @@ pub enum DecodeError {
     /// An update is malformed.
     #[error("malformed update: {0}")]
     Update(#[source] yrs::encoding::read::Error),
+    /// The [`guard`](crate::guard) refused the bytes before yrs saw them: decoding them would
+    /// cost far more than their size (the yrs decode bomb), trip a panic in yrs, or bring
+    /// content a cardsync document never holds.
+    #[error("refused before decoding: {0}")]
+    Refused(#[from] GuardError),
     /// The update decoded but refers to structure that cannot exist in this document.
     #[error("update cannot be integrated: {0}")]
     Integrate(#[source] yrs::error::UpdateError),
+    /// yrs panicked on bytes that passed the guard. yrs cannot roll a transaction back, so a
+    /// panic while integrating may have left the document half-changed: discard it and load
+    /// it again from a trusted snapshot (the sync server does this with its validation
+    /// replica). Never returned in wasm32, where a panic aborts.
+    #[error("yrs panicked while decoding or integrating the update")]
+    Panicked,
 }
 
 impl DecodeError {
     /// The stable code JavaScript sees.
     pub fn code(&self) -> &'static str {
         "decode_error"
+    }
+}
+
+/// A register write breaks the field's rules ([`FieldDef::check_register_write`]).
+///
+/// It names no card or field: the caller knows them, and reports them its own way (a local
+/// write as a [`WriteError`], through [`RegisterError::into_write_error`]; the sync server
+/// as a rejection naming the card).
+///
+/// [`FieldDef::check_register_write`]: crate::FieldDef::check_register_write
+#[derive(Clone, Debug, Error, PartialEq, Eq)]
+pub enum RegisterError {
+    /// The value does not have the register's type.
+    #[error("the register does not accept a {got}")]
+    TypeMismatch {
+        /// The value's type ([`Value::type_name`](crate::Value::type_name)).
+        got: &'static str,
+    },
+    /// A NaN or infinite number.
+    #[error("numbers must be finite")]
+    NotFinite,
+    /// A required register would be left unset.
+    #[error("a required register cannot be cleared")]
+    MissingRequired,
+    /// The state machine does not allow this move.
+    #[error("transition {from:?} -> {to:?} is not allowed")]
+    InvalidTransition {
+        /// The current state (`None`: unset, so only initial states are allowed).
+        from: Option<String>,
+        /// The requested state.
+        to: String,
+    },
+}
+
+impl RegisterError {
+    /// The same refusal as a [`WriteError`] about `field`.
+    pub fn into_write_error(self, field: &str) -> WriteError {
+        let field = field.to_owned();
+        match self {
+            RegisterError::TypeMismatch { got } => WriteError::TypeMismatch { field, got },
+            RegisterError::NotFinite => WriteError::NotFinite { field },
+            RegisterError::MissingRequired => WriteError::MissingRequired { field },
+            RegisterError::InvalidTransition { from, to } => WriteError::InvalidTransition {
+                field,
+                from: from.unwrap_or_default(),
+                to,
+            },
+        }
     }
 }
 

@@ -14,7 +14,7 @@ use yrs::types::{Delta, EntryChange, Event, Events, PathSegment};
 use yrs::{Any, Map, Out, TransactionMut};
 
 use crate::ids::{CardId, SequenceId};
-use crate::layout;
+use crate::layout::{self, SequenceKey, edge_removed};
 use crate::order_index::OrderIndex;
 use crate::relationship::RelationshipKey;
 
@@ -292,7 +292,7 @@ pub(crate) fn on_cards(tracker: &mut Tracker, txn: &TransactionMut<'_>, events: 
                 } else {
                     ChangeEvent::CardRestored { card }
                 });
-            } else if !key.starts_with(crate::schema::RESERVED_PREFIX) {
+            } else if !key.starts_with(layout::RESERVED_PREFIX) {
                 // A text field replaced wholesale: forget what we knew of its content.
                 tracker.astral.remove(&(card, key.to_string()));
                 tracker.push(ChangeEvent::FieldChanged {
@@ -301,14 +301,6 @@ pub(crate) fn on_cards(tracker: &mut Tracker, txn: &TransactionMut<'_>, events: 
                 });
             }
         }
-    }
-}
-
-/// Reads a relationship value: `Some(removed)` for a well-formed one.
-pub(crate) fn edge_removed(value: &Out) -> Option<bool> {
-    match value {
-        Out::Any(Any::Map(map)) => Some(matches!(map.get(layout::REMOVED), Some(Any::Bool(true)))),
-        _ => None,
     }
 }
 
@@ -348,12 +340,6 @@ pub(crate) fn on_relationships(
     }
 }
 
-/// Splits a `relationship_props` key into the relationship and the property name.
-pub(crate) fn split_prop_key(key: &str) -> Option<(RelationshipKey, &str)> {
-    let (edge, name) = key.split_once(layout::PROP_SEPARATOR)?;
-    Some((RelationshipKey::from_key(edge)?, name))
-}
-
 /// Translates an event batch on the `relationship_props` root.
 pub(crate) fn on_relationship_props(
     tracker: &mut Tracker,
@@ -366,7 +352,7 @@ pub(crate) fn on_relationship_props(
             continue;
         }
         for (key, change) in e.keys(txn) {
-            let Some((edge, name)) = split_prop_key(key) else {
+            let Some((edge, name)) = layout::parse_prop_key(key) else {
                 continue;
             };
             let names = tracker.props.entry(edge.clone()).or_default();
@@ -379,24 +365,6 @@ pub(crate) fn on_relationship_props(
     }
 }
 
-/// A key of the `sequences` root: a creation marker or a card's entry.
-pub(crate) enum SequenceKey {
-    /// `{sequence}`.
-    Marker(SequenceId),
-    /// `{sequence}:{card}`.
-    Entry(SequenceId, CardId),
-}
-
-pub(crate) fn parse_sequence_key(key: &str) -> Option<SequenceKey> {
-    match key.split_once(':') {
-        None => Some(SequenceKey::Marker(SequenceId::from_key(key)?)),
-        Some((sequence, card)) => Some(SequenceKey::Entry(
-            SequenceId::from_key(sequence)?,
-            CardId::from_key(card)?,
-        )),
-    }
-}
-
 /// Translates an event batch on the `sequences` root (flat: no nested events).
 pub(crate) fn on_sequences(tracker: &mut Tracker, txn: &TransactionMut<'_>, events: &Events<'_>) {
     for event in events.iter() {
@@ -405,7 +373,7 @@ pub(crate) fn on_sequences(tracker: &mut Tracker, txn: &TransactionMut<'_>, even
             continue;
         }
         for (key, change) in e.keys(txn) {
-            let sequence = match parse_sequence_key(key) {
+            let sequence = match layout::parse_sequence_key(key) {
                 Some(SequenceKey::Marker(sequence)) => {
                     if new_value(change).is_some() {
                         tracker.create_sequence(sequence);

@@ -74,10 +74,12 @@ macro_rules! id_type {
                 self.0
             }
 
-            /// Parses a document key, accepting only the canonical spelling: keys are compared
-            /// as strings by yrs, so an alias (`O` for `0`, upper case) is another key, and
-            /// reading it as this id would let one key's removal hide the other's card.
-            pub(crate) fn from_key(key: &str) -> Option<Self> {
+            /// Parses a document key, accepting only the canonical spelling (what `Display`
+            /// prints). Unlike [`FromStr`], which is lenient for ids people type: yrs compares
+            /// keys as strings, so an alias (`O` for `0`, upper case) is another key, and
+            /// reading it as this id would let one key's removal hide the other's card (see
+            /// [`layout`](crate::layout)).
+            pub fn from_key(key: &str) -> Option<Self> {
                 let id = decode(key).ok().map(Self)?;
                 (encode(id.0) == key).then_some(id)
             }

@@ -1,7 +1,35 @@
-//! Names of the roots and bookkeeping keys in the yrs document (DESIGN.md §3).
+//! The layout of a cardsync document in yrs: root names, bookkeeping keys, key formats, and
+//! their canonical parsers (DESIGN.md §3).
 //!
-//! These strings are the wire format a stock Yjs doc reads: `doc.getMap("cards")` and so on.
-//! Changing one breaks every stored document, so they live here, in one place.
+//! **This module is the wire format.** A stock Yjs doc reads these names
+//! (`doc.getMap("cards")`, a card's `"$kind"`), the sync server validates updates against them,
+//! and every stored document depends on them. Changing one breaks every stored document and
+//! every peer, so they live here, once, and everything that reads or checks a document (the
+//! core's reads and indexes, the server room's validator) uses these definitions rather than
+//! its own copy.
+//!
+//! | root | key | value |
+//! |---|---|---|
+//! | [`CARDS`] | card id ([`CardId::from_key`]) | a map: [`KIND`], [`DELETED`], [`CREATED`], [`MODIFIED`] and the fields |
+//! | [`RELATIONSHIPS`] | `{from}:{kind}:{to}` ([`RelationshipKey::from_key`]) | a plain map of [`FROM`], [`REL_KIND`], [`TO`], [`REMOVED`] |
+//! | [`RELATIONSHIP_PROPS`] | `{edge}\u{1f}{name}` ([`parse_prop_key`]) | a plain value |
+//! | [`SEQUENCES`] | `{sequence}` or `{sequence}:{card}` ([`parse_sequence_key`]) | `true`, or an order key |
+//! | [`META`] | [`SCHEMA_VERSION`] | a number |
+//!
+//! Inside a card, counter and max fields are maps keyed by replica ([`parse_replica_key`]),
+//! set fields maps keyed by `item@replica` ([`parse_set_entry`]).
+//!
+//! **Why parsing is canonical.** yrs compares keys as strings, so an alias of a key (an id in
+//! upper case, `O` for `0`, a client id with a leading zero) is a *different* entry. Reading
+//! an alias as the id it spells would let two entries claim one card, and removing one would
+//! hide the other's data. Every parser here accepts only the spelling the core itself writes;
+//! anything else is not a cardsync entry: reads ignore it and the server refuses it.
+
+use yrs::{Any, Out};
+
+use crate::doc::MAX_CLIENT_ID;
+use crate::ids::{CardId, SequenceId};
+use crate::relationship::RelationshipKey;
 
 /// Root map: card id → card map.
 pub const CARDS: &str = "cards";
@@ -17,10 +45,15 @@ pub const RELATIONSHIP_PROPS: &str = "relationship_props";
 pub const SEQUENCES: &str = "sequences";
 /// Root map: document metadata.
 pub const META: &str = "meta";
+/// Every root of a cardsync document; any other root type is foreign.
+pub const ROOTS: [&str; 5] = [CARDS, RELATIONSHIPS, RELATIONSHIP_PROPS, SEQUENCES, META];
 
 /// `meta` key holding the schema version.
 pub const SCHEMA_VERSION: &str = "schema_version";
 
+/// Card keys starting with this are the card's own bookkeeping, never fields; schemas may not
+/// declare field names starting with it.
+pub const RESERVED_PREFIX: char = '$';
 /// Card key: the card kind (string).
 pub const KIND: &str = "$kind";
 /// Card key: soft-delete flag (bool; absent means false).
@@ -29,6 +62,10 @@ pub const DELETED: &str = "$deleted";
 pub const CREATED: &str = "$created";
 /// Card key: `{at, by}` of the last write.
 pub const MODIFIED: &str = "$modified";
+/// Field of a `$created`/`$modified` stamp: the time (a number).
+pub const STAMP_AT: &str = "at";
+/// Field of a `$created`/`$modified` stamp: the actor (a string).
+pub const STAMP_BY: &str = "by";
 
 /// Relationship value field: from.
 pub const FROM: &str = "from";
@@ -42,15 +79,46 @@ pub const REMOVED: &str = "removed";
 
 /// Separates a relationship key from a property name in `relationship_props`.
 pub const PROP_SEPARATOR: char = '\u{1f}';
+/// Separates the sequence from the card in a `sequences` entry key.
+pub const SEQUENCE_SEPARATOR: char = ':';
+/// Separates the item from the replica in a set entry key.
+pub const SET_SEPARATOR: char = '@';
 
 /// Key of a relationship property.
 pub fn prop_key(edge: &str, name: &str) -> String {
     format!("{edge}{PROP_SEPARATOR}{name}")
 }
 
+/// Splits a `relationship_props` key into the relationship and the property name (which may
+/// be anything, even empty; the relationship must be canonical).
+pub fn parse_prop_key(key: &str) -> Option<(RelationshipKey, &str)> {
+    let (edge, name) = key.split_once(PROP_SEPARATOR)?;
+    Some((RelationshipKey::from_key(edge)?, name))
+}
+
 /// Key of a card's entry in a sequence.
 pub fn sequence_entry(sequence: &str, card: &str) -> String {
-    format!("{sequence}:{card}")
+    format!("{sequence}{SEQUENCE_SEPARATOR}{card}")
+}
+
+/// A key of the `sequences` root.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SequenceKey {
+    /// `{sequence}`: the sequence's creation marker.
+    Marker(SequenceId),
+    /// `{sequence}:{card}`: the card's order key in the sequence.
+    Entry(SequenceId, CardId),
+}
+
+/// Parses a key of the `sequences` root, canonical ids only.
+pub fn parse_sequence_key(key: &str) -> Option<SequenceKey> {
+    match key.split_once(SEQUENCE_SEPARATOR) {
+        None => Some(SequenceKey::Marker(SequenceId::from_key(key)?)),
+        Some((sequence, card)) => Some(SequenceKey::Entry(
+            SequenceId::from_key(sequence)?,
+            CardId::from_key(card)?,
+        )),
+    }
 }
 
 /// Key of one add of `item` to a set field by replica `client`: `item@client`. A set is an
@@ -58,11 +126,77 @@ pub fn sequence_entry(sequence: &str, card: &str) -> String {
 /// seen, so an add concurrent with a remove survives (add wins) even when both replicas added
 /// the same item before.
 pub fn set_entry(item: &str, client: &str) -> String {
-    format!("{item}@{client}")
+    format!("{item}{SET_SEPARATOR}{client}")
 }
 
-/// The item of a set entry key (client ids are digits, so the last `@` separates).
+/// Splits a set entry key into the item and the replica that added it. Client ids are
+/// canonical decimals, so the last `@` separates and the item may contain `@` itself.
+pub fn parse_set_entry(key: &str) -> Option<(&str, u64)> {
+    let (item, client) = key.rsplit_once(SET_SEPARATOR)?;
+    Some((item, parse_replica_key(client)?))
+}
+
+/// The item of a set entry key.
 pub fn set_item(key: &str) -> Option<&str> {
-    let (item, client) = key.rsplit_once('@')?;
-    (!client.is_empty() && client.bytes().all(|b| b.is_ascii_digit())).then_some(item)
+    parse_set_entry(key).map(|(item, _)| item)
+}
+
+/// Key of a replica's own entry in a counter or max field: its client id in decimal.
+pub fn replica_key(client: u64) -> String {
+    client.to_string()
+}
+
+/// Parses a replica key: a client id a Yjs peer can have (at most [`MAX_CLIENT_ID`]), in the
+/// decimal spelling [`replica_key`] writes (no sign, no leading zero).
+pub fn parse_replica_key(key: &str) -> Option<u64> {
+    let client: u64 = key.parse().ok()?;
+    (client <= MAX_CLIENT_ID && replica_key(client) == key).then_some(client)
+}
+
+/// Reads a `relationships` value: `Some(removed)` for a well-formed one (a plain map; only
+/// its [`REMOVED`] flag decides), `None` for anything else. An edge is *linked* when this is
+/// `Some(false)`.
+pub fn edge_removed(value: &Out) -> Option<bool> {
+    match value {
+        Out::Any(Any::Map(map)) => Some(matches!(map.get(REMOVED), Some(Any::Bool(true)))),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parsers_accept_only_what_the_core_writes() {
+        let (seq, card) = (
+            SequenceId::from_u128(u128::MAX / 3),
+            CardId::from_u128(u128::MAX / 7),
+        );
+        let entry = sequence_entry(&seq.to_string(), &card.to_string());
+        assert_eq!(
+            parse_sequence_key(&entry),
+            Some(SequenceKey::Entry(seq, card))
+        );
+        assert_eq!(
+            parse_sequence_key(&seq.to_string()),
+            Some(SequenceKey::Marker(seq))
+        );
+        assert_eq!(parse_sequence_key(&entry.to_uppercase()), None);
+
+        let edge = RelationshipKey::new(card, "blocks", card);
+        let prop = prop_key(&edge.to_string(), "weight");
+        assert_eq!(parse_prop_key(&prop), Some((edge, "weight")));
+        assert_eq!(parse_prop_key("x\u{1f}weight"), None);
+
+        assert_eq!(parse_set_entry(&set_entry("a@b", "42")), Some(("a@b", 42)));
+        for alias in ["x@042", "x@+42", "x@", "x", "x@9007199254740992"] {
+            assert_eq!(parse_set_entry(alias), None, "{alias}");
+        }
+        assert_eq!(
+            parse_replica_key(&replica_key(MAX_CLIENT_ID)),
+            Some(MAX_CLIENT_ID)
+        );
+        assert_eq!(parse_replica_key("07"), None);
+    }
 }

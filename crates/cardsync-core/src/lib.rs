@@ -54,7 +54,10 @@
 //! - Relationships: [`CardDoc::link`], [`CardDoc::outgoing`], [`CardDoc::integrity_report`].
 //! - Sequences: [`CardDoc::insert_into_sequence`], [`CardDoc::move_in_sequence`].
 //! - Events: [`CardDoc::subscribe`] gets a [`ChangeBatch`] per transaction.
-//! - Updates: state vectors, diffs, v1/v2, snapshots, [`merge_updates_v1`].
+//! - Updates: state vectors, diffs, v1/v2, snapshots, [`merge_updates_v1`]. Every entry point
+//!   that decodes bytes treats them as hostile: the [`guard`] bounds yrs' work first.
+//! - [`layout`]: the document's wire format (root names, key formats, canonical parsers), for
+//!   code that reads or validates a document at the yrs level, like the sync server.
 //! - [`CardDoc::export`]: a plain, comparable picture of the whole document.
 
 /// The README's Rust quick start, compiled and run as a doctest so it stays true.
@@ -67,8 +70,9 @@ mod doc;
 mod error;
 mod events;
 mod export;
+pub mod guard;
 mod ids;
-mod layout;
+pub mod layout;
 mod ops;
 mod order_index;
 pub mod order_key;
@@ -83,7 +87,7 @@ mod value;
 mod write;
 
 pub use doc::{CardDoc, MAX_CLIENT_ID, SubscriptionId};
-pub use error::{DecodeError, IdError, OpenError, SchemaError, WriteError};
+pub use error::{DecodeError, IdError, OpenError, RegisterError, SchemaError, WriteError};
 pub use events::{ChangeBatch, ChangeEvent, Origin};
 pub use export::DocExport;
 pub use ids::{CardId, SequenceId};
@@ -93,6 +97,6 @@ pub use relationship::{
     DanglingEdge, DanglingReason, IntegrityReport, Relationship, RelationshipKey,
 };
 pub use schema::{CardKind, FieldDef, FieldKind, RelationshipKind, Schema, ValueType};
-pub use update::{merge_updates_v1, merge_updates_v2};
+pub use update::{decode_update_v1, decode_update_v2, merge_updates_v1, merge_updates_v2};
 pub use value::{Attributes, Value};
 pub use write::Applied;

@@ -63,8 +63,8 @@ fn read_stamp(value: Option<Out>) -> Option<Stamp> {
     let Some(Out::Any(Any::Map(map))) = value else {
         return None;
     };
-    let at = any_number(map.get("at")?)? as u64;
-    let by = match map.get("by") {
+    let at = any_number(map.get(layout::STAMP_AT)?)? as u64;
+    let by = match map.get(layout::STAMP_BY) {
         Some(Any::String(s)) => s.to_string(),
         _ => return None,
     };

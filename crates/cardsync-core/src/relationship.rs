@@ -16,9 +16,8 @@ use yrs::{Map, Out, ReadTxn, Transact};
 
 use crate::doc::CardDoc;
 use crate::error::{IdError, WriteError};
-use crate::events::edge_removed;
 use crate::ids::{CardId, ID_LEN};
-use crate::layout;
+use crate::layout::{self, edge_removed};
 use crate::ops::{Op, Stamp};
 use crate::value::{Attributes, Value};
 
@@ -45,8 +44,9 @@ impl RelationshipKey {
 }
 
 impl RelationshipKey {
-    /// Parses a document key, canonical spellings only (see `CardId::from_key`).
-    pub(crate) fn from_key(key: &str) -> Option<Self> {
+    /// Parses a `relationships` key, canonical spellings only (see [`CardId::from_key`]); the
+    /// kind may be anything, `:` included, because the ids around it have a fixed length.
+    pub fn from_key(key: &str) -> Option<Self> {
         let parsed: Self = key.parse().ok()?;
         (parsed.to_string() == key).then_some(parsed)
     }

@@ -5,11 +5,12 @@
 //! schema is not stored in the document: documents only carry `meta.schema_version`, and peers
 //! that disagree on the schema still merge, because validation guards writes, not merges.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::SchemaError;
+use crate::error::{RegisterError, SchemaError};
+use crate::layout::RESERVED_PREFIX;
 use crate::value::Value;
 
 /// How a field merges concurrent writes.
@@ -44,7 +45,10 @@ pub enum ValueType {
 }
 
 impl ValueType {
-    pub(crate) fn accepts(self, value: &Value) -> bool {
+    /// Whether a register of this type may hold `value`. Null is always accepted here;
+    /// whether a register may be cleared is the field's `required` flag
+    /// ([`FieldDef::check_register_write`]).
+    pub fn accepts(self, value: &Value) -> bool {
         matches!(
             (self, value),
             (_, Value::Null)
@@ -117,6 +121,91 @@ impl FieldDef {
     }
 }
 
+impl FieldDef {
+    /// Checks one write of a register: `from` is what the register holds now (`None`: the key
+    /// is absent), `to` what it would hold (`Null` clears it).
+    ///
+    /// This is *the* register rule. Local writes ([`CardDoc::set_field`], card creation) and
+    /// the sync server's validator (which reads `from` and `to` out of a replica with
+    /// [`Value::from_any`]) both call it, so a client and a server can never disagree on
+    /// what a valid write is. In order:
+    /// - the value has the field's [`ValueType`] ([`RegisterError::TypeMismatch`]);
+    /// - numbers are finite ([`RegisterError::NotFinite`]);
+    /// - a required register is never left unset: `Null` is refused unless the register
+    ///   already holds `Null` (rewriting it changes nothing) ([`RegisterError::MissingRequired`]);
+    /// - with a state machine, a state moves only along a listed move or stays put, and an
+    ///   unset register (absent, `Null`, or not a string) takes only an *initial* state: one no
+    ///   move leads to, or any state when every state has a way in
+    ///   ([`RegisterError::InvalidTransition`]).
+    ///
+    /// It does not check that the field is a register; callers resolve the field first.
+    ///
+    /// ```
+    /// use cardsync_core::{FieldDef, RegisterError, Value};
+    /// let status = FieldDef::state_machine([("todo", "doing"), ("doing", "done")]).required();
+    /// assert_eq!(status.check_register_write(None, &"todo".into()), Ok(()));
+    /// assert!(matches!(
+    ///     status.check_register_write(Some(&"todo".into()), &"done".into()),
+    ///     Err(RegisterError::InvalidTransition { .. })
+    /// ));
+    /// assert_eq!(
+    ///     status.check_register_write(Some(&"doing".into()), &Value::Null),
+    ///     Err(RegisterError::MissingRequired)
+    /// );
+    /// ```
+    ///
+    /// [`CardDoc::set_field`]: crate::CardDoc::set_field
+    pub fn check_register_write(
+        &self,
+        from: Option<&Value>,
+        to: &Value,
+    ) -> Result<(), RegisterError> {
+        if !self.value_type.accepts(to) {
+            return Err(RegisterError::TypeMismatch {
+                got: to.type_name(),
+            });
+        }
+        if matches!(to, Value::Number(n) if !n.is_finite()) {
+            return Err(RegisterError::NotFinite);
+        }
+        if *to == Value::Null {
+            return if self.required && from != Some(&Value::Null) {
+                Err(RegisterError::MissingRequired)
+            } else {
+                Ok(())
+            };
+        }
+        let Some(table) = &self.transitions else {
+            return Ok(());
+        };
+        let from = from.and_then(Value::as_str);
+        let to = to.as_str().unwrap_or_default();
+        let allowed = match from {
+            Some(from) if from == to => true,
+            Some(from) => table
+                .get(from)
+                .is_some_and(|next| next.iter().any(|s| s == to)),
+            None => is_initial(table, to),
+        };
+        if allowed {
+            Ok(())
+        } else {
+            Err(RegisterError::InvalidTransition {
+                from: from.map(str::to_owned),
+                to: to.to_owned(),
+            })
+        }
+    }
+}
+
+/// Whether a state machine may start in `state`: it is a state of the table and no move leads
+/// to it, or every state has a way in (a cycle has no natural start).
+fn is_initial(table: &BTreeMap<String, Vec<String>>, state: &str) -> bool {
+    let targets: BTreeSet<&str> = table.values().flatten().map(String::as_str).collect();
+    let all_targets = table.keys().all(|s| targets.contains(s.as_str()));
+    table.contains_key(state) && (all_targets || !targets.contains(state))
+}
+
 /// A card kind: the fields its cards may hold.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CardKind {
@@ -168,9 +257,6 @@ pub struct Schema {
     #[serde(default)]
     pub relationships: BTreeMap<String, RelationshipKind>,
 }
-
-/// Names starting with this are reserved for the card's own bookkeeping keys.
-pub(crate) const RESERVED_PREFIX: char = '$';
 
 impl Schema {
     /// An empty schema of the given version.
@@ -240,5 +326,63 @@ impl Schema {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::RegisterError;
+
+    #[test]
+    fn the_register_rule() {
+        let ok = |def: &FieldDef, from: Option<Value>, to: Value| {
+            def.check_register_write(from.as_ref(), &to)
+        };
+        let number = FieldDef::register(ValueType::Number).required();
+        assert_eq!(
+            ok(&number, None, "x".into()),
+            Err(RegisterError::TypeMismatch { got: "string" })
+        );
+        assert_eq!(
+            ok(&number, None, f64::NAN.into()),
+            Err(RegisterError::NotFinite)
+        );
+        // Required: never left unset, but rewriting a null that is already there is no change.
+        assert_eq!(
+            ok(&number, None, Value::Null),
+            Err(RegisterError::MissingRequired)
+        );
+        assert_eq!(
+            ok(&number, Some(1.into()), Value::Null),
+            Err(RegisterError::MissingRequired)
+        );
+        assert_eq!(ok(&number, Some(Value::Null), Value::Null), Ok(()));
+
+        let line = FieldDef::state_machine([("todo", "doing"), ("doing", "done")]);
+        assert_eq!(ok(&line, None, "todo".into()), Ok(()));
+        assert_eq!(ok(&line, Some(Value::Null), "todo".into()), Ok(()));
+        let refused = |from: Option<&str>, to: &str| RegisterError::InvalidTransition {
+            from: from.map(str::to_owned),
+            to: to.to_owned(),
+        };
+        assert_eq!(ok(&line, None, "doing".into()), Err(refused(None, "doing")));
+        assert_eq!(ok(&line, None, "nope".into()), Err(refused(None, "nope")));
+        assert_eq!(ok(&line, Some("doing".into()), "doing".into()), Ok(()));
+        assert_eq!(
+            ok(&line, Some("doing".into()), "todo".into()),
+            Err(refused(Some("doing"), "todo"))
+        );
+        // A cycle has no natural start: any state may be the first.
+        let cycle = FieldDef::state_machine([("a", "b"), ("b", "a")]);
+        assert_eq!(ok(&cycle, None, "b".into()), Ok(()));
+        assert_eq!(
+            refused(None, "x").into_write_error("status"),
+            crate::WriteError::InvalidTransition {
+                field: "status".into(),
+                from: String::new(),
+                to: "x".into(),
+            }
+        );
     }
 }

@@ -2,10 +2,21 @@
 //! encodings, byte-compatible with `Y.encodeStateVector`, `Y.encodeStateAsUpdate(V2)` and
 //! `Y.applyUpdate(V2)`.
 //!
-//! Everything that decodes bytes treats them as untrusted and returns a [`DecodeError`].
+//! Everything that decodes bytes treats them as untrusted and returns a [`DecodeError`]:
+//! - the [`guard`] scans them first, so yrs never sees the decode bomb, over-deep values,
+//!   client ids above 2^53 or anything else that makes its decoding costly or panicky
+//!   ([`DecodeError::Refused`]);
+//! - yrs then runs under [`catch_unwind`] ([`DecodeError::Panicked`]). The guard closes every
+//!   panic we know of, but yrs integrates in place and cannot roll back: a panic there would
+//!   otherwise unwind through the caller with the document half-changed, and in a server take
+//!   down every room on the thread. Caught, it is an error like any other, and the caller
+//!   discards the document (the sync room's validation replica is built for exactly that).
+//!   In wasm32 a panic aborts anyway; there the guard is what keeps decoding panic-free.
+//!
 //! Merging does not use `yrs::merge_updates_v1`, which is super-linear (16 s for 50k small
 //! updates, DESIGN.md §4): updates are applied into a scratch document and encoded once.
 
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
 use yrs::updates::decoder::Decode;
@@ -15,6 +26,7 @@ use yrs::{Doc, ReadTxn, StateVector, Transact, Update};
 use crate::doc::CardDoc;
 use crate::error::{DecodeError, OpenError};
 use crate::events::Origin;
+use crate::guard;
 use crate::schema::Schema;
 
 /// Which of Yjs's two update encodings.
@@ -24,16 +36,40 @@ enum Encoding {
     V2,
 }
 
+/// Runs yrs on untrusted input, turning a panic into [`DecodeError::Panicked`].
+fn contain<T>(f: impl FnOnce() -> Result<T, DecodeError>) -> Result<T, DecodeError> {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or(Err(DecodeError::Panicked))
+}
+
 fn decode_update(bytes: &[u8], encoding: Encoding) -> Result<Update, DecodeError> {
     match encoding {
-        Encoding::V1 => Update::decode_v1(bytes),
-        Encoding::V2 => Update::decode_v2(bytes),
+        Encoding::V1 => guard::check_update_v1(bytes)?,
+        Encoding::V2 => guard::check_update_v2(bytes)?,
     }
-    .map_err(DecodeError::Update)
+    contain(|| {
+        match encoding {
+            Encoding::V1 => Update::decode_v1(bytes),
+            Encoding::V2 => Update::decode_v2(bytes),
+        }
+        .map_err(DecodeError::Update)
+    })
 }
 
 fn decode_state_vector(bytes: &[u8]) -> Result<StateVector, DecodeError> {
-    StateVector::decode_v1(bytes).map_err(DecodeError::StateVector)
+    guard::check_state_vector_v1(bytes)?;
+    contain(|| StateVector::decode_v1(bytes).map_err(DecodeError::StateVector))
+}
+
+/// Decodes an untrusted v1 update without applying it, behind the same [`guard`] as every
+/// other entry point: for code that inspects an update first (the sync room reads whose
+/// clocks it carries before deciding anything).
+pub fn decode_update_v1(bytes: &[u8]) -> Result<Update, DecodeError> {
+    decode_update(bytes, Encoding::V1)
+}
+
+/// Like [`decode_update_v1`], for a v2 update.
+pub fn decode_update_v2(bytes: &[u8]) -> Result<Update, DecodeError> {
+    decode_update(bytes, Encoding::V2)
 }
 
 impl CardDoc {
@@ -96,12 +132,14 @@ impl CardDoc {
         origin: Origin,
     ) -> Result<(), DecodeError> {
         let update = decode_update(bytes, encoding)?;
-        let result = self
-            .doc
-            .transact_mut_with(origin.tag())
-            .apply_update(update);
+        let doc = &self.doc;
+        let result = contain(|| {
+            doc.transact_mut_with(origin.tag())
+                .apply_update(update)
+                .map_err(DecodeError::Integrate)
+        });
         self.finish(origin);
-        result.map_err(DecodeError::Integrate)
+        result
     }
 
     /// Opens a document from a v1 snapshot (or any v1 update).
@@ -130,13 +168,14 @@ impl CardDoc {
 fn merge(updates: &[&[u8]], encoding: Encoding) -> Result<Vec<u8>, DecodeError> {
     // Client id 0 never writes here: the scratch doc only integrates and re-encodes.
     let scratch = Doc::with_client_id(0);
-    {
+    contain(|| {
         let mut txn = scratch.transact_mut();
         for bytes in updates {
             txn.apply_update(decode_update(bytes, encoding)?)
                 .map_err(DecodeError::Integrate)?;
         }
-    }
+        Ok(())
+    })?;
     let txn = scratch.transact();
     Ok(match encoding {
         Encoding::V1 => txn.encode_state_as_update_v1(&StateVector::default()),
@@ -168,4 +207,84 @@ pub fn merge_updates_v1(updates: &[&[u8]]) -> Result<Vec<u8>, DecodeError> {
 /// Merges v2 updates into one.
 pub fn merge_updates_v2(updates: &[&[u8]]) -> Result<Vec<u8>, DecodeError> {
     merge(updates, Encoding::V2)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::guard::GuardError;
+    use crate::guard::tests::v2_bomb;
+
+    const BOMB: [u8; 5] = [0xab, 0x8e, 0xc5, 0x73, 0x76];
+    /// A state vector naming client 2^53, which yrs debug-asserts against.
+    const BIG_CLIENT_SV: [u8; 10] = [1, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x10, 0];
+
+    fn refused<T: std::fmt::Debug>(result: Result<T, DecodeError>) -> GuardError {
+        match result {
+            Err(DecodeError::Refused(e)) => e,
+            other => panic!("not refused by the guard: {other:?}"),
+        }
+    }
+
+    fn doc() -> CardDoc {
+        CardDoc::new(Schema::new(1), 1).unwrap()
+    }
+
+    #[test]
+    fn apply_update_v1_refuses_the_bomb() {
+        refused(doc().apply_update_v1(&BOMB));
+    }
+
+    #[test]
+    fn apply_update_v2_refuses_the_bomb() {
+        refused(doc().apply_update_v2(&v2_bomb()));
+    }
+
+    #[test]
+    fn apply_update_v1_with_origin_refuses_the_bomb() {
+        refused(doc().apply_update_v1_with_origin(&BOMB, Origin::Rollback));
+    }
+
+    #[test]
+    fn load_refuses_the_bomb() {
+        for result in [
+            CardDoc::load_v1(Arc::new(Schema::new(1)), 1, &BOMB),
+            CardDoc::load_v2(Arc::new(Schema::new(1)), 1, &v2_bomb()),
+        ] {
+            assert!(matches!(
+                result,
+                Err(OpenError::Decode(DecodeError::Refused(_)))
+            ));
+        }
+    }
+
+    #[test]
+    fn merge_refuses_the_bomb() {
+        let empty = doc().snapshot_v1();
+        refused(merge_updates_v1(&[&empty, &BOMB]));
+        refused(merge_updates_v2(&[&doc().snapshot_v2(), &v2_bomb()]));
+        assert!(merge_updates_v1(&[&empty]).is_ok());
+    }
+
+    #[test]
+    fn diff_refuses_client_ids_above_2_pow_53() {
+        let doc = doc();
+        let big = GuardError::ClientId(1 << 53);
+        assert_eq!(refused(doc.diff_v1(&BIG_CLIENT_SV)), big);
+        assert_eq!(refused(doc.diff_v2(&BIG_CLIENT_SV)), big);
+        refused(doc.diff_v1(&BOMB));
+    }
+
+    #[test]
+    fn decode_update_refuses_the_bomb() {
+        refused(decode_update_v1(&BOMB));
+        refused(decode_update_v2(&v2_bomb()));
+        assert!(decode_update_v1(&doc().snapshot_v1()).is_ok());
+    }
+
+    #[test]
+    fn a_panic_in_yrs_is_an_error() {
+        let result: Result<(), _> = contain(|| panic!("as yrs might"));
+        assert!(matches!(result, Err(DecodeError::Panicked)));
+    }
 }

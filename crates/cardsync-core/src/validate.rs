@@ -5,7 +5,7 @@
 //! earlier ones (create a card, then link it) through a small [`Overlay`] of what the batch has
 //! done so far.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use yrs::{Any, GetString, Map, Out, ReadTxn, Text};
 
@@ -34,22 +34,6 @@ pub(crate) struct Overlay {
     edges: HashMap<RelationshipKey, bool>,
     /// Membership changes per sequence; `None` marks a sequence created by the batch.
     sequences: HashMap<SequenceId, HashMap<CardId, bool>>,
-}
-
-/// States a register may start in: those no transition leads to, or every state when the
-/// machine is a cycle.
-fn initial_states(table: &BTreeMap<String, Vec<String>>) -> impl Iterator<Item = &str> {
-    let targets: HashSet<&str> = table.values().flatten().map(String::as_str).collect();
-    let roots: Vec<&str> = table
-        .keys()
-        .map(String::as_str)
-        .filter(|s| !targets.contains(s))
-        .collect();
-    let all = roots.is_empty();
-    table
-        .keys()
-        .map(String::as_str)
-        .filter(move |s| all || roots.contains(s))
 }
 
 /// Largest integer JavaScript represents exactly.
@@ -160,56 +144,10 @@ impl CardDoc {
             })
     }
 
-    fn check_register(
-        def: &FieldDef,
-        field: &str,
-        from: Option<&Value>,
-        to: &Value,
-    ) -> Result<(), WriteError> {
-        let field_err = || field.to_owned();
-        if !def.value_type.accepts(to) {
-            return Err(WriteError::TypeMismatch {
-                field: field_err(),
-                got: to.type_name(),
-            });
-        }
-        if matches!(to, Value::Number(n) if !n.is_finite()) {
-            return Err(WriteError::NotFinite { field: field_err() });
-        }
-        if *to == Value::Null {
-            return if def.required {
-                Err(WriteError::MissingRequired { field: field_err() })
-            } else {
-                Ok(())
-            };
-        }
-        let Some(table) = &def.transitions else {
-            return Ok(());
-        };
-        let from = from.and_then(Value::as_str);
-        let to_state = to.as_str().unwrap_or_default();
-        let allowed = match from {
-            Some(from) if from == to_state => true,
-            Some(from) => table
-                .get(from)
-                .is_some_and(|next| next.iter().any(|s| s == to_state)),
-            None => initial_states(table).any(|s| s == to_state),
-        };
-        if allowed {
-            Ok(())
-        } else {
-            Err(WriteError::InvalidTransition {
-                field: field_err(),
-                from: from.unwrap_or_default().to_owned(),
-                to: to_state.to_owned(),
-            })
-        }
-    }
-
     fn own_counter<T: ReadTxn>(&self, txn: &T, card: CardId, field: &str) -> i64 {
         match self.card_map(txn, card).and_then(|m| m.get(txn, field)) {
             Some(Out::YMap(entries)) => entries
-                .get(txn, &self.client_id().to_string())
+                .get(txn, &layout::replica_key(self.client_id()))
                 .map_or(0, |v| crate::read::integer(&v)),
             _ => 0,
         }
@@ -305,7 +243,8 @@ impl CardDoc {
                     let def = self.field_def(kind, name)?;
                     match def.kind {
                         FieldKind::Register => {
-                            Self::check_register(def, name, None, value)?;
+                            def.check_register_write(None, value)
+                                .map_err(|e| e.into_write_error(name))?;
                             ov.registers.insert((*card, name.clone()), value.clone());
                         }
                         FieldKind::Text => {
@@ -343,7 +282,8 @@ impl CardDoc {
             Op::SetField { card, field, value } => {
                 let def = self.live_field(txn, ov, *card, field, FieldKind::Register)?;
                 let current = self.register_value(txn, ov, *card, field);
-                Self::check_register(def, field, current.as_ref(), value)?;
+                def.check_register_write(current.as_ref(), value)
+                    .map_err(|e| e.into_write_error(field))?;
                 ov.registers.insert((*card, field.clone()), value.clone());
             }
             Op::InsertText {

@@ -54,9 +54,11 @@ impl Value {
         }
     }
 
-    /// Reads a value written by any peer. Shapes outside the model (arrays, maps, binary),
-    /// which only a foreign writer could have stored, read as `Null` rather than failing a read.
-    pub(crate) fn from_any(any: &Any) -> Value {
+    /// Reads a value written by any peer. Shapes outside the model (arrays, maps, binary,
+    /// undefined), which only a foreign writer could have stored, read as `Null` rather than
+    /// failing a read; this is how every read of the core sees them, so a validator that
+    /// wants to agree with the core reads stored values through this too.
+    pub fn from_any(any: &Any) -> Value {
         match any {
             Any::Bool(b) => Value::Bool(*b),
             Any::Number(_) => crate::read::any_number(any).map_or(Value::Null, Value::Number),

@@ -39,10 +39,13 @@ pub struct Applied {
 fn stamp_any(stamp: &Stamp) -> Any {
     Any::from(HashMap::from([
         (
-            "at".to_owned(),
+            layout::STAMP_AT.to_owned(),
             Any::Number(Number::try_i64(stamp.at as f64)),
         ),
-        ("by".to_owned(), Any::String(Arc::from(stamp.by.as_str()))),
+        (
+            layout::STAMP_BY.to_owned(),
+            Any::String(Arc::from(stamp.by.as_str())),
+        ),
     ]))
 }
 
@@ -134,7 +137,7 @@ impl CardDoc {
     }
 
     fn write(&mut self, txn: &mut TransactionMut<'_>, stamp: &Stamp, op: &Op) {
-        let client = txn.doc().client_id().to_string();
+        let client = layout::replica_key(txn.doc().client_id().get());
         match op {
             Op::CreateCard { card, kind, fields } => {
                 self.write_card(txn, stamp, *card, kind, fields)

@@ -11,14 +11,20 @@
 //! - no new root types.
 //!
 //! Removing a whole card, edge or sequence is allowed: it is what undoing its creation does.
+//!
+//! Nothing here restates the core's rules. Root names and key formats come from
+//! [`cardsync_core::layout`], keys are parsed with its canonical parsers, and registers are
+//! checked by [`FieldDef::check_register_write`](cardsync_core::FieldDef::check_register_write),
+//! the same rule local writes pass: a server and its clients cannot drift apart on what a
+//! valid document is.
 
 use std::collections::BTreeSet;
 
-use cardsync_core::{CardDoc, Schema};
+use cardsync_core::{CardDoc, Schema, layout};
 use yrs::{Any, Map, MapRef, Out, ReadTxn, Transact, Transaction};
 
 use super::auth::{Permissions, Role};
-use super::shadow::{Touched, roots};
+use super::shadow::Touched;
 use super::violation::Violation;
 
 /// Who is writing, and under which rules.
@@ -48,11 +54,11 @@ impl<'d> Side<'d> {
     fn new(doc: &'d CardDoc) -> Self {
         let txn = doc.yrs_doc().transact();
         Self {
-            cards: txn.get_map(roots::CARDS),
-            relationships: txn.get_map(roots::RELATIONSHIPS),
-            props: txn.get_map(roots::RELATIONSHIP_PROPS),
-            sequences: txn.get_map(roots::SEQUENCES),
-            meta: txn.get_map(roots::META),
+            cards: txn.get_map(layout::CARDS),
+            relationships: txn.get_map(layout::RELATIONSHIPS),
+            props: txn.get_map(layout::RELATIONSHIP_PROPS),
+            sequences: txn.get_map(layout::SEQUENCES),
+            meta: txn.get_map(layout::META),
             txn,
         }
     }
@@ -133,7 +139,7 @@ impl Check<'_, '_> {
         let value = self.new.get(&self.new.meta, key);
         let valid = match (key, value) {
             (_, None) => true,
-            ("schema_version", Some(Out::Any(Any::Number(n)))) => is_plain(&Any::Number(n)),
+            (layout::SCHEMA_VERSION, Some(Out::Any(Any::Number(n)))) => is_plain(&Any::Number(n)),
             _ => false,
         };
         if valid {
@@ -144,10 +150,4 @@ impl Check<'_, '_> {
             })
         }
     }
-}
-
-/// Whether `key` is the canonical spelling of an id: yrs compares keys as strings, so an alias
-/// (`O` for `0`, upper case) would be another entry for the same id.
-pub(super) fn canonical<T: std::str::FromStr + std::fmt::Display>(key: &str) -> Option<T> {
-    key.parse::<T>().ok().filter(|id| id.to_string() == key)
 }

@@ -7,18 +7,14 @@
 
 use std::collections::BTreeSet;
 
+use cardsync_core::layout::{self, CREATED, DELETED, KIND, MODIFIED, RESERVED_PREFIX};
 use cardsync_core::{CardId, FieldKind};
 use yrs::{Any, GetString, Map, MapRef, Out, ReadTxn};
 
-use super::check::{Check, canonical};
+use super::check::Check;
 use super::check_field::{Field, entries};
-use super::shadow::{Touch, roots};
+use super::shadow::Touch;
 use super::violation::Violation;
-
-const KIND: &str = "$kind";
-const DELETED: &str = "$deleted";
-const CREATED: &str = "$created";
-const MODIFIED: &str = "$modified";
 
 fn string(map: &MapRef, txn: &impl ReadTxn, key: &str) -> Option<String> {
     match map.get(txn, key) {
@@ -40,8 +36,8 @@ fn is_blank(value: Option<&Out>, txn: &impl ReadTxn) -> bool {
 impl Check<'_, '_> {
     /// Checks one touched card.
     pub(super) fn card(&self, key: &str, touch: &Touch) -> Result<(), Violation> {
-        let root = roots::CARDS;
-        if canonical::<CardId>(key).is_none() {
+        let root = layout::CARDS;
+        if CardId::from_key(key).is_none() {
             return Err(Violation::BadKey {
                 root,
                 key: key.to_owned(),
@@ -91,7 +87,7 @@ impl Check<'_, '_> {
         for name in &keys {
             let before = old.as_ref().and_then(|m| m.get(otx, name));
             let after = new.get(ntx, name);
-            if name.starts_with('$') {
+            if name.starts_with(RESERVED_PREFIX) {
                 self.bookkeeping(key, name, after.as_ref())?;
                 continue;
             }

@@ -1,20 +1,22 @@
 //! Rules for one field of a card, before and after an update:
-//! - registers: plain, finite, of the declared type, required ones never cleared, and a
-//!   state machine moves only along a listed move (from unset: only to an initial state, the
-//!   rule `cardsync_core` applies to local writes);
+//! - registers: a plain value, then `cardsync_core`'s own register rule (type, finiteness,
+//!   required, state machine), the one local writes pass;
 //! - counter and max: a map whose *changed* entries are keyed by a client id the update
 //!   writes as (DESIGN.md §3: entries are per replica, and writing another replica's entry
 //!   would overwrite its count); counter entries are integers and the total stays within
 //!   JavaScript's safe integers; max entries are finite and never go down or vanish;
 //! - set: added entries are `item@client` for such a client id and hold `true`; removing
 //!   anyone's entry is how an observed-remove set removes, so removals are free.
+//!
+//! Entry keys are parsed with [`cardsync_core::layout`]'s canonical parsers: a client id
+//! spelled `07` is another key than `7`, and would let a replica write beside its own entry.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use cardsync_core::{FieldDef, FieldKind, ValueType};
+use cardsync_core::layout::{parse_replica_key, parse_set_entry};
+use cardsync_core::{FieldDef, FieldKind, RegisterError, Value};
 use yrs::{Any, Map, MapRef, Number, Out, ReadTxn};
 
-use super::check::is_plain;
 use super::violation::Violation;
 
 /// Largest integer JavaScript represents exactly.
@@ -31,17 +33,6 @@ fn type_name(any: &Any) -> &'static str {
         Any::Array(_) => "array",
         Any::Map(_) => "object",
     }
-}
-
-fn accepts(value_type: ValueType, any: &Any) -> bool {
-    matches!(
-        (value_type, any),
-        (_, Any::Null)
-            | (ValueType::Any, _)
-            | (ValueType::String, Any::String(_))
-            | (ValueType::Number, Any::Number(_))
-            | (ValueType::Bool, Any::Bool(_))
-    )
 }
 
 fn number(any: Option<&Any>) -> Option<f64> {
@@ -81,14 +72,6 @@ pub(super) fn entries(map: Option<&MapRef>, txn: &impl ReadTxn) -> BTreeMap<Stri
     .unwrap_or_default()
 }
 
-/// Whether a state machine may start in `state`: no move leads to it, or the machine is a
-/// cycle (every state has a way in).
-fn is_initial(table: &BTreeMap<String, Vec<String>>, state: &str) -> bool {
-    let targets: BTreeSet<&str> = table.values().flatten().map(String::as_str).collect();
-    let all_targets = table.keys().all(|s| targets.contains(s.as_str()));
-    table.contains_key(state) && (all_targets || !targets.contains(state))
-}
-
 /// One field of one card.
 pub(super) struct Field<'f> {
     pub card: &'f str,
@@ -105,52 +88,47 @@ impl Field<'_> {
         }
     }
 
+    /// Checks a register's change with the core's own rule
+    /// ([`FieldDef::check_register_write`]). The room only adds what the core's [`Value`]
+    /// cannot express: a stored array, map, binary or undefined is refused here, and values
+    /// are read with [`Value::from_any`], as every read of the core sees them.
     pub fn register(&self, old: Option<&Any>, new: Option<&Any>) -> Result<(), Violation> {
         let (card, field) = (self.card.to_owned(), self.name.to_owned());
-        let Some(new) = new.filter(|v| **v != Any::Null) else {
-            let was_set = old.is_some_and(|v| *v != Any::Null);
-            return if self.def.required && (was_set || old.is_none()) {
-                Err(Violation::MissingRequired { card, field })
-            } else {
-                Ok(())
-            };
-        };
-        let scalar = matches!(new, Any::Bool(_) | Any::Number(_) | Any::String(_));
-        if !scalar || !accepts(self.def.value_type, new) {
+        let expected = self.def.value_type;
+        if let Some(any) = new
+            && !matches!(
+                any,
+                Any::Null | Any::Bool(_) | Any::Number(_) | Any::String(_)
+            )
+        {
+            let got = type_name(any);
             return Err(Violation::TypeMismatch {
                 card,
                 field,
-                expected: self.def.value_type,
-                got: type_name(new),
+                expected,
+                got,
             });
         }
-        if !is_plain(new) {
-            return Err(Violation::NotFinite { card, field });
-        }
-        let (Some(table), Any::String(to)) = (&self.def.transitions, new) else {
-            return Ok(());
-        };
-        let from = match old {
-            Some(Any::String(s)) => Some(s.to_string()),
-            _ => None,
-        };
-        let allowed = match &from {
-            Some(from) if **from == **to => true,
-            Some(from) => table
-                .get(from)
-                .is_some_and(|next| next.iter().any(|s| **s == **to)),
-            None => is_initial(table, to),
-        };
-        if allowed {
-            Ok(())
-        } else {
-            Err(Violation::InvalidTransition {
-                card,
-                field,
-                from,
-                to: to.to_string(),
+        let from = old.map(Value::from_any);
+        let to = new.map_or(Value::Null, Value::from_any);
+        self.def
+            .check_register_write(from.as_ref(), &to)
+            .map_err(|e| match e {
+                RegisterError::TypeMismatch { got } => Violation::TypeMismatch {
+                    card,
+                    field,
+                    expected,
+                    got,
+                },
+                RegisterError::NotFinite => Violation::NotFinite { card, field },
+                RegisterError::MissingRequired => Violation::MissingRequired { card, field },
+                RegisterError::InvalidTransition { from, to } => Violation::InvalidTransition {
+                    card,
+                    field,
+                    from,
+                    to,
+                },
             })
-        }
     }
 
     /// Checks the entries of a counter, max or set field that the update changed.
@@ -160,11 +138,7 @@ impl Field<'_> {
         new: &BTreeMap<String, Option<Any>>,
         writers: &BTreeSet<u64>,
     ) -> Result<(), Violation> {
-        let own = |client: &str| {
-            client
-                .parse::<u64>()
-                .is_ok_and(|c| c.to_string() == client && writers.contains(&c))
-        };
+        let own = |client: Option<u64>| client.is_some_and(|c| writers.contains(&c));
         let keys: BTreeSet<&String> = old.keys().chain(new.keys()).collect();
         for key in keys {
             let (before, after) = (old.get(key), new.get(key));
@@ -182,7 +156,7 @@ impl Field<'_> {
             };
             match self.def.kind {
                 FieldKind::Counter => {
-                    if !own(key) {
+                    if !own(parse_replica_key(key)) {
                         return Err(foreign());
                     }
                     if after.is_some_and(|a| safe_integer(a).is_none()) {
@@ -194,7 +168,7 @@ impl Field<'_> {
                     }
                 }
                 FieldKind::Max => {
-                    if !own(key) {
+                    if !own(parse_replica_key(key)) {
                         return Err(foreign());
                     }
                     let Some(now) = number(after) else {
@@ -210,7 +184,7 @@ impl Field<'_> {
                 }
                 FieldKind::Set => {
                     let Some(after) = after else { continue };
-                    if !key.rsplit_once('@').is_some_and(|(_, c)| own(c)) {
+                    if !own(parse_set_entry(key).map(|(_, client)| client)) {
                         return Err(foreign());
                     }
                     if *after != Any::Bool(true) {

@@ -9,39 +9,40 @@
 //!
 //! Removing any of these entries is allowed: it is what undoing their creation does.
 
-use cardsync_core::{CardId, RelationshipKey, SequenceId, order_key};
+use cardsync_core::layout::{self, FROM, KIND, REL_KIND, REMOVED, SequenceKey, TO};
+use cardsync_core::{RelationshipKey, order_key};
 use yrs::{Any, Map, Out};
 
-use super::check::{Check, Side, canonical, is_plain};
-use super::shadow::roots;
+use super::check::{Check, Side, is_plain};
 use super::violation::Violation;
 
-/// Separates the relationship key from the property name in `relationship_props`.
-const PROP_SEPARATOR: char = '\u{1f}';
-
-/// A relationship key, if canonical and of a declared kind.
-fn edge_key(check: &Check<'_, '_>, key: &str) -> Result<RelationshipKey, Violation> {
-    let parsed: RelationshipKey = canonical(key).ok_or_else(|| Violation::BadKey {
-        root: roots::RELATIONSHIPS,
+/// A key of `root` that the layout's canonical parsers refuse.
+fn bad_key(root: &'static str, key: &str) -> Violation {
+    Violation::BadKey {
+        root,
         key: key.to_owned(),
-    })?;
-    if !check.rules.schema.relationships.contains_key(&parsed.kind) {
-        return Err(Violation::UnknownRelationshipKind { kind: parsed.kind });
     }
-    Ok(parsed)
+}
+
+/// The relationship, if the schema declares its kind.
+fn declared(check: &Check<'_, '_>, edge: RelationshipKey) -> Result<RelationshipKey, Violation> {
+    if !check.rules.schema.relationships.contains_key(&edge.kind) {
+        return Err(Violation::UnknownRelationshipKind { kind: edge.kind });
+    }
+    Ok(edge)
 }
 
 /// Whether the edge is present and linked on one side.
 fn linked(side: &Side<'_>, key: &str) -> bool {
-    match side.get(&side.relationships, key) {
-        Some(Out::Any(Any::Map(value))) => value.get("removed") != Some(&Any::Bool(true)),
-        _ => false,
-    }
+    side.get(&side.relationships, key)
+        .is_some_and(|value| layout::edge_removed(&value) == Some(false))
 }
 
 impl Check<'_, '_> {
     pub(super) fn edge(&self, key: &str) -> Result<(), Violation> {
-        let parsed = edge_key(self, key)?;
+        let root = layout::RELATIONSHIPS;
+        let parsed = RelationshipKey::from_key(key).ok_or_else(|| bad_key(root, key))?;
+        let parsed = declared(self, parsed)?;
         let bad = |entry: &str| Violation::BadEdgeEntry {
             key: key.to_owned(),
             entry: entry.to_owned(),
@@ -51,15 +52,15 @@ impl Check<'_, '_> {
             Some(Out::Any(Any::Map(value))) => value,
             Some(_) => {
                 return Err(Violation::NotAMap {
-                    root: roots::RELATIONSHIPS,
+                    root,
                     key: key.to_owned(),
                 });
             }
         };
         let expect = [
-            ("from", parsed.from.to_string()),
-            ("kind", parsed.kind.clone()),
-            ("to", parsed.to.to_string()),
+            (FROM, parsed.from.to_string()),
+            (REL_KIND, parsed.kind.clone()),
+            (TO, parsed.to.to_string()),
         ];
         for (entry, want) in &expect {
             match value.get(*entry) {
@@ -69,8 +70,8 @@ impl Check<'_, '_> {
         }
         for (entry, v) in value.iter() {
             let valid = match entry.as_str() {
-                "from" | "kind" | "to" => true,
-                "removed" => matches!(v, Any::Bool(_)),
+                FROM | REL_KIND | TO => true,
+                REMOVED => matches!(v, Any::Bool(_)),
                 _ => false,
             };
             if !valid {
@@ -86,7 +87,7 @@ impl Check<'_, '_> {
                 let card_kind = self
                     .new
                     .map(&self.new.cards, &card.to_string())
-                    .and_then(|m| match m.get(&self.new.txn, "$kind") {
+                    .and_then(|m| match m.get(&self.new.txn, KIND) {
                         Some(Out::Any(Any::String(k))) => Some(k.to_string()),
                         _ => None,
                     });
@@ -106,18 +107,14 @@ impl Check<'_, '_> {
     }
 
     pub(super) fn property(&self, key: &str) -> Result<(), Violation> {
-        let Some((edge, name)) = key.split_once(PROP_SEPARATOR) else {
-            return Err(Violation::BadKey {
-                root: roots::RELATIONSHIP_PROPS,
-                key: key.to_owned(),
-            });
-        };
-        edge_key(self, edge)?;
+        let root = layout::RELATIONSHIP_PROPS;
+        let (edge, name) = layout::parse_prop_key(key).ok_or_else(|| bad_key(root, key))?;
+        let edge = declared(self, edge)?;
         match self.new.get(&self.new.props, key) {
             None => Ok(()),
             Some(Out::Any(any)) if !name.is_empty() && is_plain(&any) => Ok(()),
             Some(_) => Err(Violation::BadEdgeEntry {
-                key: edge.to_owned(),
+                key: edge.to_string(),
                 entry: name.to_owned(),
             }),
         }
@@ -125,20 +122,16 @@ impl Check<'_, '_> {
 
     pub(super) fn sequence(&self, key: &str) -> Result<(), Violation> {
         let value = self.new.get(&self.new.sequences, key);
-        let valid = match key.split_once(':') {
-            None => {
-                canonical::<SequenceId>(key).is_some()
-                    && matches!(value, None | Some(Out::Any(Any::Bool(true))))
+        let valid = match layout::parse_sequence_key(key) {
+            None => false,
+            Some(SequenceKey::Marker(_)) => {
+                matches!(value, None | Some(Out::Any(Any::Bool(true))))
             }
-            Some((sequence, card)) => {
-                canonical::<SequenceId>(sequence).is_some()
-                    && canonical::<CardId>(card).is_some()
-                    && match value {
-                        None => true,
-                        Some(Out::Any(Any::String(order))) => order_key::is_valid(&order),
-                        Some(_) => false,
-                    }
-            }
+            Some(SequenceKey::Entry(..)) => match value {
+                None => true,
+                Some(Out::Any(Any::String(order))) => order_key::is_valid(&order),
+                Some(_) => false,
+            },
         };
         if valid {
             Ok(())

@@ -3,29 +3,15 @@
 //! Acks, duplicates and dependencies are all questions about clocks: "does the room already
 //! hold these clocks?", "does this start where the room's state ends, or after a hole?",
 //! "whose clocks are these?". [`Incoming`] answers them from the update's own blocks (as yrs
-//! decodes them, after [`guard`](super::guard) made decoding safe), so the room can
-//! re-ack a duplicate or refuse a dependent without touching either replica.
+//! decodes them, behind `cardsync_core`'s decode guard), so the room can re-ack a duplicate or
+//! refuse a dependent without touching either replica.
 
 use std::collections::BTreeMap;
 use std::ops::Range;
 
-use thiserror::Error;
+use cardsync_core::DecodeError;
+use yrs::StateVector;
 use yrs::block::ClientID;
-use yrs::updates::decoder::Decode;
-use yrs::{StateVector, Update};
-
-use super::guard::{self, GuardError};
-
-/// An update that could not be decoded.
-#[derive(Debug, Error)]
-pub enum IncomingError {
-    /// The pre-scan refused it (see [`guard`](super::guard)).
-    #[error("malformed update: {0}")]
-    Guard(#[from] GuardError),
-    /// yrs refused it.
-    #[error("malformed update: {0}")]
-    Decode(#[from] yrs::encoding::read::Error),
-}
 
 /// The clocks of one client that an update holds and the room lacks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,9 +35,8 @@ pub(crate) struct Incoming {
 
 impl Incoming {
     /// Decodes a v1 update from an untrusted peer.
-    pub fn decode(bytes: &[u8]) -> Result<Self, IncomingError> {
-        guard::check_update_v1(bytes)?;
-        let update = Update::decode_v1(bytes)?;
+    pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
+        let update = cardsync_core::decode_update_v1(bytes)?;
         let mut ranges: BTreeMap<u64, Vec<Range<u32>>> = BTreeMap::new();
         for (client, set) in update.insertions(true).iter() {
             ranges
@@ -114,6 +99,9 @@ mod tests {
         let third = Incoming::decode(&updates[2]).unwrap().fresh(&held);
         assert!(third[0].start > 0, "a hole before the third update");
         assert!(third[0].end > third[0].start);
-        assert!(Incoming::decode(&[0xab, 0x8e, 0xc5, 0x73, 0x76]).is_err());
+        assert!(matches!(
+            Incoming::decode(&[0xab, 0x8e, 0xc5, 0x73, 0x76]),
+            Err(DecodeError::Refused(_))
+        ));
     }
 }

@@ -9,7 +9,9 @@
 //! Every change a peer sends, a cardsync `SubmitBatch` or a stock client's `Update` or
 //! `SyncStep2`, goes through the same steps, in this order:
 //! 1. **rate** and **size** limits (`RateLimited`, `TooLarge`);
-//! 2. **decode**, behind a pre-scan that bounds yrs' work on hostile bytes (`guard.rs`);
+//! 2. **decode**, behind `cardsync_core`'s [`guard`](cardsync_core::guard), which bounds
+//!    yrs' work on hostile bytes (the decode bomb, over-deep values, client ids above 2^53);
+//!    every core entry point the room calls runs it, so the room has no decoder of its own;
 //! 3. **clocks**: clocks the room already holds are a duplicate, re-acked at once (acks are
 //!    idempotent: "the room holds client C up to clock N"); clocks at or after a range the
 //!    room rejected for that client id, or after a hole, make a dependent
@@ -93,7 +95,6 @@ mod check_field;
 mod check_graph;
 mod config;
 mod error;
-mod guard;
 mod incoming;
 mod peer;
 mod peers;
@@ -113,10 +114,11 @@ pub use action::{CloseReason, PeerId, PersistToken, RoomAction};
 pub use auth::{AuthError, Authenticator, FieldRule, Permissions, Role, StaticTokens};
 pub use awareness::AwarenessError;
 pub use bucket::RateLimit;
+/// The decode guard lives in `cardsync_core`, which runs it in every entry point that
+/// decodes bytes; re-exported here for code that named it through the room.
+pub use cardsync_core::guard::{GuardError, MAX_DEPTH};
 pub use config::RoomConfig;
 pub use error::RoomError;
-pub use guard::{GuardError, MAX_DEPTH};
-pub use incoming::IncomingError;
 pub use shadow::ShadowError;
 pub use violation::Violation;
 

@@ -15,7 +15,6 @@ use super::Room;
 use super::action::{CloseReason, PeerId, RoomAction};
 use super::auth::{Authenticator, Role};
 use super::error::RoomError;
-use super::guard;
 use super::peer::{Peer, Stage};
 
 impl<A: Authenticator> Room<A> {
@@ -179,10 +178,8 @@ impl<A: Authenticator> Room<A> {
     }
 
     fn answer_step1(&mut self, peer: PeerId, state_vector: &[u8]) {
-        let diff = guard::check_state_vector_v1(state_vector)
-            .ok()
-            .and_then(|()| self.doc.diff_v1(state_vector).ok());
-        match diff {
+        // `diff_v1` runs the core's guard on the state vector first.
+        match self.doc.diff_v1(state_vector).ok() {
             Some(update) => self.send(peer, &Message::SyncStep2 { update }),
             None => self.close(peer, CloseReason::Malformed),
         }

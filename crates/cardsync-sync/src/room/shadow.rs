@@ -16,35 +16,20 @@
 //! changed, whatever they are. An update observer also captures what the update *effectively*
 //! changed (nothing, for a duplicate), which is what the room persists and broadcasts.
 //!
-//! A shadow is disposable, which also makes it the place to contain a yrs panic on hostile
-//! but well-formed input: the apply runs under `catch_unwind`, and a panic is reported as an
-//! error after which the room rebuilds the shadow. The authoritative replica only ever gets
-//! bytes that the shadow integrated without trouble.
+//! A shadow is disposable, which also makes it the place where a yrs panic on hostile but
+//! well-formed input does no harm: `cardsync_core` contains it (`catch_unwind` around the
+//! integrate) and reports [`DecodeError::Panicked`], after which the room rebuilds the shadow
+//! like after any refused update. The authoritative replica only ever gets bytes that the
+//! shadow integrated without trouble.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex, PoisonError};
 
+use cardsync_core::layout::{self, ROOTS};
 use cardsync_core::{CardDoc, DecodeError, OpenError, Schema};
 use thiserror::Error;
 use yrs::types::{DeepObservable, Event, Events, PathSegment};
 use yrs::{ReadTxn, Transact, TransactionMut};
-
-/// Root names of a cardsync document (mirrors `cardsync_core`'s private `layout` module).
-pub(crate) mod roots {
-    /// Card id → card map.
-    pub const CARDS: &str = "cards";
-    /// `{from}:{kind}:{to}` → `{from, kind, to, removed}` (a plain value).
-    pub const RELATIONSHIPS: &str = "relationships";
-    /// `{relationship key}\u{1f}{property}` → plain value.
-    pub const RELATIONSHIP_PROPS: &str = "relationship_props";
-    /// `{sequence}` → `true`; `{sequence}:{card}` → order key.
-    pub const SEQUENCES: &str = "sequences";
-    /// Document metadata.
-    pub const META: &str = "meta";
-    /// All of them.
-    pub const ALL: [&str; 5] = [CARDS, RELATIONSHIPS, RELATIONSHIP_PROPS, SEQUENCES, META];
-}
 
 /// Key of the shadow's observers.
 const OBSERVER: &str = "cardsync.room.shadow";
@@ -94,7 +79,7 @@ impl Touched {
                 Event::Map(e) => e.keys(txn).keys().map(|k| k.to_string()).collect(),
                 _ => Vec::new(),
             };
-            if root == roots::META {
+            if root == layout::META {
                 match path.front() {
                     Some(PathSegment::Key(k)) => {
                         self.meta.insert(k.to_string());
@@ -105,9 +90,9 @@ impl Touched {
                 continue;
             }
             let entries = match root {
-                roots::CARDS => &mut self.cards,
-                roots::RELATIONSHIPS => &mut self.relationships,
-                roots::RELATIONSHIP_PROPS => &mut self.props,
+                layout::CARDS => &mut self.cards,
+                layout::RELATIONSHIPS => &mut self.relationships,
+                layout::RELATIONSHIP_PROPS => &mut self.props,
                 _ => &mut self.sequences,
             };
             match (path.front(), path.get(1)) {
@@ -147,12 +132,10 @@ pub enum ShadowError {
     /// An observer could not be registered.
     #[error("cannot observe the shadow: {0}")]
     Observe(#[from] yrs::TransactionAcqError),
-    /// The update does not decode or integrate.
+    /// The update does not decode or integrate, or yrs panicked on it
+    /// ([`DecodeError::Panicked`]).
     #[error(transparent)]
     Decode(#[from] DecodeError),
-    /// yrs panicked while integrating it.
-    #[error("the update made yrs panic while integrating")]
-    Panicked,
 }
 
 /// What applying one update did to the shadow.
@@ -180,7 +163,7 @@ impl Shadow {
         doc.set_undo_enabled(false);
         doc.apply_update_v1(snapshot)?;
         let record = Arc::new(Mutex::new(Applied::default()));
-        for root in roots::ALL {
+        for root in ROOTS {
             let map = doc.yrs_doc().get_or_insert_map(root);
             let record = Arc::clone(&record);
             map.observe_deep(OBSERVER, move |txn, events| {
@@ -202,11 +185,7 @@ impl Shadow {
     /// Applies an update and returns what it changed.
     pub fn apply(&mut self, update: &[u8]) -> Result<Applied, ShadowError> {
         *lock(&self.record) = Applied::default();
-        let doc = &mut self.doc;
-        match catch_unwind(AssertUnwindSafe(|| doc.apply_update_v1(update))) {
-            Ok(result) => result?,
-            Err(_) => return Err(ShadowError::Panicked),
-        }
+        self.doc.apply_update_v1(update)?;
         Ok(std::mem::take(&mut *lock(&self.record)))
     }
 
@@ -224,7 +203,7 @@ impl Shadow {
             .transact()
             .root_refs()
             .map(|(name, _)| name)
-            .filter(|name| !roots::ALL.contains(name) && !old.contains(name))
+            .filter(|name| !ROOTS.contains(name) && !old.contains(name))
             .map(str::to_owned)
             .collect()
     }

@@ -1,0 +1,161 @@
+//! A structural pre-scan of untrusted updates and state vectors, run before yrs decodes them.
+//!
+//! **Why.** yrs 0.28.1 trusts the counts an update declares: `Update::decode_v1` reserves
+//! memory for as many clients and blocks as its first varints claim, so the 5 bytes
+//! `ab 8e c5 73 76` make it allocate ~0.5 GB and spend ~0.5 s before it fails (DESIGN.md §8;
+//! the same bytes behind a v2 header do the same to `decode_v2`). A handful of such messages
+//! exhausts a server, and a browser tab too. Worse, several of yrs' decoding steps do
+//! unchecked arithmetic on decoded values (clock sums, run lengths, `ClientID::new`'s
+//! `debug_assert` on ids above 2^53), which panics in debug builds. This scan walks the same
+//! layout yrs reads, without allocating, and lets yrs see only input whose decoding costs
+//! time and memory proportional to its size and that cannot trip those panics. Every entry
+//! point of the core that decodes bytes ([`CardDoc::apply_update_v1`], `_v2`,
+//! [`CardDoc::load_v1`], [`merge_updates_v1`], [`CardDoc::diff_v1`], ...) runs it first and
+//! returns [`DecodeError::Refused`] for what it refuses, so callers need nothing extra.
+//!
+//! **What it refuses:**
+//! - a declared count larger than what the bytes left could hold (every counted element of
+//!   v1 takes at least one byte), so what yrs reserves is proportional to bytes really present;
+//!   in v2, whose columns are run-length encoded, blocks are counted against the whole input
+//!   instead (an honest encoder merges runs of identical blocks, so it never writes more
+//!   blocks than bytes);
+//! - client ids above 2^53 − 1 (Yjs cannot represent them, and yrs debug-asserts on them);
+//! - clocks beyond 2^32 − 1, including where blocks or deleted ranges would run past it, and
+//!   v2 run lengths and clock deltas that overflow yrs' 32-bit arithmetic;
+//! - `Any` values nested deeper than [`MAX_DEPTH`] (yrs decodes them recursively);
+//! - v2 string lengths that split a character or run past the string data;
+//! - content a cardsync document never holds and that only brings risk: legacy JSON content
+//!   (yrs reads one string more than it declares, so it and Yjs would disagree on the
+//!   document), sub-documents, and shared types other than maps and texts;
+//! - trailing bytes.
+//!
+//! Passing the scan does not make an update valid (it may still not integrate, and the sync
+//! server still validates what it changes); it makes decoding it cheap and safe.
+//!
+//! [`CardDoc::apply_update_v1`]: crate::CardDoc::apply_update_v1
+//! [`CardDoc::load_v1`]: crate::CardDoc::load_v1
+//! [`CardDoc::diff_v1`]: crate::CardDoc::diff_v1
+//! [`merge_updates_v1`]: crate::merge_updates_v1
+//! [`DecodeError::Refused`]: crate::DecodeError::Refused
+
+mod reader;
+mod v1;
+mod v2;
+
+#[cfg(test)]
+pub(crate) mod tests;
+
+use thiserror::Error;
+
+use reader::Reader;
+
+/// Deepest nesting of arrays and maps inside an `Any` value.
+pub const MAX_DEPTH: usize = 32;
+
+/// Why bytes were refused before decoding.
+#[derive(Clone, Debug, Error, PartialEq, Eq)]
+pub enum GuardError {
+    /// The bytes (or one of a v2 update's columns) end inside a value.
+    #[error("truncated")]
+    Truncated,
+    /// A varint is longer than the value it encodes allows.
+    #[error("varint overflow")]
+    VarIntOverflow,
+    /// A declared count exceeds what the remaining bytes could hold.
+    #[error("declared count {count} exceeds the {left} bytes left")]
+    Count {
+        /// Declared.
+        count: u64,
+        /// Bytes left (for v2 blocks: blocks the input's size still allows).
+        left: u64,
+    },
+    /// A client id Yjs cannot represent.
+    #[error("client id {0} exceeds 2^53 - 1")]
+    ClientId(u64),
+    /// A clock beyond 32 bits, given or reached by adding lengths.
+    #[error("clock {0} exceeds 2^32 - 1")]
+    Clock(u64),
+    /// A v2 run length or clock delta that overflows yrs' 32-bit arithmetic.
+    #[error("run length or delta overflows 32 bits")]
+    Overflow,
+    /// A string that is not UTF-8.
+    #[error("string is not UTF-8")]
+    Utf8,
+    /// A v2 string length that splits a character or runs past the string data.
+    #[error("string length does not match the string data")]
+    StringLength,
+    /// Content kind a cardsync document never holds (or an unknown one).
+    #[error("unsupported content kind {0}")]
+    Content(u8),
+    /// A shared type other than a map or a text.
+    #[error("unsupported shared type {0}")]
+    SharedType(u64),
+    /// An unknown `Any` tag.
+    #[error("unknown value tag {0}")]
+    ValueTag(u8),
+    /// Values nested too deeply.
+    #[error("values nested deeper than {MAX_DEPTH}")]
+    TooDeep,
+    /// Bytes after the end.
+    #[error("{0} trailing bytes")]
+    Trailing(usize),
+}
+
+/// Checks that a v1 update is safe to hand to `yrs::Update::decode_v1`.
+pub fn check_update_v1(bytes: &[u8]) -> Result<(), GuardError> {
+    v1::update(bytes)
+}
+
+/// Checks that a v2 update is safe to hand to `yrs::Update::decode_v2`.
+pub fn check_update_v2(bytes: &[u8]) -> Result<(), GuardError> {
+    v2::update(bytes)
+}
+
+/// Checks that a state vector (v1, the only encoding in use) is safe to hand to
+/// `yrs::StateVector::decode_v1`.
+pub fn check_state_vector_v1(bytes: &[u8]) -> Result<(), GuardError> {
+    let mut r = Reader::new(bytes);
+    for _ in 0..r.count()? {
+        r.client()?;
+        r.clock()?;
+    }
+    r.finish()
+}
+
+// Block and content numbers of the Yjs update format.
+const BLOCK_GC: u8 = 0;
+const BLOCK_SKIP: u8 = 10;
+const HAS_ORIGIN: u8 = 0x80;
+const HAS_RIGHT_ORIGIN: u8 = 0x40;
+const HAS_PARENT_SUB: u8 = 0x20;
+/// Content numbers live in the low bits; Yjs defines 1..=9 and never sets bit 4, which yrs
+/// ignores (it masks with `0b1111`), so a set bit 4 is refused as an unknown content.
+const CONTENT_MASK: u8 = 0x1f;
+const CONTENT_DELETED: u8 = 1;
+const CONTENT_BINARY: u8 = 3;
+const CONTENT_STRING: u8 = 4;
+const CONTENT_EMBED: u8 = 5;
+const CONTENT_FORMAT: u8 = 6;
+const CONTENT_TYPE: u8 = 7;
+const CONTENT_ANY: u8 = 8;
+const TYPE_MAP: u64 = 1;
+const TYPE_TEXT: u64 = 2;
+
+/// The shared types a cardsync document holds.
+fn shared_type(type_ref: u64) -> Result<(), GuardError> {
+    match type_ref {
+        TYPE_MAP | TYPE_TEXT => Ok(()),
+        other => Err(GuardError::SharedType(other)),
+    }
+}
+
+/// `clock + len`, if it stays a 32-bit clock (yrs adds them unchecked).
+fn advance(clock: u32, len: u64) -> Result<u32, GuardError> {
+    let end = u64::from(clock) + len;
+    u32::try_from(end).map_err(|_| GuardError::Clock(end))
+}
+
+/// The UTF-16 length of a string: what Yjs counts, and a string item's clock length.
+fn utf16_len(text: &str) -> u64 {
+    text.chars().map(|c| c.len_utf16() as u64).sum()
+}

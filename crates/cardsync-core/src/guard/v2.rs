@@ -1,0 +1,311 @@
+//! The v2 scan. lib0 v2 splits an update into nine columns (key clocks, clients, left and
+//! right clocks, infos, strings, parent infos, type refs, lengths), most of them run-length
+//! encoded, and a "rest" stream holding counts, clocks, `Any` values and the delete set. The
+//! scan runs a decoder per column that mirrors yrs' (`yrs::updates::decoder::DecoderV2`) step
+//! by step, with checked arithmetic where yrs' is unchecked.
+
+use super::reader::{Reader, check_client};
+use super::{
+    BLOCK_GC, BLOCK_SKIP, CONTENT_ANY, CONTENT_BINARY, CONTENT_DELETED, CONTENT_EMBED,
+    CONTENT_FORMAT, CONTENT_MASK, CONTENT_STRING, CONTENT_TYPE, GuardError, HAS_ORIGIN,
+    HAS_PARENT_SUB, HAS_RIGHT_ORIGIN, advance, shared_type,
+};
+
+/// lib0's `UintOptRleDecoder`: a value, and if its sign bit is set, a run length minus two.
+struct UintOptRle<'a> {
+    r: Reader<'a>,
+    last: u64,
+    count: u32,
+}
+
+impl<'a> UintOptRle<'a> {
+    fn new(r: Reader<'a>) -> Self {
+        Self {
+            r,
+            last: 0,
+            count: 0,
+        }
+    }
+
+    fn next(&mut self) -> Result<u64, GuardError> {
+        if self.count == 0 {
+            let (value, run) = self.r.signed()?;
+            self.last = value;
+            self.count = if run {
+                let extra = self.r.var_u32()?;
+                extra.checked_add(2).ok_or(GuardError::Overflow)?
+            } else {
+                1
+            };
+        }
+        self.count -= 1;
+        Ok(self.last)
+    }
+
+    /// A value yrs reads as a `u32` (it would silently truncate a larger one).
+    fn next_u32(&mut self) -> Result<u32, GuardError> {
+        u32::try_from(self.next()?).map_err(|_| GuardError::VarIntOverflow)
+    }
+}
+
+/// lib0's `IntDiffOptRleDecoder`: a signed delta (shifted left, its low bit flagging a run)
+/// added to the previous value, in yrs' `i32` arithmetic.
+struct IntDiffOptRle<'a> {
+    r: Reader<'a>,
+    last: u32,
+    count: u32,
+    diff: i32,
+}
+
+impl<'a> IntDiffOptRle<'a> {
+    fn new(r: Reader<'a>) -> Self {
+        Self {
+            r,
+            last: 0,
+            count: 0,
+            diff: 0,
+        }
+    }
+
+    fn next(&mut self) -> Result<u32, GuardError> {
+        if self.count == 0 {
+            let (magnitude, negative) = self.r.signed()?;
+            let value = i64::try_from(magnitude).map_err(|_| GuardError::VarIntOverflow)?;
+            let value = if negative { -value } else { value };
+            let value = i32::try_from(value).map_err(|_| GuardError::VarIntOverflow)?;
+            self.diff = value >> 1;
+            self.count = if value & 1 != 0 {
+                let extra = self.r.var_u32()?;
+                extra.checked_add(2).ok_or(GuardError::Overflow)?
+            } else {
+                1
+            };
+        }
+        let next = (self.last as i32)
+            .checked_add(self.diff)
+            .ok_or(GuardError::Overflow)?;
+        self.last = next as u32;
+        self.count -= 1;
+        Ok(self.last)
+    }
+}
+
+/// lib0's `RleDecoder` of bytes: a byte and its run length minus one; the last run has no
+/// length and repeats forever.
+struct Rle<'a> {
+    r: Reader<'a>,
+    last: u8,
+    /// Reads left in the current run; `None` once the last run repeats forever.
+    count: Option<u32>,
+}
+
+impl<'a> Rle<'a> {
+    fn new(r: Reader<'a>) -> Self {
+        Self {
+            r,
+            last: 0,
+            count: Some(0),
+        }
+    }
+
+    fn next(&mut self) -> Result<u8, GuardError> {
+        if self.count == Some(0) {
+            self.last = self.r.u8()?;
+            self.count = if self.r.is_empty() {
+                None
+            } else {
+                // yrs computes `n as i32 + 1`: refuse what would wrap or overflow there.
+                let n = i32::try_from(self.r.var_u32()?).map_err(|_| GuardError::Overflow)?;
+                let run = n.checked_add(1).ok_or(GuardError::Overflow)?;
+                Some(run.unsigned_abs())
+            };
+        }
+        if let Some(count) = &mut self.count {
+            *count -= 1;
+        }
+        Ok(self.last)
+    }
+}
+
+/// lib0's `StringDecoder`: all strings concatenated, then their UTF-16 lengths as a
+/// [`UintOptRle`] column.
+struct Strings<'a> {
+    text: &'a str,
+    pos: usize,
+    lens: UintOptRle<'a>,
+}
+
+impl<'a> Strings<'a> {
+    fn new(mut r: Reader<'a>) -> Result<Self, GuardError> {
+        let text = r.string()?;
+        Ok(Self {
+            text,
+            pos: 0,
+            lens: UintOptRle::new(r),
+        })
+    }
+
+    /// The next string; returns its UTF-16 length.
+    fn next(&mut self) -> Result<u64, GuardError> {
+        let len = self.lens.next()?;
+        let mut remaining = len;
+        let mut bytes = 0;
+        for c in self.text[self.pos..].chars() {
+            if remaining == 0 {
+                break;
+            }
+            // yrs subtracts unchecked: a length ending inside a surrogate pair underflows.
+            remaining = remaining
+                .checked_sub(c.len_utf16() as u64)
+                .ok_or(GuardError::StringLength)?;
+            bytes += c.len_utf8();
+        }
+        if remaining > 0 {
+            // yrs would silently return a shorter string.
+            return Err(GuardError::StringLength);
+        }
+        self.pos += bytes;
+        Ok(len)
+    }
+}
+
+struct Scan<'a> {
+    rest: Reader<'a>,
+    key_clocks: IntDiffOptRle<'a>,
+    clients: UintOptRle<'a>,
+    left_clocks: IntDiffOptRle<'a>,
+    right_clocks: IntDiffOptRle<'a>,
+    infos: Rle<'a>,
+    strings: Strings<'a>,
+    parent_infos: Rle<'a>,
+    type_refs: UintOptRle<'a>,
+    lens: UintOptRle<'a>,
+    /// How many keys yrs' key table holds so far (format keys are sent once, then by index).
+    keys: u64,
+}
+
+pub(super) fn update(bytes: &[u8]) -> Result<(), GuardError> {
+    let mut r = Reader::new(bytes);
+    if !r.is_empty() {
+        r.u8()?; // feature flag, unused
+    }
+    let mut column = || r.buf().map(Reader::new);
+    let (key_clocks, clients, left_clocks, right_clocks, infos) =
+        (column()?, column()?, column()?, column()?, column()?);
+    let strings = column()?;
+    let (parent_infos, type_refs, lens) = (column()?, column()?, column()?);
+    let mut scan = Scan {
+        rest: r,
+        key_clocks: IntDiffOptRle::new(key_clocks),
+        clients: UintOptRle::new(clients),
+        left_clocks: IntDiffOptRle::new(left_clocks),
+        right_clocks: IntDiffOptRle::new(right_clocks),
+        infos: Rle::new(infos),
+        strings: Strings::new(strings)?,
+        parent_infos: Rle::new(parent_infos),
+        type_refs: UintOptRle::new(type_refs),
+        lens: UintOptRle::new(lens),
+        keys: 0,
+    };
+    // Run-length columns let a few bytes describe any number of blocks, so blocks are
+    // counted against the input's size rather than the bytes left in "rest".
+    let mut budget = bytes.len() as u64;
+    for _ in 0..scan.rest.count()? {
+        let blocks = u64::from(scan.rest.var_u32()?);
+        budget = budget.checked_sub(blocks).ok_or(GuardError::Count {
+            count: blocks,
+            left: budget,
+        })?;
+        check_client(scan.clients.next()?)?;
+        let mut clock = scan.rest.clock()?;
+        for _ in 0..blocks {
+            let len = scan.block()?;
+            clock = advance(clock, len)?;
+        }
+    }
+    scan.delete_set()?;
+    scan.rest.finish()
+}
+
+impl Scan<'_> {
+    fn id(&mut self, right: bool) -> Result<(), GuardError> {
+        check_client(self.clients.next()?)?;
+        if right {
+            self.right_clocks.next()?;
+        } else {
+            self.left_clocks.next()?;
+        }
+        Ok(())
+    }
+
+    fn key(&mut self) -> Result<(), GuardError> {
+        if u64::from(self.key_clocks.next()?) >= self.keys {
+            self.strings.next()?;
+            self.keys += 1;
+        }
+        Ok(())
+    }
+
+    /// One block; returns its length in clocks.
+    fn block(&mut self) -> Result<u64, GuardError> {
+        let info = self.infos.next()?;
+        match info {
+            BLOCK_SKIP => return self.rest.var_u32().map(u64::from),
+            BLOCK_GC => return self.lens.next_u32().map(u64::from),
+            _ => {}
+        }
+        if info & HAS_ORIGIN != 0 {
+            self.id(false)?;
+        }
+        if info & HAS_RIGHT_ORIGIN != 0 {
+            self.id(true)?;
+        }
+        if info & (HAS_ORIGIN | HAS_RIGHT_ORIGIN) == 0 {
+            if self.parent_infos.next()? == 1 {
+                self.strings.next()?; // named root
+            } else {
+                self.id(false)?; // parent item
+            }
+            if info & HAS_PARENT_SUB != 0 {
+                self.strings.next()?;
+            }
+        }
+        match info & CONTENT_MASK {
+            CONTENT_DELETED => self.lens.next_u32().map(u64::from),
+            CONTENT_BINARY => self.rest.buf().map(|_| 1),
+            CONTENT_STRING => self.strings.next(),
+            CONTENT_EMBED => self.rest.any(0).map(|()| 1),
+            CONTENT_FORMAT => {
+                self.key()?;
+                self.rest.any(0).map(|()| 1)
+            }
+            CONTENT_TYPE => shared_type(self.type_refs.next()?).map(|()| 1),
+            CONTENT_ANY => {
+                let count = u64::from(self.lens.next_u32()?);
+                let left = self.rest.left();
+                if count > left {
+                    return Err(GuardError::Count { count, left });
+                }
+                for _ in 0..count {
+                    self.rest.any(0)?;
+                }
+                Ok(count)
+            }
+            other => Err(GuardError::Content(other)),
+        }
+    }
+
+    /// The delete set: per client, ranges as (gap since the last end, length − 1).
+    fn delete_set(&mut self) -> Result<(), GuardError> {
+        for _ in 0..self.rest.count()? {
+            self.rest.client()?;
+            let mut at = 0u32;
+            for _ in 0..self.rest.count()? {
+                at = advance(at, self.rest.var_u32()?.into())?;
+                let len = u64::from(self.rest.var_u32()?) + 1;
+                at = advance(at, len)?;
+            }
+        }
+        Ok(())
+    }
+}
