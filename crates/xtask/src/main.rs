@@ -17,6 +17,7 @@ mod cmd;
 mod demo;
 mod test;
 mod tools;
+mod wasm;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -44,6 +45,16 @@ enum Command {
     Demo,
     /// Run the side-by-side benchmarks.
     Bench,
+    /// Build the npm package's wasm into pkg/dist/wasm (cargo build, wasm-bindgen, wasm-opt).
+    Wasm {
+        /// Optimize for size as published (wasm-release profile and wasm-opt).
+        #[arg(long)]
+        release: bool,
+    },
+    /// Build the release wasm and fail if its gzipped size is over the budget.
+    Size,
+    /// Install the pinned tools the checks need when missing (wasm-bindgen-cli).
+    Tools,
 }
 
 /// The error every subcommand returns: a sentence that says what failed, printed once by `main`.
@@ -85,6 +96,9 @@ fn main() -> ExitCode {
         Command::Test { slow } => test::run(test::Options { slow }),
         Command::Demo => demo::run(),
         Command::Bench => bench::run(),
+        Command::Wasm { release } => wasm::run(wasm::Options { release }),
+        Command::Size => wasm::size(),
+        Command::Tools => tools::ensure_wasm_bindgen(&workspace_root()).map(drop),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use crate::cmd::Cmd;
-use crate::{Error, Result, tools};
+use crate::{Error, Result, tools, wasm};
 
 /// What the caller of `cargo xtask test` asked for.
 #[derive(Debug, Clone, Copy)]
@@ -38,6 +38,10 @@ fn steps() -> Vec<Step> {
         step("clippy", clippy),
         step("test", cargo_test),
         step("doc", doc),
+        step("wasm", wasm_build),
+        step("size", size),
+        step("pkg-test", pkg_test),
+        step("wasm-test", wasm_test),
     ]
 }
 
@@ -49,9 +53,11 @@ fn fmt(cx: &Context) -> Result<()> {
     Cmd::cargo(&cx.root).args(["fmt", "--all", "--check"]).run()
 }
 
-/// The Rust interop tests run `node` scripts in `tests/js` against the real `yjs`.
+/// The Rust interop tests run `node` scripts in `tests/js` against the real `yjs`; the npm
+/// package's tests need its dev dependencies (`yjs`, `typescript`, `binaryen`'s wasm-opt).
 fn js_deps(cx: &Context) -> Result<()> {
-    tools::ensure_npm_deps(&cx.root.join("tests").join("js"))
+    tools::ensure_npm_deps(&cx.root.join("tests").join("js"))?;
+    tools::ensure_npm_deps(&cx.root.join("pkg"))
 }
 
 fn clippy(cx: &Context) -> Result<()> {
@@ -77,6 +83,55 @@ fn doc(cx: &Context) -> Result<()> {
     Cmd::cargo(&cx.root)
         .args(["doc", "--workspace", "--no-deps", "--locked"])
         .env("RUSTDOCFLAGS", "-D warnings")
+        .run()
+}
+
+/// The npm package as published: release profile and wasm-opt.
+fn wasm_build(cx: &Context) -> Result<()> {
+    wasm::build(&cx.root, wasm::Options { release: true }).map(drop)
+}
+
+fn size(cx: &Context) -> Result<()> {
+    wasm::check_size(&cx.root)
+}
+
+/// The package's JS tests through its public entry point (`node --test`), then its type
+/// declarations compiled against a strict TypeScript consumer.
+fn pkg_test(cx: &Context) -> Result<()> {
+    let pkg = cx.root.join("pkg");
+    let mut tests: Vec<PathBuf> = std::fs::read_dir(pkg.join("test"))
+        .map_err(|e| Error::new(format!("cannot list pkg/test: {e}")))?
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .filter(|path| path.to_string_lossy().ends_with(".test.js"))
+        .collect();
+    tests.sort();
+    if tests.is_empty() {
+        return Err(Error::new("pkg/test has no *.test.js files"));
+    }
+    Cmd::new("node", &pkg).args(["--test"]).args(&tests).run()?;
+    let tsc = pkg
+        .join("node_modules")
+        .join("typescript")
+        .join("bin")
+        .join("tsc");
+    Cmd::new("node", &pkg)
+        .args([tsc.as_os_str()])
+        .args(["-p", "test/tsconfig.json"])
+        .run()
+}
+
+/// The Rust-side tests of the bindings, compiled to wasm and run in Node by
+/// `wasm-bindgen-test-runner` (installed with wasm-bindgen-cli, same version).
+fn wasm_test(cx: &Context) -> Result<()> {
+    let wasm_bindgen = tools::ensure_wasm_bindgen(&cx.root)?;
+    let runner = wasm_bindgen.with_file_name("wasm-bindgen-test-runner");
+    Cmd::cargo(&cx.root)
+        .args(["test", "--locked", "-p", "cardsync-wasm"])
+        .args(["--target", "wasm32-unknown-unknown"])
+        .env(
+            "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
+            &runner.to_string_lossy(),
+        )
         .run()
 }
 

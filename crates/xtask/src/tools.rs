@@ -4,7 +4,7 @@
 //! a fresh clone, and a developer's `node_modules` goes stale when the lockfile changes. Each
 //! `ensure_*` function is cheap when there is nothing to do, so every run can call it.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use crate::cmd::Cmd;
@@ -63,4 +63,74 @@ pub fn ensure_node() -> Result<()> {
 /// The modification time of `path`, or `None` if it does not exist or cannot be read.
 fn modified(path: &Path) -> Option<SystemTime> {
     path.metadata().and_then(|meta| meta.modified()).ok()
+}
+
+/// The `wasm-bindgen` CLI at exactly the version of the `wasm-bindgen` crate in Cargo.lock
+/// (the CLI refuses other versions' output), installed with `cargo install` when missing.
+/// Returns the program to run.
+///
+/// Per DESIGN.md §8 the install is *not* `--locked`: one of the CLI's locked dependencies is
+/// missing from the registry mirror. It compiles for about 7 minutes, so it is skipped
+/// whenever a matching binary exists, in `$CARGO_HOME/bin` or on `PATH`.
+pub fn ensure_wasm_bindgen(root: &Path) -> Result<PathBuf> {
+    let version = locked_version(root, "wasm-bindgen")?;
+    let installed = cargo_bin_dir().join("wasm-bindgen");
+    for candidate in [installed.clone(), PathBuf::from("wasm-bindgen")] {
+        if reported_version(&candidate).as_deref() == Some(version.as_str()) {
+            eprintln!("{} is version {version}", candidate.display());
+            return Ok(candidate);
+        }
+    }
+    eprintln!("wasm-bindgen {version} is not installed; installing it (about 7 minutes)");
+    Cmd::cargo(root)
+        .args(["install", "wasm-bindgen-cli", "--version"])
+        .args([format!("={version}")])
+        .run()?;
+    match reported_version(&installed) {
+        Some(found) if found == version => Ok(installed),
+        found => Err(Error::new(format!(
+            "after `cargo install`, {} reports version {found:?}, not {version}",
+            installed.display()
+        ))),
+    }
+}
+
+/// The version of `package` that Cargo.lock pins (the first entry of that name).
+pub fn locked_version(root: &Path, package: &str) -> Result<String> {
+    let path = root.join("Cargo.lock");
+    let lock = std::fs::read_to_string(&path)
+        .map_err(|e| Error::new(format!("cannot read {}: {e}", path.display())))?;
+    let name_line = format!("name = \"{package}\"");
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line == name_line
+            && let Some(version) = lines.next().and_then(|l| l.strip_prefix("version = \""))
+        {
+            return Ok(version.trim_end_matches('"').to_owned());
+        }
+    }
+    Err(Error::new(format!(
+        "Cargo.lock has no `{package}`; is bindings/wasm a workspace member?"
+    )))
+}
+
+/// Where `cargo install` puts binaries: `$CARGO_HOME/bin`, by default `~/.cargo/bin`.
+fn cargo_bin_dir() -> PathBuf {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cargo")))
+        .unwrap_or_default();
+    home.join("bin")
+}
+
+/// The version a `wasm-bindgen --version` prints (`wasm-bindgen 0.2.130`), or `None` if the
+/// program is missing or prints something else. A quiet probe, so not a [`Cmd`].
+fn reported_version(program: &Path) -> Option<String> {
+    let output = std::process::Command::new(program)
+        .arg("--version")
+        .output()
+        .ok()?;
+    let text = String::from_utf8(output.stdout).ok()?;
+    let version = text.split_whitespace().nth(1)?;
+    Some(version.to_owned())
 }
