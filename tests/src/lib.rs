@@ -9,6 +9,8 @@
 //! valid whatever happened before; ops that the replica refuses are simply counted.
 #![allow(missing_docs)] // field names of the schedule enums say it all
 
+pub mod net;
+
 use std::collections::{BTreeMap, HashMap};
 
 use cardsync_core::{

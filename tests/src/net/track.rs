@@ -1,0 +1,313 @@
+//! What the invariants remember: the fate of every tracked operation, followed through
+//! batches, compaction, rollback and crashes.
+//!
+//! Batch ids do not survive: compaction merges batches under the first one's id, a rollback
+//! re-encodes the survivors under a fresh client id. Two kinds of operation are unique by
+//! construction, though (see `workload.rs`): card creations (by card id) and increments (by
+//! amount). Each is followed from the local write to one final fate:
+//! - `Acked`: a batch holding it was acked; its effect must be on the server for good;
+//! - `Vanished`: a `Rejected` event listed it; it must exist nowhere at the end;
+//! - `Lost`: its client crashed before the batch was stored; legitimate, since it was never
+//!   sent (only durable batches are), and it too must exist nowhere at the end.
+//!
+//! Every move between fates is checked as it happens: nothing acked may vanish, nothing
+//! vanished or lost may be acked later (a resurrected rejection), nothing durable may be lost
+//! by a restart.
+
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
+
+use cardsync_core::{CardDoc, CardId, FieldValue, Op};
+use cardsync_sync::outbox::{PersistOp, Persisted};
+use cardsync_sync::protocol::BatchId;
+use cardsync_sync::room::CloseReason;
+use cardsync_sync::session::{ClientSession, SessionEvent};
+
+/// Where a tracked operation stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fate {
+    /// Applied locally; its batch is not stored yet.
+    Local,
+    /// Its batch is in the client's store.
+    Durable,
+    /// Acked by the server.
+    Acked,
+    /// Reported gone by a rollback.
+    Vanished,
+    /// Its client crashed before storing it.
+    Lost,
+}
+
+/// A tracked operation: a card creation or an increment (by its unique amount).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Key {
+    /// `CreateCard`.
+    Card(CardId),
+    /// `Increment` by this amount.
+    Vote(i64),
+}
+
+#[derive(Debug)]
+struct Tracked {
+    owner: usize,
+    card: CardId,
+    fate: Fate,
+}
+
+fn keys(ops: &[Op]) -> impl Iterator<Item = (Key, CardId)> + '_ {
+    ops.iter().filter_map(|op| match op {
+        Op::CreateCard { card, .. } => Some((Key::Card(*card), *card)),
+        Op::Increment { card, by, .. } => Some((Key::Vote(*by), *card)),
+        _ => None,
+    })
+}
+
+/// Counters that show a schedule exercised something.
+#[derive(Clone, Debug, Default)]
+pub struct Stats {
+    /// Local writes that became batches.
+    pub batches: usize,
+    /// Local writes the client itself refused.
+    pub refused: usize,
+    /// Connections the room closed, by reason.
+    pub closes: Vec<CloseReason>,
+    /// Client and server crashes.
+    pub crashes: usize,
+}
+
+/// The invariants' memory; see the module docs.
+#[derive(Debug, Default)]
+pub struct Tracker {
+    ops: BTreeMap<Key, Tracked>,
+    /// Every batch seen in an outbox, by id, as last seen (compaction rewrites the first
+    /// batch of a run under its own id).
+    batches: HashMap<BatchId, (Vec<Op>, Range<u32>)>,
+    /// Acked batches and their clocks: the server must hold them after any crash.
+    acked: Vec<(BatchId, Range<u32>)>,
+    /// Invariant violations, in the order found.
+    pub violations: Vec<String>,
+    /// Rejections seen by clients, by code.
+    pub rejections: BTreeMap<&'static str, usize>,
+}
+
+impl Tracker {
+    /// Client `owner` applied `ops` locally.
+    pub fn applied(&mut self, owner: usize, ops: &[Op]) {
+        for (key, card) in keys(ops) {
+            let fate = Fate::Local;
+            self.ops.insert(key, Tracked { owner, card, fate });
+        }
+    }
+
+    /// The driver stored `op` in a client's store.
+    pub fn stored(&mut self, op: &PersistOp) {
+        let batches = match op {
+            PersistOp::PutBatch(b) | PersistOp::ReplaceLast(b) => std::slice::from_ref(b),
+            PersistOp::ReplaceAll(bs) => bs.as_slice(),
+            _ => &[],
+        };
+        for (key, _) in batches.iter().flat_map(|b| keys(&b.ops)) {
+            if let Some(t) = self.ops.get_mut(&key).filter(|t| t.fate == Fate::Local) {
+                t.fate = Fate::Durable;
+            }
+        }
+    }
+
+    /// Remembers the batches a session holds now (call after every drain).
+    pub fn refresh(&mut self, session: &ClientSession) {
+        for b in session.pending() {
+            self.batches.insert(b.id, (b.ops.clone(), b.clock.clone()));
+        }
+    }
+
+    fn violation(&mut self, what: String) {
+        self.violations.push(what);
+    }
+
+    /// An event of client `client`'s session.
+    pub fn event(&mut self, client: usize, session: &ClientSession, event: &SessionEvent) {
+        match event {
+            SessionEvent::Acked(ids) => {
+                for id in ids {
+                    let Some((ops, clock)) = self.batches.get(id).cloned() else {
+                        self.violation(format!("client {client}: ack of unknown batch {id:?}"));
+                        continue;
+                    };
+                    self.acked.push((*id, clock));
+                    for (key, _) in keys(&ops) {
+                        let Some(t) = self.ops.get_mut(&key) else {
+                            continue;
+                        };
+                        if matches!(t.fate, Fate::Vanished | Fate::Lost) {
+                            let fate = t.fate;
+                            self.violation(format!(
+                                "client {client}: {key:?} was {fate:?}, then acked in {id:?}"
+                            ));
+                            continue;
+                        }
+                        t.fate = Fate::Acked;
+                    }
+                }
+            }
+            SessionEvent::Rejected {
+                rejection,
+                vanished,
+            } => {
+                *self.rejections.entry(rejection.code.as_str()).or_default() += 1;
+                let own = self
+                    .batches
+                    .get(&rejection.batch)
+                    .map(|(ops, _)| keys(ops).map(|(k, _)| k).collect::<Vec<_>>())
+                    .unwrap_or_default();
+                for (key, _) in keys(vanished) {
+                    // A batch replays as a whole, and only fails when something it targets is
+                    // gone: with the rejected batch, or deleted remotely (the confirmed doc)
+                    // or by an earlier replay (the local doc).
+                    let survivor = !own.contains(&key)
+                        && !self.batches.values().any(|(ops, _)| {
+                            keys(ops).any(|(k, _)| k == key)
+                                && (targets_gone(ops, session.local())
+                                    || targets_gone(ops, session.confirmed()))
+                        });
+                    if survivor {
+                        self.violation(format!(
+                            "client {client}: {key:?} from a batch other than rejected {:?} vanished",
+                            rejection.batch
+                        ));
+                    }
+                    let Some(t) = self.ops.get_mut(&key) else {
+                        continue;
+                    };
+                    if t.fate == Fate::Acked {
+                        self.violation(format!(
+                            "client {client}: acked {key:?} reported vanished by the rejection of {:?}",
+                            rejection.batch
+                        ));
+                        continue;
+                    }
+                    t.fate = Fate::Vanished;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Client `client` restarted from `persisted`: what was never stored is lost, and
+    /// nothing stored and unsettled may be missing.
+    pub fn restarted(&mut self, client: usize, persisted: &Persisted) {
+        let kept: Vec<Key> = persisted
+            .outbox
+            .iter()
+            .flat_map(|b| keys(&b.ops).map(|(k, _)| k))
+            .collect();
+        let mut missing = Vec::new();
+        for (key, t) in self.ops.iter_mut().filter(|(_, t)| t.owner == client) {
+            match t.fate {
+                Fate::Local => t.fate = Fate::Lost,
+                Fate::Durable if !kept.contains(key) => missing.push(*key),
+                _ => {}
+            }
+        }
+        for key in missing {
+            self.violation(format!("client {client}: stored {key:?} lost by a restart"));
+        }
+    }
+
+    /// How many batch acks clients saw.
+    pub fn acks(&self) -> usize {
+        self.acked.len()
+    }
+
+    /// Every acked batch's clocks must be in `doc` (the server, e.g. right after a crash).
+    pub fn check_acked_held(&mut self, doc: &CardDoc, when: &str) {
+        let sv = state_vector(doc);
+        let lost: Vec<String> = self
+            .acked
+            .iter()
+            .filter(|(id, clock)| !clock.is_empty() && held(&sv, id.client) < clock.end)
+            .map(|(id, clock)| format!("{when}: acked batch {id:?} (clocks {clock:?}) is missing"))
+            .collect();
+        self.violations.extend(lost);
+    }
+
+    /// The end-of-run checks against the server's final document.
+    pub fn check_final(&mut self, server: &CardDoc, clients: &[&CardDoc]) {
+        self.check_acked_held(server, "at the end");
+        let export = server.export();
+        let mut votes: BTreeMap<CardId, i64> = BTreeMap::new();
+        let mut found = Vec::new();
+        for (key, t) in &self.ops {
+            let exists = export.cards.contains_key(&t.card);
+            match (key, t.fate) {
+                (_, Fate::Local | Fate::Durable) => {
+                    found.push(format!("{key:?} of client {} never settled", t.owner))
+                }
+                (Key::Card(card), Fate::Acked) if !exists => {
+                    found.push(format!("acked card {card} is not on the server"))
+                }
+                (Key::Card(card), Fate::Vanished | Fate::Lost) => {
+                    let somewhere = exists || clients.iter().any(|c| c.card(*card).is_some());
+                    if somewhere {
+                        found.push(format!("{:?} card {card} exists at the end", t.fate));
+                    }
+                }
+                (Key::Vote(by), Fate::Acked) => *votes.entry(t.card).or_default() += by,
+                _ => {}
+            }
+        }
+        for (id, card) in &export.cards {
+            let want = votes.remove(id).unwrap_or(0);
+            if card.fields.get("votes") != Some(&FieldValue::Counter(want)) {
+                found.push(format!(
+                    "card {id}: votes {:?}, acked increments sum to {want}",
+                    card.fields.get("votes")
+                ));
+            }
+        }
+        for (card, sum) in votes {
+            found.push(format!(
+                "acked increments ({sum}) on card {card}, absent on the server"
+            ));
+        }
+        self.violations.extend(found);
+    }
+}
+
+/// Whether a card or sequence that `ops` write to (and do not create) is missing or deleted.
+fn targets_gone(ops: &[Op], doc: &CardDoc) -> bool {
+    let created: Vec<CardId> = keys(ops)
+        .filter_map(|(k, c)| matches!(k, Key::Card(_)).then_some(c))
+        .collect();
+    let card = |c: &CardId| !created.contains(c) && !doc.is_visible(*c);
+    let sequences = doc.sequence_ids();
+    ops.iter().any(|op| match op {
+        Op::CreateCard { .. } | Op::CreateSequence { .. } => false,
+        Op::SetField { card: c, .. }
+        | Op::InsertText { card: c, .. }
+        | Op::DeleteText { card: c, .. }
+        | Op::FormatText { card: c, .. }
+        | Op::Increment { card: c, .. }
+        | Op::RaiseMax { card: c, .. }
+        | Op::AddToSet { card: c, .. }
+        | Op::RemoveFromSet { card: c, .. }
+        | Op::DeleteCard { card: c }
+        | Op::RestoreCard { card: c } => card(c),
+        Op::Link { from, to, .. } | Op::Unlink { from, to, .. } => card(from) || card(to),
+        Op::InsertIntoSequence {
+            sequence, card: c, ..
+        }
+        | Op::MoveInSequence {
+            sequence, card: c, ..
+        }
+        | Op::RemoveFromSequence { sequence, card: c } => !sequences.contains(sequence) || card(c),
+    })
+}
+
+fn state_vector(doc: &CardDoc) -> yrs::StateVector {
+    use yrs::updates::decoder::Decode;
+    yrs::StateVector::decode_v1(&doc.state_vector()).expect("a doc's own state vector decodes")
+}
+
+fn held(sv: &yrs::StateVector, client: u64) -> u32 {
+    sv.get(&yrs::block::ClientID::new(client))
+}
