@@ -9,6 +9,7 @@
 //! valid whatever happened before; ops that the replica refuses are simply counted.
 #![allow(missing_docs)] // field names of the schedule enums say it all
 
+pub mod fuzz;
 pub mod net;
 
 use std::collections::{BTreeMap, HashMap};
@@ -45,7 +46,7 @@ pub fn schema() -> Schema {
 }
 
 /// A local action, with cards and sequences picked by position in the replica's view.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, arbitrary::Arbitrary)]
 pub enum Action {
     /// Create a card (and often place it in a sequence in the same transaction).
     Create { place: Option<u8> },
@@ -84,7 +85,7 @@ pub enum Action {
 }
 
 /// One step of a schedule.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, arbitrary::Arbitrary)]
 pub enum Step {
     /// A replica acts locally.
     Local {

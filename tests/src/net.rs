@@ -28,11 +28,11 @@
 //!
 //! # Time
 //! Simulated milliseconds. [`Step::Advance`] moves the clock and carries out, in time order,
-//! every frame delivery, disk write and room timeout due on the way, following the crate's
-//! drain rule after every `handle_*` call. Sessions have no timers; the room's hello timeout
-//! is driven through `poll_timeout`/`handle_timeout`. Reconnecting is up to the schedule
-//! ([`Step::Connect`]) and to [`Net::settle`]; the `Connection` state machine (backoff,
-//! heartbeats) has its own tests and is not wired in.
+//! every frame delivery, disk write and timeout due on the way, following the crate's drain
+//! rule after every `handle_*` call. The room's hello timeout and the sessions' rate-limit
+//! backoffs are driven through `poll_timeout`/`handle_timeout`. Reconnecting is up to the
+//! schedule ([`Step::Connect`]) and to [`Net::settle`]; the `Connection` state machine
+//! (backoff, heartbeats) has its own tests and is not wired in.
 //!
 //! The invariants live in `track.rs`; what the schedule can ask for is in `workload.rs`.
 
@@ -81,6 +81,7 @@ enum Due {
     Up(usize),
     Down(usize),
     ClientDisk(usize),
+    ClientTimer(usize),
     ServerDisk,
     RoomTimer,
 }
@@ -328,6 +329,7 @@ impl Net {
                 consider(link.down.front().map(|f| f.0), Due::Down(i));
             }
             consider(c.unstored.front().map(|w| w.0), Due::ClientDisk(i));
+            consider(c.session.poll_timeout().map(|t| t.0), Due::ClientTimer(i));
         }
         consider(self.server.unstored.front().map(|w| w.0), Due::ServerDisk);
         consider(self.server.room.poll_timeout(), Due::RoomTimer);
@@ -381,6 +383,11 @@ impl Net {
                 client.session.handle_persisted(Instant(now), seq);
                 self.drain_client(i);
             }
+            Due::ClientTimer(i) => {
+                self.stats.retries += 1;
+                self.clients[i].session.handle_timeout(Instant(now));
+                self.drain_client(i);
+            }
             Due::ServerDisk => {
                 let (_, token, update) = self.server.unstored.pop_front().expect("due");
                 self.server.log.push(update);
@@ -420,7 +427,7 @@ impl Net {
             }
             self.track.event(i, &client.session, &event);
         }
-        self.track.refresh(&client.session);
+        self.track.refresh(i, &client.session);
     }
 
     /// The drain rule for the room.

@@ -1,9 +1,10 @@
 //! Errors as JavaScript sees them: a `CardsyncError` (a subclass of `Error`) with a stable
 //! `code` string, so UI code branches on `error.code` instead of parsing messages.
 //!
-//! Every error the core returns already has a code (`WriteError::code`, `DecodeError::code`);
-//! the few errors that only exist at this boundary (a malformed argument, a bad id) get theirs
-//! here. This is the one place that builds JS errors.
+//! Every error the core returns has its code (`code()` on each core error type), so a code
+//! means the same in Rust, on the wire and in JavaScript; the few errors that only exist at
+//! this boundary (a malformed argument, a re-entered document) get theirs here. This is the
+//! one place that builds JS errors.
 //!
 //! The class is defined by the package facade (`pkg/src/error.js`), which registers it under
 //! `Symbol.for("cardsync.CardsyncError")`; the generated glue cannot import the facade, so it
@@ -33,54 +34,28 @@ pub(crate) fn js_error(code: &str, message: impl std::fmt::Display) -> JsValue {
     cardsync_error(code, &message.to_string())
 }
 
-/// The code of an error raised while opening a document.
-fn open_code(error: &OpenError) -> &'static str {
-    match error {
-        OpenError::ClientId(_) => "invalid_client_id",
-        OpenError::Schema(_) => "invalid_schema",
-        OpenError::Decode(error) => error.code(),
-    }
-}
-
 /// Conversion of every error the core returns into a JS error.
 pub(crate) trait IntoJsError {
     /// The `CardsyncError` for this error.
     fn into_js(self) -> JsValue;
 }
 
-impl IntoJsError for WriteError {
-    fn into_js(self) -> JsValue {
-        js_error(self.code(), &self)
-    }
+/// The core's error types, each with its own `code()`.
+macro_rules! coded {
+    ($($error:ty),*) => {$(
+        impl IntoJsError for $error {
+            fn into_js(self) -> JsValue {
+                js_error(self.code(), &self)
+            }
+        }
+    )*};
 }
 
-impl IntoJsError for DecodeError {
-    fn into_js(self) -> JsValue {
-        js_error(self.code(), &self)
-    }
-}
-
-impl IntoJsError for OpenError {
-    fn into_js(self) -> JsValue {
-        js_error(open_code(&self), &self)
-    }
-}
-
-impl IntoJsError for SchemaError {
-    fn into_js(self) -> JsValue {
-        js_error("invalid_schema", &self)
-    }
-}
+coded!(WriteError, DecodeError, OpenError, SchemaError, IdError);
 
 impl IntoJsError for std::convert::Infallible {
     fn into_js(self) -> JsValue {
         match self {}
-    }
-}
-
-impl IntoJsError for IdError {
-    fn into_js(self) -> JsValue {
-        js_error("invalid_id", &self)
     }
 }
 

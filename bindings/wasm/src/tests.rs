@@ -1,7 +1,11 @@
-//! The bindings tested from Rust, compiled to wasm and run in Node by `wasm-bindgen-test`
-//! (`cargo xtask test`, step `wasm-test`). They see what JavaScript sees: `JsValue`s, errors
-//! with a `code`, and no trap on bad input. The package's own behaviour through its public
-//! entry points is tested in JavaScript (`pkg/test/`).
+//! The bindings tested from Rust, compiled to wasm and run by `wasm-bindgen-test` twice: in
+//! Node (`cargo xtask test`, step `wasm-test`) and in headless Chromium through chromedriver
+//! (step `wasm-test-browser`, `WASM_BINDGEN_USE_BROWSER=1`). One test binary serves both:
+//! the runner picks the host from the environment, so nothing here is host-specific except
+//! [`runs_in_the_host_it_was_built_for`], which makes a run meant for Chromium fail if it
+//! ran anywhere else. They see what JavaScript sees: `JsValue`s, errors with a `code`, and
+//! no trap on bad input. The package's own behaviour through its public entry points is
+//! tested in JavaScript (`pkg/test/`, and `pkg/test/browser/` in Chromium).
 
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::prelude::*;
@@ -31,6 +35,11 @@ fn doc(client_id: u32) -> CardDoc {
     CardDoc::new(schema(), Some(options)).expect("doc")
 }
 
+/// `object[key]`, or `undefined` when `object` has no properties.
+fn get(object: &JsValue, key: &str) -> JsValue {
+    Reflect::get(object, &key.into()).unwrap_or(JsValue::UNDEFINED)
+}
+
 fn code(error: &JsValue) -> String {
     Reflect::get(error, &"code".into())
         .ok()
@@ -40,6 +49,29 @@ fn code(error: &JsValue) -> String {
 
 fn title(text: &str) -> Option<JsAttributes> {
     Some(parse(&format!(r#"{{"title": "{text}"}}"#)))
+}
+
+/// The host these tests run in, checked against `CARDSYNC_WASM_TEST_HOST` (`node` or
+/// `chromium`), which `cargo xtask test` sets at build time for each of its two runs. Without
+/// it (a hand-run `cargo test`), the host must still be one of the two.
+#[wasm_bindgen_test]
+fn runs_in_the_host_it_was_built_for() {
+    let global: JsValue = js_sys::global().into();
+    let agent = get(&get(&global, "navigator"), "userAgent").as_string();
+    let node = get(&get(&get(&global, "process"), "versions"), "node").as_string();
+    let chromium = agent
+        .as_deref()
+        .is_some_and(|a| a.contains("HeadlessChrome"));
+    wasm_bindgen_test::console_log!("host: user agent {agent:?}, node {node:?}");
+    match option_env!("CARDSYNC_WASM_TEST_HOST") {
+        Some("chromium") => assert!(chromium && node.is_none(), "not Chromium: {agent:?}"),
+        Some("node") => assert!(node.is_some() && !chromium, "not Node: {agent:?}"),
+        Some(other) => panic!("CARDSYNC_WASM_TEST_HOST is `node` or `chromium`, not {other:?}"),
+        None => assert!(
+            chromium != node.is_some(),
+            "unknown host: {agent:?}, {node:?}"
+        ),
+    }
 }
 
 #[wasm_bindgen_test]
@@ -85,6 +117,23 @@ fn refused_writes_are_errors_with_codes() {
 }
 
 #[wasm_bindgen_test]
+fn every_opening_error_has_its_code() {
+    let reserved: JsSchema =
+        parse(r#"{"version": 1, "cards": {"x": {"fields": {"$a": {"kind": "text"}}}}}"#);
+    let error = CardDoc::new(reserved, None).err().unwrap();
+    assert_eq!(code(&error), "invalid_schema");
+    let too_big: JsDocOptions = parse(r#"{"clientId": 9007199254740992}"#);
+    let error = CardDoc::new(schema(), Some(too_big)).err().unwrap();
+    assert_eq!(code(&error), "invalid_client_id");
+    let error = CardDoc::load_v1(schema(), &[0xff], None).err().unwrap();
+    assert_eq!(code(&error), "decode_error");
+    let error = CardDoc::load_v2(schema(), &[1, 2, 3], None).err().unwrap();
+    assert_eq!(code(&error), "decode_error");
+    let error = doc(6).card("0000000000000000000000000!").err().unwrap();
+    assert_eq!(code(&error), "invalid_id");
+}
+
+#[wasm_bindgen_test]
 fn malformed_updates_are_decode_errors() {
     let doc = doc(3);
     for bytes in [&[0xff_u8][..], &[1, 2, 3], &[0xab, 0x8e, 0xc5, 0x73, 0x76]] {
@@ -92,11 +141,19 @@ fn malformed_updates_are_decode_errors() {
         assert_eq!(code(&error), "decode_error", "{bytes:?}");
         let error = doc.apply_update_v2(bytes).unwrap_err();
         assert_eq!(code(&error), "decode_error", "{bytes:?}");
-        // Some of these are valid state vectors; what matters is an answer, not a trap.
-        if let Err(error) = doc.diff_v1(bytes) {
-            assert_eq!(code(&error), "decode_error", "{bytes:?}");
-        }
     }
+    // Truncated or impossible state vectors are decode errors, not empty diffs.
+    for bytes in [
+        &[0xff_u8][..],
+        &[],
+        &[0xab, 0x8e, 0xc5, 0x73, 0x76],
+        &[1, 0x80],
+    ] {
+        assert_eq!(code(&doc.diff_v1(bytes).unwrap_err()), "decode_error");
+        assert_eq!(code(&doc.diff_v2(bytes).unwrap_err()), "decode_error");
+    }
+    // One client (2) at clock 3 is a valid state vector.
+    assert!(doc.diff_v1(&[1, 2, 3]).is_ok());
     doc.create_card("task".into(), title("still fine"), None)
         .unwrap();
 }

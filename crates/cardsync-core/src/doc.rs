@@ -11,10 +11,13 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use yrs::types::DeepObservable;
 use yrs::types::Events;
 use yrs::undo::Options as UndoOptions;
-use yrs::{Doc, Map, MapRef, OffsetKind, Options, Out, Transact, TransactionMut, UndoManager};
+use yrs::{
+    Doc, Map, MapRef, OffsetKind, Options, Out, ReadTxn, Transact, TransactionMut, UndoManager,
+};
 
 use crate::error::OpenError;
 use crate::events::{self, ChangeBatch, Origin, Tracker};
+use crate::intake::Intake;
 use crate::layout;
 use crate::schema::Schema;
 
@@ -57,6 +60,9 @@ pub struct CardDoc {
     pub(crate) doc: Doc,
     pub(crate) roots: Roots,
     pub(crate) schema: Arc<Schema>,
+    /// The way in for remote updates: what waits for predecessors (kept outside yrs) and
+    /// the record of typing runs the checks use (see [`crate::intake`]).
+    pub(crate) intake: Intake,
     tracker: Arc<Mutex<Tracker>>,
     /// Local undo history. Off for documents nobody edits by hand (the server's, the sync
     /// layer's confirmed doc): the manager keeps every overwritten value alive for a possible
@@ -113,6 +119,7 @@ impl CardDoc {
             doc,
             roots,
             schema,
+            intake: Intake::default(),
             tracker,
             undo,
             subscribers: Vec::new(),
@@ -200,14 +207,22 @@ impl CardDoc {
 
     /// Undoes the last local transaction not yet undone. Returns whether there was one.
     pub fn undo(&mut self) -> bool {
-        let done = self.undo.as_mut().is_some_and(|u| u.undo_blocking());
-        self.finish(Origin::Undo);
-        done
+        self.undo_or_redo(|u| u.undo_blocking())
     }
 
     /// Redoes the last undone transaction. Returns whether there was one.
     pub fn redo(&mut self) -> bool {
-        let done = self.undo.as_mut().is_some_and(|u| u.redo_blocking());
+        self.undo_or_redo(|u| u.redo_blocking())
+    }
+
+    fn undo_or_redo(&mut self, step: impl FnOnce(&mut UndoManager) -> bool) -> bool {
+        let before = self.doc.transact().state_vector();
+        let done = self.undo.as_mut().is_some_and(step);
+        if done {
+            // Undo writes new items (a redone deletion is a new insert): record their runs.
+            let update = self.doc.transact().encode_diff_v1(&before);
+            self.intake.record_local(&update);
+        }
         self.finish(Origin::Undo);
         done
     }

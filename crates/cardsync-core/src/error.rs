@@ -1,8 +1,8 @@
 //! Error types, one small enum per domain.
 //!
 //! Each variant names one thing that went wrong and carries the data a caller needs to explain
-//! it; there is no catch-all. [`WriteError::code`] gives the stable string that JavaScript sees
-//! as `error.code`, so UI code can branch on it without parsing messages.
+//! it; there is no catch-all. Every error a caller can receive has a `code()`, the stable string
+//! that JavaScript sees as `error.code`, so UI code can branch on it without parsing messages.
 
 use thiserror::Error;
 
@@ -28,6 +28,13 @@ pub enum IdError {
     /// The value does not fit 128 bits.
     #[error("id out of the 128-bit range")]
     Overflow,
+}
+
+impl IdError {
+    /// The stable code JavaScript sees.
+    pub fn code(&self) -> &'static str {
+        "invalid_id"
+    }
 }
 
 /// The schema itself is inconsistent.
@@ -80,6 +87,13 @@ pub enum SchemaError {
     },
 }
 
+impl SchemaError {
+    /// The stable code JavaScript sees.
+    pub fn code(&self) -> &'static str {
+        "invalid_schema"
+    }
+}
+
 /// A document could not be opened.
 #[derive(Debug, Error)]
 pub enum OpenError {
@@ -92,6 +106,18 @@ pub enum OpenError {
     /// The snapshot to load is malformed.
     #[error(transparent)]
     Decode(#[from] DecodeError),
+}
+
+impl OpenError {
+    /// The stable code JavaScript sees: the code of the schema or decode error inside, or
+    /// `invalid_client_id`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            OpenError::ClientId(_) => "invalid_client_id",
+            OpenError::Schema(error) => error.code(),
+            OpenError::Decode(error) => error.code(),
+        }
+    }
 }
 
 /// Untrusted bytes could not be decoded or integrated.
@@ -108,9 +134,9 @@ pub enum DecodeError {
     /// content a cardsync document never holds.
     #[error("refused before decoding: {0}")]
     Refused(#[from] GuardError),
-    /// The update decoded but refers to structure that cannot exist in this document.
+    /// The update decoded but cannot be integrated into this document as it is.
     #[error("update cannot be integrated: {0}")]
-    Integrate(#[source] yrs::error::UpdateError),
+    Integrate(#[source] IntegrateError),
     /// yrs panicked on bytes that passed the guard. yrs cannot roll a transaction back, so a
     /// panic while integrating may have left the document half-changed: discard it and load
     /// it again from a trusted snapshot (the sync server does this with its validation
@@ -124,6 +150,48 @@ impl DecodeError {
     pub fn code(&self) -> &'static str {
         "decode_error"
     }
+}
+
+/// Why a decoded update cannot be integrated. Unlike a [`GuardError`], these depend on the
+/// document the update meets, so [`crate::decode_update_v1`] cannot see them.
+#[derive(Debug, Error)]
+pub enum IntegrateError {
+    /// A formatting mark (rich-text attribute) would become the value of a map key, next to
+    /// the map entry it names as a neighbour. No honest peer writes one (marks live in texts),
+    /// and yrs 0.28.1 panics reporting such a key to map observers (it unwraps the value a
+    /// mark does not have), so it is refused before anything is integrated.
+    #[error("item {client}#{clock} is a formatting mark that would become a map value")]
+    FormatOnMapKey {
+        /// The mark's client.
+        client: u64,
+        /// The mark's clock.
+        clock: u32,
+    },
+    /// An insert names as its right neighbour a character the document holds at or before
+    /// its left neighbour (or in another parent). No honest peer writes one, and yrs places
+    /// it differently depending on how its blocks happen to be split, so replicas would read
+    /// different text forever.
+    #[error("item {client}#{clock} has its right origin at or before its left origin")]
+    OriginsOutOfOrder {
+        /// The insert's client.
+        client: u64,
+        /// The insert's clock.
+        clock: u32,
+    },
+    /// An item names as its parent an item of the same update that is not a shared type
+    /// (refused before anything is integrated; yrs would stop half-way).
+    #[error("item {client}#{clock} names as parent an item that is not a shared type")]
+    InvalidParent {
+        /// The item's client.
+        client: u64,
+        /// The item's clock.
+        clock: u32,
+    },
+    /// yrs refused the update while integrating it: it names as parent an item of the
+    /// document that is not a shared type. The blocks yrs integrated before it stay (yrs
+    /// cannot roll back); the rest of the update is dropped.
+    #[error(transparent)]
+    Yrs(#[from] yrs::error::UpdateError),
 }
 
 /// A register write breaks the field's rules ([`FieldDef::check_register_write`]).

@@ -72,6 +72,7 @@ mod events;
 mod export;
 pub mod guard;
 mod ids;
+mod intake;
 pub mod layout;
 mod ops;
 mod order_index;
@@ -87,7 +88,9 @@ mod value;
 mod write;
 
 pub use doc::{CardDoc, MAX_CLIENT_ID, SubscriptionId};
-pub use error::{DecodeError, IdError, OpenError, RegisterError, SchemaError, WriteError};
+pub use error::{
+    DecodeError, IdError, IntegrateError, OpenError, RegisterError, SchemaError, WriteError,
+};
 pub use events::{ChangeBatch, ChangeEvent, Origin};
 pub use export::DocExport;
 pub use ids::{CardId, SequenceId};

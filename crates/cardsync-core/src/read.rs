@@ -105,13 +105,19 @@ pub(crate) fn fold_entries<T: ReadTxn>(txn: &T, map: &MapRef, kind: FieldKind) -
             let sum: i128 = map.iter(txn).map(|(_, v)| i128::from(integer(&v))).sum();
             FieldValue::Counter(sum.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64)
         }
-        _ => FieldValue::Max(map.iter(txn).map(|(_, v)| number(&v)).reduce(f64::max)),
+        // Only finite entries count (a peer without a validating server can store others).
+        _ => FieldValue::Max(
+            map.iter(txn)
+                .map(|(_, v)| number(&v))
+                .filter(|n| n.is_finite())
+                .reduce(f64::max),
+        ),
     }
 }
 
 fn read_field<T: ReadTxn>(txn: &T, value: Out, kind: FieldKind) -> Option<FieldValue> {
     Some(match (kind, value) {
-        (FieldKind::Register, Out::Any(any)) => FieldValue::Register(Value::from_any(&any)),
+        (FieldKind::Register, Out::Any(any)) => FieldValue::Register(Value::from_stored(&any)),
         (FieldKind::Text, Out::YText(text)) => FieldValue::Text(text.get_string(txn)),
         (FieldKind::Counter | FieldKind::Max, Out::YMap(map)) => fold_entries(txn, &map, kind),
         (FieldKind::Set, Out::YMap(map)) => FieldValue::Set(
@@ -230,7 +236,7 @@ impl CardDoc {
                     let attributes = attributes
                         .map(|a| {
                             a.iter()
-                                .map(|(k, v)| (k.to_string(), Value::from_any(v)))
+                                .map(|(k, v)| (k.to_string(), Value::from_stored(v)))
                                 .collect()
                         })
                         .unwrap_or_default();

@@ -178,7 +178,7 @@ impl CardDoc {
                     .relationship_props
                     .get(txn, &layout::prop_key(&edge, &name))
                 {
-                    Some(Out::Any(any)) => Some((name, Value::from_any(&any))),
+                    Some(Out::Any(any)) => Some((name, Value::from_stored(&any))),
                     _ => None,
                 }
             })

@@ -4,19 +4,25 @@
 //!
 //! Everything that decodes bytes treats them as untrusted and returns a [`DecodeError`]:
 //! - the [`guard`] scans them first, so yrs never sees the decode bomb, over-deep values,
-//!   client ids above 2^53 or anything else that makes its decoding costly or panicky
-//!   ([`DecodeError::Refused`]);
-//! - yrs then runs under [`catch_unwind`] ([`DecodeError::Panicked`]). The guard closes every
-//!   panic we know of, but yrs integrates in place and cannot roll back: a panic there would
-//!   otherwise unwind through the caller with the document half-changed, and in a server take
-//!   down every room on the thread. Caught, it is an error like any other, and the caller
-//!   discards the document (the sync room's validation replica is built for exactly that).
-//!   In wasm32 a panic aborts anyway; there the guard is what keeps decoding panic-free.
+//!   client ids above 2^53, structurally contradictory items or anything else that makes its
+//!   decoding costly or panicky ([`DecodeError::Refused`]);
+//! - the [`intake`] then decides what yrs integrates: only what is gap-free and has all its
+//!   dependencies, so yrs never holds the skips and pending structs its encoders break on;
+//!   what waits for predecessors is kept outside yrs (and in every snapshot), and updates
+//!   the document cannot take are refused before anything changes
+//!   ([`DecodeError::Integrate`]);
+//! - yrs runs under `catch_unwind` ([`DecodeError::Panicked`]). The guard and the intake
+//!   close every panic we know of, but yrs integrates in place and cannot roll back: a panic
+//!   there would otherwise unwind through the caller with the document half-changed, and in
+//!   a server take down every room on the thread. Caught, it is an error like any other, and
+//!   the caller discards the document (the sync room's validation replica is built for
+//!   exactly that). In wasm32 a panic aborts anyway; there prevention is all there is.
 //!
 //! Merging does not use `yrs::merge_updates_v1`, which is super-linear (16 s for 50k small
 //! updates, DESIGN.md §4): updates are applied into a scratch document and encoded once.
+//!
+//! [`intake`]: crate::intake
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
 use yrs::updates::decoder::Decode;
@@ -27,33 +33,9 @@ use crate::doc::CardDoc;
 use crate::error::{DecodeError, OpenError};
 use crate::events::Origin;
 use crate::guard;
+use crate::intake::{self, Encoding, Intake, contain};
+use crate::layout::ROOTS;
 use crate::schema::Schema;
-
-/// Which of Yjs's two update encodings.
-#[derive(Clone, Copy)]
-enum Encoding {
-    V1,
-    V2,
-}
-
-/// Runs yrs on untrusted input, turning a panic into [`DecodeError::Panicked`].
-fn contain<T>(f: impl FnOnce() -> Result<T, DecodeError>) -> Result<T, DecodeError> {
-    catch_unwind(AssertUnwindSafe(f)).unwrap_or(Err(DecodeError::Panicked))
-}
-
-fn decode_update(bytes: &[u8], encoding: Encoding) -> Result<Update, DecodeError> {
-    match encoding {
-        Encoding::V1 => guard::check_update_v1(bytes)?,
-        Encoding::V2 => guard::check_update_v2(bytes)?,
-    }
-    contain(|| {
-        match encoding {
-            Encoding::V1 => Update::decode_v1(bytes),
-            Encoding::V2 => Update::decode_v2(bytes),
-        }
-        .map_err(DecodeError::Update)
-    })
-}
 
 fn decode_state_vector(bytes: &[u8]) -> Result<StateVector, DecodeError> {
     guard::check_state_vector_v1(bytes)?;
@@ -62,18 +44,20 @@ fn decode_state_vector(bytes: &[u8]) -> Result<StateVector, DecodeError> {
 
 /// Decodes an untrusted v1 update without applying it, behind the same [`guard`] as every
 /// other entry point: for code that inspects an update first (the sync room reads whose
-/// clocks it carries before deciding anything).
+/// clocks it carries before deciding anything). What it accepts, a document may still refuse
+/// with [`DecodeError::Integrate`]: that depends on what the document holds.
 pub fn decode_update_v1(bytes: &[u8]) -> Result<Update, DecodeError> {
-    decode_update(bytes, Encoding::V1)
+    intake::decode(bytes, Encoding::V1).map(|(_, update)| update)
 }
 
 /// Like [`decode_update_v1`], for a v2 update.
 pub fn decode_update_v2(bytes: &[u8]) -> Result<Update, DecodeError> {
-    decode_update(bytes, Encoding::V2)
+    intake::decode(bytes, Encoding::V2).map(|(_, update)| update)
 }
 
 impl CardDoc {
-    /// The state vector (v1 encoding; state vectors have one encoding in practice).
+    /// The state vector (v1 encoding; state vectors have one encoding in practice). It counts
+    /// what is integrated, not what waits for predecessors, so peers send those again.
     pub fn state_vector(&self) -> Vec<u8> {
         self.doc.transact().state_vector().encode_v1()
     }
@@ -93,16 +77,18 @@ impl CardDoc {
     /// The whole document as one v1 update, including updates still waiting for missing
     /// predecessors, so persisting a snapshot never drops anything.
     pub fn snapshot_v1(&self) -> Vec<u8> {
-        self.doc
-            .transact()
-            .encode_state_as_update_v1(&StateVector::default())
+        self.intake.encode_state(&self.doc, Encoding::V1)
     }
 
     /// The whole document as one v2 update.
     pub fn snapshot_v2(&self) -> Vec<u8> {
-        self.doc
-            .transact()
-            .encode_state_as_update_v2(&StateVector::default())
+        self.intake.encode_state(&self.doc, Encoding::V2)
+    }
+
+    /// Whether some received changes wait for predecessors this replica has not received yet
+    /// (they are integrated, and show in reads, once those arrive).
+    pub fn has_pending_updates(&self) -> bool {
+        self.intake.has_pending()
     }
 
     /// Applies a v1 update from another peer (origin [`Origin::Remote`]).
@@ -131,13 +117,9 @@ impl CardDoc {
         encoding: Encoding,
         origin: Origin,
     ) -> Result<(), DecodeError> {
-        let update = decode_update(bytes, encoding)?;
-        let doc = &self.doc;
-        let result = contain(|| {
-            doc.transact_mut_with(origin.tag())
-                .apply_update(update)
-                .map_err(DecodeError::Integrate)
-        });
+        let result = self
+            .intake
+            .apply(&self.doc, &[bytes], encoding, Some(origin.tag()));
         self.finish(origin);
         result
     }
@@ -166,21 +148,15 @@ impl CardDoc {
 }
 
 fn merge(updates: &[&[u8]], encoding: Encoding) -> Result<Vec<u8>, DecodeError> {
-    // Client id 0 never writes here: the scratch doc only integrates and re-encodes.
+    // Client id 0 never writes here: the scratch doc only integrates and re-encodes. Its roots
+    // are declared as a card document's are, so it refuses exactly what loading would.
     let scratch = Doc::with_client_id(0);
-    contain(|| {
-        let mut txn = scratch.transact_mut();
-        for bytes in updates {
-            txn.apply_update(decode_update(bytes, encoding)?)
-                .map_err(DecodeError::Integrate)?;
-        }
-        Ok(())
-    })?;
-    let txn = scratch.transact();
-    Ok(match encoding {
-        Encoding::V1 => txn.encode_state_as_update_v1(&StateVector::default()),
-        Encoding::V2 => txn.encode_state_as_update_v2(&StateVector::default()),
-    })
+    for root in ROOTS {
+        scratch.get_or_insert_map(root);
+    }
+    let mut intake = Intake::default();
+    intake.apply(&scratch, updates, encoding, None)?;
+    Ok(intake.encode_state(&scratch, encoding))
 }
 
 /// Merges v1 updates into one, keeping updates whose predecessors are missing.

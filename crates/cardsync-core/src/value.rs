@@ -54,16 +54,30 @@ impl Value {
         }
     }
 
-    /// Reads a value written by any peer. Shapes outside the model (arrays, maps, binary,
-    /// undefined), which only a foreign writer could have stored, read as `Null` rather than
-    /// failing a read; this is how every read of the core sees them, so a validator that
-    /// wants to agree with the core reads stored values through this too.
+    /// Reads a value written by any peer, for validating it. Shapes outside the model
+    /// (arrays, maps, binary, undefined), which only a foreign writer could have stored, read
+    /// as `Null` rather than failing; numbers come out as stored, NaN and infinities included,
+    /// so that the register rule can refuse them ([`RegisterError::NotFinite`]). A validator
+    /// that wants to agree with the core's local checks reads stored values through this.
+    ///
+    /// [`RegisterError::NotFinite`]: crate::RegisterError::NotFinite
     pub fn from_any(any: &Any) -> Value {
         match any {
             Any::Bool(b) => Value::Bool(*b),
             Any::Number(_) => crate::read::any_number(any).map_or(Value::Null, Value::Number),
             Any::String(s) => Value::String(s.to_string()),
             _ => Value::Null,
+        }
+    }
+
+    /// Reads a stored value for display, as every read of the core does: like
+    /// [`Value::from_any`], and a NaN or infinite number (which a validating server refuses,
+    /// but a peer without one can store) reads as `Null`. A `Value::Number` is finite by
+    /// contract: it must survive JSON, and a document must read equal to itself.
+    pub(crate) fn from_stored(any: &Any) -> Value {
+        match Value::from_any(any) {
+            Value::Number(n) if !n.is_finite() => Value::Null,
+            value => value,
         }
     }
 }

@@ -126,6 +126,7 @@ impl CardDoc {
             },
         };
         drop(txn);
+        self.intake.record_local(&applied.update);
         self.finish(origin);
         Ok(applied)
     }

@@ -13,8 +13,10 @@
 )]
 
 mod bench;
+mod browser;
 mod cmd;
 mod demo;
+mod fuzz;
 mod test;
 mod tools;
 mod wasm;
@@ -35,11 +37,16 @@ struct Cli {
 /// The subcommands; each maps to one module.
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run every check CI runs: fmt, clippy, tests (with doctests) and docs.
+    /// Run every check CI runs: fmt, clippy, tests (with doctests), docs, the wasm build and
+    /// its size, and the package and wasm tests in Node and in headless Chromium.
     Test {
         /// Run the property tests with at least 10,000 cases each (sets `CARDSYNC_SLOW=1`).
         #[arg(long)]
         slow: bool,
+        /// Run only this step (repeatable), e.g. `--step pkg-browser`; steps it depends on
+        /// (such as `wasm` before the package tests) are not run for it.
+        #[arg(long = "step", value_name = "STEP")]
+        steps: Vec<String>,
     },
     /// Start the demo (sync server and clients).
     Demo,
@@ -53,6 +60,14 @@ enum Command {
     },
     /// Build the release wasm and fail if its gzipped size is over the budget.
     Size,
+    /// Run the libFuzzer targets (nightly): all of them, or one, for a time box each.
+    Fuzz {
+        /// One target (update_v1, update_v2, state_vector, protocol, room, replicas, schema).
+        target: Option<String>,
+        /// Seconds per target.
+        #[arg(long, default_value_t = 60)]
+        secs: u32,
+    },
     /// Install the pinned tools the checks need when missing (wasm-bindgen-cli).
     Tools,
 }
@@ -93,11 +108,14 @@ pub fn workspace_root() -> PathBuf {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Test { slow } => test::run(test::Options { slow }),
+        Command::Test { slow, steps } => test::run(test::Options { slow, only: steps }),
         Command::Demo => demo::run(),
         Command::Bench => bench::run(),
         Command::Wasm { release } => wasm::run(wasm::Options { release }),
         Command::Size => wasm::size(),
+        Command::Fuzz { target, secs } => {
+            fuzz::run(&workspace_root(), &fuzz::Options { target, secs })
+        }
         Command::Tools => tools::ensure_wasm_bindgen(&workspace_root()).map(drop),
     };
     match result {

@@ -9,13 +9,15 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use crate::cmd::Cmd;
-use crate::{Error, Result, tools, wasm};
+use crate::{Error, Result, browser, fuzz as fuzzing, tools, wasm};
 
 /// What the caller of `cargo xtask test` asked for.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Options {
     /// Run the property tests with many more cases (`CARDSYNC_SLOW=1`).
     pub slow: bool,
+    /// Run only these steps (by name, in the usual order); all of them when empty.
+    pub only: Vec<String>,
 }
 
 /// What every step gets: where the workspace is and what was asked for.
@@ -41,7 +43,10 @@ fn steps() -> Vec<Step> {
         step("wasm", wasm_build),
         step("size", size),
         step("pkg-test", pkg_test),
+        step("pkg-browser", pkg_browser),
         step("wasm-test", wasm_test),
+        step("wasm-test-browser", wasm_test_browser),
+        step("fuzz", fuzz),
     ]
 }
 
@@ -54,16 +59,23 @@ fn fmt(cx: &Context) -> Result<()> {
 }
 
 /// The Rust interop tests run `node` scripts in `tests/js` against the real `yjs`; the npm
-/// package's tests need its dev dependencies (`yjs`, `typescript`, `binaryen`'s wasm-opt).
+/// package's tests need its dev dependencies (`yjs`, `typescript`, `binaryen`'s wasm-opt,
+/// `playwright-core` for the browser tests and `vite` for the bundler smoke test).
 fn js_deps(cx: &Context) -> Result<()> {
     tools::ensure_npm_deps(&cx.root.join("tests").join("js"))?;
     tools::ensure_npm_deps(&cx.root.join("pkg"))
 }
 
+/// Clippy on the host, then on the bindings for wasm32, where their wasm-bindgen tests (and
+/// anything else behind `cfg(target_arch = "wasm32")`) are compiled.
 fn clippy(cx: &Context) -> Result<()> {
     Cmd::cargo(&cx.root)
         .args(["clippy", "--workspace", "--all-targets", "--locked"])
         .args(["--", "-D", "warnings"])
+        .run()?;
+    Cmd::cargo(&cx.root)
+        .args(["clippy", "-p", "cardsync-wasm", "--all-targets", "--locked"])
+        .args(["--target", "wasm32-unknown-unknown", "--", "-D", "warnings"])
         .run()
 }
 
@@ -86,6 +98,16 @@ fn doc(cx: &Context) -> Result<()> {
         .run()
 }
 
+/// Every libFuzzer target, time-boxed (skipped with a notice when nightly is missing; the
+/// corpus replay in `test` runs either way).
+fn fuzz(cx: &Context) -> Result<()> {
+    let options = fuzzing::Options {
+        target: None,
+        secs: fuzzing::CI_SECS,
+    };
+    fuzzing::run(&cx.root, &options)
+}
+
 /// The npm package as published: release profile and wasm-opt.
 fn wasm_build(cx: &Context) -> Result<()> {
     wasm::build(&cx.root, wasm::Options { release: true }).map(drop)
@@ -95,19 +117,12 @@ fn size(cx: &Context) -> Result<()> {
     wasm::check_size(&cx.root)
 }
 
-/// The package's JS tests through its public entry point (`node --test`), then its type
-/// declarations compiled against a strict TypeScript consumer.
+/// The package's JS tests through its public entry point (`node --test`), including the
+/// `npm pack` smoke test of the tarball as installed, then its type declarations compiled
+/// against a strict TypeScript consumer.
 fn pkg_test(cx: &Context) -> Result<()> {
     let pkg = cx.root.join("pkg");
-    let mut tests: Vec<PathBuf> = std::fs::read_dir(pkg.join("test"))
-        .map_err(|e| Error::new(format!("cannot list pkg/test: {e}")))?
-        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
-        .filter(|path| path.to_string_lossy().ends_with(".test.js"))
-        .collect();
-    tests.sort();
-    if tests.is_empty() {
-        return Err(Error::new("pkg/test has no *.test.js files"));
-    }
+    let tests = tools::test_files(&pkg.join("test"))?;
     Cmd::new("node", &pkg).args(["--test"]).args(&tests).run()?;
     let tsc = pkg
         .join("node_modules")
@@ -120,19 +135,20 @@ fn pkg_test(cx: &Context) -> Result<()> {
         .run()
 }
 
+/// The same package in a real Chromium page (Playwright), through its browser entry point.
+fn pkg_browser(cx: &Context) -> Result<()> {
+    browser::pkg_test(&cx.root)
+}
+
 /// The Rust-side tests of the bindings, compiled to wasm and run in Node by
 /// `wasm-bindgen-test-runner` (installed with wasm-bindgen-cli, same version).
 fn wasm_test(cx: &Context) -> Result<()> {
-    let wasm_bindgen = tools::ensure_wasm_bindgen(&cx.root)?;
-    let runner = wasm_bindgen.with_file_name("wasm-bindgen-test-runner");
-    Cmd::cargo(&cx.root)
-        .args(["test", "--locked", "-p", "cardsync-wasm"])
-        .args(["--target", "wasm32-unknown-unknown"])
-        .env(
-            "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
-            &runner.to_string_lossy(),
-        )
-        .run()
+    browser::wasm_test_node(&cx.root)
+}
+
+/// The same wasm-bindgen tests in headless Chromium through chromedriver.
+fn wasm_test_browser(cx: &Context) -> Result<()> {
+    browser::wasm_test(&cx.root)
 }
 
 /// Runs every step in order, stopping at the first failure, then prints the timing summary.
@@ -141,7 +157,22 @@ pub fn run(options: Options) -> Result<()> {
         root: crate::workspace_root(),
         options,
     };
-    let steps = steps();
+    let mut steps = steps();
+    if let Some(unknown) = cx
+        .options
+        .only
+        .iter()
+        .find(|name| !steps.iter().any(|step| step.name == name.as_str()))
+    {
+        let names: Vec<&str> = steps.iter().map(|step| step.name).collect();
+        return Err(Error::new(format!(
+            "no step `{unknown}`; the steps are {}",
+            names.join(", ")
+        )));
+    }
+    if !cx.options.only.is_empty() {
+        steps.retain(|step| cx.options.only.iter().any(|name| name == step.name));
+    }
     let mut timings: Vec<(&'static str, Duration)> = Vec::new();
     let mut failure = None;
     for step in &steps {
@@ -171,11 +202,11 @@ fn print_summary(steps: &[Step], timings: &[(&str, Duration)], failed: Option<&s
                 } else {
                     "ok"
                 };
-                println!("  {name:<10} {:>8.1}s  {status}", took.as_secs_f64());
+                println!("  {name:<18} {:>8.1}s  {status}", took.as_secs_f64());
             }
-            None => println!("  {:<10} {:>9}  not run", step.name, "-"),
+            None => println!("  {:<18} {:>9}  not run", step.name, "-"),
         }
     }
     let total: Duration = timings.iter().map(|(_, took)| *took).sum();
-    println!("  {:<10} {:>8.1}s", "total", total.as_secs_f64());
+    println!("  {:<18} {:>8.1}s", "total", total.as_secs_f64());
 }

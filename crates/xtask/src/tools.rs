@@ -60,6 +60,24 @@ pub fn ensure_node() -> Result<()> {
     Ok(())
 }
 
+/// The `*.test.js` files directly in `dir`, sorted; an error if there are none, so a renamed
+/// directory cannot turn a test step into one that runs nothing.
+pub fn test_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut tests: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| Error::new(format!("cannot list {}: {e}", dir.display())))?
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .filter(|path| path.to_string_lossy().ends_with(".test.js"))
+        .collect();
+    tests.sort();
+    if tests.is_empty() {
+        return Err(Error::new(format!(
+            "{} has no *.test.js files",
+            dir.display()
+        )));
+    }
+    Ok(tests)
+}
+
 /// The modification time of `path`, or `None` if it does not exist or cannot be read.
 fn modified(path: &Path) -> Option<SystemTime> {
     path.metadata().and_then(|meta| meta.modified()).ok()

@@ -13,8 +13,13 @@
 //! Every move between fates is checked as it happens: nothing acked may vanish, nothing
 //! vanished or lost may be acked later (a resurrected rejection), nothing durable may be lost
 //! by a restart.
+//!
+//! A session reports a rollback once it is durable, so other edits may reach the session
+//! between the rollback and its `Rejected` event. Whether a replayed batch had lost its
+//! targets is therefore judged as the batch leaves the outbox (in the drain of the rollback),
+//! not when the event arrives.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Range;
 
 use cardsync_core::{CardDoc, CardId, FieldValue, Op};
@@ -73,6 +78,8 @@ pub struct Stats {
     pub closes: Vec<CloseReason>,
     /// Client and server crashes.
     pub crashes: usize,
+    /// Rate-limit backoffs that ran out (a session resent what the room had refused).
+    pub retries: usize,
 }
 
 /// The invariants' memory; see the module docs.
@@ -84,6 +91,11 @@ pub struct Tracker {
     batches: HashMap<BatchId, (Vec<Op>, Range<u32>)>,
     /// Acked batches and their clocks: the server must hold them after any crash.
     acked: Vec<(BatchId, Range<u32>)>,
+    /// Per client, the batches its outbox held at the last drain.
+    pending: HashMap<usize, HashSet<BatchId>>,
+    /// Batches that left an outbox while something they write to was missing or deleted
+    /// (in the local or the confirmed doc): a rollback's replay of them fails.
+    gone_when_removed: HashSet<BatchId>,
     /// Invariant violations, in the order found.
     pub violations: Vec<String>,
     /// Rejections seen by clients, by code.
@@ -113,8 +125,18 @@ impl Tracker {
         }
     }
 
-    /// Remembers the batches a session holds now (call after every drain).
-    pub fn refresh(&mut self, session: &ClientSession) {
+    /// Remembers the batches client `client`'s session holds now (call after every drain).
+    pub fn refresh(&mut self, client: usize, session: &ClientSession) {
+        let now: HashSet<BatchId> = session.pending().map(|b| b.id).collect();
+        let before = self.pending.insert(client, now.clone()).unwrap_or_default();
+        for id in before.difference(&now) {
+            let Some((ops, _)) = self.batches.get(id) else {
+                continue;
+            };
+            if targets_gone(ops, session.local()) || targets_gone(ops, session.confirmed()) {
+                self.gone_when_removed.insert(*id);
+            }
+        }
         for b in session.pending() {
             self.batches.insert(b.id, (b.ops.clone(), b.clock.clone()));
         }
@@ -164,9 +186,10 @@ impl Tracker {
                     // gone: with the rejected batch, or deleted remotely (the confirmed doc)
                     // or by an earlier replay (the local doc).
                     let survivor = !own.contains(&key)
-                        && !self.batches.values().any(|(ops, _)| {
+                        && !self.batches.iter().any(|(id, (ops, _))| {
                             keys(ops).any(|(k, _)| k == key)
-                                && (targets_gone(ops, session.local())
+                                && (self.gone_when_removed.contains(id)
+                                    || targets_gone(ops, session.local())
                                     || targets_gone(ops, session.confirmed()))
                         });
                     if survivor {

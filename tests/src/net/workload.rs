@@ -21,7 +21,7 @@ use cardsync_core::{
     CardDoc, CardId, CardKind, FieldDef, FieldKind, FieldValue, Op, RelationshipKind, Schema,
     SequenceId, Value, ValueType,
 };
-use cardsync_sync::room::{FieldRule, Role, RoomConfig, StaticTokens};
+use cardsync_sync::room::{FieldRule, RateLimit, Role, RoomConfig, StaticTokens};
 use proptest::prelude::*;
 
 /// The schema every simulated peer uses.
@@ -49,9 +49,17 @@ pub fn schema() -> Schema {
         .relationship("blocks", RelationshipKind::default())
 }
 
-/// The room's policy: only admins set `owner`.
+/// The room's policy: only admins set `owner`; and a batch rate low enough that a client
+/// resending its outbox after a partition or a restart is rate-limited, so that the
+/// simulation exercises the retry path (`RateLimited` is retryable: the batch must survive).
 pub fn room_config() -> RoomConfig {
-    let mut config = RoomConfig::default();
+    let mut config = RoomConfig {
+        batch_rate: RateLimit {
+            burst: 12,
+            refill_ms: 100,
+        },
+        ..RoomConfig::default()
+    };
     config.permissions.field_rules.push(FieldRule {
         kind: "task".into(),
         field: "owner".into(),

@@ -26,11 +26,21 @@
 //! - v2 string lengths that split a character or run past the string data;
 //! - content a cardsync document never holds and that only brings risk: legacy JSON content
 //!   (yrs reads one string more than it declares, so it and Yjs would disagree on the
-//!   document), sub-documents, and shared types other than maps and texts;
-//! - trailing bytes.
+//!   document), binary content (a `Uint8Array` a Yjs peer sets on a map key: yrs' v2 encoder
+//!   writes its length twice, `EncoderV2::write_all` in yrs `updates/encoder.rs:220`, so a
+//!   document holding one makes v2 snapshots and diffs that neither yrs nor Yjs can read),
+//!   sub-documents, and shared types other than maps and texts;
+//! - trailing bytes;
+//! - structural contradictions no honest peer writes: a client listed twice (yrs appends the
+//!   second run to the first, out of clock order), an item that depends on its own client's
+//!   clock at or after its own (it would wait for itself forever), an item whose left and
+//!   right origins are the same character (yrs places it differently depending on how its
+//!   blocks happen to be split, so replicas read different text forever).
 //!
 //! Passing the scan does not make an update valid (it may still not integrate, and the sync
-//! server still validates what it changes); it makes decoding it cheap and safe.
+//! server still validates what it changes); it makes decoding it cheap and safe. On the way
+//! the scan records the update's structure (the crate-private `layout` module), which the
+//! intake uses to decide what yrs integrates.
 //!
 //! [`CardDoc::apply_update_v1`]: crate::CardDoc::apply_update_v1
 //! [`CardDoc::load_v1`]: crate::CardDoc::load_v1
@@ -38,6 +48,7 @@
 //! [`merge_updates_v1`]: crate::merge_updates_v1
 //! [`DecodeError::Refused`]: crate::DecodeError::Refused
 
+pub(crate) mod layout;
 mod reader;
 mod v1;
 mod v2;
@@ -99,15 +110,44 @@ pub enum GuardError {
     /// Bytes after the end.
     #[error("{0} trailing bytes")]
     Trailing(usize),
+    /// A client's blocks are listed twice.
+    #[error("client {0} is listed twice")]
+    DuplicateClient(u64),
+    /// An item depends on a clock its own client wrote at the same time or later.
+    #[error("item {client}#{clock} depends on its own client's later clocks")]
+    Causality {
+        /// The item's client.
+        client: u64,
+        /// The item's clock.
+        clock: u32,
+    },
+    /// An item's left and right origins are the same character.
+    #[error("item {client}#{clock} has the same left and right origin")]
+    Origins {
+        /// The item's client.
+        client: u64,
+        /// The item's clock.
+        clock: u32,
+    },
 }
 
 /// Checks that a v1 update is safe to hand to `yrs::Update::decode_v1`.
 pub fn check_update_v1(bytes: &[u8]) -> Result<(), GuardError> {
-    v1::update(bytes)
+    v1::update(bytes).map(drop)
 }
 
 /// Checks that a v2 update is safe to hand to `yrs::Update::decode_v2`.
 pub fn check_update_v2(bytes: &[u8]) -> Result<(), GuardError> {
+    v2::update(bytes).map(drop)
+}
+
+/// Like [`check_update_v1`], returning the structure it found.
+pub(crate) fn scan_update_v1(bytes: &[u8]) -> Result<layout::Layout, GuardError> {
+    v1::update(bytes)
+}
+
+/// Like [`check_update_v2`], returning the structure it found (without byte ranges).
+pub(crate) fn scan_update_v2(bytes: &[u8]) -> Result<layout::Layout, GuardError> {
     v2::update(bytes)
 }
 
@@ -131,14 +171,14 @@ const HAS_PARENT_SUB: u8 = 0x20;
 /// Content numbers live in the low bits; Yjs defines 1..=9 and never sets bit 4, which yrs
 /// ignores (it masks with `0b1111`), so a set bit 4 is refused as an unknown content.
 const CONTENT_MASK: u8 = 0x1f;
-const CONTENT_DELETED: u8 = 1;
+pub(crate) const CONTENT_DELETED: u8 = 1;
 const CONTENT_BINARY: u8 = 3;
 const CONTENT_STRING: u8 = 4;
 const CONTENT_EMBED: u8 = 5;
-const CONTENT_FORMAT: u8 = 6;
-const CONTENT_TYPE: u8 = 7;
+pub(crate) const CONTENT_FORMAT: u8 = 6;
+pub(crate) const CONTENT_TYPE: u8 = 7;
 const CONTENT_ANY: u8 = 8;
-const TYPE_MAP: u64 = 1;
+pub(crate) const TYPE_MAP: u64 = 1;
 const TYPE_TEXT: u64 = 2;
 
 /// The shared types a cardsync document holds.

@@ -179,6 +179,34 @@ fn foreign_content_is_refused() {
     assert_eq!(check_update_v1(&json), Err(GuardError::Content(2)));
 }
 
+#[test]
+fn structural_contradictions_are_refused() {
+    // Client 1 listed twice, one string item in root "t" each time.
+    let item = [4, 1, 1, b't', 1, b'a'];
+    let twice = [&[2, 1, 1, 0][..], &item, &[1, 1, 1], &item, &[0]].concat();
+    assert_eq!(check_update_v1(&twice), Err(GuardError::DuplicateClient(1)));
+    // Client 1's clock 0 after its own clock 0 (left origin).
+    let own = [1, 1, 1, 0, 0x84, 1, 0, 1, b'a', 0];
+    let causality = GuardError::Causality {
+        client: 1,
+        clock: 0,
+    };
+    assert_eq!(check_update_v1(&own), Err(causality));
+    // Client 2 inserts between client 1's clock 2 and itself.
+    let same = [1, 1, 2, 0, 0xc4, 1, 2, 1, 2, 1, b'x', 0];
+    let origins = GuardError::Origins {
+        client: 2,
+        clock: 0,
+    };
+    assert_eq!(check_update_v1(&same), Err(origins.clone()));
+    // The same in v2, through yrs' own encoder.
+    let v2 = yrs::Update::decode_v1(&same).unwrap().encode_v2();
+    assert_eq!(check_update_v2(&v2), Err(origins));
+    // Binary content (a Yjs `Uint8Array` map value) in root "m" under key "k".
+    let binary = [1, 1, 1, 0, 0x23, 1, 1, b'm', 1, b'k', 1, 7, 0];
+    assert_eq!(check_update_v1(&binary), Err(GuardError::Content(3)));
+}
+
 fn mutations() -> impl Strategy<Value = (bool, Vec<u8>)> {
     let (doc, v1, v2) = busy_doc();
     let mut seeds: Vec<(bool, Vec<u8>)> = v1.into_iter().map(|u| (true, u)).collect();

@@ -1,6 +1,9 @@
 //! The v1 scan: lib0 v1 lays an update out in one stream, client blocks first, then the
-//! delete set, every value in place.
+//! delete set, every value in place. Each block's bytes are contiguous, which is what lets
+//! [`crate::intake`] cut a v1 update into the part that can be integrated now and the part
+//! that waits, by copying byte ranges.
 
+use super::layout::{Block, BlockKind, Id, ItemInfo, Layout, Parent};
 use super::reader::Reader;
 use super::{
     BLOCK_GC, BLOCK_SKIP, CONTENT_ANY, CONTENT_BINARY, CONTENT_DELETED, CONTENT_EMBED,
@@ -8,58 +11,76 @@ use super::{
     HAS_PARENT_SUB, HAS_RIGHT_ORIGIN, advance, shared_type, utf16_len,
 };
 
-pub(super) fn update(bytes: &[u8]) -> Result<(), GuardError> {
+pub(super) fn update(bytes: &[u8]) -> Result<Layout, GuardError> {
     let mut r = Reader::new(bytes);
+    let mut layout = Layout::default();
+    let at = |r: &Reader<'_>| bytes.len() - r.left() as usize;
     for _ in 0..r.count()? {
         let blocks = r.count()?;
-        r.client()?;
+        layout.start_client(r.client()?)?;
         let mut clock = r.clock()?;
         for _ in 0..blocks {
-            let len = block(&mut r)?;
-            clock = advance(clock, len)?;
+            let start = at(&r);
+            let (len, kind) = block(&mut r)?;
+            let end = advance(clock, len)?;
+            layout.push(Block {
+                clock,
+                len: end - clock,
+                kind,
+                bytes: start..at(&r),
+            })?;
+            clock = end;
         }
     }
     for _ in 0..r.count()? {
-        r.client()?;
+        let client = r.client()?;
         for _ in 0..r.count()? {
             let clock = r.clock()?;
             let len = r.var_u32()?;
             advance(clock, len.into())?;
+            layout.delete(client, clock, len);
         }
     }
-    r.finish()
+    r.finish()?;
+    Ok(layout)
 }
 
-fn id(r: &mut Reader<'_>) -> Result<(), GuardError> {
-    r.client()?;
-    r.clock().map(drop)
+fn id(r: &mut Reader<'_>) -> Result<Id, GuardError> {
+    Ok(Id {
+        client: r.client()?,
+        clock: r.clock()?,
+    })
 }
 
-/// One block; returns its length in clocks.
-fn block(r: &mut Reader<'_>) -> Result<u64, GuardError> {
+/// One block: its length in clocks and what it is.
+fn block(r: &mut Reader<'_>) -> Result<(u64, BlockKind), GuardError> {
     let info = r.u8()?;
-    if info == BLOCK_SKIP || info == BLOCK_GC {
-        return r.var_u32().map(u64::from);
+    if info == BLOCK_SKIP {
+        return Ok((r.var_u32()?.into(), BlockKind::Skip));
     }
-    if info & HAS_ORIGIN != 0 {
-        id(r)?;
+    if info == BLOCK_GC {
+        return Ok((r.var_u32()?.into(), BlockKind::Gc));
     }
-    if info & HAS_RIGHT_ORIGIN != 0 {
-        id(r)?;
-    }
+    let origin = (info & HAS_ORIGIN != 0).then(|| id(r)).transpose()?;
+    let right_origin = (info & HAS_RIGHT_ORIGIN != 0).then(|| id(r)).transpose()?;
+    let (mut parent, mut keyed) = (Parent::Neighbours, false);
     if info & (HAS_ORIGIN | HAS_RIGHT_ORIGIN) == 0 {
-        if r.var_u32()? == 1 {
-            r.string()?; // named root
+        parent = if r.var_u32()? == 1 {
+            Parent::Root(r.string()?.to_owned())
         } else {
-            id(r)?; // parent item
-        }
+            Parent::Item(id(r)?)
+        };
         if info & HAS_PARENT_SUB != 0 {
             r.string()?;
+            keyed = true;
         }
     }
-    match info & CONTENT_MASK {
+    let content = info & CONTENT_MASK;
+    let mut type_ref = None;
+    let len = match content {
         CONTENT_DELETED => r.var_u32().map(u64::from),
-        CONTENT_BINARY => r.buf().map(|_| 1),
+        // Refused: yrs cannot write it back in v2 (see the module doc).
+        CONTENT_BINARY => Err(GuardError::Content(CONTENT_BINARY)),
         CONTENT_STRING => r.string().map(utf16_len),
         // JSON text; yrs parses it with serde_json, which bounds nesting itself.
         CONTENT_EMBED => r.string().map(|_| 1),
@@ -67,7 +88,11 @@ fn block(r: &mut Reader<'_>) -> Result<u64, GuardError> {
             r.string()?;
             r.string().map(|_| 1)
         }
-        CONTENT_TYPE => shared_type(r.u8()?.into()).map(|()| 1),
+        CONTENT_TYPE => {
+            let t = r.u8()?.into();
+            type_ref = Some(t);
+            shared_type(t).map(|()| 1)
+        }
         CONTENT_ANY => {
             let count = r.count()?;
             for _ in 0..count {
@@ -76,5 +101,14 @@ fn block(r: &mut Reader<'_>) -> Result<u64, GuardError> {
             Ok(count)
         }
         other => Err(GuardError::Content(other)),
-    }
+    }?;
+    let item = ItemInfo {
+        origin,
+        right_origin,
+        parent,
+        keyed,
+        content,
+        type_ref,
+    };
+    Ok((len, BlockKind::Item(item)))
 }

@@ -4,6 +4,7 @@
 //! scan runs a decoder per column that mirrors yrs' (`yrs::updates::decoder::DecoderV2`) step
 //! by step, with checked arithmetic where yrs' is unchecked.
 
+use super::layout::{Block, BlockKind, Id, ItemInfo, Layout, Parent};
 use super::reader::{Reader, check_client};
 use super::{
     BLOCK_GC, BLOCK_SKIP, CONTENT_ANY, CONTENT_BINARY, CONTENT_DELETED, CONTENT_EMBED,
@@ -147,6 +148,11 @@ impl<'a> Strings<'a> {
 
     /// The next string; returns its UTF-16 length.
     fn next(&mut self) -> Result<u64, GuardError> {
+        self.next_str().map(super::utf16_len)
+    }
+
+    /// The next string.
+    fn next_str(&mut self) -> Result<&'a str, GuardError> {
         let len = self.lens.next()?;
         let mut remaining = len;
         let mut bytes = 0;
@@ -164,8 +170,9 @@ impl<'a> Strings<'a> {
             // yrs would silently return a shorter string.
             return Err(GuardError::StringLength);
         }
+        let text = &self.text[self.pos..self.pos + bytes];
         self.pos += bytes;
-        Ok(len)
+        Ok(text)
     }
 }
 
@@ -182,9 +189,10 @@ struct Scan<'a> {
     lens: UintOptRle<'a>,
     /// How many keys yrs' key table holds so far (format keys are sent once, then by index).
     keys: u64,
+    layout: Layout,
 }
 
-pub(super) fn update(bytes: &[u8]) -> Result<(), GuardError> {
+pub(super) fn update(bytes: &[u8]) -> Result<Layout, GuardError> {
     let mut r = Reader::new(bytes);
     if !r.is_empty() {
         r.u8()?; // feature flag, unused
@@ -206,6 +214,7 @@ pub(super) fn update(bytes: &[u8]) -> Result<(), GuardError> {
         type_refs: UintOptRle::new(type_refs),
         lens: UintOptRle::new(lens),
         keys: 0,
+        layout: Layout::default(),
     };
     // Run-length columns let a few bytes describe any number of blocks, so blocks are
     // counted against the input's size rather than the bytes left in "rest".
@@ -216,26 +225,35 @@ pub(super) fn update(bytes: &[u8]) -> Result<(), GuardError> {
             count: blocks,
             left: budget,
         })?;
-        check_client(scan.clients.next()?)?;
+        let client = check_client(scan.clients.next()?)?;
+        scan.layout.start_client(client)?;
         let mut clock = scan.rest.clock()?;
         for _ in 0..blocks {
-            let len = scan.block()?;
-            clock = advance(clock, len)?;
+            let (len, kind) = scan.block()?;
+            let end = advance(clock, len)?;
+            scan.layout.push(Block {
+                clock,
+                len: end - clock,
+                kind,
+                bytes: 0..0,
+            })?;
+            clock = end;
         }
     }
     scan.delete_set()?;
-    scan.rest.finish()
+    scan.rest.finish()?;
+    Ok(scan.layout)
 }
 
 impl Scan<'_> {
-    fn id(&mut self, right: bool) -> Result<(), GuardError> {
-        check_client(self.clients.next()?)?;
-        if right {
-            self.right_clocks.next()?;
+    fn id(&mut self, right: bool) -> Result<Id, GuardError> {
+        let client = check_client(self.clients.next()?)?;
+        let clock = if right {
+            self.right_clocks.next()?
         } else {
-            self.left_clocks.next()?;
-        }
-        Ok(())
+            self.left_clocks.next()?
+        };
+        Ok(Id { client, clock })
     }
 
     fn key(&mut self) -> Result<(), GuardError> {
@@ -246,40 +264,49 @@ impl Scan<'_> {
         Ok(())
     }
 
-    /// One block; returns its length in clocks.
-    fn block(&mut self) -> Result<u64, GuardError> {
+    /// One block: its length in clocks and what it is.
+    fn block(&mut self) -> Result<(u64, BlockKind), GuardError> {
         let info = self.infos.next()?;
         match info {
-            BLOCK_SKIP => return self.rest.var_u32().map(u64::from),
-            BLOCK_GC => return self.lens.next_u32().map(u64::from),
+            BLOCK_SKIP => return Ok((self.rest.var_u32()?.into(), BlockKind::Skip)),
+            BLOCK_GC => return Ok((self.lens.next_u32()?.into(), BlockKind::Gc)),
             _ => {}
         }
-        if info & HAS_ORIGIN != 0 {
-            self.id(false)?;
-        }
-        if info & HAS_RIGHT_ORIGIN != 0 {
-            self.id(true)?;
-        }
+        let origin = (info & HAS_ORIGIN != 0)
+            .then(|| self.id(false))
+            .transpose()?;
+        let right_origin = (info & HAS_RIGHT_ORIGIN != 0)
+            .then(|| self.id(true))
+            .transpose()?;
+        let (mut parent, mut keyed) = (Parent::Neighbours, false);
         if info & (HAS_ORIGIN | HAS_RIGHT_ORIGIN) == 0 {
-            if self.parent_infos.next()? == 1 {
-                self.strings.next()?; // named root
+            parent = if self.parent_infos.next()? == 1 {
+                Parent::Root(self.strings.next_str()?.to_owned())
             } else {
-                self.id(false)?; // parent item
-            }
+                Parent::Item(self.id(false)?)
+            };
             if info & HAS_PARENT_SUB != 0 {
                 self.strings.next()?;
+                keyed = true;
             }
         }
-        match info & CONTENT_MASK {
+        let content = info & CONTENT_MASK;
+        let mut type_ref = None;
+        let len = match content {
             CONTENT_DELETED => self.lens.next_u32().map(u64::from),
-            CONTENT_BINARY => self.rest.buf().map(|_| 1),
+            // Refused: yrs cannot write it back in v2 (see the module doc).
+            CONTENT_BINARY => Err(GuardError::Content(CONTENT_BINARY)),
             CONTENT_STRING => self.strings.next(),
             CONTENT_EMBED => self.rest.any(0).map(|()| 1),
             CONTENT_FORMAT => {
                 self.key()?;
                 self.rest.any(0).map(|()| 1)
             }
-            CONTENT_TYPE => shared_type(self.type_refs.next()?).map(|()| 1),
+            CONTENT_TYPE => {
+                let t = self.type_refs.next()?;
+                type_ref = Some(t);
+                shared_type(t).map(|()| 1)
+            }
             CONTENT_ANY => {
                 let count = u64::from(self.lens.next_u32()?);
                 let left = self.rest.left();
@@ -292,18 +319,29 @@ impl Scan<'_> {
                 Ok(count)
             }
             other => Err(GuardError::Content(other)),
-        }
+        }?;
+        let item = ItemInfo {
+            origin,
+            right_origin,
+            parent,
+            keyed,
+            content,
+            type_ref,
+        };
+        Ok((len, BlockKind::Item(item)))
     }
 
     /// The delete set: per client, ranges as (gap since the last end, length − 1).
     fn delete_set(&mut self) -> Result<(), GuardError> {
         for _ in 0..self.rest.count()? {
-            self.rest.client()?;
+            let client = self.rest.client()?;
             let mut at = 0u32;
             for _ in 0..self.rest.count()? {
                 at = advance(at, self.rest.var_u32()?.into())?;
+                let start = at;
                 let len = u64::from(self.rest.var_u32()?) + 1;
                 at = advance(at, len)?;
+                self.layout.delete(client, start, at - start);
             }
         }
         Ok(())

@@ -4,13 +4,37 @@
 //! what the server validates and stores; the ops are what survives a rollback: after a
 //! rejection the local doc is rebuilt and the ops of the surviving batches are replayed as new
 //! transactions under a fresh client id (DESIGN.md §5).
+//!
+//! A coalesced batch remembers where each of its transactions starts ([`Batch::parts`]). The
+//! server judges the batch as a whole, so a refusal says only that *some* transaction in it is
+//! refused; the session then replays each transaction as a batch of its own, so that every
+//! transaction gets its own verdict, as if it had never been coalesced.
+//!
+//! A store may also hold *tombstones* ([`Batch::rejected`]): not batches to send, but the
+//! record of a rollback whose report the UI has not had yet, written in the same persist op
+//! as the rollback itself, so that the report survives a crash exactly when the rollback does
+//! (the session's docs say more).
 
 use std::ops::Range;
 
 use cardsync_core::{Op, Stamp};
 use serde::{Deserialize, Serialize};
 
-use crate::protocol::BatchId;
+use crate::connection::Instant;
+use crate::protocol::{BatchId, RejectCode};
+
+/// A rejection, as the session reports it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Rejection {
+    /// The rejected batch.
+    pub batch: BatchId,
+    /// Stable code.
+    pub code: RejectCode,
+    /// Human reason.
+    pub reason: String,
+    /// When it arrived.
+    pub at: Instant,
+}
 
 /// One outbox entry.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -27,6 +51,23 @@ pub struct Batch {
     pub clock: Range<u32>,
     /// When it was made, in the driver's milliseconds (for "oldest pending age").
     pub created_at: u64,
+    /// The transactions compaction coalesced into this batch, in order, splitting `ops`;
+    /// empty for a batch of one transaction (the usual case; absent from older stores).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parts: Vec<Part>,
+    /// Set on a tombstone: a rejection rolled back and not reported yet, with the ops that
+    /// vanished as `ops` (no update, no clocks; never sent). Only stores hold tombstones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rejected: Option<Rejection>,
+}
+
+/// One transaction of a coalesced batch: what replaying it on its own needs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Part {
+    /// The transaction's stamp.
+    pub stamp: Stamp,
+    /// How many of the batch's `ops` it made (they follow the previous part's).
+    pub ops: usize,
 }
 
 impl Batch {
@@ -38,5 +79,37 @@ impl Batch {
     /// Bytes this batch holds (update plus a rough size of the ops), for the outbox bound.
     pub fn weight(&self) -> usize {
         self.update.len() + 64 * self.ops.len()
+    }
+
+    /// The tombstone of a rejection that vanished `ops` (see [`Batch::rejected`]).
+    pub fn tombstone(rejection: Rejection, stamp: Stamp, ops: Vec<Op>) -> Self {
+        Self {
+            id: rejection.batch,
+            stamp,
+            ops,
+            update: Vec::new(),
+            clock: 0..0,
+            created_at: rejection.at.as_millis(),
+            parts: Vec::new(),
+            rejected: Some(rejection),
+        }
+    }
+
+    /// The batch's transactions, in order, each as its stamp and ops: one for a batch that
+    /// was never coalesced.
+    pub fn transactions(&self) -> Vec<(&Stamp, &[Op])> {
+        if self.parts.is_empty() {
+            return vec![(&self.stamp, &self.ops)];
+        }
+        let mut start = 0;
+        self.parts
+            .iter()
+            .map(|part| {
+                let end = (start + part.ops).min(self.ops.len());
+                let ops = &self.ops[start.min(end)..end];
+                start = end;
+                (&part.stamp, ops)
+            })
+            .collect()
     }
 }

@@ -9,16 +9,24 @@
 //!
 //! While offline, runs of small batches are *compacted* into few larger ones: their updates
 //! are applied into a scratch document and encoded once ([`cardsync_core::merge_updates_v1`]),
-//! never with `yrs::merge_updates_v1`, which is super-linear (DESIGN.md §4). The outbox is
-//! bounded; past the bound, new local writes are refused with [`OutboxError::Full`] rather than
-//! silently dropped.
+//! never with `yrs::merge_updates_v1`, which is super-linear (DESIGN.md §4). Only batches this
+//! outbox made and never handed to a connection are coalesced: the server may hold (or have
+//! refused) one that was sent, and a coalesced batch is judged, and rolled back, as a whole.
+//! Batches restored from a store count as sent (whether they were is not recorded), and so do
+//! the batches a rollback re-encodes (a split must not be coalesced again) and undo batches
+//! (they have no ops, so a split could not replay them). A coalesced batch keeps its
+//! transactions apart in [`Batch::parts`], so a refusal can still be split into one verdict
+//! per transaction (see [`Batch`]).
+//!
+//! The outbox is bounded; past the bound, new local writes are refused with
+//! [`OutboxError::Full`] rather than silently dropped.
 
 mod batch;
 mod store;
 
 use std::collections::VecDeque;
 
-pub use batch::Batch;
+pub use batch::{Batch, Part, Rejection};
 use serde::{Deserialize, Serialize};
 pub use store::{MemoryStore, OutboxStore, PersistOp, Persisted, apply};
 use thiserror::Error;
@@ -68,6 +76,10 @@ struct Entry {
     /// Sequence number of the persist op that last wrote this entry.
     written_by: u64,
     sent: bool,
+    /// Made here and never sent: compaction may coalesce it.
+    fusable: bool,
+    /// The server refused it as rate-limited since it was last written: it waits for a resend.
+    deferred: bool,
 }
 
 /// The queue of unacknowledged batches.
@@ -91,6 +103,8 @@ impl Outbox {
                 batch,
                 written_by: 0,
                 sent: false,
+                fusable: false,
+                deferred: false,
             })
             .collect();
         Self {
@@ -149,9 +163,11 @@ impl Outbox {
         let written_by = self.issue();
         self.bytes += batch.weight();
         self.entries.push_back(Entry {
+            fusable: !batch.ops.is_empty(),
             batch: batch.clone(),
             written_by,
             sent: false,
+            deferred: false,
         });
         PersistOp::PutBatch(batch)
     }
@@ -174,6 +190,7 @@ impl Outbox {
             .filter(|e| !e.sent && e.written_by <= durable)
             .map(|e| {
                 e.sent = true;
+                e.fusable = false;
                 e.batch.clone()
             })
             .collect()
@@ -184,6 +201,23 @@ impl Outbox {
         for e in &mut self.entries {
             e.sent = false;
         }
+    }
+
+    /// The server asked for `batch` again later (rate-limited): it goes out with the next send.
+    pub fn defer(&mut self, batch: BatchId) {
+        for e in self.entries.iter_mut().filter(|e| e.batch.id == batch) {
+            e.sent = false;
+            e.deferred = true;
+        }
+    }
+
+    /// Whether a batch before `batch` was deferred and is not settled yet: then the server
+    /// judged `batch` without it, so a refusal for what `batch` builds on is no verdict.
+    pub fn deferred_before(&self, batch: BatchId) -> bool {
+        self.entries
+            .iter()
+            .take_while(|e| e.batch.id != batch)
+            .any(|e| e.deferred)
     }
 
     fn remove_where(&mut self, mut gone: impl FnMut(&Batch) -> bool) -> Vec<Batch> {
@@ -199,11 +233,20 @@ impl Outbox {
         removed
     }
 
-    /// The server acked `batch`. It processes a client id's batches in order, so every earlier
-    /// batch of that client id is settled too; removes them all, oldest first. Acking twice is
-    /// harmless. (Acks go by batch, not only by clock: a batch that only deletes uses no clocks.)
-    pub fn ack(&mut self, batch: BatchId) -> Vec<Batch> {
-        self.remove_where(|b| b.id.client == batch.client && b.id.seq <= batch.seq)
+    /// The server acked `batch` and holds its client id up to `clock`: removes it, and the
+    /// earlier batches of that client id the clock covers (their own acks may have been lost),
+    /// oldest first. Acking twice is harmless. (Acks go by batch, not only by clock: a batch
+    /// that only deletes uses no clocks.) An earlier batch the clock does not cover stays,
+    /// whatever its `seq`: the server judges batches as they arrive, and one it rate-limited
+    /// may be overtaken by a later one that deletes only.
+    pub fn ack(&mut self, batch: BatchId, clock: u32) -> Vec<Batch> {
+        self.remove_where(|b| {
+            b.id == batch
+                || (b.id.client == batch.client
+                    && b.id.seq < batch.seq
+                    && !b.clock.is_empty()
+                    && b.clock.end <= clock)
+        })
     }
 
     /// The confirmed state holds `client` up to `clock` (e.g. after a sync step 2 brought back
@@ -234,13 +277,16 @@ impl Outbox {
                 batch,
                 written_by,
                 sent: false,
+                fusable: false,
+                deferred: false,
             })
             .collect();
         PersistOp::ReplaceAll(batches)
     }
 
-    /// Merges runs of unsent, adjacent batches of one client id into batches of at most
-    /// `compact_max_bytes`. Returns the op to persist, or `None` when nothing merged.
+    /// Merges runs of adjacent batches of one client id that were made here and never sent
+    /// (see the module docs) into batches of at most `compact_max_bytes`. Returns the op to
+    /// persist, or `None` when nothing merged.
     pub fn compact(&mut self) -> Result<Option<PersistOp>, OutboxError> {
         // Group greedily: (entries, their total weight).
         let mut groups: Vec<(Vec<Entry>, usize)> = Vec::new();
@@ -248,8 +294,8 @@ impl Outbox {
             let weight = entry.batch.weight();
             if let Some((group, total)) = groups.last_mut() {
                 let last = &group[group.len() - 1];
-                if !last.sent
-                    && !entry.sent
+                if last.fusable
+                    && entry.fusable
                     && last.batch.is_followed_by(&entry.batch)
                     && *total + weight <= self.limits.compact_max_bytes
                 {
@@ -277,6 +323,8 @@ impl Outbox {
                     batch,
                     written_by: next_op,
                     sent: false,
+                    fusable: true,
+                    deferred: false,
                 }),
                 Err(e) => {
                     self.entries = groups.into_iter().flat_map(|(g, _)| g).collect();
@@ -299,6 +347,14 @@ fn merge_group(group: &[Entry]) -> Result<Batch, OutboxError> {
         .map_err(|e| OutboxError::Corrupt(e.to_string()))?;
     let first = &group[0].batch;
     let last = &group[group.len() - 1].batch;
+    let parts = group
+        .iter()
+        .flat_map(|e| e.batch.transactions())
+        .map(|(stamp, ops)| Part {
+            stamp: stamp.clone(),
+            ops: ops.len(),
+        })
+        .collect();
     Ok(Batch {
         id: first.id,
         stamp: first.stamp.clone(),
@@ -309,6 +365,8 @@ fn merge_group(group: &[Entry]) -> Result<Batch, OutboxError> {
         update,
         clock: first.clock.start..last.clock.end,
         created_at: first.created_at,
+        parts,
+        rejected: None,
     })
 }
 

@@ -59,9 +59,20 @@ fn batches(n: usize) -> (CardDoc, Vec<Batch>) {
             update: applied.update,
             clock: applied.clock,
             created_at: seq as u64,
+            parts: Vec::new(),
+            rejected: None,
         });
     }
     (doc, out)
+}
+
+/// An outbox that made `batches` itself (so compaction may coalesce them), none durable yet.
+fn pushed(limits: OutboxLimits, batches: &[Batch]) -> Outbox {
+    let mut outbox = Outbox::new(limits, Vec::new());
+    for b in batches {
+        outbox.push(b.clone());
+    }
+    outbox
 }
 
 #[test]
@@ -83,10 +94,14 @@ fn only_durable_batches_are_sent_and_acks_are_idempotent() {
     outbox.mark_unsent();
     assert_eq!(outbox.take_sendable().len(), 3, "resent after reconnect");
 
-    let acked = outbox.ack(made[1].id);
-    assert_eq!(acked.len(), 2);
+    let acked = outbox.ack(made[1].id, made[1].clock.end);
+    assert_eq!(
+        acked.len(),
+        2,
+        "the ack's clock covers batch 0: its ack was lost"
+    );
     assert!(
-        outbox.ack(made[1].id).is_empty(),
+        outbox.ack(made[1].id, made[1].clock.end).is_empty(),
         "a duplicate ack is harmless"
     );
     assert!(outbox.ack_held(7, made[1].clock.end).is_empty());
@@ -116,25 +131,30 @@ fn the_bound_refuses_new_writes() {
 #[test]
 fn compaction_merges_runs_and_keeps_every_change() {
     let (doc, made) = batches(200);
-    let mut outbox = Outbox::new(OutboxLimits::default(), made.clone());
-    // The first batches are out on the wire: they stay as they are, and the merged run deletes
-    // an item one of them made (the title of batch 2), which the merge must keep.
-    outbox.handle_persisted(0);
-    assert_eq!(outbox.take_sendable().len(), 200);
+    let mut outbox = pushed(OutboxLimits::default(), &made);
+    // The first batches went out on a connection that dropped: they stay as they are (the
+    // server may hold them), and the merged run deletes an item one of them made (the title
+    // of batch 2), which the merge must keep.
+    outbox.handle_persisted(3);
+    assert_eq!(outbox.take_sendable().len(), 3);
     outbox.mark_unsent();
-    for entry in outbox.entries.iter_mut().take(3) {
-        entry.sent = true;
-    }
     let op = outbox.compact().unwrap().expect("something merged");
     assert_eq!(outbox.len(), 4);
     assert!(matches!(op, PersistOp::ReplaceAll(ref b) if b.len() == 4));
     assert_eq!(outbox.batches().map(|b| b.ops.len()).sum::<usize>(), 200);
-    assert_eq!(
-        outbox.batches().last().unwrap().clock,
-        made[3].clock.start..made[199].clock.end
+    let merged = outbox.batches().last().unwrap();
+    assert_eq!(merged.clock, made[3].clock.start..made[199].clock.end);
+    // Each transaction stays apart, for a split after a refusal.
+    let transactions = merged.transactions();
+    assert_eq!(transactions.len(), 197);
+    assert!(
+        transactions
+            .iter()
+            .zip(&made[3..])
+            .all(|((_, ops), b)| *ops == b.ops)
     );
-    // Not durable until the ReplaceAll is.
-    assert!(outbox.take_sendable().is_empty());
+    // The merged batch is not durable until the ReplaceAll is; the others still are.
+    assert_eq!(outbox.take_sendable().len(), 3);
     outbox.handle_persisted(outbox.last_issued());
     assert_eq!(outbox.take_sendable().len(), 1);
 
@@ -155,7 +175,7 @@ fn compaction_respects_its_size_cap() {
         compact_max_bytes: 10 * one,
         ..OutboxLimits::default()
     };
-    let mut outbox = Outbox::new(limits, made);
+    let mut outbox = pushed(limits, &made);
     outbox.compact().unwrap();
     assert!(outbox.len() >= 10, "{} batches", outbox.len());
     assert!(outbox.batches().all(|b| b.ops.len() <= 11));
@@ -178,4 +198,48 @@ fn memory_store_replays_persist_ops() {
     let loaded = store.load().unwrap();
     assert_eq!(loaded.outbox, vec![made[2].clone()]);
     assert_eq!(loaded.confirmed, vec![vec![2]]);
+}
+
+/// Coalescing makes one verdict out of several transactions, so it only takes batches that
+/// no server can have seen: made here and never sent. Restored batches may have been sent
+/// before the restart; undo batches (no ops) could not be split apart again.
+#[test]
+fn only_batches_made_here_and_never_sent_are_coalesced() {
+    let (_, made) = batches(6);
+    let mut restored = Outbox::new(OutboxLimits::default(), made.clone());
+    assert_eq!(restored.compact().unwrap(), None, "restored: maybe sent");
+
+    let mut outbox = pushed(OutboxLimits::default(), &made[..3]);
+    outbox.handle_persisted(2);
+    assert_eq!(outbox.take_sendable().len(), 2);
+    outbox.mark_unsent(); // The connection dropped: batches 0 and 1 went out once.
+    let undo = Batch {
+        ops: Vec::new(),
+        ..made[3].clone()
+    };
+    outbox.push(undo);
+    for b in &made[4..] {
+        outbox.push(b.clone());
+    }
+    outbox.compact().unwrap().expect("4 and 5 merge");
+    let ids: Vec<u64> = outbox.batches().map(|b| b.id.seq).collect();
+    assert_eq!(ids, [0, 1, 2, 3, 4], "2 alone, undo 3 alone, 4+5 as one");
+    assert_eq!(outbox.batches().last().unwrap().parts.len(), 2);
+}
+
+/// An ack settles the acked batch and the earlier ones its clock covers, no more: a batch the
+/// server rate-limited may be overtaken by a later one, and must stay to be resent.
+#[test]
+fn an_ack_settles_earlier_batches_only_as_far_as_its_clock() {
+    let (_, made) = batches(3);
+    let mut outbox = Outbox::new(OutboxLimits::default(), made.clone());
+    outbox.defer(made[1].id);
+    assert!(outbox.deferred_before(made[2].id));
+    assert!(!outbox.deferred_before(made[1].id));
+    // The server holds batch 0 and a later batch 2 (made[2] here deletes only, say), not 1.
+    let acked = outbox.ack(made[2].id, made[0].clock.end);
+    let acked: Vec<u64> = acked.iter().map(|b| b.id.seq).collect();
+    assert_eq!(acked, [0, 2]);
+    assert_eq!(outbox.batches().map(|b| b.id.seq).collect::<Vec<_>>(), [1]);
+    assert_eq!(outbox.take_sendable().len(), 1, "deferred: sent again");
 }

@@ -93,6 +93,13 @@ impl RejectCode {
         RejectCode::RateLimited,
     ];
 
+    /// Whether the refusal says "not now" rather than "no": the same batch may be sent again
+    /// later (after a backoff) and be accepted. Only `RateLimited` is; every other code is a
+    /// verdict on the batch, which the client rolls back.
+    pub fn is_retryable(self) -> bool {
+        matches!(self, RejectCode::RateLimited)
+    }
+
     /// The stable string form (`"depends_on_rejected"`, …).
     pub fn as_str(self) -> &'static str {
         match self {

@@ -10,6 +10,13 @@
 //! mark: a stock client cannot roll back anyway, and a native client's `SyncStep2` may mix
 //! several batches, whose own `SubmitBatch`es deserve their own verdicts. Rate-limited,
 //! oversize, malformed and hole-after-a-gap refusals leave no mark: they are retryable.
+//!
+//! A `RateLimited` refusal is the one the client answers by resending the same batch later,
+//! and the batches it sent behind it arrive before it hears of the refusal. Those of the same
+//! client id then start after a hole; the hole is the rate limit's doing, not a rejection's,
+//! so once a client id was rate-limited on a connection its holes are refused `RateLimited`
+//! too (retryable, no mark, no cost to the rejection budget), and the client resends them
+//! behind their predecessor. (A hole after a rejected range meets that range's mark first.)
 
 use std::collections::BTreeSet;
 
@@ -82,8 +89,12 @@ impl<A: Authenticator> Room<A> {
         };
         let role = state.role().unwrap_or(Role::Viewer);
         let verdict = if state.batches.try_take(now) {
-            self.judge(role, batch, &update)
+            let rate_limited = batch.is_some_and(|b| state.rate_limited.contains(&b.client));
+            self.judge(role, batch, &update, rate_limited)
         } else {
+            if let Some(b) = batch {
+                state.rate_limited.insert(b.client);
+            }
             Err(Refusal::new(
                 RejectCode::RateLimited,
                 "too many batches; retry later",
@@ -92,11 +103,13 @@ impl<A: Authenticator> Room<A> {
         self.settle(now, peer, batch, verdict);
     }
 
+    /// `rate_limited`: a batch of this client id was rate-limited on this connection.
     fn judge(
         &mut self,
         role: Role,
         batch: Option<BatchId>,
         update: &[u8],
+        rate_limited: bool,
     ) -> Result<Accepted, Refusal> {
         let max = self.config.max_update_bytes;
         if update.len() > max {
@@ -149,6 +162,13 @@ impl<A: Authenticator> Room<A> {
         }
         for f in &fresh {
             let have = held.get(&ClientID::new(f.client));
+            if f.start > have && rate_limited {
+                let reason = format!(
+                    "client {}'s clocks {have}..{} are missing: a predecessor was rate-limited; resend it first",
+                    f.client, f.start
+                );
+                return Err(refuse(RejectCode::RateLimited, reason, None));
+            }
             if f.start > have {
                 let reason = format!(
                     "client {}'s clocks {have}..{} are missing: a predecessor was rejected or not sent",

@@ -25,6 +25,10 @@
 //! 7. **ack** the sender and **broadcast** a y-protocols `Update` to everyone else, so stock
 //!    clients understand it.
 //!
+//! Nothing the room sends is ahead of its disk: a sync step 2 answering a peer's step 1
+//! while persists are in flight waits for them too, because a cardsync session counts its
+//! own batches found in a step 2 as acked.
+//!
 //! A rejected batch is never applied, persisted or broadcast. A peer that keeps causing
 //! rejections (each rebuilds the shadow, O(document)) is closed.
 //!

@@ -5,6 +5,8 @@
 //! connect time, or (if the room allows it) as a hello-less stock client. Only admitted peers
 //! receive broadcasts and presence.
 
+use std::collections::HashSet;
+
 use super::auth::Role;
 use super::bucket::TokenBucket;
 use super::config::RoomConfig;
@@ -33,6 +35,9 @@ pub(crate) struct Peer {
     pub batches: TokenBucket,
     /// Rejections it may still cause before it is closed.
     pub rejections: TokenBucket,
+    /// Client ids with a batch refused as `RateLimited` on this connection: a later batch
+    /// of theirs that misses clocks is refused the same way (see `batches.rs`).
+    pub rate_limited: HashSet<u64>,
 }
 
 impl Peer {
@@ -42,6 +47,7 @@ impl Peer {
             stage,
             batches: TokenBucket::new(config.batch_rate, now),
             rejections: TokenBucket::new(config.rejection_rate, now),
+            rate_limited: HashSet::new(),
         }
     }
 

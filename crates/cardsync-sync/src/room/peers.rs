@@ -4,7 +4,8 @@
 //! decides how it is admitted: a `Hello` is authenticated; anything else marks a stock
 //! client, admitted with the configured hello-less role or refused. Once admitted, the room
 //! runs the y-protocols handshake: it sends its own step 1 (and everyone's presence), and
-//! answers the peer's step 1 with a step 2.
+//! answers the peer's step 1 with a step 2, once everything in it is durable (`settle.rs`
+//! says why).
 //!
 //! Frames that do not decode close the peer, except two kinds skipped for forward
 //! compatibility: unknown message types and unknown extension kinds (a newer peer).
@@ -180,7 +181,7 @@ impl<A: Authenticator> Room<A> {
     fn answer_step1(&mut self, peer: PeerId, state_vector: &[u8]) {
         // `diff_v1` runs the core's guard on the state vector first.
         match self.doc.diff_v1(state_vector).ok() {
-            Some(update) => self.send(peer, &Message::SyncStep2 { update }),
+            Some(update) => self.answer_step1_when_durable(peer, update),
             None => self.close(peer, CloseReason::Malformed),
         }
     }

@@ -8,6 +8,15 @@
 //! - marks: per client id, where the range the room rejected starts and why (see
 //!   `batches.rs` for how they are used).
 //!
+//! The same promise covers the sync step 2 that answers a peer's step 1. A cardsync session
+//! takes whatever the room sends as durable: it moves it into its confirmed doc and counts
+//! its own pending batches found in it as acked (acks are "the room holds client C up to
+//! clock N", whichever message says so). A step 2 computed from the in-memory doc while a
+//! persist is in flight would be such an ack ahead of the disk, and a crash would lose a batch
+//! the client already dropped from its outbox. So a step 2 asked for while persists are in
+//! flight is computed at once (it then holds nothing newer) and sent when the last of them
+//! completes, exactly like a re-ack.
+//!
 //! Every rejection but `RateLimited` spends the peer's rejection budget; a peer out of budget
 //! is closed, because each rejection after validation rebuilds the shadow, O(document).
 
@@ -41,6 +50,8 @@ pub(crate) struct Pending {
     clocks: Vec<(u64, u32)>,
     /// Duplicates that arrived meanwhile: acked when this completes.
     reacks: Vec<(PeerId, BatchId)>,
+    /// Sync step 2 answers computed meanwhile: sent when this completes.
+    answers: Vec<(PeerId, Vec<u8>)>,
 }
 
 impl<A: Authenticator> Room<A> {
@@ -69,6 +80,7 @@ impl<A: Authenticator> Room<A> {
                     effect,
                     clocks,
                     reacks: Vec::new(),
+                    answers: Vec::new(),
                 });
             }
             Err(refusal) => self.refuse(now, peer, batch, refusal),
@@ -126,6 +138,16 @@ impl<A: Authenticator> Room<A> {
         }
     }
 
+    /// Sends a sync step 2 answer (computed from the doc as it is now): now if nothing is
+    /// being persisted, else when the last pending persist completes, so that it never shows
+    /// a peer state a crash could still lose.
+    pub(super) fn answer_step1_when_durable(&mut self, peer: PeerId, update: Vec<u8>) {
+        match self.pending.back_mut() {
+            Some(last) => last.answers.push((peer, update)),
+            None => self.send(peer, &Message::SyncStep2 { update }),
+        }
+    }
+
     fn ack(&mut self, peer: PeerId, batch: BatchId) {
         if self.peers.contains_key(&peer) {
             let clock = self.durable.get(&batch.client).copied().unwrap_or(0);
@@ -157,6 +179,11 @@ impl<A: Authenticator> Room<A> {
             }
             .encode();
             self.broadcast(Some(done.from), &frame);
+            for (peer, update) in done.answers {
+                if self.peers.contains_key(&peer) {
+                    self.send(peer, &Message::SyncStep2 { update });
+                }
+            }
         }
         Ok(())
     }

@@ -189,9 +189,10 @@ impl Shadow {
         Ok(std::mem::take(&mut *lock(&self.record)))
     }
 
-    /// Whether the last update left blocks or deletions waiting for missing predecessors.
+    /// Whether the last update left blocks or deletions waiting for missing predecessors
+    /// (the core keeps them outside yrs, so yrs' own `has_missing_updates` never sees them).
     pub fn has_missing_updates(&self) -> bool {
-        self.doc.yrs_doc().transact().has_missing_updates()
+        self.doc.has_pending_updates()
     }
 
     /// Root names that exist in the shadow but not in `authoritative` and are not cardsync's.
@@ -255,5 +256,14 @@ mod tests {
         // The same bytes again change nothing.
         let again = shadow.apply(&update).unwrap();
         assert!(again.effect.is_none() && again.touched.is_empty());
+    }
+
+    #[test]
+    fn sees_what_waits_for_missing_predecessors() {
+        let mut shadow = Shadow::load(Arc::new(Schema::new(1)), &[0, 0]).unwrap();
+        // Client 5 inserts "x" after client 7's clock 3, which nobody sent.
+        let applied = shadow.apply(&[1, 1, 5, 0, 0x84, 7, 3, 1, b'x', 0]).unwrap();
+        assert!(applied.effect.is_none());
+        assert!(shadow.has_missing_updates());
     }
 }

@@ -4,7 +4,7 @@ use cardsync_core::CardDoc;
 
 use super::{ClientSession, Rejection, SessionError, SessionEvent, conflict};
 use crate::connection::Instant;
-use crate::outbox::PersistOp;
+use crate::outbox::{Batch, PersistOp};
 use crate::protocol::{BatchId, Message, PROTOCOL_VERSION, RejectCode};
 
 impl ClientSession {
@@ -53,12 +53,12 @@ impl ClientSession {
                 self.welcomed = true;
                 self.events
                     .push_back(SessionEvent::Welcome { version, role });
-                self.send_ready();
+                self.send_ready(now);
             }
             Message::AuthDenied { reason } => {
                 self.events.push_back(SessionEvent::AuthDenied(reason))
             }
-            Message::Ack { batch, clock: _ } => self.handle_ack(now, batch)?,
+            Message::Ack { batch, clock } => self.handle_ack(now, batch, clock)?,
             Message::Reject {
                 batch,
                 code,
@@ -73,8 +73,8 @@ impl ClientSession {
         Ok(())
     }
 
-    fn handle_ack(&mut self, now: Instant, batch: BatchId) -> Result<(), SessionError> {
-        let acked = self.outbox.ack(batch);
+    fn handle_ack(&mut self, now: Instant, batch: BatchId, clock: u32) -> Result<(), SessionError> {
+        let acked = self.outbox.ack(batch, clock);
         if acked.is_empty() {
             return Ok(());
         }
@@ -84,6 +84,7 @@ impl ClientSession {
         let ids: Vec<BatchId> = acked.iter().map(|b| b.id).collect();
         self.persist(PersistOp::RemoveBatches(ids.clone()));
         self.last_ack = Some((batch, now));
+        self.retries = 0;
         self.events.push_back(SessionEvent::Acked(ids));
         Ok(())
     }
@@ -140,27 +141,73 @@ impl ClientSession {
     ) -> Result<(), SessionError> {
         // A batch we no longer hold (already replayed after an earlier rejection, typically a
         // `depends_on_rejected` for an old client id) needs nothing more.
-        if !self.outbox.batches().any(|b| b.id == batch) {
+        let Some(rejected) = self.outbox.batches().find(|b| b.id == batch) else {
+            return Ok(());
+        };
+        let behind_deferred =
+            code == RejectCode::DependsOnRejected && self.outbox.deferred_before(batch);
+        if code.is_retryable() || behind_deferred {
+            self.retry_later(now, batch);
             return Ok(());
         }
+        // A fused batch's refusal is no verdict on any one of its transactions: replay them
+        // one by one and let the server judge each.
+        let split = rejected.parts.len() > 1;
         let rejection = Rejection {
             batch,
             code,
             reason,
             at: now,
         };
-        self.last_rejection = Some(rejection.clone());
-        let vanished = self.rollback(batch)?;
-        self.events.push_back(SessionEvent::Rejected {
-            rejection,
-            vanished,
-        });
-        Ok(())
+        self.rollback(now, rejection, split)
     }
 
-    /// Rebuilds the local doc from the confirmed one under a fresh client id.
-    pub(super) fn rebuild_local(&mut self) -> Result<CardDoc, SessionError> {
-        let client = super::fresh_client(self.rng.as_mut());
+    /// The persist ops up to `seq` are durable: report the rejections whose rollback they
+    /// hold, and drop their tombstones.
+    ///
+    /// A rollback is reported only once durable, and until reported its tombstone sits in
+    /// the store (written by the rollback's own persist op). Reported earlier, a crash before
+    /// the op is stored would restore the old batches and run the rollback again on a newer
+    /// state, where a replay that failed may succeed: an op reported gone would come back and
+    /// be acked. Without the tombstone, a crash after the op is stored but before its
+    /// confirmation would lose the report. With both, the report is made if and only if the
+    /// rollback survives: at least once, twice at worst (a crash between the report and the
+    /// tombstone's removal).
+    pub(super) fn announce_durable(&mut self, seq: u64) {
+        let mut done = Vec::new();
+        while self.unannounced.front().is_some_and(|(at, _)| *at <= seq) {
+            if let Some((_, tombstone)) = self.unannounced.pop_front() {
+                done.push(tombstone);
+            }
+        }
+        self.announce(done);
+    }
+
+    /// Reports the rejections of durable `tombstones` and removes them from the store.
+    pub(super) fn announce(&mut self, tombstones: Vec<Batch>) {
+        if tombstones.is_empty() {
+            return;
+        }
+        let ids = tombstones.iter().map(|t| t.id).collect();
+        for tombstone in tombstones {
+            let Some(rejection) = tombstone.rejected else {
+                continue;
+            };
+            self.last_rejection = Some(rejection.clone());
+            let vanished = tombstone.ops;
+            self.events.push_back(SessionEvent::Rejected {
+                rejection,
+                vanished,
+            });
+        }
+        self.persist(PersistOp::RemoveBatches(ids));
+    }
+
+    /// Rebuilds the local doc from the confirmed one under a fresh client id, one that
+    /// neither the confirmed doc nor `pending` (the outbox being rebuilt) holds.
+    pub(super) fn rebuild_local(&mut self, pending: &[Batch]) -> Result<CardDoc, SessionError> {
+        let current = self.local.client_id();
+        let client = super::fresh_client(self.rng.as_mut(), &self.confirmed, pending, &[current]);
         let mut local =
             CardDoc::load_v1(self.schema.clone(), client, &self.confirmed.snapshot_v1())?;
         super::subscribe(&mut local, &self.changes);

@@ -6,16 +6,30 @@
 //! driver has made them durable. An ack moves a batch into the confirmed doc. A rejection rolls
 //! back by rebase (DESIGN.md §5): the local doc is rebuilt from the confirmed doc under a fresh
 //! client id, the batches that came after the rejected one from the same client id are replayed
-//! as intent, and the UI is told what vanished. Remote writes that overwrite a pending register
+//! as intent, and the UI is told what vanished, once the rebuilt outbox is durable (until
+//! then a crash would restore the old batches, and a vanished op could come back). Remote writes that overwrite a pending register
 //! write are reported as [`Conflict`]s.
 //!
+//! Not every refusal is a verdict. A `RateLimited` one says "not now": the batch stays, and
+//! the session resends it (and everything after it, in order) after an exponential backoff
+//! with jitter ([`ClientSession::poll_timeout`]). A refusal of a batch that compaction fused
+//! from several transactions is a verdict on the whole, not on any one of them: the rollback
+//! replays each as its own batch, and the server judges them one by one.
+//!
+//! Client ids are drawn from the injected RNG, never one the confirmed doc or the outbox
+//! already holds: a driver that reseeds its RNG identically on restart (the natural use of a
+//! seeded generator) would otherwise reopen under the client id of its restored batches and
+//! number new batches from 0 again, so two batches would share one `BatchId`.
+//!
 //! Sans-IO: inputs are `handle_*` and [`ClientSession::apply`]; outputs are
-//! [`ClientSession::poll_action`] (frames to send, state to persist) and
-//! [`ClientSession::poll_event`]. Follow the crate's drain rule.
+//! [`ClientSession::poll_action`] (frames to send, state to persist),
+//! [`ClientSession::poll_event`] and [`ClientSession::poll_timeout`] (call
+//! [`ClientSession::handle_timeout`] once it passes). Follow the crate's drain rule.
 
 mod changes;
 mod conflict;
 mod inbound;
+mod retry;
 mod rollback;
 #[cfg(test)]
 mod tests;
@@ -31,11 +45,13 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::connection::{Instant, Rng};
+pub use crate::outbox::Rejection;
 use crate::outbox::{Batch, Outbox, OutboxError, OutboxLimits, PersistOp, Persisted};
-use crate::protocol::{BatchId, ProtocolError, RejectCode};
+use crate::protocol::{BatchId, ProtocolError};
 
-/// Session settings.
+/// Session settings. Missing fields take their defaults.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct SessionConfig {
     /// The bearer token sent in hello.
     pub token: String,
@@ -49,6 +65,11 @@ pub struct SessionConfig {
     pub max_frame: usize,
     /// Compact the persisted confirmed state after this many appended updates.
     pub confirmed_log: usize,
+    /// Wait before the first resend of a batch the server refused as `RateLimited`, in
+    /// milliseconds; each further refusal in a row doubles it.
+    pub retry_base_ms: u64,
+    /// The longest such wait, in milliseconds.
+    pub retry_cap_ms: u64,
 }
 
 impl Default for SessionConfig {
@@ -60,6 +81,8 @@ impl Default for SessionConfig {
             compact_after: 64,
             max_frame: 32 << 20,
             confirmed_log: 256,
+            retry_base_ms: 500,
+            retry_cap_ms: 30_000,
         }
     }
 }
@@ -78,19 +101,6 @@ pub enum SessionAction {
     },
 }
 
-/// A rejection, as the status reports it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Rejection {
-    /// The rejected batch.
-    pub batch: BatchId,
-    /// Stable code.
-    pub code: RejectCode,
-    /// Human reason.
-    pub reason: String,
-    /// When it arrived.
-    pub at: Instant,
-}
-
 /// Something the UI may want to know.
 #[derive(Clone, Debug, PartialEq)]
 pub enum SessionEvent {
@@ -99,7 +109,8 @@ pub enum SessionEvent {
     /// Batches became confirmed.
     Acked(Vec<BatchId>),
     /// A batch was rejected and rolled back. `vanished` holds its ops and any replayed op that
-    /// no longer applies.
+    /// no longer applies. Reported once the driver confirmed the rollback's persist op, so
+    /// what it reports gone stays gone across a crash.
     Rejected {
         /// The rejection.
         rejection: Rejection,
@@ -156,6 +167,8 @@ pub struct SessionStatus {
     pub last_rejection: Option<Rejection>,
     /// Whether the server speaks cardsync (acks); `false` behind a stock y-websocket server.
     pub server_acks: bool,
+    /// When batches the server rate-limited are sent again (nothing is sent before).
+    pub next_retry: Option<Instant>,
 }
 
 /// The optimistic client session.
@@ -176,6 +189,13 @@ pub struct ClientSession {
     conflicts: ConflictLog,
     last_ack: Option<(BatchId, Instant)>,
     last_rejection: Option<Rejection>,
+    /// While set, nothing is sent before this instant (the server rate-limited a batch).
+    retry_at: Option<Instant>,
+    /// `RateLimited` refusals in a row, for the backoff.
+    retries: u32,
+    /// Rejections rolled back and not reported yet, as tombstones: each waits for the persist
+    /// op (by number) that makes its rollback durable (see `inbound.rs`).
+    unannounced: VecDeque<(u64, Batch)>,
 }
 
 /// The confirmed doc never writes, so its client id never reaches an update.
@@ -195,14 +215,18 @@ impl ClientSession {
             confirmed.apply_update_v1(update)?;
         }
         let changes = Arc::new(Mutex::new(VecDeque::new()));
-        let client = fresh_client(rng.as_mut());
+        let client = fresh_client(rng.as_mut(), &confirmed, &persisted.outbox, &[]);
         let mut local = CardDoc::load_v1(schema.clone(), client, &confirmed.snapshot_v1())?;
-        for batch in &persisted.outbox {
+        let (tombstones, batches): (Vec<Batch>, Vec<Batch>) = persisted
+            .outbox
+            .into_iter()
+            .partition(|b| b.rejected.is_some());
+        for batch in &batches {
             local.apply_update_v1(&batch.update)?;
         }
         subscribe(&mut local, &changes);
-        Ok(Self {
-            outbox: Outbox::new(config.outbox, persisted.outbox),
+        let mut session = Self {
+            outbox: Outbox::new(config.outbox, batches),
             conflicts: ConflictLog::new(config.conflict_log),
             confirmed_appends: persisted.confirmed.len(),
             schema,
@@ -218,7 +242,12 @@ impl ClientSession {
             events: VecDeque::new(),
             last_ack: None,
             last_rejection: None,
-        })
+            retry_at: None,
+            retries: 0,
+            unannounced: VecDeque::new(),
+        };
+        session.announce(tombstones);
+        Ok(session)
     }
 
     /// The local doc: confirmed state plus pending batches. Read from it; write with
@@ -263,6 +292,8 @@ impl ClientSession {
             update: applied.update,
             clock: applied.clock,
             created_at: now.as_millis(),
+            parts: Vec::new(),
+            rejected: None,
         });
         self.persist_issued(op);
         if !self.connected
@@ -310,6 +341,8 @@ impl ClientSession {
             update,
             clock: start..end,
             created_at: now.as_millis(),
+            parts: Vec::new(),
+            rejected: None,
         });
         self.persist_issued(op);
         Ok(true)
@@ -335,6 +368,7 @@ impl ClientSession {
             last_ack: self.last_ack,
             last_rejection: self.last_rejection.clone(),
             server_acks: self.welcomed,
+            next_retry: self.retry_at,
         }
     }
 
@@ -349,13 +383,22 @@ impl ClientSession {
     }
 
     /// The driver made every persist op up to `seq` durable.
-    pub fn handle_persisted(&mut self, _now: Instant, seq: u64) {
+    pub fn handle_persisted(&mut self, now: Instant, seq: u64) {
         self.outbox.handle_persisted(seq);
-        self.send_ready();
+        self.announce_durable(seq);
+        self.send_ready(now);
     }
 
     fn persist_issued(&mut self, op: PersistOp) {
         let seq = self.outbox.last_issued();
+        // Rewriting the whole outbox must keep the tombstones of unreported rejections.
+        let op = match op {
+            PersistOp::ReplaceAll(batches) if !self.unannounced.is_empty() => {
+                let tombstones = self.unannounced.iter().map(|(_, t)| t.clone());
+                PersistOp::ReplaceAll(tombstones.chain(batches).collect())
+            }
+            op => op,
+        };
         self.actions.push_back(SessionAction::Persist { seq, op });
     }
 
@@ -369,11 +412,13 @@ impl ClientSession {
             .push_back(SessionAction::Send(message.encode()));
     }
 
-    /// Sends every durable, unsent batch, when connected to a server that acks.
-    fn send_ready(&mut self) {
-        if !(self.connected && self.welcomed) {
+    /// Sends every durable, unsent batch, when connected to a server that acks and not
+    /// waiting out a rate limit.
+    fn send_ready(&mut self, now: Instant) {
+        if !(self.connected && self.welcomed) || self.retry_at.is_some_and(|at| now < at) {
             return;
         }
+        self.retry_at = None;
         for batch in self.outbox.take_sendable() {
             let message = crate::protocol::Message::SubmitBatch {
                 batch: batch.id,
@@ -403,11 +448,19 @@ fn subscribe(doc: &mut CardDoc, changes: &Arc<Mutex<VecDeque<ChangeBatch>>>) {
     doc.subscribe(move |batch| lock(&sink).push_back(batch.clone()));
 }
 
-/// A fresh yrs client id: non-zero (zero is the confirmed doc's) and JavaScript-safe.
-fn fresh_client(rng: &mut dyn Rng) -> u64 {
+/// A fresh yrs client id: non-zero (zero is the confirmed doc's), JavaScript-safe, and not
+/// one that wrote anything `confirmed` holds, that a pending batch carries, or in `also`. An
+/// RNG reseeded as before would otherwise hand back the id of the restored batches.
+fn fresh_client(rng: &mut dyn Rng, confirmed: &CardDoc, pending: &[Batch], also: &[u64]) -> u64 {
+    use yrs::updates::decoder::Decode;
+    let sv = yrs::StateVector::decode_v1(&confirmed.state_vector()).unwrap_or_default();
     loop {
         let id = rng.next_u64() & cardsync_core::MAX_CLIENT_ID;
-        if id != CONFIRMED_CLIENT {
+        let used = id == CONFIRMED_CLIENT
+            || sv.contains_client(&yrs::block::ClientID::new(id))
+            || pending.iter().any(|b| b.id.client == id)
+            || also.contains(&id);
+        if !used {
             return id;
         }
     }

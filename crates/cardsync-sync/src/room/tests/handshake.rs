@@ -30,6 +30,43 @@ fn hello_gets_welcome_then_step1_and_step1_gets_step2() {
     ));
 }
 
+/// A session counts its own batches found in a step 2 as acked, so a step 2 must not show
+/// what a crash could still lose: asked for while a persist is in flight, it is sent once
+/// that persist completes (DESIGN.md §5: persist before ack).
+#[test]
+fn a_step2_waits_for_the_persists_in_flight() {
+    let mut d = Driver::new(RoomConfig::default());
+    d.join(1, "edit", 7);
+    let mut alice = Client::new(7);
+    let (msg, ..) = alice.batch(&[create_task(1, "todo")]);
+    assert_eq!(persists(&d.send(PeerId(1), &msg)), 1);
+    // The same client reconnects (its ack not in yet) and asks what the room holds.
+    d.room.handle_disconnect(d.now, PeerId(1));
+    d.drain();
+    d.join(2, "edit", 7);
+    let step1 = Message::SyncStep1 {
+        state_vector: CardDoc::new(schema(), 7).unwrap().state_vector(),
+    };
+    assert!(
+        to(&d.send(PeerId(2), &step1), PeerId(2)).is_empty(),
+        "nothing before the disk has it"
+    );
+    // Once durable: the batch's broadcast (its sender is gone), then the step 2.
+    let out = to(&d.persist_all(), PeerId(2));
+    let [Message::Update { .. }, Message::SyncStep2 { update }] = out.as_slice() else {
+        panic!("{out:?}")
+    };
+    let mut replica = CardDoc::new(schema(), 9).unwrap();
+    replica.apply_update_v1(update).unwrap();
+    assert!(
+        replica.card(card(1)).is_some(),
+        "the step 2 holds the batch"
+    );
+    // With nothing in flight, a step 2 goes out at once.
+    let out = to(&d.send(PeerId(2), &step1), PeerId(2));
+    assert!(matches!(out[..], [Message::SyncStep2 { .. }]));
+}
+
 #[test]
 fn version_is_the_lower_of_both() {
     let mut d = Driver::new(RoomConfig::default());

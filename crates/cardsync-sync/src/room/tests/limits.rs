@@ -132,3 +132,69 @@ fn decode_bomb_is_malformed_and_fast() {
     }
     assert!(started.elapsed() < std::time::Duration::from_millis(200));
 }
+
+/// A batch that arrives behind a rate-limited one of its client id misses the clocks of its
+/// predecessor. That hole is the rate limit's doing: it is refused `RateLimited` (retryable,
+/// no cost to the rejection budget), not `DependsOnRejected` (which the client would roll
+/// back), and the pair goes through once resent in order.
+#[test]
+fn a_hole_behind_a_rate_limited_batch_is_rate_limited_too() {
+    let config = RoomConfig {
+        batch_rate: RateLimit {
+            burst: 1,
+            refill_ms: 1_000,
+        },
+        rejection_rate: RateLimit {
+            burst: 1,
+            refill_ms: 60_000,
+        },
+        ..RoomConfig::default()
+    };
+    let mut d = Driver::new(config);
+    d.join(1, "edit", 7);
+    let mut alice = Client::new(7);
+    let (a, ..) = alice.batch(&[create_task(1, "todo")]);
+    let (b, ..) = alice.batch(&[set(1, "title", "b")]);
+    let (c, ..) = alice.batch(&[set(1, "title", "c")]);
+    assert!(codes(&d.send(PeerId(1), &a), PeerId(1)).is_empty());
+    assert_eq!(
+        codes(&d.send(PeerId(1), &b), PeerId(1)),
+        [RejectCode::RateLimited]
+    );
+    for _ in 0..3 {
+        // Tokens refilled: `c` is judged, and misses `b`'s clocks.
+        d.now += 1_000;
+        let actions = d.send(PeerId(1), &c);
+        assert_eq!(codes(&actions, PeerId(1)), [RejectCode::RateLimited]);
+        assert!(
+            !actions
+                .iter()
+                .any(|a| matches!(a, RoomAction::Close { .. })),
+            "no rejection budget spent"
+        );
+    }
+    for msg in [&b, &c] {
+        d.now += 1_000;
+        assert!(codes(&d.send(PeerId(1), msg), PeerId(1)).is_empty());
+    }
+    let fields = d.room.doc().card(card(1)).unwrap().fields;
+    assert_eq!(
+        fields["title"],
+        cardsync_core::FieldValue::Register("c".into())
+    );
+}
+
+/// Without a rate limit on this connection, a hole is what it always was: a dependent of a
+/// batch the room lacks.
+#[test]
+fn a_hole_without_a_rate_limit_depends_on_rejected() {
+    let mut d = Driver::new(RoomConfig::default());
+    d.join(1, "edit", 7);
+    let mut alice = Client::new(7);
+    let (_never_sent, ..) = alice.batch(&[create_task(1, "todo")]);
+    let (b, ..) = alice.batch(&[set(1, "title", "b")]);
+    assert_eq!(
+        codes(&d.send(PeerId(1), &b), PeerId(1)),
+        [RejectCode::DependsOnRejected]
+    );
+}

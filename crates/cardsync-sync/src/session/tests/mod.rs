@@ -1,5 +1,9 @@
 //! Session behaviour against a minimal stand-in server (a `CardDoc` that acks or rejects on
 //! demand). The real server room and the network simulation test the full protocol.
+//! `verdicts.rs`: what is and is not a verdict (rate limits, coalesced batches), client ids
+//! across restarts, durable rollback reports.
+
+mod verdicts;
 
 use std::sync::Arc;
 
@@ -11,7 +15,7 @@ use cardsync_core::{
 use super::*;
 use crate::connection::SplitMix64;
 use crate::outbox::{MemoryStore, OutboxStore};
-use crate::protocol::Message;
+use crate::protocol::{Message, RejectCode};
 
 fn schema() -> Arc<Schema> {
     Arc::new(
@@ -29,6 +33,10 @@ fn session(seed: u64, persisted: Persisted) -> ClientSession {
         token: "t".into(),
         ..SessionConfig::default()
     };
+    session_with(config, seed, persisted)
+}
+
+fn session_with(config: SessionConfig, seed: u64, persisted: Persisted) -> ClientSession {
     ClientSession::new(schema(), config, persisted, Box::new(SplitMix64::new(seed))).unwrap()
 }
 

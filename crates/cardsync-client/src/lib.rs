@@ -1,0 +1,309 @@
+//! # cardsync-client
+//!
+//! The native cardsync client: a tokio task that drives the sans-IO
+//! `ClientSession` ([`cardsync_sync::session::ClientSession`]) and the
+//! `Connection` ([`cardsync_sync::connection::Connection`]) state machine over a real WebSocket,
+//! with the outbox and the confirmed state in a SQLite file ([`SqliteOutboxStore`]).
+//!
+//! Everything that decides something lives in `cardsync_sync`: when to connect, back off and
+//! ping; what to send; how to roll back a rejection. This crate only carries it out: it opens
+//! sockets, writes the store on a thread of its own, and keeps time. So a native peer behaves
+//! exactly as the browser client does, and survives restarts: edits made offline are durable
+//! before they count as made, and are sent (once) when a connection comes.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use cardsync_client::{Client, ClientConfig};
+//! use cardsync_core::{CardId, Op, Schema, Stamp};
+//!
+//! # async fn run(schema: Arc<Schema>, token: String) -> Result<(), Box<dyn std::error::Error>> {
+//! let mut config = ClientConfig::new("ws://127.0.0.1:4455/rooms/board", token);
+//! config.store = Some("board.db".into()); // outbox and confirmed state survive restarts
+//! let (client, mut events) = Client::open(schema, config).await?;
+//! let card = CardId::from_u128(1);
+//! client.apply(Stamp::new(1, "me"), vec![Op::CreateCard {
+//!     card, kind: "task".into(), fields: Default::default() }]).await?;
+//! client.wait_for(|s| s.session.pending == 0).await; // acked: durable on the server
+//! while let Ok(Some(event)) = tokio::time::timeout(std::time::Duration::ZERO, events.recv()).await {
+//!     println!("{event:?}");
+//! }
+//! client.close().await?;
+//! # Ok(()) }
+//! ```
+
+mod driver;
+mod socket;
+mod store;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::mpsc as std_mpsc;
+
+use cardsync_core::{Op, Schema, Stamp};
+use cardsync_sync::connection::{
+    ConfigError, Connection, ConnectionConfig, ConnectionStatus, SplitMix64, StateChanged,
+};
+use cardsync_sync::outbox::{MemoryStore, OutboxStore, Persisted};
+use cardsync_sync::protocol::BatchId;
+use cardsync_sync::session::{
+    ClientSession, SessionConfig, SessionError, SessionEvent, SessionStatus,
+};
+pub use store::{SqliteOutboxStore, StoreError};
+use thiserror::Error;
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::task::JoinHandle;
+
+use driver::{Command, Driver, StoreDone, StoreJob};
+
+/// How to connect and where to keep state.
+#[derive(Clone, Debug)]
+pub struct ClientConfig {
+    /// The room's URL, e.g. `ws://127.0.0.1:4455/rooms/board`.
+    pub url: String,
+    /// The session settings; `session.token` is sent in the hello.
+    pub session: SessionConfig,
+    /// Backoff, heartbeat and timeouts.
+    pub connection: ConnectionConfig,
+    /// The SQLite file for the outbox and confirmed state; `None` keeps them in memory
+    /// (nothing survives a restart).
+    pub store: Option<PathBuf>,
+    /// Seed for client ids and backoff jitter. Leave `None` (drawn from the clock and the
+    /// process id): two runs with one seed would reuse client ids.
+    pub seed: Option<u64>,
+    /// Connect at once.
+    pub online: bool,
+}
+
+impl ClientConfig {
+    /// Defaults for `url` with `token`.
+    pub fn new(url: impl Into<String>, token: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            session: SessionConfig {
+                token: token.into(),
+                ..SessionConfig::default()
+            },
+            connection: ConnectionConfig::default(),
+            store: None,
+            seed: None,
+            online: true,
+        }
+    }
+}
+
+/// What the client reports: the session's and the connection's events, plus socket closes
+/// (with the server's code and reason) and store failures.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ClientEvent {
+    /// From the session: changes, acks, rejections, conflicts, welcome, auth denied.
+    Session(SessionEvent),
+    /// A connection state transition.
+    Connection(StateChanged),
+    /// The socket closed, with the close code and reason the server gave.
+    Closed {
+        /// WebSocket close code (1006: no close frame).
+        code: u16,
+        /// The server's reason.
+        reason: String,
+    },
+    /// The store could not persist; affected batches stay unsent.
+    StoreFailed(String),
+}
+
+/// The same status the JavaScript side shows: connection and session together.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClientStatus {
+    /// State, retry time, RTT.
+    pub connection: ConnectionStatus,
+    /// Pending count, oldest pending age, last ack, last rejection.
+    pub session: SessionStatus,
+}
+
+/// The client could not start or has stopped.
+#[derive(Debug, Error)]
+pub enum ClientError {
+    /// The store could not be opened or read.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The persisted state does not make a session.
+    #[error(transparent)]
+    Session(#[from] SessionError),
+    /// The connection settings are invalid.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The client's task has stopped.
+    #[error("the client has stopped")]
+    Stopped,
+}
+
+/// Events, in order. Dropping it is fine: events are then discarded.
+pub type Events = mpsc::UnboundedReceiver<ClientEvent>;
+
+/// A running client. See the [crate docs](crate).
+pub struct Client {
+    commands: mpsc::UnboundedSender<Command>,
+    status: watch::Receiver<ClientStatus>,
+    task: JoinHandle<()>,
+    store_thread: std::thread::JoinHandle<()>,
+}
+
+fn default_seed() -> u64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    nanos ^ (u64::from(std::process::id()) << 32) ^ 0x9e37_79b9_7f4a_7c15
+}
+
+impl Client {
+    /// Opens the store, resumes the session from it, and starts the client task.
+    pub async fn open(
+        schema: Arc<Schema>,
+        config: ClientConfig,
+    ) -> Result<(Client, Events), ClientError> {
+        let path = config.store.clone();
+        let (store, persisted): (Box<dyn OutboxStore<Error = StoreError> + Send>, Persisted) =
+            tokio::task::spawn_blocking(move || -> Result<_, StoreError> {
+                let mut store: Box<dyn OutboxStore<Error = StoreError> + Send> = match path {
+                    Some(path) => Box::new(SqliteOutboxStore::open(&path)?),
+                    None => Box::new(MemoryAdapter::default()),
+                };
+                let persisted = store.load()?;
+                Ok((store, persisted))
+            })
+            .await
+            .map_err(|_| ClientError::Stopped)??;
+        let seed = config.seed.unwrap_or_else(default_seed);
+        let session = ClientSession::new(
+            schema,
+            config.session.clone(),
+            persisted,
+            Box::new(SplitMix64::new(seed)),
+        )?;
+        let mut conn = Connection::new(config.connection.clone(), SplitMix64::new(!seed))?;
+        let (persisted_tx, persisted_rx) = mpsc::unbounded_channel();
+        let (store_tx, store_rx) = std_mpsc::channel();
+        let store_thread = std::thread::Builder::new()
+            .name("cardsync-client-store".into())
+            .spawn(move || store_loop(store, &store_rx, &persisted_tx))
+            .map_err(|_| ClientError::Stopped)?;
+        let epoch = tokio::time::Instant::now();
+        if config.online {
+            conn.handle_start(cardsync_sync::connection::Instant::ZERO);
+        }
+        let status = ClientStatus {
+            connection: conn.status(),
+            session: session.status(cardsync_sync::connection::Instant::ZERO),
+        };
+        let (status_tx, status_rx) = watch::channel(status);
+        let (events_tx, events_rx) = mpsc::unbounded_channel();
+        let (commands_tx, commands_rx) = mpsc::unbounded_channel();
+        let (socket_tx, socket_rx) = mpsc::unbounded_channel();
+        let driver = Driver {
+            session,
+            conn,
+            url: config.url,
+            epoch,
+            store: store_tx,
+            events: events_tx,
+            status: status_tx,
+            current: None,
+            socket_tx,
+            issued: 0,
+            confirmed: 0,
+        };
+        let task = tokio::spawn(driver.run(commands_rx, socket_rx, persisted_rx));
+        let client = Client {
+            commands: commands_tx,
+            status: status_rx,
+            task,
+            store_thread,
+        };
+        Ok((client, events_rx))
+    }
+
+    /// Applies a local change at once (optimistically) and queues it for the server.
+    pub async fn apply(&self, stamp: Stamp, ops: Vec<Op>) -> Result<Option<BatchId>, ClientError> {
+        let (reply, rx) = oneshot::channel();
+        self.command(Command::Apply { stamp, ops, reply })?;
+        Ok(rx.await.map_err(|_| ClientError::Stopped)??)
+    }
+
+    /// Runs `f` on the session (its local and confirmed docs, pending batches, conflicts).
+    pub async fn read<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&ClientSession) -> R + Send + 'static,
+    ) -> Result<R, ClientError> {
+        let (reply, rx) = oneshot::channel();
+        self.command(Command::Read(Box::new(move |session| {
+            let _ = reply.send(f(session));
+        })))?;
+        rx.await.map_err(|_| ClientError::Stopped)
+    }
+
+    /// Connects (`true`) or disconnects and stays offline (`false`).
+    pub fn set_online(&self, online: bool) -> Result<(), ClientError> {
+        self.command(Command::Online(online))
+    }
+
+    /// The current status.
+    pub fn status(&self) -> ClientStatus {
+        self.status.borrow().clone()
+    }
+
+    /// Waits until the status satisfies `pred`, and returns it.
+    pub async fn wait_for(&self, pred: impl FnMut(&ClientStatus) -> bool) -> ClientStatus {
+        let mut status = self.status.clone();
+        let seen = status.wait_for(pred).await.map(|s| s.clone());
+        seen.unwrap_or_else(|_| self.status())
+    }
+
+    /// Disconnects, waits until every persist is durable, and stops.
+    pub async fn close(self) -> Result<(), ClientError> {
+        let (reply, rx) = oneshot::channel();
+        self.command(Command::Close(reply))?;
+        let _ = rx.await;
+        let _ = self.task.await;
+        let thread = self.store_thread;
+        tokio::task::spawn_blocking(move || thread.join())
+            .await
+            .map_err(|_| ClientError::Stopped)?
+            .map_err(|_| ClientError::Stopped)
+    }
+
+    fn command(&self, command: Command) -> Result<(), ClientError> {
+        self.commands
+            .send(command)
+            .map_err(|_| ClientError::Stopped)
+    }
+}
+
+/// The in-memory store, with this crate's error type.
+#[derive(Default)]
+struct MemoryAdapter(MemoryStore);
+
+impl OutboxStore for MemoryAdapter {
+    type Error = StoreError;
+    fn load(&mut self) -> Result<Persisted, StoreError> {
+        Ok(self.0.state().clone())
+    }
+    fn persist(&mut self, op: &cardsync_sync::outbox::PersistOp) -> Result<(), StoreError> {
+        match self.0.persist(op) {
+            Ok(()) => Ok(()),
+            Err(never) => match never {},
+        }
+    }
+}
+
+fn store_loop(
+    mut store: Box<dyn OutboxStore<Error = StoreError> + Send>,
+    jobs: &std_mpsc::Receiver<StoreJob>,
+    done: &mpsc::UnboundedSender<StoreDone>,
+) {
+    while let Ok(StoreJob::Persist { seq, op }) = jobs.recv() {
+        let result = store.persist(&op).map(|()| seq).map_err(|e| e.to_string());
+        if let Err(e) = &result {
+            tracing::error!(error = %e, "client store write failed");
+        }
+        let _ = done.send(result);
+    }
+}

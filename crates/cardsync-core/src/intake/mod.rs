@@ -1,0 +1,253 @@
+//! Integrating untrusted updates into a yrs document without walking into yrs' panics.
+//!
+//! **Why.** The [`guard`] makes *decoding* safe. Integrating is the other half:
+//! yrs 0.28.1 accepts an update whose predecessors are missing, integrates blocks past the
+//! hole as "skips", and keeps the rest as pending structs and a pending delete set. From then
+//! on the document is fragile in every build profile:
+//! - its v2 encoder writes a skip's length into the wrong column (`BlockSlice::encode`, yrs
+//!   `slice.rs:80`, `write_len` where the decoder uses `read_var`), so its own v2 snapshot
+//!   does not decode;
+//! - `encode_state_as_update_v1/v2` re-encode the pending parts, merge them with that snapshot
+//!   and `unwrap` the result (`merge_pending_v1/v2`, yrs `transaction.rs:390/408`), which
+//!   panics on the bytes above.
+//!
+//! In a native build the core's `catch_unwind` turns such a panic into
+//! [`DecodeError::Panicked`]; in wasm32 a panic aborts the whole
+//! module. So the fix has to be preventive, and the intake is where it happens: for each
+//! update it plans ([`plan`]) what can be integrated *completely* now (gap-free and with every
+//! dependency present), hands only that to yrs, and keeps the rest itself ([`pending`]) until
+//! a later update brings what it waits for. yrs therefore never holds a skip or anything
+//! pending, and never reaches those paths. Snapshots include what waits, merged in by the
+//! intake ([`snapshot`]), so persisting one never drops anything.
+//!
+//! Planning is also where the document-dependent checks run, before anything is integrated:
+//! a formatting mark that would land on a map key is refused ([`map_entries`]), because yrs
+//! panics reporting that key to map observers, and so is an insert whose neighbours are out
+//! of order ([`origins`]), because yrs places it differently in different replicas.
+//!
+//! `catch_unwind` stays around every call into yrs as a native second line of defence.
+
+mod deletes;
+mod map_entries;
+mod origins;
+mod pending;
+mod plan;
+mod runs;
+mod snapshot;
+mod v1;
+mod view;
+
+use std::borrow::Cow;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use yrs::updates::decoder::Decode;
+use yrs::updates::encoder::Encode;
+use yrs::{Doc, Transact, TransactionMut, Update};
+
+use crate::error::{DecodeError, IntegrateError};
+use crate::guard::{self, layout::Layout};
+use pending::Pending;
+use plan::Plan;
+use runs::RunIndex;
+use view::View;
+
+/// Which of Yjs's two update encodings.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Encoding {
+    V1,
+    V2,
+}
+
+/// Runs yrs on untrusted input, turning a panic into [`DecodeError::Panicked`] (native builds;
+/// in wasm32 a panic aborts before this can catch it).
+pub(crate) fn contain<T>(f: impl FnOnce() -> Result<T, DecodeError>) -> Result<T, DecodeError> {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or(Err(DecodeError::Panicked))
+}
+
+/// Scans (guard) and decodes an untrusted update.
+pub(crate) fn decode(bytes: &[u8], encoding: Encoding) -> Result<(Layout, Update), DecodeError> {
+    let layout = match encoding {
+        Encoding::V1 => guard::scan_update_v1(bytes)?,
+        Encoding::V2 => guard::scan_update_v2(bytes)?,
+    };
+    let update = contain(|| {
+        match encoding {
+            Encoding::V1 => Update::decode_v1(bytes),
+            Encoding::V2 => Update::decode_v2(bytes),
+        }
+        .map_err(DecodeError::Update)
+    })?;
+    Ok((layout, update))
+}
+
+fn integrate_error(e: yrs::error::UpdateError) -> DecodeError {
+    DecodeError::Integrate(IntegrateError::Yrs(e))
+}
+
+/// The updates a document holds outside yrs, and the way in for new ones.
+#[derive(Debug, Default)]
+pub(crate) struct Intake {
+    pending: Pending,
+    /// The typing runs of what the document holds, for the origins check.
+    runs: RunIndex,
+}
+
+impl Intake {
+    /// Whether some blocks or deletions wait for predecessors the document lacks.
+    pub fn has_pending(&self) -> bool {
+        !self.pending.is_empty()
+    }
+
+    /// Records the blocks of a transaction this replica wrote itself (its v1 update), so
+    /// that the origins of later remote inserts among them are checked from the record.
+    pub fn record_local(&mut self, update: &[u8]) {
+        if let Ok(layout) = guard::scan_update_v1(update) {
+            for blocks in &layout.clients {
+                for block in &blocks.blocks {
+                    self.runs.record(blocks.client, block);
+                }
+            }
+        }
+    }
+
+    /// Integrates untrusted updates into `doc`, in one transaction (with `origin`, if any),
+    /// stopping at the first error; what came before it stays. An update is scanned and
+    /// decoded before anything of it is integrated, so one that does not decode changes
+    /// nothing, and neither does one the plan refuses. Only when yrs itself stops half-way
+    /// (an item whose parent in the document is not a shared type) does what it integrated
+    /// so far stay, as yrs cannot roll back.
+    pub fn apply(
+        &mut self,
+        doc: &Doc,
+        updates: &[&[u8]],
+        encoding: Encoding,
+        origin: Option<&'static str>,
+    ) -> Result<(), DecodeError> {
+        let Some((first, rest)) = updates.split_first() else {
+            return Ok(());
+        };
+        // Decoded before the transaction opens, so bytes that do not decode never open one.
+        let first = decode(first, encoding)?;
+        contain(|| {
+            let mut txn = match origin {
+                Some(origin) => doc.transact_mut_with(origin),
+                None => doc.transact_mut(),
+            };
+            let mut result = self.integrate(&mut txn, updates[0], first, encoding);
+            for bytes in rest {
+                if result.is_err() {
+                    break;
+                }
+                result = decode(bytes, encoding)
+                    .and_then(|decoded| self.integrate(&mut txn, bytes, decoded, encoding));
+            }
+            // Even after yrs gave up half-way (it cannot roll back), integrate what now can
+            // be: the document must hold what a reload of its own snapshot would.
+            self.retry(&mut txn);
+            result
+        })
+    }
+
+    /// Integrates what of one update can be, and keeps the rest.
+    fn integrate(
+        &mut self,
+        txn: &mut TransactionMut<'_>,
+        bytes: &[u8],
+        (layout, update): (Layout, Update),
+        encoding: Encoding,
+    ) -> Result<(), DecodeError> {
+        let plan =
+            plan::plan(&layout, &View::new(txn), &self.runs).map_err(DecodeError::Integrate)?;
+        if plan.is_complete() {
+            let result = txn.apply_update(update).map_err(integrate_error);
+            plan.record(&layout, &mut self.runs, result.is_ok());
+            return result;
+        }
+        // Cutting needs each block's bytes, which only v1 keeps together: re-encode a v2
+        // update as v1 (yrs' v1 encoder writes what it decoded faithfully) and plan again.
+        let (bytes, layout, plan) = match encoding {
+            Encoding::V1 => (Cow::Borrowed(bytes), layout, plan),
+            Encoding::V2 => {
+                let v1 = update.encode_v1();
+                let layout = guard::scan_update_v1(&v1)?;
+                let plan = plan::plan(&layout, &View::new(txn), &self.runs)
+                    .map_err(DecodeError::Integrate)?;
+                (Cow::Owned(v1), layout, plan)
+            }
+        };
+        self.split(txn, &bytes, &layout, &plan)
+    }
+
+    /// Integrates the part of a v1 update `plan` accepts and keeps the part that waits.
+    fn split(
+        &mut self,
+        txn: &mut TransactionMut<'_>,
+        bytes: &[u8],
+        layout: &Layout,
+        plan: &Plan,
+    ) -> Result<(), DecodeError> {
+        if plan.adds_blocks() || !plan.deletes_now.is_empty() {
+            let now = v1::update(bytes, layout, &plan.now, &plan.deletes_now);
+            let now = Update::decode_v1(&now).map_err(DecodeError::Update)?;
+            let result = txn.apply_update(now).map_err(integrate_error);
+            plan.record(layout, &mut self.runs, result.is_ok());
+            result?;
+        }
+        if plan.later.iter().any(|r| !r.is_empty()) {
+            let empty = deletes::DeleteSet::default();
+            let later = v1::update(bytes, layout, &plan.later, &empty);
+            // The same update delivered twice while it waits is kept once.
+            if !self.pending.pieces.contains(&later) {
+                self.pending.pieces.push(later);
+            }
+        }
+        self.pending.deletes.extend(&plan.deletes_later);
+        Ok(())
+    }
+
+    /// Integrates whatever waits and can now be, until nothing more can. What fails now is
+    /// dropped: it belongs to an update accepted earlier, whose caller was told `Ok` then, and
+    /// the document stays what a reload of its snapshot would read.
+    fn retry(&mut self, txn: &mut TransactionMut<'_>) {
+        if self.pending.is_empty() {
+            return;
+        }
+        loop {
+            let mut progress = false;
+            for piece in std::mem::take(&mut self.pending.pieces) {
+                // The intake's own cut of guarded bytes: it scans.
+                let Ok(layout) = guard::scan_update_v1(&piece) else {
+                    continue;
+                };
+                match plan::plan(&layout, &View::new(txn), &self.runs) {
+                    Ok(plan) if plan.adds_blocks() => {
+                        progress = true;
+                        // On an error yrs keeps what it integrated before it; the rest of
+                        // the piece is dropped, as the whole update would have been had it
+                        // arrived after its predecessors.
+                        let _ = self.split(txn, &piece, &layout, &plan);
+                    }
+                    // Everything in it arrived another way meanwhile.
+                    Ok(plan) if plan.is_complete() => {}
+                    Ok(_) => self.pending.pieces.push(piece),
+                    // Refused now that its neighbours are known: dropped, as the whole update
+                    // would have been had they been known when it arrived.
+                    Err(_) => {}
+                }
+            }
+            if !progress {
+                break;
+            }
+        }
+        let view = View::new(txn);
+        let now = self.pending.deletes.take_below(|client| view.clock(client));
+        if !now.is_empty() {
+            let mut bytes = vec![0];
+            now.write_v1(&mut bytes);
+            // A delete set of held items: yrs applies it without an error path.
+            if let Ok(update) = Update::decode_v1(&bytes) {
+                let _ = txn.apply_update(update);
+            }
+        }
+    }
+}

@@ -1,0 +1,164 @@
+//! Which part of an update can be integrated now, and which part must wait.
+//!
+//! A block can be integrated once the document holds everything before it: its client's
+//! earlier clocks (no hole), and the items it names (left and right origin, parent). Blocks
+//! of one update may depend on each other across clients, so the plan accepts blocks client by
+//! client, in clock order, until a pass accepts nothing more. What it accepts is closed under
+//! dependencies and gap-free, which is exactly what yrs integrates without creating skips or
+//! pending structs. Deleted ranges split the same way: the part naming items the document will
+//! hold now, and the rest. An item may also wait for its origins to be integrated, so that
+//! their order can be read from the document ([`super::origins`]); the intake integrates
+//! again, within the same transaction, as long as something waiting becomes ready.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use super::deletes::{self, DeleteSet};
+use super::map_entries::MapEntries;
+use super::origins::{Origins, Verdict};
+use super::runs::RunIndex;
+use super::view::View;
+use crate::error::IntegrateError;
+use crate::guard::layout::{BlockKind, ItemInfo, Layout, Parent};
+use crate::guard::{CONTENT_DELETED, CONTENT_TYPE};
+
+/// The plan for one update: per entry of `Layout::clients`, the blocks to integrate now and
+/// those that wait; and the deleted ranges of both kinds.
+#[derive(Debug)]
+pub(super) struct Plan {
+    pub now: Vec<Range<usize>>,
+    pub later: Vec<Range<usize>>,
+    pub deletes_now: DeleteSet,
+    pub deletes_later: DeleteSet,
+}
+
+impl Plan {
+    /// Records the blocks integrated now in `runs` (or, after yrs stopped half-way, stops
+    /// recording their clients: which of them got in is unknown).
+    pub fn record(&self, layout: &Layout, runs: &mut RunIndex, integrated: bool) {
+        for (now, blocks) in self.now.iter().zip(&layout.clients) {
+            for block in &blocks.blocks[now.clone()] {
+                if integrated {
+                    runs.record(blocks.client, block);
+                } else {
+                    runs.stop(blocks.client);
+                }
+            }
+        }
+    }
+
+    /// Whether everything can be integrated now (blocks the document already holds count).
+    pub fn is_complete(&self) -> bool {
+        self.later.iter().all(Range::is_empty) && self.deletes_later.is_empty()
+    }
+
+    /// Whether integrating now would add any block.
+    pub fn adds_blocks(&self) -> bool {
+        self.now.iter().any(|r| !r.is_empty())
+    }
+}
+
+/// Plans `layout` against the document seen by `view`. Refuses (before anything is
+/// integrated) an accepted block the document cannot take.
+pub(super) fn plan(
+    layout: &Layout,
+    view: &View<'_, '_>,
+    runs: &RunIndex,
+) -> Result<Plan, IntegrateError> {
+    let mut clocks: HashMap<u64, u32> = HashMap::new();
+    let clock = |clocks: &HashMap<u64, u32>, client: u64| {
+        clocks
+            .get(&client)
+            .copied()
+            .unwrap_or_else(|| view.clock(client))
+    };
+    let mut now: Vec<Range<usize>> = vec![0..0; layout.clients.len()];
+    let mut entries = MapEntries::new(layout, view);
+    let mut origins = Origins::new(view, layout, runs);
+    loop {
+        let mut progress = false;
+        for (run, blocks) in now.iter_mut().zip(&layout.clients) {
+            while let Some(block) = blocks.blocks.get(run.end) {
+                let have = clock(&clocks, blocks.client);
+                if block.end() <= have {
+                    // Already held (only ever a prefix: accepted blocks are contiguous).
+                    run.end += 1;
+                    if run.len() == 1 {
+                        run.start = run.end;
+                    }
+                    continue;
+                }
+                let ready = block.clock <= have
+                    && match &block.kind {
+                        BlockKind::Skip => false,
+                        BlockKind::Gc => true,
+                        BlockKind::Item(item) => item
+                            .dependencies()
+                            .all(|dep| dep.clock < clock(&clocks, dep.client)),
+                    };
+                if !ready {
+                    break;
+                }
+                if let BlockKind::Item(item) = &block.kind {
+                    parent_is_a_type(layout, view, blocks.client, block.clock, item)?;
+                    match origins.check(blocks.client, block.clock, item)? {
+                        Verdict::Ready => {}
+                        Verdict::Wait => break,
+                    }
+                    entries.check(blocks.client, block, item)?;
+                }
+                clocks.insert(blocks.client, block.end());
+                run.end += 1;
+                progress = true;
+            }
+        }
+        if !progress {
+            break;
+        }
+    }
+    let later = now
+        .iter()
+        .zip(&layout.clients)
+        .map(|(run, blocks)| {
+            // Trailing holes carry nothing worth keeping.
+            let end = blocks.blocks[run.end..]
+                .iter()
+                .rposition(|b| b.kind != BlockKind::Skip)
+                .map_or(run.end, |i| run.end + i + 1);
+            run.end..end
+        })
+        .collect();
+    let (deletes_now, deletes_later) =
+        deletes::split(layout.deletes.iter().copied(), |c| clock(&clocks, c));
+    Ok(Plan {
+        now,
+        later,
+        deletes_now,
+        deletes_later,
+    })
+}
+
+/// Refuses an item whose parent, found in the same update, is neither a shared type nor
+/// deleted content: yrs would refuse it half-way through integrating (`InvalidParent`), with
+/// the blocks before it already in. (A parent the document holds is left to yrs, which
+/// reports the same error: the public API cannot tell a garbage-collected type from text.)
+fn parent_is_a_type(
+    layout: &Layout,
+    view: &View<'_, '_>,
+    client: u64,
+    clock: u32,
+    item: &ItemInfo,
+) -> Result<(), IntegrateError> {
+    let Parent::Item(parent) = item.parent else {
+        return Ok(());
+    };
+    if view.has(parent) {
+        return Ok(());
+    }
+    match layout.find(parent).map(|b| &b.kind) {
+        Some(BlockKind::Item(p)) if p.content != CONTENT_TYPE && p.content != CONTENT_DELETED => {
+            Err(IntegrateError::InvalidParent { client, clock })
+        }
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,51 @@
+//! Encoding a document's whole state, including what waits outside yrs.
+//!
+//! The state is encoded with `ReadTxn::encode_state_as_update`, never with
+//! `encode_state_as_update_v1/v2`: those also merge yrs' own pending structs through a path
+//! that unwraps (yrs `transaction.rs:390/408`). yrs holds nothing pending here, so nothing is
+//! lost by skipping it; what waits lives in the intake and is merged in by `Update`'s own
+//! merge, whose holes it encodes correctly in both encodings (unlike the store's encoder).
+//! A document that was loaded from such a snapshot plans the same parts as waiting again.
+
+use yrs::updates::decoder::Decode;
+use yrs::updates::encoder::{Encode, Encoder, EncoderV1, EncoderV2};
+use yrs::{Doc, ReadTxn, StateVector, Transact, Update};
+
+use super::{Encoding, Intake};
+
+impl Intake {
+    /// `doc`'s whole state as one update, with what waits for predecessors merged in.
+    pub fn encode_state(&self, doc: &Doc, encoding: Encoding) -> Vec<u8> {
+        let txn = doc.transact();
+        let all = StateVector::default();
+        if self.pending.is_empty() {
+            return match encoding {
+                Encoding::V1 => {
+                    let mut encoder = EncoderV1::new();
+                    txn.encode_state_as_update(&all, &mut encoder);
+                    encoder.to_vec()
+                }
+                Encoding::V2 => {
+                    let mut encoder = EncoderV2::new();
+                    txn.encode_state_as_update(&all, &mut encoder);
+                    encoder.to_vec()
+                }
+            };
+        }
+        let mut encoder = EncoderV1::new();
+        txn.encode_state_as_update(&all, &mut encoder);
+        let state = encoder.to_vec();
+        let deletes = self.pending.deletes_v1();
+        // Every part is yrs' own encoding or the intake's cut of guarded bytes: they decode.
+        let parts = [&state]
+            .into_iter()
+            .chain(&self.pending.pieces)
+            .chain([&deletes])
+            .filter_map(|bytes| Update::decode_v1(bytes).ok());
+        let merged = Update::merge_updates(parts);
+        match encoding {
+            Encoding::V1 => merged.encode_v1(),
+            Encoding::V2 => merged.encode_v2(),
+        }
+    }
+}

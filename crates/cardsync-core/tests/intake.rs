@@ -1,0 +1,357 @@
+//! Remote updates that arrive before their predecessors, or that no honest peer writes: what
+//! waits stays outside yrs (and in snapshots), and the shapes yrs 0.28.1 mishandles are refused
+//! with typed errors before anything changes.
+
+mod common;
+
+use cardsync_core::guard::GuardError;
+use cardsync_core::{
+    CardDoc, DecodeError, FieldValue, IntegrateError, Value, merge_updates_v1, merge_updates_v2,
+};
+use common::*;
+use yrs::{GetString, ReadTxn, Text, Transact};
+
+/// Whether yrs itself holds nothing pending (the intake keeps it).
+fn yrs_holds_nothing_pending(doc: &CardDoc) -> bool {
+    let txn = doc.yrs_doc().transact();
+    txn.store().pending_update().is_none() && txn.store().pending_ds().is_none()
+}
+
+/// A snapshot (v1 and v2) reloads and reads the same.
+fn reloads(doc: &CardDoc) -> CardDoc {
+    let v1 = CardDoc::load_v1(doc.schema().clone(), 77, &doc.snapshot_v1()).unwrap();
+    let v2 = CardDoc::load_v2(doc.schema().clone(), 78, &doc.snapshot_v2()).unwrap();
+    assert_eq!(v1.export(), doc.export());
+    assert_eq!(v2.export(), doc.export());
+    assert_eq!(v1.has_pending_updates(), doc.has_pending_updates());
+    v1
+}
+
+#[test]
+fn updates_that_arrive_early_wait_outside_yrs_and_in_snapshots() {
+    let mut alice = doc(1);
+    let card = task(&mut alice, 1);
+    let first = alice.snapshot_v1();
+    let sv = alice.state_vector();
+    alice
+        .insert_text(&stamp(2), card, "body", 0, "hello")
+        .unwrap();
+    alice.increment(&stamp(2), card, "votes", 3).unwrap();
+    let second = alice.diff_v1(&sv).unwrap();
+    let sv = alice.state_vector();
+    alice.delete_text(&stamp(3), card, "body", 0, 2).unwrap();
+    let third = alice.diff_v1(&sv).unwrap();
+
+    let mut bob = doc(2);
+    bob.apply_update_v1(&third).unwrap();
+    bob.apply_update_v1(&second).unwrap();
+    assert!(bob.has_pending_updates());
+    assert!(yrs_holds_nothing_pending(&bob));
+    assert!(bob.card(card).is_none());
+    // Persisted and reopened, what waits is still there.
+    let mut reopened = reloads(&bob);
+    assert!(reopened.has_pending_updates());
+    for replica in [&mut bob, &mut reopened] {
+        replica.apply_update_v1(&first).unwrap();
+        assert!(!replica.has_pending_updates());
+        assert_eq!(replica.export(), alice.export());
+    }
+    assert_eq!(
+        bob.card(card).unwrap().fields["body"],
+        FieldValue::Text("llo".into())
+    );
+    reloads(&bob);
+}
+
+#[test]
+fn deletions_of_items_not_yet_received_wait_for_them() {
+    let mut alice = doc(1);
+    let card = task(&mut alice, 1);
+    let mut bob = CardDoc::load_v1(alice.schema().clone(), 2, &alice.snapshot_v1()).unwrap();
+    let sv = alice.state_vector();
+    alice
+        .insert_text(&stamp(2), card, "body", 0, "abc")
+        .unwrap();
+    let insert = alice.diff_v1(&sv).unwrap();
+    // Carol got the insert and deletes a character of it; Bob hears from Carol first.
+    let mut carol = CardDoc::load_v1(alice.schema().clone(), 3, &alice.snapshot_v1()).unwrap();
+    let sv = carol.state_vector();
+    carol.delete_text(&stamp(3), card, "body", 1, 1).unwrap();
+    let delete = carol.diff_v1(&sv).unwrap();
+
+    bob.apply_update_v1(&delete).unwrap();
+    assert!(bob.has_pending_updates());
+    assert!(yrs_holds_nothing_pending(&bob));
+    reloads(&bob);
+    bob.apply_update_v1(&insert).unwrap();
+    assert!(!bob.has_pending_updates());
+    assert_eq!(
+        bob.card(card).unwrap().fields["body"],
+        FieldValue::Text("ac".into())
+    );
+}
+
+#[test]
+fn merging_keeps_what_waits() {
+    let mut alice = doc(1);
+    task(&mut alice, 1);
+    let (first_v1, first_v2) = (alice.snapshot_v1(), alice.snapshot_v2());
+    let sv = alice.state_vector();
+    task(&mut alice, 2);
+    let (second_v1, second_v2) = (alice.diff_v1(&sv).unwrap(), alice.diff_v2(&sv).unwrap());
+
+    let merged = merge_updates_v1(&[&second_v1]).unwrap();
+    let waiting = CardDoc::load_v1(alice.schema().clone(), 5, &merged).unwrap();
+    assert!(waiting.has_pending_updates());
+    let mut both = CardDoc::load_v1(alice.schema().clone(), 6, &first_v1).unwrap();
+    both.apply_update_v1(&merged).unwrap();
+    assert_eq!(both.export(), alice.export());
+    // Out of order within one merge, in v2.
+    let merged = merge_updates_v2(&[&second_v2, &first_v2]).unwrap();
+    let loaded = CardDoc::load_v2(alice.schema().clone(), 7, &merged).unwrap();
+    assert!(!loaded.has_pending_updates());
+    assert_eq!(loaded.export(), alice.export());
+}
+
+/// A v1 update of client 1: a map entry `k` in root `root`, then (if `mark`) a formatting
+/// mark whose left origin is that entry, which would make yrs copy its key.
+fn mark_after_map_entry(root: &str, mark: bool) -> Vec<u8> {
+    let mut bytes = vec![1, 1 + u8::from(mark), 1, 0];
+    // 1#0: info "has key, Any content", named parent, key "k", one string "v".
+    bytes.extend([0x28, 1, root.len() as u8]);
+    bytes.extend(root.as_bytes());
+    bytes.extend([1, b'k', 1, 0x77, 1, b'v']);
+    if mark {
+        // 1#1: info "has left origin, Format content", origin 1#0, key "bold", value true.
+        bytes.extend([0x86, 1, 0, 4]);
+        bytes.extend(b"bold");
+        bytes.extend([4]);
+        bytes.extend(b"true");
+    }
+    bytes.push(0);
+    bytes
+}
+
+#[test]
+fn formatting_marks_on_map_keys_are_refused() {
+    // In one update: yrs would panic reporting key "k" to the cards observer.
+    let mut doc = doc(1);
+    let before = doc.export();
+    let result = doc.apply_update_v1(&mark_after_map_entry("cards", true));
+    assert!(
+        matches!(
+            result,
+            Err(DecodeError::Integrate(IntegrateError::FormatOnMapKey {
+                client: 1,
+                clock: 1
+            }))
+        ),
+        "{result:?}"
+    );
+    assert_eq!(doc.export(), before);
+    assert!(doc.state_vector() == CardDoc::new(schema(), 2).unwrap().state_vector());
+    // With the entry already in the document.
+    doc.apply_update_v1(&mark_after_map_entry("cards", false))
+        .unwrap();
+    let mark = {
+        let full = mark_after_map_entry("cards", true);
+        let entry = mark_after_map_entry("cards", false);
+        // The mark alone: client 1 from clock 1.
+        let mut bytes = vec![1, 1, 1, 1];
+        bytes.extend(&full[entry.len() - 1..full.len() - 1]);
+        bytes.push(0);
+        bytes
+    };
+    assert!(matches!(
+        doc.apply_update_v1(&mark),
+        Err(DecodeError::Integrate(
+            IntegrateError::FormatOnMapKey { .. }
+        ))
+    ));
+    // A merge refuses what loading would.
+    assert!(merge_updates_v1(&[&mark_after_map_entry("cards", true)]).is_err());
+}
+
+/// Client 1's "abcd" in root text "t" as a v1 update, client 2's "X" between the given
+/// clocks of client 1 as another, and both in one update.
+fn text_and_insert(left: u8, right: u8) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+    let abcd = [4, 1, 1, b't', 4, b'a', b'b', b'c', b'd'];
+    let x = [0xc4, 1, left, 1, right, 1, b'X'];
+    let base = [&[1, 1, 1, 0][..], &abcd, &[0]].concat();
+    let insert = [&[1, 1, 2, 0][..], &x, &[0]].concat();
+    let both = [&[2, 1, 1, 0][..], &abcd, &[1, 2, 0], &x, &[0]].concat();
+    (base, insert, both)
+}
+
+fn text(doc: &CardDoc) -> String {
+    let t = doc.yrs_doc().get_or_insert_text("t");
+    t.get_string(&doc.yrs_doc().transact())
+}
+
+#[test]
+fn inserts_with_origins_out_of_order_are_refused() {
+    // The same character twice: the guard sees it in the bytes.
+    let (base, insert, _) = text_and_insert(2, 2);
+    let mut doc = doc(9);
+    doc.apply_update_v1(&base).unwrap();
+    assert!(matches!(
+        doc.apply_update_v1(&insert),
+        Err(DecodeError::Refused(GuardError::Origins {
+            client: 2,
+            clock: 0
+        }))
+    ));
+    // Right origin "b" before left origin "d": read from the document...
+    let (base, insert, both) = text_and_insert(3, 1);
+    let mut doc = self::doc(9);
+    doc.apply_update_v1(&base).unwrap();
+    let refused = |result| {
+        matches!(
+            result,
+            Err(DecodeError::Integrate(IntegrateError::OriginsOutOfOrder {
+                client: 2,
+                clock: 0
+            }))
+        )
+    };
+    assert!(refused(doc.apply_update_v1(&insert)));
+    assert_eq!(text(&doc), "abcd");
+    // ...or from one typing run of the same update, which is refused whole.
+    let mut doc = self::doc(9);
+    assert!(refused(doc.apply_update_v1(&both)));
+    assert_eq!(text(&doc), "");
+    // Waiting for a predecessor, it is accepted; dropped when it could be integrated.
+    let mut doc = self::doc(9);
+    doc.apply_update_v1(&insert).unwrap();
+    assert!(doc.has_pending_updates());
+    reloads(&doc);
+    doc.apply_update_v1(&base).unwrap();
+    assert_eq!(text(&doc), "abcd");
+    assert!(!doc.has_pending_updates());
+}
+
+#[test]
+fn out_of_order_origins_are_found_in_local_runs_and_without_a_record() {
+    let insert = |left: u32, right: u32| {
+        let (left, right) = (left as u8, right as u8);
+        vec![1, 1, 2, 0, 0xc4, 1, left, 1, right, 1, b'X', 0]
+    };
+    // Typed here (client 1), recorded from the local transaction.
+    let mut doc = doc(1);
+    let card = task(&mut doc, 1);
+    let op = cardsync_core::Op::InsertText {
+        card,
+        field: "body".into(),
+        index: 0,
+        text: "abcd".into(),
+        attributes: Default::default(),
+    };
+    let typed = doc.apply_with_origin(&stamp(2), &[op], cardsync_core::Origin::Local);
+    let start = typed.unwrap().clock.start + 1; // after the `$modified` write
+    assert!(matches!(
+        doc.apply_update_v1(&insert(start + 3, start + 1)),
+        Err(DecodeError::Integrate(
+            IntegrateError::OriginsOutOfOrder { .. }
+        ))
+    ));
+    doc.apply_update_v1(&insert(start + 1, start + 2)).unwrap();
+    assert_eq!(
+        doc.card(card).unwrap().fields["body"],
+        FieldValue::Text("abXcd".into())
+    );
+    // Written straight into yrs, unseen by the intake: positions are read instead.
+    let mut doc = self::doc(1);
+    let t = doc.yrs_doc().get_or_insert_text("t");
+    t.insert(&mut doc.yrs_doc().transact_mut(), 0, "abcd");
+    assert!(matches!(
+        doc.apply_update_v1(&insert(3, 1)),
+        Err(DecodeError::Integrate(
+            IntegrateError::OriginsOutOfOrder { .. }
+        ))
+    ));
+    doc.apply_update_v1(&insert(1, 2)).unwrap();
+    assert_eq!(text(&doc), "abXcd");
+}
+
+#[test]
+fn honest_inserts_after_later_typed_characters_are_accepted() {
+    // Client 1 types "ac", then "b" between them: "b" (1#2) was typed after "c" (1#1). Client 2
+    // then types "X" after "b": its right origin 1#1 precedes its left origin 1#2 in clock
+    // order, but not in the text.
+    let author = yrs::Doc::with_client_id(1);
+    let t = author.get_or_insert_text("t");
+    t.insert(&mut author.transact_mut(), 0, "ac");
+    t.insert(&mut author.transact_mut(), 1, "b");
+    let typed = author
+        .transact()
+        .encode_state_as_update_v1(&yrs::StateVector::default());
+    let other = yrs::Doc::with_client_id(2);
+    let t2 = other.get_or_insert_text("t");
+    {
+        let mut txn = other.transact_mut();
+        txn.apply_update(yrs::updates::decoder::Decode::decode_v1(&typed).unwrap())
+            .unwrap();
+    }
+    let sv = other.transact().state_vector();
+    t2.insert(&mut other.transact_mut(), 2, "X");
+    let insert = other.transact().encode_diff_v1(&sv);
+
+    let mut doc = doc(9);
+    doc.apply_update_v1(&typed).unwrap();
+    doc.apply_update_v1(&insert).unwrap();
+    assert_eq!(text(&doc), "abXc");
+    // In one update too.
+    let merged = merge_updates_v1(&[&typed, &insert]).unwrap();
+    let mut doc = self::doc(9);
+    doc.apply_update_v1(&merged).unwrap();
+    assert_eq!(text(&doc), "abXc");
+    assert_eq!(reloads(&doc).export(), doc.export());
+}
+
+#[test]
+fn binary_content_is_refused() {
+    // A Yjs peer's `map.set("k", new Uint8Array([1]))` in root "cards": yrs writes it back in
+    // v2 with its length twice.
+    let bytes = [
+        1, 1, 1, 0, 0x23, 1, 5, b'c', b'a', b'r', b'd', b's', 1, b'k', 1, 1, 0,
+    ];
+    assert_eq!(
+        cardsync_core::guard::check_update_v1(&bytes),
+        Err(GuardError::Content(3))
+    );
+    assert!(matches!(
+        doc(1).apply_update_v1(&bytes),
+        Err(DecodeError::Refused(GuardError::Content(3)))
+    ));
+}
+
+#[test]
+fn non_finite_numbers_read_as_null() {
+    let mut alice = doc(1);
+    let card = task(&mut alice, 1);
+    // A peer without a validating server stores NaN in a register and a max entry.
+    let peer = yrs::Doc::with_client_id(2);
+    {
+        let mut txn = peer.transact_mut();
+        txn.apply_update(yrs::updates::decoder::Decode::decode_v1(&alice.snapshot_v1()).unwrap())
+            .unwrap();
+    }
+    let sv = peer.transact().state_vector();
+    {
+        use yrs::Map;
+        let cards = peer.get_or_insert_map("cards");
+        let mut txn = peer.transact_mut();
+        let Some(yrs::Out::YMap(map)) = cards.get(&txn, &card.to_string()) else {
+            panic!("no card map");
+        };
+        map.insert(&mut txn, "estimate", f64::NAN);
+        let progress = map.insert(&mut txn, "progress", yrs::MapPrelim::default());
+        progress.insert(&mut txn, "2", f64::INFINITY);
+    }
+    let update = peer.transact().encode_diff_v1(&sv);
+    alice.apply_update_v1(&update).unwrap();
+    let read = alice.card(card).unwrap();
+    assert_eq!(read.fields["estimate"], FieldValue::Register(Value::Null));
+    assert_eq!(read.fields["progress"], FieldValue::Max(None));
+    assert_eq!(alice.export(), alice.export());
+}

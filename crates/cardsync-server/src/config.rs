@@ -1,0 +1,174 @@
+//! The server's configuration, as one serde value with defaults.
+//!
+//! It comes from three places, each overriding the one before: a TOML file, environment
+//! variables, then command-line flags (`cli.rs` does the layering). Unknown keys are refused,
+//! so a misspelt knob fails at start instead of silently keeping its default. The secret is
+//! deliberately not a field here: it is read from `CARDSYNC_SECRET` or a file, never from a
+//! flag (flags are visible to every user in `ps`), nor from the config file (which tends to
+//! be committed).
+//!
+//! ```toml
+//! listen = "127.0.0.1:4455"
+//! data_dir = "cardsync-data"
+//! schema = "schema.json"
+//! secret_file = "secret"
+//!
+//! [limits]
+//! max_rooms = 10000
+//! max_connections = 10000
+//!
+//! [storage]
+//! synchronous = "full"
+//!
+//! [room]                 # cardsync_sync's RoomConfig
+//! max_frame_bytes = 8388608
+//! batch_rate = { burst = 100, refill_ms = 20 }
+//! ```
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+
+use cardsync_sync::room::{Role, RoomConfig};
+use serde::{Deserialize, Serialize};
+
+use crate::store::Synchronous;
+
+/// The name of the SQLite file inside the data directory.
+pub const DB_FILE: &str = "cardsync.db";
+
+/// Everything the server reads at start. See the [module docs](self).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Where to listen. Loopback by default: exposing a sync server is a decision to take on
+    /// purpose (behind a TLS-terminating proxy), not an accident of defaults.
+    pub listen: SocketAddr,
+    /// Where the SQLite file lives (created if missing).
+    pub data_dir: PathBuf,
+    /// The document schema (JSON, the same value the clients use). Required to serve.
+    pub schema: Option<PathBuf>,
+    /// A file holding the token secret, as an alternative to `CARDSYNC_SECRET`.
+    pub secret_file: Option<PathBuf>,
+    /// The role of a connection that brings no token at all (neither a hello nor `?token=`):
+    /// none by default, so every document needs a token. `viewer` lets anyone with the URL
+    /// read. Overrides `room.hello_less_role`, whose library default (viewer) suits a room
+    /// without a network in front of it, not a server.
+    pub anonymous_role: Option<Role>,
+    /// Process-wide limits.
+    pub limits: Limits,
+    /// The store.
+    pub storage: StorageConfig,
+    /// Per-room policy and limits (message size, batch rate, permissions).
+    pub room: RoomConfig,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 4455)),
+            data_dir: PathBuf::from("cardsync-data"),
+            schema: None,
+            secret_file: None,
+            anonymous_role: None,
+            limits: Limits::default(),
+            storage: StorageConfig::default(),
+            room: RoomConfig::default(),
+        }
+    }
+}
+
+impl ServerConfig {
+    /// The room configuration actually used: `room` with `anonymous_role` applied.
+    pub fn effective_room(&self) -> RoomConfig {
+        RoomConfig {
+            hello_less_role: self.anonymous_role,
+            ..self.room.clone()
+        }
+    }
+
+    /// The largest WebSocket message the socket layer reads: a little above
+    /// `room.max_frame_bytes`, so that an oversize frame normally reaches the room, which
+    /// refuses it with a clean close (1009), and only absurd ones are cut off by the socket
+    /// layer before they are buffered whole.
+    pub fn ws_message_limit(&self) -> usize {
+        self.room.max_frame_bytes.saturating_add(64 << 10)
+    }
+}
+
+/// Process-wide limits. Past one, the new connection gets a close with code 1013 ("try
+/// again later") and a reason; everyone already connected carries on.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// Documents loaded at once.
+    pub max_rooms: usize,
+    /// WebSocket connections at once.
+    pub max_connections: usize,
+    /// A room with no connection and nothing left to persist is unloaded after this long.
+    pub idle_room_ms: u64,
+    /// Frames queued for one connection. A connection that falls this far behind (a client
+    /// that stopped reading) is dropped, so that it cannot hold the room's memory hostage.
+    pub send_queue: usize,
+    /// Frames queued from all connections of one room before readers wait (backpressure).
+    pub room_queue: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_rooms: 10_000,
+            max_connections: 10_000,
+            idle_room_ms: 30_000,
+            send_queue: 4096,
+            room_queue: 4096,
+        }
+    }
+}
+
+/// Storage settings.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageConfig {
+    /// SQLite's `synchronous` (see `store/sqlite.rs` for the trade-off): `full` (default)
+    /// or `normal`.
+    pub synchronous: Synchronous,
+    /// A room asks for a compaction of its document once its log has this many entries.
+    pub compact_after: usize,
+    /// Check every stored update at start (digest and decode guard). Linear in the size of
+    /// the store; turning it off moves the checks to each document's first load.
+    pub verify_on_start: bool,
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        Self {
+            synchronous: Synchronous::Full,
+            compact_after: 1000,
+            verify_on_start: true,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn toml_with_defaults_and_strictness() {
+        let config: ServerConfig = toml::from_str(
+            "listen = \"127.0.0.1:9000\"\n[limits]\nmax_rooms = 3\n[room]\nmax_frame_bytes = 1000\n",
+        )
+        .unwrap();
+        assert_eq!(config.listen.port(), 9000);
+        assert_eq!(config.limits.max_rooms, 3);
+        assert_eq!(
+            config.limits.max_connections,
+            Limits::default().max_connections
+        );
+        assert_eq!(config.room.max_frame_bytes, 1000);
+        assert_eq!(config.effective_room().hello_less_role, None);
+        assert!(toml::from_str::<ServerConfig>("lisen = \"127.0.0.1:1\"").is_err());
+        assert!(toml::from_str::<ServerConfig>("[limits]\nmax_room = 1").is_err());
+        assert!(ServerConfig::default().listen.ip().is_loopback());
+    }
+}

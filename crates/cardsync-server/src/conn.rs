@@ -1,0 +1,150 @@
+//! One WebSocket connection: frames in to the room's inbox, frames out from its send queue.
+//!
+//! The connection task knows nothing of the protocol. It forwards binary frames to the room
+//! (waiting when the room's inbox is full: backpressure reaches the client's TCP window
+//! instead of the server's memory) and writes what the room queues for it. Closing is always
+//! explicit and explained: every close this server initiates carries a code and a reason
+//! (see [`Outgoing::Close`]), so a client can tell "your token expired" from "server busy".
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket};
+use futures_util::{SinkExt as _, StreamExt as _};
+use tokio::sync::{OwnedSemaphorePermit, mpsc};
+
+use crate::rooms::{self, Inbox, Shared};
+use crate::store::DocId;
+
+/// How long to wait for the client's half of a closing handshake.
+const CLOSE_GRACE: Duration = Duration::from_secs(2);
+
+/// What a room (or the server) queues for a connection.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Outgoing {
+    /// A binary frame.
+    Frame(Vec<u8>),
+    /// Close with this code (RFC 6455 §7.4) and reason; nothing is sent after it.
+    Close { code: u16, reason: String },
+}
+
+impl Outgoing {
+    pub fn close(code: u16, reason: &str) -> Self {
+        Outgoing::Close {
+            code,
+            reason: reason.to_owned(),
+        }
+    }
+}
+
+/// Decrements the connection gauge however the task ends.
+struct ConnGauge(Arc<Shared>);
+
+impl Drop for ConnGauge {
+    fn drop(&mut self) {
+        self.0.metrics.connection_closed();
+    }
+}
+
+/// Serves one upgraded socket until it closes. `permit` is its connection slot.
+pub(crate) async fn serve(
+    shared: Arc<Shared>,
+    doc: DocId,
+    token: Option<String>,
+    socket: WebSocket,
+    permit: OwnedSemaphorePermit,
+) {
+    let _permit = permit;
+    shared.metrics.connection_opened();
+    let _gauge = ConnGauge(Arc::clone(&shared));
+    let peer = shared.next_peer();
+    let (out_tx, mut out_rx) = mpsc::channel(shared.config.limits.send_queue.max(1));
+    let (mut sink, mut stream) = socket.split();
+    let inbox = match rooms::join(&shared, &doc, peer, token, out_tx) {
+        Ok(inbox) => inbox,
+        Err(refusal) => {
+            shared.metrics.refused();
+            tracing::info!(%doc, ?refusal, "connection refused");
+            let Outgoing::Close { code, reason } = refusal.close() else {
+                return;
+            };
+            close(&mut sink, &mut stream, code, &reason).await;
+            return;
+        }
+    };
+    tracing::debug!(%doc, %peer, "connected");
+    loop {
+        tokio::select! {
+            incoming = stream.next() => match incoming {
+                Some(Ok(WsMessage::Binary(bytes))) => {
+                    let frame = Inbox::Frame { peer, frame: bytes.to_vec(), at: tokio::time::Instant::now() };
+                    if inbox.send(frame).await.is_err() {
+                        close(&mut sink, &mut stream, 1011, "room unavailable; reconnect").await;
+                        break;
+                    }
+                }
+                Some(Ok(WsMessage::Text(_))) => {
+                    close(&mut sink, &mut stream, 1003, "binary frames only").await;
+                    break;
+                }
+                Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_))) => {}
+                Some(Ok(WsMessage::Close(_))) | None => {
+                    let _ = sink.close().await;
+                    break;
+                }
+                Some(Err(e)) => {
+                    // Typically a message over the socket layer's limit, or a protocol error.
+                    tracing::debug!(%doc, %peer, error = %e, "socket error");
+                    let reason = "message too big or not a valid WebSocket frame";
+                    close(&mut sink, &mut stream, 1009, reason).await;
+                    break;
+                }
+            },
+            outgoing = out_rx.recv() => match outgoing {
+                Some(Outgoing::Frame(frame)) => {
+                    if sink.feed(WsMessage::Binary(frame.into())).await.is_err() {
+                        break;
+                    }
+                    if out_rx.is_empty() && sink.flush().await.is_err() {
+                        break;
+                    }
+                }
+                Some(Outgoing::Close { code, reason }) => {
+                    close(&mut sink, &mut stream, code, &reason).await;
+                    break;
+                }
+                None => {
+                    // The room dropped this connection: it stopped reading its frames.
+                    close(&mut sink, &mut stream, 1013, "too far behind; reconnect").await;
+                    break;
+                }
+            },
+        }
+    }
+    let _ = inbox.send(Inbox::Disconnect { peer }).await;
+    tracing::debug!(%doc, %peer, "disconnected");
+}
+
+/// Sends a close frame, then waits briefly for the client's close so the handshake ends
+/// cleanly (the client sees the code and reason, not a reset).
+pub(crate) async fn close<S, R>(sink: &mut S, stream: &mut R, code: u16, reason: &str)
+where
+    S: futures_util::Sink<WsMessage> + Unpin,
+    R: futures_util::Stream<Item = Result<WsMessage, axum::Error>> + Unpin,
+{
+    let frame = CloseFrame {
+        code,
+        reason: reason.into(),
+    };
+    if sink.send(WsMessage::Close(Some(frame))).await.is_err() {
+        return;
+    }
+    let _ = tokio::time::timeout(CLOSE_GRACE, async {
+        while let Some(Ok(message)) = stream.next().await {
+            if matches!(message, WsMessage::Close(_)) {
+                break;
+            }
+        }
+    })
+    .await;
+}

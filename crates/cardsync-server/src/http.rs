@@ -1,0 +1,73 @@
+//! The HTTP surface: the room WebSockets, `/metrics` and `/healthz`.
+//!
+//! Rooms live under `/rooms/{doc}` rather than at the root as in `y-websocket`'s own server,
+//! so that `/metrics` can never collide with a document name. A stock `y-websocket` client
+//! still works: give it `ws://host:port/rooms` as its server URL, and it appends
+//! `/{room}` itself; its `params: { token }` arrive as `?token=`.
+//!
+//! A refused connection is refused *after* the upgrade, with a WebSocket close code and
+//! reason, because a browser's WebSocket API shows nothing of an HTTP error response. Only a
+//! malformed document id gets a plain 400: there is no room to speak for.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::ws::{WebSocket, WebSocketUpgrade};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Json, Response};
+use axum::routing::get;
+use futures_util::StreamExt as _;
+use serde::Deserialize;
+
+use crate::conn;
+use crate::rooms::Shared;
+use crate::store::DocId;
+
+pub(crate) fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/rooms/{doc}", get(room))
+        .route("/metrics", get(metrics))
+        .route("/healthz", get(|| async { "ok" }))
+        .with_state(shared)
+}
+
+#[derive(Deserialize)]
+struct RoomQuery {
+    token: Option<String>,
+}
+
+async fn room(
+    State(shared): State<Arc<Shared>>,
+    Path(doc): Path<String>,
+    Query(query): Query<RoomQuery>,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let doc = match DocId::new(&doc) {
+        Ok(doc) => doc,
+        Err(e) => return (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
+    };
+    let limit = shared.config.ws_message_limit();
+    let upgrade = upgrade.max_message_size(limit).max_frame_size(limit);
+    match Arc::clone(&shared.connections).try_acquire_owned() {
+        Ok(permit) => {
+            upgrade.on_upgrade(move |socket| conn::serve(shared, doc, query.token, socket, permit))
+        }
+        Err(_) => {
+            shared.metrics.refused();
+            let max = shared.config.limits.max_connections;
+            tracing::info!(max, "connection refused: connection limit");
+            upgrade.on_upgrade(move |socket| refuse(socket, max))
+        }
+    }
+}
+
+async fn refuse(socket: WebSocket, max: usize) {
+    let (mut sink, mut stream) = socket.split();
+    let reason = format!("server at its connection limit ({max}); retry later");
+    conn::close(&mut sink, &mut stream, 1013, &reason).await;
+}
+
+async fn metrics(State(shared): State<Arc<Shared>>) -> Json<crate::metrics::Snapshot> {
+    Json(shared.metrics.snapshot())
+}

@@ -1,0 +1,49 @@
+//! # cardsync-server
+//!
+//! The cardsync sync server: a native driver for [`cardsync_sync::room::Room`]. It owns the
+//! I/O the sans-IO room leaves out (WebSockets, a clock, SQLite) and none of the protocol:
+//! validation, acks, rejections and roles are the room's.
+//!
+//! - **One room per document**, at `ws://host:port/rooms/{doc}`, loaded on its first
+//!   connection and unloaded when idle ([`rooms`](crate) registry, `room_task.rs`).
+//! - **Persist before ack**: every update a room accepts is appended to the document's log
+//!   in SQLite (WAL, `synchronous = FULL` by default, see [`store::SqliteStore`]) by a writer
+//!   thread with group commit, and only then does the room ack it.
+//! - **Auth**: per-document HMAC-signed tokens with a role and an expiry ([`auth`]), checked
+//!   in the hello (or taken from `?token=` for stock `y-websocket` clients).
+//! - **Limits**: message size and batch rate per connection (the room's), rooms and
+//!   connections per process ([`config::Limits`]); past one, a close with a code and reason.
+//! - **Observability**: `tracing` logs and `GET /metrics` ([`metrics::Snapshot`]).
+//!
+//! ```no_run
+//! use cardsync_core::Schema;
+//! use cardsync_server::{Server, auth::Secret, config::ServerConfig};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let config = ServerConfig { data_dir: "data".into(), ..ServerConfig::default() };
+//! let server = Server::start(config, Schema::new(1), Secret::new(vec![7; 32])?).await?;
+//! println!("listening on {}", server.local_addr());
+//! let stop = server.shutdown_handle();
+//! tokio::spawn(async move {
+//!     let _ = tokio::signal::ctrl_c().await;
+//!     stop.shutdown();
+//! });
+//! server.wait().await?; // rooms drained, storage flushed
+//! # Ok(()) }
+//! ```
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+mod conn;
+mod error;
+mod http;
+pub mod metrics;
+mod persist;
+mod room_task;
+mod rooms;
+mod server;
+pub mod store;
+
+pub use error::{LoadError, ServerError, StartError};
+pub use server::{Server, ShutdownHandle};

@@ -1,0 +1,235 @@
+//! Counters and latency samples, served as JSON at `GET /metrics` and logged periodically.
+//!
+//! Kept deliberately small: gauges (rooms, connections), counters (batches acked, rejections,
+//! refusals) and two derived figures an operator asks first, acked batches per second and ack
+//! latency. Ack latency is measured where the driver sees it: from the moment a frame that
+//! led to a persist was handed to the room until the room acked it (after the store made it
+//! durable), so it covers validation, queueing for the writer and the fsync.
+//!
+//! Latency percentiles come from the last [`WINDOW`] samples, and the rate from the last ten
+//! whole seconds, so both describe now, not the process's lifetime.
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+/// Latency samples kept for percentiles.
+pub const WINDOW: usize = 8192;
+const RATE_SECONDS: u64 = 10;
+
+/// The server's live figures.
+#[derive(Debug)]
+pub struct Metrics {
+    started: Instant,
+    rooms: AtomicU64,
+    connections: AtomicU64,
+    batches_acked: AtomicU64,
+    rejections: AtomicU64,
+    refused_connections: AtomicU64,
+    closed_by_room: AtomicU64,
+    updates_persisted: AtomicU64,
+    persist_failures: AtomicU64,
+    compactions: AtomicU64,
+    /// Ack latencies in microseconds, newest last.
+    latencies: Mutex<VecDeque<u64>>,
+    /// Acks per whole second since start: `(second, count)`, newest last.
+    per_second: Mutex<VecDeque<(u64, u64)>>,
+}
+
+/// What `GET /metrics` returns.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Snapshot {
+    /// Seconds since start.
+    pub uptime_s: u64,
+    /// Rooms loaded now.
+    pub rooms: u64,
+    /// WebSocket connections now.
+    pub connections: u64,
+    /// Batches acked since start.
+    pub batches_acked: u64,
+    /// Acked batches per second over the last ten whole seconds.
+    pub batches_per_s: f64,
+    /// Ack latency percentiles over the last samples, in milliseconds.
+    pub ack_latency_ms: Percentiles,
+    /// Rejections sent since start.
+    pub rejections: u64,
+    /// Connections refused at a process limit (rooms, connections).
+    pub refused_connections: u64,
+    /// Connections the rooms closed (auth, malformed or oversize frames, abuse).
+    pub closed_by_room: u64,
+    /// Updates appended to the store.
+    pub updates_persisted: u64,
+    /// Store writes that failed (each closes the room concerned).
+    pub persist_failures: u64,
+    /// Compactions done.
+    pub compactions: u64,
+}
+
+/// Latency percentiles in milliseconds (`None` before the first sample).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Percentiles {
+    /// Median.
+    pub p50: Option<f64>,
+    /// 99th percentile.
+    pub p99: Option<f64>,
+    /// Samples they are computed from.
+    pub samples: usize,
+}
+
+fn add(counter: &AtomicU64, n: u64) {
+    counter.fetch_add(n, Ordering::Relaxed);
+}
+
+fn sub(counter: &AtomicU64) {
+    counter.fetch_sub(1, Ordering::Relaxed);
+}
+
+fn get(counter: &AtomicU64) -> u64 {
+    counter.load(Ordering::Relaxed)
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self {
+            started: Instant::now(),
+            rooms: AtomicU64::new(0),
+            connections: AtomicU64::new(0),
+            batches_acked: AtomicU64::new(0),
+            rejections: AtomicU64::new(0),
+            refused_connections: AtomicU64::new(0),
+            closed_by_room: AtomicU64::new(0),
+            updates_persisted: AtomicU64::new(0),
+            persist_failures: AtomicU64::new(0),
+            compactions: AtomicU64::new(0),
+            latencies: Mutex::new(VecDeque::with_capacity(WINDOW)),
+            per_second: Mutex::new(VecDeque::new()),
+        }
+    }
+}
+
+impl Metrics {
+    pub(crate) fn room_opened(&self) {
+        add(&self.rooms, 1);
+    }
+    pub(crate) fn room_closed(&self) {
+        sub(&self.rooms);
+    }
+    pub(crate) fn connection_opened(&self) {
+        add(&self.connections, 1);
+    }
+    pub(crate) fn connection_closed(&self) {
+        sub(&self.connections);
+    }
+    pub(crate) fn rejected(&self) {
+        add(&self.rejections, 1);
+    }
+    pub(crate) fn refused(&self) {
+        add(&self.refused_connections, 1);
+    }
+    pub(crate) fn closed_by_room(&self) {
+        add(&self.closed_by_room, 1);
+    }
+    pub(crate) fn persisted(&self, n: u64) {
+        add(&self.updates_persisted, n);
+    }
+    pub(crate) fn persist_failed(&self) {
+        add(&self.persist_failures, 1);
+    }
+    pub(crate) fn compacted(&self) {
+        add(&self.compactions, 1);
+    }
+
+    /// One batch acked.
+    pub(crate) fn acked(&self) {
+        add(&self.batches_acked, 1);
+        let second = self.started.elapsed().as_secs();
+        let mut per_second = lock(&self.per_second);
+        match per_second.back_mut() {
+            Some((s, n)) if *s == second => *n += 1,
+            _ => per_second.push_back((second, 1)),
+        }
+        while per_second
+            .front()
+            .is_some_and(|(s, _)| *s + RATE_SECONDS + 1 < second)
+        {
+            per_second.pop_front();
+        }
+    }
+
+    /// A persist confirmed `latency` after the frame that caused it reached the room.
+    pub(crate) fn ack_latency(&self, latency: Duration) {
+        let mut latencies = lock(&self.latencies);
+        if latencies.len() == WINDOW {
+            latencies.pop_front();
+        }
+        latencies.push_back(u64::try_from(latency.as_micros()).unwrap_or(u64::MAX));
+    }
+
+    /// The current figures.
+    pub fn snapshot(&self) -> Snapshot {
+        let now = self.started.elapsed().as_secs();
+        let recent: u64 = lock(&self.per_second)
+            .iter()
+            .filter(|(s, _)| *s < now && *s + RATE_SECONDS >= now)
+            .map(|(_, n)| n)
+            .sum();
+        let span = RATE_SECONDS.min(now).max(1);
+        let mut samples: Vec<u64> = lock(&self.latencies).iter().copied().collect();
+        samples.sort_unstable();
+        Snapshot {
+            uptime_s: now,
+            rooms: get(&self.rooms),
+            connections: get(&self.connections),
+            batches_acked: get(&self.batches_acked),
+            batches_per_s: recent as f64 / span as f64,
+            ack_latency_ms: Percentiles {
+                p50: percentile(&samples, 50),
+                p99: percentile(&samples, 99),
+                samples: samples.len(),
+            },
+            rejections: get(&self.rejections),
+            refused_connections: get(&self.refused_connections),
+            closed_by_room: get(&self.closed_by_room),
+            updates_persisted: get(&self.updates_persisted),
+            persist_failures: get(&self.persist_failures),
+            compactions: get(&self.compactions),
+        }
+    }
+}
+
+/// Nearest-rank percentile of sorted microsecond samples, in milliseconds.
+fn percentile(sorted: &[u64], p: usize) -> Option<f64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let rank = (p * sorted.len()).div_ceil(100).clamp(1, sorted.len());
+    Some(sorted[rank - 1] as f64 / 1000.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_and_counters() {
+        let m = Metrics::default();
+        assert_eq!(m.snapshot().ack_latency_ms.p50, None);
+        for ms in 1..=100 {
+            m.acked();
+            m.ack_latency(Duration::from_millis(ms));
+        }
+        m.rejected();
+        m.room_opened();
+        let s = m.snapshot();
+        assert_eq!(s.ack_latency_ms.p50, Some(50.0));
+        assert_eq!(s.ack_latency_ms.p99, Some(99.0));
+        assert_eq!((s.batches_acked, s.rejections, s.rooms), (100, 1, 1));
+    }
+}

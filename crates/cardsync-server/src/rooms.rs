@@ -1,0 +1,222 @@
+//! The registry of loaded rooms: lazy loading, the room limit, and eviction without races.
+//!
+//! A room is loaded when its first connection arrives and unloaded once it has had no
+//! connection and nothing left to persist for `idle_room_ms`. Both ends go through one lock:
+//! a connection joins by queueing its `Connect` into the room's inbox *while holding the
+//! lock*, and a room evicts itself only while holding the lock *and* finding its inbox empty.
+//! So a connection can never be queued to a room that has just decided to go away; it either
+//! reaches the live room or creates a new one (which loads what the old one persisted,
+//! because eviction waits for every persist to finish).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use cardsync_core::Schema;
+use cardsync_sync::room::{PeerId, RoomConfig};
+use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::task::JoinSet;
+
+use crate::auth::Secret;
+use crate::config::ServerConfig;
+use crate::conn::Outgoing;
+use crate::metrics::Metrics;
+use crate::persist::Persister;
+use crate::room_task;
+use crate::store::{DocId, Store};
+
+/// What a connection sends its room.
+#[derive(Debug)]
+pub(crate) enum Inbox {
+    /// A new connection, with the token from its URL if any, and its send queue.
+    Connect {
+        peer: PeerId,
+        token: Option<String>,
+        out: mpsc::Sender<Outgoing>,
+    },
+    /// A binary frame, and when the socket delivered it (for ack latency).
+    Frame {
+        peer: PeerId,
+        frame: Vec<u8>,
+        at: tokio::time::Instant,
+    },
+    /// The connection ended.
+    Disconnect { peer: PeerId },
+}
+
+/// Why a connection could not join a room. Each maps to a close code and reason.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    /// `max_rooms` documents are loaded.
+    TooManyRooms,
+    /// The room's inbox is full (it is far behind).
+    RoomBusy,
+    /// The server is shutting down.
+    ShuttingDown,
+}
+
+impl Refusal {
+    pub fn close(self) -> Outgoing {
+        match self {
+            Refusal::TooManyRooms => Outgoing::close(1013, "server at its room limit; retry later"),
+            Refusal::RoomBusy => Outgoing::close(1013, "room busy; retry later"),
+            Refusal::ShuttingDown => Outgoing::close(1001, "server shutting down"),
+        }
+    }
+}
+
+pub(crate) struct RoomEntry {
+    pub inbox: mpsc::Sender<Inbox>,
+    pub generation: u64,
+}
+
+#[derive(Default)]
+pub(crate) struct Registry {
+    pub rooms: HashMap<DocId, RoomEntry>,
+    pub shutting_down: bool,
+    pub tasks: JoinSet<()>,
+}
+
+/// Everything the connection handlers and room tasks share.
+pub(crate) struct Shared {
+    pub config: ServerConfig,
+    pub room_config: RoomConfig,
+    pub schema: Arc<Schema>,
+    pub secret: Secret,
+    pub store: Arc<dyn Store>,
+    pub persister: Persister,
+    pub metrics: Arc<Metrics>,
+    pub registry: Mutex<Registry>,
+    /// Connection slots (`max_connections`).
+    pub connections: Arc<Semaphore>,
+    /// Becomes `true` once shutdown starts.
+    pub shutdown: watch::Receiver<bool>,
+    pub epoch: tokio::time::Instant,
+    next_peer: AtomicU64,
+    next_generation: AtomicU64,
+}
+
+impl Shared {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        config: ServerConfig,
+        schema: Arc<Schema>,
+        secret: Secret,
+        store: Arc<dyn Store>,
+        persister: Persister,
+        metrics: Arc<Metrics>,
+        shutdown: watch::Receiver<bool>,
+    ) -> Self {
+        Self {
+            room_config: config.effective_room(),
+            connections: Arc::new(Semaphore::new(config.limits.max_connections)),
+            config,
+            schema,
+            secret,
+            store,
+            persister,
+            metrics,
+            registry: Mutex::new(Registry::default()),
+            shutdown,
+            epoch: tokio::time::Instant::now(),
+            next_peer: AtomicU64::new(1),
+            next_generation: AtomicU64::new(1),
+        }
+    }
+
+    pub fn registry(&self) -> MutexGuard<'_, Registry> {
+        self.registry
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn next_peer(&self) -> PeerId {
+        PeerId(self.next_peer.fetch_add(1, Ordering::Relaxed))
+    }
+
+    /// Milliseconds since start: the room's clock.
+    pub fn now_ms(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+}
+
+/// Queues `peer` into the room of `doc`, loading the room first if needed. Returns the
+/// room's inbox for the connection's frames.
+pub(crate) fn join(
+    shared: &Arc<Shared>,
+    doc: &DocId,
+    peer: PeerId,
+    token: Option<String>,
+    out: mpsc::Sender<Outgoing>,
+) -> Result<mpsc::Sender<Inbox>, Refusal> {
+    let mut registry = shared.registry();
+    if registry.shutting_down {
+        return Err(Refusal::ShuttingDown);
+    }
+    let connect = Inbox::Connect { peer, token, out };
+    if let Some(entry) = registry.rooms.get(doc) {
+        return match entry.inbox.try_send(connect) {
+            Ok(()) => Ok(entry.inbox.clone()),
+            Err(mpsc::error::TrySendError::Full(_)) => Err(Refusal::RoomBusy),
+            // The task ended without unregistering (it panicked): start afresh below.
+            Err(mpsc::error::TrySendError::Closed(Inbox::Connect { peer, token, out })) => {
+                registry.rooms.remove(doc);
+                drop(registry);
+                join(shared, doc, peer, token, out)
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => Err(Refusal::RoomBusy),
+        };
+    }
+    if registry.rooms.len() >= shared.config.limits.max_rooms {
+        return Err(Refusal::TooManyRooms);
+    }
+    let (inbox, rx) = mpsc::channel(shared.config.limits.room_queue.max(1));
+    let generation = shared.next_generation.fetch_add(1, Ordering::Relaxed);
+    // A fresh channel has room for one message.
+    let _ = inbox.try_send(connect);
+    registry.rooms.insert(
+        doc.clone(),
+        RoomEntry {
+            inbox: inbox.clone(),
+            generation,
+        },
+    );
+    while registry.tasks.try_join_next().is_some() {}
+    let task = room_task::run(Arc::clone(shared), doc.clone(), generation, rx);
+    registry.tasks.spawn(task);
+    Ok(inbox)
+}
+
+/// Removes the room `doc` of `generation` if its inbox is empty. Returns whether it did.
+pub(crate) fn try_evict(
+    shared: &Shared,
+    doc: &DocId,
+    generation: u64,
+    inbox: &mpsc::Receiver<Inbox>,
+) -> bool {
+    let mut registry = shared.registry();
+    // Checked under the lock: `join` queues under it too, so nothing can slip in after.
+    if !inbox.is_empty() {
+        return false;
+    }
+    if registry
+        .rooms
+        .get(doc)
+        .is_some_and(|e| e.generation == generation)
+    {
+        registry.rooms.remove(doc);
+    }
+    true
+}
+
+/// Unregisters a room that failed (load or store error), whatever its inbox holds.
+pub(crate) fn remove(shared: &Shared, doc: &DocId, generation: u64) {
+    let mut registry = shared.registry();
+    if registry
+        .rooms
+        .get(doc)
+        .is_some_and(|e| e.generation == generation)
+    {
+        registry.rooms.remove(doc);
+    }
+}

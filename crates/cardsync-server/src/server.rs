@@ -1,0 +1,188 @@
+//! Starting, running and stopping the server: the library's entry point.
+//!
+//! # Shutdown, in order
+//! 1. the listener stops accepting;
+//! 2. every room closes its connections with code 1001 ("going away") and waits until the
+//!    writer has confirmed every persist it issued, so nothing acked is left in memory;
+//! 3. the writer commits what is queued and the store flushes (a WAL checkpoint);
+//! 4. the writer and compactor threads stop.
+//!
+//! A shutdown is requested with a [`ShutdownHandle`] (the binary wires ctrl-c and SIGTERM to
+//! it) and awaited with [`Server::wait`].
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use cardsync_core::Schema;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::auth::Secret;
+use crate::config::{DB_FILE, ServerConfig};
+use crate::error::{ServerError, StartError};
+use crate::metrics::{Metrics, Snapshot};
+use crate::persist::Persister;
+use crate::rooms::Shared;
+use crate::store::{SqliteStore, Store};
+
+/// How long shutdown waits for connections to finish their closing handshakes.
+const CONNECTION_GRACE: Duration = Duration::from_secs(5);
+
+/// Asks a running server to shut down. Cheap to clone; calling it twice is harmless.
+#[derive(Clone, Debug)]
+pub struct ShutdownHandle(Arc<watch::Sender<bool>>);
+
+impl ShutdownHandle {
+    /// Starts a graceful shutdown.
+    pub fn shutdown(&self) {
+        self.0.send_replace(true);
+    }
+}
+
+/// A running server.
+pub struct Server {
+    addr: SocketAddr,
+    shutdown: ShutdownHandle,
+    metrics: Arc<Metrics>,
+    task: JoinHandle<Result<(), ServerError>>,
+}
+
+impl Server {
+    /// Opens (or creates) the SQLite store in `config.data_dir`, checks it, and starts
+    /// serving. Fails with a typed error, before listening, if the database is damaged.
+    pub async fn start(
+        config: ServerConfig,
+        schema: Schema,
+        secret: Secret,
+    ) -> Result<Self, StartError> {
+        let dir = config.data_dir.clone();
+        let (synchronous, verify) = (config.storage.synchronous, config.storage.verify_on_start);
+        let store = tokio::task::spawn_blocking(move || -> Result<SqliteStore, StartError> {
+            std::fs::create_dir_all(&dir).map_err(|source| StartError::DataDir {
+                path: dir.display().to_string(),
+                source,
+            })?;
+            let store = SqliteStore::open(&dir.join(DB_FILE), synchronous)?;
+            if verify {
+                let report = store.verify()?;
+                tracing::info!(
+                    documents = report.documents,
+                    updates = report.updates,
+                    bytes = report.bytes,
+                    "store verified"
+                );
+            }
+            Ok(store)
+        })
+        .await??;
+        Self::start_with_store(config, schema, secret, Arc::new(store)).await
+    }
+
+    /// Starts serving on a store of the caller's choice (checked by the caller).
+    pub async fn start_with_store(
+        config: ServerConfig,
+        schema: Schema,
+        secret: Secret,
+        store: Arc<dyn Store>,
+    ) -> Result<Self, StartError> {
+        schema.check()?;
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .map_err(|source| StartError::Bind {
+                addr: config.listen,
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| StartError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+        let metrics = Arc::new(Metrics::default());
+        let (persister, threads) = Persister::start(Arc::clone(&store), Arc::clone(&metrics));
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let shared = Arc::new(Shared::new(
+            config,
+            Arc::new(schema),
+            secret,
+            store,
+            persister,
+            Arc::clone(&metrics),
+            stop_rx.clone(),
+        ));
+        let app = crate::http::router(Arc::clone(&shared));
+        let mut stop = stop_rx;
+        let task = tokio::spawn(async move {
+            let served = axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = stop.wait_for(|s| *s).await;
+                })
+                .await;
+            let drained = drain(&shared).await;
+            let flushed = shared.persister.flush().await;
+            let max = shared.config.limits.max_connections;
+            let connections = Arc::clone(&shared.connections);
+            drop(shared);
+            let _ = tokio::time::timeout(CONNECTION_GRACE, async {
+                while connections.available_permits() < max {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            })
+            .await;
+            // Every `Persister` clone lived in `Shared`, now dropped, so the threads end.
+            tokio::task::spawn_blocking(move || threads.join()).await?;
+            served.map_err(ServerError::Serve)?;
+            drained?;
+            flushed.map_err(ServerError::Flush)?;
+            tracing::info!("shut down");
+            Ok(())
+        });
+        tracing::info!(%addr, "listening");
+        Ok(Self {
+            addr,
+            shutdown: ShutdownHandle(Arc::new(stop_tx)),
+            metrics,
+            task,
+        })
+    }
+
+    /// The address the server listens on (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// A handle to shut the server down from elsewhere.
+    pub fn shutdown_handle(&self) -> ShutdownHandle {
+        self.shutdown.clone()
+    }
+
+    /// The live figures, as `GET /metrics` serves them.
+    pub fn metrics(&self) -> Snapshot {
+        self.metrics.snapshot()
+    }
+
+    /// Waits until the server has shut down (after a [`ShutdownHandle::shutdown`]).
+    pub async fn wait(self) -> Result<(), ServerError> {
+        // Keep the sender alive while waiting, or the rooms would see it dropped.
+        let _keep = self.shutdown;
+        self.task.await?
+    }
+
+    /// Shuts down gracefully and waits for it.
+    pub async fn shutdown(self) -> Result<(), ServerError> {
+        self.shutdown.shutdown();
+        self.wait().await
+    }
+}
+
+/// Stops new joins and waits for every room task to drain.
+async fn drain(shared: &Arc<Shared>) -> Result<(), ServerError> {
+    let mut tasks = {
+        let mut registry = shared.registry();
+        registry.shutting_down = true;
+        std::mem::take(&mut registry.tasks)
+    };
+    while let Some(joined) = tasks.join_next().await {
+        joined?;
+    }
+    Ok(())
+}

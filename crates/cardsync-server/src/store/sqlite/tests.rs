@@ -1,0 +1,140 @@
+use cardsync_core::{CardDoc, CardId, CardKind, Schema, Stamp};
+
+use super::*;
+
+fn updates(n: u128) -> (CardDoc, Vec<Vec<u8>>) {
+    let schema = Schema::new(1).card("note", CardKind::default());
+    let mut doc = CardDoc::new(schema, 5).unwrap();
+    let mut out = Vec::new();
+    for i in 0..n {
+        let sv = doc.state_vector();
+        doc.create_card(&Stamp::new(1, "t"), CardId::from_u128(i), "note", [])
+            .unwrap();
+        out.push(doc.diff_v1(&sv).unwrap());
+    }
+    (doc, out)
+}
+
+fn replay(updates: &[Vec<u8>]) -> CardDoc {
+    let schema = Schema::new(1).card("note", CardKind::default());
+    let mut doc = CardDoc::new(schema, 6).unwrap();
+    for u in updates {
+        doc.apply_update_v1(u).unwrap();
+    }
+    doc
+}
+
+fn open(dir: &tempfile::TempDir) -> SqliteStore {
+    SqliteStore::open(&dir.path().join("c.db"), Synchronous::Full).unwrap()
+}
+
+#[test]
+fn append_load_compact_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let doc = DocId::new("d").unwrap();
+    let other = DocId::new("e").unwrap();
+    let (source, ups) = updates(10);
+    let appends: Vec<Append> = ups
+        .iter()
+        .map(|u| Append {
+            doc: doc.clone(),
+            update: u.clone(),
+        })
+        .collect();
+    store.append(&appends[..6]).unwrap();
+    store
+        .append(&[Append {
+            doc: other.clone(),
+            update: ups[0].clone(),
+        }])
+        .unwrap();
+    let loaded = store.load(&doc).unwrap();
+    assert_eq!(loaded.log_len, 6);
+    let done = store.compact(&doc).unwrap();
+    assert_eq!(done.folded, 6);
+    store.append(&appends[6..]).unwrap();
+    let loaded = store.load(&doc).unwrap();
+    assert_eq!((loaded.updates.len(), loaded.log_len), (5, 4));
+    assert_eq!(replay(&loaded.updates).export(), source.export());
+    assert_eq!(store.load(&other).unwrap().log_len, 1);
+    assert_eq!(store.compact(&doc).unwrap().folded, 4);
+    assert_eq!(store.compact(&doc).unwrap(), Compaction::default());
+    let report = store.verify().unwrap();
+    assert_eq!((report.documents, report.updates), (2, 2));
+    store.flush().unwrap();
+    drop(store);
+    let reopened = open(&dir);
+    assert_eq!(
+        replay(&reopened.load(&doc).unwrap().updates).export(),
+        source.export()
+    );
+}
+
+#[test]
+fn a_damaged_row_is_a_typed_error_naming_the_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let doc = DocId::new("d").unwrap();
+    let (_, ups) = updates(2);
+    let appends: Vec<Append> = ups
+        .iter()
+        .map(|u| Append {
+            doc: doc.clone(),
+            update: u.clone(),
+        })
+        .collect();
+    store.append(&appends).unwrap();
+    lock(&store.writer)
+        .execute("UPDATE updates SET data = x'ab8ec57376' WHERE id = 2", [])
+        .unwrap();
+    let err = store.load(&doc).unwrap_err();
+    assert!(
+        matches!(&err, StoreError::CorruptUpdate { location, .. } if location == "log #2"),
+        "{err}"
+    );
+    assert!(matches!(
+        store.verify(),
+        Err(StoreError::CorruptUpdate { .. })
+    ));
+    // A row whose digest matches but that the guard refuses (the decode bomb) is refused too.
+    let bomb = [0xab, 0x8e, 0xc5, 0x73, 0x76];
+    lock(&store.writer)
+        .execute(
+            "UPDATE updates SET data = ?1, digest = ?2 WHERE id = 2",
+            params![bomb.as_slice(), digest(&bomb)],
+        )
+        .unwrap();
+    let err = store.load(&doc).unwrap_err();
+    assert!(err.to_string().contains("decode guard"), "{err}");
+}
+
+#[test]
+fn garbage_and_truncated_files_refuse_to_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.db");
+    std::fs::write(&path, vec![0x5a; 64 * 1024]).unwrap();
+    let err = SqliteStore::open(&path, Synchronous::Full).unwrap_err();
+    assert!(matches!(err, StoreError::NotADatabase { .. }), "{err}");
+
+    let path = dir.path().join("t.db");
+    {
+        let store = SqliteStore::open(&path, Synchronous::Full).unwrap();
+        let doc = DocId::new("d").unwrap();
+        let big = vec![
+            Append {
+                doc,
+                update: updates(1).1[0].clone()
+            };
+            2000
+        ];
+        store.append(&big).unwrap();
+        store.flush().unwrap();
+    }
+    let len = std::fs::metadata(&path).unwrap().len();
+    let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+    file.set_len(len / 2).unwrap();
+    drop(file);
+    let err = SqliteStore::open(&path, Synchronous::Full).unwrap_err();
+    assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
+}

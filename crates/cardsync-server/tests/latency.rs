@@ -1,0 +1,69 @@
+//! Loopback latency, from a local op on client A to the change event on client B, through
+//! the real server binary. A measurement, not a check: run it with
+//! `cargo test -p cardsync-server --release --test latency -- --ignored --nocapture`.
+//! `LATENCY_CONFIG='[storage]\nsynchronous = "normal"'` (TOML, `\n` for newlines) adds to
+//! the server's configuration, e.g. to compare SQLite's `synchronous` settings.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use cardsync_client::ClientEvent;
+use cardsync_core::{CardId, Op, Stamp};
+use cardsync_sync::room::Role;
+use cardsync_sync::session::SessionEvent;
+use common::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement; run explicitly"]
+async fn loopback_latency_from_op_on_a_to_event_on_b() {
+    let dir = tempfile::tempdir().unwrap();
+    let extra = std::env::var("LATENCY_CONFIG")
+        .unwrap_or_default()
+        .replace("\\n", "\n");
+    let server = TestServer::start(dir.path(), &extra, 0);
+    let url = server.url("board");
+    let (a, _) = client(&url, "board", Role::Editor, None).await;
+    let (b, mut b_events) = client(&url, "board", Role::Viewer, None).await;
+    settled(&a, "a online").await;
+    settled(&b, "b online").await;
+    let card = CardId::from_u128(1);
+    let create = Op::CreateCard {
+        card,
+        kind: "task".into(),
+        fields: Default::default(),
+    };
+    a.apply(Stamp::new(0, "a"), vec![create]).await.unwrap();
+    eventually(&b, "b has the card", move |s| {
+        s.local().card(card).is_some()
+    })
+    .await;
+    while b_events.try_recv().is_ok() {}
+
+    let mut samples = Vec::new();
+    for i in 0..1000u64 {
+        let vote = Op::Increment {
+            card,
+            field: "votes".into(),
+            by: 1,
+        };
+        let start = Instant::now();
+        a.apply(Stamp::new(i + 1, "a"), vec![vote]).await.unwrap();
+        next_event(&mut b_events, "b's change event", |e| {
+            matches!(e, ClientEvent::Session(SessionEvent::Changes(_))).then_some(())
+        })
+        .await;
+        samples.push(start.elapsed());
+        // Stay under the default per-connection batch rate (50/s after a burst of 100).
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    samples.sort();
+    let at = |p: usize| samples[(p * samples.len()).div_ceil(100) - 1];
+    eprintln!(
+        "loopback A op -> B event over {} ops: p50 {:?}, p99 {:?}, max {:?}",
+        samples.len(),
+        at(50),
+        at(99),
+        samples[samples.len() - 1]
+    );
+}

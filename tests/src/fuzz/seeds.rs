@@ -1,0 +1,214 @@
+//! Seed inputs for every target, made from real documents and real protocol traffic.
+//!
+//! libFuzzer mutates what it starts from; random bytes almost never get past the first varint
+//! of a yrs update, so each corpus starts from the real thing: snapshots and incremental
+//! updates of [`fixture`], its state vectors, the frames a room exchanges, real schemas and
+//! batches. `cargo xtask fuzz` writes these into the corpus folder before each run, and the
+//! stable replay test runs every seed too, so a seed that breaks a target fails `cargo test`.
+
+use std::sync::{Arc, OnceLock};
+
+use cardsync_core::{Attributes, CardDoc, CardId, Op, Origin, SequenceId, Stamp, Value};
+use cardsync_sync::protocol::{BatchId, Message, PROTOCOL_VERSION};
+
+use super::Target;
+
+/// The schema every fuzzed document uses: the convergence simulator's (a field of every kind,
+/// a state machine, two relationship kinds).
+pub(super) fn schema() -> Arc<cardsync_core::Schema> {
+    Arc::new(crate::schema())
+}
+
+/// A document with content: cards with text, a relationship and a sequence, written by
+/// client 1; also returns each transaction's v1 update, in order.
+///
+/// Built once and handed out as loads of one snapshot: two documents that each *ran* the same
+/// operations as client 1 would not be the same document (the order in which a transaction
+/// creates a card's fields is not fixed), and mixing their updates is exactly the client-id
+/// reuse that corrupts Yjs documents. Every copy here is the same document.
+pub(super) fn fixture() -> (CardDoc, Vec<Vec<u8>>) {
+    static FIXTURE: OnceLock<(Vec<u8>, Vec<Vec<u8>>)> = OnceLock::new();
+    let (snapshot, updates) = FIXTURE.get_or_init(|| {
+        let mut doc = CardDoc::with_schema(schema(), 1).expect("the fuzz schema is valid");
+        let updates = fixture_batches()
+            .iter()
+            .map(|batch| {
+                doc.apply_with_origin(&Stamp::new(1, "fuzz"), batch, Origin::Local)
+                    .expect("the fixture's batches are valid")
+                    .update
+            })
+            .collect();
+        (doc.snapshot_v1(), updates)
+    });
+    let doc = CardDoc::load_v1(schema(), FIXTURE_READER, snapshot)
+        .expect("the fixture's own snapshot loads");
+    (doc, updates.clone())
+}
+
+/// The client id of fixture copies: they never write, but must not claim the writer's id.
+const FIXTURE_READER: u64 = 100;
+
+fn card(n: u128) -> CardId {
+    CardId::from_u128(n)
+}
+
+fn title(text: &str) -> Attributes {
+    Attributes::from([("title".to_owned(), Value::String(text.to_owned()))])
+}
+
+/// The fixture's transactions, one per user action.
+pub(super) fn fixture_batches() -> Vec<Vec<Op>> {
+    let column = SequenceId::from_u128(7);
+    let create = |n: u128, name: &str| Op::CreateCard {
+        card: card(n),
+        kind: "task".into(),
+        fields: title(name),
+    };
+    vec![
+        vec![
+            create(1, "write"),
+            create(2, "review"),
+            create(3, "ship 🚀"),
+        ],
+        vec![Op::InsertText {
+            card: card(1),
+            field: "body".into(),
+            index: 0,
+            text: "hello wörld".into(),
+            attributes: Attributes::new(),
+        }],
+        vec![Op::Increment {
+            card: card(2),
+            field: "votes".into(),
+            by: 3,
+        }],
+        vec![Op::AddToSet {
+            card: card(2),
+            field: "tags".into(),
+            item: "urgent".into(),
+        }],
+        vec![Op::Link {
+            from: card(1),
+            kind: "blocks".into(),
+            to: card(2),
+            properties: Attributes::new(),
+        }],
+        vec![
+            Op::CreateSequence { sequence: column },
+            Op::InsertIntoSequence {
+                sequence: column,
+                card: card(1),
+                index: 0,
+            },
+            Op::InsertIntoSequence {
+                sequence: column,
+                card: card(2),
+                index: 1,
+            },
+        ],
+        vec![Op::MoveInSequence {
+            sequence: column,
+            card: card(2),
+            index: 0,
+        }],
+        vec![Op::DeleteCard { card: card(3) }],
+    ]
+}
+
+/// The seed inputs of `target`.
+pub fn seeds(target: Target) -> Vec<Vec<u8>> {
+    let (doc, updates) = fixture();
+    match target {
+        Target::UpdateV1 => {
+            let mut seeds = updates;
+            seeds.push(doc.snapshot_v1());
+            seeds
+        }
+        Target::UpdateV2 => {
+            // Each transaction again, as the v2 diff from the state just before it.
+            let mut before = CardDoc::with_schema(schema(), 2).expect("valid schema");
+            let mut seeds = Vec::new();
+            for update in &updates {
+                let mut after = CardDoc::with_schema(schema(), 3).expect("valid schema");
+                after
+                    .apply_update_v1(&before.snapshot_v1())
+                    .expect("own snapshot");
+                after
+                    .apply_update_v1(update)
+                    .expect("the fixture's own update");
+                seeds.push(
+                    after
+                        .diff_v2(&before.state_vector())
+                        .expect("own state vector"),
+                );
+                before
+                    .apply_update_v1(update)
+                    .expect("the fixture's own update");
+            }
+            seeds.push(doc.snapshot_v2());
+            seeds
+        }
+        Target::StateVector => {
+            let mut partial = CardDoc::with_schema(schema(), 2).expect("valid schema");
+            let mut seeds = vec![partial.state_vector(), doc.state_vector()];
+            for update in &updates[..3] {
+                partial
+                    .apply_update_v1(update)
+                    .expect("the fixture's own update");
+                seeds.push(partial.state_vector());
+            }
+            seeds
+        }
+        Target::Protocol => room_frames(&doc, &updates)
+            .iter()
+            .map(Message::encode)
+            .collect(),
+        Target::Room => {
+            let frames: Vec<Vec<u8>> = room_frames(&doc, &updates)
+                .iter()
+                .map(Message::encode)
+                .collect();
+            vec![super::protocol::frames_input(&frames)]
+        }
+        Target::Replicas => vec![
+            (0u8..=255).collect(),
+            vec![0; 64],
+            (0u8..=255).rev().cycle().take(1024).collect(),
+        ],
+        Target::Schema => fixture_batches()
+            .into_iter()
+            .map(|ops| super::schema::input(&crate::schema(), &ops))
+            .collect(),
+    }
+}
+
+/// What a native client says to a room over one connection.
+fn room_frames(doc: &CardDoc, updates: &[Vec<u8>]) -> Vec<Message> {
+    let mut frames = vec![
+        Message::Hello {
+            version: PROTOCOL_VERSION,
+            token: super::protocol::EDITOR_TOKEN.into(),
+            client: 1,
+        },
+        Message::SyncStep1 {
+            state_vector: doc.state_vector(),
+        },
+        Message::Ping { nonce: 42 },
+    ];
+    frames.extend(
+        updates
+            .iter()
+            .enumerate()
+            .map(|(seq, update)| Message::SubmitBatch {
+                batch: BatchId {
+                    client: 1,
+                    seq: seq as u64,
+                },
+                update: update.clone(),
+            }),
+    );
+    frames.push(Message::Update {
+        update: updates[0].clone(),
+    });
+    frames
+}
