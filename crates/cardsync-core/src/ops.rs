@@ -31,7 +31,7 @@ impl Stamp {
 /// Yjs do, so indexes from a browser selection work unchanged.
 ///
 /// Serialized internally tagged (`{"op": "set_field", "card": …}`). Deserialized through
-/// [`wire::WireOp`], one flat struct, instead of serde's derive for internally tagged enums,
+/// a private `WireOp`, one flat struct, instead of serde's derive for internally tagged enums,
 /// which buffers every op into an intermediate `Content` value and instantiates each
 /// variant's fields for a second deserializer: that derive alone was about 10 KB of the
 /// gzipped wasm of the npm package, and slower. The accepted JSON is the same.
