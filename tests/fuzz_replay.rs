@@ -10,9 +10,15 @@ use std::path::{Path, PathBuf};
 use cardsync_tests::fuzz::{Target, seeds};
 
 fn regressions(target: Target) -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fuzz-regressions")
-        .join(target.name());
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz-regressions");
+    // The corpus root must exist (it holds the README), or a moved folder would make this
+    // test pass without replaying anything; a target without findings has no folder yet.
+    assert!(
+        root.join("README.md").is_file(),
+        "{} is missing",
+        root.display()
+    );
+    let dir = root.join(target.name());
     let Ok(entries) = std::fs::read_dir(&dir) else {
         return Vec::new();
     };

@@ -16,9 +16,8 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 
 use cardsync_core::{
-    Attributes, CardDoc, CardId, CardKind, ChangeBatch, ChangeEvent, FieldDef, FieldKind,
-    FieldValue, Op, Origin, RelationshipKey, RelationshipKind, Schema, SequenceId, Stamp, TextRun,
-    Value, ValueType, order_key,
+    Attributes, CardDoc, CardId, ChangeBatch, ChangeEvent, FieldValue, Op, Origin, RelationshipKey,
+    Schema, SequenceId, Stamp, TextRun, Value, order_key,
 };
 use serde_json::{Value as Json, json};
 use yrs::updates::decoder::Decode;
@@ -102,28 +101,7 @@ fn yjs_view(updates: &[(&[u8], bool)]) -> Json {
 // The document under test
 
 fn schema() -> Schema {
-    Schema::new(2)
-        .card(
-            "task",
-            CardKind::default()
-                .field("title", FieldDef::register(ValueType::String).required())
-                .field(
-                    "status",
-                    FieldDef::state_machine([("todo", "doing"), ("doing", "done")]),
-                )
-                .field("estimate", FieldDef::register(ValueType::Number))
-                .field("flagged", FieldDef::register(ValueType::Bool))
-                .field("body", FieldDef::new(FieldKind::Text))
-                .field("votes", FieldDef::new(FieldKind::Counter))
-                .field("progress", FieldDef::new(FieldKind::Max))
-                .field("tags", FieldDef::new(FieldKind::Set)),
-        )
-        .card(
-            "note",
-            CardKind::default().field("text", FieldDef::new(FieldKind::Text)),
-        )
-        .relationship("blocks", RelationshipKind::default())
-        .relationship("relates", RelationshipKind::default())
+    cardsync_tests::board_schema()
 }
 
 const T1: CardId = CardId::from_u128(0x1111_2222_3333_4444_5555_6666_7777_8888);

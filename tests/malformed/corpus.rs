@@ -4,36 +4,14 @@
 use std::sync::Arc;
 
 use cardsync_core::{
-    Attributes, CardDoc, CardId, CardKind, DecodeError, FieldDef, FieldKind, Op, OpenError,
-    RelationshipKind, Schema, SequenceId, Stamp, Value, ValueType, merge_updates_v1,
-    merge_updates_v2,
+    Attributes, CardDoc, CardId, DecodeError, Op, OpenError, Schema, SequenceId, Stamp, Value,
+    merge_updates_v1, merge_updates_v2,
 };
 
 use super::inputs::{Rng, bit_flips, hex, random, random_short_varints, structural, truncations};
 
 pub(crate) fn schema() -> Schema {
-    Schema::new(1)
-        .card(
-            "task",
-            CardKind::default()
-                .field("title", FieldDef::register(ValueType::String).required())
-                .field(
-                    "status",
-                    FieldDef::state_machine([("todo", "doing"), ("doing", "done")]),
-                )
-                .field("estimate", FieldDef::register(ValueType::Number))
-                .field("body", FieldDef::new(FieldKind::Text))
-                .field("votes", FieldDef::new(FieldKind::Counter))
-                .field("progress", FieldDef::new(FieldKind::Max))
-                .field("tags", FieldDef::new(FieldKind::Set)),
-        )
-        .relationship(
-            "blocks",
-            RelationshipKind {
-                from: vec!["task".into()],
-                to: vec!["task".into()],
-            },
-        )
+    cardsync_tests::board_schema()
 }
 
 pub(crate) fn card(n: u128) -> CardId {

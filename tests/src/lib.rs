@@ -45,6 +45,34 @@ pub fn schema() -> Schema {
         .relationship("relates", RelationshipKind::default())
 }
 
+/// A realistic board schema for the interop and malformed-input suites: a required title,
+/// number and bool registers, a state machine, a field of every other kind, and a second card
+/// kind.
+pub fn board_schema() -> Schema {
+    Schema::new(2)
+        .card(
+            "task",
+            CardKind::default()
+                .field("title", FieldDef::register(ValueType::String).required())
+                .field(
+                    "status",
+                    FieldDef::state_machine([("todo", "doing"), ("doing", "done")]),
+                )
+                .field("estimate", FieldDef::register(ValueType::Number))
+                .field("flagged", FieldDef::register(ValueType::Bool))
+                .field("body", FieldDef::new(FieldKind::Text))
+                .field("votes", FieldDef::new(FieldKind::Counter))
+                .field("progress", FieldDef::new(FieldKind::Max))
+                .field("tags", FieldDef::new(FieldKind::Set)),
+        )
+        .card(
+            "note",
+            CardKind::default().field("text", FieldDef::new(FieldKind::Text)),
+        )
+        .relationship("blocks", RelationshipKind::default())
+        .relationship("relates", RelationshipKind::default())
+}
+
 /// A local action, with cards and sequences picked by position in the replica's view.
 #[derive(Clone, Debug, arbitrary::Arbitrary)]
 pub enum Action {

@@ -216,6 +216,11 @@ impl CardDoc {
     }
 
     fn undo_or_redo(&mut self, step: impl FnOnce(&mut UndoManager) -> bool) -> bool {
+        if self.undo.is_none() {
+            // Server and confirmed docs run without undo: no state vector to take.
+            self.finish(Origin::Undo);
+            return false;
+        }
         let before = self.doc.transact().state_vector();
         let done = self.undo.as_mut().is_some_and(step);
         if done {

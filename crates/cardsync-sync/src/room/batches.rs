@@ -162,19 +162,17 @@ impl<A: Authenticator> Room<A> {
         }
         for f in &fresh {
             let have = held.get(&ClientID::new(f.client));
-            if f.start > have && rate_limited {
-                let reason = format!(
-                    "client {}'s clocks {have}..{} are missing: a predecessor was rate-limited; resend it first",
-                    f.client, f.start
-                );
-                return Err(refuse(RejectCode::RateLimited, reason, None));
-            }
             if f.start > have {
+                let (code, cause) = if rate_limited {
+                    (RejectCode::RateLimited, "was rate-limited; resend it first")
+                } else {
+                    (RejectCode::DependsOnRejected, "was rejected or not sent")
+                };
                 let reason = format!(
-                    "client {}'s clocks {have}..{} are missing: a predecessor was rejected or not sent",
+                    "client {}'s clocks {have}..{} are missing: a predecessor {cause}",
                     f.client, f.start
                 );
-                return Err(refuse(RejectCode::DependsOnRejected, reason, None));
+                return Err(refuse(code, reason, None));
             }
         }
         if fresh.is_empty() && !incoming.has_deletes() {
