@@ -62,6 +62,13 @@ impl DeleteSet {
         now
     }
 
+    /// A v1 update holding only these deletions (no structs).
+    pub fn update_v1(&self) -> Vec<u8> {
+        let mut out = vec![0];
+        self.write_v1(&mut out);
+        out
+    }
+
     /// Writes the set in lib0 v1 (the tail of a v1 update).
     pub fn write_v1(&self, out: &mut Vec<u8>) {
         write_var(out, self.0.len() as u64);

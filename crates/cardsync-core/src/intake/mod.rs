@@ -242,10 +242,8 @@ impl Intake {
         let view = View::new(txn);
         let now = self.pending.deletes.take_below(|client| view.clock(client));
         if !now.is_empty() {
-            let mut bytes = vec![0];
-            now.write_v1(&mut bytes);
             // A delete set of held items: yrs applies it without an error path.
-            if let Ok(update) = Update::decode_v1(&bytes) {
+            if let Ok(update) = Update::decode_v1(&now.update_v1()) {
                 let _ = txn.apply_update(update);
             }
         }

@@ -24,8 +24,6 @@ impl Pending {
 
     /// A v1 update holding only the waiting deletions.
     pub fn deletes_v1(&self) -> Vec<u8> {
-        let mut out = vec![0];
-        self.deletes.write_v1(&mut out);
-        out
+        self.deletes.update_v1()
     }
 }
