@@ -113,9 +113,14 @@ fn main() -> ExitCode {
         Command::Bench => bench::run(),
         Command::Wasm { release } => wasm::run(wasm::Options { release }),
         Command::Size => wasm::size(),
-        Command::Fuzz { target, secs } => {
-            fuzz::run(&workspace_root(), &fuzz::Options { target, secs })
-        }
+        Command::Fuzz { target, secs } => fuzz::run(
+            &workspace_root(),
+            &fuzz::Options {
+                target,
+                ci: false,
+                secs,
+            },
+        ),
         Command::Tools => tools::ensure_wasm_bindgen(&workspace_root()).map(drop),
     };
     match result {

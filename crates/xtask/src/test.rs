@@ -103,6 +103,7 @@ fn doc(cx: &Context) -> Result<()> {
 fn fuzz(cx: &Context) -> Result<()> {
     let options = fuzzing::Options {
         target: None,
+        ci: true,
         secs: fuzzing::CI_SECS,
     };
     fuzzing::run(&cx.root, &options)
