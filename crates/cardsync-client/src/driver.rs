@@ -1,19 +1,20 @@
-//! The client's task: one loop that owns the session, the connection state machine and the
-//! current socket, and carries out what they ask (the drain rule of `cardsync_sync`).
+//! The client's task: one loop that owns the sans-IO [`SyncClient`] (session and connection
+//! state machine, wired together in `cardsync_sync`) and the open sockets, and carries out
+//! what it asks (the drain rule of `cardsync_sync`).
 //!
 //! Inputs, one at a time: commands from the [`Client`](crate::Client) handle, socket events,
-//! persist confirmations from the store thread, and the state machine's timer. After each,
-//! [`Driver::drain`] empties every queue until nothing moves, because one machine's output
-//! is often the other's input (a session `Pong` event is the connection's `handle_pong`; a
-//! connection `CloseSocket` is the session's `handle_disconnected`).
+//! persist confirmations from the store thread, and the client's timer. After each,
+//! [`Driver::drain`] carries out every action and forwards every event.
 
+use std::collections::HashMap;
 use std::sync::mpsc as std_mpsc;
 
 use cardsync_core::{Op, Stamp};
-use cardsync_sync::connection::{Action, Connection, SocketId, State};
+use cardsync_sync::client::{ClientAction, ClientEvent as Event, SyncClient};
+use cardsync_sync::connection::{SocketId, State};
 use cardsync_sync::outbox::PersistOp;
-use cardsync_sync::protocol::{BatchId, Message};
-use cardsync_sync::session::{ClientSession, SessionAction, SessionError, SessionEvent};
+use cardsync_sync::protocol::BatchId;
+use cardsync_sync::session::{ClientSession, SessionError};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 
@@ -41,15 +42,14 @@ pub(crate) enum StoreJob {
 pub(crate) type StoreDone = Result<u64, String>;
 
 pub(crate) struct Driver {
-    pub session: ClientSession,
-    pub conn: Connection,
+    pub client: SyncClient,
     pub url: String,
     pub epoch: Instant,
     pub store: std_mpsc::Sender<StoreJob>,
     pub events: mpsc::UnboundedSender<ClientEvent>,
     pub status: watch::Sender<ClientStatus>,
-    /// The current socket and its writer, once open.
-    pub current: Option<(SocketId, Option<mpsc::UnboundedSender<WsOut>>)>,
+    /// The writers of the sockets that are open and not yet closed by us.
+    pub writers: HashMap<SocketId, mpsc::UnboundedSender<WsOut>>,
     pub socket_tx: mpsc::UnboundedSender<SocketEvent>,
     /// Persist ops issued and confirmed (sequence numbers).
     pub issued: u64,
@@ -73,29 +73,30 @@ impl Driver {
         loop {
             self.drain();
             let stopping = closing.is_some() || handle_gone;
-            if stopping && self.conn.state() == State::Offline && self.confirmed >= self.issued {
+            let offline = self.client.status(self.now()).connection.state == State::Offline;
+            if stopping && offline && self.confirmed >= self.issued {
                 break;
             }
-            let due = self.conn.poll_timeout();
+            let due = self.client.poll_timeout();
             let timer = self.epoch + std::time::Duration::from_millis(due.map_or(0, |t| t.0));
             let now = self.now();
             tokio::select! {
                 command = commands.recv(), if !handle_gone => match command {
                     Some(Command::Apply { stamp, ops, reply }) => {
-                        let applied = self.session.apply(now, &stamp, &ops);
+                        let applied = self.client.apply(now, &stamp, &ops);
                         // Status and events reflect the write before the caller hears back.
                         self.drain();
                         let _ = reply.send(applied);
                     }
-                    Some(Command::Read(f)) => f(&self.session),
-                    Some(Command::Online(true)) => self.conn.handle_start(now),
-                    Some(Command::Online(false)) => self.conn.handle_stop(now),
+                    Some(Command::Read(f)) => f(self.client.session()),
+                    Some(Command::Online(true)) => self.client.handle_start(now),
+                    Some(Command::Online(false)) => self.client.handle_stop(now),
                     Some(Command::Close(reply)) => {
-                        self.conn.handle_stop(now);
+                        self.client.handle_stop(now);
                         closing = Some(reply);
                     }
                     None => {
-                        self.conn.handle_stop(now);
+                        self.client.handle_stop(now);
                         handle_gone = true;
                     }
                 },
@@ -103,7 +104,7 @@ impl Driver {
                 Some(done) = persisted.recv() => match done {
                     Ok(seq) => {
                         self.confirmed = self.confirmed.max(seq);
-                        self.session.handle_persisted(now, seq);
+                        self.client.handle_persisted(now, seq);
                     }
                     Err(error) => {
                         // Never confirmed: the batches stay unsent rather than unsaved.
@@ -112,7 +113,7 @@ impl Driver {
                     }
                 },
                 () = tokio::time::sleep_until(timer), if due.is_some() => {
-                    self.conn.handle_timeout(now);
+                    self.client.handle_timeout(now);
                 }
             }
         }
@@ -123,131 +124,62 @@ impl Driver {
 
     fn socket_event(&mut self, event: SocketEvent) {
         let now = self.now();
-        let current = self.current.as_ref().map(|(id, _)| *id);
+        // Refusals are stale sockets: the client has already asked to close those.
         match event {
             SocketEvent::Opened { socket, writer } => {
-                if self.conn.handle_socket_opened(now, socket).is_ok() {
-                    self.current = Some((socket, Some(writer)));
-                    self.session.handle_connected(now);
-                } else {
-                    let _ = writer.send(WsOut::Close);
-                }
+                self.writers.insert(socket, writer);
+                let _ = self.client.handle_socket_opened(now, socket);
             }
             SocketEvent::Frame { socket, bytes } => {
-                if current != Some(socket) {
-                    return;
-                }
-                let _ = self.conn.handle_message_received(now, socket);
-                if let Err(e) = self.session.handle_frame(now, &bytes) {
+                if let Err(e) = self.client.handle_frame(now, socket, &bytes) {
                     tracing::warn!(error = %e, "bad frame from the server; reconnecting");
-                    if self.conn.handle_socket_error(now, socket).is_ok() {
-                        self.disconnected(socket);
-                    }
-                    return;
-                }
-                // The server's answer to our sync step 1 ends the initial sync.
-                if is_sync_step2(&bytes) && self.conn.state() == State::Syncing {
-                    let _ = self.conn.handle_synced(now, socket);
                 }
             }
             SocketEvent::Failed { socket, error } => {
                 tracing::debug!(%socket, %error, "connect failed");
-                if self.conn.handle_socket_error(now, socket).is_ok() {
-                    self.disconnected(socket);
-                }
+                self.writers.remove(&socket);
+                let _ = self.client.handle_socket_error(now, socket);
             }
             SocketEvent::Closed {
                 socket,
                 code,
                 reason,
             } => {
-                if current == Some(socket) || self.conn.status().socket == Some(socket) {
-                    let _ = self.events.send(ClientEvent::Closed {
-                        code,
-                        reason: reason.clone(),
-                    });
+                if self.writers.remove(&socket).is_some() {
+                    let _ = self.events.send(ClientEvent::Closed { code, reason });
                 }
-                if self.conn.handle_socket_closed(now, socket, code).is_ok() {
-                    self.disconnected(socket);
-                }
+                let _ = self.client.handle_socket_closed(now, socket, code);
             }
         }
     }
 
-    /// The session learns the socket is gone (once per socket).
-    fn disconnected(&mut self, socket: SocketId) {
-        if self.current.as_ref().is_some_and(|(id, _)| *id == socket) {
-            self.current = None;
-            if let Err(e) = self.session.handle_disconnected(self.now()) {
-                tracing::warn!(error = %e, "outbox compaction failed");
-            }
-        }
-    }
-
-    fn send(&self, frame: Vec<u8>) {
-        if let Some((_, Some(writer))) = &self.current {
-            let _ = writer.send(WsOut::Frame(frame));
-        }
-    }
-
-    /// The drain rule: carry out every action and forward every event until nothing moves.
+    /// The drain rule: carry out every action, then publish the status, then forward every
+    /// event, so a caller that sees an event and then reads the status sees the status the
+    /// event describes.
     fn drain(&mut self) {
-        // Events go out after the status is updated, so a caller that sees an event and
-        // then reads the status sees the status the event describes.
-        let mut events = Vec::new();
-        loop {
-            let mut moved = false;
-            while let Some(action) = self.session.poll_action() {
-                moved = true;
-                match action {
-                    SessionAction::Send(frame) => self.send(frame),
-                    SessionAction::Persist { seq, op } => {
-                        self.issued = self.issued.max(seq);
-                        let _ = self.store.send(StoreJob::Persist { seq, op });
+        while let Some(action) = self.client.poll_action() {
+            match action {
+                ClientAction::OpenSocket { socket } => {
+                    let (url, tx) = (self.url.clone(), self.socket_tx.clone());
+                    tokio::spawn(socket::run(socket, url, tx));
+                }
+                ClientAction::Send { socket, frame } => {
+                    if let Some(writer) = self.writers.get(&socket) {
+                        let _ = writer.send(WsOut::Frame(frame));
                     }
                 }
-            }
-            while let Some(action) = self.conn.poll_action() {
-                moved = true;
-                match action {
-                    Action::OpenSocket { socket } => {
-                        let (url, tx) = (self.url.clone(), self.socket_tx.clone());
-                        tokio::spawn(socket::run(socket, url, tx));
-                    }
-                    Action::CloseSocket { socket, .. } => {
-                        if let Some((id, Some(writer))) = &self.current
-                            && *id == socket
-                        {
-                            let _ = writer.send(WsOut::Close);
-                        }
-                        self.disconnected(socket);
-                    }
-                    Action::SendPing { socket, nonce } => {
-                        if self.current.as_ref().is_some_and(|(id, _)| *id == socket) {
-                            self.send(Message::Ping { nonce }.encode());
-                        }
+                ClientAction::CloseSocket { socket, .. } => {
+                    if let Some(writer) = self.writers.remove(&socket) {
+                        let _ = writer.send(WsOut::Close);
                     }
                 }
-            }
-            while let Some(event) = self.conn.poll_event() {
-                moved = true;
-                events.push(ClientEvent::Connection(event));
-            }
-            while let Some(event) = self.session.poll_event() {
-                moved = true;
-                if let SessionEvent::Pong(nonce) = event {
-                    let _ = self.conn.handle_pong(self.now(), nonce);
+                ClientAction::Persist { seq, op } => {
+                    self.issued = self.issued.max(seq);
+                    let _ = self.store.send(StoreJob::Persist { seq, op });
                 }
-                events.push(ClientEvent::Session(event));
-            }
-            if !moved {
-                break;
             }
         }
-        let status = ClientStatus {
-            connection: self.conn.status(),
-            session: self.session.status(self.now()),
-        };
+        let status = self.client.status(self.now());
         self.status.send_if_modified(|old| {
             let changed = *old != status;
             if changed {
@@ -255,14 +187,12 @@ impl Driver {
             }
             changed
         });
-        for event in events {
+        while let Some(event) = self.client.poll_event() {
+            let event = match event {
+                Event::Session(e) => ClientEvent::Session(e),
+                Event::Connection(e) => ClientEvent::Connection(e),
+            };
             let _ = self.events.send(event);
         }
     }
-}
-
-/// Whether a frame is a y-protocols sync step 2: message type 0 (sync), sub-type 1. Both are
-/// varints below 128, so one byte each.
-fn is_sync_step2(frame: &[u8]) -> bool {
-    frame.starts_with(&[0, 1])
 }

@@ -40,14 +40,14 @@ use std::sync::Arc;
 use std::sync::mpsc as std_mpsc;
 
 use cardsync_core::{Op, Schema, Stamp};
+pub use cardsync_sync::client::ClientStatus;
+use cardsync_sync::client::SyncClient;
 use cardsync_sync::connection::{
-    ConfigError, Connection, ConnectionConfig, ConnectionStatus, SplitMix64, StateChanged,
+    ConfigError, Connection, ConnectionConfig, SplitMix64, StateChanged,
 };
 use cardsync_sync::outbox::{MemoryStore, OutboxStore, Persisted};
 use cardsync_sync::protocol::BatchId;
-use cardsync_sync::session::{
-    ClientSession, SessionConfig, SessionError, SessionEvent, SessionStatus,
-};
+use cardsync_sync::session::{ClientSession, SessionConfig, SessionError, SessionEvent};
 pub use store::{SqliteOutboxStore, StoreError};
 use thiserror::Error;
 use tokio::sync::{mpsc, oneshot, watch};
@@ -110,15 +110,6 @@ pub enum ClientEvent {
     StoreFailed(String),
 }
 
-/// The same status the JavaScript side shows: connection and session together.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ClientStatus {
-    /// State, retry time, RTT.
-    pub connection: ConnectionStatus,
-    /// Pending count, oldest pending age, last ack, last rejection.
-    pub session: SessionStatus,
-}
-
 /// The client could not start or has stopped.
 #[derive(Debug, Error)]
 pub enum ClientError {
@@ -179,7 +170,8 @@ impl Client {
             persisted,
             Box::new(SplitMix64::new(seed)),
         )?;
-        let mut conn = Connection::new(config.connection.clone(), SplitMix64::new(!seed))?;
+        let conn = Connection::new(config.connection.clone(), SplitMix64::new(!seed))?;
+        let mut client = SyncClient::new(session, conn);
         let (persisted_tx, persisted_rx) = mpsc::unbounded_channel();
         let (store_tx, store_rx) = std_mpsc::channel();
         let store_thread = std::thread::Builder::new()
@@ -188,25 +180,21 @@ impl Client {
             .map_err(|_| ClientError::Stopped)?;
         let epoch = tokio::time::Instant::now();
         if config.online {
-            conn.handle_start(cardsync_sync::connection::Instant::ZERO);
+            client.handle_start(cardsync_sync::connection::Instant::ZERO);
         }
-        let status = ClientStatus {
-            connection: conn.status(),
-            session: session.status(cardsync_sync::connection::Instant::ZERO),
-        };
+        let status = client.status(cardsync_sync::connection::Instant::ZERO);
         let (status_tx, status_rx) = watch::channel(status);
         let (events_tx, events_rx) = mpsc::unbounded_channel();
         let (commands_tx, commands_rx) = mpsc::unbounded_channel();
         let (socket_tx, socket_rx) = mpsc::unbounded_channel();
         let driver = Driver {
-            session,
-            conn,
+            client,
             url: config.url,
             epoch,
             store: store_tx,
             events: events_tx,
             status: status_tx,
-            current: None,
+            writers: std::collections::HashMap::new(),
             socket_tx,
             issued: 0,
             confirmed: 0,
