@@ -178,6 +178,21 @@ pub enum IntegrateError {
         /// The insert's clock.
         clock: u32,
     },
+    /// A block starts at clocks the document already holds and runs past them, yet waits
+    /// for an item the document lacks. No honest peer writes one: the document integrated the
+    /// held part with the same dependencies. yrs 0.28.1 would keep its tail waiting for them,
+    /// but merging the tail into a snapshot re-encodes it as a continuation of the held item,
+    /// without the dependency, so the snapshot would integrate it at once and read differently
+    /// from the live document (a forged tail that overwrites a map key, say).
+    #[error(
+        "block {client}#{clock} overlaps what the document holds but waits for an item it lacks"
+    )]
+    PartlyHeldBlockWaits {
+        /// The block's client.
+        client: u64,
+        /// The block's first clock.
+        clock: u32,
+    },
     /// An item names as its parent an item of the same update that is not a shared type
     /// (refused before anything is integrated; yrs would stop half-way).
     #[error("item {client}#{clock} names as parent an item that is not a shared type")]

@@ -355,3 +355,67 @@ fn non_finite_numbers_read_as_null() {
     assert_eq!(read.fields["progress"], FieldValue::Max(None));
     assert_eq!(alice.export(), alice.export());
 }
+
+/// A v1 update of one block of deleted content from client 1, clocks `0..len`, whose parent
+/// is the item `parent` (client, clock) or, with `None`, the root map "cards".
+fn deleted_run_from_start(len: u32, parent: Option<(u8, u8)>) -> Vec<u8> {
+    // One client, one block: client 1 from clock 0; info 0x01 = deleted content, no origins.
+    let mut bytes = vec![1, 1, 1, 0, 0x01];
+    match parent {
+        Some((client, clock)) => bytes.extend([0, client, clock]),
+        None => {
+            bytes.extend([1, 5]);
+            bytes.extend(b"cards");
+        }
+    }
+    let mut len_var = Vec::new();
+    let mut rest = len;
+    while rest >= 0x80 {
+        len_var.push((rest as u8 & 0x7f) | 0x80);
+        rest >>= 7;
+    }
+    len_var.push(rest as u8);
+    bytes.extend(len_var);
+    bytes.push(0); // no deletions
+    bytes
+}
+
+#[test]
+fn a_block_overlapping_held_clocks_that_waits_is_refused() {
+    // Fuzz finding update_v1/reload-revives-deleted-card: a block that runs past the clocks
+    // the document holds and waits for a missing parent was kept waiting, but its snapshot
+    // merged the tail in as the next value of the last map key ($deleted): the reload showed
+    // the deleted card alive.
+    let mut alice = doc(1);
+    let card = task(&mut alice, 1);
+    alice.delete_card(&stamp(2), card).unwrap();
+    let held = {
+        let txn = alice.yrs_doc().transact();
+        txn.state_vector().get(&yrs::block::ClientID::new(1))
+    };
+    let mut bob = CardDoc::load_v1(alice.schema().clone(), 2, &alice.snapshot_v1()).unwrap();
+    let before = bob.export();
+    let forged = deleted_run_from_start(held + 40, Some((9, 9)));
+    assert!(
+        matches!(
+            bob.apply_update_v1(&forged),
+            Err(DecodeError::Integrate(
+                IntegrateError::PartlyHeldBlockWaits {
+                    client: 1,
+                    clock: 0
+                }
+            ))
+        ),
+        "the overlapping block that waits is refused"
+    );
+    assert_eq!(bob.export(), before);
+    assert!(!bob.has_pending_updates());
+    assert!(bob.card(card).unwrap().deleted);
+    reloads(&bob);
+    // The same block with its parent present integrates now, and live and reloaded agree.
+    let mut carol = CardDoc::load_v1(alice.schema().clone(), 3, &alice.snapshot_v1()).unwrap();
+    carol
+        .apply_update_v1(&deleted_run_from_start(held + 40, None))
+        .unwrap();
+    reloads(&carol);
+}

@@ -23,7 +23,9 @@
 //! Planning is also where the document-dependent checks run, before anything is integrated:
 //! a formatting mark that would land on a map key is refused ([`map_entries`]), because yrs
 //! panics reporting that key to map observers, and so is an insert whose neighbours are out
-//! of order ([`origins`]), because yrs places it differently in different replicas.
+//! of order ([`origins`]), because yrs places it differently in different replicas, and so
+//! is a block that overlaps what the document holds yet waits for a dependency ([`plan`]),
+//! because no snapshot can hold it as it waits.
 //!
 //! `catch_unwind` stays around every call into yrs as a native second line of defence.
 

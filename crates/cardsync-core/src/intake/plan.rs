@@ -9,6 +9,12 @@
 //! hold now, and the rest. An item may also wait for its origins to be integrated, so that
 //! their order can be read from the document ([`super::origins`]); the intake integrates
 //! again, within the same transaction, as long as something waiting becomes ready.
+//!
+//! What waits must be expressible in a snapshot, where it is merged with what the document
+//! holds. A block that overlaps the held clocks of its client and still waits is not: the
+//! merge cuts it at the held clock and re-encodes the tail as the held item's continuation,
+//! dropping the dependency it waits for. So such a block is refused (no honest peer writes
+//! one, see [`IntegrateError::PartlyHeldBlockWaits`]).
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -19,7 +25,7 @@ use super::origins::{Origins, Verdict};
 use super::runs::RunIndex;
 use super::view::View;
 use crate::error::IntegrateError;
-use crate::guard::layout::{BlockKind, ItemInfo, Layout, Parent};
+use crate::guard::layout::{Block, BlockKind, ItemInfo, Layout, Parent};
 use crate::guard::{CONTENT_DELETED, CONTENT_TYPE};
 
 /// The plan for one update: per entry of `Layout::clients`, the blocks to integrate now and
@@ -116,6 +122,11 @@ pub(super) fn plan(
             break;
         }
     }
+    for (run, blocks) in now.iter().zip(&layout.clients) {
+        partly_held(blocks.client, blocks.blocks.get(run.end), |c| {
+            clock(&clocks, c)
+        })?;
+    }
     let later = now
         .iter()
         .zip(&layout.clients)
@@ -158,6 +169,26 @@ fn parent_is_a_type(
     match layout.find(parent).map(|b| &b.kind) {
         Some(BlockKind::Item(p)) if p.content != CONTENT_TYPE && p.content != CONTENT_DELETED => {
             Err(IntegrateError::InvalidParent { client, clock })
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Refuses the first block of a client that waits when it starts below the clock the document
+/// holds (see [`IntegrateError::PartlyHeldBlockWaits`]). Blocks of one client are contiguous
+/// and held blocks are skipped, so only the first waiting one can overlap what is held. A hole
+/// (skip) holds nothing and may overlap; a GC block never waits.
+fn partly_held(
+    client: u64,
+    first_waiting: Option<&Block>,
+    clock: impl Fn(u64) -> u32,
+) -> Result<(), IntegrateError> {
+    match first_waiting {
+        Some(block) if matches!(block.kind, BlockKind::Item(_)) && block.clock < clock(client) => {
+            Err(IntegrateError::PartlyHeldBlockWaits {
+                client,
+                clock: block.clock,
+            })
         }
         _ => Ok(()),
     }
