@@ -2,29 +2,60 @@
 // Rust bindings (with their doc comments) into dist/wasm/cardsync_wasm.d.ts; this file only
 // picks the public ones and declares what the JS entry points add.
 
-export { CardDoc, mergeUpdatesV1, mergeUpdatesV2, newId } from "../dist/wasm/cardsync_wasm.js";
+export {
+  CardDoc,
+  mergeUpdatesV1,
+  mergeUpdatesV2,
+  newId,
+  SyncMachine,
+} from "../dist/wasm/cardsync_wasm.js";
+export { SyncClient } from "./sync/client.js";
+export type {
+  ClientStatus,
+  OutboxStore,
+  SyncClientEvents,
+  SyncClientOptions,
+  WebSocketConstructor,
+} from "./sync/client.js";
+export { IndexedDbStore, MemoryStore } from "./sync/stores.js";
 export type {
   Attributes,
+  BatchId,
   Card,
   CardKind,
   ChangeBatch,
   ChangeEvent,
   ChangeListener,
+  Conflict,
+  ConnectionCause,
+  ConnectionConfig,
+  ConnectionState,
   DanglingEdge,
   DanglingReason,
   DocExport,
   DocOptions,
   ErrorCode,
+  Failure,
   FieldDef,
   FieldKind,
   FieldValue,
   IntegrityReport,
   Op,
   Origin,
+  OutboxLimits,
+  Persisted,
+  PersistOp,
+  RejectCode,
   Relationship,
   RelationshipKind,
   Schema,
+  SessionConfig,
   Stamp,
+  StoredBatch,
+  SyncAction,
+  SyncOptions,
+  SyncReport,
+  SyncStatus,
   TextRun,
   Unsubscribe,
   Value,

@@ -5,7 +5,16 @@
 import { readFileSync } from "node:fs";
 import { initSync } from "../dist/wasm/cardsync_wasm.js";
 
-export { CardDoc, mergeUpdatesV1, mergeUpdatesV2, newId } from "../dist/wasm/cardsync_wasm.js";
+export {
+  CardDoc,
+  mergeUpdatesV1,
+  mergeUpdatesV2,
+  newId,
+  SyncMachine,
+} from "../dist/wasm/cardsync_wasm.js";
+export { SyncClient } from "./sync/client.js";
+export { IndexedDbStore } from "./sync/idb-store.js";
+export { MemoryStore } from "./sync/memory-store.js";
 export { CardsyncError } from "./error.js";
 
 initSync({

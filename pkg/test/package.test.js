@@ -13,6 +13,10 @@ test("the entry point exports exactly the public API", () => {
   assert.deepEqual(Object.keys(cardsync).sort(), [
     "CardDoc",
     "CardsyncError",
+    "IndexedDbStore",
+    "MemoryStore",
+    "SyncClient",
+    "SyncMachine",
     "init",
     "mergeUpdatesV1",
     "mergeUpdatesV2",

@@ -6,9 +6,13 @@ import {
   CardDoc,
   type ChangeBatch,
   CardsyncError,
+  type ClientStatus,
   type ErrorCode,
+  MemoryStore,
   type Op,
+  type RejectCode,
   type Schema,
+  SyncClient,
   init,
   mergeUpdatesV1,
   newId,
@@ -48,3 +52,28 @@ export async function use(): Promise<number> {
   doc.free();
   return (card?.fields.votes as number) + merged.length;
 }
+
+// The sync client: options, status and typed events.
+async function syncClientTypes(): Promise<void> {
+  const client: SyncClient = await SyncClient.open({
+    url: "ws://127.0.0.1:4455/rooms/board",
+    schema,
+    token: "t",
+    store: new MemoryStore(),
+    connection: { backoff_base: 100 },
+  });
+  const status: ClientStatus = client.status;
+  const state: "offline" | "connecting" | "syncing" | "online" | "backoff" = status.status;
+  const off = client.on("rejected", (report) => {
+    const code: RejectCode = report.code;
+    const vanished: Op[] = report.vanished;
+    void [code, vanished];
+  });
+  client.on("status", (s) => void s.pending);
+  off();
+  const card: string = client.doc.createCard("task", { title: "typed" });
+  void [state, card];
+  await client.whenSynced();
+  await client.close();
+}
+void syncClientTypes;

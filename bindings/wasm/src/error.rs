@@ -12,6 +12,9 @@
 //! with the same `name` and `code`.
 
 use cardsync_core::{DecodeError, IdError, OpenError, SchemaError, WriteError};
+use cardsync_sync::outbox::OutboxError;
+use cardsync_sync::protocol::ProtocolError;
+use cardsync_sync::session::SessionError;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(inline_js = r#"
@@ -51,7 +54,27 @@ macro_rules! coded {
     )*};
 }
 
-coded!(WriteError, DecodeError, OpenError, SchemaError, IdError);
+coded!(
+    WriteError,
+    DecodeError,
+    OpenError,
+    SchemaError,
+    IdError,
+    ProtocolError
+);
+
+impl IntoJsError for SessionError {
+    fn into_js(self) -> JsValue {
+        match self {
+            SessionError::Write(e) => e.into_js(),
+            SessionError::Decode(e) => e.into_js(),
+            SessionError::Open(e) => e.into_js(),
+            SessionError::Protocol(e) => e.into_js(),
+            SessionError::Outbox(e @ OutboxError::Full { .. }) => js_error("outbox_full", e),
+            SessionError::Outbox(e @ OutboxError::Corrupt(_)) => js_error("store_corrupt", e),
+        }
+    }
+}
 
 impl IntoJsError for std::convert::Infallible {
     fn into_js(self) -> JsValue {

@@ -35,6 +35,11 @@ extern "C" {
     fn report_listener_error(error: &JsValue);
 }
 
+/// Reports an exception a JS callback threw, the way an `EventTarget` listener's would be.
+pub(crate) fn report_error(error: &JsValue) {
+    report_listener_error(error);
+}
+
 type Listeners = Vec<(u32, Function)>;
 
 /// The queue the core fills and the JS listeners it drains to.
@@ -53,6 +58,13 @@ impl Events {
             let mut queue = queue.lock().unwrap_or_else(PoisonError::into_inner);
             queue.push_back(batch.clone());
         });
+    }
+
+    /// Queues a batch that did not come through `attach` (a synced document's, which the
+    /// sync session reports).
+    pub(crate) fn push(&self, batch: ChangeBatch) {
+        let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
+        queue.push_back(batch);
     }
 
     /// Adds a listener; the returned JS function removes it.

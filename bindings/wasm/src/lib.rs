@@ -21,6 +21,7 @@ mod events;
 #[cfg(feature = "panic-hook")]
 mod panic_hook;
 mod random;
+mod sync_machine;
 mod types;
 
 #[cfg(all(test, target_arch = "wasm32"))]
@@ -30,6 +31,7 @@ use js_sys::Uint8Array;
 use wasm_bindgen::prelude::*;
 
 pub use card_doc::CardDoc;
+pub use sync_machine::SyncMachine;
 
 use crate::error::JsResult;
 

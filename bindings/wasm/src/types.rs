@@ -207,7 +207,10 @@ export type ErrorCode =
   | "invalid_id"
   | "invalid_schema"
   | "invalid_client_id"
-  | "reentrant_call";
+  | "reentrant_call"
+  | "synced_doc"
+  | "outbox_full"
+  | "store_corrupt";
 
 /** A listener of `CardDoc.subscribe`. */
 export type ChangeListener = (batch: ChangeBatch) => void;

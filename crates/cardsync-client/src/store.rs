@@ -66,12 +66,7 @@ impl SqliteOutboxStore {
 }
 
 fn put(tx: &Transaction<'_>, batch: &Batch) -> Result<(), StoreError> {
-    let meta = Batch {
-        update: Vec::new(),
-        ..batch.clone()
-    };
-    // A batch is plain data (strings, numbers, ops); serialising it cannot fail.
-    let meta = serde_json::to_string(&meta).unwrap_or_default();
+    let meta = batch.meta_json();
     tx.execute(
         "INSERT INTO outbox (client, seq, meta, data) VALUES (?1, ?2, ?3, ?4)",
         params![
@@ -102,9 +97,8 @@ impl OutboxStore for SqliteOutboxStore {
         while let Some(row) = rows.next()? {
             let pos: i64 = row.get(0)?;
             let meta: String = row.get(1)?;
-            let mut batch: Batch =
-                serde_json::from_str(&meta).map_err(|source| StoreError::Batch { pos, source })?;
-            batch.update = row.get(2)?;
+            let batch = Batch::from_meta_json(&meta, row.get(2)?)
+                .map_err(|source| StoreError::Batch { pos, source })?;
             state.outbox.push(batch);
         }
         Ok(state)

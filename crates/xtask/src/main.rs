@@ -17,6 +17,7 @@ mod browser;
 mod cmd;
 mod demo;
 mod fuzz;
+mod server;
 mod test;
 mod tools;
 mod wasm;

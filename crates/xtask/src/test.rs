@@ -119,12 +119,18 @@ fn size(cx: &Context) -> Result<()> {
 }
 
 /// The package's JS tests through its public entry point (`node --test`), including the
-/// `npm pack` smoke test of the tarball as installed, then its type declarations compiled
+/// `npm pack` smoke test of the tarball as installed and the sync client against a real
+/// `cardsync-server`, then its type declarations compiled
 /// against a strict TypeScript consumer.
 fn pkg_test(cx: &Context) -> Result<()> {
     let pkg = cx.root.join("pkg");
     let tests = tools::test_files(&pkg.join("test"))?;
-    Cmd::new("node", &pkg).args(["--test"]).args(&tests).run()?;
+    let server = crate::server::build(&cx.root, false)?;
+    Cmd::new("node", &pkg)
+        .args(["--test"])
+        .args(&tests)
+        .env("CARDSYNC_SERVER_BIN", &server.to_string_lossy())
+        .run()?;
     let tsc = pkg
         .join("node_modules")
         .join("typescript")

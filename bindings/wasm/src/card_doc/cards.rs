@@ -26,7 +26,7 @@ impl CardDoc {
             None => CardId::from_bytes(random::id_bytes()?),
         };
         let op = Op::CreateCard { card, kind, fields };
-        self.write(|doc, stamp| doc.apply(stamp, &[op]))?;
+        self.write_ops(vec![op])?;
         Ok(card.to_string())
     }
 
@@ -52,7 +52,8 @@ impl CardDoc {
     #[wasm_bindgen(js_name = setField)]
     pub fn set_field(&self, card: &str, field: &str, value: JsValueType) -> Result<(), JsValue> {
         let (card, value) = (card_id(card)?, convert::value(value.into())?);
-        self.write(|doc, stamp| doc.set_field(stamp, card, field, value))
+        let field = field.to_owned();
+        self.write_ops(vec![Op::SetField { card, field, value }])
     }
 
     /// Inserts text into a text field at a UTF-16 index, optionally formatted.
@@ -75,7 +76,7 @@ impl CardDoc {
                 "attributes",
             )?,
         };
-        self.write(|doc, stamp| doc.apply(stamp, &[op]))
+        self.write_ops(vec![op])
     }
 
     /// Deletes `len` UTF-16 units of a text field at `index`.
@@ -92,7 +93,13 @@ impl CardDoc {
             convert::index(index, "index")?,
             convert::index(len, "len")?,
         );
-        self.write(|doc, stamp| doc.delete_text(stamp, card, field, at, len))
+        let field = field.to_owned();
+        self.write_ops(vec![Op::DeleteText {
+            card,
+            field,
+            index: at,
+            len,
+        }])
     }
 
     /// Formats a range of a text field (`null` removes an attribute).
@@ -111,7 +118,14 @@ impl CardDoc {
             convert::index(len, "len")?,
         );
         let attributes: Attributes = from_js(attributes.into(), "attributes")?;
-        self.write(|doc, stamp| doc.format_text(stamp, card, field, at, len, attributes))
+        let field = field.to_owned();
+        self.write_ops(vec![Op::FormatText {
+            card,
+            field,
+            index: at,
+            len,
+            attributes,
+        }])
     }
 
     /// A text field as runs of equally formatted text.
@@ -124,28 +138,32 @@ impl CardDoc {
     /// Adds `by` (a safe integer, negative to subtract) to a counter field.
     pub fn increment(&self, card: &str, field: &str, by: f64) -> Result<(), JsValue> {
         let (card, by) = (card_id(card)?, safe_integer(by, "by")?);
-        self.write(|doc, stamp| doc.increment(stamp, card, field, by))
+        let field = field.to_owned();
+        self.write_ops(vec![Op::Increment { card, field, by }])
     }
 
     /// Raises a max field to at least `value`.
     #[wasm_bindgen(js_name = raiseMax)]
     pub fn raise_max(&self, card: &str, field: &str, value: f64) -> Result<(), JsValue> {
         let card = card_id(card)?;
-        self.write(|doc, stamp| doc.raise_max(stamp, card, field, value))
+        let field = field.to_owned();
+        self.write_ops(vec![Op::RaiseMax { card, field, value }])
     }
 
     /// Adds an item to a set field.
     #[wasm_bindgen(js_name = addToSet)]
     pub fn add_to_set(&self, card: &str, field: &str, item: &str) -> Result<(), JsValue> {
         let card = card_id(card)?;
-        self.write(|doc, stamp| doc.add_to_set(stamp, card, field, item))
+        let (field, item) = (field.to_owned(), item.to_owned());
+        self.write_ops(vec![Op::AddToSet { card, field, item }])
     }
 
     /// Removes an item from a set field (a concurrent add elsewhere wins).
     #[wasm_bindgen(js_name = removeFromSet)]
     pub fn remove_from_set(&self, card: &str, field: &str, item: &str) -> Result<(), JsValue> {
         let card = card_id(card)?;
-        self.write(|doc, stamp| doc.remove_from_set(stamp, card, field, item))
+        let (field, item) = (field.to_owned(), item.to_owned());
+        self.write_ops(vec![Op::RemoveFromSet { card, field, item }])
     }
 
     /// Soft-deletes a card: it, its relationships and its sequence places vanish from reads
@@ -153,20 +171,20 @@ impl CardDoc {
     #[wasm_bindgen(js_name = deleteCard)]
     pub fn delete_card(&self, card: &str) -> Result<(), JsValue> {
         let card = card_id(card)?;
-        self.write(|doc, stamp| doc.delete_card(stamp, card))
+        self.write_ops(vec![Op::DeleteCard { card }])
     }
 
     /// Restores a soft-deleted card.
     #[wasm_bindgen(js_name = restoreCard)]
     pub fn restore_card(&self, card: &str) -> Result<(), JsValue> {
         let card = card_id(card)?;
-        self.write(|doc, stamp| doc.restore_card(stamp, card))
+        self.write_ops(vec![Op::RestoreCard { card }])
     }
 
     /// Applies many ops as one transaction: one undo step, one event batch, all or nothing.
     /// The fast path for bulk changes.
     pub fn apply(&self, ops: JsOps) -> Result<(), JsValue> {
         let ops: Vec<Op> = from_js(ops.into(), "ops")?;
-        self.write(|doc, stamp| doc.apply(stamp, &ops))
+        self.write_ops(ops)
     }
 }

@@ -1,6 +1,6 @@
 //! Relationships between cards and ordered sequences of cards.
 
-use cardsync_core::{Attributes, SequenceId};
+use cardsync_core::{Attributes, Op, SequenceId};
 use wasm_bindgen::prelude::*;
 
 use super::CardDoc;
@@ -26,13 +26,20 @@ impl CardDoc {
             properties.map(JsValue::from).unwrap_or_default(),
             "properties",
         )?;
-        self.write(|doc, stamp| doc.link(stamp, from, kind, to, properties))
+        let kind = kind.to_owned();
+        self.write_ops(vec![Op::Link {
+            from,
+            kind,
+            to,
+            properties,
+        }])
     }
 
     /// Removes a relationship.
     pub fn unlink(&self, from: &str, kind: &str, to: &str) -> Result<(), JsValue> {
         let (from, to) = (card_id(from)?, card_id(to)?);
-        self.write(|doc, stamp| doc.unlink(stamp, from, kind, to))
+        let kind = kind.to_owned();
+        self.write_ops(vec![Op::Unlink { from, kind, to }])
     }
 
     /// The relationship, if it is linked and both of its cards are visible.
@@ -80,7 +87,7 @@ impl CardDoc {
             Some(id) => sequence_id(&id)?,
             None => SequenceId::from_bytes(random::id_bytes()?),
         };
-        self.write(|doc, stamp| doc.create_sequence(stamp, sequence))?;
+        self.write_ops(vec![Op::CreateSequence { sequence }])?;
         Ok(sequence.to_string())
     }
 
@@ -97,7 +104,11 @@ impl CardDoc {
             card_id(card)?,
             convert::index(index, "index")?,
         );
-        self.write(|doc, stamp| doc.insert_into_sequence(stamp, sequence, card, at))
+        self.write_ops(vec![Op::InsertIntoSequence {
+            sequence,
+            card,
+            index: at,
+        }])
     }
 
     /// Moves a card to a visible index, counted without the card itself. Concurrent moves of
@@ -109,14 +120,18 @@ impl CardDoc {
             card_id(card)?,
             convert::index(index, "index")?,
         );
-        self.write(|doc, stamp| doc.move_in_sequence(stamp, sequence, card, at))
+        self.write_ops(vec![Op::MoveInSequence {
+            sequence,
+            card,
+            index: at,
+        }])
     }
 
     /// Takes a card out of a sequence.
     #[wasm_bindgen(js_name = removeFromSequence)]
     pub fn remove_from_sequence(&self, sequence: &str, card: &str) -> Result<(), JsValue> {
         let (sequence, card) = (sequence_id(sequence)?, card_id(card)?);
-        self.write(|doc, stamp| doc.remove_from_sequence(stamp, sequence, card))
+        self.write_ops(vec![Op::RemoveFromSequence { sequence, card }])
     }
 
     /// The visible card ids of a sequence in order, or `undefined` if there is no such sequence.

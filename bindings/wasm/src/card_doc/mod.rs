@@ -8,20 +8,22 @@
 //! The methods take `&self` and borrow the inner document only for the core call. That is what
 //! lets an event listener, which runs after the borrow ended, call back into the document.
 
+mod backing;
 mod cards;
 mod links;
 mod updates;
 
 use std::cell::{Ref, RefCell, RefMut};
-use std::convert::Infallible;
+use std::rc::Rc;
 use std::sync::Arc;
 
-use cardsync_core::{CardDoc as CoreDoc, Schema, Stamp};
+pub(crate) use backing::{Backing, Synced, now};
+use cardsync_core::{CardDoc as CoreDoc, Op, Schema, Stamp};
 use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 
 use crate::convert::{from_js, from_js_or_default, to_js};
-use crate::error::{IntoJsError, JsResult, js_error};
+use crate::error::{JsResult, js_error};
 use crate::events::Events;
 use crate::random;
 use crate::types::{JsChangeListener, JsDocOptions, JsSchema, JsUnsubscribe};
@@ -59,11 +61,15 @@ impl DocOptions {
 /// replica's concurrent edits. Reads return plain snapshots; writes validate against the
 /// schema and throw a `CardsyncError` (with a stable `code`) without changing anything when
 /// refused. Call `free()` (or use `using`) when done: the document lives in wasm memory.
+///
+/// A `SyncClient`'s `doc` is a `CardDoc` too: the same reads and writes, on the local doc of
+/// the sync session, with every write queued for the server.
 #[wasm_bindgen]
 pub struct CardDoc {
-    doc: RefCell<CoreDoc>,
-    actor: RefCell<String>,
-    events: Events,
+    // Shared with the sync client that owns a synced document (`sync_client/`).
+    doc: Rc<RefCell<Backing>>,
+    actor: Rc<RefCell<String>>,
+    events: Rc<Events>,
 }
 
 impl CardDoc {
@@ -74,9 +80,27 @@ impl CardDoc {
         let events = Events::default();
         events.attach(&mut doc);
         Self {
-            doc: RefCell::new(doc),
-            actor: RefCell::new(options.actor),
-            events,
+            doc: Rc::new(RefCell::new(Backing::Plain(doc))),
+            actor: Rc::new(RefCell::new(options.actor)),
+            events: Rc::new(events),
+        }
+    }
+
+    /// The local doc of a sync client, as a `CardDoc` sharing it with the client.
+    pub(crate) fn synced(synced: Synced, actor: String) -> Self {
+        Self {
+            doc: Rc::new(RefCell::new(Backing::Synced(Box::new(synced)))),
+            actor: Rc::new(RefCell::new(actor)),
+            events: Rc::new(Events::default()),
+        }
+    }
+
+    /// Another handle on the same document (the sync client's `doc`).
+    pub(crate) fn share(&self) -> Self {
+        Self {
+            doc: Rc::clone(&self.doc),
+            actor: Rc::clone(&self.actor),
+            events: Rc::clone(&self.events),
         }
     }
 
@@ -94,10 +118,11 @@ impl CardDoc {
     /// The inner document for a read. Borrows never outlive a core call, so this cannot fail
     /// in practice; if it ever did, JS gets an error instead of a trap.
     fn read(&self) -> Result<Ref<'_, CoreDoc>, JsValue> {
-        self.doc.try_borrow().map_err(|_| reentered())
+        let backing = self.doc.try_borrow().map_err(|_| reentered())?;
+        Ok(Ref::map(backing, Backing::doc))
     }
 
-    fn inner_mut(&self) -> Result<RefMut<'_, CoreDoc>, JsValue> {
+    pub(crate) fn backing(&self) -> Result<RefMut<'_, Backing>, JsValue> {
         self.doc.try_borrow_mut().map_err(|_| reentered())
     }
 
@@ -106,19 +131,40 @@ impl CardDoc {
         Stamp::new(js_sys::Date::now() as u64, self.actor.borrow().as_str())
     }
 
-    /// Runs one core write, then delivers its events (also after a refused write, which has
-    /// none, and after a failed remote apply, which may have integrated part of an update).
-    fn write<T, E: IntoJsError>(
+    /// Runs one write, then delivers its events (also after a refused write, which has
+    /// none, and after a failed remote apply, which may have integrated part of an update),
+    /// then wakes a synced document's driver.
+    fn write<T>(
         &self,
-        write: impl FnOnce(&mut CoreDoc, &Stamp) -> Result<T, E>,
+        write: impl FnOnce(&mut Backing, &Stamp) -> Result<T, JsValue>,
     ) -> Result<T, JsValue> {
         let stamp = self.stamp();
-        let result = {
-            let mut doc = self.inner_mut()?;
-            write(&mut doc, &stamp)
-        };
+        let result = write(&mut *self.backing()?, &stamp);
+        self.after_write();
+        result
+    }
+
+    /// Local ops as one transaction.
+    fn write_ops(&self, ops: Vec<Op>) -> Result<(), JsValue> {
+        self.write(|backing, stamp| backing.apply(stamp, &ops))
+    }
+
+    /// Delivers queued change events to the listeners, then wakes the sync driver of a
+    /// synced document (after every borrow ended: both may call back into the document).
+    pub(crate) fn after_write(&self) {
+        if let Some(wake) = self.deliver()
+            && let Err(error) = wake.call0(&JsValue::UNDEFINED)
+        {
+            crate::events::report_error(&error);
+        }
+    }
+
+    /// Delivers queued change events (a synced document's come from its client) and
+    /// returns the sync driver's wake-up call, if any.
+    pub(crate) fn deliver(&self) -> Option<js_sys::Function> {
+        let wake = self.backing().ok().and_then(|mut b| b.route(&self.events));
         self.events.deliver();
-        result.js()
+        wake
     }
 }
 
@@ -204,12 +250,12 @@ impl CardDoc {
 
     /// Undoes the last local write not yet undone. Returns whether there was one.
     pub fn undo(&self) -> Result<bool, JsValue> {
-        self.write(|doc, _| Ok::<_, Infallible>(doc.undo()))
+        self.write(|backing, stamp| backing.undo_redo(stamp, true))
     }
 
     /// Redoes the last undone write. Returns whether there was one.
     pub fn redo(&self) -> Result<bool, JsValue> {
-        self.write(|doc, _| Ok::<_, Infallible>(doc.redo()))
+        self.write(|backing, stamp| backing.undo_redo(stamp, false))
     }
 
     /// Whether `undo()` would do something.
@@ -227,7 +273,9 @@ impl CardDoc {
     /// Forgets the undo and redo history.
     #[wasm_bindgen(js_name = clearUndoHistory)]
     pub fn clear_undo_history(&self) -> Result<(), JsValue> {
-        self.inner_mut()?.clear_undo_history();
+        self.backing()?
+            .plain("clearUndoHistory")?
+            .clear_undo_history();
         Ok(())
     }
 }

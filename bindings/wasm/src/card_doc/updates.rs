@@ -51,13 +51,13 @@ impl CardDoc {
     /// Applies a v1 update from another peer (events have origin `"remote"`).
     #[wasm_bindgen(js_name = applyUpdateV1)]
     pub fn apply_update_v1(&self, update: &[u8]) -> Result<(), JsValue> {
-        self.write(|doc, _| doc.apply_update_v1(update))
+        self.write(|backing, _| backing.plain("applyUpdateV1")?.apply_update_v1(update).js())
     }
 
     /// Applies a v2 update from another peer.
     #[wasm_bindgen(js_name = applyUpdateV2)]
     pub fn apply_update_v2(&self, update: &[u8]) -> Result<(), JsValue> {
-        self.write(|doc, _| doc.apply_update_v2(update))
+        self.write(|backing, _| backing.plain("applyUpdateV2")?.apply_update_v2(update).js())
     }
 
     /// The whole document as plain data; two converged replicas export deep-equal objects.

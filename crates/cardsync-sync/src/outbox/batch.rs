@@ -71,6 +71,24 @@ pub struct Part {
 }
 
 impl Batch {
+    /// Everything but the update, as JSON: stores keep the update as raw bytes beside it (a
+    /// JSON array of numbers would triple its size).
+    pub fn meta_json(&self) -> String {
+        let meta = Batch {
+            update: Vec::new(),
+            ..self.clone()
+        };
+        // A batch is plain data (strings, numbers, ops); serialising it cannot fail.
+        serde_json::to_string(&meta).unwrap_or_default()
+    }
+
+    /// The batch [`Batch::meta_json`] and its update make.
+    pub fn from_meta_json(meta: &str, update: Vec<u8>) -> Result<Batch, serde_json::Error> {
+        let mut batch: Batch = serde_json::from_str(meta)?;
+        batch.update = update;
+        Ok(batch)
+    }
+
     /// Whether `next` continues this batch: same client id, adjacent clocks.
     pub fn is_followed_by(&self, next: &Batch) -> bool {
         self.id.client == next.id.client && self.clock.end == next.clock.start

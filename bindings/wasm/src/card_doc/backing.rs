@@ -1,0 +1,95 @@
+//! Where a `CardDoc`'s document lives: on its own, or as the local doc of a sync client.
+//!
+//! A synced document is read and written through the same `CardDoc` class as a plain one,
+//! so UI code does not care which it has. The differences are all here: a synced write goes
+//! through the sync session (which queues it as an outbox batch), its change events come out
+//! of the session's event queue, and remote updates only arrive from the server (applying
+//! one by hand would bypass the confirmed doc, so it is refused).
+
+use std::collections::VecDeque;
+
+use cardsync_core::{CardDoc as CoreDoc, Op, Stamp};
+use cardsync_sync::client::{ClientEvent, SyncClient};
+use cardsync_sync::connection::Instant;
+use cardsync_sync::session::SessionEvent;
+use wasm_bindgen::prelude::*;
+
+use crate::error::{JsResult, js_error};
+use crate::events::Events;
+
+/// The document behind a `CardDoc`.
+pub(crate) enum Backing {
+    /// A document of its own.
+    Plain(CoreDoc),
+    /// The local doc of a sync client.
+    Synced(Box<Synced>),
+}
+
+/// A sync client and what it reported that the document's own listeners do not take.
+pub(crate) struct Synced {
+    pub client: SyncClient,
+    /// Events for the sync driver (acks, rejections, connection changes), in order.
+    pub reports: VecDeque<ClientEvent>,
+    /// Called after a write through the document, so the driver drains the client's
+    /// actions (persist the new batch, send it).
+    pub wake: Option<js_sys::Function>,
+}
+
+/// The sync client's clock: milliseconds since the epoch, from the host.
+pub(crate) fn now() -> Instant {
+    Instant::from_millis(js_sys::Date::now().max(0.0) as u64)
+}
+
+impl Backing {
+    /// The document to read.
+    pub fn doc(&self) -> &CoreDoc {
+        match self {
+            Backing::Plain(doc) => doc,
+            Backing::Synced(synced) => synced.client.local(),
+        }
+    }
+
+    /// Applies local ops as one transaction.
+    pub fn apply(&mut self, stamp: &Stamp, ops: &[Op]) -> Result<(), JsValue> {
+        match self {
+            Backing::Plain(doc) => doc.apply(stamp, ops).js(),
+            Backing::Synced(synced) => synced.client.apply(now(), stamp, ops).js().map(drop),
+        }
+    }
+
+    /// Undoes (or redoes) the last local write; whether there was one.
+    pub fn undo_redo(&mut self, stamp: &Stamp, undo: bool) -> Result<bool, JsValue> {
+        match (self, undo) {
+            (Backing::Plain(doc), true) => Ok(doc.undo()),
+            (Backing::Plain(doc), false) => Ok(doc.redo()),
+            (Backing::Synced(synced), true) => synced.client.undo(now(), stamp).js(),
+            (Backing::Synced(synced), false) => synced.client.redo(now(), stamp).js(),
+        }
+    }
+
+    /// The plain document, for what only a plain document does (applying updates by hand).
+    pub fn plain(&mut self, what: &str) -> Result<&mut CoreDoc, JsValue> {
+        match self {
+            Backing::Plain(doc) => Ok(doc),
+            Backing::Synced(_) => Err(js_error(
+                "synced_doc",
+                format!("{what}: a synced document changes only through its sync client"),
+            )),
+        }
+    }
+
+    /// Routes a synced client's events: changes to the document's listeners, the rest to
+    /// the driver. Returns the driver's wake-up call, if there is something for it.
+    pub fn route(&mut self, events: &Events) -> Option<js_sys::Function> {
+        let Backing::Synced(synced) = self else {
+            return None;
+        };
+        while let Some(event) = synced.client.poll_event() {
+            match event {
+                ClientEvent::Session(SessionEvent::Changes(batch)) => events.push(batch),
+                other => synced.reports.push_back(other),
+            }
+        }
+        synced.wake.clone()
+    }
+}

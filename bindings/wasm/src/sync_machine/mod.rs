@@ -1,0 +1,275 @@
+//! `SyncMachine`: the sans-IO sync client ([`cardsync_sync::client::SyncClient`]) for a
+//! JavaScript driver.
+//!
+//! The decisions (when to connect, back off and ping; what to send, persist and roll back)
+//! are all in Rust, shared with the native client. What is left to JavaScript is I/O: open
+//! the WebSocket it asks for, carry frames, keep one timer, write persist ops to IndexedDB
+//! and confirm them. The package's `SyncClient` (`pkg/src/sync/`) is that driver; this class
+//! is what it drives, and the driver follows the drain rule: after every call, take
+//! [`SyncMachine::poll_actions`] and [`SyncMachine::poll_reports`].
+//!
+//! The document is a [`CardDoc`] sharing the session's local doc ([`SyncMachine::doc`]):
+//! reads and writes as on any document, each write queued as an outbox batch, after which
+//! the driver's `wake` callback runs so it drains the new actions.
+//!
+//! Time is the host's `Date.now()`: the connection machine never lets it run backwards.
+
+mod persist;
+mod report;
+mod types;
+
+use std::sync::Arc;
+
+use cardsync_core::Schema;
+use cardsync_sync::client::{ClientAction, SyncClient};
+use cardsync_sync::connection::{CloseReason, Connection, ConnectionConfig, SocketId, SplitMix64};
+use cardsync_sync::session::{ClientSession, SessionConfig};
+use js_sys::{Function, Uint8Array};
+use serde::Deserialize;
+use wasm_bindgen::prelude::*;
+
+use crate::card_doc::{Backing, CardDoc, Synced, now};
+use crate::convert::{from_js, from_js_or_default, to_js};
+use crate::error::{JsResult, js_error};
+use crate::random;
+use crate::types::JsSchema;
+use types::{JsPersisted, JsSyncAction, JsSyncOptions, JsSyncReport, JsSyncStatus};
+
+/// `SyncOptions` from TypeScript.
+#[derive(Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct SyncOptions {
+    #[serde(default)]
+    token: String,
+    #[serde(default)]
+    actor: String,
+    #[serde(default)]
+    session: SessionConfig,
+    #[serde(default)]
+    connection: ConnectionConfig,
+}
+
+/// The sync engine under `SyncClient`: a sync session (local doc, confirmed doc, outbox,
+/// rollback) and the connection state machine (heartbeat, backoff, status), with no I/O of
+/// its own. Use `SyncClient` unless you are writing a driver (e.g. for a worker or a
+/// different transport).
+#[wasm_bindgen]
+pub struct SyncMachine {
+    doc: CardDoc,
+}
+
+#[wasm_bindgen]
+impl SyncMachine {
+    /// Restores a session from what the store loaded (nothing, for a new replica). Stopped
+    /// until `start()`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        schema: JsSchema,
+        options: JsSyncOptions,
+        persisted: Option<JsPersisted>,
+    ) -> Result<SyncMachine, JsValue> {
+        let schema: Schema = from_js(schema.into(), "schema")?;
+        let options: SyncOptions = from_js_or_default(options.into(), "options")?;
+        let persisted = persist::persisted(persisted.map(JsValue::from).unwrap_or_default())?;
+        let config = SessionConfig {
+            token: options.token,
+            ..options.session
+        };
+        let seed = u64::from_le_bytes(random::id_bytes()?[..8].try_into().unwrap_or_default());
+        let session = ClientSession::new(
+            Arc::new(schema),
+            config,
+            persisted,
+            Box::new(SplitMix64::new(seed)),
+        )
+        .js()?;
+        let conn = Connection::new(options.connection, SplitMix64::new(!seed))
+            .map_err(|e| js_error("invalid_argument", format!("options.connection: {e}")))?;
+        let synced = Synced {
+            client: SyncClient::new(session, conn),
+            reports: Default::default(),
+            wake: None,
+        };
+        let machine = SyncMachine {
+            doc: CardDoc::synced(synced, options.actor),
+        };
+        machine.doc.deliver();
+        Ok(machine)
+    }
+
+    /// The local doc: read and write it like any `CardDoc`. Every call returns a handle on
+    /// the same document.
+    #[wasm_bindgen(getter)]
+    pub fn doc(&self) -> CardDoc {
+        self.doc.share()
+    }
+
+    /// Called (with no arguments) after each write through `doc`, so the driver drains the
+    /// new actions. Replaces any earlier callback.
+    #[wasm_bindgen(js_name = setWake)]
+    pub fn set_wake(&self, wake: Function) -> Result<(), JsValue> {
+        self.with(|synced| {
+            synced.wake = Some(wake);
+            Ok(())
+        })
+    }
+
+    /// Start syncing (connects unless the network is down).
+    pub fn start(&self) -> Result<(), JsValue> {
+        self.input(|c| c.handle_start(now()))
+    }
+
+    /// Stop syncing: the socket closes; edits keep queueing in the outbox.
+    pub fn stop(&self) -> Result<(), JsValue> {
+        self.input(|c| c.handle_stop(now()))
+    }
+
+    /// The browser's `online`/`offline` events.
+    #[wasm_bindgen(js_name = setNetwork)]
+    pub fn set_network(&self, online: bool) -> Result<(), JsValue> {
+        self.input(|c| c.handle_network(now(), online))
+    }
+
+    /// The page became hidden (slower heartbeat) or visible.
+    #[wasm_bindgen(js_name = setHidden)]
+    pub fn set_hidden(&self, hidden: bool) -> Result<(), JsValue> {
+        self.input(|c| c.handle_visibility(now(), hidden))
+    }
+
+    /// The socket of an `open` action opened. A stale one gets a `close` action.
+    #[wasm_bindgen(js_name = socketOpened)]
+    pub fn socket_opened(&self, socket: f64) -> Result<(), JsValue> {
+        // A refused (stale) socket event changes nothing; the machine already asked to close it.
+        self.input(|c| {
+            let _ = c.handle_socket_opened(now(), socket_id(socket));
+        })
+    }
+
+    /// A binary frame arrived. One that does not decode drops the socket (the machine backs
+    /// off and reconnects) and throws a `decode_error`.
+    pub fn frame(&self, socket: f64, frame: &[u8]) -> Result<(), JsValue> {
+        let mut handled = Ok(());
+        self.input(|c| handled = c.handle_frame(now(), socket_id(socket), frame))?;
+        handled.js()
+    }
+
+    /// The socket closed with this close code (1006 when no close frame came).
+    #[wasm_bindgen(js_name = socketClosed)]
+    pub fn socket_closed(&self, socket: f64, code: u16) -> Result<(), JsValue> {
+        self.input(|c| {
+            let _ = c.handle_socket_closed(now(), socket_id(socket), code);
+        })
+    }
+
+    /// The socket failed to open or errored.
+    #[wasm_bindgen(js_name = socketError)]
+    pub fn socket_error(&self, socket: f64) -> Result<(), JsValue> {
+        self.input(|c| {
+            let _ = c.handle_socket_error(now(), socket_id(socket));
+        })
+    }
+
+    /// Every persist op up to `seq` is durable.
+    pub fn persisted(&self, seq: f64) -> Result<(), JsValue> {
+        self.input(|c| c.handle_persisted(now(), seq as u64))
+    }
+
+    /// When `timeout()` is next due, in `Date.now()` milliseconds, or `undefined`.
+    #[wasm_bindgen(js_name = nextTimeout)]
+    pub fn next_timeout(&self) -> Result<Option<f64>, JsValue> {
+        self.with(|synced| Ok(synced.client.poll_timeout().map(|t| t.as_millis() as f64)))
+    }
+
+    /// Time passed: fires what is due.
+    pub fn timeout(&self) -> Result<(), JsValue> {
+        self.input(|c| c.handle_timeout(now()))
+    }
+
+    /// The actions to carry out, in order: `open`, `send`, `close`, `persist`.
+    #[wasm_bindgen(js_name = pollActions)]
+    pub fn poll_actions(&self) -> Result<Vec<JsSyncAction>, JsValue> {
+        self.with(|synced| {
+            let mut out = Vec::new();
+            while let Some(action) = synced.client.poll_action() {
+                out.push(action_to_js(&action)?.unchecked_into());
+            }
+            Ok(out)
+        })
+    }
+
+    /// What happened since the last call, in order: acks, rejections, conflicts, welcome,
+    /// auth denials, connection changes, awareness.
+    #[wasm_bindgen(js_name = pollReports)]
+    pub fn poll_reports(&self) -> Result<Vec<JsSyncReport>, JsValue> {
+        self.with(|synced| {
+            let mut out = Vec::new();
+            while let Some(event) = synced.reports.pop_front() {
+                if let Some(report) = report::report(&event)? {
+                    out.push(report.unchecked_into());
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    /// The connection's and the session's status.
+    pub fn status(&self) -> Result<JsSyncStatus, JsValue> {
+        self.with(|synced| Ok(to_js(&synced.client.status(now()))?.unchecked_into()))
+    }
+}
+
+impl SyncMachine {
+    /// Runs `f` on the synced backing.
+    fn with<T>(&self, f: impl FnOnce(&mut Synced) -> Result<T, JsValue>) -> Result<T, JsValue> {
+        let mut backing = self.doc.backing()?;
+        match &mut *backing {
+            Backing::Synced(synced) => f(synced),
+            Backing::Plain(_) => Err(js_error("synced_doc", "not a synced document")),
+        }
+    }
+
+    /// One driver input, then the document's change events (listeners may read the doc).
+    fn input(&self, f: impl FnOnce(&mut SyncClient)) -> Result<(), JsValue> {
+        self.with(|synced| {
+            f(&mut synced.client);
+            Ok(())
+        })?;
+        self.doc.deliver();
+        Ok(())
+    }
+}
+
+fn socket_id(socket: f64) -> SocketId {
+    SocketId(socket as u64)
+}
+
+fn close_reason(reason: &CloseReason) -> String {
+    match reason {
+        CloseReason::Stopped => "stopped".into(),
+        CloseReason::NetworkOffline => "network offline".into(),
+        CloseReason::Failed(failure) => failure.to_string(),
+    }
+}
+
+fn action_to_js(action: &ClientAction) -> Result<JsValue, JsValue> {
+    let object = js_sys::Object::new();
+    let set = |name: &str, value: &JsValue| js_sys::Reflect::set(&object, &name.into(), value);
+    match action {
+        ClientAction::OpenSocket { socket } => {
+            set("kind", &"open".into())?;
+            set("socket", &(socket.0 as f64).into())?;
+        }
+        ClientAction::Send { socket, frame } => {
+            set("kind", &"send".into())?;
+            set("socket", &(socket.0 as f64).into())?;
+            set("frame", &Uint8Array::from(frame.as_slice()))?;
+        }
+        ClientAction::CloseSocket { socket, reason } => {
+            set("kind", &"close".into())?;
+            set("socket", &(socket.0 as f64).into())?;
+            set("reason", &close_reason(reason).into())?;
+        }
+        ClientAction::Persist { seq, op } => return Ok(persist::op(*seq, op)),
+    }
+    Ok(object.into())
+}

@@ -1,0 +1,116 @@
+// Types of `SyncClient`, the WebSocket and store driver of `SyncMachine`.
+
+import type {
+  CardDoc,
+  ConnectionConfig,
+  Persisted,
+  PersistOp,
+  Schema,
+  SessionConfig,
+  SyncReport,
+} from "../../dist/wasm/cardsync_wasm.js";
+
+/** Where a client keeps its outbox and confirmed state (`IndexedDbStore`, `MemoryStore`). */
+export interface OutboxStore {
+  /** Everything stored, oldest first. */
+  load(): Promise<Persisted>;
+  /** Carries out persist ops in order, all or none. */
+  apply(ops: PersistOp[]): Promise<void>;
+  /** Releases the store. */
+  close(): void;
+}
+
+/** The WebSocket constructor to use (the browser's, or e.g. the `ws` package's in Node). */
+export type WebSocketConstructor = new (url: string) => WebSocket;
+
+/** Options of `SyncClient.open`. */
+export interface SyncClientOptions {
+  /** The room's URL, e.g. `ws://localhost:4455/rooms/board`. */
+  url: string;
+  /** The document schema (the same the server validates against). */
+  schema: Schema;
+  /** The bearer token (`cardsync-server token --doc board --role editor`). */
+  token?: string;
+  /** The actor written into the stamps of local writes. */
+  actor?: string;
+  /**
+   * The store. Default: IndexedDB (database `cardsync:<name>`) when this tab can own the
+   * document's outbox, else memory (`status.durable` is then false).
+   */
+  store?: OutboxStore;
+  /** Names the document's IndexedDB database and Web Lock; default: the URL. */
+  name?: string;
+  /** Connect at once (default true); `false` starts offline until `start()`. */
+  online?: boolean;
+  /** Default: `globalThis.WebSocket`. */
+  WebSocket?: WebSocketConstructor;
+  session?: SessionConfig;
+  connection?: ConnectionConfig;
+}
+
+/** What a UI shows about sync. Times are `Date.now()` milliseconds. */
+export interface ClientStatus {
+  /** The connection: `backoff` waits until `nextRetryAt` before trying again. */
+  status: "offline" | "connecting" | "syncing" | "online" | "backoff";
+  nextRetryAt: number | null;
+  /** Local changes the server has not acked yet. */
+  pending: number;
+  /** Age of the oldest of them. */
+  oldestPendingMs: number | null;
+  /** When the last ack arrived. */
+  lastAckAt: number | null;
+  /** The last rejected (and rolled back) change. */
+  lastRejection: { code: string; reason: string; at: number } | null;
+  /** Smoothed round-trip time to the server. */
+  rttMs: number | null;
+  /** Why the last connection attempt failed, e.g. `"socket_closed"`. */
+  lastFailure: string | null;
+  /** Whether the server acks changes (false behind a stock y-websocket server). */
+  serverAcks: boolean;
+  /** The store's last failure while edits wait to be written; `null` when healthy. */
+  storeError: string | null;
+  /** Whether the outbox survives a reload (IndexedDB owned by this tab). */
+  durable: boolean;
+}
+
+type ReportOf<T extends SyncReport["type"]> = Extract<SyncReport, { type: T }>;
+
+/** Event types of `SyncClient.on` and what their listeners receive. */
+export interface SyncClientEvents {
+  status: ClientStatus;
+  acked: ReportOf<"acked">;
+  rejected: ReportOf<"rejected">;
+  conflict: ReportOf<"conflict">;
+  connection: ReportOf<"connection">;
+  auth_denied: ReportOf<"auth_denied">;
+  welcome: ReportOf<"welcome">;
+  awareness: ReportOf<"awareness">;
+  store_error: { message: string };
+}
+
+/**
+ * A synced document: an optimistic local doc whose writes go into a durable outbox, are
+ * sent over a WebSocket, and are acked by the server or rejected and rolled back.
+ */
+export declare class SyncClient {
+  private constructor();
+  /** Loads the outbox from the store and connects (unless `online: false`). */
+  static open(options: SyncClientOptions): Promise<SyncClient>;
+  /** The local doc: read and write it like any `CardDoc`. */
+  readonly doc: CardDoc;
+  /** The current status. */
+  readonly status: ClientStatus;
+  /** Calls `listener` on each event of `type`; returns the function that stops it. */
+  on<K extends keyof SyncClientEvents>(
+    type: K,
+    listener: (event: SyncClientEvents[K]) => void,
+  ): () => void;
+  /** Connects (again). */
+  start(): void;
+  /** Disconnects and stays offline; edits keep queueing. */
+  stop(): void;
+  /** Resolves once online with nothing pending; rejects after `timeoutMs` (default 10 s). */
+  whenSynced(timeoutMs?: number): Promise<void>;
+  /** Disconnects, finishes store writes, releases everything. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,373 @@
+// `SyncClient`: the browser (and Node) driver of the sans-IO `SyncMachine`.
+//
+// Everything that decides is in Rust (`SyncMachine`, shared with the native client): when
+// to connect, back off and ping, what to send, persist and roll back. This file only does
+// the I/O it asks for and follows the drain rule: after every input, carry out every
+// action and forward every report.
+//
+// - WebSocket: one per `open` action, binary frames, its events fed back by socket id.
+// - Timer: one `setTimeout` at `machine.nextTimeout()`.
+// - Store: persist ops are written in order, batched into one store transaction, and
+//   confirmed only when it completes. A failed write leaves them unconfirmed, so the
+//   batches are not sent and stay in memory; the status shows the error and the write is
+//   retried. Nothing is dropped silently.
+// - Page life: `online`/`offline` events and `visibilitychange` (slower heartbeat when
+//   hidden).
+// - Tabs: the outbox of a document lives in IndexedDB under a Web Lock. The tab holding it
+//   owns the outbox; a second tab of the same document keeps its outbox in memory
+//   (`status.durable` is false) rather than corrupt the first tab's.
+
+import { SyncMachine } from "../../dist/wasm/cardsync_wasm.js";
+import { IndexedDbStore } from "./idb-store.js";
+import { MemoryStore } from "./memory-store.js";
+import { clientStatus, sameStatus } from "./status.js";
+
+const STORE_RETRY_MS = 2000;
+
+export class SyncClient {
+  /** @type {SyncMachine} */
+  #machine;
+  #doc;
+  #store;
+  #url;
+  #WebSocket;
+  /** @type {Map<number, WebSocket>} */
+  #sockets = new Map();
+  /** @type {Map<string, Set<Function>>} */
+  #listeners = new Map();
+  #persistQueue = [];
+  #writing = false;
+  #storeError = null;
+  #durable;
+  #timer = undefined;
+  #storeTimer = undefined;
+  #draining = false;
+  #again = false;
+  #wakeQueued = false;
+  #status;
+  #closed = false;
+  #release;
+  #detach = () => {};
+
+  /** Use `SyncClient.open`. */
+  constructor(machine, store, url, WebSocketImpl, durable, release) {
+    this.#machine = machine;
+    this.#doc = machine.doc;
+    this.#store = store;
+    this.#url = url;
+    this.#WebSocket = WebSocketImpl;
+    this.#durable = durable;
+    this.#release = release;
+    this.#status = this.#computeStatus();
+    machine.setWake(() => {
+      if (this.#wakeQueued) return;
+      this.#wakeQueued = true;
+      queueMicrotask(() => {
+        this.#wakeQueued = false;
+        this.#drain();
+      });
+    });
+  }
+
+  /**
+   * Opens a synced document: loads its outbox and confirmed state from the store, and
+   * connects to `url` unless `online` is false.
+   * @param {object} options
+   */
+  static async open(options) {
+    const { url, schema, online = true, WebSocket: WebSocketImpl = globalThis.WebSocket } = options;
+    if (typeof url !== "string") throw new TypeError("SyncClient.open: url must be a string");
+    if (typeof WebSocketImpl !== "function") {
+      throw new TypeError("SyncClient.open: no WebSocket here; pass options.WebSocket");
+    }
+    const { store, durable, release } = await openStore(options);
+    let machine;
+    try {
+      const persisted = await store.load();
+      machine = new SyncMachine(schema, machineOptions(options), persisted);
+    } catch (error) {
+      store.close();
+      release();
+      throw error;
+    }
+    const client = new SyncClient(machine, store, url, WebSocketImpl, durable, release);
+    client.#attachPage();
+    if (online) machine.start();
+    client.#drain();
+    return client;
+  }
+
+  /** The local doc: read and write it like any `CardDoc`; writes are synced. */
+  get doc() {
+    return this.#doc;
+  }
+
+  /** The current status (a fresh plain object). */
+  get status() {
+    return { ...this.#status };
+  }
+
+  /**
+   * Listens to `type`: "status", "acked", "rejected", "conflict", "connection",
+   * "auth_denied", "welcome", "store_error", "awareness". Returns the unsubscribe function.
+   */
+  on(type, listener) {
+    let set = this.#listeners.get(type);
+    if (!set) this.#listeners.set(type, (set = new Set()));
+    set.add(listener);
+    return () => set.delete(listener);
+  }
+
+  /** Connects (again): the opposite of `stop()`. */
+  start() {
+    this.#machine.start();
+    this.#drain();
+  }
+
+  /** Disconnects and stays offline; edits keep queueing in the outbox. */
+  stop() {
+    this.#machine.stop();
+    this.#drain();
+  }
+
+  /** Resolves once every edit made so far is acked (or rejected), or rejects on timeout. */
+  whenSynced(timeoutMs = 10_000) {
+    return this.#until((s) => s.pending === 0 && s.status === "online", timeoutMs);
+  }
+
+  /** Disconnects, waits for pending store writes, and releases the store and the doc. */
+  async close() {
+    if (this.#closed) return;
+    this.#machine.stop();
+    this.#drain();
+    this.#closed = true;
+    this.#detach();
+    clearTimeout(this.#timer);
+    clearTimeout(this.#storeTimer);
+    while (this.#writing) await new Promise((resolve) => setTimeout(resolve, 5));
+    this.#store.close();
+    this.#release();
+    this.#machine.free();
+  }
+
+  #until(done, timeoutMs) {
+    if (done(this.#status)) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        off();
+        reject(new Error(`not synced within ${timeoutMs} ms: ${JSON.stringify(this.#status)}`));
+      }, timeoutMs);
+      const off = this.on("status", (status) => {
+        if (!done(status)) return;
+        clearTimeout(timer);
+        off();
+        resolve();
+      });
+    });
+  }
+
+  #emit(type, value) {
+    for (const listener of [...(this.#listeners.get(type) ?? [])]) {
+      try {
+        listener(value);
+      } catch (error) {
+        if (typeof globalThis.reportError === "function") globalThis.reportError(error);
+        else queueMicrotask(() => { throw error; });
+      }
+    }
+  }
+
+  /** The drain rule: actions, then reports, until nothing moves; then timer and status. */
+  #drain() {
+    if (this.#closed) return;
+    if (this.#draining) {
+      this.#again = true;
+      return;
+    }
+    this.#draining = true;
+    try {
+      do {
+        this.#again = false;
+        for (const action of this.#machine.pollActions()) this.#act(action);
+        for (const report of this.#machine.pollReports()) this.#emit(report.type, report);
+      } while (this.#again);
+    } finally {
+      this.#draining = false;
+    }
+    this.#arm();
+    this.#publishStatus();
+  }
+
+  #act(action) {
+    switch (action.kind) {
+      case "open":
+        this.#open(action.socket);
+        break;
+      case "send":
+        this.#sockets.get(action.socket)?.send(action.frame);
+        break;
+      case "close": {
+        const socket = this.#sockets.get(action.socket);
+        this.#sockets.delete(action.socket);
+        socket?.close(1000, action.reason.slice(0, 100));
+        break;
+      }
+      default:
+        this.#persistQueue.push(action);
+        this.#flush();
+    }
+  }
+
+  #open(id) {
+    let socket;
+    try {
+      socket = new this.#WebSocket(this.#url);
+    } catch {
+      this.#machine.socketError(id);
+      this.#again = true;
+      return;
+    }
+    socket.binaryType = "arraybuffer";
+    this.#sockets.set(id, socket);
+    const input = (f) => {
+      if (this.#closed) return;
+      f();
+      this.#drain();
+    };
+    socket.onopen = () => input(() => this.#machine.socketOpened(id));
+    socket.onmessage = (event) =>
+      input(() => {
+        if (!(event.data instanceof ArrayBuffer)) return;
+        try {
+          this.#machine.frame(id, new Uint8Array(event.data));
+        } catch {
+          // A frame that does not decode: the machine dropped the socket and will reconnect.
+        }
+      });
+    socket.onerror = () => input(() => this.#machine.socketError(id));
+    socket.onclose = (event) =>
+      input(() => {
+        this.#sockets.delete(id);
+        this.#machine.socketClosed(id, event.code);
+      });
+  }
+
+  /** Writes queued persist ops in one store transaction, then confirms the last one. */
+  async #flush() {
+    if (this.#writing || this.#persistQueue.length === 0 || this.#closed) return;
+    this.#writing = true;
+    const ops = this.#persistQueue;
+    this.#persistQueue = [];
+    try {
+      await this.#store.apply(ops);
+      this.#storeError = null;
+      this.#writing = false;
+      if (this.#closed) return;
+      this.#machine.persisted(ops[ops.length - 1].seq);
+      this.#drain();
+      this.#flush();
+    } catch (error) {
+      // Keep the ops, in order, ahead of anything queued since; retry later.
+      this.#persistQueue = ops.concat(this.#persistQueue);
+      this.#writing = false;
+      this.#storeError = String(error?.message ?? error);
+      this.#emit("store_error", { message: this.#storeError });
+      this.#publishStatus();
+      clearTimeout(this.#storeTimer);
+      this.#storeTimer = setTimeout(() => this.#flush(), STORE_RETRY_MS);
+    }
+  }
+
+  #arm() {
+    clearTimeout(this.#timer);
+    const due = this.#machine.nextTimeout();
+    if (due === undefined) return;
+    this.#timer = setTimeout(() => {
+      if (this.#closed) return;
+      this.#machine.timeout();
+      this.#drain();
+    }, Math.max(0, due - Date.now()));
+  }
+
+  #computeStatus() {
+    return clientStatus(this.#machine.status(), {
+      storeError: this.#storeError,
+      durable: this.#durable,
+    });
+  }
+
+  #publishStatus() {
+    const next = this.#computeStatus();
+    if (sameStatus(next, this.#status)) return;
+    this.#status = next;
+    this.#emit("status", { ...next });
+  }
+
+  #attachPage() {
+    if (typeof window === "undefined" || typeof window.addEventListener !== "function") return;
+    const network = () => {
+      this.#machine.setNetwork(navigator.onLine);
+      this.#drain();
+    };
+    const visibility = () => {
+      this.#machine.setHidden(document.visibilityState === "hidden");
+      this.#drain();
+    };
+    window.addEventListener("online", network);
+    window.addEventListener("offline", network);
+    document.addEventListener("visibilitychange", visibility);
+    if (navigator.onLine === false) network();
+    if (document.visibilityState === "hidden") visibility();
+    this.#detach = () => {
+      window.removeEventListener("online", network);
+      window.removeEventListener("offline", network);
+      document.removeEventListener("visibilitychange", visibility);
+    };
+  }
+}
+
+function machineOptions({ token, actor, session, connection }) {
+  const options = {};
+  if (token !== undefined) options.token = token;
+  if (actor !== undefined) options.actor = actor;
+  if (session !== undefined) options.session = session;
+  if (connection !== undefined) options.connection = connection;
+  return options;
+}
+
+/**
+ * The store: the one given, else IndexedDB under a Web Lock when this tab can own the
+ * document's outbox, else memory.
+ */
+async function openStore({ store, name, url }) {
+  if (store) return { store, durable: !(store instanceof MemoryStore), release: () => {} };
+  const dbName = `cardsync:${name ?? url}`;
+  if (typeof indexedDB === "undefined") {
+    return { store: new MemoryStore(), durable: false, release: () => {} };
+  }
+  const release = await ownOutbox(dbName);
+  if (!release) return { store: new MemoryStore(), durable: false, release: () => {} };
+  try {
+    return { store: await IndexedDbStore.open(dbName), durable: true, release };
+  } catch {
+    release();
+    return { store: new MemoryStore(), durable: false, release: () => {} };
+  }
+}
+
+/** Takes the document's Web Lock if it is free; resolves to its release, or `null`. */
+function ownOutbox(name) {
+  const locks = globalThis.navigator?.locks;
+  if (!locks) return Promise.resolve(() => {});
+  return new Promise((resolve) => {
+    locks
+      .request(name, { ifAvailable: true }, (lock) => {
+        if (!lock) {
+          resolve(null);
+          return undefined;
+        }
+        return new Promise((release) => resolve(release));
+      })
+      .catch(() => resolve(null));
+  });
+}

@@ -1,0 +1,37 @@
+// The status a UI shows, derived from the machine's raw status plus what only the driver
+// knows (store failures, who owns the outbox). Plain data, camelCase, times in ms.
+
+/** @typedef {import("../../dist/wasm/cardsync_wasm.js").SyncStatus} SyncStatus */
+
+/**
+ * @param {SyncStatus} raw
+ * @param {{ storeError: string | null, durable: boolean }} driver
+ */
+export function clientStatus(raw, driver) {
+  const { connection: c, session: s } = raw;
+  return {
+    status: c.state.kind,
+    nextRetryAt: c.next_retry_at,
+    pending: s.pending,
+    oldestPendingMs: s.oldest_pending_ms,
+    lastAckAt: s.last_ack === null ? null : s.last_ack[1],
+    lastRejection:
+      s.last_rejection === null
+        ? null
+        : { code: s.last_rejection.code, reason: s.last_rejection.reason, at: s.last_rejection.at },
+    rttMs: c.rtt === null ? null : c.rtt.srtt,
+    lastFailure: c.last_failure === null ? null : c.last_failure.kind,
+    serverAcks: s.server_acks,
+    storeError: driver.storeError,
+    durable: driver.durable,
+  };
+}
+
+/**
+ * Whether two statuses differ in anything a UI shows.
+ * @param {ReturnType<typeof clientStatus>} a
+ * @param {ReturnType<typeof clientStatus>} b
+ */
+export function sameStatus(a, b) {
+  return JSON.stringify(a) === JSON.stringify(b);
+}

@@ -1,0 +1,72 @@
+// A real `cardsync-server` for the sync tests: the binary cargo built (CARDSYNC_SERVER_BIN,
+// set by `cargo xtask test`, else target/debug), on 127.0.0.1 with its SQLite file in a
+// temporary directory and the fixtures' schema. Tokens come from `cardsync-server token`.
+
+import { execFileSync, spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { schema } from "./fixtures.js";
+
+const bin =
+  process.env.CARDSYNC_SERVER_BIN ??
+  fileURLToPath(new URL("../../target/debug/cardsync-server", import.meta.url));
+
+/** Starts a server; `stop()` ends it and removes its files. */
+export async function startServer() {
+  const dir = mkdtempSync(join(tmpdir(), "cardsync-sync-test-"));
+  const schemaPath = join(dir, "schema.json");
+  writeFileSync(schemaPath, JSON.stringify(schema));
+  const env = {
+    ...process.env,
+    CARDSYNC_SECRET: "a-test-secret-that-is-at-least-32-bytes",
+    RUST_LOG: process.env.RUST_LOG ?? "warn",
+  };
+  const server = {
+    dir,
+    child: undefined,
+    /** `ws://127.0.0.1:PORT` */
+    origin: undefined,
+    /** The room URL of a document. */
+    url(doc) {
+      return `${this.origin}/rooms/${doc}`;
+    },
+    /** A signed token for `doc` and `role` (viewer, editor, admin). */
+    token(doc, role = "editor") {
+      return execFileSync(bin, ["token", "--doc", doc, "--role", role], { env }).toString().trim();
+    },
+    /** Kills the process (SIGKILL: no clean shutdown) and starts it again on the same port. */
+    async restart() {
+      this.child.kill("SIGKILL");
+      await once(this.child, "exit");
+      await launch(this.origin.replace("ws://", ""));
+    },
+    async stop() {
+      this.child.kill("SIGKILL");
+      await once(this.child, "exit");
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  async function launch(listen) {
+    const child = spawn(bin, ["serve", "--listen", listen, "--data-dir", dir, "--schema", schemaPath], {
+      env,
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    const lines = createInterface({ input: child.stdout });
+    const [line] = await Promise.race([
+      once(lines, "line"),
+      once(child, "exit").then(([code]) => {
+        throw new Error(`cardsync-server exited with ${code} before listening (${bin})`);
+      }),
+    ]);
+    const match = /listening on (ws:\/\/[^/]+)\//.exec(line);
+    if (!match) throw new Error(`unexpected first line from cardsync-server: ${line}`);
+    server.child = child;
+    server.origin = match[1];
+  }
+  await launch("127.0.0.1:0");
+  return server;
+}

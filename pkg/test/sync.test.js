@@ -1,0 +1,151 @@
+// SyncClient against a real cardsync-server over real WebSockets on 127.0.0.1 (the `ws`
+// package stands in for the browser's WebSocket in Node). The browser runs the same client
+// with IndexedDB in test/browser/.
+
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { MemoryStore, SyncClient } from "cardsync";
+import { WebSocket } from "ws";
+import { schema } from "./fixtures.js";
+import { startServer } from "./sync-server.js";
+
+let server;
+before(async () => {
+  server = await startServer();
+});
+after(() => server?.stop());
+
+let docs = 0;
+const freshDoc = () => `sync-test-${process.pid}-${++docs}`;
+
+function open(doc, options = {}) {
+  return SyncClient.open({
+    url: server.url(doc),
+    schema,
+    token: server.token(doc, options.role ?? "editor"),
+    actor: options.actor ?? "tester",
+    WebSocket,
+    store: options.store ?? new MemoryStore(),
+    online: options.online ?? true,
+    // Short backoff so the restart test reconnects quickly.
+    connection: { backoff_base: 50, backoff_cap: 200 },
+  });
+}
+
+/** Resolves when `predicate(client)` holds, checked after every status change and doc change. */
+function until(client, predicate, what, timeoutMs = 10_000) {
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      if (!predicate(client)) return;
+      clearTimeout(timer);
+      offStatus();
+      offDoc();
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      offStatus();
+      offDoc();
+      reject(new Error(`timed out waiting for ${what}; status ${JSON.stringify(client.status)}`));
+    }, timeoutMs);
+    const offStatus = client.on("status", check);
+    const offDoc = client.doc.subscribe(check);
+    check();
+  });
+}
+
+test("two clients converge through the server, every batch acked", async () => {
+  const doc = freshDoc();
+  const [a, b] = await Promise.all([open(doc, { actor: "a" }), open(doc, { actor: "b" })]);
+  await Promise.all([a.whenSynced(), b.whenSynced()]);
+
+  const column = a.doc.createSequence();
+  const card = a.doc.createCard("task", { title: "From A", body: "Hello" });
+  a.doc.insertIntoSequence(column, card, 0);
+  await until(b, (c) => c.doc.sequence(column)?.length === 1, "B to see A's card");
+  b.doc.insertText(card, "body", 5, " world");
+  b.doc.increment(card, "votes", 2);
+  await until(a, (c) => c.doc.card(card)?.fields.votes === 2, "A to see B's edits");
+  await Promise.all([a.whenSynced(), b.whenSynced()]);
+
+  assert.deepEqual(a.doc.export(), b.doc.export());
+  assert.equal(a.doc.card(card).fields.body, "Hello world");
+  assert.equal(a.status.pending, 0);
+  assert.notEqual(a.status.lastAckAt, null, "acks arrived");
+  assert.equal(a.status.serverAcks, true);
+  await Promise.all([a.close(), b.close()]);
+});
+
+test("status goes connecting, syncing, online, and offline on stop", async () => {
+  const doc = freshDoc();
+  const client = await open(doc, { online: false });
+  assert.equal(client.status.status, "offline");
+  const states = [];
+  client.on("connection", (r) => states.push(r.to.kind));
+  client.start();
+  await client.whenSynced();
+  client.stop();
+  assert.deepEqual(states, ["connecting", "syncing", "online", "offline"]);
+  assert.equal(client.status.status, "offline");
+  await client.close();
+});
+
+test("edits made offline survive a reload and land exactly once", async () => {
+  const doc = freshDoc();
+  const store = new MemoryStore();
+  const offline = await open(doc, { store, online: false });
+  const card = offline.doc.createCard("task", { title: "Offline" });
+  offline.doc.increment(card, "votes", 1);
+  offline.doc.increment(card, "votes", 1);
+  await until(offline, (c) => c.status.pending >= 1, "the outbox to hold the edits");
+  await offline.close();
+  assert.ok((await store.load()).outbox.length >= 1, "the outbox is in the store");
+
+  // "Reload": a new client on the same store, online this time.
+  const reloaded = await open(doc, { store });
+  assert.equal(reloaded.doc.card(card)?.fields.votes, 2, "restored from the store before sync");
+  await reloaded.whenSynced();
+  assert.equal((await store.load()).outbox.length, 0, "acked batches left the store");
+
+  const observer = await open(doc);
+  await observer.whenSynced();
+  assert.equal(observer.doc.card(card)?.fields.votes, 2, "sent once: the counter is 2, not 4");
+  assert.equal(observer.doc.cards("task").length, 1);
+  await Promise.all([reloaded.close(), observer.close()]);
+});
+
+test("a viewer's edit is rejected and rolled back, with the code", async () => {
+  const doc = freshDoc();
+  const viewer = await open(doc, { role: "viewer" });
+  await viewer.whenSynced();
+  const rejected = new Promise((resolve) => viewer.on("rejected", resolve));
+  const card = viewer.doc.createCard("task", { title: "Not allowed" });
+  assert.ok(viewer.doc.card(card), "optimistic: visible at once");
+  const report = await rejected;
+  assert.equal(report.code, "forbidden");
+  assert.equal(report.vanished[0].op, "create_card");
+  assert.equal(viewer.doc.card(card), undefined, "rolled back");
+  assert.equal(viewer.status.lastRejection?.code, "forbidden");
+  assert.equal(viewer.status.pending, 0);
+  await viewer.close();
+});
+
+test("the server is killed and restarted while clients edit, and they converge", async () => {
+  const doc = freshDoc();
+  const [a, b] = await Promise.all([open(doc, { actor: "a" }), open(doc, { actor: "b" })]);
+  await Promise.all([a.whenSynced(), b.whenSynced()]);
+  const card = a.doc.createCard("task", { title: "Survivor" });
+  await a.whenSynced();
+
+  const restarting = server.restart();
+  for (let i = 0; i < 20; i++) {
+    a.doc.increment(card, "votes", 1);
+    await until(b, (c) => c.doc.card(card) !== undefined, "B to have the card");
+    b.doc.increment(card, "votes", 1);
+  }
+  await restarting;
+  await Promise.all([a.whenSynced(15_000), b.whenSynced(15_000)]);
+  await until(a, (c) => c.doc.card(card)?.fields.votes === 40, "A to count 40");
+  await until(b, (c) => c.doc.card(card)?.fields.votes === 40, "B to count 40");
+  assert.deepEqual(a.doc.export(), b.doc.export());
+  await Promise.all([a.close(), b.close()]);
+});
