@@ -11,7 +11,7 @@ use crate::{Sim, Step};
 
 /// The most steps one input runs: enough for deep interleavings, few enough for thousands of
 /// executions per second.
-const MAX_STEPS: usize = 200;
+const MAX_STEPS: usize = 128;
 
 /// 2–4 replicas run the schedule `data` spells, then heal; the simulator's checks must pass.
 pub(super) fn run(data: &[u8]) {

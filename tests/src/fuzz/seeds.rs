@@ -6,9 +6,10 @@
 //! batches. `cargo xtask fuzz` writes these into the corpus folder before each run, and the
 //! stable replay test runs every seed too, so a seed that breaks a target fails `cargo test`.
 
+use std::cell::RefCell;
 use std::sync::{Arc, OnceLock};
 
-use cardsync_core::{Attributes, CardDoc, CardId, Op, Origin, SequenceId, Stamp, Value};
+use cardsync_core::{Attributes, CardDoc, CardId, DocExport, Op, Origin, SequenceId, Stamp, Value};
 use cardsync_sync::protocol::{BatchId, Message, PROTOCOL_VERSION};
 
 use super::Target;
@@ -16,7 +17,8 @@ use super::Target;
 /// The schema every fuzzed document uses: the convergence simulator's (a field of every kind,
 /// a state machine, two relationship kinds).
 pub(super) fn schema() -> Arc<cardsync_core::Schema> {
-    Arc::new(crate::schema())
+    static SCHEMA: OnceLock<Arc<cardsync_core::Schema>> = OnceLock::new();
+    Arc::clone(SCHEMA.get_or_init(|| Arc::new(crate::schema())))
 }
 
 /// A document with content: cards with text, a relationship and a sequence, written by
@@ -27,8 +29,16 @@ pub(super) fn schema() -> Arc<cardsync_core::Schema> {
 /// creates a card's fields is not fixed), and mixing their updates is exactly the client-id
 /// reuse that corrupts Yjs documents. Every copy here is the same document.
 pub(super) fn fixture() -> (CardDoc, Vec<Vec<u8>>) {
+    let (snapshot, updates) = fixture_bytes();
+    let doc = CardDoc::load_v1(schema(), FIXTURE_READER, snapshot)
+        .expect("the fixture's own snapshot loads");
+    (doc, updates.clone())
+}
+
+/// The fixture's snapshot and transactions, built once per process.
+fn fixture_bytes() -> &'static (Vec<u8>, Vec<Vec<u8>>) {
     static FIXTURE: OnceLock<(Vec<u8>, Vec<Vec<u8>>)> = OnceLock::new();
-    let (snapshot, updates) = FIXTURE.get_or_init(|| {
+    FIXTURE.get_or_init(|| {
         let mut doc = CardDoc::with_schema(schema(), 1).expect("the fuzz schema is valid");
         let updates = fixture_batches()
             .iter()
@@ -39,10 +49,39 @@ pub(super) fn fixture() -> (CardDoc, Vec<Vec<u8>>) {
             })
             .collect();
         (doc.snapshot_v1(), updates)
-    });
-    let doc = CardDoc::load_v1(schema(), FIXTURE_READER, snapshot)
-        .expect("the fixture's own snapshot loads");
-    (doc, updates.clone())
+    })
+}
+
+/// Runs `f` on this thread's own copy of the fixture and its export, loaded once.
+///
+/// Loading the fixture is most of what a decode target costs per input, and most fuzz inputs
+/// do not even decode, which the document refuses before it opens a transaction. Those share
+/// this copy; `f` must leave it as [`fixture`] would load it (the targets assert it through
+/// the export and use a fresh [`fixture`] for anything that may change it).
+pub(super) fn with_shared_fixture<T>(f: impl FnOnce(&mut CardDoc, &DocExport) -> T) -> T {
+    thread_local! {
+        static SHARED: RefCell<Option<(CardDoc, DocExport)>> = const { RefCell::new(None) };
+    }
+    SHARED.with(|shared| {
+        let mut shared = shared.borrow_mut();
+        let (doc, export) = shared.get_or_insert_with(|| {
+            let (doc, _) = fixture();
+            let export = doc.export();
+            (doc, export)
+        });
+        f(doc, export)
+    })
+}
+
+/// The fixture's transactions as v1 updates (the same as [`fixture`] returns), without
+/// loading a document.
+pub(super) fn fixture_updates() -> &'static [Vec<u8>] {
+    &fixture_bytes().1
+}
+
+/// The fixture's v1 snapshot, without loading a document.
+pub(super) fn fixture_snapshot() -> &'static [u8] {
+    &fixture_bytes().0
 }
 
 /// The client id of fixture copies: they never write, but must not claim the writer's id.
