@@ -1,8 +1,13 @@
-//! Shared workloads for the cardsync benchmarks.
+//! Side-by-side benchmarks of cardsync against raw yrs, automerge and loro.
 //!
-//! The bench targets in `benches/` time these workloads; building them lives here so every
-//! target measures the *same* card, the same ids and the same seeded random choices, and so
-//! the raw-yrs baseline stores exactly what cardsync stores (DESIGN.md §3 layout).
+//! `cargo xtask bench` runs the `cardsync-bench` binary, which drives the workloads K1–K8
+//! ([`workloads`]) through one [`adapter::Peer`] trait implemented for each library
+//! ([`peers`]), times them ([`measure`]) and writes one table ([`report`]). The criterion
+//! targets in `benches/` time single operations more finely.
+//!
+//! This file holds what every workload shares: the *same* card, the same ids and the same
+//! seeded random choices, and the raw-yrs layout that stores exactly what cardsync stores
+//! (DESIGN.md §3 layout).
 //!
 //! Rules every workload follows, because they are what a real user pays:
 //! - one transaction per user action: creating a card with all its fields is one
@@ -12,6 +17,15 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
+
+pub mod adapter;
+pub mod error;
+pub mod machine;
+pub mod measure;
+pub mod peers;
+pub mod report;
+pub mod trace;
+pub mod workloads;
 
 use cardsync_core::{
     CardDoc, CardId, CardKind, FieldDef, FieldKind, Op, RelationshipKind, Schema, SequenceId,
@@ -248,13 +262,20 @@ pub mod raw {
     /// Writes the `i`-th card in one transaction: bookkeeping keys, four registers, a Y.Text
     /// body and three nested Y.Maps (counter, max, set) with their entries.
     pub fn create_card(doc: &yrs::Doc, cards: &yrs::MapRef, i: usize) {
-        let client = WRITER.to_string();
+        let mut txn = doc.transact_mut();
+        cards.insert(&mut txn, card_id(i).to_string(), card_prelim(i, WRITER));
+    }
+
+    /// The `i`-th card as yrs builds it inside a transaction, its counter and max entries
+    /// keyed by `client` as cardsync keys them.
+    pub fn card_prelim(i: usize, client: u64) -> MapPrelim {
+        let client = client.to_string();
         let entries = |pairs: Vec<(String, Any)>| {
             In::Map(MapPrelim::from_iter(
                 pairs.into_iter().map(|(k, v)| (k, In::Any(v))),
             ))
         };
-        let card = MapPrelim::from_iter([
+        MapPrelim::from_iter([
             ("$kind".to_owned(), In::from(KIND)),
             ("$created".to_owned(), In::Any(stamp_any(i))),
             ("$modified".to_owned(), In::Any(stamp_any(i))),
@@ -281,9 +302,7 @@ pub mod raw {
                     (format!("team-{}@{client}", i % 7), true.into()),
                 ]),
             ),
-        ]);
-        let mut txn = doc.transact_mut();
-        cards.insert(&mut txn, card_id(i).to_string(), card);
+        ])
     }
 
     /// A yrs document holding cards `0..n`, one transaction per card.

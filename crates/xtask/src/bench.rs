@@ -1,10 +1,109 @@
-//! `cargo xtask bench`: will run the side-by-side benchmarks (criterion and the Node runner).
+//! `cargo xtask bench [--quick|--full]`: the side-by-side benchmarks, one results table.
 //!
-//! The benchmarks do not exist yet, so this says so and succeeds: scripts and docs can already
-//! name the command.
+//! Three steps, each a program of its own so it can be rerun by hand:
+//! 1. the native runner (`benches/src/bin/cardsync-bench.rs`, release build) measures
+//!    cardsync, raw yrs, automerge and loro on K1–K8 and writes JSON;
+//! 2. the Node runner (`benches/js/run.mjs`), when present, measures the npm package next to
+//!    yjs, loro-crdt and @automerge/automerge and writes JSON of the same shape;
+//! 3. `cardsync-bench render` merges them into `benches/results/latest.md` and `latest.json`.
+//!
+//! The intermediate JSON goes under the target directory; only the rendered pair is meant to
+//! be committed. Nothing here asserts timings: CI builds and smoke-tests the harness
+//! (`cargo test -p cardsync-benches`) and never runs this.
 
-/// Prints that the benchmarks are not available yet.
-pub fn run() -> crate::Result<()> {
-    println!("cargo xtask bench: the benchmarks are not yet available (issue: benchmarks)");
-    Ok(())
+use std::path::{Path, PathBuf};
+
+use crate::cmd::Cmd;
+use crate::{Result, tools};
+
+/// How big a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Smaller sizes and 3 samples: about ten minutes on two cores.
+    Quick,
+    /// The issue's sizes and 7 samples.
+    Full,
+}
+
+impl Mode {
+    fn flag(self) -> &'static str {
+        match self {
+            Mode::Quick => "--quick",
+            Mode::Full => "--full",
+        }
+    }
+}
+
+/// Runs the native benchmarks, the Node runner when present, and renders the table.
+pub fn run(mode: Mode) -> Result<()> {
+    let root = crate::workspace_root();
+    let scratch = target_dir(&root).join("bench");
+    std::fs::create_dir_all(&scratch)
+        .map_err(|e| crate::Error::new(format!("cannot create {}: {e}", scratch.display())))?;
+    let sha = Cmd::new("git", &root)
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .output()
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_default();
+    let native = scratch.join("native.json");
+    bench_bin(&root)
+        .args(["run", mode.flag(), "--git-sha", &sha, "--out"])
+        .args([&native])
+        .run()?;
+    let mut inputs = vec![native];
+    let js_runner = root.join("benches/js/run.mjs");
+    if js_runner.exists() {
+        let js = scratch.join("js.json");
+        run_js(&root, mode, &js)?;
+        inputs.push(js);
+    } else {
+        eprintln!("benches/js/run.mjs is missing: the table has native rows only");
+    }
+    let results = root.join("benches/results");
+    let date = Cmd::new("date", &root)
+        .args(["-u", "+%Y-%m-%d %H:%M UTC"])
+        .output()
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_default();
+    bench_bin(&root)
+        .args(["render", "--date", &date, "--md"])
+        .args([
+            results.join("latest.md"),
+            PathBuf::from("--json"),
+            results.join("latest.json"),
+        ])
+        .args(inputs)
+        .run()
+}
+
+/// `cargo run --release` of the native runner, so the build is always current.
+fn bench_bin(root: &Path) -> Cmd {
+    Cmd::cargo(root).args([
+        "run",
+        "--quiet",
+        "--release",
+        "-p",
+        "cardsync-benches",
+        "--bin",
+        "cardsync-bench",
+        "--",
+    ])
+}
+
+/// The Node runner: needs the release wasm of the npm package and its own `node_modules`.
+fn run_js(root: &Path, mode: Mode, out: &Path) -> Result<()> {
+    let dir = root.join("benches/js");
+    tools::ensure_npm_deps(&dir)?;
+    crate::wasm::run(crate::wasm::Options { release: true })?;
+    Cmd::new("node", &dir)
+        .args(["run.mjs", mode.flag(), "--out"])
+        .args([out])
+        .run()
+}
+
+/// Where cargo builds: `CARGO_TARGET_DIR` when set, `target/` otherwise.
+fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"))
 }

@@ -51,8 +51,16 @@ enum Command {
     },
     /// Start the demo (sync server and clients).
     Demo,
-    /// Run the side-by-side benchmarks.
-    Bench,
+    /// Run the side-by-side benchmarks (cardsync, yrs, automerge, loro; K1–K8) and write
+    /// benches/results/latest.md and latest.json.
+    Bench {
+        /// Smaller sizes and fewer samples: about ten minutes on two cores.
+        #[arg(long, conflicts_with = "full")]
+        quick: bool,
+        /// The sizes and 7 samples per cell (the default).
+        #[arg(long)]
+        full: bool,
+    },
     /// Build the npm package's wasm into pkg/dist/wasm (cargo build, wasm-bindgen, wasm-opt).
     Wasm {
         /// Optimize for size as published (wasm-release profile and wasm-opt).
@@ -111,7 +119,11 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Test { slow, steps } => test::run(test::Options { slow, only: steps }),
         Command::Demo => demo::run(),
-        Command::Bench => bench::run(),
+        Command::Bench { quick, full: _ } => bench::run(if quick {
+            bench::Mode::Quick
+        } else {
+            bench::Mode::Full
+        }),
         Command::Wasm { release } => wasm::run(wasm::Options { release }),
         Command::Size => wasm::size(),
         Command::Fuzz { target, secs } => fuzz::run(

@@ -1,0 +1,113 @@
+//! Timing and heap measurement: warm-up, repeated samples, median and minimum.
+//!
+//! Why not criterion for the table: one run must produce one comparable figure per cell for
+//! four libraries and eight workloads, some of which take seconds per sample; a fixed number
+//! of samples with an untimed setup each is predictable in total time (what `--quick` needs)
+//! and the median plus the minimum says enough about noise on a shared 2-core machine.
+//! Setup (building the document a workload starts from) is never timed.
+
+use std::alloc::System;
+use std::hint::black_box;
+use std::time::Instant;
+
+use stats_alloc::{Region, StatsAlloc};
+
+use crate::error::Result;
+
+/// How many times to run each timed routine.
+#[derive(Clone, Copy, Debug)]
+pub struct Samples {
+    /// Untimed runs first (caches, allocator, lazy statics).
+    pub warm_up: usize,
+    /// Timed runs.
+    pub timed: usize,
+}
+
+/// Median and minimum of a cell's samples, in the unit the workload reports.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Timing {
+    /// The median sample.
+    pub median: f64,
+    /// The fastest sample.
+    pub min: f64,
+}
+
+impl Timing {
+    /// The summary of `values` (not empty).
+    pub fn of(mut values: Vec<f64>) -> Self {
+        values.sort_by(f64::total_cmp);
+        let mid = values.len() / 2;
+        let median = if values.is_empty() {
+            f64::NAN
+        } else if values.len() % 2 == 1 {
+            values[mid]
+        } else {
+            (values[mid - 1] + values[mid]) / 2.0
+        };
+        Self {
+            median,
+            min: values.first().copied().unwrap_or(f64::NAN),
+        }
+    }
+
+    /// Both figures divided by `by` (seconds per run to seconds per operation).
+    pub fn per(self, by: f64) -> Self {
+        Self {
+            median: self.median / by,
+            min: self.min / by,
+        }
+    }
+}
+
+/// Runs `setup` then times `routine` on its output, `samples.warm_up + samples.timed` times;
+/// returns the timed runs' seconds and the last run's result.
+pub fn time<S, R>(
+    samples: Samples,
+    mut setup: impl FnMut() -> Result<S>,
+    mut routine: impl FnMut(S) -> Result<R>,
+) -> Result<(Timing, R)> {
+    let mut seconds = Vec::with_capacity(samples.timed);
+    let mut last = None;
+    for run in 0..samples.warm_up + samples.timed.max(1) {
+        let input = setup()?;
+        let start = Instant::now();
+        let output = black_box(routine(black_box(input))?);
+        let elapsed = start.elapsed().as_secs_f64();
+        if run >= samples.warm_up {
+            seconds.push(elapsed);
+        }
+        last = Some(output);
+    }
+    match last {
+        Some(output) => Ok((Timing::of(seconds), output)),
+        None => unreachable!("at least one run"),
+    }
+}
+
+/// Counts live heap bytes when the binary installed the counting allocator; reports nothing
+/// otherwise (tests), so memory cells stay empty rather than wrong.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct HeapMeter(Option<&'static StatsAlloc<System>>);
+
+impl HeapMeter {
+    /// A meter reading `alloc`, which must be the global allocator.
+    pub fn new(alloc: &'static StatsAlloc<System>) -> Self {
+        Self(Some(alloc))
+    }
+
+    /// Runs `f` and returns its output with the heap bytes still allocated afterwards that
+    /// it allocated (what the value it returns keeps alive).
+    pub fn retained<R>(&self, f: impl FnOnce() -> Result<R>) -> Result<(R, Option<usize>)> {
+        let Some(alloc) = self.0 else {
+            return Ok((f()?, None));
+        };
+        let region = Region::new(alloc);
+        let output = f()?;
+        let stats = region.change();
+        // `bytes_reallocated` is the net growth of reallocations (new size minus old).
+        let live = stats.bytes_allocated as i128 - stats.bytes_deallocated as i128
+            + stats.bytes_reallocated as i128;
+        let live = usize::try_from(live.max(0)).unwrap_or(usize::MAX);
+        Ok((output, Some(live)))
+    }
+}

@@ -1,0 +1,69 @@
+//! K7: cold load of a 100k-card document: time to the first card read, and to every card
+//! read into plain values (full materialization). Loading starts from the library's default
+//! full encoding, as a client opening a stored document does.
+
+use super::{Ctx, each_peer, num, short};
+use crate::adapter::Peer;
+use crate::error::Result;
+use crate::measure::{Timing, time};
+
+/// One peer's figures.
+pub struct Figures {
+    first: Timing,
+    full: Timing,
+    bytes: usize,
+}
+
+fn measure<P: Peer>(ctx: &Ctx, n: usize) -> Result<Figures> {
+    ctx.progress(format!("K7 {} {}", P::NAME, short(n)));
+    let mut peer = P::new(1)?;
+    for i in 0..n {
+        peer.create_card(i)?;
+    }
+    let snapshot = peer.snapshot()?;
+    drop(peer);
+    let (first, _) = time(
+        ctx.samples,
+        || Ok(()),
+        |()| P::load(2, &snapshot)?.read_card(n / 2),
+    )?;
+    let (full, _) = time(
+        ctx.samples,
+        || Ok(()),
+        |()| P::load(2, &snapshot)?.materialize(),
+    )?;
+    Ok(Figures {
+        first: first.per(1e-3),
+        full: full.per(1e-3),
+        bytes: snapshot.len(),
+    })
+}
+
+/// Runs K7.
+pub fn run(ctx: &mut Ctx) -> Result<()> {
+    let n = ctx.sizes.k7_cards;
+    let figures = each_peer!(measure(ctx, n));
+    let s = short(n);
+    ctx.row(
+        "K7",
+        format!("cold load of {s} cards: first card read"),
+        "ms",
+        &figures,
+        |f| Some(f.first.into()),
+    );
+    ctx.row(
+        "K7",
+        format!("cold load of {s} cards: all cards materialized"),
+        "ms",
+        &figures,
+        |f| Some(f.full.into()),
+    );
+    ctx.row(
+        "K7",
+        format!("{s} cards: bytes loaded"),
+        "MB",
+        &figures,
+        |f| num(f.bytes as f64 / 1e6),
+    );
+    Ok(())
+}
