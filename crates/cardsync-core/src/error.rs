@@ -193,8 +193,9 @@ pub enum IntegrateError {
         /// The block's first clock.
         clock: u32,
     },
-    /// An item names as its parent an item of the same update that is not a shared type
-    /// (refused before anything is integrated; yrs would stop half-way).
+    /// An item names as its parent an item (of the same update, or one the document holds)
+    /// that is neither a shared type nor deleted content (refused before anything is
+    /// integrated; yrs would stop half-way).
     #[error("item {client}#{clock} names as parent an item that is not a shared type")]
     InvalidParent {
         /// The item's client.
@@ -203,7 +204,8 @@ pub enum IntegrateError {
         clock: u32,
     },
     /// yrs refused the update while integrating it: it names as parent an item of the
-    /// document that is not a shared type. The blocks yrs integrated before it stay (yrs
+    /// document that is not a shared type, one whose clocks arrived some way the intake did
+    /// not record (otherwise [`IntegrateError::InvalidParent`] refuses it first). The blocks yrs integrated before it stay (yrs
     /// cannot roll back); the rest of the update is dropped.
     #[error(transparent)]
     Yrs(#[from] yrs::error::UpdateError),

@@ -419,3 +419,46 @@ fn a_block_overlapping_held_clocks_that_waits_is_refused() {
         .unwrap();
     reloads(&carol);
 }
+
+#[test]
+fn an_item_whose_parent_in_the_document_is_a_value_is_refused_whole() {
+    // Fuzz finding update_v1/half-applied-invalid-parent: yrs refuses an item whose parent is
+    // a value (not a shared type) only when it reaches it, with the blocks before it already
+    // integrated; the refused update changed the document.
+    let entry = |client: u8, key: u8, value: u8| {
+        // info 0x28: has key, Any content; named parent "cards"; key; one string.
+        let mut bytes = vec![0x28, 1, 5];
+        bytes.extend(b"cards");
+        bytes.extend([1, key, 1, 0x77, 1, value]);
+        let mut update = vec![1, 1, client, 0];
+        update.extend(bytes);
+        update.push(0);
+        update
+    };
+    let mut doc = doc(1);
+    doc.apply_update_v1(&entry(5, b'k', b'v')).unwrap();
+    let (before, sv) = (doc.export(), doc.state_vector());
+    // Client 6: an entry of its own, then an item whose parent is 5#0, the value "v".
+    let mut update = entry(6, b'j', b'w');
+    update.pop(); // no deletions yet
+    update[1] = 2; // two blocks
+    update.extend([0x08, 0, 5, 0, 1, 0x77, 1, b'x', 0]);
+    let result = doc.apply_update_v1(&update);
+    assert!(
+        matches!(
+            result,
+            Err(DecodeError::Integrate(IntegrateError::InvalidParent {
+                client: 6,
+                clock: 1
+            }))
+        ),
+        "{result:?}"
+    );
+    assert_eq!(
+        doc.state_vector(),
+        sv,
+        "nothing of the update was integrated"
+    );
+    assert_eq!(doc.export(), before);
+    reloads(&doc);
+}

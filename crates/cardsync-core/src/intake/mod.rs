@@ -116,8 +116,9 @@ impl Intake {
     /// stopping at the first error; what came before it stays. An update is scanned and
     /// decoded before anything of it is integrated, so one that does not decode changes
     /// nothing, and neither does one the plan refuses. Only when yrs itself stops half-way
-    /// (an item whose parent in the document is not a shared type) does what it integrated
-    /// so far stay, as yrs cannot roll back.
+    /// (an item whose parent in the document is not a shared type, where the intake has no
+    /// record of that parent's content: see [`runs`]) does what it integrated so far stay,
+    /// as yrs cannot roll back.
     pub fn apply(
         &mut self,
         doc: &Doc,

@@ -106,7 +106,7 @@ pub(super) fn plan(
                     break;
                 }
                 if let BlockKind::Item(item) = &block.kind {
-                    parent_is_a_type(layout, view, blocks.client, block.clock, item)?;
+                    parent_is_a_type(layout, view, runs, blocks.client, block.clock, item)?;
                     match origins.check(blocks.client, block.clock, item)? {
                         Verdict::Ready => {}
                         Verdict::Wait => break,
@@ -149,13 +149,15 @@ pub(super) fn plan(
     })
 }
 
-/// Refuses an item whose parent, found in the same update, is neither a shared type nor
-/// deleted content: yrs would refuse it half-way through integrating (`InvalidParent`), with
-/// the blocks before it already in. (A parent the document holds is left to yrs, which
-/// reports the same error: the public API cannot tell a garbage-collected type from text.)
+/// Refuses an item whose parent is neither a shared type nor deleted content: yrs would
+/// refuse it half-way through integrating (`InvalidParent`), with the blocks before it already
+/// in. A parent in the same update is read from the update; one the document holds from the
+/// intake's record of content kinds ([`RunIndex::cannot_parent`]). Where that record stopped,
+/// yrs decides (the public API cannot tell a garbage-collected type from text).
 fn parent_is_a_type(
     layout: &Layout,
     view: &View<'_, '_>,
+    runs: &RunIndex,
     client: u64,
     clock: u32,
     item: &ItemInfo,
@@ -163,15 +165,18 @@ fn parent_is_a_type(
     let Parent::Item(parent) = item.parent else {
         return Ok(());
     };
-    if view.has(parent) {
-        return Ok(());
+    let refuse = if view.has(parent) {
+        !view.is_type(parent) && runs.cannot_parent(parent) == Some(true)
+    } else {
+        matches!(
+            layout.find(parent).map(|b| &b.kind),
+            Some(BlockKind::Item(p)) if p.content != CONTENT_TYPE && p.content != CONTENT_DELETED
+        )
+    };
+    if refuse {
+        return Err(IntegrateError::InvalidParent { client, clock });
     }
-    match layout.find(parent).map(|b| &b.kind) {
-        Some(BlockKind::Item(p)) if p.content != CONTENT_TYPE && p.content != CONTENT_DELETED => {
-            Err(IntegrateError::InvalidParent { client, clock })
-        }
-        _ => Ok(()),
-    }
+    Ok(())
 }
 
 /// Refuses the first block of a client that waits when it starts below the clock the document

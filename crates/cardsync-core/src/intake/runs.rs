@@ -10,13 +10,22 @@
 //! from the document instead costs a walk over the whole text per insert (150 µs at 20k
 //! items), so this index is what keeps remote typing as cheap as yrs' own integration.
 //!
+//! The same record keeps which clocks hold items whose content can never be a parent (neither
+//! a shared type nor deleted content): yrs 0.28.1 refuses an item naming one as parent only
+//! when it reaches it, half-way through an update, with everything before it integrated
+//! already; the plan refuses it first ([`super::plan`]). yrs does not expose content kinds
+//! either. (A recorded string deleted since then is refused too, though yrs would take it: no
+//! honest item has a string as parent.)
+//!
 //! Where a client's record has a hole (its clocks arrived some way the intake did not see,
 //! such as a direct write to the yrs document), the record stops for that client and the
 //! caller falls back to reading positions.
 
 use std::collections::HashMap;
+use std::ops::Range;
 
 use crate::guard::layout::{Block, BlockKind, Id};
+use crate::guard::{CONTENT_DELETED, CONTENT_TYPE};
 
 /// The runs of one client.
 #[derive(Debug, Default)]
@@ -27,6 +36,8 @@ struct Runs {
     until: u32,
     /// A hole was seen: nothing from `until` on is known.
     stopped: bool,
+    /// Clock ranges (ascending, coalesced) of items that cannot be a parent.
+    not_parents: Vec<Range<u32>>,
 }
 
 /// Run starts per client.
@@ -54,6 +65,16 @@ impl RunIndex {
                 runs.starts.push(block.clock);
             }
         }
+        if let BlockKind::Item(item) = &block.kind
+            && item.content != CONTENT_TYPE
+            && item.content != CONTENT_DELETED
+        {
+            let new = runs.until.max(block.clock)..block.end();
+            match runs.not_parents.last_mut() {
+                Some(last) if last.end == new.start => last.end = new.end,
+                _ => runs.not_parents.push(new),
+            }
+        }
         // A block that starts below `until` continues what was recorded of it.
         runs.until = block.end();
     }
@@ -61,6 +82,20 @@ impl RunIndex {
     /// Stops recording `client` (its blocks arrived in a way not all recorded).
     pub fn stop(&mut self, client: u64) {
         self.clients.entry(client).or_default().stopped = true;
+    }
+
+    /// Whether the item `id` holds content that cannot be a parent: `Some` when recorded.
+    pub fn cannot_parent(&self, id: Id) -> Option<bool> {
+        let runs = self.clients.get(&id.client)?;
+        if id.clock >= runs.until {
+            return None;
+        }
+        let next = runs.not_parents.partition_point(|r| r.end <= id.clock);
+        Some(
+            runs.not_parents
+                .get(next)
+                .is_some_and(|r| r.contains(&id.clock)),
+        )
     }
 
     /// Whether the clocks `from..=to` of one client are one run: `Some` when recorded.
@@ -78,6 +113,12 @@ impl RunIndex {
 mod tests {
     use super::*;
     use crate::guard::layout::{ItemInfo, Parent};
+
+    impl RunIndex {
+        fn not_parents(&self, client: u64) -> Vec<Range<u32>> {
+            self.clients[&client].not_parents.clone()
+        }
+    }
 
     fn item(clock: u32, len: u32, origin: Option<Id>) -> Block {
         let info = ItemInfo {
@@ -104,6 +145,18 @@ mod tests {
         index.record(1, &item(3, 2, Some(id(2)))); // "de", typed on
         index.record(1, &item(5, 1, Some(id(0)))); // "x" after "a": a new run
         index.record(1, &item(3, 2, Some(id(2)))); // again: nothing new
+        assert_eq!(index.not_parents(1), vec![Range { start: 0, end: 6 }]);
+        let mut map = item(6, 1, None);
+        if let BlockKind::Item(info) = &mut map.kind {
+            info.content = CONTENT_TYPE;
+        }
+        let mut types = RunIndex::default();
+        types.record(1, &item(0, 6, None));
+        types.record(1, &map);
+        types.record(1, &item(7, 2, Some(id(6))));
+        assert_eq!(types.not_parents(1), [0..6, 7..9]);
+        assert_eq!(types.cannot_parent(id(6)), Some(false));
+        assert_eq!(types.cannot_parent(id(8)), Some(true));
         assert_eq!(index.one_run(id(0), id(4)), Some(true));
         assert_eq!(index.one_run(id(4), id(5)), Some(false));
         assert_eq!(index.one_run(id(5), id(5)), Some(true));
@@ -111,6 +164,9 @@ mod tests {
         index.record(1, &item(8, 1, None)); // a hole at 6..8
         index.record(1, &item(6, 2, None));
         assert_eq!(index.one_run(id(6), id(7)), None);
+        // Strings cannot be parents; what is not recorded is not known.
+        assert_eq!(index.cannot_parent(id(4)), Some(true));
+        assert_eq!(index.cannot_parent(id(6)), None);
         assert_eq!(
             index.one_run(
                 Id {

@@ -51,6 +51,11 @@ impl<'t, 'doc> View<'t, 'doc> {
         BranchID::get_root(self.txn, name).is_some_and(|b| is_map(b.type_ref()))
     }
 
+    /// Whether the item `id` of the document is a shared type (not garbage-collected).
+    pub fn is_type(&self, id: Id) -> bool {
+        BranchID::get_nested(self.txn, &yrs_id(id)).is_some()
+    }
+
     /// Whether the item `id` of the document is a map type.
     pub fn type_is_map(&self, id: Id) -> bool {
         BranchID::get_nested(self.txn, &yrs_id(id)).is_some_and(|b| is_map(b.type_ref()))
