@@ -35,6 +35,8 @@ test("the tarball holds the entry points, the wasm and the declarations, and not
     "src/sync/idb-store.js",
     "src/sync/memory-store.js",
     "src/sync/stores.d.ts",
+    "src/react.js",
+    "src/react.d.ts",
     "dist/wasm/cardsync_wasm.js",
     "dist/wasm/cardsync_wasm.d.ts",
     "dist/wasm/cardsync_wasm_bg.wasm",

@@ -1,6 +1,7 @@
-// A real `cardsync-server` for the sync tests: the binary cargo built (CARDSYNC_SERVER_BIN,
-// set by `cargo xtask test`, else target/debug), on 127.0.0.1 with its SQLite file in a
-// temporary directory and the fixtures' schema. Tokens come from `cardsync-server token`.
+// A real `cardsync-server` for the sync tests (and the demo's end-to-end tests): the binary
+// cargo built (CARDSYNC_SERVER_BIN, set by `cargo xtask test`, else target/debug), on
+// 127.0.0.1 with its SQLite file in a temporary directory, the fixtures' schema unless given
+// another, and optionally static files. Tokens come from `cardsync-server token`.
 
 import { execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
@@ -9,17 +10,21 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { schema } from "./fixtures.js";
+import { schema as fixtureSchema } from "./fixtures.js";
 
 const bin =
   process.env.CARDSYNC_SERVER_BIN ??
   fileURLToPath(new URL("../../target/debug/cardsync-server", import.meta.url));
 
-/** Starts a server; `stop()` ends it and removes its files. */
-export async function startServer() {
+/**
+ * Starts a server; `stop()` ends it and removes its files.
+ * @param {{ schema?: object, staticDir?: string }} [options]
+ */
+export async function startServer({ schema = fixtureSchema, staticDir } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "cardsync-sync-test-"));
   const schemaPath = join(dir, "schema.json");
   writeFileSync(schemaPath, JSON.stringify(schema));
+  const extra = staticDir ? ["--static-dir", staticDir] : [];
   const env = {
     ...process.env,
     CARDSYNC_SECRET: "a-test-secret-that-is-at-least-32-bytes",
@@ -30,6 +35,10 @@ export async function startServer() {
     child: undefined,
     /** `ws://127.0.0.1:PORT` */
     origin: undefined,
+    /** `http://127.0.0.1:PORT`, where static files are served. */
+    get http() {
+      return this.origin.replace("ws://", "http://");
+    },
     /** The room URL of a document. */
     url(doc) {
       return `${this.origin}/rooms/${doc}`;
@@ -51,7 +60,7 @@ export async function startServer() {
     },
   };
   async function launch(listen) {
-    const child = spawn(bin, ["serve", "--listen", listen, "--data-dir", dir, "--schema", schemaPath], {
+    const child = spawn(bin, ["serve", "--listen", listen, "--data-dir", dir, "--schema", schemaPath, ...extra], {
       env,
       stdio: ["ignore", "pipe", "inherit"],
     });

@@ -17,6 +17,7 @@ import {
   mergeUpdatesV1,
   newId,
 } from "cardsync";
+import { useCard, useSequence, useSyncStatus } from "cardsync/react";
 
 const schema: Schema = {
   version: 1,
@@ -77,3 +78,11 @@ async function syncClientTypes(): Promise<void> {
   await client.close();
 }
 void syncClientTypes;
+
+// The React hooks' types (compiled, not rendered).
+export function hookTypes(doc: CardDoc, client: SyncClient): string {
+  const card: Card | undefined = useCard(doc, "id");
+  const order: string[] | undefined = useSequence(doc, "seq");
+  const status: ClientStatus = useSyncStatus(client);
+  return `${card?.id}${order?.length}${status.status}`;
+}

@@ -74,6 +74,9 @@ pub struct ServeArgs {
     /// SQLite `synchronous` for the WAL.
     #[arg(long, env = "CARDSYNC_SYNCHRONOUS", value_enum)]
     pub synchronous: Option<SyncArg>,
+    /// Serve the files of this directory at `/` (e.g. the demo board's build).
+    #[arg(long, env = "CARDSYNC_STATIC_DIR")]
+    pub static_dir: Option<PathBuf>,
 }
 
 /// `--synchronous`.
@@ -212,6 +215,9 @@ impl ServeArgs {
         }
         if let Some(schema) = &self.schema {
             config.schema = Some(schema.clone());
+        }
+        if let Some(dir) = &self.static_dir {
+            config.static_dir = Some(dir.clone());
         }
         if let Some(n) = self.max_rooms {
             config.limits.max_rooms = n;

@@ -60,6 +60,9 @@ pub struct ServerConfig {
     pub storage: StorageConfig,
     /// Per-room policy and limits (message size, batch rate, permissions).
     pub room: RoomConfig,
+    /// Serve the files of this directory at `/` (the demo board, or an app's build), so
+    /// one process serves the page and its rooms. None by default.
+    pub static_dir: Option<PathBuf>,
 }
 
 impl Default for ServerConfig {
@@ -73,6 +76,7 @@ impl Default for ServerConfig {
             limits: Limits::default(),
             storage: StorageConfig::default(),
             room: RoomConfig::default(),
+            static_dir: None,
         }
     }
 }

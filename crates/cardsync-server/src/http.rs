@@ -1,4 +1,5 @@
-//! The HTTP surface: the room WebSockets, `/metrics` and `/healthz`.
+//! The HTTP surface: the room WebSockets, `/metrics`, `/healthz`, and optionally static files
+//! at `/` (`static_dir`: the demo board, or an app's build).
 //!
 //! Rooms live under `/rooms/{doc}` rather than at the root as in `y-websocket`'s own server,
 //! so that `/metrics` can never collide with a document name. A stock `y-websocket` client
@@ -25,11 +26,16 @@ use crate::rooms::Shared;
 use crate::store::DocId;
 
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
-    Router::new()
+    let files = shared.config.static_dir.clone();
+    let router = Router::new()
         .route("/rooms/{doc}", get(room))
         .route("/metrics", get(metrics))
         .route("/healthz", get(|| async { "ok" }))
-        .with_state(shared)
+        .with_state(shared);
+    match files {
+        Some(dir) => router.fallback_service(tower_http::services::ServeDir::new(dir)),
+        None => router,
+    }
 }
 
 #[derive(Deserialize)]

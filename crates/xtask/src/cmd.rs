@@ -67,6 +67,22 @@ impl Cmd {
         }
     }
 
+    /// Echoes and runs the command, returning its stdout (stderr is inherited); fails unless
+    /// it exits 0.
+    pub fn output(&self) -> Result<String> {
+        eprintln!("$ {self}");
+        let output = self
+            .command()
+            .stderr(std::process::Stdio::inherit())
+            .output()
+            .map_err(|error| self.start_error(&error))?;
+        if output.status.success() {
+            Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+        } else {
+            Err(Error::new(format!("`{self}` failed ({})", output.status)))
+        }
+    }
+
     fn command(&self) -> Command {
         let mut command = Command::new(&self.program);
         command.args(&self.args).current_dir(&self.dir);

@@ -1,10 +1,83 @@
-//! `cargo xtask demo`: will start the native sync server and open clients against it.
+//! `cargo xtask demo`: the main job. Builds the npm package (release wasm), the demo board
+//! and `cardsync-server` (release), then runs the server with its SQLite store under
+//! `target/cardsync-demo/`, serving the board and its room at `http://127.0.0.1:4455/`.
 //!
-//! The server does not exist yet, so this says so and succeeds: scripts and docs can already
-//! name the command.
+//! The board's schema comes from the board's own source (`demo/src/schema.js`), so page and
+//! server cannot disagree. The token secret is made once and kept beside the database, so
+//! the printed links keep working across restarts (and the board's content persists).
 
-/// Prints that the demo is not available yet.
-pub fn run() -> crate::Result<()> {
-    println!("cargo xtask demo: the sync server is not yet available (issue: native sync server)");
-    Ok(())
+use std::io::Read as _;
+use std::path::Path;
+
+use crate::cmd::Cmd;
+use crate::{Error, Result, e2e, server, wasm};
+
+/// Where the demo listens.
+const LISTEN: &str = "127.0.0.1:4455";
+
+/// Builds everything and serves the board until interrupted.
+pub fn run() -> Result<()> {
+    let root = crate::workspace_root();
+    wasm::build(&root, wasm::Options { release: true })?;
+    let board = e2e::build_board(&root)?;
+    let bin = server::build(&root, true)?;
+    let data = server::target_dir(&root).join("cardsync-demo");
+    std::fs::create_dir_all(&data)
+        .map_err(|e| Error::new(format!("cannot create {}: {e}", data.display())))?;
+    let schema = data.join("schema.json");
+    let json = Cmd::new("node", &root.join("demo"))
+        .args(["--input-type=module", "-e"])
+        .args(["import { schema } from './src/schema.js'; process.stdout.write(JSON.stringify(schema));"])
+        .output()?;
+    write(&schema, json.as_bytes())?;
+    let secret = data.join("secret");
+    if !secret.exists() {
+        write(&secret, random_hex()?.as_bytes())?;
+    }
+    let token = |role: &str| -> Result<String> {
+        let out = Cmd::new(&bin, &root)
+            .args([
+                "token",
+                "--doc",
+                "board",
+                "--role",
+                role,
+                "--ttl-secs",
+                "2592000",
+            ])
+            .args([std::ffi::OsStr::new("--secret-file"), secret.as_os_str()])
+            .output()?;
+        Ok(out.trim().to_owned())
+    };
+    let (editor, viewer) = (token("editor")?, token("viewer")?);
+    println!("\ncardsync demo board (SQLite store in {})", data.display());
+    println!("  editor: http://{LISTEN}/?name=Ada&token={editor}");
+    println!("  second editor (open in another window): http://{LISTEN}/?name=Bob&token={editor}");
+    println!("  viewer (edits are rolled back): http://{LISTEN}/?name=Vic&token={viewer}");
+    println!("Ctrl-C stops the server.\n");
+    Cmd::new(&bin, &root)
+        .args(["serve", "--listen", LISTEN])
+        .args([std::ffi::OsStr::new("--data-dir"), data.as_os_str()])
+        .args([std::ffi::OsStr::new("--schema"), schema.as_os_str()])
+        .args([std::ffi::OsStr::new("--secret-file"), secret.as_os_str()])
+        .args([std::ffi::OsStr::new("--static-dir"), board.as_os_str()])
+        .run()
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result<()> {
+    std::fs::write(path, bytes)
+        .map_err(|e| Error::new(format!("cannot write {}: {e}", path.display())))
+}
+
+/// 32 random bytes, hex-encoded: the demo's token secret.
+fn random_hex() -> Result<String> {
+    let mut bytes = [0u8; 32];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .map_err(|e| {
+            Error::new(format!(
+                "cannot read /dev/urandom for the demo's secret: {e}"
+            ))
+        })?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }

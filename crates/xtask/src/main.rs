@@ -16,6 +16,7 @@ mod bench;
 mod browser;
 mod cmd;
 mod demo;
+mod e2e;
 mod fuzz;
 mod server;
 mod test;
@@ -49,7 +50,7 @@ enum Command {
         #[arg(long = "step", value_name = "STEP")]
         steps: Vec<String>,
     },
-    /// Start the demo (sync server and clients).
+    /// Serve the demo board: the sync server with its SQLite store at http://127.0.0.1:4455/.
     Demo,
     /// Run the side-by-side benchmarks (cardsync, yrs, automerge, loro; K1–K8) and write
     /// benches/results/latest.md and latest.json.

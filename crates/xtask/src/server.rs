@@ -8,13 +8,8 @@ use crate::cmd::Cmd;
 
 /// Builds `cardsync-server` (debug, or release for the demo) and returns its path.
 pub fn build(root: &Path, release: bool) -> Result<PathBuf> {
-    let mut cmd = Cmd::new("cargo", root).args([
-        "build",
-        "-p",
-        "cardsync-server",
-        "--bin",
-        "cardsync-server",
-    ]);
+    let mut cmd =
+        Cmd::cargo(root).args(["build", "-p", "cardsync-server", "--bin", "cardsync-server"]);
     if release {
         cmd = cmd.args(["--release"]);
     }
@@ -25,4 +20,9 @@ pub fn build(root: &Path, release: bool) -> Result<PathBuf> {
     Ok(target
         .join(profile)
         .join(format!("cardsync-server{}", std::env::consts::EXE_SUFFIX)))
+}
+
+/// Cargo's target directory: `CARGO_TARGET_DIR`, else `target/` in the workspace.
+pub fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from)
 }

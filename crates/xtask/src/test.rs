@@ -44,6 +44,7 @@ fn steps() -> Vec<Step> {
         step("size", size),
         step("pkg-test", pkg_test),
         step("pkg-browser", pkg_browser),
+        step("e2e", e2e),
         step("wasm-test", wasm_test),
         step("wasm-test-browser", wasm_test_browser),
         step("fuzz", fuzz),
@@ -60,10 +61,12 @@ fn fmt(cx: &Context) -> Result<()> {
 
 /// The Rust interop tests run `node` scripts in `tests/js` against the real `yjs`; the npm
 /// package's tests need its dev dependencies (`yjs`, `typescript`, `binaryen`'s wasm-opt,
-/// `playwright-core` for the browser tests and `vite` for the bundler smoke test).
+/// `playwright-core` for the browser tests and `vite` for the bundler smoke test); the demo
+/// board needs `vite` and `playwright-core` for its build and end-to-end tests.
 fn js_deps(cx: &Context) -> Result<()> {
     tools::ensure_npm_deps(&cx.root.join("tests").join("js"))?;
-    tools::ensure_npm_deps(&cx.root.join("pkg"))
+    tools::ensure_npm_deps(&cx.root.join("pkg"))?;
+    tools::ensure_npm_deps(&cx.root.join("demo"))
 }
 
 /// Clippy on the host, then on the bindings for wasm32, where their wasm-bindgen tests (and
@@ -145,6 +148,12 @@ fn pkg_test(cx: &Context) -> Result<()> {
 /// The same package in a real Chromium page (Playwright), through its browser entry point.
 fn pkg_browser(cx: &Context) -> Result<()> {
     browser::pkg_test(&cx.root)
+}
+
+/// The demo board end to end in headless Chromium against a real server (issue: browser
+/// sync client).
+fn e2e(cx: &Context) -> Result<()> {
+    crate::e2e::test(&cx.root)
 }
 
 /// The Rust-side tests of the bindings, compiled to wasm and run in Node by

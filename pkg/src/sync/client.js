@@ -305,8 +305,9 @@ export class SyncClient {
 
   #attachPage() {
     if (typeof window === "undefined" || typeof window.addEventListener !== "function") return;
+    const { navigator, document } = window;
     const network = () => {
-      this.#machine.setNetwork(navigator.onLine);
+      this.#machine.setNetwork(navigator.onLine !== false);
       this.#drain();
     };
     const visibility = () => {

@@ -1,0 +1,196 @@
+// The demo board end to end: the built board (demo/dist) served by a real cardsync-server
+// (SQLite in a temporary directory), in headless Debian Chromium driven by playwright-core,
+// each user in a browser context of their own (own IndexedDB, own Web Locks).
+//
+// "Offline" is the board's own toggle (the client stops syncing and the choice survives a
+// reload), because Chromium's emulated offline mode would also refuse to reload the page.
+
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { after, before, test } from "node:test";
+import { chromium } from "playwright-core";
+import { startServer } from "../../pkg/test/sync-server.js";
+import { schema } from "../src/schema.js";
+
+const DIST = fileURLToPath(new URL("../dist", import.meta.url));
+const ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking"];
+
+let server;
+let browser;
+before(async () => {
+  server = await startServer({ schema, staticDir: DIST });
+  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", headless: true, args: ARGS });
+});
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+let rooms = 0;
+const freshRoom = () => `e2e-${process.pid}-${++rooms}`;
+
+/** A user: a browser context of its own with the board of `room` open. */
+async function user(room, name, { role = "editor", context } = {}) {
+  context ??= await browser.newContext();
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (error) => errors.push(String(error)));
+  const url = `${server.http}/?doc=${room}&name=${name}&token=${server.token(room, role)}`;
+  await page.goto(url);
+  await page.waitForFunction(() => window.cardsyncDemo !== undefined);
+  return { page, context, errors, url };
+}
+
+const online = (u) =>
+  u.page.waitForFunction(() => {
+    const s = window.cardsyncDemo.client.status;
+    return s.status === "online" && s.pending === 0;
+  }, null, { timeout: 20_000 });
+
+const exported = (u) => u.page.evaluate(() => window.cardsyncDemo.doc.export());
+const cardCount = (u, card) => u.page.locator(`li.card[data-card="${card}"]`).count();
+const column = (u, card) =>
+  u.page.locator(`li.card[data-card="${card}"]`).evaluate((li) => li.closest("section").dataset.status);
+const board = (u, f, ...args) => u.page.evaluate(([f, args]) => window.cardsyncDemo.board[f](...args), [f, args]);
+
+test("two users edit concurrently and converge; a card moved by both appears once", async () => {
+  const room = freshRoom();
+  const [a, b] = [await user(room, "Ada"), await user(room, "Bob")];
+  await Promise.all([online(a), online(b)]);
+  const x = await board(a, "add", "todo", "Contested card");
+  const y = await board(a, "add", "todo", "Shared card");
+  await b.page.waitForFunction((y) => document.querySelector(`li[data-card="${y}"]`) !== null, y);
+
+  // Both go offline, so the edits are truly concurrent.
+  await a.page.check("#offline");
+  await b.page.check("#offline");
+  // Ada drags X to "Doing" with the mouse; Bob moves X to the top of "To do" and edits Y.
+  await a.page.locator(`li[data-card="${x}"]`).dragTo(a.page.locator('section[data-status="doing"] ol'));
+  assert.equal(await column(a, x), "doing");
+  await board(b, "move", x, "todo", y);
+  await a.page.locator(`li[data-card="${y}"] input.title`).fill("Shared card, renamed by Ada");
+  await a.page.locator(`li[data-card="${y}"] input.title`).press("Enter");
+  await b.page.locator(`li[data-card="${y}"] textarea.body`).fill("Notes by Bob");
+
+  await a.page.uncheck("#offline");
+  await b.page.uncheck("#offline");
+  await Promise.all([online(a), online(b)]);
+  await a.page.waitForFunction((y) => window.cardsyncDemo.doc.card(y)?.fields.body === "Notes by Bob", y);
+  await b.page.waitForFunction((y) => window.cardsyncDemo.doc.card(y)?.fields.title.endsWith("by Ada"), y);
+
+  assert.deepEqual(await exported(a), await exported(b));
+  for (const u of [a, b]) {
+    assert.equal(await cardCount(u, x), 1, "the contested card is shown exactly once");
+    assert.equal(await column(u, x), await column(a, x));
+    assert.deepEqual(u.errors, []);
+  }
+  await Promise.all([a.context.close(), b.context.close()]);
+});
+
+test("edits made offline survive a reload and land exactly once", async () => {
+  const room = freshRoom();
+  const a = await user(room, "Ada");
+  await online(a);
+  await a.page.check("#offline");
+  await a.page.fill('section[data-status="todo"] form.add input', "Written offline");
+  await a.page.press('section[data-status="todo"] form.add input', "Enter");
+  const card = await a.page.locator("li.card").first().getAttribute("data-card");
+  await a.page.locator(`li[data-card="${card}"] button.more`).click();
+  await a.page.waitForFunction(async (room) => {
+    // Both batches are in IndexedDB before the reload.
+    const db = await new Promise((resolve, reject) => {
+      const request = indexedDB.open(`cardsync:${room}`);
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    const count = await new Promise((resolve) => {
+      const request = db.transaction("outbox").objectStore("outbox").count();
+      request.onsuccess = () => resolve(request.result);
+    });
+    db.close();
+    return count >= 1 && window.cardsyncDemo.client.status.pending >= 1;
+  }, room);
+  assert.match(await a.page.textContent("#badge"), /Offline/);
+
+  await a.page.reload();
+  await a.page.waitForFunction(() => window.cardsyncDemo !== undefined);
+  assert.equal(await a.page.isChecked("#offline"), true, "still offline after the reload");
+  assert.equal(await cardCount(a, card), 1, "the offline card came back from IndexedDB");
+  assert.ok((await a.page.evaluate(() => window.cardsyncDemo.client.status.pending)) >= 1);
+
+  await a.page.uncheck("#offline");
+  await online(a);
+  const b = await user(room, "Bob");
+  await online(b);
+  await b.page.waitForFunction((card) => window.cardsyncDemo.doc.card(card) !== undefined, card);
+  const cards = await b.page.evaluate(() => window.cardsyncDemo.doc.cards("task"));
+  assert.equal(cards.filter((c) => c.fields.title === "Written offline").length, 1, "sent once");
+  assert.equal(cards[0].fields.progress, 0.1, "the +10% was applied once");
+  assert.deepEqual(await exported(a), await exported(b));
+  await Promise.all([a.context.close(), b.context.close()]);
+});
+
+test("a viewer's edit is rolled back and the notice says so", async () => {
+  const room = freshRoom();
+  const editor = await user(room, "Ada");
+  await online(editor);
+  await board(editor, "add", "todo", "Seen by the viewer");
+  await online(editor);
+  const viewer = await user(room, "Vic", { role: "viewer" });
+  await online(viewer);
+  await viewer.page.fill('section[data-status="doing"] form.add input', "Not allowed");
+  await viewer.page.press('section[data-status="doing"] form.add input', "Enter");
+  await viewer.page.waitForSelector("#notice:not([hidden])");
+  assert.match(await viewer.page.textContent("#notice"), /forbidden.*rolled back/);
+  await viewer.page.waitForFunction(() => document.querySelectorAll('section[data-status="doing"] li.card').length === 0);
+  const status = await viewer.page.evaluate(() => window.cardsyncDemo.client.status);
+  assert.equal(status.lastRejection?.code, "forbidden");
+  assert.equal(status.pending, 0);
+  assert.deepEqual(await exported(viewer), await exported(editor));
+  await Promise.all([editor.context.close(), viewer.context.close()]);
+});
+
+test("the server is killed and restarted while users keep editing, and they converge", async () => {
+  const room = freshRoom();
+  const [a, b] = [await user(room, "Ada"), await user(room, "Bob")];
+  await Promise.all([online(a), online(b)]);
+  const card = await board(a, "add", "todo", "Through a crash");
+  await b.page.waitForFunction((card) => window.cardsyncDemo.doc.card(card) !== undefined, card);
+  const restarting = server.restart();
+  for (let i = 0; i < 10; i++) {
+    await board(a, "editBody", card, `A${"a".repeat(i)}`);
+    await board(b, "add", "doing", `B${i}`);
+  }
+  await restarting;
+  await Promise.all([online(a), online(b)]);
+  await a.page.waitForFunction(() => window.cardsyncDemo.doc.cards("task").length === 11);
+  await b.page.waitForFunction(() => window.cardsyncDemo.doc.cards("task").length === 11);
+  assert.deepEqual(await exported(a), await exported(b));
+  await Promise.all([a.context.close(), b.context.close()]);
+});
+
+test("status transitions are observed through the API and the badge hides while healthy", async () => {
+  const room = freshRoom();
+  const a = await user(room, "Ada");
+  await online(a);
+  assert.equal(await a.page.isHidden("#badge"), true, "healthy: no badge");
+  await a.page.evaluate(() => {
+    window.seen = [];
+    window.cardsyncDemo.client.on("status", (s) => {
+      if (window.seen.at(-1) !== s.status) window.seen.push(s.status);
+    });
+  });
+  await a.page.check("#offline");
+  assert.equal(await a.page.isVisible("#badge"), true);
+  assert.match(await a.page.textContent("#badge"), /Offline/);
+  await a.page.uncheck("#offline");
+  await online(a);
+  assert.deepEqual(await a.page.evaluate(() => window.seen), ["offline", "connecting", "syncing", "online"]);
+  assert.equal(await a.page.isHidden("#badge"), true);
+
+  // The server goes away: the client backs off, shows it, and recovers.
+  await server.restart();
+  await a.page.waitForFunction(() => window.seen.includes("backoff") || window.seen.lastIndexOf("connecting") > 1);
+  await online(a);
+  await a.context.close();
+});

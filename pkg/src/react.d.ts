@@ -1,0 +1,13 @@
+// Types of `cardsync/react`.
+
+import type { Card, CardDoc } from "../dist/wasm/cardsync_wasm.js";
+import type { ClientStatus, SyncClient } from "./sync/client.js";
+
+/** A card of `doc` (`undefined` while it does not exist), re-rendered when it changes. */
+export declare function useCard(doc: CardDoc, id: string): Card | undefined;
+
+/** The card ids of a sequence in order (`undefined` if there is no such sequence). */
+export declare function useSequence(doc: CardDoc, id: string): string[] | undefined;
+
+/** A sync client's status, re-rendered when it changes. */
+export declare function useSyncStatus(client: SyncClient): ClientStatus;
