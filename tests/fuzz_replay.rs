@@ -59,3 +59,20 @@ fn target_names_round_trip() {
     }
     assert!("nope".parse::<Target>().is_err());
 }
+
+/// The session seeds must reach what the target is about: acks, rejections, crashes. (A
+/// schedule decoder that never rejected anything would pass trivially.)
+#[test]
+fn session_seeds_exercise_acks_rejections_and_crashes() {
+    let (mut acks, mut rejections, mut crashes) = (0, 0, 0);
+    for seed in seeds(Target::Session) {
+        let net = cardsync_tests::fuzz::simulate_session(&seed);
+        acks += net.track.acks();
+        rejections += net.track.rejections.values().sum::<usize>();
+        crashes += net.stats.crashes;
+    }
+    assert!(
+        acks > 0 && rejections > 0 && crashes > 0,
+        "acks {acks}, rejections {rejections}, crashes {crashes}"
+    );
+}

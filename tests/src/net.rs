@@ -36,6 +36,7 @@
 //!
 //! The invariants live in `track.rs`; what the schedule can ask for is in `workload.rs`.
 
+mod bytes;
 mod track;
 mod workload;
 

@@ -16,11 +16,13 @@ mod protocol;
 mod replicas;
 mod schema;
 mod seeds;
+mod session;
 
 use std::fmt;
 use std::str::FromStr;
 
 pub use seeds::seeds;
+pub use session::simulate as simulate_session;
 
 /// The fuzz targets, by the names the `fuzz/` crate and the regression folders use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,11 +42,14 @@ pub enum Target {
     Replicas,
     /// A JSON schema plus a JSON batch of operations: typed errors, atomic batches.
     Schema,
+    /// A room and 2–5 client sessions under arbitrary edits, acks, rejections, disconnects,
+    /// partitions and crashes: no operation lost or duplicated, rejected ones rolled back.
+    Session,
 }
 
 impl Target {
     /// Every target, in the order CI runs them.
-    pub const ALL: [Target; 7] = [
+    pub const ALL: [Target; 8] = [
         Target::UpdateV1,
         Target::UpdateV2,
         Target::StateVector,
@@ -52,6 +57,7 @@ impl Target {
         Target::Room,
         Target::Replicas,
         Target::Schema,
+        Target::Session,
     ];
 
     /// The target's name: its fuzz binary and its regression folder.
@@ -64,6 +70,7 @@ impl Target {
             Target::Room => "room",
             Target::Replicas => "replicas",
             Target::Schema => "schema",
+            Target::Session => "session",
         }
     }
 
@@ -77,6 +84,7 @@ impl Target {
             Target::Room => protocol::room(data),
             Target::Replicas => replicas::run(data),
             Target::Schema => schema::run(data),
+            Target::Session => session::run(data),
         }
     }
 }
@@ -90,7 +98,7 @@ impl fmt::Display for Target {
 /// A name that is not a fuzz target.
 #[derive(Debug, thiserror::Error)]
 #[error(
-    "`{0}` is not a fuzz target (expected one of: update_v1, update_v2, state_vector, protocol, room, replicas, schema)"
+    "`{0}` is not a fuzz target (expected one of: update_v1, update_v2, state_vector, protocol, room, replicas, schema, session)"
 )]
 pub struct UnknownTarget(pub String);
 

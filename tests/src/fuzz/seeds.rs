@@ -10,6 +10,7 @@ use std::cell::RefCell;
 use std::sync::{Arc, OnceLock};
 
 use cardsync_core::{Attributes, CardDoc, CardId, DocExport, Op, Origin, SequenceId, Stamp, Value};
+use cardsync_sync::connection::{Rng, SplitMix64};
 use cardsync_sync::protocol::{BatchId, Message, PROTOCOL_VERSION};
 
 use super::Target;
@@ -214,6 +215,7 @@ pub fn seeds(target: Target) -> Vec<Vec<u8>> {
             vec![0; 64],
             (0u8..=255).rev().cycle().take(1024).collect(),
         ],
+        Target::Session => session_seeds(),
         Target::Schema => fixture_batches()
             .into_iter()
             .map(|ops| super::schema::input(&crate::schema(), &ops))
@@ -250,4 +252,14 @@ fn room_frames(doc: &CardDoc, updates: &[Vec<u8>]) -> Vec<Message> {
         update: updates[0].clone(),
     });
     frames
+}
+
+/// Session schedules: random bytes of a few lengths (every byte string spells a schedule; the
+/// replay test checks that these reach acks, rejections and crashes).
+fn session_seeds() -> Vec<Vec<u8>> {
+    let mut rng = SplitMix64::new(8);
+    [64usize, 256, 512, 1024, 2048]
+        .into_iter()
+        .map(|len| (0..len).map(|_| rng.next_u64() as u8).collect())
+        .collect()
 }
