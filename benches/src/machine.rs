@@ -48,10 +48,11 @@ pub fn describe(mode: &str, git_sha: String) -> Machine {
 /// The notes under the table: sample counts, shrunk sizes, and how each peer models things.
 pub fn notes(sizes: &Sizes, samples: Samples) -> Vec<String> {
     let mut notes = vec![format!(
-        "Native: {} warm-up and {} timed samples per cell (K1's per-card row: the heap build is \
-         the warm-up; K3's neighbour query: at least 5 samples of 100 queries). Release build, \
-         one process, single thread.",
-        samples.warm_up, samples.timed
+        "Native: {} warm-up and {} timed samples per cell, fewer once a cell has spent {} s \
+         (runs over 2 s count as timed without warm-up); K1's per-card row uses the heap build \
+         as its warm-up; K3's neighbour query times batches of up to 100 queries. Release \
+         build, one process, single thread.",
+        samples.warm_up, samples.timed, samples.budget
     )];
     notes.extend(sizes.shrunk());
     notes.extend([

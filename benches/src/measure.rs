@@ -14,14 +14,22 @@ use stats_alloc::{Region, StatsAlloc};
 
 use crate::error::Result;
 
-/// How many times to run each timed routine.
+/// How many times to run each timed routine, within a time budget per cell.
 #[derive(Clone, Copy, Debug)]
 pub struct Samples {
     /// Untimed runs first (caches, allocator, lazy statics).
     pub warm_up: usize,
     /// Timed runs.
     pub timed: usize,
+    /// Seconds a cell may take (setup excluded): once spent, no further run starts if one
+    /// timed sample exists. Runs longer than [`LONG_RUN`] count as timed even when they were
+    /// meant as warm-up: seconds-long runs need no warming. This is what keeps `--quick`
+    /// bounded when one library is orders of magnitude slower on a workload.
+    pub budget: f64,
 }
+
+/// Seconds after which a run needs no warm-up before it.
+pub const LONG_RUN: f64 = 2.0;
 
 /// Median and minimum of a cell's samples, in the unit the workload reports.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -59,28 +67,29 @@ impl Timing {
     }
 }
 
-/// Runs `setup` then times `routine` on its output, `samples.warm_up + samples.timed` times;
-/// returns the timed runs' seconds and the last run's result.
+/// Runs `setup` then times `routine` on its output, `samples.warm_up + samples.timed` times
+/// or until the budget is spent; returns the timed runs' summary and the last run's result.
 pub fn time<S, R>(
     samples: Samples,
     mut setup: impl FnMut() -> Result<S>,
     mut routine: impl FnMut(S) -> Result<R>,
 ) -> Result<(Timing, R)> {
     let mut seconds = Vec::with_capacity(samples.timed);
-    let mut last = None;
-    for run in 0..samples.warm_up + samples.timed.max(1) {
+    let (mut spent, mut run) = (0.0, 0);
+    let wanted = samples.timed.max(1);
+    loop {
         let input = setup()?;
         let start = Instant::now();
         let output = black_box(routine(black_box(input))?);
         let elapsed = start.elapsed().as_secs_f64();
-        if run >= samples.warm_up {
+        spent += elapsed;
+        if run >= samples.warm_up || elapsed > LONG_RUN {
             seconds.push(elapsed);
         }
-        last = Some(output);
-    }
-    match last {
-        Some(output) => Ok((Timing::of(seconds), output)),
-        None => unreachable!("at least one run"),
+        run += 1;
+        if seconds.len() >= wanted || (!seconds.is_empty() && spent > samples.budget) {
+            return Ok((Timing::of(seconds), output));
+        }
     }
 }
 

@@ -235,8 +235,6 @@ pub fn fmt(v: f64) -> String {
         format!("{v:.0}")
     } else if a >= 100.0 {
         format!("{v:.1}")
-    } else if a >= 10.0 {
-        format!("{v:.2}")
     } else if a >= 1.0 {
         format!("{v:.2}")
     } else if a >= 0.01 {

@@ -20,7 +20,7 @@ use std::time::Instant;
 
 use cardsync_benches::measure::{HeapMeter, Samples};
 use cardsync_benches::report::Report;
-use cardsync_benches::workloads::{Ctx, Sizes, run_all};
+use cardsync_benches::workloads::{Ctx, Sizes, run_only};
 use cardsync_benches::{machine, trace};
 use stats_alloc::{INSTRUMENTED_SYSTEM, StatsAlloc};
 
@@ -28,7 +28,7 @@ use stats_alloc::{INSTRUMENTED_SYSTEM, StatsAlloc};
 #[global_allocator]
 static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 
-const USAGE: &str = "usage: cardsync-bench run [--quick|--full] --out FILE.json\n       \
+const USAGE: &str = "usage: cardsync-bench run [--quick|--full] [--only K1,K5] --out FILE.json\n       \
                      cardsync-bench render --md FILE.md --json FILE.json IN.json...";
 
 fn main() -> ExitCode {
@@ -65,6 +65,7 @@ fn run(args: &[String]) -> Result<(), String> {
             Samples {
                 warm_up: 0,
                 timed: 1,
+                budget: 1.0,
             },
             "tiny",
         )
@@ -74,6 +75,7 @@ fn run(args: &[String]) -> Result<(), String> {
             Samples {
                 warm_up: 1,
                 timed: 3,
+                budget: 8.0,
             },
             "quick",
         )
@@ -83,6 +85,7 @@ fn run(args: &[String]) -> Result<(), String> {
             Samples {
                 warm_up: 1,
                 timed: 7,
+                budget: 60.0,
             },
             "full",
         )
@@ -96,7 +99,10 @@ fn run(args: &[String]) -> Result<(), String> {
         report: Report::default(),
         verbose: true,
     };
-    run_all(&mut ctx).map_err(|e| e.to_string())?;
+    let only: Vec<String> = value(args, "--only")
+        .map(|list| list.split(',').map(str::to_owned).collect())
+        .unwrap_or_default();
+    run_only(&mut ctx, &only).map_err(|e| e.to_string())?;
     let mut report = ctx.report;
     report.machine = machine::describe(mode, value(args, "--git-sha").unwrap_or_default());
     report.machine.seconds = started.elapsed().as_secs_f64();

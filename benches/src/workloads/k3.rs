@@ -7,6 +7,9 @@
 //! what each library's merge decides (the edge present or absent) and that both replicas
 //! agree.
 
+use std::hint::black_box;
+use std::time::Instant;
+
 use super::{Ctx, each_peer, short};
 use crate::adapter::Peer;
 use crate::error::{BenchError, Result};
@@ -18,8 +21,6 @@ use crate::{Rng, link_targets, shuffle};
 pub const PER_CARD: usize = 5;
 /// Card whose neighbours are listed (its own id and most neighbours survive the deletes).
 const PROBE: usize = 1;
-/// Neighbour queries per timed sample.
-const QUERIES: usize = 100;
 
 /// One peer's figures.
 pub struct Figures {
@@ -109,25 +110,29 @@ fn measure<P: Peer>(ctx: &Ctx, n: usize) -> Result<Figures> {
             what: format!("{} visible cards, found {visible}", n - gone.len()),
         });
     }
+    // As many queries per sample as fit in ~20 ms (1 to 100): scans differ by 1000×.
+    let one = Instant::now();
+    let neighbours = peer.neighbours(PROBE);
+    let queries = (0.02 / one.elapsed().as_secs_f64().max(1e-9)).clamp(1.0, 100.0) as usize;
     let query = Samples {
         warm_up: 1,
         timed: ctx.samples.timed.max(5),
+        ..ctx.samples
     };
-    let (per_query, neighbours) = time(
+    let (per_query, _) = time(
         query,
         || Ok(()),
         |()| {
-            let mut last = Vec::new();
-            for _ in 0..QUERIES {
-                last = peer.neighbours(PROBE);
+            for _ in 0..queries {
+                black_box(peer.neighbours(PROBE));
             }
-            Ok(last)
+            Ok(())
         },
     )?;
     Ok(Figures {
         per_link: per_link.per(n as f64 * PER_CARD as f64 / 1e6),
         per_delete: per_delete.per(gone.len() as f64 / 1e6),
-        per_query: per_query.per(QUERIES as f64 / 1e6),
+        per_query: per_query.per(queries as f64 / 1e6),
         neighbours,
         concurrent: concurrent::<P>()?,
     })

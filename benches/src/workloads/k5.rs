@@ -57,8 +57,18 @@ pub fn run(ctx: &mut Ctx) -> Result<()> {
     }
     let all: Vec<&Patch> = trace.patches().collect();
     let patches = &all[..ctx.sizes.k5_patches.unwrap_or(all.len()).min(all.len())];
-    // The final text is only known for the whole trace.
-    let expected = (patches.len() == all.len()).then_some(trace.end_content.as_str());
+    // The text the patches must leave: the trace's own for the whole trace, a plain replay
+    // for a prefix.
+    let expected = if patches.len() == all.len() {
+        trace.end_content.clone()
+    } else {
+        let mut text = String::new();
+        for Patch(index, delete, insert) in patches.iter().copied() {
+            text.replace_range(*index..*index + *delete, insert);
+        }
+        text
+    };
+    let expected = Some(expected.as_str());
     let figures = each_peer!(measure(ctx, patches, expected));
     let case = format!(
         "automerge-paper trace, {} patches, txn per patch",

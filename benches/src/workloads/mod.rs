@@ -70,7 +70,7 @@ impl Sizes {
             k3_cards: 2_000,
             k4_cards: 10_000,
             k4_moves: 2_000,
-            k5_patches: None,
+            k5_patches: Some(60_000),
             k6_runs: vec![1_000, 10_000, 50_000],
             k7_cards: 100_000,
             k8_clients: 10_000,
@@ -188,23 +188,40 @@ macro_rules! each_peer {
 }
 pub(crate) use each_peer;
 
-/// Runs every workload in order.
+/// One workload's entry point.
+pub type Workload = fn(&mut Ctx) -> crate::error::Result<()>;
+
+/// The workloads by name, in order.
+pub const ALL: [(&str, Workload); 8] = [
+    ("K1", k1::run),
+    ("K2", k2::run),
+    ("K3", k3::run),
+    ("K4", k4::run),
+    ("K5", k5::run),
+    ("K6", k6::run),
+    ("K7", k7::run),
+    ("K8", k8::run),
+];
+
+/// Runs every workload in order, or only those named in `only` (e.g. `["K6", "K7"]`).
 pub fn run_all(ctx: &mut Ctx) -> crate::error::Result<()> {
+    run_only(ctx, &[])
+}
+
+/// Runs the workloads named in `only` (all when empty), in order.
+pub fn run_only(ctx: &mut Ctx, only: &[String]) -> crate::error::Result<()> {
     ctx.report.peers = crate::machine::PEERS.map(str::to_owned).to_vec();
-    k1::run(ctx)?;
-    k2::run(ctx)?;
-    k3::run(ctx)?;
-    k4::run(ctx)?;
-    k5::run(ctx)?;
-    k6::run(ctx)?;
-    k7::run(ctx)?;
-    k8::run(ctx)?;
+    for (name, run) in ALL {
+        if only.is_empty() || only.iter().any(|o| o == name) {
+            run(ctx)?;
+        }
+    }
     Ok(())
 }
 
 /// `n` written short: 1k, 10k, 100k.
 pub fn short(n: usize) -> String {
-    if n >= 1000 && n % 1000 == 0 {
+    if n >= 1000 && n.is_multiple_of(1000) {
         format!("{}k", n / 1000)
     } else {
         n.to_string()

@@ -90,11 +90,22 @@ fn bench_bin(root: &Path) -> Cmd {
     ])
 }
 
-/// The Node runner: needs the release wasm of the npm package and its own `node_modules`.
+/// The Node runner: needs the npm package's wasm and its own `node_modules`.
+///
+/// The wasm is built (release, as published) only when `pkg/dist/wasm` has none: a release
+/// wasm build takes minutes on two cores, and `cargo xtask wasm --release` refreshes it.
 fn run_js(root: &Path, mode: Mode, out: &Path) -> Result<()> {
     let dir = root.join("benches/js");
     tools::ensure_npm_deps(&dir)?;
-    crate::wasm::run(crate::wasm::Options { release: true })?;
+    let wasm = root.join("pkg/dist/wasm/cardsync_wasm_bg.wasm");
+    if wasm.exists() {
+        eprintln!(
+            "using the existing {} (run `cargo xtask wasm --release` to rebuild it)",
+            wasm.display()
+        );
+    } else {
+        crate::wasm::run(crate::wasm::Options { release: true })?;
+    }
     Cmd::new("node", &dir)
         .args(["run.mjs", mode.flag(), "--out"])
         .args([out])

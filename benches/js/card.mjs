@@ -1,0 +1,46 @@
+// The benchmark card, the same as benches/src/lib.rs builds: eight fields and a 500-character
+// body, varied per card. Ids come from cardsync's `newId` (random 128-bit, as clients make
+// them) and are shared by every peer, so all four store the same keys.
+
+import { newId } from "cardsync";
+
+const WORDS =
+  "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod " +
+  "tempor incididunt ut labore et dolore magna aliqua ";
+const TEXT = WORDS.repeat(Math.ceil((WORDS.length + 500) / WORDS.length) + 1);
+
+/** The 500-character body of card `i`. */
+export function body(i) {
+  const start = i % WORDS.length;
+  return TEXT.slice(start, start + 500);
+}
+
+const ids = [];
+/** The id of card `i`. */
+export function cardId(i) {
+  while (ids.length <= i) ids.push(newId());
+  return ids[i];
+}
+
+/** The relationship kind, as in the native runner. */
+export const LINK_KIND = "relates";
+
+/** The cardsync schema of the benchmark card. */
+export const schema = {
+  version: 1,
+  cards: {
+    task: {
+      fields: {
+        title: { kind: "register", value_type: "string", required: true },
+        status: { kind: "register", value_type: "string", transitions: { todo: ["doing"], doing: ["done"], done: ["todo"] } },
+        priority: { kind: "register", value_type: "number" },
+        done: { kind: "register", value_type: "bool" },
+        body: { kind: "text" },
+        votes: { kind: "counter" },
+        progress: { kind: "max" },
+        tags: { kind: "set" },
+      },
+    },
+  },
+  relationships: { [LINK_KIND]: {} },
+};

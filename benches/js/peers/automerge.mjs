@@ -1,0 +1,121 @@
+// @automerge/automerge: the document API, one `change` per action; strings are collaborative
+// text, votes a native Counter, a move a delete plus an insert (lists have no move). The
+// version is the heads.
+
+import * as A from "@automerge/automerge";
+import { body, cardId } from "../card.mjs";
+
+function actor(client) {
+  return client.toString(16).padStart(16, "0");
+}
+
+function fullCard(i, client) {
+  const at = 1_700_000_000_000 + i;
+  return {
+    $kind: "task",
+    $created_at: at,
+    $created_by: "bench-user",
+    $modified_at: at,
+    $modified_by: "bench-user",
+    title: `Card ${i}`,
+    status: "todo",
+    priority: i % 5,
+    done: false,
+    body: body(i),
+    votes: new A.Counter(1),
+    progress: { [client]: 0.5 },
+    tags: { backend: true, [`team-${i % 7}`]: true },
+  };
+}
+
+export class Automerge {
+  static NAME = "automerge-js";
+  constructor(doc, client) {
+    this.doc = doc;
+    this.client = client;
+  }
+  static create(client) {
+    // Roots made by one fixed actor, so replicas created apart share them.
+    const doc = A.change(A.init({ actor: actor(0) }), (d) => {
+      d.cards = {};
+      d.sequence = [];
+    });
+    return new Automerge(A.clone(doc, { actor: actor(client) }), client);
+  }
+  static load(client, bytes) {
+    return new Automerge(A.load(bytes, { actor: actor(client) }), client);
+  }
+  #change(f) {
+    this.doc = A.change(this.doc, f);
+  }
+  createCard(i) {
+    this.#change((d) => {
+      d.cards[cardId(i)] = fullCard(i, String(this.client));
+    });
+  }
+  createCardsBatched(n) {
+    this.#change((d) => {
+      for (let i = 0; i < n; i++) d.cards[cardId(i)] = fullCard(i, String(this.client));
+    });
+  }
+  createSmallCard(i) {
+    this.#change((d) => {
+      d.cards[cardId(i)] = { $kind: "task", title: `Card ${i}`, body: "", votes: new A.Counter(0) };
+    });
+  }
+  setField(i, field, v) {
+    this.#change((d) => {
+      d.cards[cardId(i)][field] = field === "title" ? `Title ${v}` : v;
+    });
+  }
+  increment(i) {
+    this.#change((d) => d.cards[cardId(i)].votes.increment(1));
+  }
+  votes(i) {
+    return this.doc.cards[cardId(i)].votes.value;
+  }
+  createSequence() {}
+  append(i) {
+    this.#change((d) => {
+      d.sequence.push(cardId(i));
+    });
+  }
+  moveCard(i, from, to) {
+    this.#change((d) => {
+      d.sequence.deleteAt(from);
+      d.sequence.insertAt(to, cardId(i));
+    });
+  }
+  sequence() {
+    return [...this.doc.sequence];
+  }
+  spliceBody(i, index, del, ins) {
+    this.#change((d) => A.splice(d, ["cards", cardId(i), "body"], index, del, ins));
+  }
+  body(i) {
+    return this.doc.cards[cardId(i)].body;
+  }
+  readCard(i) {
+    return Object.keys(this.doc.cards[cardId(i)]).length;
+  }
+  materialize() {
+    return Object.values(this.doc.cards).filter((c) => c.title !== undefined).length;
+  }
+  snapshot() {
+    return A.save(this.doc);
+  }
+  version() {
+    return new TextEncoder().encode(A.getHeads(this.doc).join(""));
+  }
+  diff(v) {
+    const hex = new TextDecoder().decode(v);
+    const heads = hex.match(/.{64}/g) ?? [];
+    return A.saveSince(this.doc, heads);
+  }
+  apply(update) {
+    this.doc = A.loadIncremental(this.doc, update);
+  }
+  free() {
+    A.free?.(this.doc);
+  }
+}

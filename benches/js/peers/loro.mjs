@@ -1,0 +1,110 @@
+// loro-crdt: nested containers, a LoroCounter and a native LoroMovableList, one commit per
+// action (the JS twin of benches/src/peers/loro.rs).
+
+import { LoroCounter, LoroDoc, LoroMap, LoroText, VersionVector } from "loro-crdt";
+import { body, cardId } from "../card.mjs";
+
+export class Loro {
+  static NAME = "loro-crdt";
+  constructor(doc, client) {
+    doc.setPeerId(BigInt(client));
+    this.doc = doc;
+    this.client = client;
+    this.cards = doc.getMap("cards");
+    this.list = doc.getMovableList("sequence");
+  }
+  static create(client) {
+    return new Loro(new LoroDoc(), client);
+  }
+  static load(client, bytes) {
+    return new Loro(LoroDoc.fromSnapshot(bytes), client);
+  }
+  #card(i) {
+    const at = 1_700_000_000_000 + i;
+    const card = this.cards.setContainer(cardId(i), new LoroMap());
+    card.set("$kind", "task");
+    card.set("$created_at", at);
+    card.set("$created_by", "bench-user");
+    card.set("$modified_at", at);
+    card.set("$modified_by", "bench-user");
+    card.set("title", `Card ${i}`);
+    card.set("status", "todo");
+    card.set("priority", i % 5);
+    card.set("done", false);
+    card.setContainer("body", new LoroText()).insert(0, body(i));
+    card.setContainer("votes", new LoroCounter()).increment(1);
+    card.setContainer("progress", new LoroMap()).set(String(this.client), 0.5);
+    const tags = card.setContainer("tags", new LoroMap());
+    tags.set("backend", true);
+    tags.set(`team-${i % 7}`, true);
+  }
+  createCard(i) {
+    this.#card(i);
+    this.doc.commit();
+  }
+  createCardsBatched(n) {
+    for (let i = 0; i < n; i++) this.#card(i);
+    this.doc.commit();
+  }
+  createSmallCard(i) {
+    const card = this.cards.setContainer(cardId(i), new LoroMap());
+    card.set("$kind", "task");
+    card.set("title", `Card ${i}`);
+    card.setContainer("body", new LoroText());
+    card.setContainer("votes", new LoroCounter());
+    this.doc.commit();
+  }
+  setField(i, field, v) {
+    this.cards.get(cardId(i)).set(field, field === "title" ? `Title ${v}` : v);
+    this.doc.commit();
+  }
+  increment(i) {
+    this.cards.get(cardId(i)).get("votes").increment(1);
+    this.doc.commit();
+  }
+  votes(i) {
+    return this.cards.get(cardId(i)).get("votes").value;
+  }
+  createSequence() {}
+  append(i) {
+    this.list.push(cardId(i));
+    this.doc.commit();
+  }
+  moveCard(_i, from, to) {
+    this.list.move(from, to);
+    this.doc.commit();
+  }
+  sequence() {
+    return this.list.toArray();
+  }
+  spliceBody(i, index, del, ins) {
+    const text = this.cards.get(cardId(i)).get("body");
+    if (del > 0) text.delete(index, del);
+    if (ins.length > 0) text.insert(index, ins);
+    this.doc.commit();
+  }
+  body(i) {
+    return this.cards.get(cardId(i)).get("body").toString();
+  }
+  readCard(i) {
+    return Object.keys(this.cards.get(cardId(i)).toJSON()).length;
+  }
+  materialize() {
+    return Object.keys(this.cards.toJSON()).length;
+  }
+  snapshot() {
+    return this.doc.export({ mode: "snapshot" });
+  }
+  version() {
+    return this.doc.oplogVersion().encode();
+  }
+  diff(v) {
+    return this.doc.export({ mode: "update", from: VersionVector.decode(v) });
+  }
+  apply(update) {
+    this.doc.import(update);
+  }
+  free() {
+    this.doc.free?.();
+  }
+}

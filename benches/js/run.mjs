@@ -1,0 +1,95 @@
+// The Node runner of the side-by-side benchmarks: the cardsync npm package (wasm) next to
+// yjs, loro-crdt and @automerge/automerge, on the native runner's workloads where they apply
+// (K1, K2, K4, K5, K6, K7). Run by `cargo xtask bench` after the native runner; writes JSON
+// of the native report's shape, which `cardsync-bench render` merges into the table.
+//
+//   node run.mjs [--quick|--full] --out FILE.json
+//   node --expose-gc run.mjs --heap PEER N     (internal: one fresh process per memory cell)
+
+import { execFileSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import os from "node:os";
+import { fileURLToPath } from "node:url";
+import { Automerge } from "./peers/automerge.mjs";
+import { Cardsync } from "./peers/cardsync.mjs";
+import { Loro } from "./peers/loro.mjs";
+import { Yjs } from "./peers/yjs.mjs";
+import { k1, k2, k4, k5, k6, k7 } from "./workloads.mjs";
+
+const PEERS = [Cardsync, Yjs, Automerge, Loro];
+const args = process.argv.slice(2);
+const flag = (name) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+
+if (args[0] === "--heap") {
+  // Memory of one document of N cards in a fresh process: RSS after minus before, after GC,
+  // so wasm linear memory (cardsync, loro, automerge) counts like the JS heap does.
+  const P = PEERS.find((p) => p.NAME === args[1]);
+  const n = Number(args[2]);
+  P.create(1).free(); // load the wasm module before the baseline
+  globalThis.gc?.();
+  const before = process.memoryUsage().rss;
+  const doc = P.create(1);
+  for (let i = 0; i < n; i++) doc.createCard(i);
+  globalThis.gc?.();
+  const after = process.memoryUsage().rss;
+  process.stdout.write(String(after - before));
+  doc.free();
+  process.exit(0);
+}
+
+const quick = args.includes("--quick");
+const out = flag("--out");
+if (!out) {
+  console.error("usage: node run.mjs [--quick|--full] --out FILE.json");
+  process.exit(2);
+}
+const traces = process.env.CARDSYNC_TRACES ?? fileURLToPath(new URL("../../../shared/data/editing-traces", import.meta.url));
+const ctx = {
+  sizes: quick
+    ? { k1: [1_000, 10_000], k2: { cards: 2_000, writes: 10_000 }, k4: { cards: 2_000, moves: 2_000 }, k5: 60_000, k6: [1_000, 10_000], k7: 20_000 }
+    : { k1: [1_000, 10_000, 100_000], k2: { cards: 10_000, writes: 100_000 }, k4: { cards: 10_000, moves: 10_000 }, k5: undefined, k6: [1_000, 10_000, 50_000], k7: 100_000 },
+  samples: quick ? { warmUp: 1, timed: 3, budget: 8 } : { warmUp: 1, timed: 7, budget: 60 },
+  trace: `${traces}/automerge-paper.json.gz`,
+  progress: (line) => console.error(`  ${line}`),
+};
+
+function heapOf(name, n) {
+  try {
+    const bytes = execFileSync(process.execPath, ["--expose-gc", fileURLToPath(import.meta.url), "--heap", name, String(n)], { encoding: "utf8" });
+    return Number(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+const started = performance.now();
+const rows = [...k1(ctx, PEERS, heapOf), ...k2(ctx, PEERS), ...k4(ctx, PEERS), ...k5(ctx, PEERS), ...k6(ctx, PEERS), ...k7(ctx, PEERS)];
+const pkg = (name) => JSON.parse(execFileSync(process.execPath, ["-p", `JSON.stringify(require("${name}/package.json").version)`], { encoding: "utf8", cwd: fileURLToPath(new URL(".", import.meta.url)) }));
+const report = {
+  machine: {
+    cpu: os.cpus()[0]?.model ?? "unknown cpu",
+    cores: os.cpus().length,
+    git_sha: "",
+    mode: quick ? "quick" : "full",
+    versions: {
+      node: process.version,
+      "cardsync-wasm": pkg("cardsync"),
+      yjs: pkg("yjs"),
+      "automerge-js": pkg("@automerge/automerge"),
+      "loro-crdt": pkg("loro-crdt"),
+    },
+    seconds: (performance.now() - started) / 1000,
+    date: "",
+  },
+  peers: PEERS.map((p) => p.NAME),
+  rows,
+  notes: [
+    `JS (Node ${process.version}): the release wasm of the npm package (\`cargo xtask wasm --release\`); ${ctx.samples.warmUp} warm-up and ${ctx.samples.timed} timed samples per cell within ${ctx.samples.budget} s. Memory is the RSS growth of a fresh process building the document (after GC), so wasm linear memory counts. K3 and K8 are native-only. ${quick ? "Quick JS sizes: K1 1k/10k, K2 10k writes over 2k cards, K4 2k moves in 2k cards, K5 first 60k patches, K6 1k/10k, K7 20k cards." : ""}`,
+    "JS K7 builds its document in one transaction (building 100k cards one at a time in automerge-js takes minutes); the native K7 builds one transaction per card.",
+  ],
+};
+writeFileSync(out, JSON.stringify(report, null, 2));
+console.log(`wrote ${out}`);

@@ -1,0 +1,294 @@
+// The JS workloads: the native runner's K1, K2, K4, K5, K6 and K7 (see benches/src/workloads)
+// on the npm packages, one transaction per action. Each returns rows of the native report's
+// shape ({ workload, case, unit, cells: { peer: { median, min } | "text" } }).
+
+import { readFileSync } from "node:fs";
+import { gunzipSync } from "node:zlib";
+import { cardId } from "./card.mjs";
+import { per, time, value } from "./measure.mjs";
+
+const short = (n) => (n >= 1000 && n % 1000 === 0 ? `${n / 1000}k` : String(n));
+
+/** SplitMix64 on BigInt, as benches/src/lib.rs `Rng`, so seeded choices match in kind. */
+export class Rng {
+  constructor(seed) {
+    this.s = BigInt(seed);
+  }
+  next() {
+    const M = (1n << 64n) - 1n;
+    this.s = (this.s + 0x9e3779b97f4a7c15n) & M;
+    let z = this.s;
+    z = ((z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n) & M;
+    z = ((z ^ (z >> 27n)) * 0x94d049bb133111ebn) & M;
+    return z ^ (z >> 31n);
+  }
+  below(n) {
+    return Number(this.next() % BigInt(n));
+  }
+}
+
+function rows(workload, peers, figures, specs) {
+  return specs.map(([kase, unit, pick]) => {
+    const cells = {};
+    peers.forEach((P, k) => {
+      const c = pick(figures[k]);
+      if (c !== undefined) cells[P.NAME] = c;
+    });
+    return { workload: `JS ${workload}`, case: kase, unit, cells };
+  });
+}
+
+function build(P, n) {
+  const p = P.create(1);
+  for (let i = 0; i < n; i++) p.createCard(i);
+  return p;
+}
+
+export function k1(ctx, peers, heapOf) {
+  const out = [];
+  for (const n of ctx.sizes.k1) {
+    const figures = peers.map((P) => {
+      ctx.progress(`JS K1 ${P.NAME} ${short(n)}`);
+      const { timing: perCard, output } = time(ctx.samples, () => null, () => build(P, n));
+      const bytes = output.snapshot().length;
+      output.free();
+      const { timing: batched } = time(ctx.samples, () => P.create(1), (p) => {
+        p.createCardsBatched(n);
+        p.free();
+      });
+      return { perCard: per(perCard, 1e6 / n), batched: per(batched, 1e6 / n), bytes, heap: heapOf(P.NAME, n) };
+    });
+    out.push(
+      ...rows("K1", peers, figures, [
+        [`create ${short(n)} cards, txn per card`, "µs/card", (f) => f.perCard],
+        [`create ${short(n)} cards, one txn (batched)`, "µs/card", (f) => f.batched],
+        [`${short(n)} cards: doc bytes (v1 / save / snapshot)`, "B/card", (f) => value(f.bytes / n)],
+        [`${short(n)} cards: memory incl. wasm linear memory (RSS delta)`, "B/card", (f) => (f.heap === undefined ? undefined : value(f.heap / n))],
+      ]),
+    );
+  }
+  return out;
+}
+
+function zipf(cards, count, seed) {
+  const cdf = [];
+  let total = 0;
+  for (let k = 0; k < cards; k++) cdf.push((total += 1 / (k + 1)));
+  const rng = new Rng(seed);
+  return Array.from({ length: count }, () => {
+    const u = (Number(rng.next() >> 11n) / 2 ** 53) * total;
+    let lo = 0;
+    let hi = cards - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (cdf[mid] < u) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  });
+}
+
+export function k2(ctx, peers) {
+  const { cards, writes } = ctx.sizes.k2;
+  const targets = zipf(cards, writes, 2);
+  const figures = peers.map((P) => {
+    ctx.progress(`JS K2 ${P.NAME}`);
+    const base = build(P, cards);
+    const snap = base.snapshot();
+    base.free();
+    const { timing, output } = time(ctx.samples, () => P.load(1, snap), (p) => {
+      targets.forEach((card, w) => p.setField(card, w % 2 ? "priority" : "title", w));
+      return p;
+    });
+    const after = output.snapshot().length;
+    output.free();
+    return { perWrite: per(timing, 1e6 / writes), growth: (after - snap.length) / writes };
+  });
+  const kase = `${short(writes)} Zipf writes over ${short(cards)} cards`;
+  return rows("K2", peers, figures, [
+    [`${kase}, txn per write`, "µs/write", (f) => f.perWrite],
+    [`${kase}: growth`, "B/write", (f) => value(f.growth)],
+  ]);
+}
+
+function moves(n, count, seed) {
+  const rng = new Rng(seed);
+  const order = Array.from({ length: n }, (_, i) => i);
+  const list = [];
+  for (let m = 0; m < count; m++) {
+    const from = rng.below(n);
+    const to = rng.below(n);
+    const [card] = order.splice(from, 1);
+    order.splice(to, 0, card);
+    list.push([card, from, to]);
+  }
+  return { list, order };
+}
+
+function sequenceOf(P, n) {
+  const p = P.create(1);
+  for (let i = 0; i < n; i++) p.createSmallCard(i);
+  p.createSequence();
+  return p;
+}
+
+function concurrentMoves(P) {
+  const N = 50;
+  const base = sequenceOf(P, N);
+  for (let i = 0; i < N; i++) base.append(i);
+  const snap = base.snapshot();
+  const a = P.load(2, snap);
+  const b = P.load(3, snap);
+  for (const [replica, seed] of [[a, 11], [b, 12]]) {
+    const rng = new Rng(seed);
+    const order = Array.from({ length: N }, (_, i) => i);
+    for (let card = 0; card < 20; card++) {
+      const from = order.indexOf(card);
+      const to = rng.below(N);
+      order.splice(from, 1);
+      order.splice(to, 0, card);
+      replica.moveCard(card, from, to);
+    }
+  }
+  const toA = b.diff(a.version());
+  const toB = a.diff(b.version());
+  a.apply(toA);
+  b.apply(toB);
+  const sa = a.sequence();
+  const sb = b.sequence();
+  const dup = sa.length - new Set(sa).size;
+  const lost = N - new Set(sa).size;
+  return `${dup} dup, ${lost} lost, ${JSON.stringify(sa) === JSON.stringify(sb) ? "converged" : "DIVERGED"}`;
+}
+
+export function k4(ctx, peers) {
+  const { cards: n, moves: count } = ctx.sizes.k4;
+  const plan = moves(n, count, 4);
+  const figures = peers.map((P) => {
+    ctx.progress(`JS K4 ${P.NAME}`);
+    const empty = sequenceOf(P, n);
+    const emptySnap = empty.snapshot();
+    empty.free();
+    const { timing: append, output: appended } = time(ctx.samples, () => P.load(1, emptySnap), (p) => {
+      for (let i = 0; i < n; i++) p.append(i);
+      return p;
+    });
+    const snap = appended.snapshot();
+    const { timing: move, output: moved } = time(ctx.samples, () => P.load(1, snap), (p) => {
+      for (const [card, from, to] of plan.list) p.moveCard(card, from, to);
+      return p;
+    });
+    const ok = JSON.stringify(moved.sequence()) === JSON.stringify(plan.order.map(cardId));
+    return { append: per(append, 1e6 / n), move: per(move, 1e6 / Math.max(1, count)), ok: ok ? "yes" : "NO", concurrent: concurrentMoves(P) };
+  });
+  return rows("K4", peers, figures, [
+    [`append ${short(n)} cards, txn per append`, "µs/append", (f) => f.append],
+    [`${short(count)} random moves in ${short(n)} cards, txn per move`, "µs/move", (f) => f.move],
+    ["order after the moves equals the model", "check", (f) => f.ok],
+    ["2 replicas move the same 20 of 50 cards at once, merged", "check", (f) => f.concurrent],
+  ]);
+}
+
+export function k5(ctx, peers) {
+  const trace = JSON.parse(gunzipSync(readFileSync(ctx.trace)).toString("utf8"));
+  const all = trace.txns.flatMap((t) => t.patches);
+  const patches = all.slice(0, ctx.sizes.k5 ?? all.length);
+  let expected = trace.endContent;
+  if (patches.length < all.length) {
+    // A prefix: the text a plain replay leaves (ASCII trace, so indexes are code points).
+    expected = "";
+    for (const [pos, del, ins] of patches) expected = expected.slice(0, pos) + ins + expected.slice(pos + del);
+  }
+  const figures = peers.map((P) => {
+    ctx.progress(`JS K5 ${P.NAME} ${patches.length} patches`);
+    const { timing, output } = time(
+      ctx.samples,
+      () => {
+        const p = P.create(1);
+        p.createSmallCard(0);
+        return p;
+      },
+      (p) => {
+        for (const [pos, del, ins] of patches) p.spliceBody(0, pos, del, ins);
+        return p;
+      },
+    );
+    const ok = output.body(0) === expected;
+    const bytes = output.snapshot().length;
+    output.free();
+    return { total: per(timing, 1e3), perPatch: per(timing, 1e6 / patches.length), bytes, ok };
+  });
+  const kase = `automerge-paper trace, ${patches.length} patches, txn per patch`;
+  return rows("K5", peers, figures, [
+    [`${kase}: total`, "ms", (f) => f.total],
+    [`${kase}: doc bytes`, "KB", (f) => value(f.bytes / 1e3)],
+    [`${kase}: final text matches`, "check", (f) => (f.ok ? "yes" : "NO")],
+  ]);
+}
+
+export function k6(ctx, peers) {
+  const out = [];
+  for (const n of ctx.sizes.k6) {
+    const figures = peers.map((P) => {
+      ctx.progress(`JS K6 ${P.NAME} ${short(n)}`);
+      const base = P.create(1);
+      base.createSmallCard(0);
+      const snap = base.snapshot();
+      base.free();
+      const { timing, output } = time(
+        ctx.samples,
+        () => {
+          const client = P.load(1, snap);
+          for (let k = 0; k < n; k++) client.increment(0);
+          return [client, P.load(2, snap)];
+        },
+        ([client, server]) => {
+          const v = server.version();
+          const d = client.diff(v);
+          server.apply(d);
+          client.free();
+          return [server, v.length + d.length];
+        },
+      );
+      const [server, wire] = output;
+      const ok = server.votes(0) === n;
+      server.free();
+      return { sync: per(timing, 1e3), wire, ok };
+    });
+    out.push(
+      ...rows("K6", peers, figures, [
+        [`${short(n)} offline txns: sync by state vector (version, diff, apply)`, "ms", (f) => f.sync],
+        [`${short(n)} offline txns: sync bytes`, "B", (f) => value(f.wire)],
+        [`${short(n)} offline txns: server counter right`, "check", (f) => (f.ok ? "yes" : "NO")],
+      ]),
+    );
+  }
+  return out;
+}
+
+export function k7(ctx, peers) {
+  const n = ctx.sizes.k7;
+  const figures = peers.map((P) => {
+    ctx.progress(`JS K7 ${P.NAME} ${short(n)}`);
+    const p = P.create(1);
+    p.createCardsBatched(n);
+    const snap = p.snapshot();
+    p.free();
+    const { timing: first } = time(ctx.samples, () => null, () => {
+      const q = P.load(2, snap);
+      q.readCard(n >> 1);
+      q.free();
+    });
+    const { timing: full } = time(ctx.samples, () => null, () => {
+      const q = P.load(2, snap);
+      q.materialize();
+      q.free();
+    });
+    return { first: per(first, 1e3), full: per(full, 1e3), bytes: snap.length };
+  });
+  return rows("K7", peers, figures, [
+    [`cold load of ${short(n)} cards (built in one txn): first card read`, "ms", (f) => f.first],
+    [`cold load of ${short(n)} cards: all cards materialized`, "ms", (f) => f.full],
+    [`${short(n)} cards: bytes loaded`, "MB", (f) => value(f.bytes / 1e6)],
+  ]);
+}
