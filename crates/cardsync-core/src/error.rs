@@ -178,6 +178,18 @@ pub enum IntegrateError {
         /// The insert's clock.
         clock: u32,
     },
+    /// A block starts at clocks the document already holds and runs past them, and names as
+    /// its parent a type other than that of the held item it continues. No honest peer writes
+    /// one: the held part is the same item. yrs 0.28.1 links the new tail after the held item,
+    /// in that item's list, while filing it under the named parent; deleting that parent
+    /// later frees the tail while the other list still points to it (a use-after-free).
+    #[error("block {client}#{clock} continues a held item but names another parent")]
+    ForeignContinuation {
+        /// The block's client.
+        client: u64,
+        /// The block's first clock.
+        clock: u32,
+    },
     /// A block starts at clocks the document already holds and runs past them, yet waits
     /// for an item the document lacks. No honest peer writes one: the document integrated the
     /// held part with the same dependencies. yrs 0.28.1 would keep its tail waiting for them,

@@ -9,7 +9,7 @@ use cardsync_core::{
     CardDoc, DecodeError, FieldValue, IntegrateError, Value, merge_updates_v1, merge_updates_v2,
 };
 use common::*;
-use yrs::{GetString, ReadTxn, Text, Transact};
+use yrs::{GetString, Map, ReadTxn, Text, Transact};
 
 /// Whether yrs itself holds nothing pending (the intake keeps it).
 fn yrs_holds_nothing_pending(doc: &CardDoc) -> bool {
@@ -356,11 +356,11 @@ fn non_finite_numbers_read_as_null() {
     assert_eq!(alice.export(), alice.export());
 }
 
-/// A v1 update of one block of deleted content from client 1, clocks `0..len`, whose parent
-/// is the item `parent` (client, clock) or, with `None`, the root map "cards".
-fn deleted_run_from_start(len: u32, parent: Option<(u8, u8)>) -> Vec<u8> {
-    // One client, one block: client 1 from clock 0; info 0x01 = deleted content, no origins.
-    let mut bytes = vec![1, 1, 1, 0, 0x01];
+/// A v1 update of one block of deleted content from client 1, clocks `start..start + len`,
+/// whose parent is the item `parent` (client, clock) or, with `None`, the root map "cards".
+fn deleted_run(start: u8, len: u32, parent: Option<(u8, u8)>) -> Vec<u8> {
+    // One client, one block: client 1 from `start`; info 0x01 = deleted content, no origins.
+    let mut bytes = vec![1, 1, 1, start, 0x01];
     match parent {
         Some((client, clock)) => bytes.extend([0, client, clock]),
         None => {
@@ -395,7 +395,7 @@ fn a_block_overlapping_held_clocks_that_waits_is_refused() {
     };
     let mut bob = CardDoc::load_v1(alice.schema().clone(), 2, &alice.snapshot_v1()).unwrap();
     let before = bob.export();
-    let forged = deleted_run_from_start(held + 40, Some((9, 9)));
+    let forged = deleted_run(0, held + 40, Some((9, 9)));
     assert!(
         matches!(
             bob.apply_update_v1(&forged),
@@ -412,12 +412,61 @@ fn a_block_overlapping_held_clocks_that_waits_is_refused() {
     assert!(!bob.has_pending_updates());
     assert!(bob.card(card).unwrap().deleted);
     reloads(&bob);
-    // The same block with its parent present integrates now, and live and reloaded agree.
+    // The same block under the parent of the item it continues (the card's map: the last
+    // item is the card's `$deleted` entry) integrates now, and live and reloaded agree.
+    let card_map = {
+        let txn = alice.yrs_doc().transact();
+        let cards = txn.get_map("cards").unwrap();
+        match cards.get(&txn, &card.to_string()) {
+            Some(yrs::Out::YMap(map)) => match map.as_ref().id() {
+                yrs::branch::BranchID::Nested(id) => id.clock,
+                other => panic!("{other:?}"),
+            },
+            other => panic!("{other:?}"),
+        }
+    };
     let mut carol = CardDoc::load_v1(alice.schema().clone(), 3, &alice.snapshot_v1()).unwrap();
+    let card_map = u8::try_from(card_map).unwrap();
+    // From just below the held clock (after the map: an item cannot name itself as parent).
+    let start = u8::try_from(held - 2).unwrap();
+    assert!(start > card_map);
     carol
-        .apply_update_v1(&deleted_run_from_start(held + 40, None))
+        .apply_update_v1(&deleted_run(start, 40, Some((1, card_map))))
         .unwrap();
     reloads(&carol);
+}
+
+#[test]
+fn a_block_continuing_a_held_item_under_another_parent_is_refused() {
+    // Fuzz finding update_v2/use-after-free-foreign-continuation: a block overlapping the held
+    // clocks, naming another parent than the held item it continues. yrs linked its tail
+    // after that item (in the card's map) but filed it under the named parent; freeing it
+    // with that parent later left a dangling entry (AddressSanitizer: heap-use-after-free).
+    let mut alice = doc(1);
+    let card = task(&mut alice, 1);
+    alice.delete_card(&stamp(2), card).unwrap();
+    let held = {
+        let txn = alice.yrs_doc().transact();
+        txn.state_vector().get(&yrs::block::ClientID::new(1))
+    };
+    let mut bob = CardDoc::load_v1(alice.schema().clone(), 2, &alice.snapshot_v1()).unwrap();
+    let (before, sv) = (bob.export(), bob.state_vector());
+    // Named parent: the root "cards", while the held item is a field of the card's map.
+    let result = bob.apply_update_v1(&deleted_run(0, held + 40, None));
+    assert!(
+        matches!(
+            result,
+            Err(DecodeError::Integrate(
+                IntegrateError::ForeignContinuation {
+                    client: 1,
+                    clock: 0
+                }
+            ))
+        ),
+        "{result:?}"
+    );
+    assert_eq!((bob.export(), bob.state_vector()), (before, sv));
+    reloads(&bob);
 }
 
 #[test]

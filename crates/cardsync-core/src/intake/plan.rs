@@ -25,7 +25,7 @@ use super::origins::{Origins, Verdict};
 use super::runs::RunIndex;
 use super::view::View;
 use crate::error::IntegrateError;
-use crate::guard::layout::{Block, BlockKind, ItemInfo, Layout, Parent};
+use crate::guard::layout::{Block, BlockKind, Id, ItemInfo, Layout, Parent};
 use crate::guard::{CONTENT_DELETED, CONTENT_TYPE};
 
 /// The plan for one update: per entry of `Layout::clients`, the blocks to integrate now and
@@ -107,6 +107,7 @@ pub(super) fn plan(
                 }
                 if let BlockKind::Item(item) = &block.kind {
                     parent_is_a_type(layout, view, runs, blocks.client, block.clock, item)?;
+                    continues_held(view, blocks.client, block, item)?;
                     match origins.check(blocks.client, block.clock, item)? {
                         Verdict::Ready => {}
                         Verdict::Wait => break,
@@ -177,6 +178,38 @@ fn parent_is_a_type(
         return Err(IntegrateError::InvalidParent { client, clock });
     }
     Ok(())
+}
+
+/// Refuses a block that overlaps the held clocks of its client and names a parent other than
+/// the held item it continues (see [`IntegrateError::ForeignContinuation`]). Only a parent
+/// written out can disagree: without one, yrs takes the tail's parent from the held item, its
+/// new left origin, as a reload does.
+fn continues_held(
+    view: &View<'_, '_>,
+    client: u64,
+    block: &Block,
+    item: &ItemInfo,
+) -> Result<(), IntegrateError> {
+    let held = view.clock(client);
+    if block.clock >= held || item.parent == Parent::Neighbours {
+        return Ok(());
+    }
+    let Some((left, _)) = view.position(Id {
+        client,
+        clock: held - 1,
+    }) else {
+        // Garbage-collected: the tail has no left neighbour and keeps its own parent.
+        return Ok(());
+    };
+    match (&item.parent, view.named_parent(&item.parent)) {
+        (_, Some(parent)) if parent == left => Ok(()),
+        // A type collected since: yrs integrates the tail as collected too.
+        (Parent::Item(_), None) => Ok(()),
+        _ => Err(IntegrateError::ForeignContinuation {
+            client,
+            clock: block.clock,
+        }),
+    }
 }
 
 /// Refuses the first block of a client that waits when it starts below the clock the document

@@ -11,7 +11,7 @@ use yrs::branch::BranchPtr;
 use yrs::types::TypeRef;
 use yrs::{Assoc, ID, ReadTxn, StateVector, StickyIndex, TransactionMut};
 
-use crate::guard::layout::Id;
+use crate::guard::layout::{Id, Parent};
 
 /// A read-only view of the document an update is about to meet.
 pub(super) struct View<'t, 'doc> {
@@ -54,6 +54,16 @@ impl<'t, 'doc> View<'t, 'doc> {
     /// Whether the item `id` of the document is a shared type (not garbage-collected).
     pub fn is_type(&self, id: Id) -> bool {
         BranchID::get_nested(self.txn, &yrs_id(id)).is_some()
+    }
+
+    /// The shared type an item names as its parent, if the document has it: a root by name,
+    /// or the type an item created (`None` for a garbage-collected one).
+    pub fn named_parent(&self, parent: &Parent) -> Option<BranchPtr> {
+        match parent {
+            Parent::Root(name) => BranchID::get_root(self.txn, name.as_str()),
+            Parent::Item(id) => BranchID::get_nested(self.txn, &yrs_id(*id)),
+            Parent::Neighbours => None,
+        }
     }
 
     /// Whether the item `id` of the document is a map type.
