@@ -33,6 +33,8 @@ export class SyncClient {
   #WebSocket;
   /** @type {Map<number, WebSocket>} */
   #sockets = new Map();
+  /** Sockets asked to close whose close has not completed yet. */
+  #closing = new Set();
   /** @type {Map<string, Set<Function>>} */
   #listeners = new Map();
   #persistQueue = [];
@@ -135,12 +137,21 @@ export class SyncClient {
     return this.#until((s) => s.pending === 0 && s.status === "online", timeoutMs);
   }
 
-  /** Disconnects, waits for pending store writes, and releases the store and the doc. */
+  /**
+   * Disconnects (waiting up to a second for the socket's close handshake), waits for
+   * pending store writes, and releases the store and the doc.
+   */
   async close() {
     if (this.#closed) return;
     this.#machine.stop();
     this.#drain();
     this.#closed = true;
+    let waited;
+    await Promise.race([
+      Promise.all(this.#closing),
+      new Promise((resolve) => (waited = setTimeout(resolve, 1000))),
+    ]);
+    clearTimeout(waited);
     this.#detach();
     clearTimeout(this.#timer);
     clearTimeout(this.#storeTimer);
@@ -209,13 +220,23 @@ export class SyncClient {
       case "close": {
         const socket = this.#sockets.get(action.socket);
         this.#sockets.delete(action.socket);
-        socket?.close(1000, action.reason.slice(0, 100));
+        if (socket) this.#close(socket, action.reason);
         break;
       }
       default:
         this.#persistQueue.push(action);
         this.#flush();
     }
+  }
+
+  #close(socket, reason) {
+    const closed = new Promise((resolve) => {
+      if (socket.readyState === 3) resolve();
+      else socket.addEventListener("close", () => resolve(), { once: true });
+    });
+    this.#closing.add(closed);
+    closed.then(() => this.#closing.delete(closed));
+    socket.close(1000, reason.slice(0, 100));
   }
 
   #open(id) {

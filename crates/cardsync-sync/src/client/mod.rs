@@ -24,7 +24,7 @@ use crate::connection::{
     StateChanged,
 };
 use crate::outbox::PersistOp;
-use crate::protocol::{BatchId, Message};
+use crate::protocol::BatchId;
 use crate::session::{ClientSession, SessionAction, SessionError, SessionEvent, SessionStatus};
 
 /// Something the driver must do.
@@ -321,7 +321,7 @@ impl SyncClient {
                     }
                     crate::connection::Action::SendPing { socket, nonce } => {
                         if self.socket == Some(socket) {
-                            self.send(Message::Ping { nonce }.encode());
+                            self.send(self.session.heartbeat(nonce));
                         }
                     }
                 }

@@ -13,6 +13,7 @@ impl ClientSession {
     pub fn handle_connected(&mut self, _now: Instant) {
         self.connected = true;
         self.welcomed = false;
+        self.stock = false;
         let hello = Message::Hello {
             version: PROTOCOL_VERSION,
             token: self.config.token.clone(),
@@ -30,6 +31,7 @@ impl ClientSession {
     pub fn handle_disconnected(&mut self, _now: Instant) -> Result<(), SessionError> {
         self.connected = false;
         self.welcomed = false;
+        self.stock = false;
         self.outbox.mark_unsent();
         if self.outbox.len() >= self.config.compact_after
             && let Some(op) = self.outbox.compact()?
@@ -46,9 +48,11 @@ impl ClientSession {
                 let update = self.confirmed.diff_v1(&state_vector)?;
                 self.send(&Message::SyncStep2 { update });
             }
-            Message::SyncStep2 { update } | Message::Update { update } => {
-                self.apply_remote(&update)?
+            Message::SyncStep2 { update } => {
+                self.apply_remote(&update)?;
+                self.detect_stock(now);
             }
+            Message::Update { update } => self.apply_remote(&update)?,
             Message::Welcome { version, role } => {
                 self.welcomed = true;
                 self.events

@@ -21,6 +21,9 @@
 //! seeded generator) would otherwise reopen under the client id of its restored batches and
 //! number new batches from 0 again, so two batches would share one `BatchId`.
 //!
+//! Behind a stock y-websocket server (no welcome, no acks) batches go out as plain updates,
+//! and a batch counts as acked once the server's state holds it (see `stock.rs`).
+//!
 //! Sans-IO: inputs are `handle_*` and [`ClientSession::apply`]; outputs are
 //! [`ClientSession::poll_action`] (frames to send, state to persist),
 //! [`ClientSession::poll_event`] and [`ClientSession::poll_timeout`] (call
@@ -31,6 +34,7 @@ mod conflict;
 mod inbound;
 mod retry;
 mod rollback;
+mod stock;
 #[cfg(test)]
 mod tests;
 
@@ -182,6 +186,9 @@ pub struct ClientSession {
     next_seq: u64,
     connected: bool,
     welcomed: bool,
+    /// The server answered our sync step 1 without a welcome first: a stock y-websocket
+    /// server (see `stock.rs`).
+    stock: bool,
     confirmed_appends: usize,
     changes: Arc<Mutex<VecDeque<ChangeBatch>>>,
     actions: VecDeque<SessionAction>,
@@ -237,6 +244,7 @@ impl ClientSession {
             next_seq: 0,
             connected: false,
             welcomed: false,
+            stock: false,
             changes,
             actions: VecDeque::new(),
             events: VecDeque::new(),
@@ -412,17 +420,24 @@ impl ClientSession {
             .push_back(SessionAction::Send(message.encode()));
     }
 
-    /// Sends every durable, unsent batch, when connected to a server that acks and not
-    /// waiting out a rate limit.
+    /// Sends every durable, unsent batch, when connected to a server that acks (or to a
+    /// stock one, as plain updates) and not waiting out a rate limit.
     fn send_ready(&mut self, now: Instant) {
-        if !(self.connected && self.welcomed) || self.retry_at.is_some_and(|at| now < at) {
+        let speaking = self.welcomed || self.stock;
+        if !(self.connected && speaking) || self.retry_at.is_some_and(|at| now < at) {
             return;
         }
         self.retry_at = None;
         for batch in self.outbox.take_sendable() {
-            let message = crate::protocol::Message::SubmitBatch {
-                batch: batch.id,
-                update: batch.update,
+            let message = if self.stock {
+                crate::protocol::Message::Update {
+                    update: batch.update,
+                }
+            } else {
+                crate::protocol::Message::SubmitBatch {
+                    batch: batch.id,
+                    update: batch.update,
+                }
             };
             self.send(&message);
         }
