@@ -5,17 +5,7 @@
 
 import initWasm from "../dist/wasm/cardsync_wasm.js";
 
-export {
-  CardDoc,
-  mergeUpdatesV1,
-  mergeUpdatesV2,
-  newId,
-  SyncMachine,
-} from "../dist/wasm/cardsync_wasm.js";
-export { SyncClient } from "./sync/client.js";
-export { IndexedDbStore } from "./sync/idb-store.js";
-export { MemoryStore } from "./sync/memory-store.js";
-export { CardsyncError } from "./error.js";
+export * from "./public.js";
 
 let ready;
 

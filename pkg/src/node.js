@@ -5,17 +5,7 @@
 import { readFileSync } from "node:fs";
 import { initSync } from "../dist/wasm/cardsync_wasm.js";
 
-export {
-  CardDoc,
-  mergeUpdatesV1,
-  mergeUpdatesV2,
-  newId,
-  SyncMachine,
-} from "../dist/wasm/cardsync_wasm.js";
-export { SyncClient } from "./sync/client.js";
-export { IndexedDbStore } from "./sync/idb-store.js";
-export { MemoryStore } from "./sync/memory-store.js";
-export { CardsyncError } from "./error.js";
+export * from "./public.js";
 
 initSync({
   module: readFileSync(new URL("../dist/wasm/cardsync_wasm_bg.wasm", import.meta.url)),

@@ -1,0 +1,14 @@
+// The public API, the same from both entry points (`node.js`, `browser.js`), which differ
+// only in how they load the wasm.
+
+export {
+  CardDoc,
+  mergeUpdatesV1,
+  mergeUpdatesV2,
+  newId,
+  SyncMachine,
+} from "../dist/wasm/cardsync_wasm.js";
+export { SyncClient } from "./sync/client.js";
+export { IndexedDbStore } from "./sync/idb-store.js";
+export { MemoryStore } from "./sync/memory-store.js";
+export { CardsyncError } from "./error.js";
