@@ -2,7 +2,7 @@
 // body, varied per card. Ids come from cardsync's `newId` (random 128-bit, as clients make
 // them) and are shared by every peer, so all four store the same keys.
 
-import { newId } from "cardsync";
+import { newId } from "./cardsync.mjs";
 
 const WORDS =
   "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod " +

@@ -7,7 +7,7 @@
 //   node --expose-gc run.mjs --heap PEER N     (internal: one fresh process per memory cell)
 
 import { execFileSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
 import { Automerge } from "./peers/automerge.mjs";
@@ -49,9 +49,9 @@ if (!out) {
 const traces = process.env.CARDSYNC_TRACES ?? fileURLToPath(new URL("../../../shared/data/editing-traces", import.meta.url));
 const ctx = {
   sizes: quick
-    ? { k1: [1_000, 10_000], k2: { cards: 2_000, writes: 10_000 }, k4: { cards: 2_000, moves: 2_000 }, k5: 60_000, k6: [1_000, 10_000], k7: 20_000 }
+    ? { k1: [1_000], k2: { cards: 1_000, writes: 5_000 }, k4: { cards: 1_000, moves: 1_000 }, k5: 20_000, k6: [1_000, 10_000], k7: 10_000 }
     : { k1: [1_000, 10_000, 100_000], k2: { cards: 10_000, writes: 100_000 }, k4: { cards: 10_000, moves: 10_000 }, k5: undefined, k6: [1_000, 10_000, 50_000], k7: 100_000 },
-  samples: quick ? { warmUp: 1, timed: 3, budget: 8 } : { warmUp: 1, timed: 7, budget: 60 },
+  samples: quick ? { warmUp: 1, timed: 3, budget: 5 } : { warmUp: 1, timed: 7, budget: 60 },
   trace: `${traces}/automerge-paper.json.gz`,
   progress: (line) => console.error(`  ${line}`),
 };
@@ -65,6 +65,13 @@ function heapOf(name, n) {
   }
 }
 
+// Which wasm the package loads: a debug build is 20× larger and many times slower.
+function wasmKind() {
+  const dir = process.env.CARDSYNC_PKG ?? fileURLToPath(new URL("node_modules/cardsync", import.meta.url));
+  const bytes = statSync(`${dir}/dist/wasm/cardsync_wasm_bg.wasm`).size;
+  return `wasm ${Math.round(bytes / 1024)} KiB, ${bytes > 2_000_000 ? "DEBUG build" : "release build"}`;
+}
+
 const started = performance.now();
 const rows = [...k1(ctx, PEERS, heapOf), ...k2(ctx, PEERS), ...k4(ctx, PEERS), ...k5(ctx, PEERS), ...k6(ctx, PEERS), ...k7(ctx, PEERS)];
 const pkg = (name) => JSON.parse(execFileSync(process.execPath, ["-p", `JSON.stringify(require("${name}/package.json").version)`], { encoding: "utf8", cwd: fileURLToPath(new URL(".", import.meta.url)) }));
@@ -76,7 +83,7 @@ const report = {
     mode: quick ? "quick" : "full",
     versions: {
       node: process.version,
-      "cardsync-wasm": pkg("cardsync"),
+      "cardsync-wasm": `${pkg("cardsync")} (${wasmKind()})`,
       yjs: pkg("yjs"),
       "automerge-js": pkg("@automerge/automerge"),
       "loro-crdt": pkg("loro-crdt"),
@@ -87,7 +94,7 @@ const report = {
   peers: PEERS.map((p) => p.NAME),
   rows,
   notes: [
-    `JS (Node ${process.version}): the release wasm of the npm package (\`cargo xtask wasm --release\`); ${ctx.samples.warmUp} warm-up and ${ctx.samples.timed} timed samples per cell within ${ctx.samples.budget} s. Memory is the RSS growth of a fresh process building the document (after GC), so wasm linear memory counts. K3 and K8 are native-only. ${quick ? "Quick JS sizes: K1 1k/10k, K2 10k writes over 2k cards, K4 2k moves in 2k cards, K5 first 60k patches, K6 1k/10k, K7 20k cards." : ""}`,
+    `JS (Node ${process.version}): the release wasm of the npm package (\`cargo xtask wasm --release\`); ${ctx.samples.warmUp} warm-up and ${ctx.samples.timed} timed samples per cell within ${ctx.samples.budget} s. Memory is the RSS growth of a fresh process building the document (after GC), so wasm linear memory counts. K3 and K8 are native-only. ${quick ? "Quick JS sizes (automerge-js takes minutes at the native quick sizes): K1 1k, K2 5k writes over 1k cards, K4 1k moves in 1k cards, K5 first 20k patches, K6 1k/10k, K7 10k cards." : ""}`,
     "JS K7 builds its document in one transaction (building 100k cards one at a time in automerge-js takes minutes); the native K7 builds one transaction per card.",
   ],
 };

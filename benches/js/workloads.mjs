@@ -96,7 +96,7 @@ export function k2(ctx, peers) {
     const base = build(P, cards);
     const snap = base.snapshot();
     base.free();
-    const { timing, output } = time(ctx.samples, () => P.load(1, snap), (p) => {
+    const { timing, output } = time(ctx.samples, () => P.load(2, snap), (p) => {
       targets.forEach((card, w) => p.setField(card, w % 2 ? "priority" : "title", w));
       return p;
     });
@@ -169,12 +169,12 @@ export function k4(ctx, peers) {
     const empty = sequenceOf(P, n);
     const emptySnap = empty.snapshot();
     empty.free();
-    const { timing: append, output: appended } = time(ctx.samples, () => P.load(1, emptySnap), (p) => {
+    const { timing: append, output: appended } = time(ctx.samples, () => P.load(2, emptySnap), (p) => {
       for (let i = 0; i < n; i++) p.append(i);
       return p;
     });
     const snap = appended.snapshot();
-    const { timing: move, output: moved } = time(ctx.samples, () => P.load(1, snap), (p) => {
+    const { timing: move, output: moved } = time(ctx.samples, () => P.load(4, snap), (p) => {
       for (const [card, from, to] of plan.list) p.moveCard(card, from, to);
       return p;
     });
@@ -238,7 +238,7 @@ export function k6(ctx, peers) {
       const { timing, output } = time(
         ctx.samples,
         () => {
-          const client = P.load(1, snap);
+          const client = P.load(3, snap);
           for (let k = 0; k < n; k++) client.increment(0);
           return [client, P.load(2, snap)];
         },

@@ -19,7 +19,8 @@ pub trait Peer: Sized {
     const NAME: &'static str;
 
     /// What an offline client queues for [`Peer::compact`]: one update per transaction.
-    type Outbox;
+    /// Cloned for each timed sample, so the run is made once.
+    type Outbox: Clone;
 
     /// An empty document for replica `client` (a distinct client/actor/peer id per replica).
     fn new(client: u64) -> Result<Self>;

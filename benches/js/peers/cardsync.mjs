@@ -1,10 +1,8 @@
 // The cardsync npm package (wasm), through its public API: one call per action, `apply` with
 // all of a card's ops for a create (one transaction, as the native runner does).
 
-import { CardDoc } from "cardsync";
+import { CardDoc } from "../cardsync.mjs";
 import { body, cardId, schema } from "../card.mjs";
-
-const SEQ = "0000000000000000000005e9";
 
 function createOps(i) {
   const card = cardId(i);
@@ -52,14 +50,19 @@ export class Cardsync {
   createSequence() {
     this.seq = this.doc.createSequence();
   }
+  // The one sequence: made here, or found in a loaded document.
+  get #sequence() {
+    this.seq ??= this.doc.sequenceIds()[0];
+    return this.seq;
+  }
   append(i) {
-    this.doc.insertIntoSequence(this.seq, cardId(i), 0xffffffff);
+    this.doc.insertIntoSequence(this.#sequence, cardId(i), 0xffffffff);
   }
   moveCard(i, _from, to) {
-    this.doc.moveInSequence(this.seq, cardId(i), to);
+    this.doc.moveInSequence(this.#sequence, cardId(i), to);
   }
   sequence() {
-    return this.doc.sequence(this.seq ?? this.doc.sequenceIds()[0]) ?? [];
+    return this.doc.sequence(this.#sequence) ?? [];
   }
   spliceBody(i, index, del, ins) {
     const ops = [];

@@ -32,6 +32,7 @@ struct Roots {
 
 /// The queued run of K6: the confirmed state the client went offline with and each
 /// transaction's change, encoded.
+#[derive(Clone)]
 pub struct AmOutbox {
     base: Vec<u8>,
     changes: Vec<u8>,
@@ -336,15 +337,19 @@ impl Peer for Am {
 
     fn offline_run(&mut self, i: usize, n: usize) -> Result<AmOutbox> {
         let base = self.doc.save();
-        let mut changes = Vec::new();
+        let before = self.doc.get_heads();
         for _ in 0..n {
             self.increment(i)?;
-            let change = self
-                .doc
-                .get_last_local_change()
-                .ok_or_else(|| missing("the change just made"))?;
-            changes.extend_from_slice(change.raw_bytes());
         }
+        // Each transaction's change, encoded, as a queue of them would hold; read in one
+        // pass at the end (automerge 0.12 rebuilds a change from the op set on every read,
+        // which per transaction made the setup quadratic).
+        let changes = self
+            .doc
+            .get_changes(&before)
+            .iter()
+            .flat_map(|c| c.raw_bytes().to_vec())
+            .collect();
         Ok(AmOutbox { base, changes })
     }
 

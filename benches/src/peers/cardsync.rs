@@ -40,7 +40,7 @@ impl Cardsync {
 
 impl Peer for Cardsync {
     const NAME: &'static str = "cardsync";
-    type Outbox = Outbox;
+    type Outbox = Vec<Batch>;
 
     fn new(client: u64) -> Result<Self> {
         Ok(Self {
@@ -250,14 +250,8 @@ impl Peer for Cardsync {
         Ok(self.doc.apply_update_v1(update)?)
     }
 
-    fn offline_run(&mut self, i: usize, n: usize) -> Result<Outbox> {
-        // One batch for the whole run: the cap is above any run's size.
-        let limits = OutboxLimits {
-            compact_max_bytes: usize::MAX,
-            max_batches: usize::MAX,
-            max_bytes: usize::MAX,
-        };
-        let mut outbox = Outbox::new(limits, Vec::new());
+    fn offline_run(&mut self, i: usize, n: usize) -> Result<Vec<Batch>> {
+        let mut batches = Vec::with_capacity(n);
         for seq in 0..n {
             let stamp = self.next_stamp();
             let ops = vec![Op::Increment {
@@ -266,7 +260,7 @@ impl Peer for Cardsync {
                 by: 1,
             }];
             let applied = self.doc.apply_with_origin(&stamp, &ops, Origin::Local)?;
-            outbox.push(Batch {
+            batches.push(Batch {
                 id: BatchId {
                     client: self.client,
                     seq: seq as u64,
@@ -280,10 +274,21 @@ impl Peer for Cardsync {
                 rejected: None,
             });
         }
-        Ok(outbox)
+        Ok(batches)
     }
 
-    fn compact(mut outbox: Outbox) -> Result<Vec<u8>> {
+    fn compact(batches: Vec<Batch>) -> Result<Vec<u8>> {
+        // Queued by this outbox, as a session does (restored batches are never coalesced:
+        // they may have been sent); one batch for the whole run, the cap is above its size.
+        let limits = OutboxLimits {
+            compact_max_bytes: usize::MAX,
+            max_batches: usize::MAX,
+            max_bytes: usize::MAX,
+        };
+        let mut outbox = Outbox::new(limits, Vec::new());
+        for batch in batches {
+            outbox.push(batch);
+        }
         outbox.compact()?;
         let mut batches = outbox.batches();
         match (batches.next(), batches.next()) {

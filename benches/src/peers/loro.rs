@@ -26,6 +26,7 @@ pub struct Loro {
 
 /// The queued run of K6: the confirmed state the client went offline with and one update per
 /// commit.
+#[derive(Clone)]
 pub struct LoroOutbox {
     base: Vec<u8>,
     updates: Vec<Vec<u8>>,

@@ -30,6 +30,7 @@ pub struct Yrs {
 
 /// The queued run of K6: the state the client had when it went offline (its last confirmed
 /// state, which a client keeps anyway) and one v1 update per transaction.
+#[derive(Clone)]
 pub struct YrsOutbox {
     base: Vec<u8>,
     updates: Vec<Vec<u8>>,

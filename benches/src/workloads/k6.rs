@@ -3,7 +3,7 @@
 //!
 //! The client increments one card's counter `n` times while offline, each a transaction whose
 //! update is queued. Compaction turns the queue into one update: cardsync through the sync
-//! layer's `Outbox::compact`; the others in their idiom, on a scratch document that starts
+//! layer's `Outbox::compact` (queueing the batches into it included); the others in their idiom, on a scratch document that starts
 //! from the confirmed state the client went offline with (they have no merge without a
 //! document; DESIGN.md §4 says why yrs' `merge_updates_v1` is not the floor). Sync: the server
 //! sends its version (state vector, heads, version vector), the client answers with the diff,
@@ -27,19 +27,14 @@ fn measure<P: Peer>(ctx: &Ctx, n: usize) -> Result<Figures> {
     let mut base = P::new(1)?;
     base.create_small_card(0)?;
     let base = base.snapshot()?;
-    let (compact, compacted) = time(
-        ctx.samples,
-        || P::load(1, &base)?.offline_run(0, n),
-        P::compact,
-    )?;
+    let mut client = P::load(1, &base)?;
+    let outbox = client.offline_run(0, n)?;
+    let (compact, compacted) = time(ctx.samples, || Ok(outbox.clone()), P::compact)?;
+    drop(outbox);
     let (sync, (server, wire)) = time(
         ctx.samples,
-        || {
-            let mut client = P::load(1, &base)?;
-            client.offline_run(0, n)?;
-            Ok((client, P::load(2, &base)?))
-        },
-        |(client, mut server)| {
+        || P::load(2, &base),
+        |mut server| {
             let version = server.version()?;
             let diff = client.diff(&version)?;
             server.apply(&diff)?;

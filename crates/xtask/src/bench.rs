@@ -54,7 +54,7 @@ pub fn run(mode: Mode) -> Result<()> {
     let js_runner = root.join("benches/js/run.mjs");
     if js_runner.exists() {
         let js = scratch.join("js.json");
-        run_js(&root, mode, &js)?;
+        run_js(&root, &scratch, mode, &js)?;
         inputs.push(js);
     } else {
         eprintln!("benches/js/run.mjs is missing: the table has native rows only");
@@ -90,26 +90,52 @@ fn bench_bin(root: &Path) -> Cmd {
     ])
 }
 
-/// The Node runner: needs the npm package's wasm and its own `node_modules`.
+/// The Node runner: needs the npm package with a release wasm and its own `node_modules`.
 ///
-/// The wasm is built (release, as published) only when `pkg/dist/wasm` has none: a release
-/// wasm build takes minutes on two cores, and `cargo xtask wasm --release` refreshes it.
-fn run_js(root: &Path, mode: Mode, out: &Path) -> Result<()> {
+/// The release wasm is built (`cargo xtask wasm --release`: minutes on two cores) and the
+/// package is copied at once to a private folder the runner loads (`CARDSYNC_PKG`): other
+/// tasks rebuild `pkg/dist/wasm` as a debug build while they test, and that must not be what
+/// the table measures.
+fn run_js(root: &Path, scratch: &Path, mode: Mode, out: &Path) -> Result<()> {
     let dir = root.join("benches/js");
     tools::ensure_npm_deps(&dir)?;
-    let wasm = root.join("pkg/dist/wasm/cardsync_wasm_bg.wasm");
-    if wasm.exists() {
-        eprintln!(
-            "using the existing {} (run `cargo xtask wasm --release` to rebuild it)",
-            wasm.display()
-        );
-    } else {
-        crate::wasm::run(crate::wasm::Options { release: true })?;
-    }
+    crate::wasm::run(crate::wasm::Options { release: true })?;
+    let staged = scratch.join("pkg");
+    copy_dir(&root.join("pkg/src"), &staged.join("src"))?;
+    copy_dir(&root.join("pkg/dist/wasm"), &staged.join("dist/wasm"))?;
+    copy(&root.join("pkg/package.json"), &staged.join("package.json"))?;
     Cmd::new("node", &dir)
+        .env("CARDSYNC_PKG", &staged.to_string_lossy())
         .args(["run.mjs", mode.flag(), "--out"])
         .args([out])
         .run()
+}
+
+fn copy(from: &Path, to: &Path) -> Result<()> {
+    std::fs::copy(from, to).map(drop).map_err(|e| {
+        crate::Error::new(format!(
+            "cannot copy {} to {}: {e}",
+            from.display(),
+            to.display()
+        ))
+    })
+}
+
+/// Copies a folder tree (files and folders only).
+fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    let fail =
+        |e: std::io::Error| crate::Error::new(format!("cannot copy {}: {e}", from.display()));
+    std::fs::create_dir_all(to).map_err(fail)?;
+    for entry in std::fs::read_dir(from).map_err(fail)? {
+        let entry = entry.map_err(fail)?;
+        let target = to.join(entry.file_name());
+        if entry.file_type().map_err(fail)?.is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            copy(&entry.path(), &target)?;
+        }
+    }
+    Ok(())
 }
 
 /// Where cargo builds: `CARGO_TARGET_DIR` when set, `target/` otherwise.
