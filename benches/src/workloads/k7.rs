@@ -6,15 +6,22 @@ use super::{Ctx, each_peer, num, short};
 use crate::adapter::Peer;
 use crate::error::Result;
 use crate::measure::{Timing, time};
+use crate::report::Cell;
 
-/// One peer's figures.
-pub struct Figures {
+/// One peer's figures (`None`: the peer was skipped at this size).
+pub struct Figures(Option<Measured>);
+
+/// What was measured.
+pub struct Measured {
     first: Timing,
     full: Timing,
     bytes: usize,
 }
 
 fn measure<P: Peer>(ctx: &Ctx, n: usize) -> Result<Figures> {
+    if ctx.sizes.k7_skip.contains(&P::NAME) {
+        return Ok(Figures(None));
+    }
     ctx.progress(format!("K7 {} {}", P::NAME, short(n)));
     let mut peer = P::new(1)?;
     for i in 0..n {
@@ -32,11 +39,11 @@ fn measure<P: Peer>(ctx: &Ctx, n: usize) -> Result<Figures> {
         || Ok(()),
         |()| P::load(2, &snapshot)?.materialize(),
     )?;
-    Ok(Figures {
+    Ok(Figures(Some(Measured {
         first: first.per(1e-3),
         full: full.per(1e-3),
         bytes: snapshot.len(),
-    })
+    })))
 }
 
 /// Runs K7.
@@ -44,26 +51,30 @@ pub fn run(ctx: &mut Ctx) -> Result<()> {
     let n = ctx.sizes.k7_cards;
     let figures = each_peer!(measure(ctx, n));
     let s = short(n);
+    let skipped = || Some(Cell::Text("skipped (quick)".to_owned()));
     ctx.row(
         "K7",
         format!("cold load of {s} cards: first card read"),
         "ms",
         &figures,
-        |f| Some(f.first.into()),
+        |f| f.0.as_ref().map_or_else(skipped, |m| Some(m.first.into())),
     );
     ctx.row(
         "K7",
         format!("cold load of {s} cards: all cards materialized"),
         "ms",
         &figures,
-        |f| Some(f.full.into()),
+        |f| f.0.as_ref().map_or_else(skipped, |m| Some(m.full.into())),
     );
     ctx.row(
         "K7",
         format!("{s} cards: bytes loaded"),
         "MB",
         &figures,
-        |f| num(f.bytes as f64 / 1e6),
+        |f| {
+            f.0.as_ref()
+                .map_or_else(skipped, |m| num(m.bytes as f64 / 1e6))
+        },
     );
     Ok(())
 }

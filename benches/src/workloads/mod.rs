@@ -40,6 +40,9 @@ pub struct Sizes {
     pub k6_runs: Vec<usize>,
     /// K7 card count.
     pub k7_cards: usize,
+    /// Peers K7 leaves out (a quick run skips automerge: building and loading 100k cards takes
+    /// it minutes).
+    pub k7_skip: Vec<&'static str>,
     /// K8 client count.
     pub k8_clients: usize,
 }
@@ -57,6 +60,7 @@ impl Sizes {
             k5_patches: None,
             k6_runs: vec![1_000, 10_000, 50_000],
             k7_cards: 100_000,
+            k7_skip: Vec::new(),
             k8_clients: 10_000,
         }
     }
@@ -73,6 +77,7 @@ impl Sizes {
             k5_patches: Some(60_000),
             k6_runs: vec![1_000, 10_000, 50_000],
             k7_cards: 100_000,
+            k7_skip: vec!["automerge"],
             k8_clients: 10_000,
         }
     }
@@ -89,6 +94,7 @@ impl Sizes {
             k5_patches: Some(2_000),
             k6_runs: vec![30],
             k7_cards: 20,
+            k7_skip: Vec::new(),
             k8_clients: 20,
         }
     }
@@ -123,6 +129,9 @@ impl Sizes {
         }
         if self.k7_cards != full.k7_cards {
             diffs.push(format!("K7 {} cards", self.k7_cards));
+        }
+        if !self.k7_skip.is_empty() {
+            diffs.push(format!("K7 without {}", self.k7_skip.join(", ")));
         }
         if self.k8_clients != full.k8_clients {
             diffs.push(format!("K8 {} clients", self.k8_clients));
