@@ -60,6 +60,8 @@ pub fn run(mode: Mode) -> Result<()> {
         eprintln!("benches/js/run.mjs is missing: the table has native rows only");
     }
     let results = root.join("benches/results");
+    std::fs::create_dir_all(&results)
+        .map_err(|e| crate::Error::new(format!("cannot create {}: {e}", results.display())))?;
     let date = Cmd::new("date", &root)
         .args(["-u", "+%Y-%m-%d %H:%M UTC"])
         .output()
