@@ -194,3 +194,41 @@ test("status transitions are observed through the API and the badge hides while 
   await online(a);
   await a.context.close();
 });
+
+test("two tabs of one board share one outbox: the second follows, then takes over", async () => {
+  const room = freshRoom();
+  const first = await user(room, "Ada");
+  await online(first);
+  const second = await user(room, "Ada", { context: first.context });
+  await online(second);
+  const durable = (u) => u.page.evaluate(() => window.cardsyncDemo.client.status.durable);
+  assert.equal(await durable(first), true, "the first tab owns the IndexedDB outbox");
+  assert.equal(await durable(second), false, "the second keeps its outbox in memory");
+
+  await first.page.check("#offline");
+  await second.page.check("#offline");
+  const one = await board(first, "add", "todo", "From the first tab");
+  const two = await board(second, "add", "todo", "From the second tab");
+
+  // The owner closes: the second tab takes the lock and adopts the first tab's outbox.
+  await first.page.close();
+  await second.page.waitForFunction(() => window.cardsyncDemo.client.status.durable);
+  await second.page.waitForFunction(([one, two]) => {
+    const doc = window.cardsyncDemo.doc;
+    return doc.card(one) !== undefined && doc.card(two) !== undefined;
+  }, [one, two]);
+
+  // Everything is in IndexedDB now: a reload (still offline) restores both cards.
+  await second.page.reload();
+  await second.page.waitForFunction(() => window.cardsyncDemo !== undefined);
+  assert.equal(await cardCount(second, one), 1);
+  assert.equal(await cardCount(second, two), 1);
+
+  await second.page.uncheck("#offline");
+  await online(second);
+  const other = await user(room, "Bob");
+  await online(other);
+  const titles = await other.page.evaluate(() => window.cardsyncDemo.doc.cards("task").map((c) => c.fields.title));
+  assert.deepEqual(titles.sort(), ["From the first tab", "From the second tab"], "each landed once");
+  await Promise.all([first.context.close(), other.context.close()]);
+});

@@ -14,8 +14,10 @@
 // - Page life: `online`/`offline` events and `visibilitychange` (slower heartbeat when
 //   hidden).
 // - Tabs: the outbox of a document lives in IndexedDB under a Web Lock. The tab holding it
-//   owns the outbox; a second tab of the same document keeps its outbox in memory
-//   (`status.durable` is false) rather than corrupt the first tab's.
+//   owns the outbox; another tab of the same document keeps its outbox in memory
+//   (`status.durable` is false) rather than corrupt the owner's, and waits for the lock:
+//   when the owner closes, it adopts what the owner left (`SyncMachine.adopt`) and writes
+//   everything to IndexedDB from then on.
 
 import { SyncMachine } from "../../dist/wasm/cardsync_wasm.js";
 import { IndexedDbStore } from "./idb-store.js";
@@ -50,6 +52,7 @@ export class SyncClient {
   #closed = false;
   #release;
   #detach = () => {};
+  #stopWaiting = () => {};
 
   /** Use `SyncClient.open`. */
   constructor(machine, store, url, WebSocketImpl, durable, release) {
@@ -82,7 +85,7 @@ export class SyncClient {
     if (typeof WebSocketImpl !== "function") {
       throw new TypeError("SyncClient.open: no WebSocket here; pass options.WebSocket");
     }
-    const { store, durable, release } = await openStore(options);
+    const { store, durable, release, takeover } = await openStore(options);
     let machine;
     try {
       const persisted = await store.load();
@@ -93,6 +96,10 @@ export class SyncClient {
       throw error;
     }
     const client = new SyncClient(machine, store, url, WebSocketImpl, durable, release);
+    if (takeover) {
+      client.#stopWaiting = takeover.cancel;
+      takeover.owned.then((owned) => owned && client.#adopt(owned));
+    }
     client.#attachPage();
     if (online) machine.start();
     client.#drain();
@@ -155,10 +162,35 @@ export class SyncClient {
     this.#detach();
     clearTimeout(this.#timer);
     clearTimeout(this.#storeTimer);
+    this.#stopWaiting();
     while (this.#writing) await new Promise((resolve) => setTimeout(resolve, 5));
     this.#store.close();
     this.#release();
     this.#machine.free();
+  }
+
+  /** This tab now owns the document's store: adopt what the last owner left there. */
+  async #adopt({ store, release }) {
+    let persisted;
+    try {
+      persisted = this.#closed ? undefined : await store.load();
+    } catch (error) {
+      this.#storeError = String(error?.message ?? error);
+      this.#publishStatus();
+    }
+    if (this.#closed || persisted === undefined) {
+      store.close();
+      release();
+      return;
+    }
+    // What waits for the memory store is superseded by what adoption issues.
+    this.#persistQueue = [];
+    this.#store.close();
+    this.#store = store;
+    this.#release = release;
+    this.#durable = true;
+    this.#machine.adopt(persisted);
+    this.#drain();
   }
 
   #until(done, timeoutMs) {
@@ -358,17 +390,32 @@ function machineOptions({ token, actor, session, connection }) {
 }
 
 /**
- * The store: the one given, else IndexedDB under a Web Lock when this tab can own the
- * document's outbox, else memory.
+ * The store: the one given; else IndexedDB under the document's Web Lock when this tab can
+ * take it; else memory, with `takeover` waiting for the lock (see the module docs).
  */
 async function openStore({ store, name, url }) {
+  const memory = { store: new MemoryStore(), durable: false, release: () => {} };
   if (store) return { store, durable: !(store instanceof MemoryStore), release: () => {} };
+  if (typeof indexedDB === "undefined") return memory;
   const dbName = `cardsync:${name ?? url}`;
-  if (typeof indexedDB === "undefined") {
-    return { store: new MemoryStore(), durable: false, release: () => {} };
-  }
-  const release = await ownOutbox(dbName);
-  if (!release) return { store: new MemoryStore(), durable: false, release: () => {} };
+  const locks = globalThis.navigator?.locks;
+  if (!locks) return idb(dbName, () => {});
+  const release = await lock(locks, dbName, { ifAvailable: true });
+  if (release) return idb(dbName, release);
+  const abort = new AbortController();
+  const owned = lock(locks, dbName, { signal: abort.signal }).then(async (release) => {
+    try {
+      return { store: await IndexedDbStore.open(dbName), release };
+    } catch {
+      release();
+      return null;
+    }
+  }, () => null);
+  return { ...memory, takeover: { owned, cancel: () => abort.abort() } };
+}
+
+/** IndexedDB, or memory when it cannot open (private mode, a blocked upgrade). */
+async function idb(dbName, release) {
   try {
     return { store: await IndexedDbStore.open(dbName), durable: true, release };
   } catch {
@@ -377,19 +424,20 @@ async function openStore({ store, name, url }) {
   }
 }
 
-/** Takes the document's Web Lock if it is free; resolves to its release, or `null`. */
-function ownOutbox(name) {
-  const locks = globalThis.navigator?.locks;
-  if (!locks) return Promise.resolve(() => {});
-  return new Promise((resolve) => {
+/**
+ * Requests the Web Lock `name`; resolves to its release once held, or `null` when
+ * `ifAvailable` found it taken. Rejects when the request is aborted.
+ */
+function lock(locks, name, options) {
+  return new Promise((resolve, reject) => {
     locks
-      .request(name, { ifAvailable: true }, (lock) => {
-        if (!lock) {
+      .request(name, options, (held) => {
+        if (!held) {
           resolve(null);
           return undefined;
         }
         return new Promise((release) => resolve(release));
       })
-      .catch(() => resolve(null));
+      .catch(reject);
   });
 }

@@ -114,6 +114,16 @@ impl SyncMachine {
         })
     }
 
+    /// Adopts the store another tab of this document left, once this tab holds its Web Lock:
+    /// its confirmed state and pending batches join this session's, and the persist actions
+    /// that follow rewrite that store with all of it (earlier persist actions are superseded).
+    pub fn adopt(&self, persisted: JsPersisted) -> Result<(), JsValue> {
+        let persisted = persist::persisted(persisted.into())?;
+        let mut adopted = Ok(());
+        self.input(|c| adopted = c.adopt(now(), persisted))?;
+        adopted.js()
+    }
+
     /// Start syncing (connects unless the network is down).
     pub fn start(&self) -> Result<(), JsValue> {
         self.input(|c| c.handle_start(now()))

@@ -23,7 +23,7 @@ use crate::connection::{
     CloseReason, Connection, ConnectionError, ConnectionStatus, Instant, SocketId, State,
     StateChanged,
 };
-use crate::outbox::PersistOp;
+use crate::outbox::{PersistOp, Persisted};
 use crate::protocol::BatchId;
 use crate::session::{ClientSession, SessionAction, SessionError, SessionEvent, SessionStatus};
 
@@ -145,6 +145,14 @@ impl SyncClient {
         let done = self.session.redo(now, stamp);
         self.pump(now);
         done
+    }
+
+    /// Adopts the store another replica of this document left (see
+    /// [`ClientSession::adopt`]).
+    pub fn adopt(&mut self, now: Instant, persisted: Persisted) -> Result<(), SessionError> {
+        let adopted = self.session.adopt(now, persisted);
+        self.pump(now);
+        adopted
     }
 
     /// The user wants to sync (connects unless the network is down).

@@ -29,6 +29,7 @@
 //! [`ClientSession::poll_event`] and [`ClientSession::poll_timeout`] (call
 //! [`ClientSession::handle_timeout`] once it passes). Follow the crate's drain rule.
 
+mod adopt;
 mod changes;
 mod conflict;
 mod inbound;

@@ -3,6 +3,7 @@
 //! `verdicts.rs`: what is and is not a verdict (rate limits, coalesced batches), client ids
 //! across restarts, durable rollback reports.
 
+mod adopt;
 mod stock;
 mod verdicts;
 

@@ -1,0 +1,46 @@
+//! Taking over a store another replica of the same document wrote.
+//!
+//! In a browser, one tab owns a document's durable store (a Web Lock) and the others keep
+//! their outbox in memory. When the owner closes, the next tab takes the lock and adopts
+//! what the owner left: its confirmed updates join the confirmed doc, its pending batches
+//! (edits made offline and never acked) join the outbox ahead of this session's own, and the
+//! store is rewritten to hold both. Nothing either tab made is lost, and the owner's batches
+//! go out under their own client id, as they would have from the owner after a restart.
+
+use super::{ClientSession, SessionError};
+use crate::connection::Instant;
+use crate::outbox::{Batch, PersistOp, Persisted};
+
+impl ClientSession {
+    /// Adopts `persisted` (another replica's store, now this session's): see the module docs.
+    /// Then every persist op this session issued since opening is superseded by the two this
+    /// issues (the outbox, the confirmed snapshot), so the driver may carry them out on the
+    /// adopted store alone.
+    pub fn adopt(&mut self, now: Instant, persisted: Persisted) -> Result<(), SessionError> {
+        for update in &persisted.confirmed {
+            self.confirmed.apply_update_v1(update)?;
+            self.local.apply_update_v1(update)?;
+        }
+        let (tombstones, theirs): (Vec<Batch>, Vec<Batch>) = persisted
+            .outbox
+            .into_iter()
+            .partition(|b| b.rejected.is_some());
+        let ours = self.outbox.take_all();
+        let mut all: Vec<Batch> = theirs
+            .into_iter()
+            .filter(|b| !ours.iter().any(|o| o.id == b.id))
+            .collect();
+        for batch in &all {
+            self.local.apply_update_v1(&batch.update)?;
+        }
+        self.drain_changes();
+        all.extend(ours);
+        let op = self.outbox.replace_all(all);
+        self.persist_issued(op);
+        self.persist(PersistOp::CompactConfirmed(self.confirmed.snapshot_v1()));
+        self.confirmed_appends = 1;
+        self.announce(tombstones);
+        self.send_ready(now);
+        Ok(())
+    }
+}
