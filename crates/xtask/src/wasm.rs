@@ -32,7 +32,11 @@ const TARGET: &str = "wasm32-unknown-unknown";
 /// the time; `-Os`/`-O3`: larger), and `opt-level = "s"` is 60 KB larger. The budget sits a
 /// little above the measured size so growth is noticed early. Raise it deliberately, never
 /// silently.
-pub const BUDGET_GZIP_BYTES: u64 = 230 * 1024;
+///
+/// Raised from 230 KiB to 285 KiB when the sync engine (`SyncMachine`: session, outbox,
+/// rollback, connection machine, protocol; issue 6) joined the same `.wasm`: 283,812 bytes
+/// (277 KiB) measured, about 50 KB gzipped more than the documents alone.
+pub const BUDGET_GZIP_BYTES: u64 = 285 * 1024;
 
 /// What `cargo xtask wasm` was asked for.
 #[derive(Debug, Clone, Copy)]
