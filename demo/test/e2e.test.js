@@ -6,6 +6,9 @@
 // reload), because Chromium's emulated offline mode would also refuse to reload the page.
 
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, test } from "node:test";
 import { chromium } from "playwright-core";
@@ -46,6 +49,22 @@ const online = (u) =>
     const s = window.cardsyncDemo.client.status;
     return s.status === "online" && s.pending === 0;
   }, null, { timeout: 20_000 });
+
+/** Resolves once the page's IndexedDB outbox for `room` holds at least one batch. */
+const storedOutbox = (u, room) =>
+  u.page.waitForFunction(async (room) => {
+    const db = await new Promise((resolve, reject) => {
+      const request = indexedDB.open(`cardsync:${room}`);
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    const count = await new Promise((resolve) => {
+      const request = db.transaction("outbox").objectStore("outbox").count();
+      request.onsuccess = () => resolve(request.result);
+    });
+    db.close();
+    return count >= 1;
+  }, room);
 
 const exported = (u) => u.page.evaluate(() => window.cardsyncDemo.doc.export());
 const cardCount = (u, card) => u.page.locator(`li.card[data-card="${card}"]`).count();
@@ -96,20 +115,9 @@ test("edits made offline survive a reload and land exactly once", async () => {
   await a.page.press('section[data-status="todo"] form.add input', "Enter");
   const card = await a.page.locator("li.card").first().getAttribute("data-card");
   await a.page.locator(`li[data-card="${card}"] button.more`).click();
-  await a.page.waitForFunction(async (room) => {
-    // Both batches are in IndexedDB before the reload.
-    const db = await new Promise((resolve, reject) => {
-      const request = indexedDB.open(`cardsync:${room}`);
-      request.onsuccess = () => resolve(request.result);
-      request.onerror = () => reject(request.error);
-    });
-    const count = await new Promise((resolve) => {
-      const request = db.transaction("outbox").objectStore("outbox").count();
-      request.onsuccess = () => resolve(request.result);
-    });
-    db.close();
-    return count >= 1 && window.cardsyncDemo.client.status.pending >= 1;
-  }, room);
+  // Both batches are in IndexedDB before the reload.
+  await storedOutbox(a, room);
+  await a.page.waitForFunction(() => window.cardsyncDemo.client.status.pending >= 1);
   assert.match(await a.page.textContent("#badge"), /Offline/);
 
   await a.page.reload();
@@ -231,4 +239,59 @@ test("two tabs of one board share one outbox: the second follows, then takes ove
   const titles = await other.page.evaluate(() => window.cardsyncDemo.doc.cards("task").map((c) => c.fields.title));
   assert.deepEqual(titles.sort(), ["From the first tab", "From the second tab"], "each landed once");
   await Promise.all([first.context.close(), other.context.close()]);
+});
+
+test("when IndexedDB refuses a write the status says so, nothing is sent or lost, and it recovers", async () => {
+  const room = freshRoom();
+  const a = await user(room, "Ada");
+  await online(a);
+  // The store starts failing like a full disk does.
+  await a.page.evaluate(() => {
+    window.realAdd = IDBObjectStore.prototype.add;
+    IDBObjectStore.prototype.add = function () {
+      throw new DOMException("quota exceeded (test)", "QuotaExceededError");
+    };
+  });
+  const card = await board(a, "add", "todo", "Kept while the disk is full");
+  await a.page.waitForFunction(() => window.cardsyncDemo.client.status.storeError !== null);
+  assert.match(await a.page.textContent("#badge"), /Cannot save locally: quota exceeded/);
+  assert.equal(await cardCount(a, card), 1, "the edit stays on screen");
+  const b = await user(room, "Bob");
+  await online(b);
+  assert.equal(await b.page.evaluate((card) => window.cardsyncDemo.doc.card(card), card), undefined, "not sent before it is durable");
+
+  // The disk frees up: the retry stores the batch, then it is sent and acked.
+  await a.page.evaluate(() => {
+    IDBObjectStore.prototype.add = window.realAdd;
+  });
+  await online(a);
+  assert.equal(await a.page.evaluate(() => window.cardsyncDemo.client.status.storeError), null);
+  await b.page.waitForFunction((card) => window.cardsyncDemo.doc.card(card) !== undefined, card);
+  await Promise.all([a.context.close(), b.context.close()]);
+});
+
+test("edits made offline survive a browser restart and land exactly once", async () => {
+  const room = freshRoom();
+  const profile = mkdtempSync(join(tmpdir(), "cardsync-e2e-profile-"));
+  const launch = () =>
+    chromium.launchPersistentContext(profile, { executablePath: "/usr/bin/chromium", headless: true, args: ARGS });
+  try {
+    const before = await user(room, "Ada", { context: await launch() });
+    await online(before);
+    await before.page.check("#offline");
+    const card = await board(before, "add", "doing", "Across a restart");
+    await storedOutbox(before, room);
+    await before.context.close(); // the whole browser exits
+
+    const after = await user(room, "Ada", { context: await launch() });
+    await after.page.waitForFunction((card) => window.cardsyncDemo.doc.card(card) !== undefined, card);
+    await online(after);
+    const other = await user(room, "Bob");
+    await online(other);
+    const titles = await other.page.evaluate(() => window.cardsyncDemo.doc.cards("task").map((c) => c.fields.title));
+    assert.deepEqual(titles, ["Across a restart"], "sent once, after the restart");
+    await Promise.all([after.context.close(), other.context.close()]);
+  } finally {
+    rmSync(profile, { recursive: true, force: true });
+  }
 });
