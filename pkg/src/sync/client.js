@@ -91,6 +91,7 @@ export class SyncClient {
       const persisted = await store.load();
       machine = new SyncMachine(schema, machineOptions(options), persisted);
     } catch (error) {
+      takeover?.cancel();
       store.close();
       release();
       throw error;
