@@ -115,6 +115,14 @@ pub struct Limits {
     pub send_queue: usize,
     /// Frames queued from all connections of one room before readers wait (backpressure).
     pub room_queue: usize,
+    /// A connection must send the whole head of its HTTP request (the WebSocket upgrade)
+    /// within this long, or it is closed: a client trickling its headers (slow loris) holds
+    /// no socket for longer.
+    pub handshake_timeout_ms: u64,
+    /// A WebSocket from which nothing at all arrives for this long is closed (code 1001).
+    /// Halfway through, the server pings it; a live client's WebSocket layer answers the
+    /// ping by itself, so only dead or stalled peers are cut, however quiet their user.
+    pub idle_timeout_ms: u64,
 }
 
 impl Default for Limits {
@@ -125,6 +133,8 @@ impl Default for Limits {
             idle_room_ms: 30_000,
             send_queue: 4096,
             room_queue: 4096,
+            handshake_timeout_ms: 10_000,
+            idle_timeout_ms: 60_000,
         }
     }
 }

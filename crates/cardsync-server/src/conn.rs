@@ -5,6 +5,12 @@
 //! instead of the server's memory) and writes what the room queues for it. Closing is always
 //! explicit and explained: every close this server initiates carries a code and a reason
 //! (see [`Outgoing::Close`]), so a client can tell "your token expired" from "server busy".
+//!
+//! A connection from which nothing arrives for `limits.idle_timeout_ms` is closed (1001,
+//! "idle timeout"): otherwise a dead peer whose TCP connection never reported it (a laptop
+//! closed mid-session, a dropped NAT mapping), or a client that connects and goes silent,
+//! holds a connection slot for good. Halfway there the server sends a WebSocket ping, which
+//! every live WebSocket implementation answers by itself, so a quiet but live client stays.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -73,10 +79,31 @@ pub(crate) async fn serve(
         }
     };
     tracing::debug!(%doc, %peer, "connected");
+    let idle = Duration::from_millis(shared.config.limits.idle_timeout_ms.max(1));
+    let mut heard = tokio::time::Instant::now();
+    let mut pinged = false;
     loop {
+        // Ping halfway through the silence, close at its end.
+        let deadline = if pinged {
+            heard + idle
+        } else {
+            heard + idle / 2
+        };
         tokio::select! {
+            () = tokio::time::sleep_until(deadline) => {
+                if pinged {
+                    tracing::debug!(%doc, %peer, "idle timeout");
+                    close(&mut sink, &mut stream, 1001, "idle timeout").await;
+                    break;
+                }
+                pinged = true;
+                if sink.send(WsMessage::Ping(Vec::new().into())).await.is_err() {
+                    break;
+                }
+            }
             incoming = stream.next() => match incoming {
                 Some(Ok(WsMessage::Binary(bytes))) => {
+                    (heard, pinged) = (tokio::time::Instant::now(), false);
                     let frame = Inbox::Frame { peer, frame: bytes.to_vec(), at: tokio::time::Instant::now() };
                     if inbox.send(frame).await.is_err() {
                         close(&mut sink, &mut stream, 1011, "room unavailable; reconnect").await;
@@ -87,7 +114,9 @@ pub(crate) async fn serve(
                     close(&mut sink, &mut stream, 1003, "binary frames only").await;
                     break;
                 }
-                Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_))) => {}
+                Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_))) => {
+                    (heard, pinged) = (tokio::time::Instant::now(), false);
+                }
                 Some(Ok(WsMessage::Close(_))) | None => {
                     let _ = sink.close().await;
                     break;

@@ -47,9 +47,6 @@ pub enum StartError {
 /// The server stopped abnormally, or could not flush at shutdown.
 #[derive(Debug, Error)]
 pub enum ServerError {
-    /// The HTTP server failed.
-    #[error("serving failed: {0}")]
-    Serve(#[source] std::io::Error),
     /// The final flush of the store failed.
     #[error("flushing the store at shutdown failed: {0}")]
     Flush(#[source] StoreError),

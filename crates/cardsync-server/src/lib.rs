@@ -32,6 +32,7 @@
 //! # Ok(()) }
 //! ```
 
+mod accept;
 pub mod auth;
 pub mod cli;
 pub mod config;

@@ -110,13 +110,9 @@ impl Server {
             stop_rx.clone(),
         ));
         let app = crate::http::router(Arc::clone(&shared));
-        let mut stop = stop_rx;
+        let head_timeout = Duration::from_millis(shared.config.limits.handshake_timeout_ms);
         let task = tokio::spawn(async move {
-            let served = axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = stop.wait_for(|s| *s).await;
-                })
-                .await;
+            crate::accept::serve(listener, app, head_timeout, stop_rx).await;
             let drained = drain(&shared).await;
             let flushed = shared.persister.flush().await;
             let max = shared.config.limits.max_connections;
@@ -130,7 +126,6 @@ impl Server {
             .await;
             // Every `Persister` clone lived in `Shared`, now dropped, so the threads end.
             tokio::task::spawn_blocking(move || threads.join()).await?;
-            served.map_err(ServerError::Serve)?;
             drained?;
             flushed.map_err(ServerError::Flush)?;
             tracing::info!("shut down");
