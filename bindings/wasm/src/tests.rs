@@ -174,3 +174,76 @@ fn two_docs_converge() {
     let ids: JsValue = a.sequence_ids().unwrap().into();
     assert_eq!(Array::from(&ids).length(), 0);
 }
+
+/// A started machine with socket 1 open: the state a driver feeds server frames into.
+fn open_machine() -> crate::SyncMachine {
+    let machine =
+        crate::SyncMachine::new(schema(), parse(r#"{"token": "t"}"#), None).expect("machine");
+    machine.start().unwrap();
+    let opened: Vec<JsValue> = machine
+        .poll_actions()
+        .unwrap()
+        .into_iter()
+        .map(JsValue::from)
+        .collect();
+    assert_eq!(get(&opened[0], "kind"), "open");
+    machine.socket_opened(1.0).unwrap();
+    machine
+}
+
+#[wasm_bindgen_test]
+fn malformed_frames_into_the_sync_machine_are_decode_errors_and_drop_the_socket() {
+    for bytes in [
+        &[0xff_u8][..],
+        &[],
+        &[0, 1, 0xff, 0xff, 0xff, 0xff, 0x0f],
+        &[7, 7, 7],
+    ] {
+        let machine = open_machine();
+        let error = machine.frame(1.0, bytes).unwrap_err();
+        assert_eq!(code(&error), "decode_error", "{bytes:?}");
+        let actions: Vec<JsValue> = machine
+            .poll_actions()
+            .unwrap()
+            .into_iter()
+            .map(JsValue::from)
+            .collect();
+        assert!(
+            actions.iter().any(|a| get(a, "kind") == "close"),
+            "a frame that does not decode drops the socket: {bytes:?}"
+        );
+        // The document still works.
+        machine
+            .doc()
+            .create_card("task".into(), title("after"), None)
+            .unwrap();
+    }
+}
+
+#[wasm_bindgen_test]
+fn a_write_through_the_synced_doc_asks_to_persist_before_it_sends() {
+    let machine = open_machine();
+    let _ = machine.poll_actions().unwrap();
+    machine
+        .doc()
+        .create_card("task".into(), title("queued"), None)
+        .unwrap();
+    let actions: Vec<JsValue> = machine
+        .poll_actions()
+        .unwrap()
+        .into_iter()
+        .map(JsValue::from)
+        .collect();
+    assert_eq!(
+        actions.len(),
+        1,
+        "only the persist op: nothing is sent before it is durable"
+    );
+    assert_eq!(get(&actions[0], "kind"), "put_batch");
+    let status: JsValue = machine.status().unwrap().into();
+    assert_eq!(get(&get(&status, "session"), "pending"), 1);
+    assert_eq!(
+        code(&machine.doc().apply_update_v1(&[0, 0]).unwrap_err()),
+        "synced_doc"
+    );
+}
