@@ -1,0 +1,114 @@
+//! Server load: many native clients submitting batches at once, through the real server
+//! binary. A measurement, not a check: run it with
+//! `cargo test -p cardsync-server --release --test load -- --ignored --nocapture`
+//! (`LOAD_CLIENTS`, default 100, clients in rooms of 10; `LOAD_BATCHES`, default 100 per
+//! client). The per-peer batch rate limit is lifted so the server, not the limit, is measured.
+//! Reports sustained acked batches per second and the ack latency (apply to `Acked`).
+
+mod common;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use cardsync_client::ClientEvent;
+use cardsync_core::{CardId, Op, Stamp};
+use cardsync_sync::protocol::BatchId;
+use cardsync_sync::room::Role;
+use cardsync_sync::session::SessionEvent;
+use common::*;
+
+fn env(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement; run explicitly"]
+async fn acked_batches_per_second_and_ack_latency_under_many_clients() {
+    let (clients, batches) = (env("LOAD_CLIENTS", 100), env("LOAD_BATCHES", 100));
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(
+        dir.path(),
+        "[room.batch_rate]\nburst = 1000000\nrefill_ms = 0\n[limits]\nmax_connections = 100000\n",
+        0,
+    );
+    let sent: Arc<Mutex<HashMap<BatchId, Instant>>> = Arc::default();
+    let latencies: Arc<Mutex<Vec<Duration>>> = Arc::default();
+    let mut handles = Vec::new();
+    for i in 0..clients {
+        let doc = format!("load-{}", i / 10);
+        let (client, mut events) = client(&server.url(&doc), &doc, Role::Editor, None).await;
+        settled(&client, "online").await;
+        let (sent_by_events, latencies) = (Arc::clone(&sent), Arc::clone(&latencies));
+        tokio::spawn(async move {
+            while let Some(event) = events.recv().await {
+                if let ClientEvent::Session(SessionEvent::Acked(ids)) = event {
+                    let now = Instant::now();
+                    let sent = sent_by_events.lock().unwrap();
+                    let mut latencies = latencies.lock().unwrap();
+                    latencies.extend(ids.iter().filter_map(|id| sent.get(id)).map(|t| now - *t));
+                }
+            }
+        });
+        handles.push(client);
+    }
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for (i, client) in handles.into_iter().enumerate() {
+        let sent = Arc::clone(&sent);
+        tasks.push(tokio::spawn(async move {
+            let card = CardId::from_u128(i as u128 + 1);
+            let create = Op::CreateCard {
+                card,
+                kind: "task".into(),
+                fields: Default::default(),
+            };
+            client
+                .apply(Stamp::new(0, "load"), vec![create])
+                .await
+                .unwrap();
+            for n in 0..batches {
+                let vote = Op::Increment {
+                    card,
+                    field: "votes".into(),
+                    by: 1,
+                };
+                let before = Instant::now();
+                if let Some(id) = client
+                    .apply(Stamp::new(n as u64 + 1, "load"), vec![vote])
+                    .await
+                    .unwrap()
+                {
+                    sent.lock().unwrap().insert(id, before);
+                }
+            }
+            settled(&client, "all acked").await;
+            client
+        }));
+    }
+    let mut done = Vec::new();
+    for task in tasks {
+        done.push(task.await.unwrap());
+    }
+    let elapsed = start.elapsed();
+    let total = clients * (batches + 1);
+    let mut samples = latencies.lock().unwrap().clone();
+    samples.sort();
+    let at = |p: usize| samples[((p * samples.len()).div_ceil(100)).max(1) - 1];
+    eprintln!(
+        "{clients} clients x {} batches: {total} acked in {elapsed:.2?} = {:.0} batches/s; \
+         ack latency over {} batches: p50 {:?}, p99 {:?}, max {:?}",
+        batches + 1,
+        total as f64 / elapsed.as_secs_f64(),
+        samples.len(),
+        at(50),
+        at(99),
+        samples[samples.len() - 1]
+    );
+    for client in done {
+        client.close().await.unwrap();
+    }
+}
