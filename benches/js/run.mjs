@@ -7,7 +7,7 @@
 //   node --expose-gc run.mjs --heap PEER N     (internal: one fresh process per memory cell)
 
 import { execFileSync } from "node:child_process";
-import { statSync, writeFileSync } from "node:fs";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
 import { Automerge } from "./peers/automerge.mjs";
@@ -74,7 +74,11 @@ function wasmKind() {
 
 const started = performance.now();
 const rows = [...k1(ctx, PEERS, heapOf), ...k2(ctx, PEERS), ...k4(ctx, PEERS), ...k5(ctx, PEERS), ...k6(ctx, PEERS), ...k7(ctx, PEERS)];
-const pkg = (name) => JSON.parse(execFileSync(process.execPath, ["-p", `JSON.stringify(require("${name}/package.json").version)`], { encoding: "utf8", cwd: fileURLToPath(new URL(".", import.meta.url)) }));
+// Versions from the installed packages' manifests (some packages do not export package.json).
+const pkg = (name) => {
+  const dir = name === "cardsync" && process.env.CARDSYNC_PKG ? process.env.CARDSYNC_PKG : fileURLToPath(new URL(`node_modules/${name}`, import.meta.url));
+  return JSON.parse(readFileSync(`${dir}/package.json`, "utf8")).version;
+};
 const report = {
   machine: {
     cpu: os.cpus()[0]?.model ?? "unknown cpu",
