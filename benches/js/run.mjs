@@ -41,6 +41,8 @@ if (args[0] === "--heap") {
 }
 
 const quick = args.includes("--quick");
+// --tiny: every code path in seconds (a check of the runner, figures meaningless).
+const tiny = args.includes("--tiny");
 const out = flag("--out");
 if (!out) {
   console.error("usage: node run.mjs [--quick|--full] --out FILE.json");
@@ -48,7 +50,9 @@ if (!out) {
 }
 const traces = process.env.CARDSYNC_TRACES ?? fileURLToPath(new URL("../../../shared/data/editing-traces", import.meta.url));
 const ctx = {
-  sizes: quick
+  sizes: tiny
+    ? { k1: [20], k2: { cards: 20, writes: 50 }, k4: { cards: 30, moves: 30 }, k5: 500, k6: [30], k7: 20 }
+    : quick
     ? { k1: [1_000], k2: { cards: 1_000, writes: 5_000 }, k4: { cards: 1_000, moves: 1_000 }, k5: 20_000, k6: [1_000, 10_000], k7: 10_000 }
     : { k1: [1_000, 10_000, 100_000], k2: { cards: 10_000, writes: 100_000 }, k4: { cards: 10_000, moves: 10_000 }, k5: undefined, k6: [1_000, 10_000, 50_000], k7: 100_000 },
   samples: quick ? { warmUp: 1, timed: 3, budget: 5 } : { warmUp: 1, timed: 7, budget: 60 },
@@ -84,7 +88,7 @@ const report = {
     cpu: os.cpus()[0]?.model ?? "unknown cpu",
     cores: os.cpus().length,
     git_sha: "",
-    mode: quick ? "quick" : "full",
+    mode: tiny ? "tiny" : quick ? "quick" : "full",
     versions: {
       node: process.version,
       "cardsync-wasm": `${pkg("cardsync")} (${wasmKind()})`,
