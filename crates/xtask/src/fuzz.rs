@@ -4,7 +4,8 @@
 //! libFuzzer needs a nightly compiler; the project builds on stable. So: when the `nightly`
 //! toolchain is installed, this installs `cargo-fuzz` at a pinned version if missing, writes
 //! every target's seed corpus from real updates (`fuzz_seeds`, in the tests crate), builds the
-//! targets once and runs each for a time box. When nightly is missing it says so and does
+//! targets (the multi-replica ones without a sanitizer: [`UNSANITIZED`]) and runs each for a
+//! time box. When nightly is missing it says so and does
 //! nothing else: the regression corpus and the seeds are replayed on stable by
 //! `tests/fuzz_replay.rs` in the `test` step either way, so CI never runs blind.
 //!
@@ -12,6 +13,7 @@
 //! `tests/fuzz-regressions/<target>/<what-it-caught>`, note it in that folder's README, and
 //! fix the bug; the replay test then guards the fix on stable.
 
+use std::ffi::OsString;
 use std::path::Path;
 use std::process::Command;
 
@@ -34,6 +36,28 @@ pub const TARGETS: [&str; 8] = [
 /// `tests/fuzz-open/`) leaves this list until the fix, so CI does not fail at random on a
 /// known bug.
 pub const CI_TARGETS: [&str; 8] = TARGETS;
+
+/// The targets built and run without a sanitizer. They check protocol and convergence logic
+/// across several documents and allocate a lot, which AddressSanitizer makes about six times
+/// slower (`session`: 9 against 57 executions per second on the 2-core machine). Memory
+/// safety on hostile bytes is the decode and wire targets' job, under AddressSanitizer (which
+/// caught a heap-use-after-free in yrs through `update_v2`). The unsanitized build has its
+/// own target directory, so neither build invalidates the other.
+const UNSANITIZED: [&str; 2] = ["replicas", "session"];
+
+/// The `cargo fuzz build`/`run` options for `target`: release, and its sanitizer.
+fn flags(root: &Path, target: &str) -> Vec<OsString> {
+    let mut flags: Vec<OsString> = vec!["-O".into()];
+    if UNSANITIZED.contains(&target) {
+        flags.extend(["-s".into(), "none".into(), "--target-dir".into()]);
+        flags.push(
+            root.join("target")
+                .join("fuzz-unsanitized")
+                .into_os_string(),
+        );
+    }
+    flags
+}
 
 /// The cargo-fuzz version CI installs (cargo-fuzz's own lockfile, not ours: `--locked`).
 const CARGO_FUZZ_VERSION: &str = "0.13.1";
@@ -92,14 +116,25 @@ pub fn run(root: &Path, options: &Options) -> Result<()> {
         ])
         .args([corpus.as_os_str()])
         .run()?;
-    // One build for every target, with the options `fuzz run` uses below (so it rebuilds
-    // nothing).
-    Cmd::new("cargo", &fuzz_dir)
-        .args(["+nightly", "fuzz", "build", "-O"])
-        .run()?;
+    // Builds with the options `fuzz run` uses below (so it rebuilds nothing): one for every
+    // sanitized target, one per unsanitized target in its own directory.
+    if targets.iter().any(|target| !UNSANITIZED.contains(target)) {
+        Cmd::new("cargo", &fuzz_dir)
+            .args(["+nightly", "fuzz", "build", "-O"])
+            .run()?;
+    }
+    for target in targets.iter().filter(|target| UNSANITIZED.contains(target)) {
+        Cmd::new("cargo", &fuzz_dir)
+            .args(["+nightly", "fuzz", "build"])
+            .args(flags(root, target))
+            .args([*target])
+            .run()?;
+    }
     for target in targets {
         Cmd::new("cargo", &fuzz_dir)
-            .args(["+nightly", "fuzz", "run", "-O", target])
+            .args(["+nightly", "fuzz", "run"])
+            .args(flags(root, target))
+            .args([target])
             .args([corpus.join(target).as_os_str()])
             .args(["--", &format!("-max_total_time={}", options.secs)])
             // A decode bomb is a finding, not a reason to swap: cap memory and per-input time.
