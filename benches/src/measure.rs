@@ -113,10 +113,9 @@ impl HeapMeter {
         let region = Region::new(alloc);
         let output = f()?;
         let stats = region.change();
-        // `bytes_reallocated` is the net growth of reallocations (new size minus old).
-        let live = stats.bytes_allocated as i128 - stats.bytes_deallocated as i128
-            + stats.bytes_reallocated as i128;
-        let live = usize::try_from(live.max(0)).unwrap_or(usize::MAX);
+        // stats_alloc already books a reallocation's growth (or shrinkage) in
+        // `bytes_allocated` (`bytes_deallocated`); `bytes_reallocated` repeats it.
+        let live = stats.bytes_allocated.saturating_sub(stats.bytes_deallocated);
         Ok((output, Some(live)))
     }
 }

@@ -74,11 +74,11 @@ impl Sizes {
             k3_cards: 2_000,
             k4_cards: 10_000,
             k4_moves: 2_000,
-            k5_patches: Some(60_000),
+            k5_patches: Some(30_000),
             k6_runs: vec![1_000, 10_000, 50_000],
             k7_cards: 100_000,
             k7_skip: vec!["automerge"],
-            k8_clients: 10_000,
+            k8_clients: 2_000,
         }
     }
 
