@@ -115,7 +115,9 @@ impl HeapMeter {
         let stats = region.change();
         // stats_alloc already books a reallocation's growth (or shrinkage) in
         // `bytes_allocated` (`bytes_deallocated`); `bytes_reallocated` repeats it.
-        let live = stats.bytes_allocated.saturating_sub(stats.bytes_deallocated);
+        let live = stats
+            .bytes_allocated
+            .saturating_sub(stats.bytes_deallocated);
         Ok((output, Some(live)))
     }
 }
