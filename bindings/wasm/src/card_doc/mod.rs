@@ -122,6 +122,7 @@ impl CardDoc {
         Ok(Ref::map(backing, Backing::doc))
     }
 
+    /// The backing, for a write (or a sync client's input).
     pub(crate) fn backing(&self) -> Result<RefMut<'_, Backing>, JsValue> {
         self.doc.try_borrow_mut().map_err(|_| reentered())
     }
@@ -151,7 +152,7 @@ impl CardDoc {
 
     /// Delivers queued change events to the listeners, then wakes the sync driver of a
     /// synced document (after every borrow ended: both may call back into the document).
-    pub(crate) fn after_write(&self) {
+    fn after_write(&self) {
         if let Some(wake) = self.deliver()
             && let Err(error) = wake.call0(&JsValue::UNDEFINED)
         {
