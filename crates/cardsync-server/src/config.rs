@@ -16,6 +16,8 @@
 //! [limits]
 //! max_rooms = 10000
 //! max_connections = 10000
+//! handshake_timeout_ms = 10000   # the whole HTTP upgrade request, or the socket is closed
+//! idle_timeout_ms = 60000        # a WebSocket silent this long (pinged halfway) is closed
 //!
 //! [storage]
 //! synchronous = "full"
