@@ -121,17 +121,22 @@ struct Track {
     last_nonce: Option<u64>,
 }
 
+/// The socket an op names, as of `track` before the op.
+fn socket_of(s: Sock, track: &Track) -> SocketId {
+    match s {
+        Sock::Current => SocketId(track.opened),
+        Sock::Previous => SocketId(track.opened.saturating_sub(1)),
+        Sock::Made(id) => SocketId(id),
+    }
+}
+
 fn apply(
     conn: &mut Connection,
     now: Instant,
     op: Op,
     track: &Track,
 ) -> Result<(), ConnectionError> {
-    let socket = |s: Sock| match s {
-        Sock::Current => SocketId(track.opened),
-        Sock::Previous => SocketId(track.opened.saturating_sub(1)),
-        Sock::Made(id) => SocketId(id),
-    };
+    let socket = |s: Sock| socket_of(s, track);
     match op {
         Op::Start => conn.handle_start(now),
         Op::Stop => conn.handle_stop(now),
@@ -182,6 +187,12 @@ proptest! {
             let mut shadow = conn.clone();
             shadow.handle_timeout(now);
             let before = conn.state();
+            // The socket a close names, before the close's own actions (a retry due at once
+            // opens the next socket in the same call).
+            let closing = match op {
+                Op::Closed(s, _) => Some(socket_of(s, &track).0),
+                _ => None,
+            };
 
             let result = apply(&mut conn, now, op, &track);
             if let Err(err) = &result {
@@ -250,8 +261,8 @@ proptest! {
             }
             // No leaked sockets: every socket left behind was closed by the machine or
             // reported its own close.
-            if let (Op::Closed(..), Ok(())) = (op, &result) {
-                track.closed.insert(track.opened);
+            if let (Some(closed), Ok(())) = (closing, &result) {
+                track.closed.insert(closed);
             }
             let current = status.socket.map_or(0, |s| s.0);
             prop_assert!((1..=track.opened).filter(|id| *id != current).all(|id| track.closed.contains(&id)));
