@@ -37,7 +37,7 @@ impl Mode {
 /// Runs the native benchmarks, the Node runner when present, and renders the table.
 pub fn run(mode: Mode) -> Result<()> {
     let root = crate::workspace_root();
-    let scratch = target_dir(&root).join("bench");
+    let scratch = crate::target_dir(&root).join("bench");
     std::fs::create_dir_all(&scratch)
         .map_err(|e| crate::Error::new(format!("cannot create {}: {e}", scratch.display())))?;
     let sha = Cmd::new("git", &root)
@@ -138,11 +138,4 @@ fn copy_dir(from: &Path, to: &Path) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// Where cargo builds: `CARGO_TARGET_DIR` when set, `target/` otherwise.
-fn target_dir(root: &Path) -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"))
 }

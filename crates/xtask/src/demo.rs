@@ -25,7 +25,7 @@ pub fn run() -> Result<()> {
     wasm::build(&root, wasm::Options { release: true })?;
     let board = e2e::build_board(&root)?;
     let bin = server::build(&root, true)?;
-    let data = server::target_dir(&root).join("cardsync-demo");
+    let data = crate::target_dir(&root).join("cardsync-demo");
     std::fs::create_dir_all(&data)
         .map_err(|e| Error::new(format!("cannot create {}: {e}", data.display())))?;
     let schema = data.join("schema.json");

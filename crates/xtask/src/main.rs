@@ -145,3 +145,8 @@ fn main() -> ExitCode {
         }
     }
 }
+
+/// Where cargo builds: `CARGO_TARGET_DIR` when set, `target/` in the workspace otherwise.
+pub fn target_dir(root: &std::path::Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from)
+}

@@ -14,15 +14,8 @@ pub fn build(root: &Path, release: bool) -> Result<PathBuf> {
         cmd = cmd.args(["--release"]);
     }
     cmd.run()?;
-    let target =
-        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
     let profile = if release { "release" } else { "debug" };
-    Ok(target
+    Ok(crate::target_dir(root)
         .join(profile)
         .join(format!("cardsync-server{}", std::env::consts::EXE_SUFFIX)))
-}
-
-/// Cargo's target directory: `CARGO_TARGET_DIR`, else `target/` in the workspace.
-pub fn target_dir(root: &Path) -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from)
 }

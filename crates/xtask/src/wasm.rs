@@ -83,8 +83,7 @@ pub fn build(root: &Path, options: Options) -> Result<PathBuf> {
         .args(["build", "--locked", "-p", CRATE, "--target", TARGET])
         .args(["--profile", profile])
         .run()?;
-    let input = root
-        .join("target")
+    let input = crate::target_dir(root)
         .join(TARGET)
         .join(dir)
         .join(format!("{ARTIFACT}.wasm"));
