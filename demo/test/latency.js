@@ -1,7 +1,8 @@
 // Browser-measured propagation latency: an edit in tab A until its render in tab B.
 //
-//   cargo xtask test --step wasm && node demo/test/latency.js [edits]   (after a demo build:
-//   `cargo xtask demo` once, or the e2e step, leaves demo/dist and the server binary)
+//   cargo xtask demo   # once (Ctrl-C it): builds demo/dist with the release wasm and
+//                      # target/release/cardsync-server
+//   CARDSYNC_SERVER_BIN=target/release/cardsync-server node demo/test/latency.js [edits]
 //
 // Two browser contexts in headless Chromium on the board, through a real cardsync-server on
 // 127.0.0.1. A renames one card `edits` times (default 1000), one rename at a time; B records
