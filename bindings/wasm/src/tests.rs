@@ -175,17 +175,18 @@ fn two_docs_converge() {
     assert_eq!(Array::from(&ids).length(), 0);
 }
 
+/// The machine's pending actions, as plain objects.
+fn actions(machine: &crate::SyncMachine) -> Vec<JsValue> {
+    let polled = machine.poll_actions().unwrap();
+    polled.into_iter().map(JsValue::from).collect()
+}
+
 /// A started machine with socket 1 open: the state a driver feeds server frames into.
 fn open_machine() -> crate::SyncMachine {
     let machine =
         crate::SyncMachine::new(schema(), parse(r#"{"token": "t"}"#), None).expect("machine");
     machine.start().unwrap();
-    let opened: Vec<JsValue> = machine
-        .poll_actions()
-        .unwrap()
-        .into_iter()
-        .map(JsValue::from)
-        .collect();
+    let opened = actions(&machine);
     assert_eq!(get(&opened[0], "kind"), "open");
     machine.socket_opened(1.0).unwrap();
     machine
@@ -202,12 +203,7 @@ fn malformed_frames_into_the_sync_machine_are_decode_errors_and_drop_the_socket(
         let machine = open_machine();
         let error = machine.frame(1.0, bytes).unwrap_err();
         assert_eq!(code(&error), "decode_error", "{bytes:?}");
-        let actions: Vec<JsValue> = machine
-            .poll_actions()
-            .unwrap()
-            .into_iter()
-            .map(JsValue::from)
-            .collect();
+        let actions = actions(&machine);
         assert!(
             actions.iter().any(|a| get(a, "kind") == "close"),
             "a frame that does not decode drops the socket: {bytes:?}"
@@ -228,12 +224,7 @@ fn a_write_through_the_synced_doc_asks_to_persist_before_it_sends() {
         .doc()
         .create_card("task".into(), title("queued"), None)
         .unwrap();
-    let actions: Vec<JsValue> = machine
-        .poll_actions()
-        .unwrap()
-        .into_iter()
-        .map(JsValue::from)
-        .collect();
+    let actions = actions(&machine);
     assert_eq!(
         actions.len(),
         1,
