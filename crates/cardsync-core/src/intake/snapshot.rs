@@ -42,10 +42,31 @@ impl Intake {
             .chain(&self.pending.pieces)
             .chain([&deletes])
             .filter_map(|bytes| Update::decode_v1(bytes).ok());
-        let merged = Update::merge_updates(parts);
+        let merged = merge_pairwise(parts.collect());
         match encoding {
             Encoding::V1 => merged.encode_v1(),
             Encoding::V2 => merged.encode_v2(),
         }
     }
+}
+
+/// Merges updates two at a time, level by level.
+///
+/// `Update::merge_updates` re-sorts all of its inputs at every block it writes, so merging
+/// `n` updates at once costs O(n² log n): 32 s for the 50k pieces of an outbox compacted
+/// into a scratch document (benchmark K6). Merging is associative, and a merge of two
+/// inputs sorts two, so pairwise levels cost O(total · log n) for the same result.
+fn merge_pairwise(mut parts: Vec<Update>) -> Update {
+    while parts.len() > 1 {
+        let mut next = Vec::with_capacity(parts.len().div_ceil(2));
+        let mut level = parts.into_iter();
+        while let Some(first) = level.next() {
+            next.push(match level.next() {
+                Some(second) => Update::merge_updates([first, second]),
+                None => first,
+            });
+        }
+        parts = next;
+    }
+    parts.pop().unwrap_or_default()
 }
