@@ -5,7 +5,7 @@
 
 import { init, SyncClient } from "cardsync";
 import { mountBoard } from "./board.js";
-import { ORDER, schema } from "./schema.js";
+import { schema } from "./schema.js";
 import { showBadge, showNotice } from "./status.js";
 
 const params = new URLSearchParams(location.search);
@@ -37,23 +37,13 @@ toggle.addEventListener("change", () => {
 
 client.on("status", showBadge);
 showBadge(client.status);
+// Status events skip the mere ageing of a pending change; the badge's "Saving…" needs it.
+setInterval(() => showBadge(client.status), 1000);
 client.on("rejected", (r) =>
   showNotice(`Your change was refused by the server (${r.code}: ${r.reason}) and rolled back.`),
 );
 client.on("auth_denied", (r) => showNotice(`The server refused this board's token: ${r.reason}`));
 client.on("store_error", (e) => showNotice(`Cannot save offline changes: ${e.message}`));
-
-/** Creates the board's order sequence once the server's copy is known to lack it. */
-function ensureOrder() {
-  if (doc.sequence(ORDER) !== undefined || client.status.status !== "online") return;
-  try {
-    doc.createSequence(ORDER);
-  } catch {
-    // Another replica created it in the meantime: same id, so nothing is lost.
-  }
-}
-client.on("status", ensureOrder);
-ensureOrder();
 
 const board = mountBoard(document.querySelector("#board"), doc, showNotice);
 // For the end-to-end tests and the curious: the public API of this page.

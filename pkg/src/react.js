@@ -16,14 +16,18 @@ function derived(subscribe, read) {
   let json = JSON.stringify(value);
   return {
     subscribe(notify) {
-      return subscribe(() => {
+      const refresh = () => {
         const next = read();
         const nextJson = JSON.stringify(next);
         if (nextJson === json) return;
         value = next;
         json = nextJson;
         notify();
-      });
+      };
+      const unsubscribe = subscribe(refresh);
+      // A change between the render that read `value` and this subscription has no event.
+      refresh();
+      return unsubscribe;
     },
     get: () => value,
   };

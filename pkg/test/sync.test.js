@@ -136,13 +136,18 @@ test("the server is killed and restarted while clients edit, and they converge",
   const card = a.doc.createCard("task", { title: "Survivor" });
   await a.whenSynced();
 
-  const restarting = server.restart();
-  for (let i = 0; i < 20; i++) {
+  await until(b, (c) => c.doc.card(card) !== undefined, "B to have the card");
+  // Edits before, while and after the server is down: half of them while both see it gone.
+  const edit = () => {
     a.doc.increment(card, "votes", 1);
-    await until(b, (c) => c.doc.card(card) !== undefined, "B to have the card");
     b.doc.increment(card, "votes", 1);
-  }
+  };
+  for (let i = 0; i < 5; i++) edit();
+  const restarting = server.restart();
+  await Promise.all([a, b].map((c) => until(c, (c) => c.status.status !== "online", "the outage to show")));
+  for (let i = 0; i < 10; i++) edit();
   await restarting;
+  for (let i = 0; i < 5; i++) edit();
   await Promise.all([a.whenSynced(15_000), b.whenSynced(15_000)]);
   await until(a, (c) => c.doc.card(card)?.fields.votes === 40, "A to count 40");
   await until(b, (c) => c.doc.card(card)?.fields.votes === 40, "B to count 40");

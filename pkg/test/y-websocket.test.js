@@ -98,5 +98,12 @@ test("SyncClient behind a stock y-websocket server: plain updates, no acks, hear
 
   // The heartbeat's sync step 1 shows the server holds everything: nothing stays pending.
   await until(() => a.status.pending === 0 && b.status.pending === 0, "implicit acks");
-  assert.equal(a.status.status, "online", "no reconnect loop: the heartbeat is answered");
+  // No reconnect loop: well past the heartbeat's dead-socket bound (2 missed × 200 ms), the
+  // answered heartbeats kept the first connection.
+  const failures = [];
+  a.on("connection", (change) => failures.push(change.cause.kind));
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  assert.deepEqual(failures, [], "no connection changes while the heartbeat is answered");
+  assert.equal(a.status.status, "online");
+  assert.equal(a.status.lastFailure, null);
 });

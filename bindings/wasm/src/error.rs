@@ -12,8 +12,6 @@
 //! with the same `name` and `code`.
 
 use cardsync_core::{DecodeError, IdError, OpenError, SchemaError, WriteError};
-use cardsync_sync::outbox::OutboxError;
-use cardsync_sync::protocol::ProtocolError;
 use cardsync_sync::session::SessionError;
 use wasm_bindgen::prelude::*;
 
@@ -60,27 +58,8 @@ coded!(
     OpenError,
     SchemaError,
     IdError,
-    ProtocolError
+    SessionError
 );
-
-impl IntoJsError for SessionError {
-    fn into_js(self) -> JsValue {
-        match self {
-            SessionError::Write(e) => e.into_js(),
-            SessionError::Decode(e) => e.into_js(),
-            SessionError::Open(e) => e.into_js(),
-            SessionError::Protocol(e) => e.into_js(),
-            SessionError::Outbox(e @ OutboxError::Full { .. }) => js_error("outbox_full", e),
-            SessionError::Outbox(e @ OutboxError::Corrupt(_)) => js_error("store_corrupt", e),
-        }
-    }
-}
-
-impl IntoJsError for std::convert::Infallible {
-    fn into_js(self) -> JsValue {
-        match self {}
-    }
-}
 
 /// `Result<T, E>` → `Result<T, JsValue>` for any core error, so methods can use `?`.
 pub(crate) trait JsResult<T> {

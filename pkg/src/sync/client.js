@@ -40,7 +40,8 @@ export class SyncClient {
   /** @type {Map<string, Set<Function>>} */
   #listeners = new Map();
   #persistQueue = [];
-  #writing = false;
+  /** The running write of the persist queue, if any. */
+  #flushing = undefined;
   #storeError = null;
   #durable;
   #timer = undefined;
@@ -114,7 +115,7 @@ export class SyncClient {
 
   /** The current status (a fresh plain object). */
   get status() {
-    return { ...this.#status };
+    return this.#computeStatus();
   }
 
   /**
@@ -146,8 +147,8 @@ export class SyncClient {
   }
 
   /**
-   * Disconnects (waiting up to a second for the socket's close handshake), waits for
-   * pending store writes, and releases the store and the doc.
+   * Disconnects (waiting up to a second for the socket's close handshake), writes what
+   * waits for the store, and releases the store and the doc (`doc` is unusable after).
    */
   async close() {
     if (this.#closed) return;
@@ -164,10 +165,16 @@ export class SyncClient {
     clearTimeout(this.#timer);
     clearTimeout(this.#storeTimer);
     this.#stopWaiting();
-    while (this.#writing) await new Promise((resolve) => setTimeout(resolve, 5));
+    // Edits made up to now reach the store, even those queued behind a running write.
+    await this.#flush();
+    const unsaved = this.#persistQueue.length;
     this.#store.close();
     this.#release();
+    this.#doc.free();
     this.#machine.free();
+    if (unsaved > 0) {
+      throw new Error(`SyncClient.close: ${unsaved} changes could not be stored: ${this.#storeError}`);
+    }
   }
 
   /** This tab now owns the document's store: adopt what the last owner left there. */
@@ -306,30 +313,40 @@ export class SyncClient {
       });
   }
 
-  /** Writes queued persist ops in one store transaction, then confirms the last one. */
-  async #flush() {
-    if (this.#writing || this.#persistQueue.length === 0 || this.#closed) return;
-    this.#writing = true;
-    const ops = this.#persistQueue;
-    this.#persistQueue = [];
-    try {
-      await this.#store.apply(ops);
+  /**
+   * Writes the queued persist ops, one store transaction per group, confirming each group to
+   * the machine; resolves once the queue is empty or a write failed (then retried later).
+   */
+  #flush() {
+    if (!this.#flushing && this.#persistQueue.length > 0) this.#flushing = this.#writeQueued();
+    return this.#flushing ?? Promise.resolve();
+  }
+
+  async #writeQueued() {
+    while (this.#persistQueue.length > 0) {
+      const ops = this.#persistQueue;
+      this.#persistQueue = [];
+      try {
+        await this.#store.apply(ops);
+      } catch (error) {
+        // Keep the ops, in order, ahead of anything queued since; retry later.
+        this.#persistQueue = ops.concat(this.#persistQueue);
+        this.#flushing = undefined;
+        this.#storeError = String(error?.message ?? error);
+        this.#emit("store_error", { message: this.#storeError });
+        this.#publishStatus();
+        clearTimeout(this.#storeTimer);
+        if (!this.#closed) this.#storeTimer = setTimeout(() => this.#flush(), STORE_RETRY_MS);
+        return;
+      }
       this.#storeError = null;
-      this.#writing = false;
-      if (this.#closed) return;
-      this.#machine.persisted(ops[ops.length - 1].seq);
-      this.#drain();
-      this.#flush();
-    } catch (error) {
-      // Keep the ops, in order, ahead of anything queued since; retry later.
-      this.#persistQueue = ops.concat(this.#persistQueue);
-      this.#writing = false;
-      this.#storeError = String(error?.message ?? error);
-      this.#emit("store_error", { message: this.#storeError });
-      this.#publishStatus();
-      clearTimeout(this.#storeTimer);
-      this.#storeTimer = setTimeout(() => this.#flush(), STORE_RETRY_MS);
+      if (!this.#closed) {
+        this.#machine.persisted(ops[ops.length - 1].seq);
+        this.#drain();
+      }
     }
+    // In the same synchronous run as the empty check: no op can be queued in between.
+    this.#flushing = undefined;
   }
 
   #arm() {

@@ -34,7 +34,7 @@ export class MemoryStore {
  * @param {Persisted} state
  * @param {PersistOp} op
  */
-export function applyOp(state, op) {
+function applyOp(state, op) {
   switch (op.kind) {
     case "put_batch":
       state.outbox.push(op.batch);

@@ -28,10 +28,13 @@ export function clientStatus(raw, driver) {
 }
 
 /**
- * Whether two statuses differ in anything a UI shows.
+ * Whether two statuses differ in more than the age of the oldest pending change, which
+ * grows on its own: a `status` event on every frame and timer for it alone would re-render
+ * a UI for nothing. Read `client.status` for the current age.
  * @param {ReturnType<typeof clientStatus>} a
  * @param {ReturnType<typeof clientStatus>} b
  */
 export function sameStatus(a, b) {
-  return JSON.stringify(a) === JSON.stringify(b);
+  const key = ({ oldestPendingMs: _age, ...rest }) => JSON.stringify(rest);
+  return key(a) === key(b);
 }

@@ -70,6 +70,16 @@ pub enum OutboxError {
     Corrupt(String),
 }
 
+impl OutboxError {
+    /// The stable code JavaScript sees.
+    pub fn code(&self) -> &'static str {
+        match self {
+            OutboxError::Full { .. } => "outbox_full",
+            OutboxError::Corrupt(_) => "store_corrupt",
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 struct Entry {
     batch: Batch,

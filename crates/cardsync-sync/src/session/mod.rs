@@ -159,6 +159,19 @@ pub enum SessionError {
     Open(#[from] OpenError),
 }
 
+impl SessionError {
+    /// The stable code JavaScript sees: the code of the error underneath.
+    pub fn code(&self) -> &'static str {
+        match self {
+            SessionError::Write(e) => e.code(),
+            SessionError::Outbox(e) => e.code(),
+            SessionError::Protocol(e) => e.code(),
+            SessionError::Decode(e) => e.code(),
+            SessionError::Open(e) => e.code(),
+        }
+    }
+}
+
 /// A snapshot for status displays.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SessionStatus {
