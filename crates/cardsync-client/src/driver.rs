@@ -54,6 +54,8 @@ pub(crate) struct Driver {
     /// Persist ops issued and confirmed (sequence numbers).
     pub issued: u64,
     pub confirmed: u64,
+    /// The store failed; it confirms nothing more.
+    pub store_failed: bool,
 }
 
 impl Driver {
@@ -74,29 +76,30 @@ impl Driver {
             self.drain();
             let stopping = closing.is_some() || handle_gone;
             let offline = self.client.status(self.now()).connection.state == State::Offline;
-            if stopping && offline && self.confirmed >= self.issued {
+            let stored = self.confirmed >= self.issued || self.store_failed;
+            if stopping && offline && stored {
                 break;
             }
             let due = self.client.poll_timeout();
             let timer = self.epoch + std::time::Duration::from_millis(due.map_or(0, |t| t.0));
-            let now = self.now();
+            // Each branch reads the clock when it runs: the wait may have lasted hours.
             tokio::select! {
                 command = commands.recv(), if !handle_gone => match command {
                     Some(Command::Apply { stamp, ops, reply }) => {
-                        let applied = self.client.apply(now, &stamp, &ops);
+                        let applied = self.client.apply(self.now(), &stamp, &ops);
                         // Status and events reflect the write before the caller hears back.
                         self.drain();
                         let _ = reply.send(applied);
                     }
                     Some(Command::Read(f)) => f(self.client.session()),
-                    Some(Command::Online(true)) => self.client.handle_start(now),
-                    Some(Command::Online(false)) => self.client.handle_stop(now),
+                    Some(Command::Online(true)) => self.client.handle_start(self.now()),
+                    Some(Command::Online(false)) => self.client.handle_stop(self.now()),
                     Some(Command::Close(reply)) => {
-                        self.client.handle_stop(now);
+                        self.client.handle_stop(self.now());
                         closing = Some(reply);
                     }
                     None => {
-                        self.client.handle_stop(now);
+                        self.client.handle_stop(self.now());
                         handle_gone = true;
                     }
                 },
@@ -104,16 +107,17 @@ impl Driver {
                 Some(done) = persisted.recv() => match done {
                     Ok(seq) => {
                         self.confirmed = self.confirmed.max(seq);
-                        self.client.handle_persisted(now, seq);
+                        self.client.handle_persisted(self.now(), seq);
                     }
                     Err(error) => {
-                        // Never confirmed: the batches stay unsent rather than unsaved.
+                        // The store thread stops at its first failure, so nothing after it
+                        // is confirmed either: the batches stay unsent rather than unsaved.
                         let _ = self.events.send(ClientEvent::StoreFailed(error));
-                        self.confirmed = self.issued;
+                        self.store_failed = true;
                     }
                 },
                 () = tokio::time::sleep_until(timer), if due.is_some() => {
-                    self.client.handle_timeout(now);
+                    self.client.handle_timeout(self.now());
                 }
             }
         }

@@ -198,6 +198,7 @@ impl Client {
             socket_tx,
             issued: 0,
             confirmed: 0,
+            store_failed: false,
         };
         let task = tokio::spawn(driver.run(commands_rx, socket_rx, persisted_rx));
         let client = Client {
@@ -289,9 +290,15 @@ fn store_loop(
 ) {
     while let Ok(StoreJob::Persist { seq, op }) = jobs.recv() {
         let result = store.persist(&op).map(|()| seq).map_err(|e| e.to_string());
+        let failed = result.is_err();
         if let Err(e) = &result {
-            tracing::error!(error = %e, "client store write failed");
+            tracing::error!(error = %e, "client store write failed; no later write is made");
         }
         let _ = done.send(result);
+        // A later success would confirm this op too (confirmations are cumulative), and later
+        // ops assume it is stored: stop here.
+        if failed {
+            return;
+        }
     }
 }

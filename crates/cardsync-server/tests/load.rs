@@ -96,6 +96,7 @@ async fn acked_batches_per_second_and_ack_latency_under_many_clients() {
     let elapsed = start.elapsed();
     let total = clients * (batches + 1);
     let mut samples = latencies.lock().unwrap().clone();
+    assert!(!samples.is_empty(), "no ack matched a recorded send");
     samples.sort();
     let at = |p: usize| samples[((p * samples.len()).div_ceil(100)).max(1) - 1];
     eprintln!(

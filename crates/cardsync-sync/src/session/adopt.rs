@@ -7,9 +7,12 @@
 //! store is rewritten to hold both. Nothing either tab made is lost, and the owner's batches
 //! go out under their own client id, as they would have from the owner after a restart.
 
+use std::collections::HashSet;
+
 use super::{ClientSession, SessionError};
 use crate::connection::Instant;
 use crate::outbox::{Batch, PersistOp, Persisted};
+use crate::protocol::BatchId;
 
 impl ClientSession {
     /// Adopts `persisted` (another replica's store, now this session's): see the module docs.
@@ -25,16 +28,17 @@ impl ClientSession {
             .outbox
             .into_iter()
             .partition(|b| b.rejected.is_some());
-        let ours = self.outbox.take_all();
+        // Ours stay in the outbox until theirs applied: an error leaves it as it was.
+        let held: HashSet<BatchId> = self.outbox.batches().map(|b| b.id).collect();
         let mut all: Vec<Batch> = theirs
             .into_iter()
-            .filter(|b| !ours.iter().any(|o| o.id == b.id))
+            .filter(|b| !held.contains(&b.id))
             .collect();
         for batch in &all {
             self.local.apply_update_v1(&batch.update)?;
         }
         self.drain_changes();
-        all.extend(ours);
+        all.extend(self.outbox.take_all());
         let op = self.outbox.replace_all(all);
         self.persist_issued(op);
         self.persist(PersistOp::CompactConfirmed(self.confirmed.snapshot_v1()));
