@@ -114,6 +114,8 @@ pub struct Limits {
     pub idle_room_ms: u64,
     /// Frames queued for one connection. A connection that falls this far behind (a client
     /// that stopped reading) is dropped, so that it cannot hold the room's memory hostage.
+    /// A room stops reading new frames while half this many of its persists are unconfirmed,
+    /// so the acks one confirmation releases fit the queue of a peer that keeps reading.
     pub send_queue: usize,
     /// Frames queued from all connections of one room before readers wait (backpressure).
     pub room_queue: usize,

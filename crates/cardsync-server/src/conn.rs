@@ -2,7 +2,10 @@
 //!
 //! The connection task knows nothing of the protocol. It forwards binary frames to the room
 //! (waiting when the room's inbox is full: backpressure reaches the client's TCP window
-//! instead of the server's memory) and writes what the room queues for it. Closing is always
+//! instead of the server's memory) and writes what the room queues for it. While a frame
+//! waits for the inbox, the task goes on writing: the room answers every batch with an ack,
+//! so a fast sender whose acks were not drained would fill its own send queue and be cut as
+//! "too far behind" although it reads everything it is sent. Closing is always
 //! explicit and explained: every close this server initiates carries a code and a reason
 //! (see [`Outgoing::Close`]), so a client can tell "your token expired" from "server busy".
 //!
@@ -17,6 +20,7 @@ use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket};
 use futures_util::{SinkExt as _, StreamExt as _};
+use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::{OwnedSemaphorePermit, mpsc};
 
 use crate::rooms::{self, Inbox, Shared};
@@ -82,6 +86,8 @@ pub(crate) async fn serve(
     let idle = Duration::from_millis(shared.config.limits.idle_timeout_ms.max(1));
     let mut heard = tokio::time::Instant::now();
     let mut pinged = false;
+    // A frame read from the socket that waits for room in the inbox; no more is read meanwhile.
+    let mut waiting: Option<Inbox> = None;
     loop {
         // Ping halfway through the silence, close at its end.
         let deadline = if pinged {
@@ -90,7 +96,8 @@ pub(crate) async fn serve(
             heard + idle / 2
         };
         tokio::select! {
-            () = tokio::time::sleep_until(deadline) => {
+            // Silence is only the client's while its frames are being read.
+            () = tokio::time::sleep_until(deadline), if waiting.is_none() => {
                 if pinged {
                     tracing::debug!(%doc, %peer, "idle timeout");
                     close(&mut sink, &mut stream, 1001, "idle timeout").await;
@@ -101,13 +108,24 @@ pub(crate) async fn serve(
                     break;
                 }
             }
-            incoming = stream.next() => match incoming {
+            permit = inbox.reserve(), if waiting.is_some() => {
+                let (Ok(permit), Some(frame)) = (permit, waiting.take()) else {
+                    close(&mut sink, &mut stream, 1011, "room unavailable; reconnect").await;
+                    break;
+                };
+                permit.send(frame);
+            }
+            incoming = stream.next(), if waiting.is_none() => match incoming {
                 Some(Ok(WsMessage::Binary(bytes))) => {
                     (heard, pinged) = (tokio::time::Instant::now(), false);
-                    let frame = Inbox::Frame { peer, frame: bytes.to_vec(), at: tokio::time::Instant::now() };
-                    if inbox.send(frame).await.is_err() {
-                        close(&mut sink, &mut stream, 1011, "room unavailable; reconnect").await;
-                        break;
+                    let frame = Inbox::Frame { peer, frame: bytes.to_vec(), at: heard };
+                    match inbox.try_send(frame) {
+                        Ok(()) => {}
+                        Err(TrySendError::Full(frame)) => waiting = Some(frame),
+                        Err(TrySendError::Closed(_)) => {
+                            close(&mut sink, &mut stream, 1011, "room unavailable; reconnect").await;
+                            break;
+                        }
                     }
                 }
                 Some(Ok(WsMessage::Text(_))) => {

@@ -8,6 +8,13 @@
 //! lock is held around the room, so rooms of different documents run in parallel on the
 //! runtime's threads while each stays strictly sequential.
 //!
+//! The room stops reading its inbox while half a send queue of its persists is unconfirmed.
+//! Acks and broadcasts leave only when their persist is confirmed, so one confirmation can
+//! release that many frames to a peer at once: the bound keeps that burst inside the send
+//! queue of a peer that keeps reading (past it, the peer would be cut as "too far behind"),
+//! and it carries a slow disk's backpressure to the senders' sockets instead of letting the
+//! writer thread's queue grow.
+//!
 //! A room goes away in one of three ways: idle eviction (no peer, nothing to persist), a
 //! shutdown (close every peer with 1001, wait until every persist is confirmed), or a
 //! failure (load error or store error: close every peer with 1011 and unload; the next
@@ -127,6 +134,7 @@ impl Driver {
     ) {
         let mut shutdown = self.shared.shutdown.clone();
         let idle_after = Duration::from_millis(self.shared.config.limits.idle_room_ms);
+        let max_unconfirmed = (self.shared.config.limits.send_queue / 2).max(1);
         let end = loop {
             if self.draining && self.room.pending_persists() == 0 {
                 break End::Drained;
@@ -140,7 +148,7 @@ impl Driver {
                         break End::Failed;
                     }
                 }
-                message = inbox.recv() => match message {
+                message = inbox.recv(), if self.room.pending_persists() < max_unconfirmed => match message {
                     Some(message) => self.handle(message),
                     None => break End::Evicted,
                 },

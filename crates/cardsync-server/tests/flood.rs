@@ -4,9 +4,10 @@
 //! there within a bound. Rooms run as separate tasks; what they share is the runtime, the
 //! process's limits and the store's writer, and the flood must not monopolise any of them.
 //!
-//! The server protects itself by cutting a flooder whose outgoing queue fills up (it sends
-//! faster than its own connection drains the acks: "too far behind"), so the flood is a
-//! relay of flooders, each with its own client id, one after another.
+//! The flood is a relay of flooders, each with its own client id, one after another, each
+//! sending all its batches without waiting while it reads its acks. None of them may be cut:
+//! a connection blocked on a full room inbox still writes the acks queued for it, so its send
+//! queue cannot fill up behind its own backpressure ("too far behind", 1013).
 
 mod common;
 
@@ -43,8 +44,14 @@ fn flood_updates(client: u64, n: u128) -> Vec<Vec<u8>> {
 }
 
 /// One flooder: sends every update without waiting and counts the acks, until the server
-/// cuts it, everything it sent is acked, or `stop`.
-async fn flooder(url: &str, client: u64, acked: &AtomicUsize, stop: &AtomicBool) {
+/// cuts it, everything it sent is acked, or `stop`. Returns the close frame if the server cut
+/// it before everything was acked.
+async fn flooder(
+    url: &str,
+    client: u64,
+    acked: &AtomicUsize,
+    stop: &AtomicBool,
+) -> Option<WsMessage> {
     let updates = flood_updates(client, 5_000);
     let (total, mine) = (updates.len(), AtomicUsize::new(0));
     let mut ws = raw(url).await;
@@ -57,13 +64,18 @@ async fn flooder(url: &str, client: u64, acked: &AtomicUsize, stop: &AtomicBool)
     let (mut sink, mut stream) = ws.split();
     let reading = async {
         while let Some(Ok(frame)) = stream.next().await {
-            if let WsMessage::Binary(bytes) = frame
-                && let Ok(Message::Ack { .. }) = Message::decode(&bytes, usize::MAX)
-            {
-                acked.fetch_add(1, Ordering::Relaxed);
-                mine.fetch_add(1, Ordering::Relaxed);
+            match frame {
+                WsMessage::Binary(bytes) => {
+                    if let Ok(Message::Ack { .. }) = Message::decode(&bytes, usize::MAX) {
+                        acked.fetch_add(1, Ordering::Relaxed);
+                        mine.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                close @ WsMessage::Close(_) => return Some(close),
+                _ => {}
             }
         }
+        Some(WsMessage::Close(None))
     };
     let sending = async {
         for (seq, update) in updates.into_iter().enumerate() {
@@ -85,15 +97,17 @@ async fn flooder(url: &str, client: u64, acked: &AtomicUsize, stop: &AtomicBool)
         }
     };
     tokio::select! {
-        () = reading => {}
-        () = sending => {}
+        closed = reading => closed.filter(|_| !stop.load(Ordering::Relaxed)),
+        () = sending => None,
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flooded_room_does_not_starve_another() {
     let dir = tempfile::tempdir().unwrap();
-    let config = "[room]\nbatch_rate = { burst = 1000000, refill_ms = 1 }\n";
+    // Short queues, so that a flooder keeps its room's inbox full and its acks pile up fast.
+    let config = "[room]\nbatch_rate = { burst = 1000000, refill_ms = 1 }\n\
+                  [limits]\nsend_queue = 256\nroom_queue = 16\n";
     let server = TestServer::start(dir.path(), config, 0);
     let calm = server.url("calm");
     let (a, _) = client(&calm, "calm", Role::Editor, None).await;
@@ -115,7 +129,10 @@ async fn a_flooded_room_does_not_starve_another() {
                     break;
                 }
                 count.fetch_add(1, Ordering::Relaxed);
-                flooder(&url, client, &acked, &stop).await;
+                // Panics in the task: printed at once, and again by `flood.await` below.
+                if let Some(close) = flooder(&url, client, &acked, &stop).await {
+                    panic!("flooder {client} was cut: {close:?}");
+                }
             }
         });
         (flooders, flood)
@@ -159,11 +176,11 @@ async fn a_flooded_room_does_not_starve_another() {
         .await;
     }
     stop.store(true, Ordering::Relaxed);
+    within("the flood to stop", flood).await.unwrap();
     eprintln!(
         "calm-room edits took at most {slowest:?}; the flooded room acked {} batches from {} \
          flooders",
         acked.load(Ordering::Relaxed),
         flooders.load(Ordering::Relaxed)
     );
-    flood.abort();
 }
