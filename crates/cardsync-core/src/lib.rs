@@ -94,6 +94,7 @@ pub use error::{
 pub use events::{ChangeBatch, ChangeEvent, Origin};
 pub use export::DocExport;
 pub use ids::{CardId, SequenceId};
+pub use intake::concat_updates_v1;
 pub use ops::{Op, Stamp};
 pub use read::{Card, FieldValue, TextRun};
 pub use relationship::{

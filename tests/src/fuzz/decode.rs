@@ -11,7 +11,8 @@
 //! still checked on each: a refused input leaves the document's export as it was.
 
 use cardsync_core::{
-    CardDoc, DecodeError, decode_update_v1, decode_update_v2, merge_updates_v1, merge_updates_v2,
+    CardDoc, DecodeError, concat_updates_v1, decode_update_v1, decode_update_v2, merge_updates_v1,
+    merge_updates_v2,
 };
 
 use super::seeds::{fixture, fixture_updates, schema, with_shared_fixture};
@@ -69,13 +70,17 @@ pub(super) fn update(data: &[u8], encoding: Encoding) {
     }
     let (mut doc, _) = fixture();
     let before = doc.export();
-    match encoding.apply(&mut doc, data) {
+    let applied = encoding.apply(&mut doc, data);
+    match &applied {
         Err(_) => assert_eq!(
             doc.export(),
             before,
             "a refused update changed the document"
         ),
         Ok(()) => reloads(&doc),
+    }
+    if let Encoding::V1 = encoding {
+        joins_alike(data, applied.is_ok(), &doc);
     }
     if let Ok(merged) = encoding.merge(data) {
         // A merge the core accepted is an update the core accepts.
@@ -84,6 +89,26 @@ pub(super) fn update(data: &[u8], encoding: Encoding) {
             reloads(&fresh);
         }
     }
+}
+
+/// A v1 update that decodes, joined on its own by `concat_updates_v1` (the outbox's
+/// compaction), applies to the fixture as it did itself: same verdict, same document.
+fn joins_alike(data: &[u8], applied: bool, doc: &CardDoc) {
+    let joined = concat_updates_v1(&[data]).expect("an update that decodes joins");
+    let Some(joined) = joined else {
+        return; // blocks of several clients: not a run
+    };
+    let (mut copy, _) = fixture();
+    assert_eq!(
+        copy.apply_update_v1(&joined).is_ok(),
+        applied,
+        "the joined update and the update itself got different verdicts"
+    );
+    assert_eq!(
+        copy.export(),
+        doc.export(),
+        "the joined update applies differently"
+    );
 }
 
 /// The document's snapshots load back into the same document.

@@ -29,6 +29,7 @@
 //!
 //! `catch_unwind` stays around every call into yrs as a native second line of defence.
 
+mod concat;
 mod deletes;
 mod map_entries;
 mod origins;
@@ -38,6 +39,8 @@ mod runs;
 mod snapshot;
 mod v1;
 mod view;
+
+pub use concat::concat_updates_v1;
 
 use std::borrow::Cow;
 use std::panic::{AssertUnwindSafe, catch_unwind};

@@ -7,9 +7,10 @@
 //! sent again; acks are idempotent ("the server holds client C up to clock N"), so a lost or
 //! duplicated ack is harmless.
 //!
-//! While offline, runs of small batches are *compacted* into few larger ones: their updates
-//! are applied into a scratch document and encoded once ([`cardsync_core::merge_updates_v1`]),
-//! never with `yrs::merge_updates_v1`, which is super-linear (DESIGN.md §4). Only batches this
+//! While offline, runs of small batches are *compacted* into few larger ones. A run is one
+//! client id's consecutive batches, so their updates join by copying their blocks' bytes
+//! ([`cardsync_core::concat_updates_v1`], linear), never with `yrs::merge_updates_v1`, which
+//! is super-linear (DESIGN.md §4). Only batches this
 //! outbox made and never handed to a connection are coalesced: the server may hold (or have
 //! refused) one that was sent, and a coalesced batch is judged, and rolled back, as a whole.
 //! Batches restored from a store count as sent (whether they were is not recorded), and so do
@@ -353,8 +354,14 @@ impl Outbox {
 
 fn merge_group(group: &[Entry]) -> Result<Batch, OutboxError> {
     let updates: Vec<&[u8]> = group.iter().map(|e| e.batch.update.as_slice()).collect();
-    let update = cardsync_core::merge_updates_v1(&updates)
-        .map_err(|e| OutboxError::Corrupt(e.to_string()))?;
+    // A group is one client's consecutive batches, so its updates are a run that joins by
+    // copying bytes; the general merge is the fallback should a stored update not be one.
+    let update = match cardsync_core::concat_updates_v1(&updates) {
+        Ok(Some(update)) => Ok(update),
+        Ok(None) => cardsync_core::merge_updates_v1(&updates),
+        Err(e) => Err(e),
+    }
+    .map_err(|e| OutboxError::Corrupt(e.to_string()))?;
     let first = &group[0].batch;
     let last = &group[group.len() - 1].batch;
     let parts = group
