@@ -10,6 +10,10 @@ use futures_util::{SinkExt as _, StreamExt as _};
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
+/// `TCP_NODELAY`: frames are small and each is wanted at once, so none should wait for the
+/// acknowledgement of the one before (Nagle's algorithm); browsers set it on WebSockets too.
+const NO_NAGLE: bool = true;
+
 /// What a socket task reports to the driver.
 #[derive(Debug)]
 pub(crate) enum SocketEvent {
@@ -39,7 +43,8 @@ pub(crate) enum WsOut {
 
 /// Connects to `url` and pumps frames until the socket ends or the driver closes it.
 pub(crate) async fn run(socket: SocketId, url: String, events: mpsc::UnboundedSender<SocketEvent>) {
-    let ws = match tokio_tungstenite::connect_async(url.as_str()).await {
+    let ws = match tokio_tungstenite::connect_async_with_config(url.as_str(), None, NO_NAGLE).await
+    {
         Ok((ws, _response)) => ws,
         Err(e) => {
             let _ = events.send(SocketEvent::Failed {

@@ -105,21 +105,3 @@ async fn two_clients_converge_with_concurrent_edits() {
     }
     assert!(server.terminate(), "graceful shutdown exits 0");
 }
-
-/// A bare HTTP/1.1 GET (no client library needed for one JSON document).
-async fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
-    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut response = String::new();
-    within("the metrics response", stream.read_to_string(&mut response))
-        .await
-        .unwrap();
-    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
-    response
-        .split("\r\n\r\n")
-        .nth(1)
-        .unwrap_or_default()
-        .to_owned()
-}
