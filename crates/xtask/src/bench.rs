@@ -3,8 +3,10 @@
 //! Three steps, each a program of its own so it can be rerun by hand:
 //! 1. the native runner (`benches/src/bin/cardsync-bench.rs`, release build) measures
 //!    cardsync, raw yrs, automerge and loro on K1–K8 and writes JSON;
-//! 2. the Node runner (`benches/js/run.mjs`), when present, measures the npm package next to
-//!    yjs, loro-crdt and @automerge/automerge and writes JSON of the same shape;
+//! 2. the Node runners: `benches/js/run.mjs` measures the npm package next to yjs, loro-crdt
+//!    and @automerge/automerge on the document workloads, and `benches/js/e1.mjs` measures E1,
+//!    the end-to-end latency through the release `cardsync-server` next to a stock
+//!    y-websocket pair; both write JSON of the same shape;
 //! 3. `cardsync-bench render` merges them into `benches/results/latest.md` and `latest.json`.
 //!
 //! The intermediate JSON goes under the target directory; only the rendered pair is meant to
@@ -51,14 +53,7 @@ pub fn run(mode: Mode) -> Result<()> {
         .args([&native])
         .run()?;
     let mut inputs = vec![native];
-    let js_runner = root.join("benches/js/run.mjs");
-    if js_runner.exists() {
-        let js = scratch.join("js.json");
-        run_js(&root, &scratch, mode, &js)?;
-        inputs.push(js);
-    } else {
-        eprintln!("benches/js/run.mjs is missing: the table has native rows only");
-    }
+    inputs.extend(run_js(&root, &scratch, mode)?);
     let results = root.join("benches/results");
     std::fs::create_dir_all(&results)
         .map_err(|e| crate::Error::new(format!("cannot create {}: {e}", results.display())))?;
@@ -92,13 +87,14 @@ fn bench_bin(root: &Path) -> Cmd {
     ])
 }
 
-/// The Node runner: needs the npm package with a release wasm and its own `node_modules`.
+/// The Node runners; returns the JSON files they wrote. They need the npm package with a
+/// release wasm, their own `node_modules`, and (E1) the release server.
 ///
 /// The release wasm is built (`cargo xtask wasm --release`: minutes on two cores) and the
-/// package is copied at once to a private folder the runner loads (`CARDSYNC_PKG`): other
+/// package is copied at once to a private folder the runners load (`CARDSYNC_PKG`): other
 /// tasks rebuild `pkg/dist/wasm` as a debug build while they test, and that must not be what
 /// the table measures.
-fn run_js(root: &Path, scratch: &Path, mode: Mode, out: &Path) -> Result<()> {
+fn run_js(root: &Path, scratch: &Path, mode: Mode) -> Result<Vec<PathBuf>> {
     let dir = root.join("benches/js");
     tools::ensure_npm_deps(&dir)?;
     crate::wasm::run(crate::wasm::Options { release: true })?;
@@ -106,11 +102,19 @@ fn run_js(root: &Path, scratch: &Path, mode: Mode, out: &Path) -> Result<()> {
     copy_dir(&root.join("pkg/src"), &staged.join("src"))?;
     copy_dir(&root.join("pkg/dist/wasm"), &staged.join("dist/wasm"))?;
     copy(&root.join("pkg/package.json"), &staged.join("package.json"))?;
-    Cmd::new("node", &dir)
-        .env("CARDSYNC_PKG", &staged.to_string_lossy())
-        .args(["run.mjs", mode.flag(), "--out"])
-        .args([out])
-        .run()
+    let server = crate::server::build(root, true)?;
+    let mut outputs = Vec::new();
+    for (runner, out) in [("run.mjs", "js.json"), ("e1.mjs", "e1.json")] {
+        let out = scratch.join(out);
+        Cmd::new("node", &dir)
+            .env("CARDSYNC_PKG", &staged.to_string_lossy())
+            .env("CARDSYNC_SERVER_BIN", &server.to_string_lossy())
+            .args([runner, mode.flag(), "--out"])
+            .args([&out])
+            .run()?;
+        outputs.push(out);
+    }
+    Ok(outputs)
 }
 
 fn copy(from: &Path, to: &Path) -> Result<()> {

@@ -43,6 +43,7 @@ fn steps() -> Vec<Step> {
         step("wasm", wasm_build),
         step("size", size),
         step("pkg-test", pkg_test),
+        step("bench-js", bench_js),
         step("pkg-browser", pkg_browser),
         step("e2e", e2e),
         step("wasm-test", wasm_test),
@@ -66,7 +67,8 @@ fn fmt(cx: &Context) -> Result<()> {
 fn js_deps(cx: &Context) -> Result<()> {
     tools::ensure_npm_deps(&cx.root.join("tests").join("js"))?;
     tools::ensure_npm_deps(&cx.root.join("pkg"))?;
-    tools::ensure_npm_deps(&cx.root.join("demo"))
+    tools::ensure_npm_deps(&cx.root.join("demo"))?;
+    tools::ensure_npm_deps(&cx.root.join("benches").join("js"))
 }
 
 /// Clippy on the host, then on the bindings for wasm32, where their wasm-bindgen tests (and
@@ -143,6 +145,26 @@ fn pkg_test(cx: &Context) -> Result<()> {
         .args([tsc.as_os_str()])
         .args(["-p", "test/tsconfig.json"])
         .run()
+}
+
+/// The Node benchmark runners (`benches/js`, run by `cargo xtask bench`) at tiny sizes,
+/// against the debug package and server: the figures mean nothing, but every workload and
+/// both E1 pairs run, so the runners cannot rot unnoticed. No timing is asserted.
+fn bench_js(cx: &Context) -> Result<()> {
+    let dir = cx.root.join("benches").join("js");
+    let server = crate::server::build(&cx.root, false)?;
+    let scratch = crate::target_dir(&cx.root).join("bench-smoke");
+    std::fs::create_dir_all(&scratch).map_err(|e| {
+        crate::Error::new(format!("cannot create {}: {e}", scratch.display()))
+    })?;
+    for (runner, out) in [("run.mjs", "js.json"), ("e1.mjs", "e1.json")] {
+        Cmd::new("node", &dir)
+            .env("CARDSYNC_SERVER_BIN", &server.to_string_lossy())
+            .args([runner, "--tiny", "--out"])
+            .args([scratch.join(out)])
+            .run()?;
+    }
+    Ok(())
 }
 
 /// The same package in a real Chromium page (Playwright), through its browser entry point.
