@@ -3,7 +3,9 @@
 //! `cargo test -p cardsync-server --release --test load -- --ignored --nocapture`
 //! (`LOAD_CLIENTS`, default 100, clients in rooms of 10; `LOAD_BATCHES`, default 100 per
 //! client). The per-peer batch rate limit is lifted so the server, not the limit, is measured.
-//! Reports sustained acked batches per second and the ack latency (apply to `Acked`).
+//! Reports sustained acked batches per second and the ack latency (apply to `Acked`), and the
+//! server's share of it (frame arrival to durable, from `/metrics`). With `LOAD_OUT=FILE` it
+//! also writes them as benchmark rows (workload E2) for `cargo xtask bench`'s table.
 
 mod common;
 
@@ -109,6 +111,59 @@ async fn acked_batches_per_second_and_ack_latency_under_many_clients() {
         at(99),
         samples[samples.len() - 1]
     );
+    let metrics = http_get(server.addr, "/metrics").await;
+    let metrics: serde_json::Value = serde_json::from_str(&metrics).unwrap();
+    let server_ms = &metrics["ack_latency_ms"];
+    eprintln!("server ack latency (arrival -> durable), ms: {server_ms}");
+    if let Ok(out) = std::env::var("LOAD_OUT") {
+        let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        let setup = format!(
+            "{clients} clients in rooms of 10, {} batches each",
+            batches + 1
+        );
+        let rows = [
+            (
+                "sustained acked batches/s",
+                "batches/s",
+                total as f64 / elapsed.as_secs_f64(),
+            ),
+            ("ack latency p50, apply -> Acked", "ms", ms(at(50))),
+            ("ack latency p99, apply -> Acked", "ms", ms(at(99))),
+            (
+                "server share p50, arrival -> durable",
+                "ms",
+                server_ms["p50"].as_f64().unwrap_or(f64::NAN),
+            ),
+            (
+                "server share p99, arrival -> durable",
+                "ms",
+                server_ms["p99"].as_f64().unwrap_or(f64::NAN),
+            ),
+        ]
+        .map(|(what, unit, value)| {
+            serde_json::json!({
+                "workload": "E2",
+                "case": format!("{setup}: {what}"),
+                "unit": unit,
+                "cells": { "cardsync": { "median": value, "min": value } },
+            })
+        });
+        let report = serde_json::json!({
+            "machine": {
+                "cpu": "", "cores": 0, "git_sha": "", "mode": "", "versions": {},
+                "seconds": elapsed.as_secs_f64(), "date": "",
+            },
+            "peers": ["cardsync"],
+            "rows": rows,
+            "notes": [format!(
+                "E2 ({setup}): native clients (cardsync-client, in-memory stores) against the \
+                 release cardsync-server binary with its SQLite store (synchronous=FULL) and \
+                 the batch rate limit lifted; every client submits all its batches at once \
+                 (open loop), so the latencies are queueing at saturation."
+            )],
+        });
+        std::fs::write(&out, serde_json::to_string_pretty(&report).unwrap()).unwrap();
+    }
     for client in done {
         client.close().await.unwrap();
     }

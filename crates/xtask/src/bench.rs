@@ -7,7 +7,9 @@
 //!    and @automerge/automerge on the document workloads, and `benches/js/e1.mjs` measures E1,
 //!    the end-to-end latency through the release `cardsync-server` next to a stock
 //!    y-websocket pair; both write JSON of the same shape;
-//! 3. `cardsync-bench render` merges them into `benches/results/latest.md` and `latest.json`.
+//! 3. E2, server load: the ignored measurement `cardsync-server/tests/load.rs` in release,
+//!    with 100 and with 1,000 native clients, writing its figures as rows (`LOAD_OUT`);
+//! 4. `cardsync-bench render` merges them into `benches/results/latest.md` and `latest.json`.
 //!
 //! The intermediate JSON goes under the target directory; only the rendered pair is meant to
 //! be committed. Nothing here asserts timings: CI builds and smoke-tests the harness
@@ -54,6 +56,7 @@ pub fn run(mode: Mode) -> Result<()> {
         .run()?;
     let mut inputs = vec![native];
     inputs.extend(run_js(&root, &scratch, mode)?);
+    inputs.extend(run_e2(&root, &scratch, mode)?);
     let results = root.join("benches/results");
     std::fs::create_dir_all(&results)
         .map_err(|e| crate::Error::new(format!("cannot create {}: {e}", results.display())))?;
@@ -111,6 +114,28 @@ fn run_js(root: &Path, scratch: &Path, mode: Mode) -> Result<Vec<PathBuf>> {
             .env("CARDSYNC_SERVER_BIN", &server.to_string_lossy())
             .args([runner, mode.flag(), "--out"])
             .args([&out])
+            .run()?;
+        outputs.push(out);
+    }
+    Ok(outputs)
+}
+
+/// E2: the server under 100 and 1,000 clients (rooms of 10), each submitting its batches at
+/// once; returns the JSON files written.
+fn run_e2(root: &Path, scratch: &Path, mode: Mode) -> Result<Vec<PathBuf>> {
+    let batches = match mode {
+        Mode::Quick => "20",
+        Mode::Full => "100",
+    };
+    let mut outputs = Vec::new();
+    for clients in ["100", "1000"] {
+        let out = scratch.join(format!("e2-{clients}.json"));
+        Cmd::cargo(root)
+            .args(["test", "--release", "--locked", "-p", "cardsync-server"])
+            .args(["--test", "load", "--", "--ignored", "--nocapture"])
+            .env("LOAD_CLIENTS", clients)
+            .env("LOAD_BATCHES", batches)
+            .env("LOAD_OUT", &out.to_string_lossy())
             .run()?;
         outputs.push(out);
     }
