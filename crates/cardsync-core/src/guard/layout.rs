@@ -115,8 +115,13 @@ pub(crate) struct ClientBlocks {
 impl ClientBlocks {
     /// The block holding `clock`, if this update carries it.
     pub fn find(&self, clock: u32) -> Option<&Block> {
+        self.position(clock).map(|i| &self.blocks[i])
+    }
+
+    /// The index of the block holding `clock`, if this update carries it.
+    pub fn position(&self, clock: u32) -> Option<usize> {
         let i = self.blocks.partition_point(|b| b.end() <= clock);
-        self.blocks.get(i).filter(|b| b.contains(clock))
+        self.blocks.get(i).filter(|b| b.contains(clock)).map(|_| i)
     }
 }
 

@@ -106,15 +106,8 @@ impl<'a, 't, 'doc> Origins<'a, 't, 'doc> {
         let Some(blocks) = self.layout.client(from.client) else {
             return false;
         };
-        let index = |clock: u32| {
-            let i = blocks.blocks.partition_point(|b| b.end() <= clock);
-            blocks
-                .blocks
-                .get(i)
-                .filter(|b| b.contains(clock))
-                .map(|_| i)
-        };
-        let (Some(first), Some(last)) = (index(from.clock), index(to.clock)) else {
+        let (Some(first), Some(last)) = (blocks.position(from.clock), blocks.position(to.clock))
+        else {
             return false;
         };
         let starts = self

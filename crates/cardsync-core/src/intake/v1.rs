@@ -11,13 +11,9 @@ use std::ops::Range;
 use super::deletes::DeleteSet;
 use crate::guard::layout::Layout;
 
-/// Appends a lib0 unsigned varint.
-pub(super) fn write_var(out: &mut Vec<u8>, mut value: u64) {
-    while value >= 0x80 {
-        out.push((value as u8 & 0x7f) | 0x80);
-        value >>= 7;
-    }
-    out.push(value as u8);
+/// Appends a lib0 unsigned varint (yrs' own writer).
+pub(super) fn write_var(out: &mut Vec<u8>, value: u64) {
+    yrs::encoding::write::Write::write_var(out, value);
 }
 
 /// A v1 update holding, for each client of `layout` (scanned from `bytes`), the blocks in the
