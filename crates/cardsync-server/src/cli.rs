@@ -73,19 +73,10 @@ pub struct ServeArgs {
     pub idle_room_ms: Option<u64>,
     /// SQLite `synchronous` for the WAL.
     #[arg(long, env = "CARDSYNC_SYNCHRONOUS", value_enum)]
-    pub synchronous: Option<SyncArg>,
+    pub synchronous: Option<Synchronous>,
     /// Serve the files of this directory at `/` (e.g. the demo board's build).
     #[arg(long, env = "CARDSYNC_STATIC_DIR")]
     pub static_dir: Option<PathBuf>,
-}
-
-/// `--synchronous`.
-#[derive(Clone, Copy, Debug, ValueEnum)]
-pub enum SyncArg {
-    /// fsync every commit (acked batches survive power loss).
-    Full,
-    /// fsync at checkpoints (acked batches survive a process crash only).
-    Normal,
 }
 
 /// `token`.
@@ -229,10 +220,7 @@ impl ServeArgs {
             config.limits.idle_room_ms = ms;
         }
         if let Some(s) = self.synchronous {
-            config.storage.synchronous = match s {
-                SyncArg::Full => Synchronous::Full,
-                SyncArg::Normal => Synchronous::Normal,
-            };
+            config.storage.synchronous = s;
         }
         let schema_path = config.schema.clone().ok_or(ConfigError::NoSchema)?;
         let schema = serde_json::from_str(&read(&schema_path)?).map_err(|source| {

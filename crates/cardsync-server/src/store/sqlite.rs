@@ -46,7 +46,8 @@ use super::{Append, Compaction, DocId, Store, StoreError, StoredDoc, VerifyRepor
 const FORMAT: &str = "1";
 
 /// SQLite's `synchronous` setting for the WAL; see the [module docs](self) for the choice.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// The same values name it in the config file (`full`, `normal`) and on the command line.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
 pub enum Synchronous {
     /// fsync at every commit: acked batches survive power loss.
