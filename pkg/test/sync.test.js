@@ -115,7 +115,8 @@ test("edits made offline survive a reload and land exactly once", async () => {
 
 test("a viewer's edit is rejected and rolled back, with the code", async () => {
   const doc = freshDoc();
-  const viewer = await open(doc, { role: "viewer" });
+  const store = new MemoryStore();
+  const viewer = await open(doc, { role: "viewer", store });
   await viewer.whenSynced();
   const rejected = new Promise((resolve) => viewer.on("rejected", resolve));
   const card = viewer.doc.createCard("task", { title: "Not allowed" });
@@ -126,6 +127,11 @@ test("a viewer's edit is rejected and rolled back, with the code", async () => {
   assert.equal(viewer.doc.card(card), undefined, "rolled back");
   assert.equal(viewer.status.lastRejection?.code, "forbidden");
   assert.equal(viewer.status.pending, 0);
+  // The rollback went on under a fresh client id and the store remembers the retired one, so
+  // no restart draws it again (the server refuses anything more from it).
+  const { retired } = await store.load();
+  assert.equal(retired.length, 1);
+  assert.ok(Number.isSafeInteger(retired[0]) && retired[0] > 0, `retired ${retired}`);
   await viewer.close();
 });
 

@@ -8,6 +8,7 @@
 //! ```sql
 //! outbox(pos INTEGER PRIMARY KEY AUTOINCREMENT, client, seq, meta TEXT, data BLOB)
 //! confirmed(id INTEGER PRIMARY KEY AUTOINCREMENT, data BLOB)
+//! retired(pos INTEGER PRIMARY KEY AUTOINCREMENT, client UNIQUE)
 //! ```
 //! `meta` is the batch as JSON without its update (ops, stamp, clock range); the update sits
 //! beside it as a blob, so the bulk of the bytes is not inflated by JSON.
@@ -59,7 +60,10 @@ impl SqliteOutboxStore {
                  pos INTEGER PRIMARY KEY AUTOINCREMENT, client INTEGER NOT NULL,
                  seq INTEGER NOT NULL, meta TEXT NOT NULL, data BLOB NOT NULL) STRICT;
              CREATE TABLE IF NOT EXISTS confirmed (
-                 id INTEGER PRIMARY KEY AUTOINCREMENT, data BLOB NOT NULL) STRICT;",
+                 id INTEGER PRIMARY KEY AUTOINCREMENT, data BLOB NOT NULL) STRICT;
+             CREATE TABLE IF NOT EXISTS retired (
+                 pos INTEGER PRIMARY KEY AUTOINCREMENT,
+                 client INTEGER NOT NULL UNIQUE) STRICT;",
         )?;
         Ok(Self { conn })
     }
@@ -89,6 +93,12 @@ impl OutboxStore for SqliteOutboxStore {
             .prepare("SELECT data FROM confirmed ORDER BY id")?;
         state.confirmed = stmt
             .query_map([], |r| r.get::<_, Vec<u8>>(0))?
+            .collect::<Result<_, _>>()?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT client FROM retired ORDER BY pos")?;
+        state.retired = stmt
+            .query_map([], |r| r.get::<_, i64>(0).map(|c| c as u64))?
             .collect::<Result<_, _>>()?;
         let mut stmt = self
             .conn
@@ -134,6 +144,12 @@ impl OutboxStore for SqliteOutboxStore {
                 tx.execute("DELETE FROM confirmed", [])?;
                 tx.execute("INSERT INTO confirmed (data) VALUES (?1)", [snapshot])?;
             }
+            PersistOp::RetireClients(ids) => {
+                let mut stmt = tx.prepare("INSERT OR IGNORE INTO retired (client) VALUES (?1)")?;
+                for id in ids {
+                    stmt.execute([*id as i64])?;
+                }
+            }
         }
         tx.commit()?;
         Ok(())
@@ -175,7 +191,9 @@ mod tests {
             PersistOp::CompactConfirmed(vec![4]),
             PersistOp::AppendConfirmed(vec![5]),
             PersistOp::ReplaceAll(vec![batch(5), batch(6)]),
+            PersistOp::RetireClients(vec![9, 4]),
             PersistOp::PutBatch(batch(7)),
+            PersistOp::RetireClients(vec![4, 11]),
         ];
         let mut expected = Persisted::default();
         {

@@ -154,9 +154,8 @@ fn bench_js(cx: &Context) -> Result<()> {
     let dir = cx.root.join("benches").join("js");
     let server = crate::server::build(&cx.root, false)?;
     let scratch = crate::target_dir(&cx.root).join("bench-smoke");
-    std::fs::create_dir_all(&scratch).map_err(|e| {
-        crate::Error::new(format!("cannot create {}: {e}", scratch.display()))
-    })?;
+    std::fs::create_dir_all(&scratch)
+        .map_err(|e| crate::Error::new(format!("cannot create {}: {e}", scratch.display())))?;
     for (runner, out) in [("run.mjs", "js.json"), ("e1.mjs", "e1.json")] {
         Cmd::new("node", &dir)
             .env("CARDSYNC_SERVER_BIN", &server.to_string_lossy())

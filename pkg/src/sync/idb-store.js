@@ -12,7 +12,8 @@
 /** @typedef {import("../../dist/wasm/cardsync_wasm.js").Persisted} Persisted */
 /** @typedef {import("../../dist/wasm/cardsync_wasm.js").PersistOp} PersistOp */
 
-const VERSION = 1;
+// 1: outbox and confirmed; 2: retired client ids (kept, keyed by themselves).
+const VERSION = 2;
 
 /**
  * @template T
@@ -35,6 +36,9 @@ function committed(tx) {
   });
 }
 
+/** The object stores, in the order `load` returns them. */
+const STORES = ["outbox", "confirmed", "retired"];
+
 /** Outbox and confirmed state in IndexedDB. */
 export class IndexedDbStore {
   /** @type {IDBDatabase} */
@@ -53,25 +57,25 @@ export class IndexedDbStore {
   static async open(name) {
     if (typeof indexedDB === "undefined") throw new Error("IndexedDB is not available here");
     const request = indexedDB.open(name, VERSION);
-    request.onupgradeneeded = () => {
+    request.onupgradeneeded = (event) => {
       const db = request.result;
-      const outbox = db.createObjectStore("outbox", { autoIncrement: true });
-      outbox.createIndex("key", "key", { unique: true });
-      db.createObjectStore("confirmed", { autoIncrement: true });
+      if (event.oldVersion < 1) {
+        const outbox = db.createObjectStore("outbox", { autoIncrement: true });
+        outbox.createIndex("key", "key", { unique: true });
+        db.createObjectStore("confirmed", { autoIncrement: true });
+      }
+      if (event.oldVersion < 2) db.createObjectStore("retired");
     };
     return new IndexedDbStore(await done(request));
   }
 
   /** What the store holds, oldest first. @returns {Promise<Persisted>} */
   async load() {
-    const tx = this.#db.transaction(["outbox", "confirmed"], "readonly");
+    const tx = this.#db.transaction(STORES, "readonly");
     const ending = committed(tx);
-    const [outbox, confirmed] = await Promise.all([
-      done(tx.objectStore("outbox").getAll()),
-      done(tx.objectStore("confirmed").getAll()),
-    ]);
+    const [outbox, confirmed, retired] = await Promise.all(STORES.map((name) => done(tx.objectStore(name).getAll())));
     await ending;
-    return { confirmed, outbox: outbox.map(({ key, meta, update }) => ({ key, meta, update })) };
+    return { confirmed, outbox: outbox.map(({ key, meta, update }) => ({ key, meta, update })), retired };
   }
 
   /**
@@ -80,14 +84,13 @@ export class IndexedDbStore {
    * @returns {Promise<void>}
    */
   async apply(ops) {
-    const tx = this.#db.transaction(["outbox", "confirmed"], "readwrite", {
+    const tx = this.#db.transaction(STORES, "readwrite", {
       durability: "strict",
     });
     const ending = committed(tx);
-    const outbox = tx.objectStore("outbox");
-    const confirmed = tx.objectStore("confirmed");
+    const [outbox, confirmed, retired] = STORES.map((name) => tx.objectStore(name));
     try {
-      for (const op of ops) await applyOp(outbox, confirmed, op);
+      for (const op of ops) await applyOp(outbox, confirmed, retired, op);
     } catch (error) {
       try {
         tx.abort();
@@ -109,9 +112,10 @@ export class IndexedDbStore {
 /**
  * @param {IDBObjectStore} outbox
  * @param {IDBObjectStore} confirmed
+ * @param {IDBObjectStore} retired
  * @param {PersistOp} op
  */
-async function applyOp(outbox, confirmed, op) {
+async function applyOp(outbox, confirmed, retired, op) {
   switch (op.kind) {
     case "put_batch":
       await done(outbox.add(op.batch));
@@ -138,6 +142,9 @@ async function applyOp(outbox, confirmed, op) {
     case "compact_confirmed":
       await done(confirmed.clear());
       await done(confirmed.add(op.update));
+      break;
+    case "retire_clients":
+      for (const client of op.clients) await done(retired.put(client, client));
       break;
     default:
       throw new TypeError(`unknown persist op ${/** @type {{kind: string}} */ (op).kind}`);

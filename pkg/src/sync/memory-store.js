@@ -6,12 +6,12 @@
 
 /** Keeps the outbox and the confirmed updates in memory; nothing survives a reload. */
 export class MemoryStore {
-  /** @type {Persisted} */
-  #state = { confirmed: [], outbox: [] };
+  /** @type {Required<Persisted>} */
+  #state = { confirmed: [], outbox: [], retired: [] };
 
   /** What the store holds. @returns {Promise<Persisted>} */
   async load() {
-    return { confirmed: [...this.#state.confirmed], outbox: [...this.#state.outbox] };
+    return copy(this.#state);
   }
 
   /**
@@ -20,7 +20,7 @@ export class MemoryStore {
    * @returns {Promise<void>}
    */
   async apply(ops) {
-    const next = { confirmed: [...this.#state.confirmed], outbox: [...this.#state.outbox] };
+    const next = copy(this.#state);
     for (const op of ops) applyOp(next, op);
     this.#state = next;
   }
@@ -29,9 +29,14 @@ export class MemoryStore {
   close() {}
 }
 
+/** @param {Required<Persisted>} state @returns {Required<Persisted>} */
+function copy(state) {
+  return { confirmed: [...state.confirmed], outbox: [...state.outbox], retired: [...state.retired] };
+}
+
 /**
  * One persist op on an in-memory picture of the stored state.
- * @param {Persisted} state
+ * @param {Required<Persisted>} state
  * @param {PersistOp} op
  */
 function applyOp(state, op) {
@@ -55,6 +60,9 @@ function applyOp(state, op) {
       break;
     case "compact_confirmed":
       state.confirmed = [op.update];
+      break;
+    case "retire_clients":
+      for (const client of op.clients) if (!state.retired.includes(client)) state.retired.push(client);
       break;
     default:
       throw new TypeError(`unknown persist op ${/** @type {{kind: string}} */ (op).kind}`);

@@ -5,6 +5,7 @@
 //! holds a `Uint8Array` rather than a JSON array of numbers. The same split the native
 //! SQLite store uses (`Batch::meta_json`).
 
+use cardsync_core::MAX_CLIENT_ID;
 use cardsync_sync::outbox::{Batch, PersistOp, Persisted};
 use cardsync_sync::protocol::BatchId;
 use js_sys::{Array, Object, Reflect, Uint8Array};
@@ -13,14 +14,22 @@ use wasm_bindgen::prelude::*;
 use crate::error::js_error;
 
 /// The persisted state from the store's plain object
-/// (`{ confirmed: Uint8Array[], outbox: { key, meta, update }[] }`).
+/// (`{ confirmed: Uint8Array[], outbox: { key, meta, update }[], retired?: number[] }`).
 pub(crate) fn persisted(value: JsValue) -> Result<Persisted, JsValue> {
     if value.is_undefined() || value.is_null() {
         return Ok(Persisted::default());
     }
     let confirmed = field(&value, "confirmed")?;
     let outbox = field(&value, "outbox")?;
+    let retired = field(&value, "retired")?;
     let mut state = Persisted::default();
+    for (pos, client) in retired.iter().enumerate() {
+        let id = client
+            .as_f64()
+            .filter(|id| id.fract() == 0.0 && (0.0..=MAX_CLIENT_ID as f64).contains(id))
+            .ok_or_else(|| js_error("store_corrupt", format!("retired[{pos}]: not a client id")))?;
+        state.retired.push(id as u64);
+    }
     for update in confirmed.iter() {
         state.confirmed.push(bytes(&update, "confirmed")?);
     }
@@ -104,6 +113,11 @@ pub(crate) fn op(seq: u64, op: &PersistOp) -> JsValue {
             "compact_confirmed",
             vec![("update", Uint8Array::from(snapshot.as_slice()).into())],
         ),
+        PersistOp::RetireClients(ids) => {
+            // Client ids stay below 2^53 (`MAX_CLIENT_ID`): exact as JS numbers.
+            let clients: Array = ids.iter().map(|&id| JsValue::from(id as f64)).collect();
+            ("retire_clients", vec![("clients", clients.into())])
+        }
     };
     entries.push(("kind", kind.into()));
     entries.push(("seq", (seq as f64).into()));

@@ -63,10 +63,14 @@ export interface StoredBatch {
   update: Uint8Array;
 }
 
-/** What a store loads back: confirmed updates and outbox batches, oldest first. */
+/**
+ * What a store loads back: confirmed updates and outbox batches, oldest first, and the client
+ * ids a rollback retired (absent in stores written before they were kept).
+ */
 export interface Persisted {
   confirmed: Uint8Array[];
   outbox: StoredBatch[];
+  retired?: number[];
 }
 
 /** One change to persisted state; carry them out in order, then confirm `seq`. */
@@ -76,7 +80,8 @@ export type PersistOp =
   | { kind: "remove_batches"; seq: number; keys: string[] }
   | { kind: "replace_all"; seq: number; batches: StoredBatch[] }
   | { kind: "append_confirmed"; seq: number; update: Uint8Array }
-  | { kind: "compact_confirmed"; seq: number; update: Uint8Array };
+  | { kind: "compact_confirmed"; seq: number; update: Uint8Array }
+  | { kind: "retire_clients"; seq: number; clients: number[] };
 
 /** What the machine asks its driver to do. */
 export type SyncAction =

@@ -27,6 +27,11 @@ pub enum PersistOp {
     AppendConfirmed(Vec<u8>),
     /// Replace the confirmed state by one snapshot (compaction).
     CompactConfirmed(Vec<u8>),
+    /// Remember client ids this replica stopped writing under: a rollback replays the
+    /// survivors under a fresh id, and the server refuses anything later from the old one
+    /// (`depends_on_rejected`). A restart must never draw one of them again, even from an RNG
+    /// seeded as before, when nothing else in the store names it.
+    RetireClients(Vec<u64>),
 }
 
 /// What a store holds.
@@ -36,6 +41,9 @@ pub struct Persisted {
     pub confirmed: Vec<Vec<u8>>,
     /// Unacknowledged batches, oldest first.
     pub outbox: Vec<Batch>,
+    /// Retired client ids ([`PersistOp::RetireClients`]), in no particular order.
+    #[serde(default)]
+    pub retired: Vec<u64>,
 }
 
 /// A durable home for the outbox and the confirmed state.
@@ -87,5 +95,12 @@ pub fn apply(state: &mut Persisted, op: &PersistOp) {
         PersistOp::ReplaceAll(batches) => state.outbox = batches.clone(),
         PersistOp::AppendConfirmed(update) => state.confirmed.push(update.clone()),
         PersistOp::CompactConfirmed(snapshot) => state.confirmed = vec![snapshot.clone()],
+        PersistOp::RetireClients(ids) => {
+            for id in ids {
+                if !state.retired.contains(id) {
+                    state.retired.push(*id);
+                }
+            }
+        }
     }
 }

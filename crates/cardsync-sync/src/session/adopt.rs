@@ -16,9 +16,9 @@ use crate::protocol::BatchId;
 
 impl ClientSession {
     /// Adopts `persisted` (another replica's store, now this session's): see the module docs.
-    /// Then every persist op this session issued since opening is superseded by the two this
-    /// issues (the outbox, the confirmed snapshot), so the driver may carry them out on the
-    /// adopted store alone.
+    /// Then every persist op this session issued since opening is superseded by the three this
+    /// issues (the outbox, the confirmed snapshot, the retired client ids of both), so the
+    /// driver may carry them out on the adopted store alone.
     pub fn adopt(&mut self, now: Instant, persisted: Persisted) -> Result<(), SessionError> {
         for update in &persisted.confirmed {
             self.confirmed.apply_update_v1(update)?;
@@ -43,6 +43,14 @@ impl ClientSession {
         self.persist_issued(op);
         self.persist(PersistOp::CompactConfirmed(self.confirmed.snapshot_v1()));
         self.confirmed_appends = 1;
+        for id in persisted.retired {
+            if !self.retired.contains(&id) {
+                self.retired.push(id);
+            }
+        }
+        if !self.retired.is_empty() {
+            self.persist(PersistOp::RetireClients(self.retired.clone()));
+        }
         self.announce(tombstones);
         self.send_ready(now);
         Ok(())

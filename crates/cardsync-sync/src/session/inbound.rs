@@ -208,10 +208,15 @@ impl ClientSession {
     }
 
     /// Rebuilds the local doc from the confirmed one under a fresh client id, one that
-    /// neither the confirmed doc nor `pending` (the outbox being rebuilt) holds.
+    /// neither the confirmed doc nor `pending` (the outbox being rebuilt) holds, and retires
+    /// the current one. The retirement is persisted before anything written under the new id,
+    /// so it is durable by the time the server can see that id.
     pub(super) fn rebuild_local(&mut self, pending: &[Batch]) -> Result<CardDoc, SessionError> {
         let current = self.local.client_id();
-        let client = super::fresh_client(self.rng.as_mut(), &self.confirmed, pending, &[current]);
+        self.retired.push(current);
+        self.persist(PersistOp::RetireClients(vec![current]));
+        let client =
+            super::fresh_client(self.rng.as_mut(), &self.confirmed, pending, &self.retired);
         let mut local =
             CardDoc::load_v1(self.schema.clone(), client, &self.confirmed.snapshot_v1())?;
         super::subscribe(&mut local, &self.changes);

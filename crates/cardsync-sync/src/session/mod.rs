@@ -217,6 +217,9 @@ pub struct ClientSession {
     /// Rejections rolled back and not reported yet, as tombstones: each waits for the persist
     /// op (by number) that makes its rollback durable (see `inbound.rs`).
     unannounced: VecDeque<(u64, Batch)>,
+    /// Client ids this replica wrote under before its current one, persisted
+    /// ([`PersistOp::RetireClients`]) so that no restart draws one again.
+    retired: Vec<u64>,
 }
 
 /// The confirmed doc never writes, so its client id never reaches an update.
@@ -236,7 +239,12 @@ impl ClientSession {
             confirmed.apply_update_v1(update)?;
         }
         let changes = Arc::new(Mutex::new(VecDeque::new()));
-        let client = fresh_client(rng.as_mut(), &confirmed, &persisted.outbox, &[]);
+        let client = fresh_client(
+            rng.as_mut(),
+            &confirmed,
+            &persisted.outbox,
+            &persisted.retired,
+        );
         let mut local = CardDoc::load_v1(schema.clone(), client, &confirmed.snapshot_v1())?;
         let (tombstones, batches): (Vec<Batch>, Vec<Batch>) = persisted
             .outbox
@@ -267,6 +275,7 @@ impl ClientSession {
             retry_at: None,
             retries: 0,
             unannounced: VecDeque::new(),
+            retired: persisted.retired,
         };
         session.announce(tombstones);
         Ok(session)
@@ -478,8 +487,9 @@ fn subscribe(doc: &mut CardDoc, changes: &Arc<Mutex<VecDeque<ChangeBatch>>>) {
 }
 
 /// A fresh yrs client id: non-zero (zero is the confirmed doc's), JavaScript-safe, and not
-/// one that wrote anything `confirmed` holds, that a pending batch carries, or in `also`. An
-/// RNG reseeded as before would otherwise hand back the id of the restored batches.
+/// one that wrote anything `confirmed` holds, that a pending batch carries, or in `also` (the
+/// retired ids and the current one). An RNG reseeded as before would otherwise hand back the
+/// id of the restored batches, or one whose every batch was rejected.
 fn fresh_client(rng: &mut dyn Rng, confirmed: &CardDoc, pending: &[Batch], also: &[u64]) -> u64 {
     use yrs::updates::decoder::Decode;
     let sv = yrs::StateVector::decode_v1(&confirmed.state_vector()).unwrap_or_default();

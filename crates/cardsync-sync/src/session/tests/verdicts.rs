@@ -190,6 +190,36 @@ fn a_restart_with_the_same_seed_never_reuses_a_client_id() {
     assert!(!used.contains(&restarted.local().client_id()));
 }
 
+/// A client id whose every batch was rejected leaves nothing in the confirmed doc or the
+/// outbox, yet the server refuses anything later from it (`depends_on_rejected`): an RNG
+/// seeded as before must not hand it back after a restart, or the first edit would vanish.
+#[test]
+fn a_restart_with_the_same_seed_never_redraws_a_retired_client_id() {
+    let mut h = Harness::new(21);
+    h.connect();
+    let first = h.client.local().client_id();
+    h.client.apply(NOW, &stamp(), &[create(1, "bad")]).unwrap();
+    h.drive();
+    let (batch, _) = h.submitted.remove(0);
+    reject(&mut h, batch, RejectCode::Forbidden);
+    assert_eq!(h.client.status(NOW).pending, 0);
+    assert_ne!(h.client.local().client_id(), first);
+    assert_eq!(h.store.state().retired, [first]);
+
+    let restarted = session(21, h.store.load().unwrap());
+    assert_ne!(
+        restarted.local().client_id(),
+        first,
+        "a retired id was drawn again"
+    );
+    // Without the record, the same seed does draw it again: the test can fail.
+    let mut forgetful = h.store.load().unwrap();
+    forgetful.retired.clear();
+    assert_eq!(session(21, forgetful).local().client_id(), first);
+    // The restarted session keeps the record for its own rollbacks and adoptions.
+    assert_eq!(restarted.retired, [first]);
+}
+
 /// A rollback is reported once durable, and its report survives a crash exactly when the
 /// rollback does: reported at once, a crash before the rollback is stored would restore the
 /// batches, and a replay that failed could succeed the second time (an op reported gone, then
@@ -215,7 +245,15 @@ fn a_rollback_is_reported_once_durable_and_survives_a_crash_with_it() {
     assert!(h.client.local().card(CardId::from_u128(1)).is_none());
     assert!(rejected(&h.events()).is_empty(), "not durable yet");
     let actions: Vec<SessionAction> = std::iter::from_fn(|| h.client.poll_action()).collect();
-    let [SessionAction::Persist { seq, op }] = actions.as_slice() else {
+    // The retirement of the old client id first, then the rewritten outbox.
+    let [
+        SessionAction::Persist {
+            op: retire @ PersistOp::RetireClients(_),
+            ..
+        },
+        SessionAction::Persist { seq, op },
+    ] = actions.as_slice()
+    else {
         panic!("{actions:?}")
     };
     let PersistOp::ReplaceAll(stored) = op else {
@@ -233,6 +271,7 @@ fn a_rollback_is_reported_once_durable_and_survives_a_crash_with_it() {
 
     // Crash after it is stored, before it is confirmed: the restart reports it, once.
     let mut store = h.store.clone();
+    store.persist(retire).unwrap();
     store.persist(op).unwrap();
     let mut after = session(14, store.load().unwrap());
     assert_eq!(after.pending().count(), 0, "a tombstone is no batch");
