@@ -58,3 +58,19 @@ fn an_adopted_store_joins_the_outbox_and_nothing_either_side_made_is_lost() {
     assert_eq!(tab.client.status(NOW).pending, 0);
     assert_eq!(tab.server.export(), tab.client.local().export());
 }
+
+/// The ids each side retired survive the takeover: the adopted store learns the follower's,
+/// and the follower keeps the owner's for its own next draws.
+#[test]
+fn adoption_keeps_the_retired_client_ids_of_both_sides() {
+    let mut left = Persisted::default();
+    left.retired.push(41);
+    let mut tab = Harness::new(2);
+    tab.client.retired.push(42);
+    tab.client.adopt(NOW, left).unwrap();
+    tab.drive();
+    let mut retired = tab.store.state().retired.clone();
+    retired.sort_unstable();
+    assert_eq!(retired, [41, 42]);
+    assert!(tab.client.retired.contains(&41));
+}
