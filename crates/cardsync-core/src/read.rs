@@ -59,7 +59,7 @@ pub struct TextRun {
     pub attributes: Attributes,
 }
 
-fn read_stamp(value: Option<Out>) -> Option<Stamp> {
+pub(crate) fn read_stamp(value: Option<Out>) -> Option<Stamp> {
     let Some(Out::Any(Any::Map(map))) = value else {
         return None;
     };

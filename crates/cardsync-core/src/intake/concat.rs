@@ -94,11 +94,11 @@ mod tests {
         for i in 0..n {
             let before = doc.state_vector();
             let card = CardId::from_u128(i);
-            doc.create_card(&Stamp::new(1, "me"), card, "note", [])
-                .unwrap();
+            // Stamps far apart: each write rewrites `$modified`, deleting the previous one.
+            let stamp = Stamp::new(i as u64 * 60_000, "me");
+            doc.create_card(&stamp, card, "note", []).unwrap();
             if i % 3 == 2 {
-                doc.delete_card(&Stamp::new(1, "me"), CardId::from_u128(i - 1))
-                    .unwrap();
+                doc.delete_card(&stamp, CardId::from_u128(i - 1)).unwrap();
             }
             updates.push(doc.diff_v1(&before).unwrap());
         }
