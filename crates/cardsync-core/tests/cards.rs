@@ -268,6 +268,16 @@ fn surrogate_pairs_are_never_split() {
         doc.card(card).unwrap().fields["body"],
         FieldValue::Text("ab".into())
     );
+    // A text known to be plain that gets a pair typed into it is guarded from then on.
+    let other = task(&mut doc, 2);
+    doc.insert_text(&stamp(4), other, "body", 0, "ab").unwrap();
+    doc.insert_text(&stamp(4), other, "body", 1, "🙂").unwrap();
+    assert!(doc.insert_text(&stamp(5), other, "body", 2, "x").is_err());
+    doc.insert_text(&stamp(5), other, "body", 3, "x").unwrap();
+    assert_eq!(
+        doc.card(other).unwrap().fields["body"],
+        FieldValue::Text("a🙂xb".into())
+    );
 }
 
 #[test]
