@@ -43,7 +43,9 @@ pub struct Card {
     pub deleted: bool,
     /// Creation stamp.
     pub created: Option<Stamp>,
-    /// Last-write stamp.
+    /// Last-write stamp: the actor of the last write, and when its burst of writes began (a
+    /// write by the same actor within [`MODIFIED_RESOLUTION`](crate::layout::MODIFIED_RESOLUTION)
+    /// of the stored stamp leaves it).
     pub modified: Option<Stamp>,
     /// Fields the schema declares for the kind (registers never set are absent).
     pub fields: BTreeMap<String, FieldValue>,
