@@ -43,9 +43,7 @@ pub struct Card {
     pub deleted: bool,
     /// Creation stamp.
     pub created: Option<Stamp>,
-    /// Last-write stamp: the actor of the last write, and when its burst of writes began (a
-    /// write by the same actor within [`MODIFIED_RESOLUTION`](crate::layout::MODIFIED_RESOLUTION)
-    /// of the stored stamp leaves it).
+    /// Last-write stamp.
     pub modified: Option<Stamp>,
     /// Fields the schema declares for the kind (registers never set are absent).
     pub fields: BTreeMap<String, FieldValue>,
@@ -61,7 +59,7 @@ pub struct TextRun {
     pub attributes: Attributes,
 }
 
-pub(crate) fn read_stamp(value: Option<Out>) -> Option<Stamp> {
+fn read_stamp(value: Option<Out>) -> Option<Stamp> {
     let Some(Out::Any(Any::Map(map))) = value else {
         return None;
     };
