@@ -39,13 +39,14 @@ pub(crate) async fn serve(
         let stream = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
-                // Frames are small and latency is the product (an edit should reach the other
-                // tabs within a millisecond): no Nagle delay behind an unacknowledged frame.
-                if let Err(error) = stream.set_nodelay(true) {
-                    tracing::debug!(%error, "cannot set TCP_NODELAY");
+                    // Frames are small and latency is the product (an edit should reach the
+                    // other tabs within a millisecond): no Nagle delay behind an
+                    // unacknowledged frame.
+                    if let Err(error) = stream.set_nodelay(true) {
+                        tracing::debug!(%error, "cannot set TCP_NODELAY");
+                    }
+                    stream
                 }
-                stream
-            }
                 Err(error) => {
                     tracing::warn!(%error, "accept failed");
                     tokio::time::sleep(ACCEPT_BACKOFF).await;
