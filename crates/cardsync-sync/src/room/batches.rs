@@ -202,8 +202,12 @@ impl<A: Authenticator> Room<A> {
         };
         if shadow.has_missing_updates() {
             self.shadow = None;
+            // A verdict the session rolls back, replaying this client id's later batches under
+            // a new one: so the room must refuse those later batches too (the mark), or a
+            // later batch it accepts here would land twice. A delete-only batch has no clocks
+            // of its own; its mark starts at the clock the room holds for its client.
             let reason = "the update needs changes the room does not hold".to_owned();
-            return Err(refuse(RejectCode::DependsOnRejected, reason, None));
+            return Err(refuse(RejectCode::DependsOnRejected, reason, mark));
         }
         if !role.can_write() && applied.effect.is_some() {
             self.shadow = None;

@@ -298,3 +298,33 @@ fn a_viewer_step2_that_adds_nothing_is_ignored() {
     let actions = d.send(PeerId(2), &Message::SyncStep2 { update });
     assert!(actions.is_empty(), "{actions:?}");
 }
+
+/// A batch refused because it needs changes the room lacks is a verdict the session rolls
+/// back, replaying the client id's later batches under a new id: so the room refuses those
+/// later batches too, even when the refused one only deleted (it has no clocks of its own).
+/// Acking one of them would land its content twice once the replay arrives.
+#[test]
+fn after_a_refusal_for_missing_changes_later_batches_of_the_client_are_refused_too() {
+    let (mut d, mut alice) = two_peers();
+    // Client 7 deletes an item of client 99, which the room never saw: a delete-only update.
+    let deletes_unknown = vec![0, 1, 99, 1, 0, 1];
+    let first = BatchId { client: 7, seq: 0 };
+    let submit = Message::SubmitBatch {
+        batch: first,
+        update: deletes_unknown,
+    };
+    let actions = d.send(PeerId(1), &submit);
+    assert_eq!(
+        rejects(&actions, PeerId(1)),
+        [(first, RejectCode::DependsOnRejected)]
+    );
+    alice.seq = 1;
+    let (msg, later, _) = alice.batch(&[create_task(1, "todo")]);
+    let actions = d.send(PeerId(1), &msg);
+    d.persist_all();
+    assert_eq!(
+        rejects(&actions, PeerId(1)),
+        [(later, RejectCode::DependsOnRejected)]
+    );
+    assert!(d.room.doc().card(card(1)).is_none(), "nothing of it landed");
+}
