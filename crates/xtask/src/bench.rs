@@ -90,6 +90,10 @@ fn bench_bin(root: &Path) -> Cmd {
     ])
 }
 
+/// The Node runners in `benches/js` and the JSON file each writes (`cargo xtask bench`, and
+/// the tiny smoke pass of `cargo xtask test`).
+pub const NODE_RUNNERS: [(&str, &str); 2] = [("run.mjs", "js.json"), ("e1.mjs", "e1.json")];
+
 /// The Node runners; returns the JSON files they wrote. They need the npm package with a
 /// release wasm, their own `node_modules`, and (E1) the release server.
 ///
@@ -107,7 +111,7 @@ fn run_js(root: &Path, scratch: &Path, mode: Mode) -> Result<Vec<PathBuf>> {
     copy(&root.join("pkg/package.json"), &staged.join("package.json"))?;
     let server = crate::server::build(root, true)?;
     let mut outputs = Vec::new();
-    for (runner, out) in [("run.mjs", "js.json"), ("e1.mjs", "e1.json")] {
+    for (runner, out) in NODE_RUNNERS {
         let out = scratch.join(out);
         Cmd::new("node", &dir)
             .env("CARDSYNC_PKG", &staged.to_string_lossy())

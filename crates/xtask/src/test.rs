@@ -156,7 +156,7 @@ fn bench_js(cx: &Context) -> Result<()> {
     let scratch = crate::target_dir(&cx.root).join("bench-smoke");
     std::fs::create_dir_all(&scratch)
         .map_err(|e| crate::Error::new(format!("cannot create {}: {e}", scratch.display())))?;
-    for (runner, out) in [("run.mjs", "js.json"), ("e1.mjs", "e1.json")] {
+    for (runner, out) in crate::bench::NODE_RUNNERS {
         Cmd::new("node", &dir)
             .env("CARDSYNC_SERVER_BIN", &server.to_string_lossy())
             .args([runner, "--tiny", "--out"])
