@@ -203,6 +203,62 @@ test("status transitions are observed through the API and the badge hides while 
   await a.context.close();
 });
 
+test("a hidden page pings less often, and at the usual pace again once visible", async () => {
+  const room = freshRoom();
+  const a = await user(room, "Ada");
+  await online(a);
+  // A second client in the page, with a short heartbeat and a socket that counts what it
+  // sends. Idle and online, it sends nothing but pings. The page's visibility is faked, so
+  // Chromium does not also throttle the timers of a really hidden page.
+  const counts = await a.page.evaluate(
+    async ([schema, room, token]) => {
+      let hidden = false;
+      Object.defineProperty(document, "visibilityState", { configurable: true, get: () => (hidden ? "hidden" : "visible") });
+      const setHidden = (value) => {
+        hidden = value;
+        document.dispatchEvent(new Event("visibilitychange"));
+      };
+      let sent = 0;
+      class CountingSocket extends WebSocket {
+        send(data) {
+          sent += 1;
+          super.send(data);
+        }
+      }
+      const SyncClient = window.cardsyncDemo.client.constructor;
+      const client = await SyncClient.open({
+        url: `ws://${location.host}/rooms/${room}`,
+        name: `${room}-heartbeat`,
+        schema,
+        token,
+        connection: { heartbeat_interval: 100, heartbeat_interval_hidden: 60_000 },
+        WebSocket: CountingSocket,
+      });
+      await client.whenSynced();
+      const sentDuring = async (ms) => {
+        sent = 0;
+        await new Promise((resolve) => setTimeout(resolve, ms));
+        return sent;
+      };
+      const visible = await sentDuring(1500);
+      setHidden(true);
+      const whileHidden = await sentDuring(1500);
+      const statusHidden = client.status.status;
+      setHidden(false);
+      const visibleAgain = await sentDuring(1500);
+      await client.close();
+      return { visible, whileHidden, statusHidden, visibleAgain };
+    },
+    [schema, room, server.token(room)],
+  );
+  assert.ok(counts.visible >= 5, `visible: about one ping per 100 ms, got ${JSON.stringify(counts)}`);
+  assert.equal(counts.whileHidden, 0, `hidden: no ping within 1.5 s, got ${JSON.stringify(counts)}`);
+  assert.equal(counts.statusHidden, "online", "a hidden page stays connected");
+  assert.ok(counts.visibleAgain >= 5, `visible again: the usual pace, got ${JSON.stringify(counts)}`);
+  assert.deepEqual(a.errors, []);
+  await a.context.close();
+});
+
 test("two tabs of one board share one outbox: the second follows, then takes over", async () => {
   const room = freshRoom();
   const first = await user(room, "Ada");

@@ -25,7 +25,8 @@ pub fn build_board(root: &Path) -> Result<PathBuf> {
 }
 
 /// The end-to-end tests (`demo/test/*.test.js`): two users converging, offline edits across
-/// a reload, a viewer's rollback, a server crash, status transitions.
+/// a reload and a browser restart, a viewer's rollback, a server crash, status transitions,
+/// a hidden page's slower heartbeat, two tabs sharing one outbox, IndexedDB write failures.
 pub fn test(root: &Path) -> Result<()> {
     build_board(root)?;
     let server = crate::server::build(root, false)?;
