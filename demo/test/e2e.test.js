@@ -326,6 +326,65 @@ test("when IndexedDB refuses a write the status says so, nothing is sent or lost
   await Promise.all([a.context.close(), b.context.close()]);
 });
 
+test("an outbox left by the first store version (no retired ids) is upgraded and sent once", async () => {
+  const room = freshRoom();
+  const dbName = `cardsync:${room}`;
+  // Real records: a board offline with one edit in its outbox, read out of IndexedDB.
+  const writer = await user(room, "Ada");
+  await online(writer);
+  await writer.page.check("#offline");
+  const card = await board(writer, "add", "todo", "Written by version 1");
+  await storedOutbox(writer, room);
+  const records = await writer.page.evaluate(async (dbName) => {
+    const done = (r) => new Promise((resolve, reject) => ((r.onsuccess = () => resolve(r.result)), (r.onerror = () => reject(r.error))));
+    const db = await done(indexedDB.open(dbName));
+    const tx = db.transaction(["outbox", "confirmed"]);
+    const [outbox, confirmed] = await Promise.all(["outbox", "confirmed"].map((s) => done(tx.objectStore(s).getAll())));
+    db.close();
+    const bytes = (_, v) => (v instanceof Uint8Array ? { $bytes: Array.from(v) } : v);
+    return JSON.stringify({ outbox, confirmed }, bytes);
+  }, dbName);
+  await writer.context.close();
+
+  // A fresh browser profile gets the same records in a database of version 1, laid out as
+  // that version did (outbox with its key index, confirmed, and no "retired" store).
+  const context = await browser.newContext();
+  const setup = await context.newPage();
+  await setup.goto(`${server.http}/metrics`); // same origin, no board
+  await setup.evaluate(
+    async ([dbName, records]) => {
+      const { outbox, confirmed } = JSON.parse(records, (_, v) => (v?.$bytes ? new Uint8Array(v.$bytes) : v));
+      const done = (r) => new Promise((resolve, reject) => ((r.onsuccess = () => resolve(r.result)), (r.onerror = () => reject(r.error))));
+      const request = indexedDB.open(dbName, 1);
+      request.onupgradeneeded = () => {
+        const db = request.result;
+        db.createObjectStore("outbox", { autoIncrement: true }).createIndex("key", "key", { unique: true });
+        db.createObjectStore("confirmed", { autoIncrement: true });
+      };
+      const db = await done(request);
+      const tx = db.transaction(["outbox", "confirmed"], "readwrite");
+      for (const batch of outbox) tx.objectStore("outbox").add(batch);
+      for (const update of confirmed) tx.objectStore("confirmed").add(update);
+      await new Promise((resolve) => (tx.oncomplete = resolve));
+      db.close();
+    },
+    [dbName, records],
+  );
+  await setup.close();
+
+  const upgraded = await user(room, "Ada", { context });
+  await upgraded.page.waitForFunction((card) => window.cardsyncDemo.doc.card(card) !== undefined, card);
+  await online(upgraded);
+  const version = await upgraded.page.evaluate(async (dbName) => (await indexedDB.databases()).find((d) => d.name === dbName)?.version, dbName);
+  assert.equal(version, 2);
+  const other = await user(room, "Bob");
+  await online(other);
+  const titles = await other.page.evaluate(() => window.cardsyncDemo.doc.cards("task").map((c) => c.fields.title));
+  assert.deepEqual(titles, ["Written by version 1"], "sent once, from the upgraded store");
+  assert.deepEqual(upgraded.errors, []);
+  await Promise.all([context.close(), other.context.close()]);
+});
+
 test("edits made offline survive a browser restart and land exactly once", async () => {
   const room = freshRoom();
   const profile = mkdtempSync(join(tmpdir(), "cardsync-e2e-profile-"));
