@@ -10,6 +10,11 @@
 // (`performance.timeOrigin + performance.now()`, one machine, one clock), so the Playwright
 // round trips that pace the loop are not in the figures. Not a test: it asserts nothing
 // about speed and is not run by `cargo xtask test`.
+//
+// It also splits each sample in three, from the pages' sockets (wrapped before the board
+// loads): A's edit until A's socket sends (local write, outbox persisted to IndexedDB),
+// that send until B's socket receives the last frame before the render (server, network),
+// and that frame until B's render (apply, events, DOM).
 
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
@@ -22,6 +27,22 @@ const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", arg
 try {
   const open = async (name) => {
     const page = await (await browser.newContext()).newPage();
+    await page.addInitScript(() => {
+      const now = () => performance.timeOrigin + performance.now();
+      window.socketTimes = { sent: [], received: [] };
+      const send = WebSocket.prototype.send;
+      WebSocket.prototype.send = function (data) {
+        window.socketTimes.sent.push(now());
+        return send.call(this, data);
+      };
+      const Native = WebSocket;
+      window.WebSocket = class extends Native {
+        constructor(...args) {
+          super(...args);
+          this.addEventListener("message", () => window.socketTimes.received.push(now()));
+        }
+      };
+    });
     await page.goto(`${server.http}/?doc=latency&name=${name}&token=${server.token("latency")}`);
     await page.waitForFunction(() => window.cardsyncDemo?.client.status.status === "online");
     return page;
@@ -39,6 +60,7 @@ try {
     });
   }, card);
   const samples = [];
+  const parts = { persist: [], relay: [], render: [] };
   for (let i = 0; i < edits; i++) {
     const title = `edit-${i}`;
     const sent = await a.evaluate(
@@ -51,10 +73,18 @@ try {
     );
     const seen = await (await b.waitForFunction((title) => window.rendered.get(title), title, { polling: "raf" })).jsonValue();
     samples.push(seen - sent);
+    const sentAt = await a.evaluate((t) => window.socketTimes.sent.find((s) => s >= t), sent);
+    const receivedAt = await b.evaluate((t) => window.socketTimes.received.findLast((r) => r <= t), seen);
+    parts.persist.push(sentAt - sent);
+    parts.relay.push(receivedAt - sentAt);
+    parts.render.push(seen - receivedAt);
   }
-  samples.sort((x, y) => x - y);
-  const at = (q) => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))].toFixed(2);
-  console.log(`edit in tab A -> render in tab B, ${samples.length} edits (ms): p50 ${at(0.5)}, p99 ${at(0.99)}, max ${at(1)}`);
+  const at = (list, q) => {
+    const sorted = [...list].sort((x, y) => x - y);
+    return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))].toFixed(2);
+  };
+  console.log(`edit in tab A -> render in tab B, ${samples.length} edits (ms): p50 ${at(samples, 0.5)}, p99 ${at(samples, 0.99)}, max ${at(samples, 1)}`);
+  for (const [name, list] of Object.entries(parts)) console.log(`  ${name.padEnd(8)} p50 ${at(list, 0.5)}, p99 ${at(list, 0.99)}`);
 } finally {
   await browser.close();
   await server.stop();
