@@ -122,6 +122,10 @@ pub(crate) struct Tracker {
     memberships: HashMap<CardId, Vec<SequenceId>>,
     /// Text fields that may contain characters outside the BMP (see `validate`).
     pub astral: HashMap<(CardId, String), bool>,
+    /// A transaction of validated ops is being written: its text inserts were already
+    /// accounted for in `astral` by the validation, so the events need not read them back.
+    /// (Reading a text event's delta walks the whole text: O(length) per keystroke.)
+    pub writing_ops: bool,
 }
 
 impl Tracker {
@@ -266,7 +270,8 @@ pub(crate) fn on_cards(tracker: &mut Tracker, txn: &TransactionMut<'_>, events: 
         if let Some(field) = key_at(&path, 1) {
             if let Event::Text(text) = event {
                 let key = (card, field.to_owned());
-                if tracker.astral.get(&key) == Some(&false)
+                if !tracker.writing_ops
+                    && tracker.astral.get(&key) == Some(&false)
                     && text.delta(txn).iter().any(|d| {
                         matches!(d, Delta::Inserted(Out::Any(Any::String(s)), _) if has_astral(s))
                     })

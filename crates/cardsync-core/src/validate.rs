@@ -192,9 +192,10 @@ impl CardDoc {
             }
             let content = text.get_string(txn);
             let astral = known.unwrap_or_else(|| has_astral(&content));
+            // What this batch inserts counts already: the write's events do not look again.
             self.tracker()
                 .astral
-                .insert((card, field.to_owned()), astral);
+                .insert((card, field.to_owned()), astral || batch_astral);
             TextView::of(&content, astral || batch_astral)
         })
     }

@@ -94,6 +94,7 @@ impl CardDoc {
         }
         let client = self.doc.client_id();
         let doc = self.doc.clone();
+        self.tracker().writing_ops = true;
         let mut txn = doc.transact_mut_with(origin.tag());
         if !ops.is_empty() {
             self.record_schema_version(&mut txn);
@@ -126,6 +127,7 @@ impl CardDoc {
             },
         };
         drop(txn);
+        self.tracker().writing_ops = false;
         self.intake.record_local(&applied.update);
         self.finish(origin);
         Ok(applied)
