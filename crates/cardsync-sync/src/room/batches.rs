@@ -160,6 +160,19 @@ impl<A: Authenticator> Room<A> {
                 });
             }
         }
+        // A later batch of a marked client id that brings no clocks of its own (a delete-only
+        // one) meets no mark above, but the session has replayed it under a new id all the
+        // same: acked here as well, the room and its author would disagree about it.
+        if let Some(b) = batch
+            && let Some(m) = self.marks.get(&b.client)
+            && b.seq > m.seq
+        {
+            let reason = format!(
+                "follows client {}'s batch {}, which the room rejected",
+                b.client, m.seq
+            );
+            return Err(refuse(RejectCode::DependsOnRejected, reason, None));
+        }
         for f in &fresh {
             let have = held.get(&ClientID::new(f.client));
             if f.start > have {

@@ -328,3 +328,66 @@ fn after_a_refusal_for_missing_changes_later_batches_of_the_client_are_refused_t
     );
     assert!(d.room.doc().card(card(1)).is_none(), "nothing of it landed");
 }
+
+/// A delete-only batch that follows a rejected one of its client id brings no clocks, so no
+/// clock range meets the mark; it is refused by its place after the rejected batch. The
+/// session has replayed it under a new id already: accepted too, the room would hold it
+/// twice over, and the slow simulation's seed 2 ended with a tag removed on the server and
+/// still set on its author.
+#[test]
+fn a_delete_only_batch_after_a_rejected_one_of_its_client_is_refused_too() {
+    use yrs::updates::decoder::Decode;
+    use yrs::updates::encoder::Encode;
+
+    let (mut d, mut alice) = two_peers();
+    let add = Op::AddToSet {
+        card: card(1),
+        field: "tags".into(),
+        item: "urgent".into(),
+    };
+    let (msg, ..) = alice.batch(&[create_task(1, "todo"), add]);
+    d.send(PeerId(1), &msg);
+    d.persist_all();
+
+    // Batch 1 deletes an item of a client the room never saw: refused, and it marks client 7.
+    let rejected = BatchId { client: 7, seq: 1 };
+    let submit = Message::SubmitBatch {
+        batch: rejected,
+        update: vec![0, 1, 99, 1, 0, 1],
+    };
+    let actions = d.send(PeerId(1), &submit);
+    assert_eq!(
+        rejects(&actions, PeerId(1)),
+        [(rejected, RejectCode::DependsOnRejected)]
+    );
+
+    // Batch 2 removes the tag: only deletes of items the room holds, valid on its own.
+    let sv = alice.doc.state_vector();
+    let remove = Op::RemoveFromSet {
+        card: card(1),
+        field: "tags".into(),
+        item: "urgent".into(),
+    };
+    alice
+        .doc
+        .apply_with_origin(&Stamp::new(2, "test"), &[remove], Origin::Local)
+        .unwrap();
+    let diff = yrs::Update::decode_v1(&alice.doc.diff_v1(&sv).unwrap()).unwrap();
+    let mut deletes_only = vec![0];
+    deletes_only.extend(diff.delete_set().encode_v1());
+    let later = BatchId { client: 7, seq: 2 };
+    let actions = d.send(
+        PeerId(1),
+        &Message::SubmitBatch {
+            batch: later,
+            update: deletes_only,
+        },
+    );
+    d.persist_all();
+    assert_eq!(
+        rejects(&actions, PeerId(1)),
+        [(later, RejectCode::DependsOnRejected)]
+    );
+    let tags = &d.room.doc().card(card(1)).unwrap().fields["tags"];
+    assert_eq!(tags, &FieldValue::Set(["urgent".to_owned()].into()));
+}
