@@ -60,8 +60,16 @@ pub const KIND: &str = "$kind";
 pub const DELETED: &str = "$deleted";
 /// Card key: `{at, by}` of creation.
 pub const CREATED: &str = "$created";
-/// Card key: `{at, by}` of the last write.
+/// Card key: `{at, by}` of the last write, to within [`MODIFIED_RESOLUTION`].
 pub const MODIFIED: &str = "$modified";
+/// How far apart (in the stamps' unit, milliseconds recommended) two writes by the same actor
+/// must be for the second to rewrite [`MODIFIED`]. Every rewrite takes a clock of the writer's
+/// client id between its edits, and yrs merges consecutive characters into one item only when
+/// their clocks are consecutive: rewritten per keystroke, a typed text becomes one item (and
+/// one stamp tombstone) per character, so each insert walks them all (K5: 38× the bytes and
+/// 85× the time of plain yrs). A burst by one actor therefore keeps its first stamp; another
+/// actor, or the same one a second later, rewrites it.
+pub const MODIFIED_RESOLUTION: u64 = 1_000;
 /// Field of a `$created`/`$modified` stamp: the time (a number).
 pub const STAMP_AT: &str = "at";
 /// Field of a `$created`/`$modified` stamp: the actor (a string).

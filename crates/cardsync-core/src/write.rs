@@ -20,7 +20,7 @@ use crate::events::Origin;
 use crate::ids::CardId;
 use crate::layout;
 use crate::ops::{Op, Stamp};
-use crate::read::{integer, number};
+use crate::read::{integer, number, read_stamp};
 use crate::relationship::RelationshipKey;
 use crate::schema::FieldKind;
 use crate::validate::Overlay;
@@ -34,6 +34,14 @@ pub struct Applied {
     pub update: Vec<u8>,
     /// The clocks of this replica's client id that the transaction used.
     pub clock: std::ops::Range<u32>,
+}
+
+/// Whether `stored` (a card's `$modified`) is `stamp`'s actor's own, less than
+/// [`layout::MODIFIED_RESOLUTION`] before it: then it stays (see there why).
+fn recently_modified_by(stored: Option<Stamp>, stamp: &Stamp) -> bool {
+    stored.is_some_and(|old| {
+        old.by == stamp.by && stamp.at >= old.at && stamp.at - old.at < layout::MODIFIED_RESOLUTION
+    })
 }
 
 fn stamp_any(stamp: &Stamp) -> Any {
@@ -92,10 +100,12 @@ impl CardDoc {
                 self.validate(&txn, &mut overlay, op)?;
             }
         }
-        let client = self.doc.client_id();
         let doc = self.doc.clone();
         self.tracker().writing_ops = true;
         let mut txn = doc.transact_mut_with(origin.tag());
+        // This client's clock alone: yrs' `before_state`/`after_state` build the state vector
+        // of every client the document has seen, O(clients) per write.
+        let start = yrs::ReadTxn::store(&txn).get_local_state();
         if !ops.is_empty() {
             self.record_schema_version(&mut txn);
         }
@@ -110,16 +120,15 @@ impl CardDoc {
             if let Some(card) = card.filter(|c| stamped.insert(*c))
                 && !matches!(op, Op::CreateCard { .. })
             {
-                self.card_map_mut(&mut txn, card).insert(
-                    &mut txn,
-                    layout::MODIFIED,
-                    stamp_any(stamp),
-                );
+                let map = self.card_map_mut(&mut txn, card);
+                if !recently_modified_by(read_stamp(map.get(&txn, layout::MODIFIED)), stamp) {
+                    map.insert(&mut txn, layout::MODIFIED, stamp_any(stamp));
+                }
             }
             self.write(&mut txn, stamp, op);
         }
         let applied = Applied {
-            clock: txn.before_state().get(&client)..txn.after_state().get(&client),
+            clock: start..yrs::ReadTxn::store(&txn).get_local_state(),
             update: if ops.is_empty() {
                 Vec::new()
             } else {

@@ -44,6 +44,43 @@ fn every_field_kind_reads_back() {
     assert_eq!(doc.schema_version(), Some(3));
 }
 
+/// `$modified` moves on for another actor at once, for the same actor once
+/// `MODIFIED_RESOLUTION` has passed; a burst by one actor keeps its first stamp, so a typed
+/// text stays one yrs item instead of one per keystroke.
+#[test]
+fn modified_follows_actors_and_time_to_its_resolution() {
+    use cardsync_core::layout::MODIFIED_RESOLUTION;
+    let mut doc = doc(1);
+    let card = task(&mut doc, 1);
+    let modified = |doc: &cardsync_core::CardDoc| doc.card(card).unwrap().modified.unwrap();
+    let typed_by = |doc: &mut cardsync_core::CardDoc, at: u64, by: &str| {
+        doc.insert_text(&Stamp::new(at, by), card, "body", 0, "x")
+            .unwrap();
+    };
+    typed_by(&mut doc, 10, "tester");
+    assert_eq!(
+        modified(&doc),
+        Stamp::new(1, "tester"),
+        "a burst keeps its first stamp"
+    );
+    typed_by(&mut doc, 20, "other");
+    assert_eq!(
+        modified(&doc),
+        Stamp::new(20, "other"),
+        "another actor at once"
+    );
+    typed_by(&mut doc, 20 + MODIFIED_RESOLUTION - 1, "other");
+    assert_eq!(modified(&doc), Stamp::new(20, "other"));
+    typed_by(&mut doc, 20 + MODIFIED_RESOLUTION, "other");
+    assert_eq!(
+        modified(&doc),
+        Stamp::new(20 + MODIFIED_RESOLUTION, "other")
+    );
+    // An older stamp (another replica's clock behind) still overwrites, as any write does.
+    typed_by(&mut doc, 5, "other");
+    assert_eq!(modified(&doc), Stamp::new(5, "other"));
+}
+
 #[test]
 fn rich_text_keeps_formatting_runs() {
     let mut doc = doc(1);

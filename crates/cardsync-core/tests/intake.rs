@@ -246,7 +246,8 @@ fn out_of_order_origins_are_found_in_local_runs_and_without_a_record() {
         text: "abcd".into(),
         attributes: Default::default(),
     };
-    let typed = doc.apply_with_origin(&stamp(2), &[op], cardsync_core::Origin::Local);
+    // A second after the creation: the write rewrites `$modified` first.
+    let typed = doc.apply_with_origin(&stamp(5_000), &[op], cardsync_core::Origin::Local);
     let start = typed.unwrap().clock.start + 1; // after the `$modified` write
     assert!(matches!(
         doc.apply_update_v1(&insert(start + 3, start + 1)),

@@ -6,10 +6,12 @@
 //! Clocks decide before any replica is touched: a batch whose clocks the room holds is a
 //! duplicate; one reaching into a range the room rejected for its client id (a *mark*) is a
 //! dependent, or a resend of the rejected batch, which gets its original verdict again; one
-//! that starts after a hole needs a predecessor the room lacks. Only `SubmitBatch` rejections
-//! mark: a stock client cannot roll back anyway, and a native client's `SyncStep2` may mix
-//! several batches, whose own `SubmitBatch`es deserve their own verdicts. Rate-limited,
-//! oversize, malformed and hole-after-a-gap refusals leave no mark: they are retryable.
+//! that starts after a hole needs a predecessor the room lacks. A batch numbered after the
+//! rejected one is a dependent even when it brings no clocks (a delete-only batch). Only
+//! `SubmitBatch` rejections mark: a stock client cannot roll back anyway, and a native
+//! client's `SyncStep2` may mix several batches, whose own `SubmitBatch`es deserve their own
+//! verdicts. Rate-limited, oversize, malformed and hole-after-a-gap refusals leave no mark:
+//! they are retryable.
 //!
 //! A `RateLimited` refusal is the one the client answers by resending the same batch later,
 //! and the batches it sent behind it arrive before it hears of the refusal. Those of the same

@@ -246,7 +246,10 @@ mod tests {
         assert!(touched.meta.contains("schema_version"));
 
         let sv = client.state_vector();
-        client.increment(&s, card, "votes", 1).unwrap();
+        // A minute later, so the write also rewrites `$modified`.
+        client
+            .increment(&Stamp::new(60_001, "a"), card, "votes", 1)
+            .unwrap();
         let update = client.diff_v1(&sv).unwrap();
         let touched = shadow.apply(&update).unwrap().touched;
         let touch = &touched.cards[&card.to_string()];
