@@ -252,7 +252,7 @@ impl CardDoc {
     /// Card ids present in the document (deleted ones included), in id order.
     pub(crate) fn card_ids(&self) -> Vec<crate::CardId> {
         let mut ids: Vec<_> = self.tracker().cards.keys().copied().collect();
-        ids.sort();
+        ids.sort_unstable();
         ids
     }
 

@@ -215,7 +215,7 @@ impl CardDoc {
                     .collect()
             })
             .unwrap_or_default();
-        keys.sort();
+        keys.sort_unstable();
         let txn = self.doc.transact();
         keys.iter()
             .filter_map(|k| self.read_edge(&txn, k))
@@ -241,7 +241,7 @@ impl CardDoc {
             .keys(&txn)
             .filter_map(RelationshipKey::from_key)
             .collect();
-        keys.sort();
+        keys.sort_unstable();
         keys.iter()
             .filter_map(|k| self.read_edge(&txn, k))
             .collect()
@@ -263,7 +263,7 @@ impl CardDoc {
                 (from.is_some() || to.is_some()).then_some(DanglingEdge { key, from, to })
             })
             .collect();
-        dangling.sort_by(|a, b| a.key.cmp(&b.key));
+        dangling.sort_unstable_by(|a, b| a.key.cmp(&b.key));
         IntegrityReport { dangling }
     }
 

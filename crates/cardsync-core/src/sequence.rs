@@ -37,7 +37,7 @@ impl CardDoc {
             .copied()
             .filter(|s| tracker.sequence_exists(*s))
             .collect();
-        ids.sort();
+        ids.sort_unstable();
         ids
     }
 
