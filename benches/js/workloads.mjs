@@ -1,4 +1,4 @@
-// The JS workloads: the native runner's K1, K2, K4, K5, K6 and K7 (see benches/src/workloads)
+// The JS workloads: the native runner's K1, K2, K4, K5, K6, K7 and K8 (see benches/src/workloads)
 // on the npm packages, one transaction per action. Each returns rows of the native report's
 // shape ({ workload, case, unit, cells: { peer: { median, min } | "text" } }).
 
@@ -290,5 +290,38 @@ export function k7(ctx, peers) {
     [`cold load of ${short(n)} cards (built in one txn): first card read`, "ms", (f) => f.first],
     [`cold load of ${short(n)} cards: all cards materialized`, "ms", (f) => f.full],
     [`${short(n)} cards: bytes loaded`, "MB", (f) => value(f.bytes / 1e6)],
+  ]);
+}
+
+/** K8: `n` client ids each increment one card's counter once; one replica applies them all. */
+export function k8(ctx, peers) {
+  const n = ctx.sizes.k8;
+  const figures = peers.map((P) => {
+    ctx.progress(`JS K8 ${P.NAME} ${short(n)}`);
+    const base = P.create(1);
+    base.createSmallCard(0);
+    const [snap, version] = [base.snapshot(), base.version()];
+    base.free();
+    const updates = Array.from({ length: n }, (_, c) => {
+      const client = P.load(100 + c, snap);
+      client.increment(0);
+      const update = client.diff(version);
+      client.free();
+      return update;
+    });
+    const { timing, output } = time(ctx.samples, () => P.load(2, snap), (peer) => {
+      for (const update of updates) peer.apply(update);
+      return peer;
+    });
+    const votes = output.votes(0);
+    if (votes !== n) throw new Error(`JS K8 ${P.NAME}: ${n} votes expected, found ${votes}`);
+    const figure = { perApply: per(timing, 1e6 / n), version: output.version().length, bytes: output.snapshot().length };
+    output.free();
+    return figure;
+  });
+  return rows("K8", peers, figures, [
+    [`${short(n)} clients' updates applied, one at a time`, "µs/update", (f) => f.perApply],
+    [`${short(n)} clients: version (state vector / heads / vv)`, "B", (f) => value(f.version)],
+    [`${short(n)} clients: doc bytes`, "KB", (f) => value(f.bytes / 1e3)],
   ]);
 }
