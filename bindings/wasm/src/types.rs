@@ -75,6 +75,10 @@ export interface Card {
   kind: string;
   deleted: boolean;
   created: Stamp | null;
+  /**
+   * The last writer, and when its burst of writes began: a write by the same actor within
+   * a second (in the stamps' unit, ms) of the stored stamp leaves it, so typing stays compact.
+   */
   modified: Stamp | null;
   /** Fields the schema declares for the kind; registers never set are absent. */
   fields: { [name: string]: FieldValue };
