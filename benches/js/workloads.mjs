@@ -1,5 +1,5 @@
-// The JS workloads: the native runner's K1, K2, K4, K5, K6, K7 and K8 (see benches/src/workloads)
-// on the npm packages, one transaction per action. Each returns rows of the native report's
+// The JS workloads: the native runner's K1–K8 (see benches/src/workloads) on the npm packages,
+// one transaction per action. Each returns rows of the native report's
 // shape ({ workload, case, unit, cells: { peer: { median, min } | "text" } }).
 
 import { readFileSync } from "node:fs";
@@ -70,6 +70,24 @@ export function k1(ctx, peers, heapOf) {
   return out;
 }
 
+/**
+ * The `perCard` targets of card `i` among `n` cards: fixed strides, as benches/src/lib.rs
+ * `link_targets` (distinct while `n` exceeds the largest stride used).
+ */
+function linkTargets(i, n, perCard) {
+  const STRIDES = [1, 7, 31, 127, 1009, 2003, 4001, 4999];
+  if (!(perCard <= STRIDES.length && n > STRIDES[perCard - 1])) throw new Error(`linkTargets: ${n} cards, ${perCard} per card`);
+  return STRIDES.slice(0, perCard).map((s) => (i + s) % n);
+}
+
+/** Fisher–Yates with `rng`, in place, as benches/src/lib.rs `shuffle`. */
+function shuffle(items, rng) {
+  for (let i = items.length - 1; i >= 1; i--) {
+    const j = rng.below(i + 1);
+    [items[i], items[j]] = [items[j], items[i]];
+  }
+}
+
 function zipf(cards, count, seed) {
   const cdf = [];
   let total = 0;
@@ -108,6 +126,116 @@ export function k2(ctx, peers) {
   return rows("K2", peers, figures, [
     [`${kase}, txn per write`, "µs/write", (f) => f.perWrite],
     [`${kase}: growth`, "B/write", (f) => value(f.growth)],
+  ]);
+}
+
+/** K3: links per card. */
+const PER_CARD = 5;
+/** K3: the card whose neighbours are listed (its own id and most neighbours survive the deletes). */
+const PROBE = 1;
+
+/** K3: the cards deleted, a seeded 20% (benches/src/workloads/k3.rs `deleted`). */
+function deleted(n) {
+  const all = [];
+  for (let i = 0; i < n; i++) if (i !== PROBE) all.push(i);
+  shuffle(all, new Rng(3));
+  return all.slice(0, Math.floor(n / 5));
+}
+
+/** K3: cards `0..n` with titles only and five links each, one transaction per action. */
+function linked(P, n) {
+  const p = P.create(1);
+  for (let i = 0; i < n; i++) p.createSmallCard(i);
+  for (let i = 0; i < n; i++) for (const t of linkTargets(i, n, PER_CARD)) p.link(i, t);
+  return p;
+}
+
+/** K3: one replica unlinks an edge while another links it again; what the merge keeps. */
+function concurrentRelink(P) {
+  const base = P.create(1);
+  base.createSmallCard(0);
+  base.createSmallCard(1);
+  base.link(0, 1);
+  const snap = base.snapshot();
+  base.free();
+  const a = P.load(2, snap);
+  const b = P.load(3, snap);
+  a.unlink(0, 1);
+  b.link(0, 1);
+  const toA = b.diff(a.version());
+  const toB = a.diff(b.version());
+  a.apply(toA);
+  b.apply(toB);
+  const [inA, inB] = [a.hasLink(0, 1), b.hasLink(0, 1)];
+  a.free();
+  b.free();
+  return inA && inB ? "re-added edge kept" : !inA && !inB ? "removal wins" : "DIVERGED";
+}
+
+/**
+ * K3: relationships. Five links per card, delete 20% of the cards, list one card's
+ * neighbours, and two replicas adding and removing the same edge at once (k3.rs).
+ */
+export function k3(ctx, peers) {
+  const n = ctx.sizes.k3;
+  const gone = deleted(n);
+  const figures = peers.map((P) => {
+    ctx.progress(`JS K3 ${P.NAME} ${short(n)}`);
+    const empty = P.create(1);
+    for (let i = 0; i < n; i++) empty.createSmallCard(i);
+    const cards = empty.snapshot();
+    empty.free();
+    // Each sample's document is freed before the next is loaded, outside the timing. Loaded
+    // as client 2 (native: 1), as the other JS workloads load: Yjs renames a client that
+    // finds its own id in a loaded update, with a warning.
+    let previous;
+    const fresh = (snap) => () => {
+      previous?.free();
+      return (previous = P.load(2, snap));
+    };
+    const { timing: link } = time(ctx.samples, fresh(cards), (p) => {
+      for (let i = 0; i < n; i++) for (const t of linkTargets(i, n, PER_CARD)) p.link(i, t);
+    });
+    previous?.free();
+    previous = undefined;
+    const built = linked(P, n);
+    const links = built.snapshot();
+    built.free();
+    const { timing: del, output: peer } = time(ctx.samples, fresh(links), (p) => {
+      for (const i of gone) p.deleteCard(i);
+      return p;
+    });
+    const visible = peer.cardCount();
+    if (visible !== n - gone.length) throw new Error(`JS K3 ${P.NAME}: ${n - gone.length} visible cards expected, found ${visible}`);
+    // As many queries per sample as fit in ~20 ms (1 to 100): scans differ by 1000×.
+    const start = performance.now();
+    const neighbours = peer.neighbours(PROBE);
+    const once = (performance.now() - start) / 1000;
+    const queries = Math.floor(Math.min(100, Math.max(1, 0.02 / Math.max(once, 1e-9))));
+    const { timing: query } = time(
+      { ...ctx.samples, warmUp: 1, timed: Math.max(ctx.samples.timed, 5) },
+      () => null,
+      () => {
+        for (let q = 0; q < queries; q++) peer.neighbours(PROBE);
+      },
+    );
+    peer.free();
+    return {
+      link: per(link, 1e6 / (n * PER_CARD)),
+      del: per(del, 1e6 / gone.length),
+      query: per(query, 1e6 / queries),
+      neighbours,
+      concurrent: concurrentRelink(P),
+    };
+  });
+  const s = short(n);
+  const reference = JSON.stringify(figures[0]?.neighbours ?? []);
+  return rows("K3", peers, figures, [
+    [`link ${s} cards × ${PER_CARD}, txn per link`, "µs/link", (f) => f.link],
+    [`soft-delete 20% of ${s} linked cards, txn per card`, "µs/card", (f) => f.del],
+    [`neighbours of one card after the deletes (${s} cards)`, "µs/query", (f) => f.query],
+    ["neighbours listed (same as cardsync?)", "check", (f) => `${f.neighbours.length} (${JSON.stringify(f.neighbours) === reference ? "same" : "DIFFERENT"})`],
+    ["concurrent unlink + re-link of one edge, merged", "check", (f) => f.concurrent],
   ]);
 }
 

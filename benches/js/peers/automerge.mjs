@@ -1,9 +1,11 @@
 // @automerge/automerge: the document API, one `change` per action; strings are collaborative
-// text, votes a native Counter, a move a delete plus an insert (lists have no move). The
-// version is the heads.
+// text, votes a native Counter, a move a delete plus an insert (lists have no move), a
+// relationship a map under a `from|kind|to` key found by scanning. The version is the heads.
 
 import * as A from "@automerge/automerge";
-import { body, cardId } from "../card.mjs";
+import { LINK_KIND, body, cardId } from "../card.mjs";
+
+const edgeKey = (from, to) => `${cardId(from)}|${LINK_KIND}|${cardId(to)}`;
 
 function actor(client) {
   return client.toString(16).padStart(16, "0");
@@ -38,6 +40,7 @@ export class Automerge {
     // Roots made by one fixed actor, so replicas created apart share them.
     const doc = A.change(A.init({ actor: actor(0) }), (d) => {
       d.cards = {};
+      d.relationships = {};
       d.sequence = [];
     });
     return new Automerge(A.clone(doc, { actor: actor(client) }), client);
@@ -73,6 +76,44 @@ export class Automerge {
   }
   votes(i) {
     return this.doc.cards[cardId(i)].votes.value;
+  }
+  #isDeleted(id) {
+    const card = this.doc.cards[id];
+    return card === undefined || card.$deleted === true;
+  }
+  deleteCard(i) {
+    this.#change((d) => {
+      d.cards[cardId(i)].$deleted = true;
+    });
+  }
+  cardCount() {
+    return Object.keys(this.doc.cards).filter((id) => !this.#isDeleted(id)).length;
+  }
+  link(from, to) {
+    this.#change((d) => {
+      d.relationships[edgeKey(from, to)] = { from: cardId(from), kind: LINK_KIND, to: cardId(to) };
+    });
+  }
+  unlink(from, to) {
+    this.#change((d) => {
+      delete d.relationships[edgeKey(from, to)];
+    });
+  }
+  hasLink(from, to) {
+    return this.doc.relationships[edgeKey(from, to)] !== undefined;
+  }
+  // A scan of every edge key, checking both endpoints' delete flags.
+  neighbours(i) {
+    const me = cardId(i);
+    const out = [];
+    const incoming = [];
+    for (const key of Object.keys(this.doc.relationships)) {
+      const [from, , to] = key.split("|");
+      if (to === undefined || this.#isDeleted(from) || this.#isDeleted(to)) continue;
+      if (from === me) out.push(to);
+      else if (to === me) incoming.push(from);
+    }
+    return [...out.sort(), ...incoming.sort()];
   }
   createSequence() {}
   append(i) {

@@ -1,8 +1,9 @@
 // The cardsync npm package (wasm), through its public API: one call per action, `apply` with
-// all of a card's ops for a create (one transaction, as the native runner does).
+// all of a card's ops for a create (one transaction, as the native runner does); links,
+// unlinks and deletes are the single calls, neighbours the outgoing/incoming indexes.
 
 import { CardDoc } from "../cardsync.mjs";
-import { body, cardId, schema } from "../card.mjs";
+import { LINK_KIND, body, cardId, schema } from "../card.mjs";
 
 function createOps(i) {
   const card = cardId(i);
@@ -46,6 +47,28 @@ export class Cardsync {
   }
   votes(i) {
     return this.doc.card(cardId(i))?.fields.votes ?? 0;
+  }
+  deleteCard(i) {
+    this.doc.deleteCard(cardId(i));
+  }
+  cardCount() {
+    return this.doc.cards().filter((c) => !c.deleted).length;
+  }
+  link(from, to) {
+    this.doc.link(cardId(from), LINK_KIND, cardId(to));
+  }
+  unlink(from, to) {
+    this.doc.unlink(cardId(from), LINK_KIND, cardId(to));
+  }
+  hasLink(from, to) {
+    return this.doc.relationship(cardId(from), LINK_KIND, cardId(to)) !== undefined;
+  }
+  // From the outgoing and incoming indexes, which already hide edges to deleted cards.
+  neighbours(i) {
+    const card = cardId(i);
+    const out = this.doc.outgoing(card).map((r) => r.to).sort();
+    const incoming = this.doc.incoming(card).map((r) => r.from).sort();
+    return [...out, ...incoming];
   }
   createSequence() {
     this.seq = this.doc.createSequence();

@@ -1,8 +1,11 @@
 // loro-crdt: nested containers, a LoroCounter and a native LoroMovableList, one commit per
-// action (the JS twin of benches/src/peers/loro.rs).
+// action, a relationship a map container under a `from|kind|to` key found by scanning (the
+// JS twin of benches/src/peers/loro.rs).
 
 import { LoroCounter, LoroDoc, LoroMap, LoroText, VersionVector } from "loro-crdt";
-import { body, cardId } from "../card.mjs";
+import { LINK_KIND, body, cardId } from "../card.mjs";
+
+const edgeKey = (from, to) => `${cardId(from)}|${LINK_KIND}|${cardId(to)}`;
 
 export class Loro {
   static NAME = "loro-crdt";
@@ -12,6 +15,7 @@ export class Loro {
     this.client = client;
     this.cards = doc.getMap("cards");
     this.list = doc.getMovableList("sequence");
+    this.relationships = doc.getMap("relationships");
   }
   static create(client) {
     return new Loro(new LoroDoc(), client);
@@ -64,6 +68,44 @@ export class Loro {
   }
   votes(i) {
     return this.cards.get(cardId(i)).get("votes").value;
+  }
+  #isDeleted(id) {
+    const card = this.cards.get(id);
+    return card === undefined || card.get("$deleted") === true;
+  }
+  deleteCard(i) {
+    this.cards.get(cardId(i)).set("$deleted", true);
+    this.doc.commit();
+  }
+  cardCount() {
+    return this.cards.keys().filter((id) => !this.#isDeleted(id)).length;
+  }
+  link(from, to) {
+    const edge = this.relationships.setContainer(edgeKey(from, to), new LoroMap());
+    edge.set("from", cardId(from));
+    edge.set("kind", LINK_KIND);
+    edge.set("to", cardId(to));
+    this.doc.commit();
+  }
+  unlink(from, to) {
+    this.relationships.delete(edgeKey(from, to));
+    this.doc.commit();
+  }
+  hasLink(from, to) {
+    return this.relationships.get(edgeKey(from, to)) !== undefined;
+  }
+  // A scan of every edge key, checking both endpoints' delete flags.
+  neighbours(i) {
+    const me = cardId(i);
+    const out = [];
+    const incoming = [];
+    for (const key of this.relationships.keys()) {
+      const [from, , to] = key.split("|");
+      if (to === undefined || this.#isDeleted(from) || this.#isDeleted(to)) continue;
+      if (from === me) out.push(to);
+      else if (to === me) incoming.push(from);
+    }
+    return [...out.sort(), ...incoming.sort()];
   }
   createSequence() {}
   append(i) {

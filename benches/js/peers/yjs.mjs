@@ -1,8 +1,11 @@
 // Yjs: cardsync's layout written with plain Yjs (the JS twin of the native raw-yrs peer). A
-// move is a delete plus an insert in a Y.Array (Yjs has no move that yrs can read).
+// move is a delete plus an insert in a Y.Array (Yjs has no move that yrs can read); a
+// relationship is a Y.Map under a `from|kind|to` key, found by scanning.
 
 import * as Y from "yjs";
-import { body, cardId } from "../card.mjs";
+import { LINK_KIND, body, cardId } from "../card.mjs";
+
+const edgeKey = (from, to) => `${cardId(from)}|${LINK_KIND}|${cardId(to)}`;
 
 export class Yjs {
   static NAME = "yjs";
@@ -10,6 +13,7 @@ export class Yjs {
     this.doc = doc;
     this.cards = doc.getMap("cards");
     this.sequenceArray = doc.getArray("sequence");
+    this.relationships = doc.getMap("relationships");
   }
   static create(client) {
     const doc = new Y.Doc();
@@ -73,6 +77,47 @@ export class Yjs {
     let sum = 0;
     for (const v of this.cards.get(cardId(i)).get("votes").values()) sum += v;
     return sum;
+  }
+  #isDeleted(id) {
+    const card = this.cards.get(id);
+    return card === undefined || card.get("$deleted") === true;
+  }
+  deleteCard(i) {
+    this.doc.transact(() => this.cards.get(cardId(i)).set("$deleted", true));
+  }
+  cardCount() {
+    let count = 0;
+    for (const id of this.cards.keys()) if (!this.#isDeleted(id)) count++;
+    return count;
+  }
+  link(from, to) {
+    this.doc.transact(() => {
+      const edge = new Y.Map([
+        ["from", cardId(from)],
+        ["kind", LINK_KIND],
+        ["to", cardId(to)],
+      ]);
+      this.relationships.set(edgeKey(from, to), edge);
+    });
+  }
+  unlink(from, to) {
+    this.doc.transact(() => this.relationships.delete(edgeKey(from, to)));
+  }
+  hasLink(from, to) {
+    return this.relationships.has(edgeKey(from, to));
+  }
+  // A scan of every edge key, checking both endpoints' delete flags (no index in plain Yjs).
+  neighbours(i) {
+    const me = cardId(i);
+    const out = [];
+    const incoming = [];
+    for (const key of this.relationships.keys()) {
+      const [from, , to] = key.split("|");
+      if (to === undefined || this.#isDeleted(from) || this.#isDeleted(to)) continue;
+      if (from === me) out.push(to);
+      else if (to === me) incoming.push(from);
+    }
+    return [...out.sort(), ...incoming.sort()];
   }
   createSequence() {}
   append(i) {
