@@ -44,3 +44,23 @@ export const schema = {
   },
   relationships: { [LINK_KIND]: {} },
 };
+
+/** The key of the edge `from → to` in the peers that keep one map entry per edge. */
+export const edgeKey = (from, to) => `${cardId(from)}|${LINK_KIND}|${cardId(to)}`;
+
+/**
+ * Card `i`'s neighbours by a scan of every edge key (`keys`), skipping edges with a deleted
+ * end (`isDeleted(id)`): outgoing then incoming, each sorted, as cardsync lists them.
+ */
+export function scanNeighbours(keys, i, isDeleted) {
+  const me = cardId(i);
+  const out = [];
+  const incoming = [];
+  for (const key of keys) {
+    const [from, , to] = key.split("|");
+    if (to === undefined || isDeleted(from) || isDeleted(to)) continue;
+    if (from === me) out.push(to);
+    else if (to === me) incoming.push(from);
+  }
+  return [...out.sort(), ...incoming.sort()];
+}

@@ -3,9 +3,8 @@
 // relationship a map under a `from|kind|to` key found by scanning. The version is the heads.
 
 import * as A from "@automerge/automerge";
-import { LINK_KIND, body, cardId } from "../card.mjs";
+import { body, cardId, edgeKey, LINK_KIND, scanNeighbours } from "../card.mjs";
 
-const edgeKey = (from, to) => `${cardId(from)}|${LINK_KIND}|${cardId(to)}`;
 
 function actor(client) {
   return client.toString(16).padStart(16, "0");
@@ -104,16 +103,7 @@ export class Automerge {
   }
   // A scan of every edge key, checking both endpoints' delete flags.
   neighbours(i) {
-    const me = cardId(i);
-    const out = [];
-    const incoming = [];
-    for (const key of Object.keys(this.doc.relationships)) {
-      const [from, , to] = key.split("|");
-      if (to === undefined || this.#isDeleted(from) || this.#isDeleted(to)) continue;
-      if (from === me) out.push(to);
-      else if (to === me) incoming.push(from);
-    }
-    return [...out.sort(), ...incoming.sort()];
+    return scanNeighbours(Object.keys(this.doc.relationships), i, (id) => this.#isDeleted(id));
   }
   createSequence() {}
   append(i) {

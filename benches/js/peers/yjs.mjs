@@ -3,9 +3,8 @@
 // relationship is a Y.Map under a `from|kind|to` key, found by scanning.
 
 import * as Y from "yjs";
-import { LINK_KIND, body, cardId } from "../card.mjs";
+import { body, cardId, edgeKey, LINK_KIND, scanNeighbours } from "../card.mjs";
 
-const edgeKey = (from, to) => `${cardId(from)}|${LINK_KIND}|${cardId(to)}`;
 
 export class Yjs {
   static NAME = "yjs";
@@ -108,16 +107,7 @@ export class Yjs {
   }
   // A scan of every edge key, checking both endpoints' delete flags (no index in plain Yjs).
   neighbours(i) {
-    const me = cardId(i);
-    const out = [];
-    const incoming = [];
-    for (const key of this.relationships.keys()) {
-      const [from, , to] = key.split("|");
-      if (to === undefined || this.#isDeleted(from) || this.#isDeleted(to)) continue;
-      if (from === me) out.push(to);
-      else if (to === me) incoming.push(from);
-    }
-    return [...out.sort(), ...incoming.sort()];
+    return scanNeighbours(this.relationships.keys(), i, (id) => this.#isDeleted(id));
   }
   createSequence() {}
   append(i) {
