@@ -21,7 +21,7 @@
 //!   origin before the left one, depends on where those characters are, so the intake checks
 //!   it when it integrates the item ([`crate::intake`]).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
 use super::GuardError;
@@ -133,6 +133,8 @@ pub(crate) struct Layout {
     pub deletes: Vec<(u64, u32, u32)>,
     /// Index of each client's entry in `clients`.
     index: HashMap<u64, usize>,
+    /// Clients whose deleted ranges were listed.
+    deleting: HashSet<u64>,
 }
 
 impl Layout {
@@ -173,6 +175,16 @@ impl Layout {
             }
         }
         run.blocks.push(block);
+        Ok(())
+    }
+
+    /// Starts the deleted ranges of `client`. yrs decodes a delete set into a map, so of a
+    /// client listed twice it keeps the last list alone, while the intake, which cuts updates
+    /// by these ranges, would take them all: refused, as yrs' and Yjs' encoders never write it.
+    pub(super) fn start_deletes(&mut self, client: u64) -> Result<(), GuardError> {
+        if !self.deleting.insert(client) {
+            return Err(GuardError::DuplicateClient(client));
+        }
         Ok(())
     }
 

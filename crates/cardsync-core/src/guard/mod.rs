@@ -110,7 +110,7 @@ pub enum GuardError {
     /// Bytes after the end.
     #[error("{0} trailing bytes")]
     Trailing(usize),
-    /// A client's blocks are listed twice.
+    /// A client's blocks, or its deleted ranges, are listed twice.
     #[error("client {0} is listed twice")]
     DuplicateClient(u64),
     /// An item depends on a clock its own client wrote at the same time or later.

@@ -207,6 +207,23 @@ fn structural_contradictions_are_refused() {
     assert_eq!(check_update_v1(&binary), Err(GuardError::Content(3)));
 }
 
+/// A delete set that lists client 1 twice: yrs keeps the last list alone (its delete set is a
+/// map), while the intake's cuts and the outbox's join take every listed range, so the same
+/// bytes deleted more through one path than through another. Found by the `update_v1` fuzz
+/// target (`tests/fuzz-regressions/update_v1/delete-set-lists-a-client-twice`).
+#[test]
+fn a_delete_set_listing_a_client_twice_is_refused() {
+    // No blocks; client 1 deletes 28..45, then client 1 again deletes 2..3.
+    let twice = [0, 2, 1, 1, 28, 17, 1, 1, 2, 1];
+    let decoded = yrs::Update::decode_v1(&twice).unwrap();
+    let kept = decoded.delete_set().encode_v1();
+    let last_only = [1, 1, 1, 2, 1];
+    assert_eq!(kept, last_only, "yrs keeps only the last list of client 1");
+    assert_eq!(check_update_v1(&twice), Err(GuardError::DuplicateClient(1)));
+    // Each list on its own passes.
+    assert_eq!(check_update_v1(&[0, 1, 1, 1, 28, 17]), Ok(()));
+}
+
 fn mutations() -> impl Strategy<Value = (bool, Vec<u8>)> {
     let (doc, v1, v2) = busy_doc();
     let mut seeds: Vec<(bool, Vec<u8>)> = v1.into_iter().map(|u| (true, u)).collect();

@@ -34,6 +34,7 @@ pub(super) fn update(bytes: &[u8]) -> Result<Layout, GuardError> {
     }
     for _ in 0..r.count()? {
         let client = r.client()?;
+        layout.start_deletes(client)?;
         for _ in 0..r.count()? {
             let clock = r.clock()?;
             let len = r.var_u32()?;

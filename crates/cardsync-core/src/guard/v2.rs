@@ -335,6 +335,7 @@ impl Scan<'_> {
     fn delete_set(&mut self) -> Result<(), GuardError> {
         for _ in 0..self.rest.count()? {
             let client = self.rest.client()?;
+            self.layout.start_deletes(client)?;
             let mut at = 0u32;
             for _ in 0..self.rest.count()? {
                 at = advance(at, self.rest.var_u32()?.into())?;
