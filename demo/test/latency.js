@@ -29,17 +29,15 @@ try {
     const page = await (await browser.newContext()).newPage();
     await page.addInitScript(() => {
       const now = () => performance.timeOrigin + performance.now();
-      window.socketTimes = { sent: [], received: [] };
-      const send = WebSocket.prototype.send;
-      WebSocket.prototype.send = function (data) {
-        window.socketTimes.sent.push(now());
-        return send.call(this, data);
-      };
-      const Native = WebSocket;
-      window.WebSocket = class extends Native {
+      const times = (window.socketTimes = { sent: [], received: [] });
+      window.WebSocket = class extends WebSocket {
         constructor(...args) {
           super(...args);
-          this.addEventListener("message", () => window.socketTimes.received.push(now()));
+          this.addEventListener("message", () => times.received.push(now()));
+        }
+        send(data) {
+          times.sent.push(now());
+          super.send(data);
         }
       };
     });

@@ -5,7 +5,6 @@
 import * as A from "@automerge/automerge";
 import { body, cardId, edgeKey, LINK_KIND, scanNeighbours } from "../card.mjs";
 
-
 function actor(client) {
   return client.toString(16).padStart(16, "0");
 }

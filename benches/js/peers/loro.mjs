@@ -5,7 +5,6 @@
 import { LoroCounter, LoroDoc, LoroMap, LoroText, VersionVector } from "loro-crdt";
 import { body, cardId, edgeKey, LINK_KIND, scanNeighbours } from "../card.mjs";
 
-
 export class Loro {
   static NAME = "loro-crdt";
   constructor(doc, client) {

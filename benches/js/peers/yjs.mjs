@@ -5,7 +5,6 @@
 import * as Y from "yjs";
 import { body, cardId, edgeKey, LINK_KIND, scanNeighbours } from "../card.mjs";
 
-
 export class Yjs {
   static NAME = "yjs";
   constructor(doc) {
