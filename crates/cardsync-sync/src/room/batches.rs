@@ -105,6 +105,38 @@ impl<A: Authenticator> Room<A> {
         self.settle(now, peer, batch, verdict);
     }
 
+    /// The verdict a client id's mark gives, if the update meets one. A batch numbered at or
+    /// after the rejected one is judged by its number: the session replays every later batch
+    /// of that id under a new one, a delete-only batch (no clocks to meet the mark) included,
+    /// so acking one here would leave the room and its author disagreeing. An update without a
+    /// batch (a stock client's, a `SyncStep2`), or an earlier batch, is judged by its clocks.
+    fn meets_mark(&self, batch: Option<BatchId>, fresh: &[Fresh]) -> Option<(RejectCode, String)> {
+        if let Some(b) = batch
+            && let Some(m) = self.marks.get(&b.client)
+            && b.seq >= m.seq
+        {
+            return Some(if b.seq == m.seq {
+                (m.code, format!("already rejected: {}", m.reason))
+            } else {
+                let reason = format!(
+                    "follows client {}'s batch {}, which the room rejected",
+                    b.client, m.seq
+                );
+                (RejectCode::DependsOnRejected, reason)
+            });
+        }
+        fresh.iter().find_map(|f| {
+            let m = self.marks.get(&f.client)?;
+            (f.end > m.clock).then(|| {
+                let reason = format!(
+                    "builds on client {}'s clocks from {}, which the room rejected",
+                    f.client, m.clock
+                );
+                (RejectCode::DependsOnRejected, reason)
+            })
+        })
+    }
+
     /// `rate_limited`: a batch of this client id was rate-limited on this connection.
     fn judge(
         &mut self,
@@ -146,34 +178,8 @@ impl<A: Authenticator> Room<A> {
                 other: other.client,
             }));
         }
-        for f in &fresh {
-            let Some(m) = self.marks.get(&f.client) else {
-                continue;
-            };
-            if f.end > m.clock {
-                return Err(if batch.is_some_and(|b| b.seq == m.seq) {
-                    refuse(m.code, format!("already rejected: {}", m.reason), None)
-                } else {
-                    let reason = format!(
-                        "builds on client {}'s clocks from {}, which the room rejected",
-                        f.client, m.clock
-                    );
-                    refuse(RejectCode::DependsOnRejected, reason, None)
-                });
-            }
-        }
-        // A later batch of a marked client id that brings no clocks of its own (a delete-only
-        // one) meets no mark above, but the session has replayed it under a new id all the
-        // same: acked here as well, the room and its author would disagree about it.
-        if let Some(b) = batch
-            && let Some(m) = self.marks.get(&b.client)
-            && b.seq > m.seq
-        {
-            let reason = format!(
-                "follows client {}'s batch {}, which the room rejected",
-                b.client, m.seq
-            );
-            return Err(refuse(RejectCode::DependsOnRejected, reason, None));
+        if let Some((code, reason)) = self.meets_mark(batch, &fresh) {
+            return Err(refuse(code, reason, None));
         }
         for f in &fresh {
             let have = held.get(&ClientID::new(f.client));

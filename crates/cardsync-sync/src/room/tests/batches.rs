@@ -299,6 +299,21 @@ fn a_viewer_step2_that_adds_nothing_is_ignored() {
     assert!(actions.is_empty(), "{actions:?}");
 }
 
+/// Submits, as batch `seq` of client 7 (peer 1), an update that only deletes an item of client
+/// 99, which the room never saw: it is refused for changes the room lacks, and marks client 7.
+fn delete_unknown_as_batch(d: &mut Driver, seq: u64) {
+    let batch = BatchId { client: 7, seq };
+    let submit = Message::SubmitBatch {
+        batch,
+        update: vec![0, 1, 99, 1, 0, 1],
+    };
+    let actions = d.send(PeerId(1), &submit);
+    assert_eq!(
+        rejects(&actions, PeerId(1)),
+        [(batch, RejectCode::DependsOnRejected)]
+    );
+}
+
 /// A batch refused because it needs changes the room lacks is a verdict the session rolls
 /// back, replaying the client id's later batches under a new id: so the room refuses those
 /// later batches too, even when the refused one only deleted (it has no clocks of its own).
@@ -306,18 +321,7 @@ fn a_viewer_step2_that_adds_nothing_is_ignored() {
 #[test]
 fn after_a_refusal_for_missing_changes_later_batches_of_the_client_are_refused_too() {
     let (mut d, mut alice) = two_peers();
-    // Client 7 deletes an item of client 99, which the room never saw: a delete-only update.
-    let deletes_unknown = vec![0, 1, 99, 1, 0, 1];
-    let first = BatchId { client: 7, seq: 0 };
-    let submit = Message::SubmitBatch {
-        batch: first,
-        update: deletes_unknown,
-    };
-    let actions = d.send(PeerId(1), &submit);
-    assert_eq!(
-        rejects(&actions, PeerId(1)),
-        [(first, RejectCode::DependsOnRejected)]
-    );
+    delete_unknown_as_batch(&mut d, 0);
     alice.seq = 1;
     let (msg, later, _) = alice.batch(&[create_task(1, "todo")]);
     let actions = d.send(PeerId(1), &msg);
@@ -349,17 +353,7 @@ fn a_delete_only_batch_after_a_rejected_one_of_its_client_is_refused_too() {
     d.send(PeerId(1), &msg);
     d.persist_all();
 
-    // Batch 1 deletes an item of a client the room never saw: refused, and it marks client 7.
-    let rejected = BatchId { client: 7, seq: 1 };
-    let submit = Message::SubmitBatch {
-        batch: rejected,
-        update: vec![0, 1, 99, 1, 0, 1],
-    };
-    let actions = d.send(PeerId(1), &submit);
-    assert_eq!(
-        rejects(&actions, PeerId(1)),
-        [(rejected, RejectCode::DependsOnRejected)]
-    );
+    delete_unknown_as_batch(&mut d, 1);
 
     // Batch 2 removes the tag: only deletes of items the room holds, valid on its own.
     let sv = alice.doc.state_vector();
