@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use yrs::Transact;
 
+use crate::btree::map_of;
 use crate::doc::CardDoc;
 use crate::ids::{CardId, SequenceId};
 use crate::read::Card;
@@ -31,15 +32,16 @@ impl CardDoc {
         let ids = self.card_ids();
         let cards = {
             let txn = self.doc.transact();
-            ids.into_iter()
-                .filter_map(|id| Some((id, self.read_card(&txn, id)?)))
-                .collect()
+            map_of(
+                ids.into_iter()
+                    .filter_map(|id| Some((id, self.read_card(&txn, id)?))),
+            )
         };
-        let sequences = self
-            .sequence_ids()
-            .into_iter()
-            .filter_map(|id| Some((id, self.sequence(id)?)))
-            .collect();
+        let sequences = map_of(
+            self.sequence_ids()
+                .into_iter()
+                .filter_map(|id| Some((id, self.sequence(id)?))),
+        );
         DocExport {
             cards,
             relationships: self.relationships(),

@@ -65,6 +65,7 @@
 #[doc = include_str!("../../../README.md")]
 pub struct ReadmeDoctests;
 
+mod btree;
 mod card;
 mod doc;
 mod error;

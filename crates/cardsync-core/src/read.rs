@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use yrs::types::text::{Diff, YChange};
 use yrs::{Any, GetString, Map, MapRef, Number, Out, ReadTxn, Text, TextRef, Transact};
 
+use crate::btree::{map_of, set_of};
 use crate::doc::CardDoc;
 use crate::ids::CardId;
 use crate::layout;
@@ -122,12 +123,11 @@ fn read_field<T: ReadTxn>(txn: &T, value: Out, kind: FieldKind) -> Option<FieldV
         (FieldKind::Register, Out::Any(any)) => FieldValue::Register(Value::from_stored(&any)),
         (FieldKind::Text, Out::YText(text)) => FieldValue::Text(text.get_string(txn)),
         (FieldKind::Counter | FieldKind::Max, Out::YMap(map)) => fold_entries(txn, &map, kind),
-        (FieldKind::Set, Out::YMap(map)) => FieldValue::Set(
+        (FieldKind::Set, Out::YMap(map)) => FieldValue::Set(set_of(
             map.keys(txn)
                 .filter_map(layout::set_item)
-                .map(str::to_owned)
-                .collect(),
-        ),
+                .map(str::to_owned),
+        )),
         _ => return None,
     })
 }
@@ -237,9 +237,10 @@ impl CardDoc {
                     };
                     let attributes = attributes
                         .map(|a| {
-                            a.iter()
-                                .map(|(k, v)| (k.to_string(), Value::from_stored(v)))
-                                .collect()
+                            map_of(
+                                a.iter()
+                                    .map(|(k, v)| (k.to_string(), Value::from_stored(v))),
+                            )
                         })
                         .unwrap_or_default();
                     Some(TextRun {

@@ -14,6 +14,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use yrs::{Map, Out, ReadTxn, Transact};
 
+use crate::btree::map_of;
 use crate::doc::CardDoc;
 use crate::error::{IdError, WriteError};
 use crate::ids::{CardId, ID_LEN};
@@ -170,19 +171,16 @@ impl CardDoc {
             return None;
         }
         let edge = key.to_string();
-        let properties = names
-            .into_iter()
-            .filter_map(|name| {
-                match self
-                    .roots
-                    .relationship_props
-                    .get(txn, &layout::prop_key(&edge, &name))
-                {
-                    Some(Out::Any(any)) => Some((name, Value::from_stored(&any))),
-                    _ => None,
-                }
-            })
-            .collect();
+        let properties = map_of(names.into_iter().filter_map(|name| {
+            match self
+                .roots
+                .relationship_props
+                .get(txn, &layout::prop_key(&edge, &name))
+            {
+                Some(Out::Any(any)) => Some((name, Value::from_stored(&any))),
+                _ => None,
+            }
+        }));
         Some(Relationship {
             from: key.from,
             kind: key.kind.clone(),

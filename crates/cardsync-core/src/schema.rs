@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use crate::btree::set_of;
 use crate::error::{RegisterError, SchemaError};
 use crate::layout::RESERVED_PREFIX;
 use crate::value::Value;
@@ -201,7 +202,7 @@ impl FieldDef {
 /// Whether a state machine may start in `state`: it is a state of the table and no move leads
 /// to it, or every state has a way in (a cycle has no natural start).
 fn is_initial(table: &BTreeMap<String, Vec<String>>, state: &str) -> bool {
-    let targets: BTreeSet<&str> = table.values().flatten().map(String::as_str).collect();
+    let targets: BTreeSet<&str> = set_of(table.values().flatten().map(String::as_str));
     let all_targets = table.keys().all(|s| targets.contains(s.as_str()));
     table.contains_key(state) && (all_targets || !targets.contains(state))
 }

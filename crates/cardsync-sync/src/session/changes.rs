@@ -23,7 +23,9 @@ pub(crate) fn diff_exports(before: &DocExport, after: &DocExport) -> Vec<ChangeE
                         ChangeEvent::CardRestored { card: *id }
                     });
                 }
-                let names: BTreeSet<&String> = old.fields.keys().chain(new.fields.keys()).collect();
+                // `extend`, not `collect()`: see cardsync-core's `btree` module.
+                let mut names = BTreeSet::new();
+                names.extend(old.fields.keys().chain(new.fields.keys()));
                 for field in names {
                     if old.fields.get(field) != new.fields.get(field) {
                         events.push(ChangeEvent::FieldChanged {
@@ -58,11 +60,8 @@ pub(crate) fn diff_exports(before: &DocExport, after: &DocExport) -> Vec<ChangeE
             events.push(ChangeEvent::RelationshipAdded { key: key(new) });
         }
     }
-    let sequences: BTreeSet<_> = before
-        .sequences
-        .keys()
-        .chain(after.sequences.keys())
-        .collect();
+    let mut sequences = BTreeSet::new();
+    sequences.extend(before.sequences.keys().chain(after.sequences.keys()));
     for sequence in sequences {
         if before.sequences.get(sequence) != after.sequences.get(sequence) {
             events.push(ChangeEvent::SequenceChanged {
