@@ -88,7 +88,8 @@ fn measure<P: Peer>(ctx: &Ctx, n: usize) -> Result<Figures> {
                     peer.link(i, t)?;
                 }
             }
-            Ok(())
+            // Returned, so the drop falls outside the timed region.
+            Ok(peer)
         },
     )?;
     let links = linked::<P>(n)?.snapshot()?;
