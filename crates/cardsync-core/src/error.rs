@@ -178,6 +178,16 @@ pub enum IntegrateError {
         /// The insert's clock.
         clock: u32,
     },
+    /// An insert's left and right neighbours lie in different shared types. No honest peer
+    /// writes one (both come from one list), and yrs 0.28.1 links it differently in a live
+    /// document and in a reload of its snapshot, which lost the list around it.
+    #[error("item {client}#{clock} has its left and right origins in different parents")]
+    OriginsInDifferentParents {
+        /// The insert's client.
+        client: u64,
+        /// The insert's clock.
+        clock: u32,
+    },
     /// A block starts at clocks the document already holds and runs past them, and names as
     /// its parent a type other than that of the held item it continues. No honest peer writes
     /// one: the held part is the same item. yrs 0.28.1 links the new tail after the held item,

@@ -512,3 +512,46 @@ fn an_item_whose_parent_in_the_document_is_a_value_is_refused_whole() {
     assert_eq!(doc.export(), before);
     reloads(&doc);
 }
+
+#[test]
+fn an_insert_whose_origins_lie_in_different_parents_is_refused() {
+    // Fuzz finding update_v1/origins-in-different-parents: an item between the last character
+    // of one text and a character of another. yrs took its parent from the left origin and
+    // linked it there, but a reload of the document's own snapshot integrated the blocks in
+    // another order and lost the text around it.
+    let mut alice = doc(1);
+    let (one, two) = (task(&mut alice, 1), task(&mut alice, 2));
+    let clock = |doc: &CardDoc| {
+        let txn = doc.yrs_doc().transact();
+        u8::try_from(txn.state_vector().get(&yrs::block::ClientID::new(1))).unwrap()
+    };
+    let hello = clock(&alice);
+    alice
+        .insert_text(&stamp(3), one, "body", 0, "hello")
+        .unwrap();
+    let other = clock(&alice);
+    alice.insert_text(&stamp(4), two, "body", 0, "x").unwrap();
+    let mut bob = CardDoc::load_v1(alice.schema().clone(), 2, &alice.snapshot_v1()).unwrap();
+    let (before, sv) = (bob.export(), bob.state_vector());
+    // Client 13, one block: info 0xc1 (left and right origin, deleted content), left origin
+    // 1#(hello + 4) ("o" in card 1's body), right origin 1#other ("x" in card 2's), length 1;
+    // no deletions.
+    let insert = |left: u8, right: u8| vec![1, 1, 13, 0, 0xc1, 1, left, 1, right, 1, 0];
+    let result = bob.apply_update_v1(&insert(hello + 4, other));
+    assert!(
+        matches!(
+            result,
+            Err(DecodeError::Integrate(
+                IntegrateError::OriginsInDifferentParents {
+                    client: 13,
+                    clock: 0
+                }
+            ))
+        ),
+        "{result:?}"
+    );
+    assert_eq!((bob.export(), bob.state_vector()), (before, sv));
+    // Between "l" and "o" of card 1's body, the same shape is an honest insert.
+    bob.apply_update_v1(&insert(hello + 3, hello + 4)).unwrap();
+    reloads(&bob);
+}

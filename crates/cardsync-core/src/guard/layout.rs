@@ -197,7 +197,12 @@ impl Layout {
 
     /// The blocks of `client`, if the update carries any.
     pub fn client(&self, client: u64) -> Option<&ClientBlocks> {
-        self.clients.get(*self.index.get(&client)?)
+        self.clients.get(self.entry(client)?)
+    }
+
+    /// The index of `client`'s entry in `clients`.
+    pub fn entry(&self, client: u64) -> Option<usize> {
+        self.index.get(&client).copied()
     }
 
     /// The block holding `id`, if this update carries it.

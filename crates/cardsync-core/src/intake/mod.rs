@@ -23,7 +23,9 @@
 //! Planning is also where the document-dependent checks run, before anything is integrated:
 //! a formatting mark that would land on a map key is refused ([`map_entries`]), because yrs
 //! panics reporting that key to map observers, and so is an insert whose neighbours are out
-//! of order ([`origins`]), because yrs places it differently in different replicas, and so
+//! of order ([`origins`]), because yrs places it differently in different replicas, or whose
+//! neighbours lie in different parents ([`places`]), because a reload of the snapshot links it
+//! otherwise, and so
 //! is a block that overlaps what the document holds yet waits for a dependency ([`plan`]),
 //! because no snapshot can hold it as it waits.
 //!
@@ -34,6 +36,7 @@ mod deletes;
 mod map_entries;
 mod origins;
 mod pending;
+mod places;
 mod plan;
 mod runs;
 mod snapshot;
@@ -109,7 +112,9 @@ impl Intake {
         if let Ok(layout) = guard::scan_update_v1(update) {
             for blocks in &layout.clients {
                 for block in &blocks.blocks {
-                    self.runs.record(blocks.client, block);
+                    // One client, in clock order: every neighbour is recorded first.
+                    let place = places::resolve(block, |id| self.runs.place_of(id));
+                    self.runs.record(blocks.client, block, place);
                 }
             }
         }

@@ -22,6 +22,7 @@ use std::ops::Range;
 use super::deletes::{self, DeleteSet};
 use super::map_entries::MapEntries;
 use super::origins::{Origins, Verdict};
+use super::places::{self, Place};
 use super::runs::RunIndex;
 use super::view::View;
 use crate::error::IntegrateError;
@@ -36,16 +37,18 @@ pub(super) struct Plan {
     pub later: Vec<Range<usize>>,
     pub deletes_now: DeleteSet,
     pub deletes_later: DeleteSet,
+    /// Per entry of `Layout::clients`, the parent of each block accepted now (as `now`).
+    pub places: Vec<Vec<Option<Place>>>,
 }
 
 impl Plan {
     /// Records the blocks integrated now in `runs` (or, after yrs stopped half-way, stops
     /// recording their clients: which of them got in is unknown).
     pub fn record(&self, layout: &Layout, runs: &mut RunIndex, integrated: bool) {
-        for (now, blocks) in self.now.iter().zip(&layout.clients) {
-            for block in &blocks.blocks[now.clone()] {
+        for ((now, blocks), places) in self.now.iter().zip(&layout.clients).zip(&self.places) {
+            for (block, place) in blocks.blocks[now.clone()].iter().zip(places) {
                 if integrated {
-                    runs.record(blocks.client, block);
+                    runs.record(blocks.client, block, place.clone());
                 } else {
                     runs.stop(blocks.client);
                 }
@@ -79,15 +82,19 @@ pub(super) fn plan(
             .unwrap_or_else(|| view.clock(client))
     };
     let mut now: Vec<Range<usize>> = vec![0..0; layout.clients.len()];
+    // Parents of the blocks accepted so far, by client entry and block index from its
+    // `now.start` (held blocks are skipped before anything is accepted).
+    let mut placed: Vec<Vec<Option<Place>>> = vec![Vec::new(); layout.clients.len()];
     let mut entries = MapEntries::new(layout, view);
     let mut origins = Origins::new(view, layout, runs);
     loop {
         let mut progress = false;
-        for (run, blocks) in now.iter_mut().zip(&layout.clients) {
-            while let Some(block) = blocks.blocks.get(run.end) {
+        for (entry, blocks) in layout.clients.iter().enumerate() {
+            while let Some(block) = blocks.blocks.get(now[entry].end) {
                 let have = clock(&clocks, blocks.client);
                 if block.end() <= have {
                     // Already held (only ever a prefix: accepted blocks are contiguous).
+                    let run = &mut now[entry];
                     run.end += 1;
                     if run.len() == 1 {
                         run.start = run.end;
@@ -114,8 +121,14 @@ pub(super) fn plan(
                     }
                     entries.check(blocks.client, block, item)?;
                 }
+                let place_of = |id: Id| place_of(id, layout, view, runs, &now, &placed);
+                if let BlockKind::Item(item) = &block.kind {
+                    places::check(blocks.client, block.clock, item, place_of)?;
+                }
+                let place = places::resolve(block, place_of);
+                placed[entry].push(place);
                 clocks.insert(blocks.client, block.end());
-                run.end += 1;
+                now[entry].end += 1;
                 progress = true;
             }
         }
@@ -147,7 +160,27 @@ pub(super) fn plan(
         later,
         deletes_now,
         deletes_later,
+        places: placed,
     })
+}
+
+/// The parent of `id`: from the record if the document holds it, else from the blocks of the
+/// update accepted so far (`placed`, see [`plan`]).
+fn place_of(
+    id: Id,
+    layout: &Layout,
+    view: &View<'_, '_>,
+    runs: &RunIndex,
+    now: &[Range<usize>],
+    placed: &[Vec<Option<Place>>],
+) -> Option<Place> {
+    if view.has(id) {
+        return runs.place_of(id);
+    }
+    let entry = layout.entry(id.client)?;
+    let block = layout.clients[entry].position(id.clock)?;
+    let accepted = block.checked_sub(now[entry].start)?;
+    placed[entry].get(accepted)?.clone()
 }
 
 /// Refuses an item whose parent is neither a shared type nor deleted content: yrs would

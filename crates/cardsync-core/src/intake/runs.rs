@@ -17,6 +17,9 @@
 //! either. (A recorded string deleted since then is refused too, though yrs would take it: no
 //! honest item has a string as parent.)
 //!
+//! And it keeps the parent of each run ([`super::places`]): yrs does not expose parents
+//! either, and an insert whose neighbours lie in different parents is refused.
+//!
 //! Where a client's record has a hole (its clocks arrived some way the intake did not see,
 //! such as a direct write to the yrs document), the record stops for that client and the
 //! caller falls back to reading positions.
@@ -24,6 +27,7 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
+use super::places::Place;
 use crate::guard::layout::{Block, BlockKind, Id};
 use crate::guard::{CONTENT_DELETED, CONTENT_TYPE};
 
@@ -32,6 +36,8 @@ use crate::guard::{CONTENT_DELETED, CONTENT_TYPE};
 struct Runs {
     /// First clocks of runs, ascending.
     starts: Vec<u32>,
+    /// The parent of each run (`None`: not items, or not known), as `starts`.
+    places: Vec<Option<Place>>,
     /// Clocks below this are recorded.
     until: u32,
     /// A hole was seen: nothing from `until` on is known.
@@ -47,8 +53,9 @@ pub(super) struct RunIndex {
 }
 
 impl RunIndex {
-    /// Records a block of `client` as integrated.
-    pub fn record(&mut self, client: u64, block: &Block) {
+    /// Records a block of `client` as integrated, sitting in `place` (see [`Self::place_of`]
+    /// and [`super::places::resolve`]).
+    pub fn record(&mut self, client: u64, block: &Block, place: Option<Place>) {
         let runs = self.clients.entry(client).or_default();
         if runs.stopped || block.end() <= runs.until {
             return;
@@ -63,6 +70,7 @@ impl RunIndex {
                     == Some(Id { client, clock: block.clock - 1 }));
             if !continues {
                 runs.starts.push(block.clock);
+                runs.places.push(place);
             }
         }
         if let BlockKind::Item(item) = &block.kind
@@ -96,6 +104,16 @@ impl RunIndex {
                 .get(next)
                 .is_some_and(|r| r.contains(&id.clock)),
         )
+    }
+
+    /// The parent of the item `id`, when recorded.
+    pub fn place_of(&self, id: Id) -> Option<Place> {
+        let runs = self.clients.get(&id.client)?;
+        if id.clock >= runs.until {
+            return None;
+        }
+        let run = runs.starts.partition_point(|&start| start <= id.clock);
+        runs.places.get(run.checked_sub(1)?)?.clone()
     }
 
     /// Whether the clocks `from..=to` of one client are one run: `Some` when recorded.
@@ -141,19 +159,19 @@ mod tests {
     fn runs_follow_left_origins_and_stop_at_holes() {
         let id = |clock| Id { client: 1, clock };
         let mut index = RunIndex::default();
-        index.record(1, &item(0, 3, None)); // "abc"
-        index.record(1, &item(3, 2, Some(id(2)))); // "de", typed on
-        index.record(1, &item(5, 1, Some(id(0)))); // "x" after "a": a new run
-        index.record(1, &item(3, 2, Some(id(2)))); // again: nothing new
+        index.record(1, &item(0, 3, None), None); // "abc"
+        index.record(1, &item(3, 2, Some(id(2))), None); // "de", typed on
+        index.record(1, &item(5, 1, Some(id(0))), None); // "x" after "a": a new run
+        index.record(1, &item(3, 2, Some(id(2))), None); // again: nothing new
         assert_eq!(index.not_parents(1), vec![Range { start: 0, end: 6 }]);
         let mut map = item(6, 1, None);
         if let BlockKind::Item(info) = &mut map.kind {
             info.content = CONTENT_TYPE;
         }
         let mut types = RunIndex::default();
-        types.record(1, &item(0, 6, None));
-        types.record(1, &map);
-        types.record(1, &item(7, 2, Some(id(6))));
+        types.record(1, &item(0, 6, None), None);
+        types.record(1, &map, None);
+        types.record(1, &item(7, 2, Some(id(6))), None);
         assert_eq!(types.not_parents(1), [0..6, 7..9]);
         assert_eq!(types.cannot_parent(id(6)), Some(false));
         assert_eq!(types.cannot_parent(id(8)), Some(true));
@@ -161,8 +179,8 @@ mod tests {
         assert_eq!(index.one_run(id(4), id(5)), Some(false));
         assert_eq!(index.one_run(id(5), id(5)), Some(true));
         assert_eq!(index.one_run(id(5), id(6)), None);
-        index.record(1, &item(8, 1, None)); // a hole at 6..8
-        index.record(1, &item(6, 2, None));
+        index.record(1, &item(8, 1, None), None); // a hole at 6..8
+        index.record(1, &item(6, 2, None), None);
         assert_eq!(index.one_run(id(6), id(7)), None);
         // Strings cannot be parents; what is not recorded is not known.
         assert_eq!(index.cannot_parent(id(4)), Some(true));
@@ -177,5 +195,18 @@ mod tests {
             ),
             None
         );
+    }
+
+    #[test]
+    fn each_run_keeps_its_place() {
+        let id = |clock| Id { client: 1, clock };
+        let (text, cards) = (Place::Type(id(9)), Place::Root("cards".into()));
+        let mut index = RunIndex::default();
+        index.record(1, &item(0, 3, None), Some(text.clone())); // "abc"
+        index.record(1, &item(3, 2, Some(id(2))), None); // "de", typed on: the same run
+        index.record(1, &item(5, 1, None), Some(cards.clone())); // another run
+        assert_eq!(index.place_of(id(4)), Some(text));
+        assert_eq!(index.place_of(id(5)), Some(cards));
+        assert_eq!(index.place_of(id(6)), None, "not recorded");
     }
 }
