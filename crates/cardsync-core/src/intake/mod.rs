@@ -113,8 +113,9 @@ impl Intake {
             for blocks in &layout.clients {
                 for block in &blocks.blocks {
                     // One client, in clock order: every neighbour is recorded first.
-                    let place = places::resolve(block, |id| self.runs.place_of(id));
-                    self.runs.record(blocks.client, block, place);
+                    self.runs.record(blocks.client, block, |runs| {
+                        places::resolve(block, |id| runs.place_of(id))
+                    });
                 }
             }
         }

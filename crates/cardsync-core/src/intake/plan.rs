@@ -23,7 +23,7 @@ use super::deletes::{self, DeleteSet};
 use super::map_entries::MapEntries;
 use super::origins::{Origins, Verdict};
 use super::places::{self, Place};
-use super::runs::RunIndex;
+use super::runs::{self, RunIndex};
 use super::view::View;
 use crate::error::IntegrateError;
 use crate::guard::layout::{Block, BlockKind, Id, ItemInfo, Layout, Parent};
@@ -48,7 +48,7 @@ impl Plan {
         for ((now, blocks), places) in self.now.iter().zip(&layout.clients).zip(&self.places) {
             for (block, place) in blocks.blocks[now.clone()].iter().zip(places) {
                 if integrated {
-                    runs.record(blocks.client, block, place.clone());
+                    runs.record(blocks.client, block, |_| place.clone());
                 } else {
                     runs.stop(blocks.client);
                 }
@@ -125,7 +125,11 @@ pub(super) fn plan(
                 if let BlockKind::Item(item) = &block.kind {
                     places::check(blocks.client, block.clock, item, place_of)?;
                 }
-                let place = places::resolve(block, place_of);
+                let place = match placed[entry].last() {
+                    // The rest of a run sits where its start does (as in the record).
+                    Some(previous) if runs::continues(blocks.client, block) => previous.clone(),
+                    _ => places::resolve(block, place_of),
+                };
                 placed[entry].push(place);
                 clocks.insert(blocks.client, block.end());
                 now[entry].end += 1;

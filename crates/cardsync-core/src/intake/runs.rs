@@ -46,6 +46,14 @@ struct Runs {
     not_parents: Vec<Range<u32>>,
 }
 
+/// Whether `block` (of `client`) continues the clock before it: an item whose left origin is
+/// that clock, so it sits in the same run and parent.
+pub(super) fn continues(client: u64, block: &Block) -> bool {
+    block.clock > 0
+        && matches!(&block.kind, BlockKind::Item(item) if item.origin
+            == Some(Id { client, clock: block.clock - 1 }))
+}
+
 /// Run starts per client.
 #[derive(Debug, Default)]
 pub(super) struct RunIndex {
@@ -53,9 +61,21 @@ pub(super) struct RunIndex {
 }
 
 impl RunIndex {
-    /// Records a block of `client` as integrated, sitting in `place` (see [`Self::place_of`]
-    /// and [`super::places::resolve`]).
-    pub fn record(&mut self, client: u64, block: &Block, place: Option<Place>) {
+    /// Records a block of `client` as integrated. `place` says where it sits (see
+    /// [`Self::place_of`] and [`super::places::resolve`]); it is asked only when the block
+    /// starts a run, as the rest of a run sits where its start does.
+    pub fn record(
+        &mut self,
+        client: u64,
+        block: &Block,
+        place: impl FnOnce(&Self) -> Option<Place>,
+    ) {
+        let (until, stopped) = self
+            .clients
+            .get(&client)
+            .map_or((0, false), |runs| (runs.until, runs.stopped));
+        let starts_run = !stopped && block.clock == until && !continues(client, block);
+        let place = if starts_run { place(self) } else { None };
         let runs = self.clients.entry(client).or_default();
         if runs.stopped || block.end() <= runs.until {
             return;
@@ -64,14 +84,9 @@ impl RunIndex {
             runs.stopped = true;
             return;
         }
-        if block.clock == runs.until {
-            let continues = block.clock > 0
-                && matches!(&block.kind, BlockKind::Item(item) if item.origin
-                    == Some(Id { client, clock: block.clock - 1 }));
-            if !continues {
-                runs.starts.push(block.clock);
-                runs.places.push(place);
-            }
+        if starts_run {
+            runs.starts.push(block.clock);
+            runs.places.push(place);
         }
         if let BlockKind::Item(item) = &block.kind
             && item.content != CONTENT_TYPE
@@ -159,19 +174,19 @@ mod tests {
     fn runs_follow_left_origins_and_stop_at_holes() {
         let id = |clock| Id { client: 1, clock };
         let mut index = RunIndex::default();
-        index.record(1, &item(0, 3, None), None); // "abc"
-        index.record(1, &item(3, 2, Some(id(2))), None); // "de", typed on
-        index.record(1, &item(5, 1, Some(id(0))), None); // "x" after "a": a new run
-        index.record(1, &item(3, 2, Some(id(2))), None); // again: nothing new
+        index.record(1, &item(0, 3, None), |_| None); // "abc"
+        index.record(1, &item(3, 2, Some(id(2))), |_| None); // "de", typed on
+        index.record(1, &item(5, 1, Some(id(0))), |_| None); // "x" after "a": a new run
+        index.record(1, &item(3, 2, Some(id(2))), |_| None); // again: nothing new
         assert_eq!(index.not_parents(1), vec![Range { start: 0, end: 6 }]);
         let mut map = item(6, 1, None);
         if let BlockKind::Item(info) = &mut map.kind {
             info.content = CONTENT_TYPE;
         }
         let mut types = RunIndex::default();
-        types.record(1, &item(0, 6, None), None);
-        types.record(1, &map, None);
-        types.record(1, &item(7, 2, Some(id(6))), None);
+        types.record(1, &item(0, 6, None), |_| None);
+        types.record(1, &map, |_| None);
+        types.record(1, &item(7, 2, Some(id(6))), |_| None);
         assert_eq!(types.not_parents(1), [0..6, 7..9]);
         assert_eq!(types.cannot_parent(id(6)), Some(false));
         assert_eq!(types.cannot_parent(id(8)), Some(true));
@@ -179,8 +194,8 @@ mod tests {
         assert_eq!(index.one_run(id(4), id(5)), Some(false));
         assert_eq!(index.one_run(id(5), id(5)), Some(true));
         assert_eq!(index.one_run(id(5), id(6)), None);
-        index.record(1, &item(8, 1, None), None); // a hole at 6..8
-        index.record(1, &item(6, 2, None), None);
+        index.record(1, &item(8, 1, None), |_| None); // a hole at 6..8
+        index.record(1, &item(6, 2, None), |_| None);
         assert_eq!(index.one_run(id(6), id(7)), None);
         // Strings cannot be parents; what is not recorded is not known.
         assert_eq!(index.cannot_parent(id(4)), Some(true));
@@ -202,9 +217,9 @@ mod tests {
         let id = |clock| Id { client: 1, clock };
         let (text, cards) = (Place::Type(id(9)), Place::Root("cards".into()));
         let mut index = RunIndex::default();
-        index.record(1, &item(0, 3, None), Some(text.clone())); // "abc"
-        index.record(1, &item(3, 2, Some(id(2))), None); // "de", typed on: the same run
-        index.record(1, &item(5, 1, None), Some(cards.clone())); // another run
+        index.record(1, &item(0, 3, None), |_| Some(text.clone())); // "abc"
+        index.record(1, &item(3, 2, Some(id(2))), |_| None); // "de", typed on: the same run
+        index.record(1, &item(5, 1, None), |_| Some(cards.clone())); // another run
         assert_eq!(index.place_of(id(4)), Some(text));
         assert_eq!(index.place_of(id(5)), Some(cards));
         assert_eq!(index.place_of(id(6)), None, "not recorded");
