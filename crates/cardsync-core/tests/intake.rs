@@ -555,3 +555,39 @@ fn an_insert_whose_origins_lie_in_different_parents_is_refused() {
     bob.apply_update_v1(&insert(hello + 3, hello + 4)).unwrap();
     reloads(&bob);
 }
+
+#[test]
+fn a_tail_continuing_a_held_item_next_to_another_parent_is_refused() {
+    // Fuzz finding update_v1/continued-tail-in-another-parent: a block overlapping the held
+    // clocks whose right origin lies in another parent. yrs integrated only its tail, after
+    // the last held item (a snapshot then encodes that item as the tail's left origin), while
+    // taking its parent from the right origin; the document's own snapshot did not load.
+    let mut alice = doc(1);
+    let (one, two) = (task(&mut alice, 1), task(&mut alice, 2));
+    alice.insert_text(&stamp(3), two, "body", 0, "x").unwrap();
+    let x = {
+        let txn = alice.yrs_doc().transact();
+        u8::try_from(txn.state_vector().get(&yrs::block::ClientID::new(1))).unwrap() - 1
+    };
+    alice.insert_text(&stamp(4), one, "body", 0, "hi").unwrap();
+    let held = x + 3; // "h" and "i" after "x"
+    let mut bob = CardDoc::load_v1(alice.schema().clone(), 2, &alice.snapshot_v1()).unwrap();
+    let (before, sv) = (bob.export(), bob.state_vector());
+    // Client 1 from its last held clock ("i"), two clocks of deleted content: with info
+    // 0x41 its right origin is "x" in card 2's body; with 0x81 its left origin is "h".
+    let tail = |info: u8, origin: u8| vec![1, 1, 1, held - 1, info, 1, origin, 2, 0];
+    let result = bob.apply_update_v1(&tail(0x41, x));
+    assert!(
+        matches!(
+            result,
+            Err(DecodeError::Integrate(
+                IntegrateError::OriginsInDifferentParents { client: 1, clock }
+            )) if clock == u32::from(held - 1)
+        ),
+        "{result:?}"
+    );
+    assert_eq!((bob.export(), bob.state_vector()), (before, sv));
+    // Continuing "hi" after its own "h", the tail is honest in shape and is taken.
+    bob.apply_update_v1(&tail(0x81, held - 2)).unwrap();
+    reloads(&bob);
+}

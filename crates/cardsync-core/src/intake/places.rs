@@ -8,11 +8,20 @@
 //! between the end of a card's body and card 1's entry in the `cards` map; the reload read an
 //! empty body). No honest peer writes such an item: both neighbours come from one list.
 //!
+//! The same holds for a block that overlaps the clocks the document holds: yrs integrates its
+//! tail after the held item it continues, and a snapshot encodes the tail with that item as
+//! its left origin (the fuzz target's next finding, once the first was refused: a tail whose
+//! right origin was the root `meta` entry, continuing an entry of card 3's map; its snapshot
+//! did not load).
+//!
 //! yrs does not expose an item's parent (reading it back walks the whole list), so the intake
 //! keeps its own record, run by run ([`super::runs`]): a run's items share one parent, the
 //! one its first item names, or that of the neighbour it inherits from. Items of the update
 //! being planned are placed the same way, in the order the plan accepts them, which is
-//! dependency order, so every neighbour is placed before the items that name it.
+//! dependency order, so every neighbour is placed before the items that name it. A held item
+//! the record does not know (it stops for a client after yrs failed half-way) is read from
+//! the document, so that a live document never accepts what a reload of its snapshot, which
+//! records everything, would refuse.
 
 use std::sync::Arc;
 
@@ -44,21 +53,29 @@ pub(super) fn resolve(block: &Block, place_of: impl Fn(Id) -> Option<Place>) -> 
     }
 }
 
-/// Refuses `item` (of `client` at `clock`) when its two origins are placed in different
-/// parents. Where either is unknown, yrs decides, as before the record existed.
+/// Refuses `item` (of `client` at `clock`) when the items it will sit between are placed in
+/// different parents: its two origins, and, for a block that starts at clocks the document
+/// holds (`continued`: the last held clock), the held item too. yrs integrates only such a
+/// block's tail, with that held item as its new left origin (which is how a snapshot encodes
+/// it), yet keeps the parent it took from the original origins. Where a place is unknown,
+/// yrs decides, as before the record existed.
 pub(super) fn check(
     client: u64,
     clock: u32,
     item: &ItemInfo,
+    continued: Option<Id>,
     place_of: impl Fn(Id) -> Option<Place>,
 ) -> Result<(), IntegrateError> {
-    let (Some(left), Some(right)) = (item.origin, item.right_origin) else {
+    let mut known = continued
+        .into_iter()
+        .chain(item.origin)
+        .chain(item.right_origin)
+        .filter_map(place_of);
+    let Some(first) = known.next() else {
         return Ok(());
     };
-    match (place_of(left), place_of(right)) {
-        (Some(left), Some(right)) if left != right => {
-            Err(IntegrateError::OriginsInDifferentParents { client, clock })
-        }
-        _ => Ok(()),
+    if known.any(|place| place != first) {
+        return Err(IntegrateError::OriginsInDifferentParents { client, clock });
     }
+    Ok(())
 }

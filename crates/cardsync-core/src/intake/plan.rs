@@ -122,12 +122,21 @@ pub(super) fn plan(
                     entries.check(blocks.client, block, item)?;
                 }
                 let place_of = |id: Id| place_of(id, layout, view, runs, &now, &placed);
+                let held = view.clock(blocks.client);
+                // A block overlapping the held clocks: yrs integrates its tail after them.
+                let continued = (block.clock < held).then(|| Id {
+                    client: blocks.client,
+                    clock: held - 1,
+                });
                 if let BlockKind::Item(item) = &block.kind {
-                    places::check(blocks.client, block.clock, item, place_of)?;
+                    places::check(blocks.client, block.clock, item, continued, place_of)?;
                 }
-                let place = match placed[entry].last() {
+                let place = match (continued, placed[entry].last()) {
+                    (Some(continued), _) => place_of(continued),
                     // The rest of a run sits where its start does (as in the record).
-                    Some(previous) if runs::continues(blocks.client, block) => previous.clone(),
+                    (None, Some(previous)) if runs::continues(blocks.client, block) => {
+                        previous.clone()
+                    }
                     _ => places::resolve(block, place_of),
                 };
                 placed[entry].push(place);
@@ -179,7 +188,7 @@ fn place_of(
     placed: &[Vec<Option<Place>>],
 ) -> Option<Place> {
     if view.has(id) {
-        return runs.place_of(id);
+        return runs.place_of(id).or_else(|| view.place(id));
     }
     let entry = layout.entry(id.client)?;
     let block = layout.clients[entry].position(id.clock)?;

@@ -11,6 +11,7 @@ use yrs::branch::BranchPtr;
 use yrs::types::TypeRef;
 use yrs::{Assoc, ID, ReadTxn, StateVector, StickyIndex, TransactionMut};
 
+use super::places::Place;
 use crate::guard::layout::{Id, Parent};
 
 /// A read-only view of the document an update is about to meet.
@@ -75,6 +76,21 @@ impl<'t, 'doc> View<'t, 'doc> {
     pub fn in_map(&self, id: Id) -> bool {
         self.position(id)
             .is_some_and(|(parent, _)| is_map(parent.type_ref()))
+    }
+
+    /// The parent of the item `id` as a place, read from the document: a walk (see
+    /// [`Self::position`]), for items the intake has no record of.
+    pub fn place(&self, id: Id) -> Option<Place> {
+        let (parent, _) = self.position(id)?;
+        // An integrated item's parent is a root (named) or the type of an item: `id()` has
+        // no other case to reach.
+        Some(match parent.id() {
+            BranchID::Root(name) => Place::Root(name),
+            BranchID::Nested(id) => Place::Type(Id {
+                client: id.client.get(),
+                clock: id.clock,
+            }),
+        })
     }
 
     /// The parent of the character `id` and its visible position there (a deleted one has
