@@ -39,8 +39,9 @@ const TARGET: &str = "wasm32-unknown-unknown";
 ///
 /// Lowered to 270 KiB when B-tree reads stopped going through `collect()` (cardsync-core's
 /// `btree` module), which had instantiated a stable sort per item type: 274,757 bytes
-/// (268.3 KiB) measured, from 287,563.
-pub const BUDGET_GZIP_BYTES: u64 = 270 * 1024;
+/// (268.3 KiB) measured, from 287,563. Then set to 272 KiB when the intake learned to keep
+/// the parent of each run it records (`intake/places.rs`, two fuzz findings): 276,416 bytes.
+pub const BUDGET_GZIP_BYTES: u64 = 272 * 1024;
 
 /// What `cargo xtask wasm` was asked for.
 #[derive(Debug, Clone, Copy)]
