@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { after, before, test } from "node:test";
+import { after, afterEach, before, test } from "node:test";
 import { chromium } from "playwright-core";
 import { startServer } from "../../pkg/test/sync-server.js";
 import { schema } from "../src/schema.js";
@@ -29,12 +29,37 @@ after(async () => {
   await server?.stop();
 });
 
+// Every context a user was given, closed after each test: a failed assertion would otherwise
+// leave a persistent context's browser running and the test run waiting for it forever.
+const openContexts = new Set();
+afterEach(async () => {
+  await Promise.all([...openContexts].map((context) => context.close().catch(() => {})));
+  openContexts.clear();
+});
+
 let rooms = 0;
 const freshRoom = () => `e2e-${process.pid}-${++rooms}`;
 
+const withIdb = new WeakSet();
+/** Gives the pages of `context` `idbDone(request)`: an IndexedDB request as a promise. */
+async function withIdbDone(context) {
+  if (!withIdb.has(context)) {
+    withIdb.add(context);
+    await context.addInitScript(() => {
+      globalThis.idbDone = (request) =>
+        new Promise((resolve, reject) => {
+          request.onsuccess = () => resolve(request.result);
+          request.onerror = () => reject(request.error);
+        });
+    });
+  }
+  return context;
+}
+
 /** A user: a browser context of its own with the board of `room` open. */
 async function user(room, name, { role = "editor", context } = {}) {
-  context ??= await browser.newContext();
+  context = await withIdbDone(context ?? (await browser.newContext()));
+  openContexts.add(context);
   const page = await context.newPage();
   const errors = [];
   page.on("pageerror", (error) => errors.push(String(error)));
@@ -53,15 +78,8 @@ const online = (u) =>
 /** Resolves once the page's IndexedDB outbox for `room` holds at least one batch. */
 const storedOutbox = (u, room) =>
   u.page.waitForFunction(async (room) => {
-    const db = await new Promise((resolve, reject) => {
-      const request = indexedDB.open(`cardsync:${room}`);
-      request.onsuccess = () => resolve(request.result);
-      request.onerror = () => reject(request.error);
-    });
-    const count = await new Promise((resolve) => {
-      const request = db.transaction("outbox").objectStore("outbox").count();
-      request.onsuccess = () => resolve(request.result);
-    });
+    const db = await idbDone(indexedDB.open(`cardsync:${room}`));
+    const count = await idbDone(db.transaction("outbox").objectStore("outbox").count());
     db.close();
     return count >= 1;
   }, room);
@@ -336,10 +354,9 @@ test("an outbox left by the first store version (no retired ids) is upgraded and
   const card = await board(writer, "add", "todo", "Written by version 1");
   await storedOutbox(writer, room);
   const records = await writer.page.evaluate(async (dbName) => {
-    const done = (r) => new Promise((resolve, reject) => ((r.onsuccess = () => resolve(r.result)), (r.onerror = () => reject(r.error))));
-    const db = await done(indexedDB.open(dbName));
+    const db = await idbDone(indexedDB.open(dbName));
     const tx = db.transaction(["outbox", "confirmed"]);
-    const [outbox, confirmed] = await Promise.all(["outbox", "confirmed"].map((s) => done(tx.objectStore(s).getAll())));
+    const [outbox, confirmed] = await Promise.all(["outbox", "confirmed"].map((s) => idbDone(tx.objectStore(s).getAll())));
     db.close();
     const bytes = (_, v) => (v instanceof Uint8Array ? { $bytes: Array.from(v) } : v);
     return JSON.stringify({ outbox, confirmed }, bytes);
@@ -348,20 +365,19 @@ test("an outbox left by the first store version (no retired ids) is upgraded and
 
   // A fresh browser profile gets the same records in a database of version 1, laid out as
   // that version did (outbox with its key index, confirmed, and no "retired" store).
-  const context = await browser.newContext();
+  const context = await withIdbDone(await browser.newContext());
   const setup = await context.newPage();
   await setup.goto(`${server.http}/metrics`); // same origin, no board
   await setup.evaluate(
     async ([dbName, records]) => {
       const { outbox, confirmed } = JSON.parse(records, (_, v) => (v?.$bytes ? new Uint8Array(v.$bytes) : v));
-      const done = (r) => new Promise((resolve, reject) => ((r.onsuccess = () => resolve(r.result)), (r.onerror = () => reject(r.error))));
       const request = indexedDB.open(dbName, 1);
       request.onupgradeneeded = () => {
         const db = request.result;
         db.createObjectStore("outbox", { autoIncrement: true }).createIndex("key", "key", { unique: true });
         db.createObjectStore("confirmed", { autoIncrement: true });
       };
-      const db = await done(request);
+      const db = await idbDone(request);
       const tx = db.transaction(["outbox", "confirmed"], "readwrite");
       for (const batch of outbox) tx.objectStore("outbox").add(batch);
       for (const update of confirmed) tx.objectStore("confirmed").add(update);
