@@ -26,7 +26,7 @@
 use std::sync::Arc;
 
 use crate::error::IntegrateError;
-use crate::guard::layout::{Block, BlockKind, Id, ItemInfo, Parent};
+use crate::guard::layout::{Block, BlockKind, Id, Parent};
 
 /// The shared type an item sits in.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -37,45 +37,46 @@ pub(super) enum Place {
     Type(Id),
 }
 
-/// Where `block` sits, given where the items it may name as neighbours sit (`None`: not an
-/// item, or not known).
-pub(super) fn resolve(block: &Block, place_of: impl Fn(Id) -> Option<Place>) -> Option<Place> {
-    let BlockKind::Item(item) = &block.kind else {
-        return None;
-    };
-    match &item.parent {
-        Parent::Root(name) => Some(Place::Root(Arc::from(name.as_str()))),
-        Parent::Item(id) => Some(Place::Type(*id)),
-        Parent::Neighbours => item
-            .origin
-            .and_then(&place_of)
-            .or_else(|| item.right_origin.and_then(&place_of)),
-    }
-}
-
-/// Refuses `item` (of `client` at `clock`) when the items it will sit between are placed in
-/// different parents: its two origins, and, for a block that starts at clocks the document
-/// holds (`continued`: the last held clock), the held item too. yrs integrates only such a
-/// block's tail, with that held item as its new left origin (which is how a snapshot encodes
-/// it), yet keeps the parent it took from the original origins. Where a place is unknown,
-/// yrs decides, as before the record existed.
-pub(super) fn check(
+/// Where `block` (of `client`) sits, given where the items it may name as neighbours sit
+/// (`None`: not an item, or not known). Refuses it when the items it will sit between are
+/// placed in different parents: its two origins, and, for a block that starts at clocks the
+/// document holds (`continued`: the last held clock), the held item too. yrs integrates only
+/// such a block's tail, with that held item as its new left origin (which is how a snapshot
+/// encodes it), yet keeps the parent it took from the original origins. Where a place is
+/// unknown, yrs decides, as before the record existed.
+pub(super) fn place(
     client: u64,
-    clock: u32,
-    item: &ItemInfo,
+    block: &Block,
     continued: Option<Id>,
     place_of: impl Fn(Id) -> Option<Place>,
-) -> Result<(), IntegrateError> {
+) -> Result<Option<Place>, IntegrateError> {
+    let BlockKind::Item(item) = &block.kind else {
+        return Ok(None);
+    };
     let mut known = continued
         .into_iter()
         .chain(item.origin)
         .chain(item.right_origin)
         .filter_map(place_of);
-    let Some(first) = known.next() else {
-        return Ok(());
-    };
-    if known.any(|place| place != first) {
-        return Err(IntegrateError::OriginsInDifferentParents { client, clock });
+    let first = known.next();
+    if let Some(first) = &first
+        && known.any(|place| place != *first)
+    {
+        return Err(IntegrateError::OriginsInDifferentParents {
+            client,
+            clock: block.clock,
+        });
     }
-    Ok(())
+    Ok(match &item.parent {
+        Parent::Root(name) => Some(Place::Root(Arc::from(name.as_str()))),
+        Parent::Item(id) => Some(Place::Type(*id)),
+        Parent::Neighbours => first,
+    })
+}
+
+/// Where a block of a local transaction sits: [`place`] without a held continuation. This
+/// replica's own writes always have both neighbours in one list; were they not, the place is
+/// left unknown rather than refused (the transaction is already in the document).
+pub(super) fn resolve(block: &Block, place_of: impl Fn(Id) -> Option<Place>) -> Option<Place> {
+    place(0, block, None, place_of).ok().flatten()
 }

@@ -23,7 +23,7 @@ use super::deletes::{self, DeleteSet};
 use super::map_entries::MapEntries;
 use super::origins::{Origins, Verdict};
 use super::places::{self, Place};
-use super::runs::{self, RunIndex};
+use super::runs::RunIndex;
 use super::view::View;
 use crate::error::IntegrateError;
 use crate::guard::layout::{Block, BlockKind, Id, ItemInfo, Layout, Parent};
@@ -122,23 +122,13 @@ pub(super) fn plan(
                     entries.check(blocks.client, block, item)?;
                 }
                 let place_of = |id: Id| place_of(id, layout, view, runs, &now, &placed);
-                let held = view.clock(blocks.client);
-                // A block overlapping the held clocks: yrs integrates its tail after them.
-                let continued = (block.clock < held).then(|| Id {
+                // A block overlapping the held clocks (only ever a client's first one not
+                // held): yrs integrates its tail after them.
+                let continued = (block.clock < have).then(|| Id {
                     client: blocks.client,
-                    clock: held - 1,
+                    clock: have - 1,
                 });
-                if let BlockKind::Item(item) = &block.kind {
-                    places::check(blocks.client, block.clock, item, continued, place_of)?;
-                }
-                let place = match (continued, placed[entry].last()) {
-                    (Some(continued), _) => place_of(continued),
-                    // The rest of a run sits where its start does (as in the record).
-                    (None, Some(previous)) if runs::continues(blocks.client, block) => {
-                        previous.clone()
-                    }
-                    _ => places::resolve(block, place_of),
-                };
+                let place = places::place(blocks.client, block, continued, place_of)?;
                 placed[entry].push(place);
                 clocks.insert(blocks.client, block.end());
                 now[entry].end += 1;

@@ -48,7 +48,7 @@ struct Runs {
 
 /// Whether `block` (of `client`) continues the clock before it: an item whose left origin is
 /// that clock, so it sits in the same run and parent.
-pub(super) fn continues(client: u64, block: &Block) -> bool {
+fn continues(client: u64, block: &Block) -> bool {
     block.clock > 0
         && matches!(&block.kind, BlockKind::Item(item) if item.origin
             == Some(Id { client, clock: block.clock - 1 }))
