@@ -113,9 +113,9 @@ impl<'a> Reader<'a> {
         check_client(self.var()?)
     }
 
+    /// An item's clock in an update: below [`super::MAX_CLOCK`].
     pub fn clock(&mut self) -> Result<u32, GuardError> {
-        let clock = self.var()?;
-        u32::try_from(clock).map_err(|_| GuardError::Clock(clock))
+        super::item_clock(self.var()?)
     }
 
     /// A lib0 `Any` value, nested at most [`MAX_DEPTH`] deep.

@@ -128,14 +128,34 @@ fn deep_nesting_and_big_client_ids_are_refused() {
 }
 
 #[test]
-fn clocks_that_run_past_32_bits_are_refused() {
-    // No blocks; a delete set of client 5 with one range starting at 2^32 - 1, length 1.
-    let max = [0xff, 0xff, 0xff, 0xff, 0x0f];
-    let v1 = [&[0, 1, 5, 1][..], &max, &[1]].concat();
-    assert_eq!(check_update_v1(&v1), Err(GuardError::Clock(1 << 32)));
+fn clocks_that_reach_past_2_pow_30_are_refused() {
+    // No blocks; a delete set of client 5 with one range of length 1 starting at `start`.
+    let v1 = |start: &[u8]| [&[0, 1, 5, 1][..], start, &[1]].concat();
     // v2 stores the length minus one: 0 is a range of 1.
-    let v2 = [&V2_EMPTY_COLUMNS[..], &[0, 1, 5, 1], &max, &[0]].concat();
-    assert_eq!(check_update_v2(&v2), Err(GuardError::Clock(1 << 32)));
+    let v2 = |start: &[u8]| [&V2_EMPTY_COLUMNS[..], &[0, 1, 5, 1], start, &[0]].concat();
+    let last = [0xff, 0xff, 0xff, 0xff, 0x03]; // 2^30 - 1: the range ends at 2^30
+    assert_eq!(check_update_v1(&v1(&last)), Ok(()));
+    assert_eq!(check_update_v2(&v2(&last)), Ok(()));
+    let past = [0x80, 0x80, 0x80, 0x80, 0x04]; // 2^30
+    assert_eq!(check_update_v1(&v1(&past)), Err(GuardError::Clock(1 << 30)));
+    // v2 writes the start as a gap from the last end, so the refusal names the range's end.
+    assert_eq!(
+        check_update_v2(&v2(&past)),
+        Err(GuardError::Clock((1 << 30) + 1))
+    );
+    let u32_max = [0xff, 0xff, 0xff, 0xff, 0x0f];
+    assert_eq!(
+        check_update_v1(&v1(&u32_max)),
+        Err(GuardError::Clock(u64::from(u32::MAX)))
+    );
+    // An origin clock of 2^30: client 2 writes, at clock 0, one deleted item after 1#2^30.
+    let origin = [&[1, 1, 2, 0, 0x81, 1][..], &past, &[1, 1, 0]].concat();
+    assert_eq!(check_update_v1(&origin), Err(GuardError::Clock(1 << 30)));
+    // State vectors only ask for a diff: any 32-bit clock is fine there.
+    assert_eq!(
+        check_state_vector_v1(&[&[1, 5][..], &u32_max].concat()),
+        Ok(())
+    );
 }
 
 /// A hand-made v2 update: client 1 writes, at clock 0, a string item in root "m" whose text

@@ -253,6 +253,7 @@ impl Scan<'_> {
         } else {
             self.left_clocks.next()?
         };
+        let clock = super::item_clock(clock.into())?;
         Ok(Id { client, clock })
     }
 
