@@ -93,8 +93,7 @@ async fn two_clients_converge_with_concurrent_edits() {
     assert_eq!(c.read(|s| s.local().export()).await.unwrap(), export_a);
 
     // The metrics endpoint reports what happened.
-    let metrics = http_get(server.addr, "/metrics").await;
-    let json: serde_json::Value = serde_json::from_str(&metrics).unwrap();
+    let json = server.metrics().await;
     assert!(json["batches_acked"].as_u64().unwrap() >= 43, "{json}");
     assert_eq!(json["rooms"], 1);
     assert_eq!(json["connections"], 3);

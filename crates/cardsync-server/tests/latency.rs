@@ -67,8 +67,7 @@ async fn loopback_latency_from_op_on_a_to_event_on_b() {
         samples[samples.len() - 1]
     );
     // The server's share: from a frame's arrival to its persist's confirmation.
-    let metrics = http_get(server.addr, "/metrics").await;
-    let json: serde_json::Value = serde_json::from_str(&metrics).unwrap();
+    let json = server.metrics().await;
     eprintln!(
         "server ack latency (arrival -> durable), ms: {}",
         json["ack_latency_ms"]

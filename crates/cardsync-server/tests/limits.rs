@@ -31,9 +31,7 @@ async fn welcomed(url: &str, doc: &str) -> Raw {
 async fn connections_settle_at(server: &TestServer, n: u64) {
     within("the connection count to settle", async {
         loop {
-            let metrics = http_get(server.addr, "/metrics").await;
-            let json: serde_json::Value = serde_json::from_str(&metrics).unwrap();
-            if json["connections"] == n {
+            if server.metrics().await["connections"] == n {
                 return;
             }
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;

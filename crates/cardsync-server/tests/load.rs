@@ -111,8 +111,7 @@ async fn acked_batches_per_second_and_ack_latency_under_many_clients() {
         at(99),
         samples[samples.len() - 1]
     );
-    let metrics = http_get(server.addr, "/metrics").await;
-    let metrics: serde_json::Value = serde_json::from_str(&metrics).unwrap();
+    let metrics = server.metrics().await;
     let server_ms = &metrics["ack_latency_ms"];
     eprintln!("server ack latency (arrival -> durable), ms: {server_ms}");
     if let Ok(out) = std::env::var("LOAD_OUT") {

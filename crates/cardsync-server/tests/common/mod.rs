@@ -137,6 +137,11 @@ impl TestServer {
         format!("ws://{}/rooms/{doc}", self.addr)
     }
 
+    /// The server's `/metrics` document.
+    pub async fn metrics(&self) -> serde_json::Value {
+        serde_json::from_str(&http_get(self.addr, "/metrics").await).unwrap()
+    }
+
     /// SIGKILL: no shutdown, no flush.
     pub fn kill_9(mut self) {
         self.child.kill().unwrap();
