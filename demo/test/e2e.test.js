@@ -75,14 +75,32 @@ const online = (u) =>
     return s.status === "online" && s.pending === 0;
   }, null, { timeout: 20_000 });
 
-/** Resolves once the page's IndexedDB outbox for `room` holds at least one batch. */
-const storedOutbox = (u, room) =>
-  u.page.waitForFunction(async (room) => {
-    const db = await idbDone(indexedDB.open(`cardsync:${room}`));
-    const count = await idbDone(db.transaction("outbox").objectStore("outbox").count());
-    db.close();
-    return count >= 1;
-  }, room);
+/**
+ * Resolves once the page's IndexedDB outbox for `room` holds a batch whose update contains
+ * `text` (a key or string the awaited write adds), or throws after 20 s. Polled from here:
+ * `waitForFunction` takes the promise an async predicate returns as truthy and returns at once.
+ * Batches are written one store transaction after another, so a count would pass while a
+ * later write is still in flight.
+ */
+async function storedOutbox(u, room, text) {
+  const stored = () =>
+    u.page.evaluate(
+      async ([room, text]) => {
+        const db = await idbDone(indexedDB.open(`cardsync:${room}`));
+        const batches = await idbDone(db.transaction("outbox").objectStore("outbox").getAll());
+        db.close();
+        const bytes = new TextEncoder().encode(text);
+        const contains = (update) => update.some((_, i) => bytes.every((b, j) => update[i + j] === b));
+        return batches.some((batch) => contains(batch.update));
+      },
+      [room, text],
+    );
+  const deadline = Date.now() + 20_000;
+  while (!(await stored())) {
+    if (Date.now() > deadline) throw new Error(`no stored batch in ${room} contains ${JSON.stringify(text)}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 
 const exported = (u) => u.page.evaluate(() => window.cardsyncDemo.doc.export());
 const cardCount = (u, card) => u.page.locator(`li.card[data-card="${card}"]`).count();
@@ -133,8 +151,8 @@ test("edits made offline survive a reload and land exactly once", async () => {
   await a.page.press('section[data-status="todo"] form.add input', "Enter");
   const card = await a.page.locator("li.card").first().getAttribute("data-card");
   await a.page.locator(`li[data-card="${card}"] button.more`).click();
-  // Both batches are in IndexedDB before the reload.
-  await storedOutbox(a, room);
+  // Both writes are in IndexedDB before the reload: the +10% one (the create has no progress).
+  await storedOutbox(a, room, "progress");
   await a.page.waitForFunction(() => window.cardsyncDemo.client.status.pending >= 1);
   assert.match(await a.page.textContent("#badge"), /Offline/);
 
@@ -189,8 +207,11 @@ test("the server is killed and restarted while users keep editing, and they conv
   }
   await restarting;
   await Promise.all([online(a), online(b)]);
+  // Each has the other's last write (acked by the server is not yet relayed to the other):
+  // Bob's ten cards at Ada's, Ada's last body at Bob's.
   await a.page.waitForFunction(() => window.cardsyncDemo.doc.cards("task").length === 11);
-  await b.page.waitForFunction(() => window.cardsyncDemo.doc.cards("task").length === 11);
+  const last = `A${"a".repeat(9)}`;
+  await b.page.waitForFunction(([card, last]) => window.cardsyncDemo.doc.card(card)?.fields.body === last, [card, last]);
   assert.deepEqual(await exported(a), await exported(b));
   await Promise.all([a.context.close(), b.context.close()]);
 });
@@ -292,7 +313,9 @@ test("two tabs of one board share one outbox: the second follows, then takes ove
   const one = await board(first, "add", "todo", "From the first tab");
   const two = await board(second, "add", "todo", "From the second tab");
 
-  // The owner closes: the second tab takes the lock and adopts the first tab's outbox.
+  // The owner closes once its card is stored: the second tab takes the lock and adopts the
+  // first tab's outbox.
+  await storedOutbox(first, room, "From the first tab");
   await first.page.close();
   await second.page.waitForFunction(() => window.cardsyncDemo.client.status.durable);
   await second.page.waitForFunction(([one, two]) => {
@@ -352,7 +375,7 @@ test("an outbox left by the first store version (no retired ids) is upgraded and
   await online(writer);
   await writer.page.check("#offline");
   const card = await board(writer, "add", "todo", "Written by version 1");
-  await storedOutbox(writer, room);
+  await storedOutbox(writer, room, "Written by version 1");
   const records = await writer.page.evaluate(async (dbName) => {
     const db = await idbDone(indexedDB.open(dbName));
     const tx = db.transaction(["outbox", "confirmed"]);
@@ -411,7 +434,7 @@ test("edits made offline survive a browser restart and land exactly once", async
     await online(before);
     await before.page.check("#offline");
     const card = await board(before, "add", "doing", "Across a restart");
-    await storedOutbox(before, room);
+    await storedOutbox(before, room, "Across a restart");
     await before.context.close(); // the whole browser exits
 
     const after = await user(room, "Ada", { context: await launch() });
