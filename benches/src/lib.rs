@@ -339,10 +339,10 @@ mod tests {
             .encode_state_as_update_v1(&Default::default())
             .len();
         let ours = doc.snapshot_v1().len();
-        // Same content, so the same size give or take a few bytes: both sides insert a card's
-        // keys in hash-map order, which moves clocks across varint boundaries from run to run
-        // (2483..=2490 bytes seen for three cards). A twin without even its smallest field,
-        // `done`, is 34..=41 bytes short.
+        // Same content, so the same size give or take a few bytes: the twin's `MapPrelim`
+        // inserts a card's keys in hash-map order, which moves clocks across varint boundaries
+        // from run to run (2483..=2487 bytes for three cards; cardsync writes them in a fixed
+        // order, 2490). A twin without even its smallest field, `done`, is 34..=41 bytes short.
         assert!(ours.abs_diff(raw_len) <= 16, "{ours} vs {raw_len}");
     }
 

@@ -283,11 +283,17 @@ impl CardDoc {
         kind: &str,
         fields: &Attributes,
     ) {
-        let mut prelim: HashMap<String, In> = HashMap::from([
-            (layout::KIND.to_owned(), In::from(kind)),
-            (layout::CREATED.to_owned(), In::Any(stamp_any(stamp))),
-            (layout::MODIFIED.to_owned(), In::Any(stamp_any(stamp))),
-        ]);
+        // The card's entries go in one by one in a fixed order (bookkeeping, then the schema's
+        // fields by name) rather than as one `MapPrelim`, which yrs integrates in hash-map
+        // order: the same ops by the same client then make the same document, byte for byte
+        // up to the stamps' plain maps, so fuzz fixtures and regressions replay alike.
+        let map = self
+            .roots
+            .cards
+            .insert(txn, card.to_string(), MapPrelim::default());
+        map.insert(txn, layout::KIND, In::from(kind));
+        map.insert(txn, layout::CREATED, In::Any(stamp_any(stamp)));
+        map.insert(txn, layout::MODIFIED, In::Any(stamp_any(stamp)));
         let defs = self
             .schema
             .cards
@@ -310,11 +316,8 @@ impl CardDoc {
                     In::Map(MapPrelim::default())
                 }
             };
-            prelim.insert(name.clone(), entry);
+            map.insert(txn, name.as_str(), entry);
         }
-        self.roots
-            .cards
-            .insert(txn, card.to_string(), MapPrelim::from_iter(prelim));
         self.tracker().set_card(card, Some(false));
     }
 

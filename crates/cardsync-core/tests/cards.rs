@@ -4,7 +4,7 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use cardsync_core::{FieldValue, Op, Stamp, TextRun, Value, WriteError};
+use cardsync_core::{CardDoc, FieldValue, Op, Stamp, TextRun, Value, WriteError};
 use common::*;
 
 #[test]
@@ -352,4 +352,46 @@ fn counters_are_exact_integers_within_the_safe_range() {
 fn client_ids_beyond_javascript_range_are_refused() {
     assert!(cardsync_core::CardDoc::new(schema(), 1 << 53).is_err());
     assert!(cardsync_core::CardDoc::new(schema(), cardsync_core::MAX_CLIENT_ID).is_ok());
+}
+
+/// A card's entries are created in a fixed order, not yrs' hash-map order: the same ops by the
+/// same client make the same document. A later update of one copy then applies to the other
+/// as to itself; a yrs item that overwrites a map entry names only its left origin, so with
+/// the entries at other clocks the new title would land under another key.
+#[test]
+fn the_same_ops_by_the_same_client_make_the_same_document() {
+    let create = |doc: &mut CardDoc| {
+        for n in 1..=5 {
+            doc.create_card(
+                &stamp(n as u64),
+                id(n),
+                "task",
+                [
+                    ("title", Value::from(format!("task {n}"))),
+                    ("status", "todo".into()),
+                    ("estimate", Value::Number(n as f64)),
+                    ("body", "some text".into()),
+                ],
+            )
+            .unwrap();
+        }
+    };
+    let (mut a, mut b) = (doc(1), doc(1));
+    create(&mut a);
+    create(&mut b);
+    let before = a.state_vector();
+    assert_eq!(before, b.state_vector());
+
+    let s = stamp(9_000);
+    for n in 1..=5 {
+        a.set_field(&s, id(n), "title", format!("renamed {n}"))
+            .unwrap();
+        a.set_field(&s, id(n), "estimate", 0.5).unwrap();
+    }
+    b.apply_update_v1(&a.diff_v1(&before).unwrap()).unwrap();
+    assert_eq!(b.export(), a.export());
+    assert_eq!(
+        b.card(id(3)).unwrap().fields["title"],
+        FieldValue::Register("renamed 3".into())
+    );
 }

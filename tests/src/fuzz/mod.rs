@@ -21,7 +21,7 @@ mod session;
 use std::fmt;
 use std::str::FromStr;
 
-pub use seeds::seeds;
+pub use seeds::{fixture_doc, seeds};
 pub use session::simulate as simulate_session;
 
 /// The fuzz targets, by the names the `fuzz/` crate and the regression folders use.

@@ -25,15 +25,21 @@ pub(super) fn schema() -> Arc<cardsync_core::Schema> {
 /// A document with content: cards with text, a relationship and a sequence, written by
 /// client 1; also returns each transaction's v1 update, in order.
 ///
-/// Built once and handed out as loads of one snapshot: two documents that each *ran* the same
-/// operations as client 1 would not be the same document (the order in which a transaction
-/// creates a card's fields is not fixed), and mixing their updates is exactly the client-id
-/// reuse that corrupts Yjs documents. Every copy here is the same document.
+/// Built once and handed out as loads of one snapshot, so every copy is the same document
+/// byte for byte. A rebuild in another run makes the same items at the same clocks (a card's
+/// entries are written in a fixed order), which keeps every regression file meeting the
+/// clocks it was found on; only the byte order inside the stamps' plain maps may differ.
 pub(super) fn fixture() -> (CardDoc, Vec<Vec<u8>>) {
     let (snapshot, updates) = fixture_bytes();
     let doc = CardDoc::load_v1(schema(), FIXTURE_READER, snapshot)
         .expect("the fixture's own snapshot loads");
     (doc, updates.clone())
+}
+
+/// A fresh copy of the document the update targets apply their input to (the regression
+/// replay checks which check refuses each finding).
+pub fn fixture_doc() -> CardDoc {
+    fixture().0
 }
 
 /// The fixture's snapshot and transactions, built once per process.
