@@ -96,9 +96,9 @@ fn update_findings_are_refused_by_the_check_that_caught_them() {
             "{target}: a file is not listed"
         );
     }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz-regressions");
     for (target, name, check) in findings {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz-regressions");
-        let data = std::fs::read(dir.join(target.name()).join(name)).expect("a regression file");
+        let data = std::fs::read(root.join(target.name()).join(name)).expect("a regression file");
         let mut doc = fixture_doc();
         let applied = match target {
             Target::UpdateV2 => doc.apply_update_v2(&data),
