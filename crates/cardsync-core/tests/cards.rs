@@ -103,6 +103,26 @@ fn rich_text_keeps_formatting_runs() {
     );
 }
 
+/// A formatting value keeps every bit through a v1 snapshot, where yrs writes it (like any
+/// embedded value) as JSON text: serde_json's default parser reads some floats one ulp off,
+/// so the reload differed from the document (fuzz finding `v1-snapshot-rounds-embedded-float`).
+/// The workspace turns on serde_json's `float_roundtrip`.
+#[test]
+fn floats_in_formatting_survive_a_v1_snapshot_bit_for_bit() {
+    let mut doc = doc(1);
+    let card = task(&mut doc, 1);
+    doc.insert_text(&stamp(2), card, "body", 0, "hello")
+        .unwrap();
+    let size = f64::from_bits(0x3400_0000_0000_0000); // 2^-191, read as ...01 without the fix
+    let attributes = [("size".to_owned(), Value::Number(size))].into();
+    doc.format_text(&stamp(3), card, "body", 0, 5, attributes)
+        .unwrap();
+    let reloaded = CardDoc::load_v1(std::sync::Arc::new(schema()), 2, &doc.snapshot_v1()).unwrap();
+    let runs = reloaded.text_runs(card, "body");
+    assert_eq!(runs[0].attributes["size"], Value::Number(size));
+    assert_eq!(runs, doc.text_runs(card, "body"));
+}
+
 #[test]
 fn schema_violations_are_typed() {
     let mut doc = doc(1);

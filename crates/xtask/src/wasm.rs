@@ -41,7 +41,11 @@ const TARGET: &str = "wasm32-unknown-unknown";
 /// `btree` module), which had instantiated a stable sort per item type: 274,757 bytes
 /// (268.3 KiB) measured, from 287,563. Then set to 272 KiB when the intake learned to keep
 /// the parent of each run it records (`intake/places.rs`, two fuzz findings): 276,416 bytes.
-pub const BUDGET_GZIP_BYTES: u64 = 272 * 1024;
+/// Raised to 280 KiB for serde_json's `float_roundtrip` (fuzz finding
+/// `v1-snapshot-rounds-embedded-float`: without it a browser's confirmed doc, reloaded from its
+/// v1 snapshot, can hold a formatting or embedded float one ulp off the server's): 284,906
+/// bytes, its correctly rounded float parser being the whole 8.5 KB.
+pub const BUDGET_GZIP_BYTES: u64 = 280 * 1024;
 
 /// What `cargo xtask wasm` was asked for.
 #[derive(Debug, Clone, Copy)]
