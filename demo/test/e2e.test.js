@@ -13,6 +13,7 @@ import { fileURLToPath } from "node:url";
 import { after, afterEach, before, test } from "node:test";
 import { chromium } from "playwright-core";
 import { startServer } from "../../pkg/test/sync-server.js";
+import { until } from "../../pkg/test/until.js";
 import { schema } from "../src/schema.js";
 
 const DIST = fileURLToPath(new URL("../dist", import.meta.url));
@@ -82,25 +83,23 @@ const online = (u) =>
  * Batches are written one store transaction after another, so a count would pass while a
  * later write is still in flight.
  */
-async function storedOutbox(u, room, text) {
-  const stored = () =>
-    u.page.evaluate(
-      async ([room, text]) => {
-        const db = await idbDone(indexedDB.open(`cardsync:${room}`));
-        const batches = await idbDone(db.transaction("outbox").objectStore("outbox").getAll());
-        db.close();
-        const bytes = new TextEncoder().encode(text);
-        const contains = (update) => update.some((_, i) => bytes.every((b, j) => update[i + j] === b));
-        return batches.some((batch) => contains(batch.update));
-      },
-      [room, text],
-    );
-  const deadline = Date.now() + 20_000;
-  while (!(await stored())) {
-    if (Date.now() > deadline) throw new Error(`no stored batch in ${room} contains ${JSON.stringify(text)}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+const storedOutbox = (u, room, text) =>
+  until(
+    () =>
+      u.page.evaluate(
+        async ([room, text]) => {
+          const db = await idbDone(indexedDB.open(`cardsync:${room}`));
+          const batches = await idbDone(db.transaction("outbox").objectStore("outbox").getAll());
+          db.close();
+          const bytes = new TextEncoder().encode(text);
+          const contains = (update) => update.some((_, i) => bytes.every((b, j) => update[i + j] === b));
+          return batches.some((batch) => contains(batch.update));
+        },
+        [room, text],
+      ),
+    `a stored batch in ${room} containing ${JSON.stringify(text)}`,
+    20_000,
+  );
 
 const exported = (u) => u.page.evaluate(() => window.cardsyncDemo.doc.export());
 const cardCount = (u, card) => u.page.locator(`li.card[data-card="${card}"]`).count();

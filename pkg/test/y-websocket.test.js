@@ -15,20 +15,12 @@ import { WebsocketProvider } from "y-websocket";
 import * as Y from "yjs";
 import { schema } from "./fixtures.js";
 import { startServer } from "./sync-server.js";
+import { until } from "./until.js";
 
 const cleanup = [];
 after(async () => {
   for (const step of cleanup.reverse()) await step();
 });
-
-/** Polls `predicate` until it holds (the stock client has no events for doc contents). */
-async function until(predicate, what, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 const open = (url, extra = {}) =>
   SyncClient.open({

@@ -25,21 +25,6 @@ async fn welcomed(url: &str, doc: &str) -> Raw {
     ws
 }
 
-/// Waits until the server counts `n` WebSocket connections (`/metrics`). A refused
-/// connection holds its slot until the server has seen it close, which races the next
-/// connection on a busy machine.
-async fn connections_settle_at(server: &TestServer, n: u64) {
-    within("the connection count to settle", async {
-        loop {
-            if server.metrics().await["connections"] == n {
-                return;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
-    })
-    .await;
-}
-
 /// Both clients still write and see each other's writes.
 async fn still_working(a: &cardsync_client::Client, b: &cardsync_client::Client, n: u128) {
     let card = CardId::from_u128(n);
@@ -141,7 +126,9 @@ async fn room_and_connection_limits_refuse_clearly() {
     assert_eq!(code, 1013);
     assert!(reason.contains("room limit"), "{reason}");
     drop(ws);
-    connections_settle_at(&server, 2).await;
+    // A refused connection holds its slot until the server has seen it close, which races
+    // the next connection on a busy machine.
+    server.connections_settle_at(2).await;
     still_working(&a, &b, 1).await;
 
     // The third connection fits; the fourth does not.

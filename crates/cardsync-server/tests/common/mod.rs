@@ -142,6 +142,16 @@ impl TestServer {
         serde_json::from_str(&http_get(self.addr, "/metrics").await).unwrap()
     }
 
+    /// Waits until the server counts `n` WebSocket connections (`/metrics`).
+    pub async fn connections_settle_at(&self, n: u64) {
+        within("the connection count to settle", async {
+            while self.metrics().await["connections"] != n {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+        .await;
+    }
+
     /// SIGKILL: no shutdown, no flush.
     pub fn kill_9(mut self) {
         self.child.kill().unwrap();
