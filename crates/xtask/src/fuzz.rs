@@ -1,5 +1,5 @@
 //! `cargo xtask fuzz [TARGET] [--secs N]` and the `fuzz` step of `cargo xtask test`: libFuzzer
-//! runs of the targets in `fuzz/` (issue 8).
+//! runs of the targets in `fuzz/`.
 //!
 //! libFuzzer needs a nightly compiler; the project builds on stable. So: when the `nightly`
 //! toolchain is installed, this installs `cargo-fuzz` at a pinned version if missing, writes
