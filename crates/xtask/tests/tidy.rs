@@ -4,13 +4,18 @@
 //! the same report, as a broken unit test, and there is no separate lint script to forget. Each
 //! failure names the offending file, line or crate and the rule it breaks.
 
+#[path = "tidy/citations.rs"]
+mod citations;
+#[path = "tidy/layers.rs"]
+mod layers;
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The sans-IO crates: they must know nothing of async runtimes, wasm, clocks or RNGs
-/// (DESIGN.md §2, §7). The sync crate joins this list when it exists.
-const SANS_IO_CRATES: &[&str] = &["cardsync-core"];
+/// (docs/design.md §2, §7).
+const SANS_IO_CRATES: &[&str] = &["cardsync-core", "cardsync-sync"];
 
 /// Crates a sans-IO crate must not reach, directly or through any dependency other than `yrs`.
 const FORBIDDEN_DEPENDENCIES: &[&str] = &[
@@ -80,7 +85,7 @@ fn core_has_no_runtime_dependencies() {
     assert!(
         problems.is_empty(),
         "the sans-IO crates must not read clocks or RNGs or pull in runtimes/wasm \
-         (DESIGN.md §7):\n  {}",
+         (docs/design.md §7):\n  {}",
         problems.join("\n  ")
     );
 }
@@ -118,7 +123,7 @@ fn no_source_file_is_too_long() {
     }
     assert!(
         offenders.is_empty(),
-        "files longer than {MAX_LINES} lines; split them by concept (DESIGN.md §7):\n  {}",
+        "files longer than {MAX_LINES} lines; split them by concept (docs/design.md §7):\n  {}",
         offenders.join("\n  ")
     );
 }

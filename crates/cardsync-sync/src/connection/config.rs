@@ -1,6 +1,6 @@
 //! Tuning knobs for reconnects and liveness, and the checks that keep them sane.
 //!
-//! The defaults follow DESIGN.md §6 (backoff 2 s, 4 s, 8 s max) and what browsers do to
+//! The defaults follow docs/design.md §6 (backoff 2 s, 4 s, 8 s max) and what browsers do to
 //! background tabs: Chrome throttles timers in hidden pages to about once a minute, so a
 //! 10 s heartbeat there would be late by construction and would look like missed pongs.
 //!

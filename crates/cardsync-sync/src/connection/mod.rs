@@ -1,4 +1,4 @@
-//! The connection state machine of a sync client (DESIGN.md §6), sans-IO.
+//! The connection state machine of a sync client (docs/design.md §6), sans-IO.
 //!
 //! [`Connection`] decides *when* to open, drop and retry a WebSocket and *whether* it is
 //! still alive; the driver does the I/O. It never reads a clock ([`Instant`] is handed in),

@@ -1,3 +1,6 @@
+//! The wire codec against itself and against stock yrs: every message round-trips, every
+//! truncation and random input is a typed error, and yrs reads our frames as we read its own.
+
 use proptest::prelude::*;
 use yrs::sync::{Message as YMessage, SyncMessage};
 use yrs::updates::decoder::Decode;

@@ -2,7 +2,7 @@
 //!
 //! The room never owns a socket or a file. It names peers with the driver's own [`PeerId`]s
 //! and numbers every write it needs made durable with a [`PersistToken`], so the driver can
-//! confirm them later with `handle_persisted`. Acks wait for that confirmation (DESIGN.md §5):
+//! confirm them later with `handle_persisted`. Acks wait for that confirmation (docs/design.md §5):
 //! an ack is a promise that the batch survives a crash.
 
 use std::fmt;

@@ -2,7 +2,7 @@
 //! - registers: a plain value, then `cardsync_core`'s own register rule (type, finiteness,
 //!   required, state machine), the one local writes pass;
 //! - counter and max: a map whose *changed* entries are keyed by a client id the update
-//!   writes as (DESIGN.md §3: entries are per replica, and writing another replica's entry
+//!   writes as (docs/design.md §3: entries are per replica, and writing another replica's entry
 //!   would overwrite its count); counter entries are integers and the total stays within
 //!   JavaScript's safe integers; max entries are finite and never go down or vanish;
 //! - set: added entries are `item@client` for such a client id and hold `true`; removing

@@ -1,4 +1,4 @@
-//! Rollback by rebase (DESIGN.md §5).
+//! Rollback by rebase (docs/design.md §5).
 //!
 //! yrs cannot un-apply an update, and later batches of the same client id build on the
 //! rejected clock range, so the server would hold them pending forever. Instead:

@@ -32,7 +32,7 @@ fn hello_gets_welcome_then_step1_and_step1_gets_step2() {
 
 /// A session counts its own batches found in a step 2 as acked, so a step 2 must not show
 /// what a crash could still lose: asked for while a persist is in flight, it is sent once
-/// that persist completes (DESIGN.md §5: persist before ack).
+/// that persist completes (docs/design.md §5: persist before ack).
 #[test]
 fn a_step2_waits_for_the_persists_in_flight() {
     let mut d = Driver::new(RoomConfig::default());

@@ -117,11 +117,14 @@ fn too_many_rejections_close_the_peer() {
     }
 }
 
+/// The decode bomb (5 bytes that make unguarded yrs allocate about 0.5 GB, docs/design.md §8)
+/// is refused as malformed by the guard before yrs sees it, every time. That it is refused
+/// before decoding, and so cheaply, is the guard's own test (`tests/malformed/updates.rs`);
+/// no timing is asserted here.
 #[test]
-fn decode_bomb_is_malformed_and_fast() {
+fn decode_bomb_is_malformed() {
     let mut d = Driver::new(RoomConfig::default());
     d.join(1, "edit", 7);
-    let started = std::time::Instant::now();
     for seq in 0..5 {
         let msg = Message::SubmitBatch {
             batch: BatchId { client: 7, seq },
@@ -130,7 +133,6 @@ fn decode_bomb_is_malformed_and_fast() {
         let actions = d.send(PeerId(1), &msg);
         assert_eq!(codes(&actions, PeerId(1)), [RejectCode::Malformed]);
     }
-    assert!(started.elapsed() < std::time::Duration::from_millis(200));
 }
 
 /// A batch that arrives behind a rate-limited one of its client id misses the clocks of its
