@@ -128,20 +128,25 @@ fn no_source_file_is_too_long() {
     );
 }
 
-#[test]
-fn every_crate_uses_workspace_lints() {
+/// The workspace's packages as `cargo metadata` describes them (checked to include xtask).
+fn workspace_packages() -> Vec<serde_json::Value> {
     let metadata = cargo(&["metadata", "--no-deps", "--format-version", "1"]);
-    let metadata: serde_json::Value =
+    let mut metadata: serde_json::Value =
         serde_json::from_str(&metadata).expect("`cargo metadata` printed invalid JSON");
-    let packages = metadata["packages"]
-        .as_array()
-        .expect("`cargo metadata` has no `packages` array");
+    let serde_json::Value::Array(packages) = metadata["packages"].take() else {
+        panic!("`cargo metadata` has no `packages` array");
+    };
     assert!(
         packages.iter().any(|package| package["name"] == "xtask"),
         "`cargo metadata` did not list the xtask crate itself"
     );
+    packages
+}
+
+#[test]
+fn every_crate_uses_workspace_lints() {
     let mut offenders = Vec::new();
-    for package in packages {
+    for package in &workspace_packages() {
         let manifest = package["manifest_path"]
             .as_str()
             .expect("package without `manifest_path`");

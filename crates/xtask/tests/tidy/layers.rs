@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::{cargo, project_files, workspace_root};
+use super::{project_files, workspace_packages, workspace_root};
 
 /// Each product crate and the workspace crates it may depend on (normal dependencies). Test,
 /// bench and automation crates sit on top and may use anything.
@@ -28,19 +28,14 @@ const TOP: &[&str] = &["cardsync-tests", "cardsync-benches", "xtask"];
 
 #[test]
 fn each_crate_depends_only_on_the_floors_below_it() {
-    let metadata = cargo(&["metadata", "--no-deps", "--format-version", "1"]);
-    let metadata: serde_json::Value =
-        serde_json::from_str(&metadata).expect("`cargo metadata` printed invalid JSON");
-    let packages = metadata["packages"]
-        .as_array()
-        .expect("`cargo metadata` has no `packages` array");
+    let packages = workspace_packages();
     let members: Vec<&str> = packages
         .iter()
         .filter_map(|package| package["name"].as_str())
         .collect();
     let floors: BTreeMap<&str, &[&str]> = FLOORS.iter().copied().collect();
     let mut problems = Vec::new();
-    for package in packages {
+    for package in &packages {
         let name = package["name"].as_str().expect("package without a name");
         let normal_workspace_deps = package["dependencies"]
             .as_array()
