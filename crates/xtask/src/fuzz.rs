@@ -51,7 +51,7 @@ fn flags(root: &Path, target: &str) -> Vec<OsString> {
     if UNSANITIZED.contains(&target) {
         flags.extend(["-s".into(), "none".into(), "--target-dir".into()]);
         flags.push(
-            root.join("target")
+            crate::target_dir(root)
                 .join("fuzz-unsanitized")
                 .into_os_string(),
         );
@@ -103,7 +103,7 @@ pub fn run(root: &Path, options: &Options) -> Result<()> {
     }
     ensure_cargo_fuzz(root)?;
     let fuzz_dir = root.join("fuzz");
-    let corpus = root.join("target").join("fuzz-corpus");
+    let corpus = crate::target_dir(root).join("fuzz-corpus");
     Cmd::cargo(root)
         .args([
             "run",
