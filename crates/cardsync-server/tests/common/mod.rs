@@ -99,18 +99,41 @@ pub fn command(dir: &Path, extra: &str, port: u16) -> Command {
     cmd
 }
 
+/// What happens to the server's stderr.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Logs {
+    /// Warnings and errors, forwarded to the test's output (shown on failure).
+    Forwarded,
+    /// Everything down to `debug`, into a pipe whose reading end is closed at once, as when
+    /// the `| tee` or log shipper reading a server's stderr goes away.
+    BrokenPipe,
+}
+
 impl TestServer {
     /// Starts the server on `port` (0: any) and waits for its "listening" line.
     pub fn start(dir: &Path, extra: &str, port: u16) -> TestServer {
-        let mut child = command(dir, extra, port).spawn().unwrap();
+        Self::start_with_logs(dir, extra, port, Logs::Forwarded)
+    }
+
+    /// [`TestServer::start`], with the server's stderr going where `logs` says.
+    pub fn start_with_logs(dir: &Path, extra: &str, port: u16, logs: Logs) -> TestServer {
+        let mut command = command(dir, extra, port);
+        if logs == Logs::BrokenPipe {
+            command.env("RUST_LOG", "debug");
+        }
+        let mut child = command.spawn().unwrap();
         let stdout = child.stdout.take().unwrap();
         let stderr = child.stderr.take().unwrap();
-        // Forward the server's logs to the test's output (shown on failure).
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                eprintln!("[server] {line}");
+        match logs {
+            Logs::Forwarded => {
+                std::thread::spawn(move || {
+                    for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                        eprintln!("[server] {line}");
+                    }
+                });
             }
-        });
+            Logs::BrokenPipe => drop(stderr),
+        }
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
