@@ -5,7 +5,10 @@
 //
 // Why a file of its own: every other part feeds the machine through `input` (or `run`) and
 // none polls it, so the order of inputs, actions and reports is decided here and nowhere
-// else. It also holds the vocabulary of actions (`carryOut`), routed by kind.
+// else. It also holds the vocabulary of actions (`carryOut`): each kind is routed by name,
+// and a kind nobody handles is an error here rather than a guess somewhere else.
+
+import { CardsyncError } from "../error.js";
 
 /** @typedef {import("../../dist/wasm/cardsync_wasm.js").SyncMachine} SyncMachine */
 /** @typedef {import("../../dist/wasm/cardsync_wasm.js").SyncAction} SyncAction */
@@ -22,8 +25,10 @@
  */
 
 /**
- * Carries out one action of the machine through `handlers`: socket actions by kind, and
- * everything else is a persist op.
+ * Carries out one action of the machine through `handlers`. The persist ops are the kinds of
+ * `PersistOp`, each named; any other kind throws a `CardsyncError` with code
+ * `invalid_argument` (this driver and the wasm are from different builds) and reaches no
+ * handler: it is never taken for a store write.
  * @param {SyncAction} action
  * @param {ActionHandlers} handlers
  */
@@ -38,8 +43,20 @@ export function carryOut(action, handlers) {
     case "close":
       handlers.close(action.socket, action.reason);
       break;
-    default:
+    case "put_batch":
+    case "replace_last":
+    case "remove_batches":
+    case "replace_all":
+    case "append_confirmed":
+    case "compact_confirmed":
+    case "retire_clients":
       handlers.persist(action);
+      break;
+    default:
+      throw new CardsyncError(
+        "invalid_argument",
+        `SyncClient: unknown action kind ${JSON.stringify(action?.kind)} from the SyncMachine`,
+      );
   }
 }
 
