@@ -85,6 +85,7 @@ fn wasm_bindgen_tests(root: &Path, runner: &Path, host: &str) -> Cmd {
 pub fn pkg_test(root: &Path) -> Result<()> {
     ensure_chromium()?;
     let pkg = root.join("pkg");
+    tools::ensure_npm_deps(&pkg)?;
     let tests = tools::test_files(&pkg.join("test").join("browser"))?;
     Cmd::new("node", &pkg).args(["--test"]).args(&tests).run()
 }

@@ -101,6 +101,8 @@ fn clippy(cx: &Context) -> Result<()> {
 
 /// Unit, integration and doc tests, including the `tidy` test in this crate.
 fn cargo_test(cx: &Context) -> Result<()> {
+    // The Yjs interop tests run node scripts against the real `yjs` in tests/js.
+    tools::ensure_npm_deps(&cx.root.join("tests").join("js"))?;
     let cmd = Cmd::cargo(&cx.root).args(["test", "--workspace", "--locked"]);
     let cmd = if cx.options.slow {
         cmd.env("CARDSYNC_SLOW", "1")
@@ -144,6 +146,7 @@ fn size(cx: &Context) -> Result<()> {
 /// against a strict TypeScript consumer.
 fn pkg_test(cx: &Context) -> Result<()> {
     let pkg = cx.root.join("pkg");
+    tools::ensure_npm_deps(&pkg)?;
     let tests = tools::test_files(&pkg.join("test"))?;
     let server = crate::server::build(&cx.root, false)?;
     Cmd::new("node", &pkg)
@@ -167,6 +170,7 @@ fn pkg_test(cx: &Context) -> Result<()> {
 /// both E1 pairs run, so the runners cannot rot unnoticed. No timing is asserted.
 fn bench_js(cx: &Context) -> Result<()> {
     let dir = cx.root.join("benches").join("js");
+    tools::ensure_npm_deps(&dir)?;
     let server = crate::server::build(&cx.root, false)?;
     let scratch = crate::target_dir(&cx.root).join("bench-smoke");
     std::fs::create_dir_all(&scratch)
