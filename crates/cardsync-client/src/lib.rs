@@ -101,7 +101,8 @@ pub enum ClientEvent {
     Connection(StateChanged),
     /// The socket closed, with the close code and reason the server gave.
     Closed {
-        /// WebSocket close code (1006: no close frame).
+        /// WebSocket close code
+        /// ([`ABNORMAL`](cardsync_sync::protocol::close_code::ABNORMAL): no close frame).
         code: u16,
         /// The server's reason.
         reason: String,

@@ -16,15 +16,16 @@
 //! writer thread's queue grow.
 //!
 //! A room goes away in one of three ways: idle eviction (no peer, nothing to persist), a
-//! shutdown (close every peer with 1001, wait until every persist is confirmed), or a
-//! failure (load error or store error: close every peer with 1011 and unload; the next
-//! connection reloads the document from what is durable).
+//! shutdown (close every peer with [`GOING_AWAY`](close_code::GOING_AWAY), wait until every
+//! persist is confirmed), or a failure (load error or store error: close every peer with
+//! [`INTERNAL_ERROR`](close_code::INTERNAL_ERROR) and unload; the next connection reloads the
+//! document from what is durable).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
-use cardsync_sync::protocol::{MSG_CARDSYNC, Message};
+use cardsync_sync::protocol::{MSG_CARDSYNC, Message, close_code};
 use cardsync_sync::room::{PeerId, PersistToken, Room, RoomAction};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep, sleep_until};
@@ -96,7 +97,7 @@ fn refuse_queued(inbox: &mut mpsc::Receiver<Inbox>, reason: &str) {
     inbox.close();
     while let Ok(message) = inbox.try_recv() {
         if let Inbox::Connect { out, .. } = message {
-            let _ = out.try_send(Outgoing::close(1011, reason));
+            let _ = out.try_send(Outgoing::close(close_code::INTERNAL_ERROR, reason));
         }
     }
 }
@@ -174,7 +175,10 @@ impl Driver {
             End::Failed => {
                 rooms::remove(&self.shared, &self.doc, self.generation);
                 for (_, out) in self.peers.drain() {
-                    let _ = out.try_send(Outgoing::close(1011, "storage failure; reconnect"));
+                    let _ = out.try_send(Outgoing::close(
+                        close_code::INTERNAL_ERROR,
+                        "storage failure; reconnect",
+                    ));
                 }
                 refuse_queued(&mut inbox, "storage failure; reconnect");
             }
@@ -186,7 +190,10 @@ impl Driver {
         match message {
             Inbox::Connect { peer, token, out } => {
                 if self.draining {
-                    let _ = out.try_send(Outgoing::close(1001, "server shutting down"));
+                    let _ = out.try_send(Outgoing::close(
+                        close_code::GOING_AWAY,
+                        "server shutting down",
+                    ));
                     return;
                 }
                 self.peers.insert(peer, out);
@@ -238,7 +245,10 @@ impl Driver {
         self.draining = true;
         let now = self.shared.now_ms();
         for (peer, out) in std::mem::take(&mut self.peers) {
-            let _ = out.try_send(Outgoing::close(1001, "server shutting down"));
+            let _ = out.try_send(Outgoing::close(
+                close_code::GOING_AWAY,
+                "server shutting down",
+            ));
             self.room.handle_disconnect(now, peer);
         }
     }

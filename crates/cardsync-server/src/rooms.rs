@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use cardsync_core::Schema;
+use cardsync_sync::protocol::close_code;
 use cardsync_sync::room::{PeerId, RoomConfig};
 use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
@@ -58,9 +59,16 @@ pub(crate) enum Refusal {
 impl Refusal {
     pub fn close(self) -> Outgoing {
         match self {
-            Refusal::TooManyRooms => Outgoing::close(1013, "server at its room limit; retry later"),
-            Refusal::RoomBusy => Outgoing::close(1013, "room busy; retry later"),
-            Refusal::ShuttingDown => Outgoing::close(1001, "server shutting down"),
+            Refusal::TooManyRooms => Outgoing::close(
+                close_code::TRY_AGAIN_LATER,
+                "server at its room limit; retry later",
+            ),
+            Refusal::RoomBusy => {
+                Outgoing::close(close_code::TRY_AGAIN_LATER, "room busy; retry later")
+            }
+            Refusal::ShuttingDown => {
+                Outgoing::close(close_code::GOING_AWAY, "server shutting down")
+            }
         }
     }
 }

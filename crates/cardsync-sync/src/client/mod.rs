@@ -232,7 +232,8 @@ impl SyncClient {
         handled
     }
 
-    /// The socket closed with this WebSocket close code (1006 when no close frame came).
+    /// The socket closed with this WebSocket close code
+    /// ([`ABNORMAL`](crate::protocol::close_code::ABNORMAL) when no close frame came).
     pub fn handle_socket_closed(
         &mut self,
         now: Instant,

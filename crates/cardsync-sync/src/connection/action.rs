@@ -55,7 +55,8 @@ pub enum Action {
 pub enum Failure {
     /// The socket reported an error.
     SocketError,
-    /// The peer or the network closed the socket (1006 when no close frame arrived).
+    /// The peer or the network closed the socket
+    /// ([`ABNORMAL`](crate::protocol::close_code::ABNORMAL) when no close frame arrived).
     SocketClosed {
         /// The WebSocket close code reported by the driver.
         code: u16,

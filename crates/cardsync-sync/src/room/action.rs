@@ -9,6 +9,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::protocol::close_code;
+
 /// The driver's name for one connection (e.g. a counter per accepted WebSocket).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -55,15 +57,16 @@ impl CloseReason {
         }
     }
 
-    /// The WebSocket close code to send (RFC 6455 §7.4.1): 1009 "message too big", 1002
-    /// "protocol error", 1008 "policy violation" for the rest.
+    /// The WebSocket close code to send: [`MESSAGE_TOO_BIG`](close_code::MESSAGE_TOO_BIG),
+    /// [`PROTOCOL_ERROR`](close_code::PROTOCOL_ERROR), and
+    /// [`POLICY_VIOLATION`](close_code::POLICY_VIOLATION) for the rest.
     pub fn ws_code(self) -> u16 {
         match self {
-            CloseReason::FrameTooLarge => 1009,
-            CloseReason::Malformed => 1002,
+            CloseReason::FrameTooLarge => close_code::MESSAGE_TOO_BIG,
+            CloseReason::Malformed => close_code::PROTOCOL_ERROR,
             CloseReason::AuthDenied
             | CloseReason::HelloTimeout
-            | CloseReason::TooManyRejections => 1008,
+            | CloseReason::TooManyRejections => close_code::POLICY_VIOLATION,
         }
     }
 }

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use super::Sim;
 use crate::connection::*;
+use crate::protocol::close_code;
 
 #[test]
 fn heartbeat_death_after_missed_pongs() {
@@ -89,7 +90,7 @@ fn rtt_is_smoothed_and_reset_on_reconnect() {
         Err(ConnectionError::UnknownPong { nonce: 77 })
     );
     sim.conn
-        .handle_socket_closed(sim.now, socket, 1006)
+        .handle_socket_closed(sim.now, socket, close_code::ABNORMAL)
         .unwrap();
     sim.fire();
     assert_eq!(sim.conn.status().rtt, None);

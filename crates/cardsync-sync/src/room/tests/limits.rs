@@ -1,7 +1,7 @@
 //! Limits: each refusal hits only the peer past the limit.
 
 use super::*;
-use crate::protocol::RejectCode;
+use crate::protocol::{RejectCode, close_code};
 use crate::room::{CloseReason, RateLimit};
 
 fn codes(actions: &[RoomAction], peer: PeerId) -> Vec<RejectCode> {
@@ -34,7 +34,10 @@ fn oversize_frame_closes_only_its_peer() {
             reason: CloseReason::FrameTooLarge
         }]
     );
-    assert_eq!(CloseReason::FrameTooLarge.ws_code(), 1009);
+    assert_eq!(
+        CloseReason::FrameTooLarge.ws_code(),
+        close_code::MESSAGE_TOO_BIG
+    );
     // The other peer carries on.
     let mut bob = Client::new(8);
     let (msg, ..) = bob.batch(&[create_task(1, "todo")]);
