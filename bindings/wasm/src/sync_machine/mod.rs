@@ -22,7 +22,7 @@ use std::sync::Arc;
 
 use cardsync_core::Schema;
 use cardsync_sync::client::{ClientAction, SyncClient};
-use cardsync_sync::connection::{CloseReason, Connection, ConnectionConfig, SocketId, SplitMix64};
+use cardsync_sync::connection::{CloseCause, Connection, ConnectionConfig, SocketId, SplitMix64};
 use cardsync_sync::session::{ClientSession, SessionConfig};
 use js_sys::{Function, Uint8Array};
 use serde::Deserialize;
@@ -254,11 +254,11 @@ fn socket_id(socket: f64) -> SocketId {
     SocketId(socket as u64)
 }
 
-fn close_reason(reason: &CloseReason) -> String {
+fn close_reason(reason: &CloseCause) -> String {
     match reason {
-        CloseReason::Stopped => "stopped".into(),
-        CloseReason::NetworkOffline => "network offline".into(),
-        CloseReason::Failed(failure) => failure.to_string(),
+        CloseCause::Stopped => "stopped".into(),
+        CloseCause::NetworkOffline => "network offline".into(),
+        CloseCause::Failed(failure) => failure.to_string(),
     }
 }
 

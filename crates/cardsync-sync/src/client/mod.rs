@@ -20,7 +20,7 @@ use cardsync_core::{CardDoc, Op, Stamp};
 use serde::{Deserialize, Serialize};
 
 use crate::connection::{
-    CloseReason, Connection, ConnectionError, ConnectionStatus, Instant, SocketId, State,
+    CloseCause, Connection, ConnectionError, ConnectionStatus, Instant, SocketId, State,
     StateChanged,
 };
 use crate::outbox::{PersistOp, Persisted};
@@ -47,7 +47,7 @@ pub enum ClientAction {
         /// The socket.
         socket: SocketId,
         /// Why.
-        reason: CloseReason,
+        reason: CloseCause,
     },
     /// Persist this change, in order, then call [`SyncClient::handle_persisted`] with `seq`.
     Persist {
@@ -194,7 +194,7 @@ impl SyncClient {
             }
             Err(_) => self.actions.push_back(ClientAction::CloseSocket {
                 socket,
-                reason: CloseReason::Stopped,
+                reason: CloseCause::Stopped,
             }),
         }
         self.pump(now);

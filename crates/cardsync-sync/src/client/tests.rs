@@ -7,7 +7,7 @@ use cardsync_core::{CardId, CardKind, FieldDef, Op, Schema, Stamp, ValueType};
 
 use super::{ClientAction, ClientEvent, SyncClient};
 use crate::connection::{
-    CloseReason, Connection, ConnectionConfig, Failure, Instant, SocketId, SplitMix64, State,
+    CloseCause, Connection, ConnectionConfig, Failure, Instant, SocketId, SplitMix64, State,
 };
 use crate::outbox::Persisted;
 use crate::protocol::Message;
@@ -53,7 +53,7 @@ fn room() -> Room<StaticTokens> {
 #[derive(Default)]
 struct Seen {
     opened: Vec<SocketId>,
-    closed: Vec<(SocketId, CloseReason)>,
+    closed: Vec<(SocketId, CloseCause)>,
     events: Vec<ClientEvent>,
     pings: usize,
 }

@@ -105,7 +105,7 @@ mod proptests;
 #[cfg(test)]
 mod tests;
 
-pub use action::{Action, CloseReason, Failure, SocketId};
+pub use action::{Action, CloseCause, Failure, SocketId};
 pub use config::{ConfigError, ConnectionConfig};
 pub use error::{ConnectionError, InputKind};
 pub use machine::Connection;

@@ -1,7 +1,7 @@
 //! The WebSocket close codes cardsync sends and reads (RFC 6455 §7.4.1), in one place.
 //!
 //! A close code is part of the wire: the server picks one for every close it starts, the room
-//! names the one for each of its [`CloseReason`](crate::room::CloseReason)s, and the
+//! names the one for each of its [`PeerCloseReason`](crate::room::PeerCloseReason)s, and the
 //! native and browser clients report the one they saw. Written as bare numbers they were
 //! repeated in a score of places, where a typo (1088 for 1008) compiles and a reader has to
 //! know the RFC by heart; here each has a name and the reason cardsync uses it.
@@ -25,7 +25,7 @@ pub const NORMAL: u16 = 1000;
 pub const GOING_AWAY: u16 = 1001;
 
 /// 1002, protocol error: a frame did not decode as a protocol message (the room's
-/// `CloseReason::Malformed`). Reconnecting sends the same bytes again, so it points at a
+/// `PeerCloseReason::Malformed`). Reconnecting sends the same bytes again, so it points at a
 /// client bug or an incompatible client version.
 pub const PROTOCOL_ERROR: u16 = 1002;
 

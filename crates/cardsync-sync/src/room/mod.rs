@@ -114,7 +114,7 @@ use std::sync::Arc;
 
 use cardsync_core::{CardDoc, Schema};
 
-pub use action::{CloseReason, PeerId, PersistToken, RoomAction};
+pub use action::{PeerCloseReason, PeerId, PersistToken, RoomAction};
 pub use auth::{AuthError, Authenticator, FieldRule, Permissions, Role, StaticTokens};
 pub use awareness::AwarenessError;
 pub use bucket::RateLimit;

@@ -13,7 +13,7 @@
 use crate::protocol::{Message, PROTOCOL_VERSION, ProtocolError};
 
 use super::Room;
-use super::action::{CloseReason, PeerId, RoomAction};
+use super::action::{PeerCloseReason, PeerId, RoomAction};
 use super::auth::{Authenticator, Role};
 use super::error::RoomError;
 use super::peer::{Peer, Stage};
@@ -58,7 +58,7 @@ impl<A: Authenticator> Room<A> {
             .map(|(&id, _)| id)
             .collect();
         for peer in late {
-            self.close(peer, CloseReason::HelloTimeout);
+            self.close(peer, PeerCloseReason::HelloTimeout);
         }
     }
 
@@ -76,14 +76,14 @@ impl<A: Authenticator> Room<A> {
         let message = match Message::decode(frame, self.config.max_frame_bytes) {
             Ok(message) => message,
             Err(ProtocolError::TooLarge { .. }) => {
-                self.close(peer, CloseReason::FrameTooLarge);
+                self.close(peer, PeerCloseReason::FrameTooLarge);
                 return Ok(());
             }
             Err(ProtocolError::UnknownType(_) | ProtocolError::UnknownExtension(_)) => {
                 return Ok(());
             }
             Err(_) => {
-                self.close(peer, CloseReason::Malformed);
+                self.close(peer, PeerCloseReason::Malformed);
                 return Ok(());
             }
         };
@@ -175,14 +175,14 @@ impl<A: Authenticator> Room<A> {
 
     fn deny(&mut self, peer: PeerId, reason: String) {
         self.send(peer, &Message::AuthDenied { reason });
-        self.close(peer, CloseReason::AuthDenied);
+        self.close(peer, PeerCloseReason::AuthDenied);
     }
 
     fn answer_step1(&mut self, peer: PeerId, state_vector: &[u8]) {
         // `diff_v1` runs the core's guard on the state vector first.
         match self.doc.diff_v1(state_vector).ok() {
             Some(update) => self.answer_step1_when_durable(peer, update),
-            None => self.close(peer, CloseReason::Malformed),
+            None => self.close(peer, PeerCloseReason::Malformed),
         }
     }
 
@@ -202,7 +202,7 @@ impl<A: Authenticator> Room<A> {
     }
 
     /// Closes a peer: the driver closes the socket, the room forgets the peer.
-    pub(super) fn close(&mut self, peer: PeerId, reason: CloseReason) {
+    pub(super) fn close(&mut self, peer: PeerId, reason: PeerCloseReason) {
         if self.forget(peer) {
             self.actions.push_back(RoomAction::Close { peer, reason });
         }

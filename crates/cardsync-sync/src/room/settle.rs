@@ -22,7 +22,7 @@
 
 use crate::protocol::{BatchId, Message, RejectCode};
 
-use super::action::{CloseReason, PeerId, PersistToken, RoomAction};
+use super::action::{PeerCloseReason, PeerId, PersistToken, RoomAction};
 use super::auth::Authenticator;
 use super::batches::{Accepted, Refusal};
 use super::error::RoomError;
@@ -124,7 +124,7 @@ impl<A: Authenticator> Room<A> {
                 .get_mut(&peer)
                 .is_some_and(|p| !p.rejections.try_take(now));
         if exhausted {
-            self.close(peer, CloseReason::TooManyRejections);
+            self.close(peer, PeerCloseReason::TooManyRejections);
         }
     }
 

@@ -18,14 +18,14 @@ fn backoff_doubles_to_the_cap_with_bounded_jitter() {
             // Alternate failure kinds: all of them count.
             if n % 2 == 0 {
                 sim.conn.handle_socket_error(sim.now, socket).unwrap();
-                let reason = CloseReason::Failed(Failure::SocketError);
+                let reason = CloseCause::Failed(Failure::SocketError);
                 assert_eq!(sim.drain(), [Action::CloseSocket { socket, reason }]);
             } else {
                 assert_eq!(
                     sim.fire(),
                     [Action::CloseSocket {
                         socket,
-                        reason: CloseReason::Failed(Failure::ConnectTimeout)
+                        reason: CloseCause::Failed(Failure::ConnectTimeout)
                     }]
                 );
             }
@@ -84,7 +84,7 @@ fn network_offline_and_online() {
         sim.drain(),
         [Action::CloseSocket {
             socket,
-            reason: CloseReason::NetworkOffline
+            reason: CloseCause::NetworkOffline
         }]
     );
     assert_eq!(
@@ -151,7 +151,7 @@ fn stop_while_connecting() {
         sim.drain(),
         [Action::CloseSocket {
             socket,
-            reason: CloseReason::Stopped
+            reason: CloseCause::Stopped
         }]
     );
     assert_eq!(

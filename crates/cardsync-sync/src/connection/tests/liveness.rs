@@ -13,7 +13,7 @@ fn heartbeat_death_after_missed_pongs() {
     assert_eq!(sim.fire(), [Action::SendPing { socket, nonce: 0 }]);
     assert_eq!(sim.now, Instant(10_000));
     assert_eq!(sim.fire(), [Action::SendPing { socket, nonce: 1 }]);
-    let reason = CloseReason::Failed(Failure::HeartbeatTimeout);
+    let reason = CloseCause::Failed(Failure::HeartbeatTimeout);
     assert_eq!(sim.fire(), [Action::CloseSocket { socket, reason }]);
     assert_eq!(sim.now, Instant(30_000));
     assert!(matches!(sim.conn.state(), State::Backoff { .. }));
@@ -111,7 +111,7 @@ fn sync_timeout_is_an_idle_timeout() {
         sim.conn.handle_message_received(sim.now, socket).unwrap(); // A big, slow sync.
     }
     assert_eq!(sim.conn.state(), State::Syncing);
-    let reason = CloseReason::Failed(Failure::SyncTimeout);
+    let reason = CloseCause::Failed(Failure::SyncTimeout);
     assert_eq!(sim.fire(), [Action::CloseSocket { socket, reason }]);
     assert_eq!(sim.now, Instant(115_000));
 }

@@ -3,7 +3,7 @@
 use cardsync_core::CardDoc;
 
 use super::*;
-use crate::room::CloseReason;
+use crate::room::PeerCloseReason;
 
 #[test]
 fn hello_gets_welcome_then_step1_and_step1_gets_step2() {
@@ -106,7 +106,7 @@ fn bad_token_is_denied_and_closed() {
     );
     assert!(actions.contains(&RoomAction::Close {
         peer: PeerId(1),
-        reason: CloseReason::AuthDenied
+        reason: PeerCloseReason::AuthDenied
     }));
     assert_eq!(d.room.peers().count(), 0);
 }
@@ -179,7 +179,7 @@ fn silent_peers_time_out() {
         d.drain(),
         [RoomAction::Close {
             peer: PeerId(1),
-            reason: CloseReason::HelloTimeout
+            reason: PeerCloseReason::HelloTimeout
         }]
     );
     assert_eq!(d.room.poll_timeout(), None);

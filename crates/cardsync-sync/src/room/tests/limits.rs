@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::protocol::{RejectCode, close_code};
-use crate::room::{CloseReason, RateLimit};
+use crate::room::{PeerCloseReason, RateLimit};
 
 fn codes(actions: &[RoomAction], peer: PeerId) -> Vec<RejectCode> {
     to(actions, peer)
@@ -31,11 +31,11 @@ fn oversize_frame_closes_only_its_peer() {
         actions,
         [RoomAction::Close {
             peer: PeerId(1),
-            reason: CloseReason::FrameTooLarge
+            reason: PeerCloseReason::FrameTooLarge
         }]
     );
     assert_eq!(
-        CloseReason::FrameTooLarge.ws_code(),
+        PeerCloseReason::FrameTooLarge.ws_code(),
         close_code::MESSAGE_TOO_BIG
     );
     // The other peer carries on.
@@ -114,7 +114,7 @@ fn too_many_rejections_close_the_peer() {
         assert_eq!(codes(&actions, PeerId(2)).len(), 1);
         let closed = actions.contains(&RoomAction::Close {
             peer: PeerId(2),
-            reason: CloseReason::TooManyRejections,
+            reason: PeerCloseReason::TooManyRejections,
         });
         assert_eq!(closed, i == 2);
     }
