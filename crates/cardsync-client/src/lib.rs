@@ -1,9 +1,9 @@
 //! # cardsync-client
 //!
-//! The native cardsync client: a tokio task that drives the sans-IO
-//! `ClientSession` ([`cardsync_sync::session::ClientSession`]) and the
-//! `Connection` ([`cardsync_sync::connection::Connection`]) state machine over a real WebSocket,
-//! with the outbox and the confirmed state in a SQLite file ([`SqliteOutboxStore`]).
+//! The native cardsync client: a tokio task that drives the sans-IO sync engine,
+//! [`cardsync_sync::SyncMachine`] (a `ClientSession` and the `Connection` state machine, wired
+//! together), over a real WebSocket, with the outbox and the confirmed state in a SQLite file
+//! ([`SqliteOutboxStore`]). The browser's `SyncClient` drives the same engine.
 //!
 //! Everything that decides something lives in `cardsync_sync`: when to connect, back off and
 //! ping; what to send; how to roll back a rejection. This crate only carries it out: it opens
@@ -40,8 +40,8 @@ use std::sync::Arc;
 use std::sync::mpsc as std_mpsc;
 
 use cardsync_core::{Op, Schema, Stamp};
-pub use cardsync_sync::client::ClientStatus;
-use cardsync_sync::client::SyncClient;
+use cardsync_sync::client::SyncMachine;
+pub use cardsync_sync::client::SyncStatus;
 use cardsync_sync::connection::{
     ConfigError, Connection, ConnectionConfig, SplitMix64, StateChanged,
 };
@@ -134,7 +134,7 @@ pub type Events = mpsc::UnboundedReceiver<ClientEvent>;
 /// A running client. See the [crate docs](crate).
 pub struct Client {
     commands: mpsc::UnboundedSender<Command>,
-    status: watch::Receiver<ClientStatus>,
+    status: watch::Receiver<SyncStatus>,
     task: JoinHandle<()>,
     store_thread: std::thread::JoinHandle<()>,
 }
@@ -172,7 +172,7 @@ impl Client {
             Box::new(SplitMix64::new(seed)),
         )?;
         let conn = Connection::new(config.connection.clone(), SplitMix64::new(!seed))?;
-        let mut client = SyncClient::new(session, conn);
+        let mut machine = SyncMachine::new(session, conn);
         let (persisted_tx, persisted_rx) = mpsc::unbounded_channel();
         let (store_tx, store_rx) = std_mpsc::channel();
         let store_thread = std::thread::Builder::new()
@@ -181,15 +181,15 @@ impl Client {
             .map_err(|_| ClientError::Stopped)?;
         let epoch = tokio::time::Instant::now();
         if config.online {
-            client.handle_start(cardsync_sync::connection::Instant::ZERO);
+            machine.handle_start(cardsync_sync::connection::Instant::ZERO);
         }
-        let status = client.status(cardsync_sync::connection::Instant::ZERO);
+        let status = machine.status(cardsync_sync::connection::Instant::ZERO);
         let (status_tx, status_rx) = watch::channel(status);
         let (events_tx, events_rx) = mpsc::unbounded_channel();
         let (commands_tx, commands_rx) = mpsc::unbounded_channel();
         let (socket_tx, socket_rx) = mpsc::unbounded_channel();
         let driver = Driver {
-            client,
+            machine,
             url: config.url,
             epoch,
             store: store_tx,
@@ -236,12 +236,12 @@ impl Client {
     }
 
     /// The current status.
-    pub fn status(&self) -> ClientStatus {
+    pub fn status(&self) -> SyncStatus {
         self.status.borrow().clone()
     }
 
     /// Waits until the status satisfies `pred`, and returns it.
-    pub async fn wait_for(&self, pred: impl FnMut(&ClientStatus) -> bool) -> ClientStatus {
+    pub async fn wait_for(&self, pred: impl FnMut(&SyncStatus) -> bool) -> SyncStatus {
         let mut status = self.status.clone();
         let seen = status.wait_for(pred).await.map(|s| s.clone());
         seen.unwrap_or_else(|_| self.status())

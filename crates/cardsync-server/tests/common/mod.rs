@@ -13,7 +13,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use cardsync_client::{Client, ClientConfig, ClientEvent, ClientStatus, Events};
+use cardsync_client::{Client, ClientConfig, ClientEvent, Events, SyncStatus};
 use cardsync_core::{CardKind, FieldDef, FieldKind, Schema, ValueType};
 use cardsync_server::auth::{Claims, Secret, mint, unix_now};
 use cardsync_sync::connection::{ConnectionConfig, State};
@@ -198,7 +198,7 @@ pub async fn client(url: &str, doc: &str, role: Role, store: Option<PathBuf>) ->
     Client::open(Arc::new(schema()), config).await.unwrap()
 }
 
-pub fn online_and_idle(s: &ClientStatus) -> bool {
+pub fn online_and_idle(s: &SyncStatus) -> bool {
     s.connection.state == State::Online && s.session.pending == 0
 }
 
