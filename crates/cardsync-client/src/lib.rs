@@ -43,12 +43,12 @@ use cardsync_core::{Op, Schema, Stamp};
 use cardsync_sync::client::SyncMachine;
 pub use cardsync_sync::client::SyncStatus;
 use cardsync_sync::connection::{
-    ConfigError, Connection, ConnectionConfig, SplitMix64, StateChanged,
+    Connection, ConnectionConfig, ConnectionConfigError, SplitMix64, StateChanged,
 };
 use cardsync_sync::outbox::{MemoryStore, OutboxStore, Persisted};
 use cardsync_sync::protocol::BatchId;
 use cardsync_sync::session::{ClientSession, SessionConfig, SessionError, SessionEvent};
-pub use store::{SqliteOutboxStore, StoreError};
+pub use store::{OutboxStoreError, SqliteOutboxStore};
 use thiserror::Error;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
@@ -116,13 +116,13 @@ pub enum ClientEvent {
 pub enum ClientError {
     /// The store could not be opened or read.
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(#[from] OutboxStoreError),
     /// The persisted state does not make a session.
     #[error(transparent)]
     Session(#[from] SessionError),
     /// The connection settings are invalid.
     #[error(transparent)]
-    Config(#[from] ConfigError),
+    Config(#[from] ConnectionConfigError),
     /// The client's task has stopped.
     #[error("the client has stopped")]
     Stopped,
@@ -153,17 +153,19 @@ impl Client {
         config: ClientConfig,
     ) -> Result<(Client, Events), ClientError> {
         let path = config.store.clone();
-        let (store, persisted): (Box<dyn OutboxStore<Error = StoreError> + Send>, Persisted) =
-            tokio::task::spawn_blocking(move || -> Result<_, StoreError> {
-                let mut store: Box<dyn OutboxStore<Error = StoreError> + Send> = match path {
-                    Some(path) => Box::new(SqliteOutboxStore::open(&path)?),
-                    None => Box::new(MemoryAdapter::default()),
-                };
-                let persisted = store.load()?;
-                Ok((store, persisted))
-            })
-            .await
-            .map_err(|_| ClientError::Stopped)??;
+        let (store, persisted): (
+            Box<dyn OutboxStore<Error = OutboxStoreError> + Send>,
+            Persisted,
+        ) = tokio::task::spawn_blocking(move || -> Result<_, OutboxStoreError> {
+            let mut store: Box<dyn OutboxStore<Error = OutboxStoreError> + Send> = match path {
+                Some(path) => Box::new(SqliteOutboxStore::open(&path)?),
+                None => Box::new(MemoryAdapter::default()),
+            };
+            let persisted = store.load()?;
+            Ok((store, persisted))
+        })
+        .await
+        .map_err(|_| ClientError::Stopped)??;
         let seed = config.seed.unwrap_or_else(default_seed);
         let session = ClientSession::new(
             schema,
@@ -272,11 +274,11 @@ impl Client {
 struct MemoryAdapter(MemoryStore);
 
 impl OutboxStore for MemoryAdapter {
-    type Error = StoreError;
-    fn load(&mut self) -> Result<Persisted, StoreError> {
+    type Error = OutboxStoreError;
+    fn load(&mut self) -> Result<Persisted, OutboxStoreError> {
         Ok(self.0.state().clone())
     }
-    fn persist(&mut self, op: &cardsync_sync::outbox::PersistOp) -> Result<(), StoreError> {
+    fn persist(&mut self, op: &cardsync_sync::outbox::PersistOp) -> Result<(), OutboxStoreError> {
         match self.0.persist(op) {
             Ok(()) => Ok(()),
             Err(never) => match never {},
@@ -285,7 +287,7 @@ impl OutboxStore for MemoryAdapter {
 }
 
 fn store_loop(
-    mut store: Box<dyn OutboxStore<Error = StoreError> + Send>,
+    mut store: Box<dyn OutboxStore<Error = OutboxStoreError> + Send>,
     jobs: &std_mpsc::Receiver<StoreJob>,
     done: &mpsc::UnboundedSender<StoreDone>,
 ) {

@@ -33,7 +33,7 @@ use tokio::time::{Instant, sleep, sleep_until};
 use crate::auth::TokenAuth;
 use crate::conn::Outgoing;
 use crate::error::LoadError;
-use crate::persist::Persisted;
+use crate::persist::PersistOutcome;
 use crate::rooms::{self, Inbox, Shared};
 use crate::store::{Append, DocId};
 
@@ -109,7 +109,7 @@ struct Driver {
     room: Room<TokenAuth>,
     /// Send queues of the connected peers.
     peers: HashMap<PeerId, mpsc::Sender<Outgoing>>,
-    persisted_tx: mpsc::UnboundedSender<Persisted>,
+    persisted_tx: mpsc::UnboundedSender<PersistOutcome>,
     /// Persists not yet confirmed, with when the frame that caused each arrived.
     in_flight: VecDeque<(PersistToken, Instant)>,
     /// When the frame being handled arrived.
@@ -131,7 +131,7 @@ impl Driver {
     async fn run(
         mut self,
         mut inbox: mpsc::Receiver<Inbox>,
-        mut persisted: mpsc::UnboundedReceiver<Persisted>,
+        mut persisted: mpsc::UnboundedReceiver<PersistOutcome>,
     ) {
         let mut shutdown = self.shared.shutdown.clone();
         let idle_after = Duration::from_millis(self.shared.config.limits.idle_room_ms);
@@ -218,7 +218,7 @@ impl Driver {
     }
 
     /// A persist finished. Returns `false` if it failed (the room must go).
-    fn persisted(&mut self, done: Persisted) -> bool {
+    fn persisted(&mut self, done: PersistOutcome) -> bool {
         if let Err(e) = done.result {
             tracing::error!(doc = %self.doc, error = %e, "persist failed; unloading the room");
             return false;

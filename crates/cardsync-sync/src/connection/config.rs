@@ -69,12 +69,13 @@ impl Default for ConnectionConfig {
     }
 }
 
-/// Why a [`ConnectionConfig`] was refused.
+/// Why a [`ConnectionConfig`] was refused. (The server's `cardsync_server::cli::ConfigError` is
+/// about reading its config files.)
 ///
 /// Every variant is a value that would make the machine spin: a zero interval or timeout
 /// would put `poll_timeout` at `now` forever and hang a driver that follows the drain rule.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
-pub enum ConfigError {
+pub enum ConnectionConfigError {
     /// The named interval or timeout is zero.
     #[error("{field} must be greater than zero")]
     ZeroDuration {
@@ -96,8 +97,8 @@ pub enum ConfigError {
 }
 
 impl ConnectionConfig {
-    /// Checks the invariants the state machine relies on; see [`ConfigError`].
-    pub fn validate(&self) -> Result<(), ConfigError> {
+    /// Checks the invariants the state machine relies on; see [`ConnectionConfigError`].
+    pub fn validate(&self) -> Result<(), ConnectionConfigError> {
         for (field, d) in [
             ("backoff_base", self.backoff_base),
             ("heartbeat_interval", self.heartbeat_interval),
@@ -107,20 +108,20 @@ impl ConnectionConfig {
         ] {
             // Sub-millisecond spans round up to 1 ms, so only a true zero spins.
             if d.is_zero() {
-                return Err(ConfigError::ZeroDuration { field });
+                return Err(ConnectionConfigError::ZeroDuration { field });
             }
         }
         if self.backoff_cap < self.backoff_base {
-            return Err(ConfigError::CapBelowBase);
+            return Err(ConnectionConfigError::CapBelowBase);
         }
         if self.backoff_multiplier == 0 {
-            return Err(ConfigError::ZeroMultiplier);
+            return Err(ConnectionConfigError::ZeroMultiplier);
         }
         if !(0.0..=1.0).contains(&self.backoff_jitter) {
-            return Err(ConfigError::JitterOutOfRange);
+            return Err(ConnectionConfigError::JitterOutOfRange);
         }
         if self.missed_pongs_before_dead == 0 {
-            return Err(ConfigError::ZeroMissedPongs);
+            return Err(ConnectionConfigError::ZeroMissedPongs);
         }
         Ok(())
     }
@@ -165,29 +166,29 @@ mod tests {
         };
         assert_eq!(
             bad(|c| c.heartbeat_interval = Duration::ZERO),
-            ConfigError::ZeroDuration {
+            ConnectionConfigError::ZeroDuration {
                 field: "heartbeat_interval"
             }
         );
         assert_eq!(
             bad(|c| c.backoff_cap = Duration::from_secs(1)),
-            ConfigError::CapBelowBase
+            ConnectionConfigError::CapBelowBase
         );
         assert_eq!(
             bad(|c| c.backoff_multiplier = 0),
-            ConfigError::ZeroMultiplier
+            ConnectionConfigError::ZeroMultiplier
         );
         assert_eq!(
             bad(|c| c.backoff_jitter = f64::NAN),
-            ConfigError::JitterOutOfRange
+            ConnectionConfigError::JitterOutOfRange
         );
         assert_eq!(
             bad(|c| c.backoff_jitter = 1.5),
-            ConfigError::JitterOutOfRange
+            ConnectionConfigError::JitterOutOfRange
         );
         assert_eq!(
             bad(|c| c.missed_pongs_before_dead = 0),
-            ConfigError::ZeroMissedPongs
+            ConnectionConfigError::ZeroMissedPongs
         );
     }
 }

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use super::action::{Action, CloseCause, Failure, SocketId};
 use super::backoff::retry_delay;
-use super::config::{ConfigError, ConnectionConfig};
+use super::config::{ConnectionConfig, ConnectionConfigError};
 use super::error::{ConnectionError, InputKind};
 use super::heartbeat::{Heartbeat, Tick};
 use super::rng::{Rng, SplitMix64};
@@ -55,7 +55,7 @@ pub struct Connection<R: Rng = SplitMix64> {
 
 impl<R: Rng> Connection<R> {
     /// A stopped connection (`Offline`, not wanted, network assumed up).
-    pub fn new(config: ConnectionConfig, rng: R) -> Result<Self, ConfigError> {
+    pub fn new(config: ConnectionConfig, rng: R) -> Result<Self, ConnectionConfigError> {
         config.validate()?;
         Ok(Connection {
             config,

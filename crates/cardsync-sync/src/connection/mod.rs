@@ -106,7 +106,7 @@ mod proptests;
 mod tests;
 
 pub use action::{Action, CloseCause, Failure, SocketId};
-pub use config::{ConfigError, ConnectionConfig};
+pub use config::{ConnectionConfig, ConnectionConfigError};
 pub use error::{ConnectionError, InputKind};
 pub use machine::Connection;
 pub use rng::{Rng, SplitMix64};

@@ -128,7 +128,7 @@ pub use violation::Violation;
 
 use awareness::Presence;
 use peer::Peer;
-use settle::{Mark, Pending};
+use settle::{Mark, PendingPersist};
 use shadow::{ROOM_CLIENT_ID, Shadow};
 
 /// The `seq` of the `BatchId` in a `Reject` of an update that came without one (a stock
@@ -149,7 +149,7 @@ pub struct Room<A> {
     presence: Presence,
     actions: VecDeque<RoomAction>,
     /// Persists issued and not yet confirmed, in token order.
-    pending: VecDeque<Pending>,
+    pending: VecDeque<PendingPersist>,
     /// The last persist token issued.
     issued: u64,
     /// Per client id, the clock up to which the room's state is durable (what acks report).

@@ -40,7 +40,7 @@ pub(crate) struct Mark {
 
 /// A persist in flight and what waits for it.
 #[derive(Debug)]
-pub(crate) struct Pending {
+pub(crate) struct PendingPersist {
     token: u64,
     from: PeerId,
     batch: Option<BatchId>,
@@ -73,7 +73,7 @@ impl<A: Authenticator> Room<A> {
                     token: PersistToken(token),
                     update,
                 });
-                self.pending.push_back(Pending {
+                self.pending.push_back(PendingPersist {
                     token,
                     from: peer,
                     batch,
