@@ -101,3 +101,13 @@ pub mod outbox;
 pub mod protocol;
 pub mod room;
 pub mod session;
+
+/// The largest integer a JavaScript number holds exactly (`Number.MAX_SAFE_INTEGER`,
+/// 2^53 − 1). Counter values the room accepts and integers the wasm bindings take from
+/// JavaScript stay within it, so every peer reads the same number back.
+///
+/// Client ids have the same bound for the same reason; the core names it for them
+/// ([`cardsync_core::MAX_CLIENT_ID`]), and a compile-time check keeps the two equal.
+pub const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
+
+const _: () = assert!(MAX_SAFE_INTEGER as u64 == cardsync_core::MAX_CLIENT_ID);
