@@ -142,7 +142,8 @@ impl Driver {
             }
             let idle = self.peers.is_empty() && self.room.pending_persists() == 0;
             let due = self.room.poll_timeout();
-            let room_timer = self.shared.epoch + Duration::from_millis(due.unwrap_or(0));
+            let room_timer =
+                self.shared.epoch + Duration::from_millis(due.map_or(0, |t| t.as_millis()));
             tokio::select! {
                 Some(done) = persisted.recv() => {
                     if !self.persisted(done) {
@@ -154,7 +155,7 @@ impl Driver {
                     None => break End::Evicted,
                 },
                 () = sleep_until(room_timer), if due.is_some() => {
-                    self.room.handle_timeout(self.shared.now_ms());
+                    self.room.handle_timeout(self.shared.now());
                 }
                 () = sleep(idle_after), if idle && !self.draining => {
                     if rooms::try_evict(&self.shared, &self.doc, self.generation, &inbox) {
@@ -186,7 +187,7 @@ impl Driver {
     }
 
     fn handle(&mut self, message: Inbox) {
-        let now = self.shared.now_ms();
+        let now = self.shared.now();
         match message {
             Inbox::Connect { peer, token, out } => {
                 if self.draining {
@@ -235,7 +236,7 @@ impl Driver {
                     .ack_latency(now.saturating_duration_since(at));
             }
         }
-        if let Err(e) = self.room.handle_persisted(self.shared.now_ms(), done.token) {
+        if let Err(e) = self.room.handle_persisted(self.shared.now(), done.token) {
             tracing::error!(doc = %self.doc, error = %e, "room refused a persist confirmation");
         }
         true
@@ -243,7 +244,7 @@ impl Driver {
 
     fn start_draining(&mut self) {
         self.draining = true;
-        let now = self.shared.now_ms();
+        let now = self.shared.now();
         for (peer, out) in std::mem::take(&mut self.peers) {
             let _ = out.try_send(Outgoing::close(
                 close_code::GOING_AWAY,
@@ -295,7 +296,7 @@ impl Driver {
         if queue.try_send(out).is_err() {
             tracing::warn!(doc = %self.doc, %peer, "send queue full; dropping the connection");
             self.peers.remove(&peer);
-            self.room.handle_disconnect(self.shared.now_ms(), peer);
+            self.room.handle_disconnect(self.shared.now(), peer);
         }
     }
 

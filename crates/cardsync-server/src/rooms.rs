@@ -142,9 +142,10 @@ impl Shared {
         PeerId(self.next_peer.fetch_add(1, Ordering::Relaxed))
     }
 
-    /// Milliseconds since start: the room's clock.
-    pub fn now_ms(&self) -> u64 {
-        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
+    /// The rooms' clock: milliseconds since `epoch`, as the sans-IO room takes time.
+    pub fn now(&self) -> cardsync_sync::time::Instant {
+        let ms = u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX);
+        cardsync_sync::time::Instant::from_millis(ms)
     }
 }
 

@@ -50,14 +50,14 @@
 //!             moved = true;
 //!             match action {
 //!                 SessionAction::Persist { seq, .. } => c.handle_persisted(now, seq),
-//!                 SessionAction::Send(frame) => room.handle_message(0, PeerId(i as u64), &frame).unwrap(),
+//!                 SessionAction::Send(frame) => room.handle_message(now, PeerId(i as u64), &frame).unwrap(),
 //!             }
 //!         }
 //!     }
 //!     while let Some(action) = room.poll_action() {
 //!         moved = true;
 //!         match action {
-//!             RoomAction::Persist { token, .. } => room.handle_persisted(0, token).unwrap(),
+//!             RoomAction::Persist { token, .. } => room.handle_persisted(now, token).unwrap(),
 //!             RoomAction::Send { peer, frame } => clients[peer.0 as usize].handle_frame(now, &frame).unwrap(),
 //!             RoomAction::Close { .. } => {}
 //!         }
@@ -66,7 +66,7 @@
 //! };
 //!
 //! for (i, c) in clients.iter_mut().enumerate() {
-//!     room.handle_connect(0, PeerId(i as u64))?;
+//!     room.handle_connect(now, PeerId(i as u64))?;
 //!     c.handle_connected(now);
 //! }
 //! let card = CardId::from_u128(1);
@@ -101,6 +101,7 @@ pub mod outbox;
 pub mod protocol;
 pub mod room;
 pub mod session;
+pub mod time;
 
 /// The largest integer a JavaScript number holds exactly (`Number.MAX_SAFE_INTEGER`,
 /// 2^53 − 1). Counter values the room accepts and integers the wasm bindings take from

@@ -66,7 +66,7 @@ fn drive(now: Instant, c: &mut SyncMachine, room: &mut Room<StaticTokens>, seen:
             match action {
                 SyncAction::OpenSocket { socket } => seen.opened.push(socket),
                 SyncAction::CloseSocket { socket, reason } => {
-                    room.handle_disconnect(now.0, PeerId(socket.0));
+                    room.handle_disconnect(now, PeerId(socket.0));
                     seen.closed.push((socket, reason));
                 }
                 SyncAction::Persist { seq, .. } => c.handle_persisted(now, seq),
@@ -74,15 +74,14 @@ fn drive(now: Instant, c: &mut SyncMachine, room: &mut Room<StaticTokens>, seen:
                     if matches!(Message::decode(&frame, 1 << 20), Ok(Message::Ping { .. })) {
                         seen.pings += 1;
                     }
-                    room.handle_message(now.0, PeerId(socket.0), &frame)
-                        .unwrap();
+                    room.handle_message(now, PeerId(socket.0), &frame).unwrap();
                 }
             }
         }
         while let Some(action) = room.poll_action() {
             moved = true;
             match action {
-                RoomAction::Persist { token, .. } => room.handle_persisted(now.0, token).unwrap(),
+                RoomAction::Persist { token, .. } => room.handle_persisted(now, token).unwrap(),
                 RoomAction::Send { peer, frame } => {
                     let _ = c.handle_frame(now, SocketId(peer.0), &frame);
                 }
@@ -109,7 +108,7 @@ fn connect(
     c.handle_start(now);
     drive(now, c, room, seen);
     let socket = *seen.opened.last().expect("start opens a socket");
-    room.handle_connect(now.0, PeerId(socket.0)).unwrap();
+    room.handle_connect(now, PeerId(socket.0)).unwrap();
     c.handle_socket_opened(now, socket).unwrap();
     drive(now, c, room, seen);
     socket
@@ -196,7 +195,7 @@ fn a_frame_that_does_not_decode_drops_the_socket_and_backs_off() {
     drive(retry, &mut c, &mut room, &mut seen);
     let next = *seen.opened.last().unwrap();
     assert_ne!(next, socket);
-    room.handle_connect(retry.0, PeerId(next.0)).unwrap();
+    room.handle_connect(retry, PeerId(next.0)).unwrap();
     c.handle_socket_opened(retry, next).unwrap();
     drive(retry, &mut c, &mut room, &mut seen);
     assert_eq!(c.status(retry).session.pending, 0);

@@ -19,11 +19,11 @@ use thiserror::Error;
 #[serde(default, deny_unknown_fields)]
 pub struct ConnectionConfig {
     /// Nominal delay after the first failure. Later failures multiply it.
-    #[serde(with = "super::time::serde_millis")]
+    #[serde(with = "crate::time::serde_millis")]
     pub backoff_base: Duration,
     /// Largest nominal delay. Without a cap, a long outage would leave clients waiting
     /// minutes after the server is back.
-    #[serde(with = "super::time::serde_millis")]
+    #[serde(with = "crate::time::serde_millis")]
     pub backoff_cap: Duration,
     /// Growth factor per consecutive failure (2 gives 2 s, 4 s, 8 s, 8 s with the defaults).
     pub backoff_multiplier: u32,
@@ -35,21 +35,21 @@ pub struct ConnectionConfig {
     pub backoff_jitter: f64,
     /// Time between pings while the page is visible. Pings both detect a dead socket that
     /// the OS has not noticed (NAT timeouts, sleeping laptops) and feed the RTT estimate.
-    #[serde(with = "super::time::serde_millis")]
+    #[serde(with = "crate::time::serde_millis")]
     pub heartbeat_interval: Duration,
     /// Time between pings while the page is hidden; see the module docs for why it is longer.
-    #[serde(with = "super::time::serde_millis")]
+    #[serde(with = "crate::time::serde_millis")]
     pub heartbeat_interval_hidden: Duration,
     /// Heartbeat ticks without any inbound traffic after which the socket is declared dead.
     /// With the defaults a silent socket is dropped 30 s after the last message heard.
     pub missed_pongs_before_dead: u32,
     /// How long an `OpenSocket` may take to report `socket_opened`.
-    #[serde(with = "super::time::serde_millis")]
+    #[serde(with = "crate::time::serde_millis")]
     pub connect_timeout: Duration,
     /// Longest silence allowed while syncing. It is an *idle* timeout, reset by every inbound
     /// message, because a fixed deadline would make a large document on a slow link time out
     /// forever, one retry after another, while a stalled server is still caught.
-    #[serde(with = "super::time::serde_millis")]
+    #[serde(with = "crate::time::serde_millis")]
     pub sync_timeout: Duration,
 }
 

@@ -19,7 +19,7 @@ use super::heartbeat::{Heartbeat, Tick};
 use super::rng::{Rng, SplitMix64};
 use super::rtt::RttEstimate;
 use super::status::{Cause, ConnectionStatus, State, StateChanged};
-use super::time::Instant;
+use crate::time::Instant;
 
 mod inputs;
 

@@ -98,7 +98,6 @@ mod machine;
 mod rng;
 mod rtt;
 mod status;
-mod time;
 
 #[cfg(test)]
 mod proptests;
@@ -112,4 +111,5 @@ pub use machine::Connection;
 pub use rng::{Rng, SplitMix64};
 pub use rtt::RttEstimate;
 pub use status::{Cause, ConnectionStatus, State, StateChanged};
-pub use time::Instant;
+// Time is the crate's (`crate::time`), not the connection's; re-exported where it lived first.
+pub use crate::time::Instant;

@@ -10,7 +10,10 @@
 //! Frames that do not decode close the peer, except two kinds skipped for forward
 //! compatibility: unknown message types and unknown extension kinds (a newer peer).
 
+use std::time::Duration;
+
 use crate::protocol::{Message, PROTOCOL_VERSION, ProtocolError};
+use crate::time::Instant;
 
 use super::Room;
 use super::action::{PeerCloseReason, PeerId, RoomAction};
@@ -20,11 +23,11 @@ use super::peer::{Peer, Stage};
 
 impl<A: Authenticator> Room<A> {
     /// A peer connected. It has `hello_timeout_ms` to speak.
-    pub fn handle_connect(&mut self, now: u64, peer: PeerId) -> Result<(), RoomError> {
+    pub fn handle_connect(&mut self, now: Instant, peer: PeerId) -> Result<(), RoomError> {
         if self.peers.contains_key(&peer) {
             return Err(RoomError::DuplicatePeer(peer));
         }
-        let deadline = now.saturating_add(self.config.hello_timeout_ms);
+        let deadline = now + Duration::from_millis(self.config.hello_timeout_ms);
         let stage = Stage::Waiting { deadline };
         self.peers.insert(peer, Peer::new(&self.config, now, stage));
         Ok(())
@@ -35,7 +38,7 @@ impl<A: Authenticator> Room<A> {
     /// refused with an auth message and a close); a later `Hello` re-authenticates it.
     pub fn handle_connect_with_token(
         &mut self,
-        now: u64,
+        now: Instant,
         peer: PeerId,
         token: &str,
     ) -> Result<(), RoomError> {
@@ -45,12 +48,12 @@ impl<A: Authenticator> Room<A> {
     }
 
     /// A peer's connection ended. Unknown peers (e.g. one the room closed) are ignored.
-    pub fn handle_disconnect(&mut self, _now: u64, peer: PeerId) {
+    pub fn handle_disconnect(&mut self, _now: Instant, peer: PeerId) {
         self.forget(peer);
     }
 
     /// Time passed: closes peers that stayed silent past their hello deadline.
-    pub fn handle_timeout(&mut self, now: u64) {
+    pub fn handle_timeout(&mut self, now: Instant) {
         let late: Vec<PeerId> = self
             .peers
             .iter()
@@ -65,7 +68,7 @@ impl<A: Authenticator> Room<A> {
     /// A frame arrived from a peer.
     pub fn handle_message(
         &mut self,
-        now: u64,
+        now: Instant,
         peer: PeerId,
         frame: &[u8],
     ) -> Result<(), RoomError> {

@@ -21,6 +21,7 @@
 //! is closed, because each rejection after validation rebuilds the shadow, O(document).
 
 use crate::protocol::{BatchId, Message, RejectCode};
+use crate::time::Instant;
 
 use super::action::{PeerCloseReason, PeerId, PersistToken, RoomAction};
 use super::auth::Authenticator;
@@ -58,7 +59,7 @@ impl<A: Authenticator> Room<A> {
     /// Carries out the verdict on a batch from `peer`.
     pub(super) fn settle(
         &mut self,
-        now: u64,
+        now: Instant,
         peer: PeerId,
         batch: Option<BatchId>,
         verdict: Result<Accepted, Refusal>,
@@ -87,7 +88,7 @@ impl<A: Authenticator> Room<A> {
         }
     }
 
-    fn refuse(&mut self, now: u64, peer: PeerId, batch: Option<BatchId>, refusal: Refusal) {
+    fn refuse(&mut self, now: Instant, peer: PeerId, batch: Option<BatchId>, refusal: Refusal) {
         let Refusal {
             code,
             reason,
@@ -156,7 +157,11 @@ impl<A: Authenticator> Room<A> {
     }
 
     /// The driver made every persist up to `token` durable: ack and broadcast what waited.
-    pub fn handle_persisted(&mut self, _now: u64, token: PersistToken) -> Result<(), RoomError> {
+    pub fn handle_persisted(
+        &mut self,
+        _now: Instant,
+        token: PersistToken,
+    ) -> Result<(), RoomError> {
         if token.0 > self.issued {
             return Err(RoomError::UnknownToken(token));
         }

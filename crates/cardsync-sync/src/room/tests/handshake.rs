@@ -4,6 +4,8 @@ use cardsync_core::CardDoc;
 
 use super::*;
 use crate::room::PeerCloseReason;
+use crate::time::Instant;
+use std::time::Duration;
 
 #[test]
 fn hello_gets_welcome_then_step1_and_step1_gets_step2() {
@@ -171,8 +173,9 @@ fn silent_peers_time_out() {
     let mut d = Driver::new(RoomConfig::default());
     d.room.handle_connect(d.now, PeerId(1)).unwrap();
     let deadline = d.room.poll_timeout().unwrap();
-    assert_eq!(deadline, d.now + RoomConfig::default().hello_timeout_ms);
-    d.room.handle_timeout(deadline - 1);
+    let hello_timeout = Duration::from_millis(RoomConfig::default().hello_timeout_ms);
+    assert_eq!(deadline, d.now + hello_timeout);
+    d.room.handle_timeout(Instant(deadline.as_millis() - 1));
     assert!(d.drain().is_empty());
     d.room.handle_timeout(deadline);
     assert_eq!(
