@@ -60,9 +60,9 @@ pub(crate) struct Driver {
 }
 
 impl Driver {
-    fn now(&self) -> cardsync_sync::connection::Instant {
+    fn now(&self) -> cardsync_sync::Instant {
         let ms = u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX);
-        cardsync_sync::connection::Instant::from_millis(ms)
+        cardsync_sync::Instant::from_millis(ms)
     }
 
     pub async fn run(

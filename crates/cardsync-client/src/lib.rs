@@ -40,8 +40,8 @@ use std::sync::Arc;
 use std::sync::mpsc as std_mpsc;
 
 use cardsync_core::{Op, Schema, Stamp};
+pub use cardsync_sync::SyncStatus;
 use cardsync_sync::client::SyncMachine;
-pub use cardsync_sync::client::SyncStatus;
 use cardsync_sync::connection::{
     Connection, ConnectionConfig, ConnectionConfigError, SplitMix64, StateChanged,
 };
@@ -183,9 +183,9 @@ impl Client {
             .map_err(|_| ClientError::Stopped)?;
         let epoch = tokio::time::Instant::now();
         if config.online {
-            machine.handle_start(cardsync_sync::connection::Instant::ZERO);
+            machine.handle_start(cardsync_sync::Instant::ZERO);
         }
-        let status = machine.status(cardsync_sync::connection::Instant::ZERO);
+        let status = machine.status(cardsync_sync::Instant::ZERO);
         let (status_tx, status_rx) = watch::channel(status);
         let (events_tx, events_rx) = mpsc::unbounded_channel();
         let (commands_tx, commands_rx) = mpsc::unbounded_channel();

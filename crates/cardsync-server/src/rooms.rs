@@ -143,9 +143,9 @@ impl Shared {
     }
 
     /// The rooms' clock: milliseconds since `epoch`, as the sans-IO room takes time.
-    pub fn now(&self) -> cardsync_sync::time::Instant {
+    pub fn now(&self) -> cardsync_sync::Instant {
         let ms = u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX);
-        cardsync_sync::time::Instant::from_millis(ms)
+        cardsync_sync::Instant::from_millis(ms)
     }
 }
 

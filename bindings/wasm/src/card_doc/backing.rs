@@ -9,8 +9,8 @@
 use std::collections::VecDeque;
 
 use cardsync_core::{CardDoc as CoreDoc, Op, Stamp};
+use cardsync_sync::Instant;
 use cardsync_sync::client::{SyncEvent, SyncMachine};
-use cardsync_sync::connection::Instant;
 use cardsync_sync::session::SessionEvent;
 use wasm_bindgen::prelude::*;
 
@@ -25,7 +25,7 @@ pub(crate) enum Backing {
     Synced(Box<Synced>),
 }
 
-/// A sync machine ([`cardsync_sync::client::SyncMachine`], the engine the JS class
+/// A sync machine ([`cardsync_sync::SyncMachine`], the engine the JS class
 /// `SyncMachine` exports) and what it reported that the document's own listeners do not take.
 pub(crate) struct Synced {
     pub machine: SyncMachine,

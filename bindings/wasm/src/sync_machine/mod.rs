@@ -1,8 +1,8 @@
-//! `SyncMachine`: the sans-IO sync engine ([`cardsync_sync::client::SyncMachine`]) for a
+//! `SyncMachine`: the sans-IO sync engine ([`cardsync_sync::SyncMachine`]) for a
 //! JavaScript driver.
 //!
 //! The class has the engine's name because it is the engine: it holds one
-//! `cardsync_sync::client::SyncMachine` (inside the [`CardDoc`] it shares) and adds only the
+//! `cardsync_sync::SyncMachine` (inside the [`CardDoc`] it shares) and adds only the
 //! JS conversions. In this module the bare name is the exported class; the engine is always
 //! written with its path.
 //!
@@ -59,7 +59,7 @@ struct SyncOptions {
 /// its own. Use `SyncClient` unless you are writing a driver (e.g. for a worker or a
 /// different transport).
 // Not a doc comment (it would reach the TypeScript declarations): this class is the Rust
-// engine `cardsync_sync::client::SyncMachine` under the same name, reached through the
+// engine `cardsync_sync::SyncMachine` under the same name, reached through the
 // `CardDoc` it shares; the native client drives that same type directly.
 #[wasm_bindgen]
 pub struct SyncMachine {
@@ -94,7 +94,7 @@ impl SyncMachine {
         let conn = Connection::new(options.connection, SplitMix64::new(!seed))
             .map_err(|e| js_error("invalid_argument", format!("options.connection: {e}")))?;
         let synced = Synced {
-            machine: cardsync_sync::client::SyncMachine::new(session, conn),
+            machine: cardsync_sync::SyncMachine::new(session, conn),
             reports: Default::default(),
             wake: None,
         };
@@ -248,10 +248,7 @@ impl SyncMachine {
     }
 
     /// One driver input, then the document's change events (listeners may read the doc).
-    fn input(
-        &self,
-        f: impl FnOnce(&mut cardsync_sync::client::SyncMachine),
-    ) -> Result<(), JsValue> {
+    fn input(&self, f: impl FnOnce(&mut cardsync_sync::SyncMachine)) -> Result<(), JsValue> {
         self.with(|synced| {
             f(&mut synced.machine);
             Ok(())
