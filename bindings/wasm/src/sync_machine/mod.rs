@@ -171,8 +171,8 @@ impl SyncMachine {
         handled.js()
     }
 
-    /// The socket closed with this close code
-    /// ([`ABNORMAL`](cardsync_sync::protocol::close_code::ABNORMAL) when no close frame came).
+    /// The socket closed with this close code (1006 when no close frame came).
+    // This text reaches the TypeScript declarations; in Rust, 1006 is `close_code::ABNORMAL`.
     #[wasm_bindgen(js_name = socketClosed)]
     pub fn socket_closed(&self, socket: f64, code: u16) -> Result<(), JsValue> {
         self.input(|c| {
