@@ -13,11 +13,11 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use cardsync_client::{Client, ClientConfig, ClientEvent, ClientStatus, Events};
+use cardsync_client::{Client, ClientConfig, ClientEvent, Events, SyncStatus};
 use cardsync_core::{CardKind, FieldDef, FieldKind, Schema, ValueType};
 use cardsync_server::auth::{Claims, Secret, mint, unix_now};
 use cardsync_sync::connection::{ConnectionConfig, State};
-use cardsync_sync::protocol::Message;
+use cardsync_sync::protocol::{Message, close_code};
 use cardsync_sync::room::Role;
 use futures_util::{SinkExt as _, StreamExt as _};
 use tokio::net::TcpStream;
@@ -221,7 +221,7 @@ pub async fn client(url: &str, doc: &str, role: Role, store: Option<PathBuf>) ->
     Client::open(Arc::new(schema()), config).await.unwrap()
 }
 
-pub fn online_and_idle(s: &ClientStatus) -> bool {
+pub fn online_and_idle(s: &SyncStatus) -> bool {
     s.connection.state == State::Online && s.session.pending == 0
 }
 
@@ -305,7 +305,7 @@ pub async fn expect_close(raw: &mut Raw) -> (u16, String) {
                 Some(Ok(WsMessage::Close(Some(frame)))) => {
                     return (u16::from(frame.code), frame.reason.to_string());
                 }
-                Some(Ok(WsMessage::Close(None))) => return (1005, String::new()),
+                Some(Ok(WsMessage::Close(None))) => return (close_code::NO_STATUS, String::new()),
                 Some(Ok(_)) => {}
                 other => panic!("connection ended without a close frame: {other:?}"),
             }

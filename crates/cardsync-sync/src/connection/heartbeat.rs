@@ -17,7 +17,7 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use super::time::Instant;
+use crate::time::Instant;
 
 /// What a heartbeat tick asks the connection to do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

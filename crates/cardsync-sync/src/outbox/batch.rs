@@ -20,8 +20,8 @@ use std::ops::Range;
 use cardsync_core::{Op, Stamp};
 use serde::{Deserialize, Serialize};
 
-use crate::connection::Instant;
 use crate::protocol::{BatchId, RejectCode};
+use crate::time::Instant;
 
 /// A rejection, as the session reports it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

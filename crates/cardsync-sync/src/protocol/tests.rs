@@ -148,7 +148,7 @@ fn limits_and_unknowns_are_typed() {
 fn an_ack_is_small() {
     let ack = Message::Ack {
         batch: BatchId {
-            client: (1 << 53) - 1,
+            client: cardsync_core::MAX_CLIENT_ID,
             seq: 1_000,
         },
         clock: 1 << 20,

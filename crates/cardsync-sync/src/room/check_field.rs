@@ -18,9 +18,7 @@ use cardsync_core::{FieldDef, FieldKind, RegisterError, Value};
 use yrs::{Any, Map, MapRef, Number, Out, ReadTxn};
 
 use super::violation::Violation;
-
-/// Largest integer JavaScript represents exactly.
-const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
+use crate::MAX_SAFE_INTEGER;
 
 fn type_name(any: &Any) -> &'static str {
     match any {

@@ -24,8 +24,8 @@ use cardsync_core::{Op, Origin, Stamp};
 
 use super::changes::diff_exports;
 use super::{ClientSession, Rejection, SessionError};
-use crate::connection::Instant;
 use crate::outbox::Batch;
+use crate::time::Instant;
 
 /// A transaction to replay as intent: its stamp, ops and creation time.
 struct Replay {
