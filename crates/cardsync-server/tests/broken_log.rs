@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use cardsync_client::ClientEvent;
 use cardsync_core::{CardId, Op, Stamp};
-use cardsync_sync::protocol::{Message, PROTOCOL_VERSION};
+use cardsync_sync::protocol::{Message, PROTOCOL_VERSION, close_code};
 use cardsync_sync::room::Role;
 use common::*;
 
@@ -46,7 +46,7 @@ async fn a_closed_stderr_loses_log_lines_not_rooms_or_shutdown() {
     )
     .await;
     let (code, why) = expect_close(&mut intruder).await;
-    assert_eq!((code, why.as_str()), (1008, "auth_denied"));
+    assert_eq!((code, why.as_str()), (close_code::POLICY_VIOLATION, "auth_denied"));
     drop(intruder);
 
     // The healthy peer is still served: another write is acked, on the same connection.
