@@ -46,7 +46,10 @@ async fn a_closed_stderr_loses_log_lines_not_rooms_or_shutdown() {
     )
     .await;
     let (code, why) = expect_close(&mut intruder).await;
-    assert_eq!((code, why.as_str()), (close_code::POLICY_VIOLATION, "auth_denied"));
+    assert_eq!(
+        (code, why.as_str()),
+        (close_code::POLICY_VIOLATION, "auth_denied")
+    );
     drop(intruder);
 
     // The healthy peer is still served: another write is acked, on the same connection.
