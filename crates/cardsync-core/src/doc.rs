@@ -17,12 +17,10 @@ use yrs::{
 
 use crate::error::OpenError;
 use crate::events::{self, ChangeBatch, Origin, Tracker};
+use crate::ids::MAX_CLIENT_ID;
 use crate::intake::Intake;
 use crate::layout;
 use crate::schema::Schema;
-
-/// Largest client id a Yjs peer can represent (JavaScript safe integer).
-pub const MAX_CLIENT_ID: u64 = (1 << 53) - 1;
 
 /// Handles to the four root maps.
 #[derive(Clone)]

@@ -10,33 +10,6 @@ use crate::guard::GuardError;
 use crate::ids::{CardId, SequenceId};
 use crate::schema::FieldKind;
 
-/// A printed id could not be parsed.
-#[derive(Clone, Debug, Error, PartialEq, Eq)]
-pub enum IdError {
-    /// Ids are exactly 26 characters.
-    #[error("an id has 26 characters, this one has {len}")]
-    Length {
-        /// The length found.
-        len: usize,
-    },
-    /// A character outside Crockford base32.
-    #[error("invalid id character at index {index}")]
-    Character {
-        /// Where.
-        index: usize,
-    },
-    /// The value does not fit 128 bits.
-    #[error("id out of the 128-bit range")]
-    Overflow,
-}
-
-impl IdError {
-    /// The stable code JavaScript sees.
-    pub fn code(&self) -> &'static str {
-        "invalid_id"
-    }
-}
-
 /// The schema itself is inconsistent.
 #[derive(Clone, Debug, Error, PartialEq, Eq)]
 pub enum SchemaError {

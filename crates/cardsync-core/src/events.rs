@@ -13,10 +13,9 @@ use serde::{Deserialize, Serialize};
 use yrs::types::{Delta, EntryChange, Event, Events, PathSegment};
 use yrs::{Any, Map, Out, TransactionMut};
 
-use crate::ids::{CardId, SequenceId};
+use crate::ids::{CardId, RelationshipKey, SequenceId};
 use crate::layout::{self, SequenceKey, edge_removed};
 use crate::order_index::OrderIndex;
-use crate::relationship::RelationshipKey;
 
 /// Where a transaction came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

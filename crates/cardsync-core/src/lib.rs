@@ -88,19 +88,15 @@ mod validate;
 mod value;
 mod write;
 
-pub use doc::{CardDoc, MAX_CLIENT_ID, SubscriptionId};
-pub use error::{
-    DecodeError, IdError, IntegrateError, OpenError, RegisterError, SchemaError, WriteError,
-};
+pub use doc::{CardDoc, SubscriptionId};
+pub use error::{DecodeError, IntegrateError, OpenError, RegisterError, SchemaError, WriteError};
 pub use events::{ChangeBatch, ChangeEvent, Origin};
 pub use export::DocExport;
-pub use ids::{CardId, SequenceId};
+pub use ids::{CardId, IdError, MAX_CLIENT_ID, RelationshipKey, SequenceId};
 pub use intake::concat_updates_v1;
 pub use ops::{Op, Stamp};
 pub use read::{Card, FieldValue, TextRun};
-pub use relationship::{
-    DanglingEdge, DanglingReason, IntegrityReport, Relationship, RelationshipKey,
-};
+pub use relationship::{DanglingEdge, DanglingReason, IntegrityReport, Relationship};
 pub use schema::{CardKind, FieldDef, FieldKind, RelationshipKind, Schema, ValueType};
 pub use update::{decode_update_v1, decode_update_v2, merge_updates_v1, merge_updates_v2};
 pub use value::{Attributes, Value};

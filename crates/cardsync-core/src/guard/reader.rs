@@ -3,7 +3,7 @@
 //! buffer, encoded exactly as v1 does).
 
 use super::{GuardError, MAX_DEPTH};
-use crate::doc::MAX_CLIENT_ID;
+use crate::ids::MAX_CLIENT_ID;
 
 /// Longest signed varint accepted: 9 bytes hold 62 bits of magnitude. yrs shifts each byte in
 /// unchecked and negates the result, so longer ones can overflow (a debug-build panic); lib0
