@@ -140,7 +140,7 @@ impl CardDoc {
     pub fn schema_version(&self) -> Option<u32> {
         let txn = self.doc.transact();
         match self.roots.meta.get(&txn, layout::SCHEMA_VERSION) {
-            Some(Out::Any(any)) => crate::read::any_number(&any).map(|n| n as u32),
+            Some(Out::Any(any)) => crate::value::any_number(&any).map(|n| n as u32),
             _ => None,
         }
     }
@@ -257,7 +257,7 @@ impl CardDoc {
     pub(crate) fn record_schema_version(&self, txn: &mut yrs::TransactionMut<'_>) {
         let version = f64::from(self.schema.version);
         let current = match self.roots.meta.get(txn, layout::SCHEMA_VERSION) {
-            Some(Out::Any(any)) => crate::read::any_number(&any),
+            Some(Out::Any(any)) => crate::value::any_number(&any),
             _ => None,
         };
         if current.is_none_or(|c| c < version) {

@@ -8,7 +8,7 @@ use thiserror::Error;
 
 use crate::guard::GuardError;
 use crate::ids::{CardId, SequenceId};
-use crate::schema::FieldKind;
+use crate::value::FieldKind;
 
 /// The schema itself is inconsistent.
 #[derive(Clone, Debug, Error, PartialEq, Eq)]

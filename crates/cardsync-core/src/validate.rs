@@ -15,9 +15,9 @@ use crate::events::has_astral;
 use crate::ids::{CardId, RelationshipKey, SequenceId};
 use crate::layout;
 use crate::ops::Op;
-use crate::schema::{FieldDef, FieldKind};
+use crate::schema::FieldDef;
 use crate::text_view::TextView;
-use crate::value::Value;
+use crate::value::{FieldKind, Value};
 
 /// What the ops validated so far in this batch changed.
 pub(crate) struct Overlay {
@@ -147,7 +147,7 @@ impl CardDoc {
         match self.card_map(txn, card).and_then(|m| m.get(txn, field)) {
             Some(Out::YMap(entries)) => entries
                 .get(txn, &layout::replica_key(self.client_id()))
-                .map_or(0, |v| crate::read::integer(&v)),
+                .map_or(0, |v| crate::value::integer(&v)),
             _ => 0,
         }
     }

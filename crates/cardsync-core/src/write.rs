@@ -20,10 +20,9 @@ use crate::events::Origin;
 use crate::ids::{CardId, RelationshipKey};
 use crate::layout;
 use crate::ops::{Op, Stamp};
-use crate::read::{integer, number, read_stamp};
-use crate::schema::FieldKind;
+use crate::read::read_stamp;
 use crate::validate::Overlay;
-use crate::value::{Attributes, Value, attributes_to_any};
+use crate::value::{Attributes, FieldKind, Value, attributes_to_any, integer, number};
 
 /// What one local transaction wrote.
 #[derive(Clone, Debug, PartialEq, Eq)]
