@@ -82,7 +82,7 @@ mod read;
 mod relationship;
 mod schema;
 mod sequence;
-mod text_view;
+mod text_bounds;
 mod update;
 mod validate;
 mod value;
