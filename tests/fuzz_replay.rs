@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use cardsync_core::guard::GuardError;
+use cardsync_core::untrusted::GuardError;
 use cardsync_core::{DecodeError, IntegrateError};
 use cardsync_tests::fuzz::{Target, fixture_doc, seeds};
 

@@ -6,8 +6,8 @@
 
 use thiserror::Error;
 
-use crate::guard::GuardError;
 use crate::ids::{CardId, SequenceId};
+use crate::untrusted::GuardError;
 use crate::value::FieldKind;
 
 /// The schema itself is inconsistent.
@@ -102,7 +102,7 @@ pub enum DecodeError {
     /// An update is malformed.
     #[error("malformed update: {0}")]
     Update(#[source] yrs::encoding::read::Error),
-    /// The [`guard`](crate::guard) refused the bytes before yrs saw them: decoding them would
+    /// The [guard](crate::untrusted) refused the bytes before yrs saw them: decoding them would
     /// cost far more than their size (the yrs decode bomb), trip a panic in yrs, or bring
     /// content a cardsync document never holds.
     #[error("refused before decoding: {0}")]

@@ -21,7 +21,8 @@
 //! Merging does not use `yrs::merge_updates_v1`, which is super-linear (16 s for 50k small
 //! updates, DESIGN.md §4): updates are applied into a scratch document and encoded once.
 //!
-//! [`intake`]: crate::intake
+//! [`intake`]: crate::untrusted::intake
+//! [`guard`]: crate::untrusted::screen
 
 use std::sync::Arc;
 
@@ -32,17 +33,17 @@ use yrs::{Doc, ReadTxn, StateVector, Transact, Update};
 use crate::doc::CardDoc;
 use crate::error::{DecodeError, OpenError};
 use crate::events::Origin;
-use crate::guard;
-use crate::intake::{self, Encoding, Intake, contain};
 use crate::layout::ROOTS;
 use crate::schema::Schema;
+use crate::untrusted::intake::{self, Encoding, Intake, contain};
+use crate::untrusted::screen;
 
 fn decode_state_vector(bytes: &[u8]) -> Result<StateVector, DecodeError> {
-    guard::check_state_vector_v1(bytes)?;
+    screen::check_state_vector_v1(bytes)?;
     contain(|| StateVector::decode_v1(bytes).map_err(DecodeError::StateVector))
 }
 
-/// Decodes an untrusted v1 update without applying it, behind the same [`guard`] as every
+/// Decodes an untrusted v1 update without applying it, behind the same [guard](crate::untrusted) as every
 /// other entry point: for code that inspects an update first (the sync room reads whose
 /// clocks it carries before deciding anything). What it accepts, a document may still refuse
 /// with [`DecodeError::Integrate`]: that depends on what the document holds.
@@ -188,8 +189,8 @@ pub fn merge_updates_v2(updates: &[&[u8]]) -> Result<Vec<u8>, DecodeError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::guard::GuardError;
-    use crate::guard::tests::v2_bomb;
+    use crate::untrusted::screen::GuardError;
+    use crate::untrusted::screen::tests::v2_bomb;
 
     const BOMB: [u8; 5] = [0xab, 0x8e, 0xc5, 0x73, 0x76];
     /// A state vector naming client 2^53, which yrs debug-asserts against.

@@ -4,7 +4,7 @@
 
 mod common;
 
-use cardsync_core::guard::GuardError;
+use cardsync_core::untrusted::GuardError;
 use cardsync_core::{
     CardDoc, DecodeError, FieldValue, IntegrateError, Value, merge_updates_v1, merge_updates_v2,
 };
@@ -317,7 +317,7 @@ fn binary_content_is_refused() {
         1, 1, 1, 0, 0x23, 1, 5, b'c', b'a', b'r', b'd', b's', 1, b'k', 1, 1, 0,
     ];
     assert_eq!(
-        cardsync_core::guard::check_update_v1(&bytes),
+        cardsync_core::untrusted::check_update_v1(&bytes),
         Err(GuardError::Content(3))
     );
     assert!(matches!(

@@ -18,7 +18,7 @@
 //!
 //! # What is checked
 //! Every stored update carries a SHA-256 digest of its bytes, checked whenever it is read, and
-//! goes through `cardsync_core`'s [decode guard](cardsync_core::guard) before anyone decodes
+//! goes through `cardsync_core`'s [decode guard](cardsync_core::untrusted) before anyone decodes
 //! it. A damaged file therefore fails with a [`StoreError`] that names the document and row,
 //! at start ([`Store::verify`]) or at load, and never loads as a silently empty or shorter
 //! document.

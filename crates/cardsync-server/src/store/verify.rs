@@ -3,7 +3,7 @@
 //! SQLite checks its own pages, not what is in them: a flipped bit inside an update blob, or
 //! a row written by a buggy tool, passes `quick_check`. Each row therefore carries the SHA-256
 //! of its bytes, and each update must pass `cardsync_core`'s
-//! [`check_update_v1`](cardsync_core::guard::check_update_v1) (structure only, no allocation)
+//! [`check_update_v1`](cardsync_core::untrusted::check_update_v1) (structure only, no allocation)
 //! before a room replays it. Either failure names the document and the row.
 
 use rusqlite::Connection;
@@ -33,7 +33,7 @@ pub(crate) fn check_row(
             "its bytes do not match their SHA-256 digest".into(),
         ));
     }
-    cardsync_core::guard::check_update_v1(data)
+    cardsync_core::untrusted::check_update_v1(data)
         .map_err(|e| damaged(format!("it fails the decode guard: {e}")))
 }
 

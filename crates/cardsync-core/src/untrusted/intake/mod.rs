@@ -1,6 +1,6 @@
 //! Integrating untrusted updates into a yrs document without walking into yrs' panics.
 //!
-//! **Why.** The [`guard`] makes *decoding* safe. Integrating is the other half:
+//! **Why.** The [guard](super::screen) makes *decoding* safe. Integrating is the other half:
 //! yrs 0.28.1 accepts an update whose predecessors are missing, integrates blocks past the
 //! hole as "skips", and keeps the rest as pending structs and a pending delete set. From then
 //! on the document is fragile in every build profile:
@@ -53,7 +53,8 @@ use yrs::updates::encoder::Encode;
 use yrs::{Doc, Transact, TransactionMut, Update};
 
 use crate::error::{DecodeError, IntegrateError};
-use crate::guard::{self, layout::Layout};
+use crate::untrusted::screen;
+use crate::untrusted::structure::Layout;
 use pending::Pending;
 use plan::Plan;
 use runs::RunIndex;
@@ -75,8 +76,8 @@ pub(crate) fn contain<T>(f: impl FnOnce() -> Result<T, DecodeError>) -> Result<T
 /// Scans (guard) and decodes an untrusted update.
 pub(crate) fn decode(bytes: &[u8], encoding: Encoding) -> Result<(Layout, Update), DecodeError> {
     let layout = match encoding {
-        Encoding::V1 => guard::scan_update_v1(bytes)?,
-        Encoding::V2 => guard::scan_update_v2(bytes)?,
+        Encoding::V1 => screen::scan_update_v1(bytes)?,
+        Encoding::V2 => screen::scan_update_v2(bytes)?,
     };
     let update = contain(|| {
         match encoding {
@@ -109,7 +110,7 @@ impl Intake {
     /// Records the blocks of a transaction this replica wrote itself (its v1 update), so
     /// that the origins of later remote inserts among them are checked from the record.
     pub fn record_local(&mut self, update: &[u8]) {
-        if let Ok(layout) = guard::scan_update_v1(update) {
+        if let Ok(layout) = screen::scan_update_v1(update) {
             for blocks in &layout.clients {
                 for block in &blocks.blocks {
                     // One client, in clock order: every neighbour is recorded first.
@@ -181,7 +182,7 @@ impl Intake {
             Encoding::V1 => (Cow::Borrowed(bytes), layout, plan),
             Encoding::V2 => {
                 let v1 = update.encode_v1();
-                let layout = guard::scan_update_v1(&v1)?;
+                let layout = screen::scan_update_v1(&v1)?;
                 let plan = plan::plan(&layout, &View::new(txn), &self.runs)
                     .map_err(DecodeError::Integrate)?;
                 (Cow::Owned(v1), layout, plan)
@@ -228,7 +229,7 @@ impl Intake {
             let mut progress = false;
             for piece in std::mem::take(&mut self.pending.pieces) {
                 // The intake's own cut of guarded bytes: it scans.
-                let Ok(layout) = guard::scan_update_v1(&piece) else {
+                let Ok(layout) = screen::scan_update_v1(&piece) else {
                     continue;
                 };
                 match plan::plan(&layout, &View::new(txn), &self.runs) {

@@ -26,8 +26,8 @@ use super::places::{self, Place};
 use super::runs::RunIndex;
 use super::view::View;
 use crate::error::IntegrateError;
-use crate::guard::layout::{Block, BlockKind, Id, ItemInfo, Layout, Parent};
-use crate::guard::{CONTENT_DELETED, CONTENT_TYPE};
+use crate::untrusted::screen::{CONTENT_DELETED, CONTENT_TYPE};
+use crate::untrusted::structure::{Block, BlockKind, Id, ItemInfo, Layout, Parent};
 
 /// The plan for one update: per entry of `Layout::clients`, the blocks to integrate now and
 /// those that wait; and the deleted ranges of both kinds.

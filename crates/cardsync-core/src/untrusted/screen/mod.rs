@@ -53,7 +53,6 @@
 //! [`merge_updates_v1`]: crate::merge_updates_v1
 //! [`DecodeError::Refused`]: crate::DecodeError::Refused
 
-pub(crate) mod layout;
 mod reader;
 mod v1;
 mod v2;
@@ -63,6 +62,7 @@ pub(crate) mod tests;
 
 use thiserror::Error;
 
+use crate::untrusted::structure::Layout;
 use reader::Reader;
 
 /// Deepest nesting of arrays and maps inside an `Any` value.
@@ -147,12 +147,12 @@ pub fn check_update_v2(bytes: &[u8]) -> Result<(), GuardError> {
 }
 
 /// Like [`check_update_v1`], returning the structure it found.
-pub(crate) fn scan_update_v1(bytes: &[u8]) -> Result<layout::Layout, GuardError> {
+pub(crate) fn scan_update_v1(bytes: &[u8]) -> Result<Layout, GuardError> {
     v1::update(bytes)
 }
 
 /// Like [`check_update_v2`], returning the structure it found (without byte ranges).
-pub(crate) fn scan_update_v2(bytes: &[u8]) -> Result<layout::Layout, GuardError> {
+pub(crate) fn scan_update_v2(bytes: &[u8]) -> Result<Layout, GuardError> {
     v2::update(bytes)
 }
 

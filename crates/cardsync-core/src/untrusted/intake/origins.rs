@@ -34,7 +34,7 @@ use std::collections::HashMap;
 use super::runs::RunIndex;
 use super::view::View;
 use crate::error::IntegrateError;
-use crate::guard::layout::{Block, BlockKind, Id, ItemInfo, Layout};
+use crate::untrusted::structure::{Block, BlockKind, Id, ItemInfo, Layout};
 
 /// What the origins of an item allow.
 pub(super) enum Verdict {
@@ -145,7 +145,7 @@ fn run_starts(client: u64, blocks: &[Block]) -> Vec<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::guard::scan_update_v1;
+    use crate::untrusted::screen::scan_update_v1;
 
     #[test]
     fn typing_runs_read_in_clock_order() {

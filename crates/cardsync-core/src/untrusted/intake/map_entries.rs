@@ -18,8 +18,8 @@ use std::collections::{HashMap, HashSet};
 
 use super::view::View;
 use crate::error::IntegrateError;
-use crate::guard::layout::{Block, BlockKind, Id, ItemInfo, Layout, Parent};
-use crate::guard::{CONTENT_FORMAT, TYPE_MAP};
+use crate::untrusted::screen::{CONTENT_FORMAT, TYPE_MAP};
+use crate::untrusted::structure::{Block, BlockKind, Id, ItemInfo, Layout, Parent};
 
 /// Resolves, for the items of one update, whether they sit in a map.
 pub(super) struct MapEntries<'a, 't, 'doc> {

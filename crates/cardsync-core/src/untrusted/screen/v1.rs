@@ -1,15 +1,15 @@
 //! The v1 scan: lib0 v1 lays an update out in one stream, client blocks first, then the
 //! delete set, every value in place. Each block's bytes are contiguous, which is what lets
-//! [`crate::intake`] cut a v1 update into the part that can be integrated now and the part
+//! [`crate::untrusted::intake`] cut a v1 update into the part that can be integrated now and the part
 //! that waits, by copying byte ranges.
 
-use super::layout::{Block, BlockKind, Id, ItemInfo, Layout, Parent};
 use super::reader::Reader;
 use super::{
     BLOCK_GC, BLOCK_SKIP, CONTENT_ANY, CONTENT_BINARY, CONTENT_DELETED, CONTENT_EMBED,
     CONTENT_FORMAT, CONTENT_MASK, CONTENT_STRING, CONTENT_TYPE, GuardError, HAS_ORIGIN,
     HAS_PARENT_SUB, HAS_RIGHT_ORIGIN, advance, shared_type, utf16_len,
 };
+use crate::untrusted::structure::{Block, BlockKind, Id, ItemInfo, Layout, Parent};
 
 pub(super) fn update(bytes: &[u8]) -> Result<Layout, GuardError> {
     let mut r = Reader::new(bytes);

@@ -12,7 +12,7 @@
 use super::deletes::DeleteSet;
 use super::v1::write_var;
 use crate::error::DecodeError;
-use crate::guard::scan_update_v1;
+use crate::untrusted::screen::scan_update_v1;
 
 /// `updates` (v1) as one v1 update, when their blocks are one client's contiguous run: every
 /// update holds blocks of that client only (or none), each starting where the last one ended.

@@ -4,13 +4,13 @@
 //! scan runs a decoder per column that mirrors yrs' (`yrs::updates::decoder::DecoderV2`) step
 //! by step, with checked arithmetic where yrs' is unchecked.
 
-use super::layout::{Block, BlockKind, Id, ItemInfo, Layout, Parent};
 use super::reader::{Reader, check_client};
 use super::{
     BLOCK_GC, BLOCK_SKIP, CONTENT_ANY, CONTENT_BINARY, CONTENT_DELETED, CONTENT_EMBED,
     CONTENT_FORMAT, CONTENT_MASK, CONTENT_STRING, CONTENT_TYPE, GuardError, HAS_ORIGIN,
     HAS_PARENT_SUB, HAS_RIGHT_ORIGIN, advance, shared_type,
 };
+use crate::untrusted::structure::{Block, BlockKind, Id, ItemInfo, Layout, Parent};
 
 /// lib0's `UintOptRleDecoder`: a value, and if its sign bit is set, a run length minus two.
 struct UintOptRle<'a> {

@@ -9,7 +9,7 @@
 use std::ops::Range;
 
 use super::deletes::DeleteSet;
-use crate::guard::layout::Layout;
+use crate::untrusted::structure::Layout;
 
 /// Appends a lib0 unsigned varint (yrs' own writer).
 pub(super) fn write_var(out: &mut Vec<u8>, value: u64) {
@@ -48,7 +48,7 @@ pub(super) fn update(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::guard::scan_update_v1;
+    use crate::untrusted::screen::scan_update_v1;
 
     #[test]
     fn varints_match_lib0() {

@@ -6,7 +6,7 @@
 //! and yrs' own encoders then write bytes it cannot read back (its v2 encoder writes a skip's
 //! length to the wrong column) and unwrap the result; a formatting mark that lands on a map key
 //! makes yrs' map events unwrap a value that does not exist. The core therefore decides what
-//! to hand to yrs *before* integrating ([`crate::intake`]), and for that it needs the structure
+//! to hand to yrs *before* integrating ([`crate::untrusted::intake`]), and for that it needs the structure
 //! yrs keeps private. The scan already walks every byte of it, so it records it here, and
 //! refuses the few shapes no honest peer writes and nothing downstream could repair:
 //!
@@ -19,12 +19,12 @@
 //!   how its blocks happen to be split, so a live replica and its own reloaded snapshot read
 //!   different text forever ("abXcd" against "abcdX"). The wider contradiction, a right
 //!   origin before the left one, depends on where those characters are, so the intake checks
-//!   it when it integrates the item ([`crate::intake`]).
+//!   it when it integrates the item ([`crate::untrusted::intake`]).
 
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
-use super::GuardError;
+use crate::untrusted::screen::GuardError;
 
 /// An item id: a client and one of its clocks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

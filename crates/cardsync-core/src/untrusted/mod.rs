@@ -1,0 +1,10 @@
+//! The firewall in front of yrs: everything between untrusted bytes and a document.
+
+pub(crate) mod intake;
+pub(crate) mod screen;
+pub(crate) mod structure;
+
+pub use intake::concat_updates_v1;
+pub use screen::{
+    GuardError, MAX_CLOCK, MAX_DEPTH, check_state_vector_v1, check_update_v1, check_update_v2,
+};
