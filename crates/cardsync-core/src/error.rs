@@ -7,7 +7,7 @@
 use thiserror::Error;
 
 use crate::ids::{CardId, SequenceId};
-use crate::untrusted::GuardError;
+use crate::untrusted::ScreenError;
 use crate::value::FieldKind;
 
 /// The schema itself is inconsistent.
@@ -102,15 +102,15 @@ pub enum DecodeError {
     /// An update is malformed.
     #[error("malformed update: {0}")]
     Update(#[source] yrs::encoding::read::Error),
-    /// The [guard](crate::untrusted) refused the bytes before yrs saw them: decoding them would
+    /// The [screen](crate::untrusted) refused the bytes before yrs saw them: decoding them would
     /// cost far more than their size (the yrs decode bomb), trip a panic in yrs, or bring
     /// content a cardsync document never holds.
     #[error("refused before decoding: {0}")]
-    Refused(#[from] GuardError),
+    Screen(#[from] ScreenError),
     /// The update decoded but cannot be integrated into this document as it is.
     #[error("update cannot be integrated: {0}")]
     Integrate(#[source] IntegrateError),
-    /// yrs panicked on bytes that passed the guard. yrs cannot roll a transaction back, so a
+    /// yrs panicked on bytes that passed the screen. yrs cannot roll a transaction back, so a
     /// panic while integrating may have left the document half-changed: discard it and load
     /// it again from a trusted snapshot (the sync server does this with its validation
     /// replica). Never returned in wasm32, where a panic aborts.
@@ -125,7 +125,7 @@ impl DecodeError {
     }
 }
 
-/// Why a decoded update cannot be integrated. Unlike a [`GuardError`], these depend on the
+/// Why a decoded update cannot be integrated. Unlike a [`ScreenError`], these depend on the
 /// document the update meets, so [`crate::decode_update_v1`] cannot see them.
 #[derive(Debug, Error)]
 pub enum IntegrateError {

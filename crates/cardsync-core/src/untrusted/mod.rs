@@ -6,5 +6,5 @@ pub(crate) mod structure;
 
 pub use intake::concat_updates_v1;
 pub use screen::{
-    GuardError, MAX_CLOCK, MAX_DEPTH, check_state_vector_v1, check_update_v1, check_update_v2,
+    MAX_CLOCK, MAX_DEPTH, ScreenError, screen_state_vector_v1, screen_update_v1, screen_update_v2,
 };

@@ -18,7 +18,7 @@ impl DeleteSet {
         self.0.is_empty()
     }
 
-    /// The set of `(client, clock, len)` ranges (each `clock + len` fits 32 bits: the guard
+    /// The set of `(client, clock, len)` ranges (each `clock + len` fits 32 bits: the screen
     /// checked).
     pub fn from_ranges(ranges: impl IntoIterator<Item = (u64, u32, u32)>) -> Self {
         let mut map: BTreeMap<u64, Vec<(u32, u32)>> = BTreeMap::new();

@@ -36,7 +36,7 @@ impl Intake {
         txn.encode_state_as_update(&all, &mut encoder);
         let state = encoder.to_vec();
         let deletes = self.pending.deletes_v1();
-        // Every part is yrs' own encoding or the intake's cut of guarded bytes: they decode.
+        // Every part is yrs' own encoding or the intake's cut of screened bytes: they decode.
         let parts = [&state]
             .into_iter()
             .chain(&self.pending.pieces)

@@ -1,4 +1,5 @@
-//! A structural pre-scan of untrusted updates and state vectors, run before yrs decodes them.
+//! The screen: a walk over the structure of untrusted updates and state vectors, before yrs
+//! decodes them, that refuses what yrs cannot decode cheaply and safely.
 //!
 //! **Why.** yrs 0.28.1 trusts the counts an update declares: `Update::decode_v1` reserves
 //! memory for as many clients and blocks as its first varints claim, so the 5 bytes
@@ -6,12 +7,12 @@
 //! the same bytes behind a v2 header do the same to `decode_v2`). A handful of such messages
 //! exhausts a server, and a browser tab too. Worse, several of yrs' decoding steps do
 //! unchecked arithmetic on decoded values (clock sums, run lengths, `ClientID::new`'s
-//! `debug_assert` on ids above 2^53), which panics in debug builds. This scan walks the same
-//! layout yrs reads, without allocating, and lets yrs see only input whose decoding costs
+//! `debug_assert` on ids above 2^53), which panics in debug builds. The screen walks the bytes
+//! as yrs will read them, without allocating, and lets yrs see only input whose decoding costs
 //! time and memory proportional to its size and that cannot trip those panics. Every entry
 //! point of the core that decodes bytes ([`CardDoc::apply_update_v1`], `_v2`,
 //! [`CardDoc::load_v1`], [`merge_updates_v1`], [`CardDoc::diff_v1`], ...) runs it first and
-//! returns [`DecodeError::Refused`] for what it refuses, so callers need nothing extra.
+//! returns [`DecodeError::Screen`] for what it refuses, so callers need nothing extra.
 //!
 //! **What it refuses:**
 //! - a declared count larger than what the bytes left could hold (every counted element of
@@ -42,16 +43,16 @@
 //!   right origins are the same character (yrs places it differently depending on how its
 //!   blocks happen to be split, so replicas read different text forever).
 //!
-//! Passing the scan does not make an update valid (it may still not integrate, and the sync
+//! Passing the screen does not make an update valid (it may still not integrate, and the sync
 //! server still validates what it changes); it makes decoding it cheap and safe. On the way
-//! the scan records the update's structure (the crate-private `layout` module), which the
+//! the screen records the update's structure (the crate-private `untrusted::structure`), which the
 //! intake uses to decide what yrs integrates.
 //!
 //! [`CardDoc::apply_update_v1`]: crate::CardDoc::apply_update_v1
 //! [`CardDoc::load_v1`]: crate::CardDoc::load_v1
 //! [`CardDoc::diff_v1`]: crate::CardDoc::diff_v1
 //! [`merge_updates_v1`]: crate::merge_updates_v1
-//! [`DecodeError::Refused`]: crate::DecodeError::Refused
+//! [`DecodeError::Screen`]: crate::DecodeError::Screen
 
 mod reader;
 mod v1;
@@ -62,15 +63,15 @@ pub(crate) mod tests;
 
 use thiserror::Error;
 
-use crate::untrusted::structure::Layout;
+use crate::untrusted::structure::Structure;
 use reader::Reader;
 
 /// Deepest nesting of arrays and maps inside an `Any` value.
 pub const MAX_DEPTH: usize = 32;
 
-/// Why bytes were refused before decoding.
+/// Why the screen refused bytes before yrs decoded them.
 #[derive(Clone, Debug, Error, PartialEq, Eq)]
-pub enum GuardError {
+pub enum ScreenError {
     /// The bytes (or one of a v2 update's columns) end inside a value.
     #[error("truncated")]
     Truncated,
@@ -136,29 +137,29 @@ pub enum GuardError {
     },
 }
 
-/// Checks that a v1 update is safe to hand to `yrs::Update::decode_v1`.
-pub fn check_update_v1(bytes: &[u8]) -> Result<(), GuardError> {
+/// Screens a v1 update: `Ok` when it is safe to hand to `yrs::Update::decode_v1`.
+pub fn screen_update_v1(bytes: &[u8]) -> Result<(), ScreenError> {
     v1::update(bytes).map(drop)
 }
 
-/// Checks that a v2 update is safe to hand to `yrs::Update::decode_v2`.
-pub fn check_update_v2(bytes: &[u8]) -> Result<(), GuardError> {
+/// Screens a v2 update: `Ok` when it is safe to hand to `yrs::Update::decode_v2`.
+pub fn screen_update_v2(bytes: &[u8]) -> Result<(), ScreenError> {
     v2::update(bytes).map(drop)
 }
 
-/// Like [`check_update_v1`], returning the structure it found.
-pub(crate) fn scan_update_v1(bytes: &[u8]) -> Result<Layout, GuardError> {
+/// Like [`screen_update_v1`], returning the structure it found.
+pub(crate) fn update_v1(bytes: &[u8]) -> Result<Structure, ScreenError> {
     v1::update(bytes)
 }
 
-/// Like [`check_update_v2`], returning the structure it found (without byte ranges).
-pub(crate) fn scan_update_v2(bytes: &[u8]) -> Result<Layout, GuardError> {
+/// Like [`screen_update_v2`], returning the structure it found (without byte ranges).
+pub(crate) fn update_v2(bytes: &[u8]) -> Result<Structure, ScreenError> {
     v2::update(bytes)
 }
 
-/// Checks that a state vector (v1, the only encoding in use) is safe to hand to
+/// Screens a state vector (v1, the only encoding in use): `Ok` when it is safe to hand to
 /// `yrs::StateVector::decode_v1`.
-pub fn check_state_vector_v1(bytes: &[u8]) -> Result<(), GuardError> {
+pub fn screen_state_vector_v1(bytes: &[u8]) -> Result<(), ScreenError> {
     let mut r = Reader::new(bytes);
     for _ in 0..r.count()? {
         r.client()?;
@@ -187,10 +188,10 @@ pub(crate) const TYPE_MAP: u64 = 1;
 const TYPE_TEXT: u64 = 2;
 
 /// The shared types a cardsync document holds.
-fn shared_type(type_ref: u64) -> Result<(), GuardError> {
+fn shared_type(type_ref: u64) -> Result<(), ScreenError> {
     match type_ref {
         TYPE_MAP | TYPE_TEXT => Ok(()),
-        other => Err(GuardError::SharedType(other)),
+        other => Err(ScreenError::SharedType(other)),
     }
 }
 
@@ -199,20 +200,20 @@ fn shared_type(type_ref: u64) -> Result<(), GuardError> {
 pub const MAX_CLOCK: u32 = 1 << 30;
 
 /// `clock` as an item's clock: below [`MAX_CLOCK`].
-fn item_clock(clock: u64) -> Result<u32, GuardError> {
+fn item_clock(clock: u64) -> Result<u32, ScreenError> {
     u32::try_from(clock)
         .ok()
         .filter(|&c| c < MAX_CLOCK)
-        .ok_or(GuardError::Clock(clock))
+        .ok_or(ScreenError::Clock(clock))
 }
 
 /// `clock + len`, if it ends at or before [`MAX_CLOCK`] (yrs adds them unchecked).
-fn advance(clock: u32, len: u64) -> Result<u32, GuardError> {
+fn advance(clock: u32, len: u64) -> Result<u32, ScreenError> {
     let end = u64::from(clock) + len;
     u32::try_from(end)
         .ok()
         .filter(|&e| e <= MAX_CLOCK)
-        .ok_or(GuardError::Clock(end))
+        .ok_or(ScreenError::Clock(end))
 }
 
 /// The UTF-16 length of a string: what Yjs counts, and a string item's clock length.
