@@ -1,7 +1,7 @@
 //! The firewall in front of yrs: everything between untrusted bytes and a document.
 
 pub(crate) mod intake;
-pub(crate) mod screen;
+pub mod screen;
 pub(crate) mod structure;
 
 pub use intake::concat_updates_v1;

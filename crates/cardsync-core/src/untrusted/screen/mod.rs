@@ -54,6 +54,8 @@
 //! [`merge_updates_v1`]: crate::merge_updates_v1
 //! [`DecodeError::Screen`]: crate::DecodeError::Screen
 
+mod error;
+mod format;
 mod reader;
 mod v1;
 mod v2;
@@ -61,81 +63,12 @@ mod v2;
 #[cfg(test)]
 pub(crate) mod tests;
 
-use thiserror::Error;
+pub use error::ScreenError;
+pub(crate) use format::{CONTENT_DELETED, CONTENT_FORMAT, CONTENT_TYPE, TYPE_MAP};
+pub use format::{MAX_CLOCK, MAX_DEPTH};
 
 use crate::untrusted::structure::Structure;
 use reader::Reader;
-
-/// Deepest nesting of arrays and maps inside an `Any` value.
-pub const MAX_DEPTH: usize = 32;
-
-/// Why the screen refused bytes before yrs decoded them.
-#[derive(Clone, Debug, Error, PartialEq, Eq)]
-pub enum ScreenError {
-    /// The bytes (or one of a v2 update's columns) end inside a value.
-    #[error("truncated")]
-    Truncated,
-    /// A varint is longer than the value it encodes allows.
-    #[error("varint overflow")]
-    VarIntOverflow,
-    /// A declared count exceeds what the remaining bytes could hold.
-    #[error("declared count {count} exceeds the {left} bytes left")]
-    Count {
-        /// Declared.
-        count: u64,
-        /// Bytes left (for v2 blocks: blocks the input's size still allows).
-        left: u64,
-    },
-    /// A client id Yjs cannot represent.
-    #[error("client id {0} exceeds 2^53 - 1")]
-    ClientId(u64),
-    /// A clock of an update at or past [`MAX_CLOCK`], given or reached by adding lengths.
-    #[error("clock {0} is at or past the limit of 2^30")]
-    Clock(u64),
-    /// A v2 run length or clock delta that overflows yrs' 32-bit arithmetic.
-    #[error("run length or delta overflows 32 bits")]
-    Overflow,
-    /// A string that is not UTF-8.
-    #[error("string is not UTF-8")]
-    Utf8,
-    /// A v2 string length that splits a character or runs past the string data.
-    #[error("string length does not match the string data")]
-    StringLength,
-    /// Content kind a cardsync document never holds (or an unknown one).
-    #[error("unsupported content kind {0}")]
-    Content(u8),
-    /// A shared type other than a map or a text.
-    #[error("unsupported shared type {0}")]
-    SharedType(u64),
-    /// An unknown `Any` tag.
-    #[error("unknown value tag {0}")]
-    ValueTag(u8),
-    /// Values nested too deeply.
-    #[error("values nested deeper than {MAX_DEPTH}")]
-    TooDeep,
-    /// Bytes after the end.
-    #[error("{0} trailing bytes")]
-    Trailing(usize),
-    /// A client's blocks, or its deleted ranges, are listed twice.
-    #[error("client {0} is listed twice")]
-    DuplicateClient(u64),
-    /// An item depends on a clock its own client wrote at the same time or later.
-    #[error("item {client}#{clock} depends on its own client's later clocks")]
-    Causality {
-        /// The item's client.
-        client: u64,
-        /// The item's clock.
-        clock: u32,
-    },
-    /// An item's left and right origins are the same character.
-    #[error("item {client}#{clock} has the same left and right origin")]
-    Origins {
-        /// The item's client.
-        client: u64,
-        /// The item's clock.
-        clock: u32,
-    },
-}
 
 /// Screens a v1 update: `Ok` when it is safe to hand to `yrs::Update::decode_v1`.
 pub fn screen_update_v1(bytes: &[u8]) -> Result<(), ScreenError> {
@@ -166,57 +99,4 @@ pub fn screen_state_vector_v1(bytes: &[u8]) -> Result<(), ScreenError> {
         r.var_u32()?; // a clock yrs reads; asking for more than a document holds is harmless
     }
     r.finish()
-}
-
-// Block and content numbers of the Yjs update format.
-const BLOCK_GC: u8 = 0;
-const BLOCK_SKIP: u8 = 10;
-const HAS_ORIGIN: u8 = 0x80;
-const HAS_RIGHT_ORIGIN: u8 = 0x40;
-const HAS_PARENT_SUB: u8 = 0x20;
-/// Content numbers live in the low bits; Yjs defines 1..=9 and never sets bit 4, which yrs
-/// ignores (it masks with `0b1111`), so a set bit 4 is refused as an unknown content.
-const CONTENT_MASK: u8 = 0x1f;
-pub(crate) const CONTENT_DELETED: u8 = 1;
-const CONTENT_BINARY: u8 = 3;
-const CONTENT_STRING: u8 = 4;
-const CONTENT_EMBED: u8 = 5;
-pub(crate) const CONTENT_FORMAT: u8 = 6;
-pub(crate) const CONTENT_TYPE: u8 = 7;
-const CONTENT_ANY: u8 = 8;
-pub(crate) const TYPE_MAP: u64 = 1;
-const TYPE_TEXT: u64 = 2;
-
-/// The shared types a cardsync document holds.
-fn shared_type(type_ref: u64) -> Result<(), ScreenError> {
-    match type_ref {
-        TYPE_MAP | TYPE_TEXT => Ok(()),
-        other => Err(ScreenError::SharedType(other)),
-    }
-}
-
-/// The first clock an update may not reach: items have clocks below it, blocks and deleted
-/// ranges end at or before it (why: the module docs).
-pub const MAX_CLOCK: u32 = 1 << 30;
-
-/// `clock` as an item's clock: below [`MAX_CLOCK`].
-fn item_clock(clock: u64) -> Result<u32, ScreenError> {
-    u32::try_from(clock)
-        .ok()
-        .filter(|&c| c < MAX_CLOCK)
-        .ok_or(ScreenError::Clock(clock))
-}
-
-/// `clock + len`, if it ends at or before [`MAX_CLOCK`] (yrs adds them unchecked).
-fn advance(clock: u32, len: u64) -> Result<u32, ScreenError> {
-    let end = u64::from(clock) + len;
-    u32::try_from(end)
-        .ok()
-        .filter(|&e| e <= MAX_CLOCK)
-        .ok_or(ScreenError::Clock(end))
-}
-
-/// The UTF-16 length of a string: what Yjs counts, and a string item's clock length.
-fn utf16_len(text: &str) -> u64 {
-    text.chars().map(|c| c.len_utf16() as u64).sum()
 }

@@ -1,8 +1,12 @@
 //! A cursor over untrusted bytes that reads lib0 values without allocating, and the walk of
 //! lib0 `Any` values, shared by the v1 and v2 screens (v2 keeps `Any` values in its "rest"
 //! buffer, encoded exactly as v1 does).
+//!
+//! With them, the checks both walkers apply to what they read: client ids, clocks and the ends
+//! of runs (below [`MAX_CLOCK`]), shared types.
 
-use super::{MAX_DEPTH, ScreenError};
+use super::error::ScreenError;
+use super::format::{MAX_CLOCK, MAX_DEPTH, TYPE_MAP, TYPE_TEXT};
 use crate::ids::MAX_CLIENT_ID;
 
 /// Longest signed varint accepted: 9 bytes hold 62 bits of magnitude. yrs shifts each byte in
@@ -113,9 +117,9 @@ impl<'a> Reader<'a> {
         check_client(self.var()?)
     }
 
-    /// An item's clock in an update: below [`super::MAX_CLOCK`].
+    /// An item's clock in an update: below [`MAX_CLOCK`].
     pub fn clock(&mut self) -> Result<u32, ScreenError> {
-        super::item_clock(self.var()?)
+        item_clock(self.var()?)
     }
 
     /// A lib0 `Any` value, nested at most [`MAX_DEPTH`] deep.
@@ -161,4 +165,34 @@ pub(super) fn check_client(client: u64) -> Result<u64, ScreenError> {
         return Err(ScreenError::ClientId(client));
     }
     Ok(client)
+}
+
+/// The shared types a cardsync document holds.
+pub(super) fn shared_type(type_ref: u64) -> Result<(), ScreenError> {
+    match type_ref {
+        TYPE_MAP | TYPE_TEXT => Ok(()),
+        other => Err(ScreenError::SharedType(other)),
+    }
+}
+
+/// `clock` as an item's clock: below [`MAX_CLOCK`].
+pub(super) fn item_clock(clock: u64) -> Result<u32, ScreenError> {
+    u32::try_from(clock)
+        .ok()
+        .filter(|&c| c < MAX_CLOCK)
+        .ok_or(ScreenError::Clock(clock))
+}
+
+/// `clock + len`, if it ends at or before [`MAX_CLOCK`] (yrs adds them unchecked).
+pub(super) fn advance(clock: u32, len: u64) -> Result<u32, ScreenError> {
+    let end = u64::from(clock) + len;
+    u32::try_from(end)
+        .ok()
+        .filter(|&e| e <= MAX_CLOCK)
+        .ok_or(ScreenError::Clock(end))
+}
+
+/// The UTF-16 length of a string: what Yjs counts, and a string item's clock length.
+pub(super) fn utf16_len(text: &str) -> u64 {
+    text.chars().map(|c| c.len_utf16() as u64).sum()
 }

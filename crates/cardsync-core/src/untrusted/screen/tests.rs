@@ -2,6 +2,7 @@ use proptest::prelude::*;
 use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
 
+use super::format::*;
 use super::*;
 use crate::{CardDoc, CardId, CardKind, FieldDef, FieldKind, Schema, SequenceId, Stamp, Value};
 

@@ -3,12 +3,13 @@
 //! [`crate::untrusted::intake`] cut a v1 update into the part that can be integrated now and the part
 //! that waits, by copying byte ranges.
 
-use super::reader::Reader;
-use super::{
+use super::error::ScreenError;
+use super::format::{
     BLOCK_GC, BLOCK_SKIP, CONTENT_ANY, CONTENT_BINARY, CONTENT_DELETED, CONTENT_EMBED,
     CONTENT_FORMAT, CONTENT_MASK, CONTENT_STRING, CONTENT_TYPE, HAS_ORIGIN, HAS_PARENT_SUB,
-    HAS_RIGHT_ORIGIN, ScreenError, advance, shared_type, utf16_len,
+    HAS_RIGHT_ORIGIN,
 };
+use super::reader::{Reader, advance, shared_type, utf16_len};
 use crate::untrusted::structure::{Block, BlockKind, Id, ItemInfo, Parent, Structure};
 
 pub(super) fn update(bytes: &[u8]) -> Result<Structure, ScreenError> {

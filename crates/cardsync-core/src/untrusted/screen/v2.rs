@@ -4,12 +4,13 @@
 //! screen runs a decoder per column that mirrors yrs' (`yrs::updates::decoder::DecoderV2`) step
 //! by step, with checked arithmetic where yrs' is unchecked.
 
-use super::reader::{Reader, check_client};
-use super::{
+use super::error::ScreenError;
+use super::format::{
     BLOCK_GC, BLOCK_SKIP, CONTENT_ANY, CONTENT_BINARY, CONTENT_DELETED, CONTENT_EMBED,
     CONTENT_FORMAT, CONTENT_MASK, CONTENT_STRING, CONTENT_TYPE, HAS_ORIGIN, HAS_PARENT_SUB,
-    HAS_RIGHT_ORIGIN, ScreenError, advance, shared_type,
+    HAS_RIGHT_ORIGIN,
 };
+use super::reader::{Reader, advance, check_client, item_clock, shared_type, utf16_len};
 use crate::untrusted::structure::{Block, BlockKind, Id, ItemInfo, Parent, Structure};
 
 /// lib0's `UintOptRleDecoder`: a value, and if its sign bit is set, a run length minus two.
@@ -148,7 +149,7 @@ impl<'a> Strings<'a> {
 
     /// The next string; returns its UTF-16 length.
     fn next(&mut self) -> Result<u64, ScreenError> {
-        self.next_str().map(super::utf16_len)
+        self.next_str().map(utf16_len)
     }
 
     /// The next string.
@@ -253,7 +254,7 @@ impl Screen<'_> {
         } else {
             self.left_clocks.next()?
         };
-        let clock = super::item_clock(clock.into())?;
+        let clock = item_clock(clock.into())?;
         Ok(Id { client, clock })
     }
 
