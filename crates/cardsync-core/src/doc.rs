@@ -20,7 +20,7 @@ use crate::events::{self, ChangeBatch, Origin, Tracker};
 use crate::ids::MAX_CLIENT_ID;
 use crate::layout;
 use crate::schema::Schema;
-use crate::untrusted::intake::Intake;
+use crate::untrusted::Intake;
 
 /// Handles to the four root maps.
 #[derive(Clone)]
@@ -59,7 +59,7 @@ pub struct CardDoc {
     pub(crate) roots: Roots,
     pub(crate) schema: Arc<Schema>,
     /// The way in for remote updates: what waits for predecessors (kept outside yrs) and
-    /// the record of typing runs the checks use (see [`crate::untrusted::intake`]).
+    /// the record of typing runs the checks use (see [`crate::untrusted`]).
     pub(crate) intake: Intake,
     tracker: Arc<Mutex<Tracker>>,
     /// Local undo history. Off for documents nobody edits by hand (the server's, the sync

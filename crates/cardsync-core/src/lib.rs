@@ -88,7 +88,7 @@ mod value;
 mod write;
 
 pub use doc::{CardDoc, SubscriptionId};
-pub use error::{DecodeError, IntegrateError, OpenError, RegisterError, SchemaError, WriteError};
+pub use error::{OpenError, RegisterError, SchemaError, WriteError};
 pub use events::{ChangeBatch, ChangeEvent, Origin};
 pub use export::DocExport;
 pub use ids::{CardId, IdError, MAX_CLIENT_ID, RelationshipKey, SequenceId};
@@ -96,7 +96,7 @@ pub use ops::{Op, Stamp};
 pub use read::{Card, FieldValue, TextRun};
 pub use relationship::{DanglingEdge, DanglingReason, IntegrityReport, Relationship};
 pub use schema::{CardKind, FieldDef, RelationshipKind, Schema, ValueType};
-pub use untrusted::concat_updates_v1;
+pub use untrusted::{DecodeError, IntegrateError, concat_updates_v1};
 pub use update::{decode_update_v1, decode_update_v2, merge_updates_v1, merge_updates_v2};
 pub use value::{Attributes, FieldKind, Value};
 pub use write::Applied;

@@ -21,7 +21,7 @@
 //! Merging does not use `yrs::merge_updates_v1`, which is super-linear (16 s for 50k small
 //! updates, DESIGN.md §4): updates are applied into a scratch document and encoded once.
 //!
-//! [`intake`]: crate::untrusted::intake
+//! [`intake`]: crate::untrusted
 //! [screen]: crate::untrusted::screen
 
 use std::sync::Arc;
@@ -31,15 +31,14 @@ use yrs::updates::encoder::Encode;
 use yrs::{Doc, ReadTxn, StateVector, Transact, Update};
 
 use crate::doc::CardDoc;
-use crate::error::{DecodeError, OpenError};
+use crate::error::OpenError;
 use crate::events::Origin;
 use crate::layout::ROOTS;
 use crate::schema::Schema;
-use crate::untrusted::intake::{self, Encoding, Intake, contain};
-use crate::untrusted::screen;
+use crate::untrusted::{self, DecodeError, Encoding, Intake, contain};
 
 fn decode_state_vector(bytes: &[u8]) -> Result<StateVector, DecodeError> {
-    screen::screen_state_vector_v1(bytes)?;
+    untrusted::screen_state_vector_v1(bytes)?;
     contain(|| StateVector::decode_v1(bytes).map_err(DecodeError::StateVector))
 }
 
@@ -48,12 +47,12 @@ fn decode_state_vector(bytes: &[u8]) -> Result<StateVector, DecodeError> {
 /// clocks it carries before deciding anything). What it accepts, a document may still refuse
 /// with [`DecodeError::Integrate`]: that depends on what the document holds.
 pub fn decode_update_v1(bytes: &[u8]) -> Result<Update, DecodeError> {
-    intake::decode(bytes, Encoding::V1).map(|(_, update)| update)
+    untrusted::decode(bytes, Encoding::V1).map(|(_, update)| update)
 }
 
 /// Like [`decode_update_v1`], for a v2 update.
 pub fn decode_update_v2(bytes: &[u8]) -> Result<Update, DecodeError> {
-    intake::decode(bytes, Encoding::V2).map(|(_, update)| update)
+    untrusted::decode(bytes, Encoding::V2).map(|(_, update)| update)
 }
 
 impl CardDoc {
@@ -189,7 +188,7 @@ pub fn merge_updates_v2(updates: &[&[u8]]) -> Result<Vec<u8>, DecodeError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::untrusted::screen::ScreenError;
+    use crate::untrusted::ScreenError;
     use crate::untrusted::screen::tests::v2_bomb;
 
     const BOMB: [u8; 5] = [0xab, 0x8e, 0xc5, 0x73, 0x76];

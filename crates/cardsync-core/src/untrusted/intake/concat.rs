@@ -10,8 +10,8 @@
 //! deletions, no re-encoding).
 
 use super::deletes::DeleteSet;
-use super::v1::write_var;
-use crate::error::DecodeError;
+use super::varint::write_var;
+use crate::untrusted::error::DecodeError;
 use crate::untrusted::screen;
 
 /// `updates` (v1) as one v1 update, when their blocks are one client's contiguous run: every

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use super::v1::write_var;
+use super::varint::write_var;
 
 /// Deleted ranges per client, sorted and merged, as `[start, end)` clock pairs.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -17,7 +17,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::view::View;
-use crate::error::IntegrateError;
+use crate::untrusted::error::IntegrateError;
 use crate::untrusted::screen::{CONTENT_FORMAT, TYPE_MAP};
 use crate::untrusted::structure::{Block, BlockKind, Id, ItemInfo, Parent, Structure};
 

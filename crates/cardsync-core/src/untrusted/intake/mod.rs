@@ -41,53 +41,25 @@ mod plan;
 mod runs;
 mod snapshot;
 mod v1;
+mod varint;
 mod view;
 
 pub use concat::concat_updates_v1;
 
 use std::borrow::Cow;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
 use yrs::{Doc, Transact, TransactionMut, Update};
 
-use crate::error::{DecodeError, IntegrateError};
+use crate::untrusted::decode::{Encoding, contain, decode};
+use crate::untrusted::error::{DecodeError, IntegrateError};
 use crate::untrusted::screen;
 use crate::untrusted::structure::Structure;
 use pending::Pending;
 use plan::Plan;
 use runs::RunIndex;
 use view::View;
-
-/// Which of Yjs's two update encodings.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum Encoding {
-    V1,
-    V2,
-}
-
-/// Runs yrs on untrusted input, turning a panic into [`DecodeError::Panicked`] (native builds;
-/// in wasm32 a panic aborts before this can catch it).
-pub(crate) fn contain<T>(f: impl FnOnce() -> Result<T, DecodeError>) -> Result<T, DecodeError> {
-    catch_unwind(AssertUnwindSafe(f)).unwrap_or(Err(DecodeError::Panicked))
-}
-
-/// Screens and decodes an untrusted update.
-pub(crate) fn decode(bytes: &[u8], encoding: Encoding) -> Result<(Structure, Update), DecodeError> {
-    let structure = match encoding {
-        Encoding::V1 => screen::update_v1(bytes)?,
-        Encoding::V2 => screen::update_v2(bytes)?,
-    };
-    let update = contain(|| {
-        match encoding {
-            Encoding::V1 => Update::decode_v1(bytes),
-            Encoding::V2 => Update::decode_v2(bytes),
-        }
-        .map_err(DecodeError::Update)
-    })?;
-    Ok((structure, update))
-}
 
 fn integrate_error(e: yrs::error::UpdateError) -> DecodeError {
     DecodeError::Integrate(IntegrateError::Yrs(e))
@@ -105,6 +77,12 @@ impl Intake {
     /// Whether some blocks or deletions wait for predecessors the document lacks.
     pub fn has_pending(&self) -> bool {
         !self.pending.is_empty()
+    }
+
+    /// `doc`'s whole state as one update, with what waits for predecessors merged in
+    /// ([`snapshot`]).
+    pub fn encode_state(&self, doc: &Doc, encoding: Encoding) -> Vec<u8> {
+        snapshot::encode_state(doc, &self.pending, encoding)
     }
 
     /// Records the blocks of a transaction this replica wrote itself (its v1 update), so

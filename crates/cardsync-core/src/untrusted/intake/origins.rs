@@ -33,7 +33,7 @@ use std::collections::HashMap;
 
 use super::runs::RunIndex;
 use super::view::View;
-use crate::error::IntegrateError;
+use crate::untrusted::error::IntegrateError;
 use crate::untrusted::structure::{Block, BlockKind, Id, ItemInfo, Structure};
 
 /// What the origins of an item allow.

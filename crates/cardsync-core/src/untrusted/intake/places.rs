@@ -25,7 +25,7 @@
 
 use std::sync::Arc;
 
-use crate::error::IntegrateError;
+use crate::untrusted::error::IntegrateError;
 use crate::untrusted::structure::{Block, BlockKind, Id, Parent};
 
 /// The shared type an item sits in.

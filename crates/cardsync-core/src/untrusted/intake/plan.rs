@@ -25,7 +25,7 @@ use super::origins::{Origins, Verdict};
 use super::places::{self, Place};
 use super::runs::RunIndex;
 use super::view::View;
-use crate::error::IntegrateError;
+use crate::untrusted::error::IntegrateError;
 use crate::untrusted::screen::{CONTENT_DELETED, CONTENT_TYPE};
 use crate::untrusted::structure::{Block, BlockKind, Id, ItemInfo, Parent, Structure};
 

@@ -9,12 +9,8 @@
 use std::ops::Range;
 
 use super::deletes::DeleteSet;
+use super::varint::write_var;
 use crate::untrusted::structure::Structure;
-
-/// Appends a lib0 unsigned varint (yrs' own writer).
-pub(super) fn write_var(out: &mut Vec<u8>, value: u64) {
-    yrs::encoding::write::Write::write_var(out, value);
-}
 
 /// A v1 update holding, for each client of `structure` (screened from `bytes`), the blocks in the
 /// matching range of `runs`, then `deletes`.
@@ -49,18 +45,6 @@ pub(super) fn update(
 mod tests {
     use super::*;
     use crate::untrusted::screen;
-
-    #[test]
-    fn varints_match_lib0() {
-        let mut out = Vec::new();
-        for value in [0, 127, 128, 300, u64::from(u32::MAX)] {
-            write_var(&mut out, value);
-        }
-        assert_eq!(
-            out,
-            [0, 0x7f, 0x80, 1, 0xac, 2, 0xff, 0xff, 0xff, 0xff, 0x0f]
-        );
-    }
 
     #[test]
     fn a_run_of_blocks_is_an_update_of_its_own() {
