@@ -4,6 +4,20 @@
 //! indexes kept by the event observers, and an undo manager scoped to local origins. It never
 //! reads a clock or an RNG: the client id, ids and stamps come from the caller, which is what
 //! lets the sync layer and the simulations be deterministic.
+//!
+//! The type and its lifecycle are here; its methods are grouped by concern, one file each:
+//!
+//! | file | `CardDoc` methods |
+//! |---|---|
+//! | `doc.rs` | opening ([`CardDoc::new`], [`CardDoc::with_schema`]), schema and client id, [`CardDoc::subscribe`], undo and redo |
+//! | `read.rs` | card reads: [`CardDoc::card`], [`CardDoc::cards`], [`CardDoc::is_visible`], [`CardDoc::text_runs`] |
+//! | `card_writes.rs` | card writes, one op each: [`CardDoc::create_card`], [`CardDoc::set_field`], text, counters, max, sets, [`CardDoc::delete_card`], [`CardDoc::restore_card`] |
+//! | `relationship.rs` | relationship reads ([`CardDoc::outgoing`], [`CardDoc::incoming`], [`CardDoc::relationships`], [`CardDoc::integrity_report`]) and writes ([`CardDoc::link`], [`CardDoc::unlink`]) |
+//! | `sequence.rs` | sequence reads ([`CardDoc::sequence`], [`CardDoc::sequence_ids`]) and writes ([`CardDoc::create_sequence`], [`CardDoc::insert_into_sequence`], [`CardDoc::move_in_sequence`], [`CardDoc::remove_from_sequence`]) |
+//! | `write.rs` | applying a batch of ops as one transaction: [`CardDoc::apply`], [`CardDoc::apply_with_origin`] |
+//! | `validate.rs` | checking every op of a batch before anything is written (crate-private) |
+//! | `update.rs` | state vectors, diffs, snapshots, applying and loading updates ([`CardDoc::apply_update_v1`], [`CardDoc::load_v1`], ...) |
+//! | `export.rs` | [`CardDoc::export`], [`CardDoc::export_json`] |
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, MutexGuard};

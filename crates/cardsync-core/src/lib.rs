@@ -66,7 +66,7 @@
 pub struct ReadmeDoctests;
 
 mod btree;
-mod card;
+mod card_writes;
 mod doc;
 mod error;
 mod events;

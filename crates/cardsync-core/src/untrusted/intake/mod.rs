@@ -1,6 +1,6 @@
 //! Integrating untrusted updates into a yrs document without walking into yrs' panics.
 //!
-//! **Why.** The [screen](super::screen) makes *decoding* safe. Integrating is the other half:
+//! **Why.** The [screen] makes *decoding* safe. Integrating is the other half:
 //! yrs 0.28.1 accepts an update whose predecessors are missing, integrates blocks past the
 //! hole as "skips", and keeps the rest as pending structs and a pending delete set. From then
 //! on the document is fragile in every build profile:
