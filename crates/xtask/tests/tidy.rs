@@ -8,6 +8,9 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+#[path = "tidy/imports.rs"]
+mod imports;
+
 /// The sans-IO crates: they must know nothing of async runtimes, wasm, clocks or RNGs
 /// (DESIGN.md §2, §7). The sync crate joins this list when it exists.
 const SANS_IO_CRATES: &[&str] = &["cardsync-core"];
