@@ -166,14 +166,14 @@ mod repro {
         fn connect(&mut self) {
             self.next_peer += 1;
             let peer = PeerId(self.next_peer);
-            self.room.handle_connect(self.now, peer).unwrap();
+            self.room.handle_connect(Instant(self.now), peer).unwrap();
             self.peer = Some(peer);
             self.client.handle_connected(Instant(self.now));
         }
 
         fn disconnect(&mut self) {
             if let Some(peer) = self.peer.take() {
-                self.room.handle_disconnect(self.now, peer);
+                self.room.handle_disconnect(Instant(self.now), peer);
             }
             self.client.handle_disconnected(Instant(self.now)).unwrap();
         }
@@ -233,7 +233,9 @@ mod repro {
                 if persist {
                     for (token, update) in self.held.drain(..) {
                         self.log.push(update);
-                        self.room.handle_persisted(self.now, token).unwrap();
+                        self.room
+                            .handle_persisted(Instant(self.now), token)
+                            .unwrap();
                     }
                 }
                 while let Some(action) = self.room.poll_action() {
@@ -245,7 +247,7 @@ mod repro {
                 }
                 if let Some(frame) = up.pop_front() {
                     self.room
-                        .handle_message(self.now, self.peer.unwrap(), &frame)
+                        .handle_message(Instant(self.now), self.peer.unwrap(), &frame)
                         .unwrap();
                 } else if let Some(frame) = down.pop_front() {
                     self.client.handle_frame(Instant(self.now), &frame).unwrap();

@@ -1,6 +1,6 @@
 //! Yjs interop: cardsync documents read and written by the real npm `yjs`, run by `node`.
 //!
-//! DESIGN.md §3 promises that a stock Yjs doc can read and edit a cardsync document through
+//! docs/design.md §3 promises that a stock Yjs doc can read and edit a cardsync document through
 //! `doc.getMap("cards")` and friends, and §4 that the update API is Yjs wire-compatible. These
 //! tests check both against `yjs` itself (pinned in `tests/js/package.json`), not against yrs's
 //! idea of it: the scripts in `tests/js/` load our bytes with `Y.applyUpdate(V2)`, print what Yjs
@@ -330,7 +330,7 @@ fn yjs_reads_cardsync_snapshots_v1_and_v2() {
     assert_eq!(card(&view, T3)["$deleted"], true);
     assert_eq!(card(&view, T3)["title"], "Gone");
 
-    // Every field lives in the container DESIGN.md §3 names.
+    // Every field lives in the container docs/design.md §3 names.
     let types = &view["types"][T1.to_string()];
     for (field, ty) in [
         ("title", "value"),

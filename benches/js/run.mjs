@@ -48,7 +48,7 @@ if (!out) {
   console.error("usage: node run.mjs [--quick|--full] --out FILE.json");
   process.exit(2);
 }
-const traces = process.env.CARDSYNC_TRACES ?? fileURLToPath(new URL("../../../shared/data/editing-traces", import.meta.url));
+const traces = process.env.CARDSYNC_TRACES ?? fileURLToPath(new URL("../data/editing-traces", import.meta.url));
 const ctx = {
   sizes: tiny
     ? { k1: [20], k2: { cards: 20, writes: 50 }, k3: 1_200, k4: { cards: 30, moves: 30 }, k5: 500, k6: [30], k7: 20, k8: 20 }

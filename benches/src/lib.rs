@@ -7,7 +7,7 @@
 //!
 //! This file holds what every workload shares: the *same* card, the same ids and the same
 //! seeded random choices, and the raw-yrs layout that stores exactly what cardsync stores
-//! (DESIGN.md §3 layout).
+//! (docs/design.md §3 layout).
 //!
 //! Rules every workload follows, because they are what a real user pays:
 //! - one transaction per user action: creating a card with all its fields is one

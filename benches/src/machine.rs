@@ -74,7 +74,7 @@ pub fn notes(sizes: &Sizes, samples: Samples) -> Vec<String> {
             .to_owned(),
         "K6 compaction: cardsync `Outbox::compact` on the batches a session makes; the others \
          apply the queued updates to a scratch doc loaded from the confirmed state and encode \
-         what is new once (no doc-less merge is the floor for them; DESIGN.md §4). Versions in \
+         what is new once (no doc-less merge is the floor for them; docs/design.md §4). Versions in \
          K6/K8: yrs state vector, automerge heads (32 B per head), loro version vector."
             .to_owned(),
         "Live heap: bytes allocated and not freed while building the document, counted by a \

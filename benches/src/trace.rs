@@ -1,7 +1,8 @@
 //! The editing traces of K5 (`josephg/editing-traces`, CC BY 4.0), read where they are kept.
 //!
-//! The traces live outside the repository (`../shared/data/editing-traces/`, see its README);
-//! they are read from there and never copied in. A sequential trace is a list of
+//! The trace K5 replays is committed in `benches/data/editing-traces/` (its README credits the
+//! source), so a clone benchmarks and tests on its own; `CARDSYNC_TRACES` points the benches at
+//! another folder. A sequential trace is a list of
 //! transactions, each a list of `[position, deleted, inserted]` patches in Unicode code points.
 
 use std::io::Read;
@@ -66,11 +67,10 @@ impl Trace {
     }
 }
 
-/// Where the traces are: `$CARDSYNC_TRACES` when set, otherwise `shared/data/editing-traces`
-/// beside the repository (`../shared` from the workspace root).
+/// Where the traces are: `$CARDSYNC_TRACES` when set, otherwise `benches/data/editing-traces`.
 pub fn traces_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("CARDSYNC_TRACES") {
         return PathBuf::from(dir);
     }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/editing-traces")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("data/editing-traces")
 }

@@ -11,7 +11,7 @@ use cardsync_benches::workloads::{Ctx, Sizes, run_all};
 
 #[test]
 fn every_workload_runs_on_every_peer_and_the_peers_agree() {
-    // The traces sit beside the repository (shared/), not in it.
+    // The trace is committed under benches/data/editing-traces.
     let trace = traces_dir().join("automerge-paper.json.gz");
     assert!(trace.exists(), "missing editing trace {}", trace.display());
     let mut ctx = Ctx {

@@ -1,5 +1,5 @@
 // Per-op cost from JavaScript, run by hand: `node bench/ops.js` in pkg/ (after
-// `cargo xtask wasm --release`). Issue 3's targets: ≤ 10 µs per single op (create card, set
+// `cargo xtask wasm --release`). The package's targets: ≤ 10 µs per single op (create card, set
 // field, link), ≥ 200k ops/s through the batched path (`apply`, one transaction).
 
 import { CardDoc, newId } from "cardsync";

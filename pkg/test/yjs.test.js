@@ -1,5 +1,5 @@
 // A stock Yjs document reads what cardsync writes: the data model stays plain Yjs
-// (DESIGN.md §3), in both update encodings.
+// (docs/design.md §3), in both update encodings.
 
 import assert from "node:assert/strict";
 import { test } from "node:test";

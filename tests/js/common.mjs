@@ -33,7 +33,7 @@ export function load (updates, doc = new Y.Doc()) {
 /**
  * What a stock Yjs peer sees of a cardsync document: the five roots as plain JSON, the
  * formatting deltas of every nested Y.Text (toJSON drops formatting), the type of every card
- * entry (so the Rust side can check that fields live in the containers DESIGN.md §3 promises),
+ * entry (so the Rust side can check that fields live in the containers docs/design.md §3 promises),
  * and the encoded state.
  */
 export function describe (doc) {

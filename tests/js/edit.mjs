@@ -1,5 +1,5 @@
 // Edits a cardsync document with nothing but the plain Yjs API, following the layout of
-// DESIGN.md §3, the way a third-party Yjs peer would, and prints what changed as a diff
+// docs/design.md §3, the way a third-party Yjs peer would, and prints what changed as a diff
 // against the Rust side's state vector.
 //
 // Request: {

@@ -1,4 +1,4 @@
-//! Crashes found by the loops of the other modules, kept and replayed by name (DESIGN.md §7).
+//! Crashes found by the loops of the other modules, kept and replayed by name (docs/design.md §7).
 //! Each was minimized by hand or by byte removal; all are panics (or, for one, a divergence)
 //! inside yrs 0.28.1 reached through the core's public API with untrusted bytes.
 

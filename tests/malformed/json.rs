@@ -83,7 +83,7 @@ fn schema_json_rejects_malformed_input() {
 
 #[test]
 fn op_json_rejects_malformed_input() {
-    // Ops are persisted in the outbox (DESIGN.md §4) and read back from storage.
+    // Ops are persisted in the outbox (docs/design.md §4) and read back from storage.
     let corpus = corpus();
     let ops = [
         Op::InsertText {

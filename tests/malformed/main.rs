@@ -1,6 +1,6 @@
 //! Malformed input: every entry point of the core that decodes untrusted bytes or text gets
 //! thousands of broken inputs and must answer `Err` (or `Ok`, when a mutation happens to stay
-//! valid) without panicking, and leave the document usable (DESIGN.md §4: "decoding untrusted
+//! valid) without panicking, and leave the document usable (docs/design.md §4: "decoding untrusted
 //! bytes returns a typed error and never panics").
 //!
 //! Inputs are derived from real updates, state vectors, ids and JSON: every truncation, seeded
@@ -8,7 +8,7 @@
 //! The generator is an inline SplitMix64 with fixed seeds, so every run sees the same inputs and
 //! a failure names the input (hex) that caused it.
 //!
-//! yrs 0.28.1 has decode bombs (DESIGN.md §8): a huge count declared in a few bytes makes
+//! yrs 0.28.1 has decode bombs (docs/design.md §8): a huge count declared in a few bytes makes
 //! `Update::decode_v1` / `StateVector::decode_v1` pre-allocate up to ~0.5 GB and spend up to
 //! ~1 s before failing. Measured here before the core had its screen (test profile): ~6%
 //! of fully random v1 updates and state vectors took >= 10 ms (31 s for 2,500 random v1

@@ -43,7 +43,7 @@ fn diff_rejects_malformed_state_vectors() {
         }
     }
     // Fully random state vectors declare a huge count in ~6% of cases, which unscreened yrs
-    // pre-allocates for (DESIGN.md §8).
+    // pre-allocates for (docs/design.md §8).
     inputs.extend(random(&mut rng, 3000, 40).into_iter().map(|b| (2, b)));
     inputs.extend(
         random_short_varints(&mut rng, 3000, 40)

@@ -175,7 +175,7 @@ fn merge_updates_v2_rejects_malformed_updates() {
     merge_malformed(Encoding::V2, 0x5eed_0006);
 }
 
-/// DESIGN.md §8: these 5 bytes make yrs 0.28.1 allocate ~0.5 GB before failing. Whatever yrs
+/// docs/design.md §8: these 5 bytes make yrs 0.28.1 allocate ~0.5 GB before failing. Whatever yrs
 /// does, every entry point must return an error, not panic or abort.
 #[test]
 fn the_known_decode_bomb_is_an_error() {
@@ -200,7 +200,7 @@ fn the_known_decode_bomb_is_an_error() {
     if std::env::var_os("CARDSYNC_MALFORMED_REPORT").is_some() {
         eprintln!("decode bomb: apply_update_v1 took {took:?}");
     }
-    // Unguarded yrs spends ~0.4-0.5 s here (DESIGN.md §8); the guard answers in microseconds.
+    // Unguarded yrs spends ~0.4-0.5 s here (docs/design.md §8); the guard answers in microseconds.
     assert!(
         took < Duration::from_millis(100),
         "the decode bomb took {took:?}: is the screen bypassed?"

@@ -251,7 +251,7 @@ impl Net {
         });
         self.server
             .room
-            .handle_connect(self.now, peer)
+            .handle_connect(Instant(self.now), peer)
             .expect("fresh peer ids");
         self.drain_room();
         self.clients[i].session.handle_connected(Instant(self.now));
@@ -263,7 +263,9 @@ impl Net {
         let Some(link) = self.clients[i].link.take() else {
             return;
         };
-        self.server.room.handle_disconnect(self.now, link.peer);
+        self.server
+            .room
+            .handle_disconnect(Instant(self.now), link.peer);
         self.drain_room();
         self.disconnected(i);
     }
@@ -280,7 +282,9 @@ impl Net {
     fn crash_client(&mut self, i: usize, torn: u8) {
         self.stats.crashes += 1;
         if let Some(link) = self.clients[i].link.take() {
-            self.server.room.handle_disconnect(self.now, link.peer);
+            self.server
+                .room
+                .handle_disconnect(Instant(self.now), link.peer);
             self.drain_room();
         }
         let client = &mut self.clients[i];
@@ -333,7 +337,7 @@ impl Net {
             consider(c.session.poll_timeout().map(|t| t.0), Due::ClientTimer(i));
         }
         consider(self.server.unstored.front().map(|w| w.0), Due::ServerDisk);
-        consider(self.server.room.poll_timeout(), Due::RoomTimer);
+        consider(self.server.room.poll_timeout().map(|t| t.0), Due::RoomTimer);
         best
     }
 
@@ -355,7 +359,7 @@ impl Net {
                 let (peer, (_, frame)) = (link.peer, link.up.pop_front().expect("due"));
                 self.log(|| format!("{i} -> room: {:?}", decode(&frame)));
                 let room = &mut self.server.room;
-                room.handle_message(now, peer, &frame)
+                room.handle_message(Instant(now), peer, &frame)
                     .expect("a peer the room knows");
                 self.drain_room();
             }
@@ -393,11 +397,12 @@ impl Net {
                 let (_, token, update) = self.server.unstored.pop_front().expect("due");
                 self.server.log.push(update);
                 let room = &mut self.server.room;
-                room.handle_persisted(now, token).expect("issued tokens");
+                room.handle_persisted(Instant(now), token)
+                    .expect("issued tokens");
                 self.drain_room();
             }
             Due::RoomTimer => {
-                self.server.room.handle_timeout(now);
+                self.server.room.handle_timeout(Instant(now));
                 self.drain_room();
             }
         }

@@ -352,7 +352,7 @@ impl Peer for Yrs {
     }
 
     fn compact(outbox: YrsOutbox) -> Result<Vec<u8>> {
-        // DESIGN.md §4: not `merge_updates_v1` (super-linear), but a scratch doc that applies
+        // docs/design.md §4: not `merge_updates_v1` (super-linear), but a scratch doc that applies
         // the run on top of the confirmed state and encodes what is new once.
         let scratch = Doc::with_client_id(0);
         let mut txn = scratch.transact_mut();

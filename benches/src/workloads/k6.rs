@@ -5,7 +5,7 @@
 //! update is queued. Compaction turns the queue into one update: cardsync through the sync
 //! layer's `Outbox::compact` (queueing the batches into it included); the others in their idiom, on a scratch document that starts
 //! from the confirmed state the client went offline with (they have no merge without a
-//! document; DESIGN.md §4 says why yrs' `merge_updates_v1` is not the floor). Sync: the server
+//! document; docs/design.md §4 says why yrs' `merge_updates_v1` is not the floor). Sync: the server
 //! sends its version (state vector, heads, version vector), the client answers with the diff,
 //! the server applies it; bytes are both messages.
 

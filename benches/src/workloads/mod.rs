@@ -1,9 +1,9 @@
-//! The workloads K1–K8 of issue 7, one file each, run against every peer.
+//! The workloads K1–K8, one file each, run against every peer.
 //!
 //! Each workload measures every peer with the same actions ([`crate::adapter::Peer`]) and
-//! adds its rows to the [`Report`]. Sizes come from [`Sizes`]: `full` is what the issue
-//! names, `quick` shrinks the slow ones so a run fits in about ten minutes on two cores, and
-//! `tiny` is what the smoke test runs (figures meaningless, agreement checked).
+//! adds its rows to the [`Report`]. Sizes come from [`Sizes`]: `full` is the reference size of
+//! the results table, `quick` shrinks the slow ones so a run fits in about ten minutes on two
+//! cores, and `tiny` is what the smoke test runs (figures meaningless, agreement checked).
 
 pub mod k1;
 pub mod k2;
@@ -48,7 +48,7 @@ pub struct Sizes {
 }
 
 impl Sizes {
-    /// The issue's sizes.
+    /// The full sizes (the table's reference).
     pub fn full() -> Self {
         Self {
             k1_cards: vec![1_000, 10_000, 100_000],
@@ -136,8 +136,7 @@ impl Sizes {
         if self.k8_clients != full.k8_clients {
             diffs.push(format!("K8 {} clients", self.k8_clients));
         }
-        (!diffs.is_empty())
-            .then(|| format!("Smaller than the issue's sizes: {}.", diffs.join("; ")))
+        (!diffs.is_empty()).then(|| format!("Smaller than the full sizes: {}.", diffs.join("; ")))
     }
 }
 

@@ -104,8 +104,7 @@ pub(crate) fn index(value: f64, what: &str) -> Result<u32, JsValue> {
 
 /// A JS number that must be a safe integer (a counter step).
 pub(crate) fn safe_integer(value: f64, what: &str) -> Result<i64, JsValue> {
-    const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
-    if value.fract() == 0.0 && value.abs() <= MAX_SAFE {
+    if value.fract() == 0.0 && value.abs() <= cardsync_sync::MAX_SAFE_INTEGER as f64 {
         Ok(value as i64)
     } else {
         Err(js_error(

@@ -2,7 +2,7 @@
 //!
 //! The wasm-bindgen layer under the `cardsync` npm package (`pkg/`): thin newtypes over
 //! [`cardsync_core`] and the conversions between their values and plain JS values, nothing
-//! else (DESIGN.md §2, §7). Build it with `cargo xtask wasm [--release]`.
+//! else (docs/design.md §2, §7). Build it with `cargo xtask wasm [--release]`.
 //!
 //! - [`CardDoc`] (`card_doc/`): the one exported class; reads return plain snapshots.
 //! - `convert`: every JS ⇄ Rust value conversion; `error`: every JS error, a

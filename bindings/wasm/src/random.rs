@@ -1,6 +1,6 @@
 //! Randomness for ids and client ids, from the host's `crypto.getRandomValues`.
 //!
-//! The core reads no RNG (DESIGN.md §7): card ids, sequence ids and client ids come in as
+//! The core reads no RNG (docs/design.md §7): card ids, sequence ids and client ids come in as
 //! arguments. In JavaScript the natural source is Web Crypto, present in every browser and in
 //! Node 20+, so the bindings draw them here and JS callers never have to.
 

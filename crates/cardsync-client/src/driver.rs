@@ -1,5 +1,6 @@
-//! The client's task: one loop that owns the sans-IO [`SyncClient`] (session and connection
-//! state machine, wired together in `cardsync_sync`) and the open sockets, and carries out
+//! The client's task: one loop that owns the sans-IO [`SyncMachine`] (session and connection
+//! state machine, wired together in `cardsync_sync`; the browser's `SyncClient` drives the
+//! same engine through the wasm class of the same name) and the open sockets, and carries out
 //! what it asks (the drain rule of `cardsync_sync`).
 //!
 //! Inputs, one at a time: commands from the [`Client`](crate::Client) handle, socket events,
@@ -10,7 +11,7 @@ use std::collections::HashMap;
 use std::sync::mpsc as std_mpsc;
 
 use cardsync_core::{Op, Stamp};
-use cardsync_sync::client::{ClientAction, ClientEvent as Event, SyncClient};
+use cardsync_sync::client::{SyncAction, SyncEvent, SyncMachine};
 use cardsync_sync::connection::{SocketId, State};
 use cardsync_sync::outbox::PersistOp;
 use cardsync_sync::protocol::BatchId;
@@ -19,7 +20,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 
 use crate::socket::{self, SocketEvent, WsOut};
-use crate::{ClientEvent, ClientStatus};
+use crate::{ClientEvent, SyncStatus};
 
 /// A request from the [`Client`](crate::Client) handle.
 pub(crate) enum Command {
@@ -42,12 +43,12 @@ pub(crate) enum StoreJob {
 pub(crate) type StoreDone = Result<u64, String>;
 
 pub(crate) struct Driver {
-    pub client: SyncClient,
+    pub machine: SyncMachine,
     pub url: String,
     pub epoch: Instant,
     pub store: std_mpsc::Sender<StoreJob>,
     pub events: mpsc::UnboundedSender<ClientEvent>,
-    pub status: watch::Sender<ClientStatus>,
+    pub status: watch::Sender<SyncStatus>,
     /// The writers of the sockets that are open and not yet closed by us.
     pub writers: HashMap<SocketId, mpsc::UnboundedSender<WsOut>>,
     pub socket_tx: mpsc::UnboundedSender<SocketEvent>,
@@ -59,9 +60,9 @@ pub(crate) struct Driver {
 }
 
 impl Driver {
-    fn now(&self) -> cardsync_sync::connection::Instant {
+    fn now(&self) -> cardsync_sync::Instant {
         let ms = u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX);
-        cardsync_sync::connection::Instant::from_millis(ms)
+        cardsync_sync::Instant::from_millis(ms)
     }
 
     pub async fn run(
@@ -75,31 +76,31 @@ impl Driver {
         loop {
             self.drain();
             let stopping = closing.is_some() || handle_gone;
-            let offline = self.client.status(self.now()).connection.state == State::Offline;
+            let offline = self.machine.status(self.now()).connection.state == State::Offline;
             let stored = self.confirmed >= self.issued || self.store_failed;
             if stopping && offline && stored {
                 break;
             }
-            let due = self.client.poll_timeout();
+            let due = self.machine.poll_timeout();
             let timer = self.epoch + std::time::Duration::from_millis(due.map_or(0, |t| t.0));
             // Each branch reads the clock when it runs: the wait may have lasted hours.
             tokio::select! {
                 command = commands.recv(), if !handle_gone => match command {
                     Some(Command::Apply { stamp, ops, reply }) => {
-                        let applied = self.client.apply(self.now(), &stamp, &ops);
+                        let applied = self.machine.apply(self.now(), &stamp, &ops);
                         // Status and events reflect the write before the caller hears back.
                         self.drain();
                         let _ = reply.send(applied);
                     }
-                    Some(Command::Read(f)) => f(self.client.session()),
-                    Some(Command::Online(true)) => self.client.handle_start(self.now()),
-                    Some(Command::Online(false)) => self.client.handle_stop(self.now()),
+                    Some(Command::Read(f)) => f(self.machine.session()),
+                    Some(Command::Online(true)) => self.machine.handle_start(self.now()),
+                    Some(Command::Online(false)) => self.machine.handle_stop(self.now()),
                     Some(Command::Close(reply)) => {
-                        self.client.handle_stop(self.now());
+                        self.machine.handle_stop(self.now());
                         closing = Some(reply);
                     }
                     None => {
-                        self.client.handle_stop(self.now());
+                        self.machine.handle_stop(self.now());
                         handle_gone = true;
                     }
                 },
@@ -107,7 +108,7 @@ impl Driver {
                 Some(done) = persisted.recv() => match done {
                     Ok(seq) => {
                         self.confirmed = self.confirmed.max(seq);
-                        self.client.handle_persisted(self.now(), seq);
+                        self.machine.handle_persisted(self.now(), seq);
                     }
                     Err(error) => {
                         // The store thread stops at its first failure, so nothing after it
@@ -117,7 +118,7 @@ impl Driver {
                     }
                 },
                 () = tokio::time::sleep_until(timer), if due.is_some() => {
-                    self.client.handle_timeout(self.now());
+                    self.machine.handle_timeout(self.now());
                 }
             }
         }
@@ -132,17 +133,17 @@ impl Driver {
         match event {
             SocketEvent::Opened { socket, writer } => {
                 self.writers.insert(socket, writer);
-                let _ = self.client.handle_socket_opened(now, socket);
+                let _ = self.machine.handle_socket_opened(now, socket);
             }
             SocketEvent::Frame { socket, bytes } => {
-                if let Err(e) = self.client.handle_frame(now, socket, &bytes) {
+                if let Err(e) = self.machine.handle_frame(now, socket, &bytes) {
                     tracing::warn!(error = %e, "bad frame from the server; reconnecting");
                 }
             }
             SocketEvent::Failed { socket, error } => {
                 tracing::debug!(%socket, %error, "connect failed");
                 self.writers.remove(&socket);
-                let _ = self.client.handle_socket_error(now, socket);
+                let _ = self.machine.handle_socket_error(now, socket);
             }
             SocketEvent::Closed {
                 socket,
@@ -152,7 +153,7 @@ impl Driver {
                 if self.writers.remove(&socket).is_some() {
                     let _ = self.events.send(ClientEvent::Closed { code, reason });
                 }
-                let _ = self.client.handle_socket_closed(now, socket, code);
+                let _ = self.machine.handle_socket_closed(now, socket, code);
             }
         }
     }
@@ -161,29 +162,29 @@ impl Driver {
     /// event, so a caller that sees an event and then reads the status sees the status the
     /// event describes.
     fn drain(&mut self) {
-        while let Some(action) = self.client.poll_action() {
+        while let Some(action) = self.machine.poll_action() {
             match action {
-                ClientAction::OpenSocket { socket } => {
+                SyncAction::OpenSocket { socket } => {
                     let (url, tx) = (self.url.clone(), self.socket_tx.clone());
                     tokio::spawn(socket::run(socket, url, tx));
                 }
-                ClientAction::Send { socket, frame } => {
+                SyncAction::Send { socket, frame } => {
                     if let Some(writer) = self.writers.get(&socket) {
                         let _ = writer.send(WsOut::Frame(frame));
                     }
                 }
-                ClientAction::CloseSocket { socket, .. } => {
+                SyncAction::CloseSocket { socket, .. } => {
                     if let Some(writer) = self.writers.remove(&socket) {
                         let _ = writer.send(WsOut::Close);
                     }
                 }
-                ClientAction::Persist { seq, op } => {
+                SyncAction::Persist { seq, op } => {
                     self.issued = self.issued.max(seq);
                     let _ = self.store.send(StoreJob::Persist { seq, op });
                 }
             }
         }
-        let status = self.client.status(self.now());
+        let status = self.machine.status(self.now());
         self.status.send_if_modified(|old| {
             let changed = *old != status;
             if changed {
@@ -191,10 +192,10 @@ impl Driver {
             }
             changed
         });
-        while let Some(event) = self.client.poll_event() {
+        while let Some(event) = self.machine.poll_event() {
             let event = match event {
-                Event::Session(e) => ClientEvent::Session(e),
-                Event::Connection(e) => ClientEvent::Connection(e),
+                SyncEvent::Session(e) => ClientEvent::Session(e),
+                SyncEvent::Connection(e) => ClientEvent::Connection(e),
             };
             let _ = self.events.send(event);
         }

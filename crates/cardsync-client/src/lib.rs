@@ -1,9 +1,9 @@
 //! # cardsync-client
 //!
-//! The native cardsync client: a tokio task that drives the sans-IO
-//! `ClientSession` ([`cardsync_sync::session::ClientSession`]) and the
-//! `Connection` ([`cardsync_sync::connection::Connection`]) state machine over a real WebSocket,
-//! with the outbox and the confirmed state in a SQLite file ([`SqliteOutboxStore`]).
+//! The native cardsync client: a tokio task that drives the sans-IO sync engine,
+//! [`cardsync_sync::SyncMachine`] (a `ClientSession` and the `Connection` state machine, wired
+//! together), over a real WebSocket, with the outbox and the confirmed state in a SQLite file
+//! ([`SqliteOutboxStore`]). The browser's `SyncClient` drives the same engine.
 //!
 //! Everything that decides something lives in `cardsync_sync`: when to connect, back off and
 //! ping; what to send; how to roll back a rejection. This crate only carries it out: it opens
@@ -40,15 +40,15 @@ use std::sync::Arc;
 use std::sync::mpsc as std_mpsc;
 
 use cardsync_core::{Op, Schema, Stamp};
-pub use cardsync_sync::client::ClientStatus;
-use cardsync_sync::client::SyncClient;
+pub use cardsync_sync::SyncStatus;
+use cardsync_sync::client::SyncMachine;
 use cardsync_sync::connection::{
-    ConfigError, Connection, ConnectionConfig, SplitMix64, StateChanged,
+    Connection, ConnectionConfig, ConnectionConfigError, SplitMix64, StateChanged,
 };
 use cardsync_sync::outbox::{MemoryStore, OutboxStore, Persisted};
 use cardsync_sync::protocol::BatchId;
 use cardsync_sync::session::{ClientSession, SessionConfig, SessionError, SessionEvent};
-pub use store::{SqliteOutboxStore, StoreError};
+pub use store::{OutboxStoreError, SqliteOutboxStore};
 use thiserror::Error;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
@@ -101,7 +101,8 @@ pub enum ClientEvent {
     Connection(StateChanged),
     /// The socket closed, with the close code and reason the server gave.
     Closed {
-        /// WebSocket close code (1006: no close frame).
+        /// WebSocket close code
+        /// ([`ABNORMAL`](cardsync_sync::protocol::close_code::ABNORMAL): no close frame).
         code: u16,
         /// The server's reason.
         reason: String,
@@ -115,13 +116,13 @@ pub enum ClientEvent {
 pub enum ClientError {
     /// The store could not be opened or read.
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(#[from] OutboxStoreError),
     /// The persisted state does not make a session.
     #[error(transparent)]
     Session(#[from] SessionError),
     /// The connection settings are invalid.
     #[error(transparent)]
-    Config(#[from] ConfigError),
+    Config(#[from] ConnectionConfigError),
     /// The client's task has stopped.
     #[error("the client has stopped")]
     Stopped,
@@ -133,7 +134,7 @@ pub type Events = mpsc::UnboundedReceiver<ClientEvent>;
 /// A running client. See the [crate docs](crate).
 pub struct Client {
     commands: mpsc::UnboundedSender<Command>,
-    status: watch::Receiver<ClientStatus>,
+    status: watch::Receiver<SyncStatus>,
     task: JoinHandle<()>,
     store_thread: std::thread::JoinHandle<()>,
 }
@@ -152,17 +153,19 @@ impl Client {
         config: ClientConfig,
     ) -> Result<(Client, Events), ClientError> {
         let path = config.store.clone();
-        let (store, persisted): (Box<dyn OutboxStore<Error = StoreError> + Send>, Persisted) =
-            tokio::task::spawn_blocking(move || -> Result<_, StoreError> {
-                let mut store: Box<dyn OutboxStore<Error = StoreError> + Send> = match path {
-                    Some(path) => Box::new(SqliteOutboxStore::open(&path)?),
-                    None => Box::new(MemoryAdapter::default()),
-                };
-                let persisted = store.load()?;
-                Ok((store, persisted))
-            })
-            .await
-            .map_err(|_| ClientError::Stopped)??;
+        let (store, persisted): (
+            Box<dyn OutboxStore<Error = OutboxStoreError> + Send>,
+            Persisted,
+        ) = tokio::task::spawn_blocking(move || -> Result<_, OutboxStoreError> {
+            let mut store: Box<dyn OutboxStore<Error = OutboxStoreError> + Send> = match path {
+                Some(path) => Box::new(SqliteOutboxStore::open(&path)?),
+                None => Box::new(MemoryAdapter::default()),
+            };
+            let persisted = store.load()?;
+            Ok((store, persisted))
+        })
+        .await
+        .map_err(|_| ClientError::Stopped)??;
         let seed = config.seed.unwrap_or_else(default_seed);
         let session = ClientSession::new(
             schema,
@@ -171,7 +174,7 @@ impl Client {
             Box::new(SplitMix64::new(seed)),
         )?;
         let conn = Connection::new(config.connection.clone(), SplitMix64::new(!seed))?;
-        let mut client = SyncClient::new(session, conn);
+        let mut machine = SyncMachine::new(session, conn);
         let (persisted_tx, persisted_rx) = mpsc::unbounded_channel();
         let (store_tx, store_rx) = std_mpsc::channel();
         let store_thread = std::thread::Builder::new()
@@ -180,15 +183,15 @@ impl Client {
             .map_err(|_| ClientError::Stopped)?;
         let epoch = tokio::time::Instant::now();
         if config.online {
-            client.handle_start(cardsync_sync::connection::Instant::ZERO);
+            machine.handle_start(cardsync_sync::Instant::ZERO);
         }
-        let status = client.status(cardsync_sync::connection::Instant::ZERO);
+        let status = machine.status(cardsync_sync::Instant::ZERO);
         let (status_tx, status_rx) = watch::channel(status);
         let (events_tx, events_rx) = mpsc::unbounded_channel();
         let (commands_tx, commands_rx) = mpsc::unbounded_channel();
         let (socket_tx, socket_rx) = mpsc::unbounded_channel();
         let driver = Driver {
-            client,
+            machine,
             url: config.url,
             epoch,
             store: store_tx,
@@ -235,12 +238,12 @@ impl Client {
     }
 
     /// The current status.
-    pub fn status(&self) -> ClientStatus {
+    pub fn status(&self) -> SyncStatus {
         self.status.borrow().clone()
     }
 
     /// Waits until the status satisfies `pred`, and returns it.
-    pub async fn wait_for(&self, pred: impl FnMut(&ClientStatus) -> bool) -> ClientStatus {
+    pub async fn wait_for(&self, pred: impl FnMut(&SyncStatus) -> bool) -> SyncStatus {
         let mut status = self.status.clone();
         let seen = status.wait_for(pred).await.map(|s| s.clone());
         seen.unwrap_or_else(|_| self.status())
@@ -271,11 +274,11 @@ impl Client {
 struct MemoryAdapter(MemoryStore);
 
 impl OutboxStore for MemoryAdapter {
-    type Error = StoreError;
-    fn load(&mut self) -> Result<Persisted, StoreError> {
+    type Error = OutboxStoreError;
+    fn load(&mut self) -> Result<Persisted, OutboxStoreError> {
         Ok(self.0.state().clone())
     }
-    fn persist(&mut self, op: &cardsync_sync::outbox::PersistOp) -> Result<(), StoreError> {
+    fn persist(&mut self, op: &cardsync_sync::outbox::PersistOp) -> Result<(), OutboxStoreError> {
         match self.0.persist(op) {
             Ok(()) => Ok(()),
             Err(never) => match never {},
@@ -284,7 +287,7 @@ impl OutboxStore for MemoryAdapter {
 }
 
 fn store_loop(
-    mut store: Box<dyn OutboxStore<Error = StoreError> + Send>,
+    mut store: Box<dyn OutboxStore<Error = OutboxStoreError> + Send>,
     jobs: &std_mpsc::Receiver<StoreJob>,
     done: &mpsc::UnboundedSender<StoreDone>,
 ) {

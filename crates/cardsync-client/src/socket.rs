@@ -6,6 +6,7 @@
 //! mistaken for a failure of the new one.
 
 use cardsync_sync::connection::SocketId;
+use cardsync_sync::protocol::close_code;
 use futures_util::{SinkExt as _, StreamExt as _};
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
@@ -26,7 +27,8 @@ pub(crate) enum SocketEvent {
     Frame { socket: SocketId, bytes: Vec<u8> },
     /// The connection attempt failed.
     Failed { socket: SocketId, error: String },
-    /// The socket closed, with the peer's close code (1006 if none) and reason.
+    /// The socket closed, with the peer's close code ([`close_code::ABNORMAL`] without a
+    /// close frame) and reason.
     Closed {
         socket: SocketId,
         code: u16,
@@ -69,23 +71,23 @@ pub(crate) async fn run(socket: SocketId, url: String, events: mpsc::UnboundedSe
                     // tungstenite answers the close itself; drain until the stream ends.
                     let (code, reason) = frame
                         .map(|f| (u16::from(f.code), f.reason.to_string()))
-                        .unwrap_or((1005, String::new()));
+                        .unwrap_or((close_code::NO_STATUS, String::new()));
                     while let Some(Ok(_)) = stream.next().await {}
                     break (code, reason);
                 }
                 Some(Ok(_)) => {}
-                Some(Err(e)) => break (1006, e.to_string()),
-                None => break (1006, String::new()),
+                Some(Err(e)) => break (close_code::ABNORMAL, e.to_string()),
+                None => break (close_code::ABNORMAL, String::new()),
             },
             outgoing = out.recv() => match outgoing {
                 Some(WsOut::Frame(frame)) => {
                     if let Err(e) = sink.send(WsMessage::Binary(frame.into())).await {
-                        break (1006, e.to_string());
+                        break (close_code::ABNORMAL, e.to_string());
                     }
                 }
                 Some(WsOut::Close) | None => {
                     let _ = sink.close().await;
-                    break (1000, "closed by the client".into());
+                    break (close_code::NORMAL, "closed by the client".into());
                 }
             },
         }

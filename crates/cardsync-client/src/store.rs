@@ -19,9 +19,10 @@ use cardsync_sync::outbox::{Batch, OutboxStore, PersistOp, Persisted};
 use rusqlite::{Connection, Transaction, params};
 use thiserror::Error;
 
-/// The store refused to open, read or write.
+/// The client's outbox store ([`SqliteOutboxStore`]) refused to open, read or write. (The
+/// server's document store has its own `cardsync_server::store::StoreError`.)
 #[derive(Debug, Error)]
-pub enum StoreError {
+pub enum OutboxStoreError {
     /// SQLite failed (I/O, a damaged or foreign file).
     #[error("client store: {0}")]
     Sqlite(#[from] rusqlite::Error),
@@ -47,13 +48,13 @@ pub struct SqliteOutboxStore {
 
 impl SqliteOutboxStore {
     /// Opens or creates the store at `path` and checks its integrity.
-    pub fn open(path: &Path) -> Result<Self, StoreError> {
+    pub fn open(path: &Path) -> Result<Self, OutboxStoreError> {
         let conn = Connection::open(path)?;
         conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
         conn.execute_batch("PRAGMA synchronous = FULL;")?;
         let check: String = conn.query_row("PRAGMA quick_check", [], |r| r.get(0))?;
         if check != "ok" {
-            return Err(StoreError::Corrupt(check));
+            return Err(OutboxStoreError::Corrupt(check));
         }
         conn.execute_batch(
             "CREATE TABLE IF NOT EXISTS outbox (
@@ -69,7 +70,7 @@ impl SqliteOutboxStore {
     }
 }
 
-fn put(tx: &Transaction<'_>, batch: &Batch) -> Result<(), StoreError> {
+fn put(tx: &Transaction<'_>, batch: &Batch) -> Result<(), OutboxStoreError> {
     let meta = batch.meta_json();
     tx.execute(
         "INSERT INTO outbox (client, seq, meta, data) VALUES (?1, ?2, ?3, ?4)",
@@ -84,9 +85,9 @@ fn put(tx: &Transaction<'_>, batch: &Batch) -> Result<(), StoreError> {
 }
 
 impl OutboxStore for SqliteOutboxStore {
-    type Error = StoreError;
+    type Error = OutboxStoreError;
 
-    fn load(&mut self) -> Result<Persisted, StoreError> {
+    fn load(&mut self) -> Result<Persisted, OutboxStoreError> {
         let mut state = Persisted::default();
         let mut stmt = self
             .conn
@@ -108,13 +109,13 @@ impl OutboxStore for SqliteOutboxStore {
             let pos: i64 = row.get(0)?;
             let meta: String = row.get(1)?;
             let batch = Batch::from_meta_json(&meta, row.get(2)?)
-                .map_err(|source| StoreError::Batch { pos, source })?;
+                .map_err(|source| OutboxStoreError::Batch { pos, source })?;
             state.outbox.push(batch);
         }
         Ok(state)
     }
 
-    fn persist(&mut self, op: &PersistOp) -> Result<(), StoreError> {
+    fn persist(&mut self, op: &PersistOp) -> Result<(), OutboxStoreError> {
         let tx = self.conn.transaction()?;
         match op {
             PersistOp::PutBatch(batch) => put(&tx, batch)?,

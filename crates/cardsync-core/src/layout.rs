@@ -1,5 +1,5 @@
 //! The layout of a cardsync document in yrs: root names, bookkeeping keys, key formats, and
-//! their canonical parsers (DESIGN.md §3).
+//! their canonical parsers (docs/design.md §3).
 //!
 //! **This module is the wire format.** A stock Yjs doc reads these names
 //! (`doc.getMap("cards")`, a card's `"$kind"`), the sync server validates updates against them,
@@ -80,7 +80,7 @@ pub const REL_KIND: &str = "kind";
 /// Relationship value field: to.
 pub const TO: &str = "to";
 /// Relationship value field: soft-removal flag. Unlinking rewrites the value, which is ~20×
-/// cheaper in yrs than removing a key that holds a nested map (DESIGN.md §3).
+/// cheaper in yrs than removing a key that holds a nested map (docs/design.md §3).
 pub const REMOVED: &str = "removed";
 
 /// Separates a relationship key from a property name in `relationship_props`.

@@ -2,7 +2,7 @@
 //!
 //! Every write goes through an [`Op`]. The sync layer keeps the ops of each unacknowledged
 //! batch in its outbox, because after a rejection the document is rebuilt from the confirmed
-//! state and the surviving ops are *replayed* (DESIGN.md §5): yrs cannot un-apply an update,
+//! state and the surviving ops are *replayed* (docs/design.md §5): yrs cannot un-apply an update,
 //! but it can redo intent. Ops are serde values so they persist and travel as they are.
 
 use serde::{Deserialize, Serialize};

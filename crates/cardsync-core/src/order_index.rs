@@ -2,7 +2,7 @@
 //!
 //! Reading a sequence's order must not sort 10k keys, and placing a card at visible index `i`
 //! must find its neighbours' keys without walking the list: both would break the ≤ 5 µs per
-//! move budget (DESIGN.md §3). So each sequence keeps a sorted list of `(key, card)` entries in
+//! move budget (docs/design.md §3). So each sequence keeps a sorted list of `(key, card)` entries in
 //! blocks of bounded size, each block counting its visible entries; rank lookups skip whole
 //! blocks. Entries for cards that are deleted or not (yet) known are kept but hidden, so that
 //! restoring a card, or its late arrival, puts it back where its key says.

@@ -1,6 +1,6 @@
 //! Fractional order keys: strings that sort in sequence order and always leave room between.
 //!
-//! Sequences store one key per card (DESIGN.md §3, the fractional alternative to slots): a move
+//! Sequences store one key per card (docs/design.md §3, the fractional alternative to slots): a move
 //! is one last-writer-wins map write, so a card can never be in two places, and no list walk is
 //! needed (a Y.Array index walk costs ~240 µs per move at 10k items on this machine).
 //!

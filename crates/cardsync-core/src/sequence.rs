@@ -6,7 +6,7 @@
 //! card id, so every replica draws the same list. Reads come from an in-memory index kept in step
 //! by the event observers, which is what keeps a move at a few microseconds on 10k cards.
 //!
-//! This is the "fractional order key" option of DESIGN.md §3, chosen over the slot array
+//! This is the "fractional order key" option of docs/design.md §3, chosen over the slot array
 //! because a yrs array insert or delete by index walks the list (~240 µs per move at 10k items).
 
 use std::sync::Arc;

@@ -19,7 +19,7 @@
 //!   exactly that). In wasm32 a panic aborts anyway; there prevention is all there is.
 //!
 //! Merging does not use `yrs::merge_updates_v1`, which is super-linear (16 s for 50k small
-//! updates, DESIGN.md §4): updates are applied into a scratch document and encoded once.
+//! updates, docs/design.md §4): updates are applied into a scratch document and encoded once.
 //!
 //! [`intake`]: crate::untrusted
 //! [screen]: crate::untrusted::screen

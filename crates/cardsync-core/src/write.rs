@@ -1,6 +1,6 @@
 //! Applying validated ops to the yrs document, one transaction per batch.
 //!
-//! Layout per card (DESIGN.md §3): `$kind`, `$created`, `$modified` and `$deleted` bookkeeping
+//! Layout per card (docs/design.md §3): `$kind`, `$created`, `$modified` and `$deleted` bookkeeping
 //! keys beside the fields. Registers are plain entries; text is a nested Y.Text; counter, max
 //! and set fields are nested Y.Maps created *with the card*, so no two replicas ever race to
 //! create the same container. Counter and max entries are keyed by the yrs client id, which is

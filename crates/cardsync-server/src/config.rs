@@ -94,15 +94,17 @@ impl ServerConfig {
 
     /// The largest WebSocket message the socket layer reads: a little above
     /// `room.max_frame_bytes`, so that an oversize frame normally reaches the room, which
-    /// refuses it with a clean close (1009), and only absurd ones are cut off by the socket
-    /// layer before they are buffered whole.
+    /// refuses it with a clean close
+    /// ([`MESSAGE_TOO_BIG`](cardsync_sync::protocol::close_code::MESSAGE_TOO_BIG)), and only
+    /// absurd ones are cut off by the socket layer before they are buffered whole.
     pub fn ws_message_limit(&self) -> usize {
         self.room.max_frame_bytes.saturating_add(64 << 10)
     }
 }
 
-/// Process-wide limits. Past one, the new connection gets a close with code 1013 ("try
-/// again later") and a reason; everyone already connected carries on.
+/// Process-wide limits. Past one, the new connection gets a close with code
+/// [`TRY_AGAIN_LATER`](cardsync_sync::protocol::close_code::TRY_AGAIN_LATER) and a reason;
+/// everyone already connected carries on.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Limits {
@@ -123,7 +125,8 @@ pub struct Limits {
     /// within this long, or it is closed: a client trickling its headers (slow loris) holds
     /// no socket for longer.
     pub handshake_timeout_ms: u64,
-    /// A WebSocket from which nothing at all arrives for this long is closed (code 1001).
+    /// A WebSocket from which nothing at all arrives for this long is closed
+    /// ([`GOING_AWAY`](cardsync_sync::protocol::close_code::GOING_AWAY)).
     /// Halfway through, the server pings it; a live client's WebSocket layer answers the
     /// ping by itself, so only dead or stalled peers are cut, however quiet their user.
     pub idle_timeout_ms: u64,

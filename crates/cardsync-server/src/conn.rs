@@ -9,8 +9,8 @@
 //! explicit and explained: every close this server initiates carries a code and a reason
 //! (see [`Outgoing::Close`]), so a client can tell "your token expired" from "server busy".
 //!
-//! A connection from which nothing arrives for `limits.idle_timeout_ms` is closed (1001,
-//! "idle timeout"): otherwise a dead peer whose TCP connection never reported it (a laptop
+//! A connection from which nothing arrives for `limits.idle_timeout_ms` is closed
+//! ([`GOING_AWAY`](close_code::GOING_AWAY), "idle timeout"): otherwise a dead peer whose TCP connection never reported it (a laptop
 //! closed mid-session, a dropped NAT mapping), or a client that connects and goes silent,
 //! holds a connection slot for good. Halfway there the server sends a WebSocket ping, which
 //! every live WebSocket implementation answers by itself, so a quiet but live client stays.
@@ -19,6 +19,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket};
+use cardsync_sync::protocol::close_code;
 use futures_util::{SinkExt as _, StreamExt as _};
 use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::{OwnedSemaphorePermit, mpsc};
@@ -100,7 +101,7 @@ pub(crate) async fn serve(
             () = tokio::time::sleep_until(deadline), if waiting.is_none() => {
                 if pinged {
                     tracing::debug!(%doc, %peer, "idle timeout");
-                    close(&mut sink, &mut stream, 1001, "idle timeout").await;
+                    close(&mut sink, &mut stream, close_code::GOING_AWAY, "idle timeout").await;
                     break;
                 }
                 pinged = true;
@@ -110,7 +111,7 @@ pub(crate) async fn serve(
             }
             permit = inbox.reserve(), if waiting.is_some() => {
                 let (Ok(permit), Some(frame)) = (permit, waiting.take()) else {
-                    close(&mut sink, &mut stream, 1011, "room unavailable; reconnect").await;
+                    close(&mut sink, &mut stream, close_code::INTERNAL_ERROR, "room unavailable; reconnect").await;
                     break;
                 };
                 permit.send(frame);
@@ -123,13 +124,13 @@ pub(crate) async fn serve(
                         Ok(()) => {}
                         Err(TrySendError::Full(frame)) => waiting = Some(frame),
                         Err(TrySendError::Closed(_)) => {
-                            close(&mut sink, &mut stream, 1011, "room unavailable; reconnect").await;
+                            close(&mut sink, &mut stream, close_code::INTERNAL_ERROR, "room unavailable; reconnect").await;
                             break;
                         }
                     }
                 }
                 Some(Ok(WsMessage::Text(_))) => {
-                    close(&mut sink, &mut stream, 1003, "binary frames only").await;
+                    close(&mut sink, &mut stream, close_code::UNSUPPORTED_DATA, "binary frames only").await;
                     break;
                 }
                 Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_))) => {
@@ -143,7 +144,7 @@ pub(crate) async fn serve(
                     // Typically a message over the socket layer's limit, or a protocol error.
                     tracing::debug!(%doc, %peer, error = %e, "socket error");
                     let reason = "message too big or not a valid WebSocket frame";
-                    close(&mut sink, &mut stream, 1009, reason).await;
+                    close(&mut sink, &mut stream, close_code::MESSAGE_TOO_BIG, reason).await;
                     break;
                 }
             },
@@ -162,7 +163,7 @@ pub(crate) async fn serve(
                 }
                 None => {
                     // The room dropped this connection: it stopped reading its frames.
-                    close(&mut sink, &mut stream, 1013, "too far behind; reconnect").await;
+                    close(&mut sink, &mut stream, close_code::TRY_AGAIN_LATER, "too far behind; reconnect").await;
                     break;
                 }
             },

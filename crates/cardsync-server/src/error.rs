@@ -2,7 +2,8 @@
 //!
 //! Start errors are the ones an operator must act on (a corrupt database, a port in use, a
 //! bad schema), so each names what it is about. Errors of one document never stop the
-//! server: they close that room's connections with code 1011 and are logged.
+//! server: they close that room's connections with code
+//! [`INTERNAL_ERROR`](cardsync_sync::protocol::close_code::INTERNAL_ERROR) and are logged.
 
 use std::net::SocketAddr;
 

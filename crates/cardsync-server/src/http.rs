@@ -18,6 +18,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::get;
+use cardsync_sync::protocol::close_code;
 use futures_util::StreamExt as _;
 use serde::Deserialize;
 
@@ -71,7 +72,7 @@ async fn room(
 async fn refuse(socket: WebSocket, max: usize) {
     let (mut sink, mut stream) = socket.split();
     let reason = format!("server at its connection limit ({max}); retry later");
-    conn::close(&mut sink, &mut stream, 1013, &reason).await;
+    conn::close(&mut sink, &mut stream, close_code::TRY_AGAIN_LATER, &reason).await;
 }
 
 async fn metrics(State(shared): State<Arc<Shared>>) -> Json<crate::metrics::Snapshot> {

@@ -39,6 +39,7 @@ pub mod config;
 mod conn;
 mod error;
 mod http;
+pub mod logging;
 pub mod metrics;
 mod persist;
 mod room_task;

@@ -2,7 +2,8 @@
 //!
 //! On start it prints one line to stdout, `cardsync-server listening on ws://ADDR/rooms/{doc}`,
 //! which scripts (and the integration tests, which start it on port 0) read to learn the
-//! address. Logs go to stderr (`RUST_LOG` filters them; default `info`). SIGINT and SIGTERM
+//! address. Logs go to stderr (`RUST_LOG` filters them; default `info`; a line stderr cannot
+//! take is dropped, see [`cardsync_server::logging`]). SIGINT and SIGTERM
 //! shut down gracefully; the exit code is 0 after a clean shutdown, 1 on a runtime failure
 //! and 2 when the server cannot start (bad configuration, damaged database).
 
@@ -16,13 +17,7 @@ use clap::Parser as _;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .init();
+    cardsync_server::logging::init();
     match cli.command {
         Command::Token(args) => token(&args),
         Command::Serve(args) => {
@@ -44,7 +39,7 @@ fn fail(code: u8, error: &dyn std::error::Error) -> ExitCode {
         source = e.source();
     }
     tracing::error!("{message}");
-    eprintln!("cardsync-server: error: {message}");
+    cardsync_server::logging::to_stderr(&format!("cardsync-server: error: {message}"));
     ExitCode::from(code)
 }
 

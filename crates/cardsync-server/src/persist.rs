@@ -35,9 +35,10 @@ use crate::store::{Append, DocId, Store, StoreError};
 /// Most appends committed in one transaction.
 pub const MAX_GROUP: usize = 1024;
 
-/// A room's persist finished (or failed).
+/// How one of a room's persists ended: durable, or failed. (Not `cardsync_sync`'s
+/// `outbox::Persisted`, which is a client's stored state.)
 #[derive(Debug)]
-pub(crate) struct Persisted {
+pub(crate) struct PersistOutcome {
     pub token: PersistToken,
     pub result: Result<(), Arc<StoreError>>,
 }
@@ -47,7 +48,7 @@ enum Job {
         generation: u64,
         append: Append,
         token: PersistToken,
-        done: tokio_mpsc::UnboundedSender<Persisted>,
+        done: tokio_mpsc::UnboundedSender<PersistOutcome>,
     },
     Flush(oneshot::Sender<Result<(), StoreError>>),
 }
@@ -94,7 +95,7 @@ impl Persister {
         generation: u64,
         append: Append,
         token: PersistToken,
-        done: &tokio_mpsc::UnboundedSender<Persisted>,
+        done: &tokio_mpsc::UnboundedSender<PersistOutcome>,
     ) {
         let job = Job::Append {
             generation,
@@ -104,7 +105,7 @@ impl Persister {
         };
         if let Err(mpsc::SendError(Job::Append { token, done, .. })) = self.jobs.send(job) {
             let result = Err(Arc::new(StoreError::Stopped));
-            let _ = done.send(Persisted { token, result });
+            let _ = done.send(PersistOutcome { token, result });
         }
     }
 
@@ -137,7 +138,7 @@ impl PersistThreads {
 struct Waiting {
     generation: u64,
     token: PersistToken,
-    done: tokio_mpsc::UnboundedSender<Persisted>,
+    done: tokio_mpsc::UnboundedSender<PersistOutcome>,
 }
 
 fn write_loop(store: &dyn Store, metrics: &Metrics, jobs: &mpsc::Receiver<Job>) {
@@ -161,7 +162,7 @@ fn write_loop(store: &dyn Store, metrics: &Metrics, jobs: &mpsc::Receiver<Job>) 
                 } => {
                     if poisoned.contains(&generation) {
                         let result = Err(Arc::new(StoreError::EarlierWriteFailed));
-                        let _ = done.send(Persisted { token, result });
+                        let _ = done.send(PersistOutcome { token, result });
                         continue;
                     }
                     appends.push(append);
@@ -202,7 +203,7 @@ fn commit(
     }
     appends.clear();
     for w in waiting.drain(..) {
-        let _ = w.done.send(Persisted {
+        let _ = w.done.send(PersistOutcome {
             token: w.token,
             result: result.clone(),
         });

@@ -16,15 +16,16 @@
 //! writer thread's queue grow.
 //!
 //! A room goes away in one of three ways: idle eviction (no peer, nothing to persist), a
-//! shutdown (close every peer with 1001, wait until every persist is confirmed), or a
-//! failure (load error or store error: close every peer with 1011 and unload; the next
-//! connection reloads the document from what is durable).
+//! shutdown (close every peer with [`GOING_AWAY`](close_code::GOING_AWAY), wait until every
+//! persist is confirmed), or a failure (load error or store error: close every peer with
+//! [`INTERNAL_ERROR`](close_code::INTERNAL_ERROR) and unload; the next connection reloads the
+//! document from what is durable).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
-use cardsync_sync::protocol::{MSG_CARDSYNC, Message};
+use cardsync_sync::protocol::{MSG_CARDSYNC, Message, close_code};
 use cardsync_sync::room::{PeerId, PersistToken, Room, RoomAction};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep, sleep_until};
@@ -32,7 +33,7 @@ use tokio::time::{Instant, sleep, sleep_until};
 use crate::auth::TokenAuth;
 use crate::conn::Outgoing;
 use crate::error::LoadError;
-use crate::persist::Persisted;
+use crate::persist::PersistOutcome;
 use crate::rooms::{self, Inbox, Shared};
 use crate::store::{Append, DocId};
 
@@ -96,7 +97,7 @@ fn refuse_queued(inbox: &mut mpsc::Receiver<Inbox>, reason: &str) {
     inbox.close();
     while let Ok(message) = inbox.try_recv() {
         if let Inbox::Connect { out, .. } = message {
-            let _ = out.try_send(Outgoing::close(1011, reason));
+            let _ = out.try_send(Outgoing::close(close_code::INTERNAL_ERROR, reason));
         }
     }
 }
@@ -108,7 +109,7 @@ struct Driver {
     room: Room<TokenAuth>,
     /// Send queues of the connected peers.
     peers: HashMap<PeerId, mpsc::Sender<Outgoing>>,
-    persisted_tx: mpsc::UnboundedSender<Persisted>,
+    persisted_tx: mpsc::UnboundedSender<PersistOutcome>,
     /// Persists not yet confirmed, with when the frame that caused each arrived.
     in_flight: VecDeque<(PersistToken, Instant)>,
     /// When the frame being handled arrived.
@@ -130,7 +131,7 @@ impl Driver {
     async fn run(
         mut self,
         mut inbox: mpsc::Receiver<Inbox>,
-        mut persisted: mpsc::UnboundedReceiver<Persisted>,
+        mut persisted: mpsc::UnboundedReceiver<PersistOutcome>,
     ) {
         let mut shutdown = self.shared.shutdown.clone();
         let idle_after = Duration::from_millis(self.shared.config.limits.idle_room_ms);
@@ -141,7 +142,8 @@ impl Driver {
             }
             let idle = self.peers.is_empty() && self.room.pending_persists() == 0;
             let due = self.room.poll_timeout();
-            let room_timer = self.shared.epoch + Duration::from_millis(due.unwrap_or(0));
+            let room_timer =
+                self.shared.epoch + Duration::from_millis(due.map_or(0, |t| t.as_millis()));
             tokio::select! {
                 Some(done) = persisted.recv() => {
                     if !self.persisted(done) {
@@ -153,7 +155,7 @@ impl Driver {
                     None => break End::Evicted,
                 },
                 () = sleep_until(room_timer), if due.is_some() => {
-                    self.room.handle_timeout(self.shared.now_ms());
+                    self.room.handle_timeout(self.shared.now());
                 }
                 () = sleep(idle_after), if idle && !self.draining => {
                     if rooms::try_evict(&self.shared, &self.doc, self.generation, &inbox) {
@@ -174,7 +176,10 @@ impl Driver {
             End::Failed => {
                 rooms::remove(&self.shared, &self.doc, self.generation);
                 for (_, out) in self.peers.drain() {
-                    let _ = out.try_send(Outgoing::close(1011, "storage failure; reconnect"));
+                    let _ = out.try_send(Outgoing::close(
+                        close_code::INTERNAL_ERROR,
+                        "storage failure; reconnect",
+                    ));
                 }
                 refuse_queued(&mut inbox, "storage failure; reconnect");
             }
@@ -182,11 +187,14 @@ impl Driver {
     }
 
     fn handle(&mut self, message: Inbox) {
-        let now = self.shared.now_ms();
+        let now = self.shared.now();
         match message {
             Inbox::Connect { peer, token, out } => {
                 if self.draining {
-                    let _ = out.try_send(Outgoing::close(1001, "server shutting down"));
+                    let _ = out.try_send(Outgoing::close(
+                        close_code::GOING_AWAY,
+                        "server shutting down",
+                    ));
                     return;
                 }
                 self.peers.insert(peer, out);
@@ -211,7 +219,7 @@ impl Driver {
     }
 
     /// A persist finished. Returns `false` if it failed (the room must go).
-    fn persisted(&mut self, done: Persisted) -> bool {
+    fn persisted(&mut self, done: PersistOutcome) -> bool {
         if let Err(e) = done.result {
             tracing::error!(doc = %self.doc, error = %e, "persist failed; unloading the room");
             return false;
@@ -228,7 +236,7 @@ impl Driver {
                     .ack_latency(now.saturating_duration_since(at));
             }
         }
-        if let Err(e) = self.room.handle_persisted(self.shared.now_ms(), done.token) {
+        if let Err(e) = self.room.handle_persisted(self.shared.now(), done.token) {
             tracing::error!(doc = %self.doc, error = %e, "room refused a persist confirmation");
         }
         true
@@ -236,9 +244,12 @@ impl Driver {
 
     fn start_draining(&mut self) {
         self.draining = true;
-        let now = self.shared.now_ms();
+        let now = self.shared.now();
         for (peer, out) in std::mem::take(&mut self.peers) {
-            let _ = out.try_send(Outgoing::close(1001, "server shutting down"));
+            let _ = out.try_send(Outgoing::close(
+                close_code::GOING_AWAY,
+                "server shutting down",
+            ));
             self.room.handle_disconnect(now, peer);
         }
     }
@@ -285,7 +296,7 @@ impl Driver {
         if queue.try_send(out).is_err() {
             tracing::warn!(doc = %self.doc, %peer, "send queue full; dropping the connection");
             self.peers.remove(&peer);
-            self.room.handle_disconnect(self.shared.now_ms(), peer);
+            self.room.handle_disconnect(self.shared.now(), peer);
         }
     }
 

@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use cardsync_core::Schema;
+use cardsync_sync::protocol::close_code;
 use cardsync_sync::room::{PeerId, RoomConfig};
 use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
@@ -58,9 +59,16 @@ pub(crate) enum Refusal {
 impl Refusal {
     pub fn close(self) -> Outgoing {
         match self {
-            Refusal::TooManyRooms => Outgoing::close(1013, "server at its room limit; retry later"),
-            Refusal::RoomBusy => Outgoing::close(1013, "room busy; retry later"),
-            Refusal::ShuttingDown => Outgoing::close(1001, "server shutting down"),
+            Refusal::TooManyRooms => Outgoing::close(
+                close_code::TRY_AGAIN_LATER,
+                "server at its room limit; retry later",
+            ),
+            Refusal::RoomBusy => {
+                Outgoing::close(close_code::TRY_AGAIN_LATER, "room busy; retry later")
+            }
+            Refusal::ShuttingDown => {
+                Outgoing::close(close_code::GOING_AWAY, "server shutting down")
+            }
         }
     }
 }
@@ -134,9 +142,10 @@ impl Shared {
         PeerId(self.next_peer.fetch_add(1, Ordering::Relaxed))
     }
 
-    /// Milliseconds since start: the room's clock.
-    pub fn now_ms(&self) -> u64 {
-        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
+    /// The rooms' clock: milliseconds since `epoch`, as the sans-IO room takes time.
+    pub fn now(&self) -> cardsync_sync::Instant {
+        let ms = u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX);
+        cardsync_sync::Instant::from_millis(ms)
     }
 }
 

@@ -2,7 +2,8 @@
 //!
 //! # Shutdown, in order
 //! 1. the listener stops accepting;
-//! 2. every room closes its connections with code 1001 ("going away") and waits until the
+//! 2. every room closes its connections with code
+//!    [`GOING_AWAY`](cardsync_sync::protocol::close_code::GOING_AWAY) and waits until the
 //!    writer has confirmed every persist it issued, so nothing acked is left in memory;
 //! 3. the writer commits what is queued and the store flushes (a WAL checkpoint);
 //! 4. the writer and compactor threads stop.

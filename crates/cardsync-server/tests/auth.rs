@@ -6,7 +6,7 @@ mod common;
 use cardsync_client::ClientEvent;
 use cardsync_core::{CardId, Op, Stamp, Value};
 use cardsync_server::auth::{Claims, Secret, mint, unix_now};
-use cardsync_sync::protocol::{Message, PROTOCOL_VERSION, RejectCode};
+use cardsync_sync::protocol::{Message, PROTOCOL_VERSION, RejectCode, close_code};
 use cardsync_sync::room::Role;
 use cardsync_sync::session::SessionEvent;
 use common::*;
@@ -63,7 +63,11 @@ async fn bad_missing_expired_and_foreign_tokens_are_refused() {
         .await;
         assert_eq!(denied, reason, "{case}");
         let (code, why) = expect_close(&mut ws).await;
-        assert_eq!((code, why.as_str()), (1008, "auth_denied"), "{case}");
+        assert_eq!(
+            (code, why.as_str()),
+            (close_code::POLICY_VIOLATION, "auth_denied"),
+            "{case}"
+        );
     }
 
     // A stock client (no hello) without a token is refused too: no anonymous access.
@@ -76,7 +80,7 @@ async fn bad_missing_expired_and_foreign_tokens_are_refused() {
     )
     .await;
     let (code, _) = expect_close(&mut ws).await;
-    assert_eq!(code, 1008);
+    assert_eq!(code, close_code::POLICY_VIOLATION);
 
     // A stock client with `?token=` (as y-websocket's `params` send it) syncs.
     let mut ws = raw(&format!("{url}?token={}", token("board", Role::Viewer))).await;

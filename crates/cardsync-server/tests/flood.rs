@@ -7,7 +7,7 @@
 //! The flood is a relay of flooders, each with its own client id, one after another, each
 //! sending all its batches without waiting while it reads its acks. None of them may be cut:
 //! a connection blocked on a full room inbox still writes the acks queued for it, so its send
-//! queue cannot fill up behind its own backpressure ("too far behind", 1013).
+//! queue cannot fill up behind its own backpressure ("too far behind", `TRY_AGAIN_LATER`).
 
 mod common;
 

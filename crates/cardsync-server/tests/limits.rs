@@ -4,7 +4,7 @@
 mod common;
 
 use cardsync_core::{CardId, Op, Stamp};
-use cardsync_sync::protocol::{Message, PROTOCOL_VERSION};
+use cardsync_sync::protocol::{Message, PROTOCOL_VERSION, close_code};
 use cardsync_sync::room::Role;
 use common::*;
 use futures_util::SinkExt as _;
@@ -59,7 +59,10 @@ async fn malformed_oversize_and_text_frames_close_only_their_connection() {
     ws.send(WsMessage::Binary(vec![0, 9, 1, 0].into()))
         .await
         .unwrap();
-    assert_eq!(expect_close(&mut ws).await, (1002, "malformed".into()));
+    assert_eq!(
+        expect_close(&mut ws).await,
+        (close_code::PROTOCOL_ERROR, "malformed".into())
+    );
     still_working(&a, &b, 2).await;
 
     // A frame over `max_frame_bytes`: refused unread by the room.
@@ -69,7 +72,7 @@ async fn malformed_oversize_and_text_frames_close_only_their_connection() {
         .unwrap();
     assert_eq!(
         expect_close(&mut ws).await,
-        (1009, "frame_too_large".into())
+        (close_code::MESSAGE_TOO_BIG, "frame_too_large".into())
     );
     still_working(&a, &b, 3).await;
 
@@ -77,7 +80,7 @@ async fn malformed_oversize_and_text_frames_close_only_their_connection() {
     let mut ws = welcomed(&url, "board").await;
     let _ = ws.send(WsMessage::Binary(vec![0; 1 << 20].into())).await;
     let (code, _) = expect_close(&mut ws).await;
-    assert_eq!(code, 1009);
+    assert_eq!(code, close_code::MESSAGE_TOO_BIG);
     still_working(&a, &b, 4).await;
 
     // Text frames are not part of the protocol.
@@ -85,7 +88,7 @@ async fn malformed_oversize_and_text_frames_close_only_their_connection() {
     ws.send(WsMessage::Text("hello".into())).await.unwrap();
     assert_eq!(
         expect_close(&mut ws).await,
-        (1003, "binary frames only".into())
+        (close_code::UNSUPPORTED_DATA, "binary frames only".into())
     );
     still_working(&a, &b, 5).await;
 
@@ -123,7 +126,7 @@ async fn room_and_connection_limits_refuse_clearly() {
 
     let mut ws = raw(&server.url("two")).await;
     let (code, reason) = expect_close(&mut ws).await;
-    assert_eq!(code, 1013);
+    assert_eq!(code, close_code::TRY_AGAIN_LATER);
     assert!(reason.contains("room limit"), "{reason}");
     drop(ws);
     // A refused connection holds its slot until the server has seen it close, which races
@@ -135,7 +138,7 @@ async fn room_and_connection_limits_refuse_clearly() {
     let _third = welcomed(&server.url("one"), "one").await;
     let mut fourth = raw(&server.url("one")).await;
     let (code, reason) = expect_close(&mut fourth).await;
-    assert_eq!(code, 1013);
+    assert_eq!(code, close_code::TRY_AGAIN_LATER);
     assert!(reason.contains("connection limit (3)"), "{reason}");
     still_working(&a, &b, 2).await;
 }

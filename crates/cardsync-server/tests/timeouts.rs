@@ -10,7 +10,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use cardsync_sync::protocol::{Message, PROTOCOL_VERSION};
+use cardsync_sync::protocol::{Message, PROTOCOL_VERSION, close_code};
 use cardsync_sync::room::Role;
 use common::*;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
@@ -67,7 +67,7 @@ async fn read_until_close(tcp: &mut TcpStream) -> Option<u16> {
             }
             if opcode == 0x8 {
                 let code = (len >= 2).then(|| u16::from_be_bytes([buf[header], buf[header + 1]]));
-                return Some(code.unwrap_or(1005));
+                return Some(code.unwrap_or(close_code::NO_STATUS));
             }
             buf.drain(..header + len);
         }
@@ -153,7 +153,7 @@ async fn silent_websockets_are_closed_and_quiet_live_clients_stay() {
         .unwrap();
     let started = Instant::now();
     let code = within("the idle close", read_until_close(&mut silent)).await;
-    assert_eq!(code, Some(1001), "closed for idleness (1001)");
+    assert_eq!(code, Some(close_code::GOING_AWAY), "closed for idleness");
     assert!(
         started.elapsed() >= Duration::from_millis(1400),
         "closed before the idle timeout: {:?}",

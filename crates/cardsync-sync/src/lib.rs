@@ -11,9 +11,18 @@
 //! State machines never act on their own between calls, so a driver that follows this rule
 //! cannot miss an action, and a test can run them all in one thread with a simulated clock.
 //!
+//! ## One flat root
+//!
+//! The main types are re-exported here, as `yrs` and `quinn-proto` do: `cardsync_sync::Room`,
+//! `cardsync_sync::ClientSession`, `cardsync_sync::SyncMachine`, `cardsync_sync::Outbox`,
+//! `cardsync_sync::Instant`… The modules stay public and their paths keep working; the root is
+//! what makes a name unique, since two items of one name would not compile side by side here.
+//! Vocabulary that only reads well inside its module (the connection's `Action`, `State`,
+//! `Cause`, `Failure`; the outbox's `Part` and `apply`) stays there.
+//!
 //! ## Two clients, one room, one rejection
 //!
-//! A whole system in one thread: two [`session::ClientSession`]s and a [`room::Room`], wired by
+//! A whole system in one thread: two [`ClientSession`]s and a [`Room`], wired by
 //! a loop that delivers frames and confirms persistence at once. Bob may not set a field only
 //! admins may set; the room rejects that batch, Bob's session rolls it back, and his other
 //! edit survives.
@@ -21,10 +30,10 @@
 //! ```
 //! use std::sync::Arc;
 //! use cardsync_core::{CardId, CardKind, FieldDef, FieldValue, Op, Schema, Stamp, ValueType};
-//! use cardsync_sync::connection::{Instant, SplitMix64};
-//! use cardsync_sync::outbox::Persisted;
-//! use cardsync_sync::room::{FieldRule, PeerId, Role, Room, RoomAction, RoomConfig, StaticTokens};
-//! use cardsync_sync::session::{ClientSession, SessionAction, SessionConfig, SessionEvent};
+//! use cardsync_sync::{
+//!     ClientSession, FieldRule, Instant, PeerId, Persisted, Role, Room, RoomAction, RoomConfig,
+//!     SessionAction, SessionConfig, SessionEvent, SplitMix64, StaticTokens,
+//! };
 //!
 //! let schema = Arc::new(Schema::new(1).card("task", CardKind::default()
 //!     .field("title", FieldDef::register(ValueType::String))
@@ -50,14 +59,14 @@
 //!             moved = true;
 //!             match action {
 //!                 SessionAction::Persist { seq, .. } => c.handle_persisted(now, seq),
-//!                 SessionAction::Send(frame) => room.handle_message(0, PeerId(i as u64), &frame).unwrap(),
+//!                 SessionAction::Send(frame) => room.handle_message(now, PeerId(i as u64), &frame).unwrap(),
 //!             }
 //!         }
 //!     }
 //!     while let Some(action) = room.poll_action() {
 //!         moved = true;
 //!         match action {
-//!             RoomAction::Persist { token, .. } => room.handle_persisted(0, token).unwrap(),
+//!             RoomAction::Persist { token, .. } => room.handle_persisted(now, token).unwrap(),
 //!             RoomAction::Send { peer, frame } => clients[peer.0 as usize].handle_frame(now, &frame).unwrap(),
 //!             RoomAction::Close { .. } => {}
 //!         }
@@ -66,7 +75,7 @@
 //! };
 //!
 //! for (i, c) in clients.iter_mut().enumerate() {
-//!     room.handle_connect(0, PeerId(i as u64))?;
+//!     room.handle_connect(now, PeerId(i as u64))?;
 //!     c.handle_connected(now);
 //! }
 //! let card = CardId::from_u128(1);
@@ -101,3 +110,37 @@ pub mod outbox;
 pub mod protocol;
 pub mod room;
 pub mod session;
+pub mod time;
+
+pub use client::{SyncAction, SyncEvent, SyncMachine, SyncStatus};
+pub use connection::{
+    CloseCause, Connection, ConnectionConfig, ConnectionConfigError, ConnectionError,
+    ConnectionStatus, Rng, RttEstimate, SocketId, SplitMix64, StateChanged,
+};
+pub use outbox::{
+    Batch, MemoryStore, Outbox, OutboxError, OutboxLimits, OutboxStore, PersistOp, Persisted,
+    Rejection,
+};
+pub use protocol::{
+    BatchId, MSG_CARDSYNC, Message, PROTOCOL_VERSION, ProtocolError, RejectCode, close_code,
+};
+pub use room::{
+    AuthError, Authenticator, AwarenessError, FieldRule, PeerCloseReason, PeerId, Permissions,
+    PersistToken, RateLimit, Role, Room, RoomAction, RoomConfig, RoomError, ShadowError,
+    StaticTokens, UNBATCHED, Violation,
+};
+pub use session::{
+    ClientSession, Conflict, ConflictLog, SessionAction, SessionConfig, SessionError, SessionEvent,
+    SessionStatus,
+};
+pub use time::Instant;
+
+/// The largest integer a JavaScript number holds exactly (`Number.MAX_SAFE_INTEGER`,
+/// 2^53 − 1). Counter values the room accepts and integers the wasm bindings take from
+/// JavaScript stay within it, so every peer reads the same number back.
+///
+/// Client ids have the same bound for the same reason; the core names it for them
+/// ([`cardsync_core::MAX_CLIENT_ID`]), and a compile-time check keeps the two equal.
+pub const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
+
+const _: () = assert!(MAX_SAFE_INTEGER as u64 == cardsync_core::MAX_CLIENT_ID);

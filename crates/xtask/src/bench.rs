@@ -25,7 +25,7 @@ use crate::{Result, tools};
 pub enum Mode {
     /// Smaller sizes and 3 samples: about ten minutes on two cores.
     Quick,
-    /// The sizes and 7 samples.
+    /// The full sizes and 7 samples.
     Full,
 }
 

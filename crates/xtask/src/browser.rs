@@ -1,8 +1,8 @@
-//! The `cargo xtask test` steps that run in headless Chromium (issue 3: the bindings and the
-//! package must be tested in a real browser, not only in Node).
+//! The `cargo xtask test` steps that run in headless Chromium: the bindings and the package
+//! are tested in a real browser, not only in Node, because that is where they ship.
 //!
-//! Both use Debian's `chromium` and `chromium-driver`, which `.ci/run` installs with apt-get;
-//! nothing here downloads a browser (DESIGN.md §8). Each step proves it ran in Chromium
+//! Both use Debian's `chromium` and `chromium-driver`, which [`ensure_chromium`] installs with
+//! apt-get when missing; nothing here downloads a browser (docs/design.md §8). Each step proves it ran in Chromium
 //! rather than trusting its configuration: the wasm-bindgen tests are built with
 //! `CARDSYNC_WASM_TEST_HOST=chromium` and one of them asserts the user agent is HeadlessChrome;
 //! the package test asserts the same of its page and prints the user agent.
@@ -10,27 +10,26 @@
 use std::path::{Path, PathBuf};
 
 use crate::cmd::Cmd;
-use crate::{Error, Result, tools};
+use crate::{Result, apt, toolchain, tools};
 
 /// Debian's Chromium (a launcher script that runs `/usr/lib/chromium/chromium`).
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 /// Debian's chromedriver, the same Chromium version (package `chromium-driver`).
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
-/// Fails with the install command when Chromium or chromedriver is missing.
+/// Installs Debian's Chromium and chromedriver when missing (as root; otherwise fails with
+/// the `apt-get` command to run).
 pub fn ensure_chromium() -> Result<()> {
-    let missing: Vec<&str> = [CHROMIUM, CHROMEDRIVER]
-        .into_iter()
-        .filter(|path| !Path::new(path).exists())
-        .collect();
-    if missing.is_empty() {
-        return Ok(());
-    }
-    Err(Error::new(format!(
-        "{} missing; the browser tests need Debian's Chromium: \
-         `apt-get update && apt-get install -y chromium chromium-driver` (as .ci/run does)",
-        missing.join(" and ")
-    )))
+    apt::ensure(&[
+        apt::Program {
+            path: CHROMIUM,
+            package: "chromium",
+        },
+        apt::Program {
+            path: CHROMEDRIVER,
+            package: "chromium-driver",
+        },
+    ])
 }
 
 /// The wasm-bindgen tests of `bindings/wasm` in headless Chromium: the same test binary as
@@ -60,8 +59,10 @@ pub fn wasm_test_node(root: &Path) -> Result<()> {
     wasm_bindgen_tests(root, &runner, "node").run()
 }
 
-/// `wasm-bindgen-test-runner`, installed with wasm-bindgen-cli at the locked version.
+/// `wasm-bindgen-test-runner`, installed with wasm-bindgen-cli at the locked version (and the
+/// wasm32 target the tests are built for).
 fn test_runner(root: &Path) -> Result<PathBuf> {
+    toolchain::ensure_wasm_target(root)?;
     let wasm_bindgen = tools::ensure_wasm_bindgen(root)?;
     Ok(wasm_bindgen.with_file_name("wasm-bindgen-test-runner"))
 }
@@ -84,6 +85,7 @@ fn wasm_bindgen_tests(root: &Path, runner: &Path, host: &str) -> Cmd {
 pub fn pkg_test(root: &Path) -> Result<()> {
     ensure_chromium()?;
     let pkg = root.join("pkg");
+    tools::ensure_npm_deps(&pkg)?;
     let tests = tools::test_files(&pkg.join("test").join("browser"))?;
     Cmd::new("node", &pkg).args(["--test"]).args(&tests).run()
 }

@@ -1,5 +1,5 @@
-//! `cargo xtask demo`: the main job. Installs what is missing (npm packages, wasm-bindgen-cli;
-//! the wasm target comes with `rust-toolchain.toml`), builds the npm package (release wasm),
+//! `cargo xtask demo`: the main job. Installs what is missing (the wasm32 target, npm packages,
+//! wasm-bindgen-cli), builds the npm package (release wasm),
 //! the demo board and `cardsync-server` (release), then runs the server with its SQLite store under
 //! `target/cardsync-demo/`, serving the board and its room at `http://127.0.0.1:4455/`.
 //!
@@ -19,9 +19,9 @@ const LISTEN: &str = "127.0.0.1:4455";
 /// Builds everything and serves the board until interrupted.
 pub fn run() -> Result<()> {
     let root = crate::workspace_root();
-    // pkg's npm packages hold wasm-opt; the wasm target comes with rust-toolchain.toml and
-    // wasm-bindgen-cli is installed by the wasm build when missing.
-    crate::tools::ensure_npm_deps(&root.join("pkg"))?;
+    // The release wasm build installs what it needs: the wasm32 target, pkg's npm packages
+    // (wasm-opt) and wasm-bindgen-cli.
+    crate::tools::ensure_node()?;
     wasm::build(&root, wasm::Options { release: true })?;
     let board = e2e::build_board(&root)?;
     let bin = server::build(&root, true)?;

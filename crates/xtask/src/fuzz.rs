@@ -1,5 +1,5 @@
 //! `cargo xtask fuzz [TARGET] [--secs N]` and the `fuzz` step of `cargo xtask test`: libFuzzer
-//! runs of the targets in `fuzz/` (issue 8).
+//! runs of the targets in `fuzz/`.
 //!
 //! libFuzzer needs a nightly compiler; the project builds on stable. So: when the `nightly`
 //! toolchain is installed, this installs `cargo-fuzz` at a pinned version if missing, writes
@@ -51,7 +51,7 @@ fn flags(root: &Path, target: &str) -> Vec<OsString> {
     if UNSANITIZED.contains(&target) {
         flags.extend(["-s".into(), "none".into(), "--target-dir".into()]);
         flags.push(
-            root.join("target")
+            crate::target_dir(root)
                 .join("fuzz-unsanitized")
                 .into_os_string(),
         );
@@ -103,7 +103,7 @@ pub fn run(root: &Path, options: &Options) -> Result<()> {
     }
     ensure_cargo_fuzz(root)?;
     let fuzz_dir = root.join("fuzz");
-    let corpus = root.join("target").join("fuzz-corpus");
+    let corpus = crate::target_dir(root).join("fuzz-corpus");
     Cmd::cargo(root)
         .args([
             "run",

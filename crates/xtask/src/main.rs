@@ -2,8 +2,9 @@
 //!
 //! Why Rust and not shell scripts or npm scripts: the same code runs on a developer machine and in
 //! CI, a failing step says which command failed and why, and there is no chain of scripts to
-//! keep in sync (DESIGN.md §7, after rust-analyzer). `.ci/run` only installs toolchain parts and
-//! then calls `cargo xtask test`.
+//! keep in sync (docs/design.md §7, after rust-analyzer). On a fresh machine with only rustup,
+//! node and npm, each command installs what it needs ([`toolchain`], [`tools`], [`apt`]), so
+//! `.ci/run` only calls `cargo xtask test`.
 //!
 //! Each subcommand lives in its own module; [`cmd`] is the one place that runs external programs.
 
@@ -12,6 +13,7 @@
     reason = "xtask is a command-line tool: its reports are meant for stdout"
 )]
 
+mod apt;
 mod bench;
 mod browser;
 mod cmd;
@@ -20,6 +22,7 @@ mod e2e;
 mod fuzz;
 mod server;
 mod test;
+mod toolchain;
 mod tools;
 mod wasm;
 
@@ -58,7 +61,7 @@ enum Command {
         /// Smaller sizes and fewer samples: about ten minutes on two cores.
         #[arg(long, conflicts_with = "full")]
         quick: bool,
-        /// The sizes and 7 samples per cell (the default).
+        /// The full sizes and 7 samples per cell (the default).
         #[arg(long)]
         full: bool,
     },
@@ -78,7 +81,8 @@ enum Command {
         #[arg(long, default_value_t = 60)]
         secs: u32,
     },
-    /// Install the pinned tools the checks need when missing (wasm-bindgen-cli).
+    /// Install what the checks need when missing: toolchain parts, npm packages,
+    /// wasm-bindgen-cli, Chromium (what the `tools` step of `cargo xtask test` does).
     Tools,
 }
 
@@ -135,7 +139,10 @@ fn main() -> ExitCode {
                 secs,
             },
         ),
-        Command::Tools => tools::ensure_wasm_bindgen(&workspace_root()).map(drop),
+        Command::Tools => test::run(test::Options {
+            slow: false,
+            only: vec!["tools".to_owned()],
+        }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use crate::cmd::Cmd;
-use crate::{Error, Result, browser, fuzz as fuzzing, tools, wasm};
+use crate::{Error, Result, browser, fuzz as fuzzing, toolchain, tools, wasm};
 
 /// What the caller of `cargo xtask test` asked for.
 #[derive(Debug, Clone)]
@@ -35,8 +35,8 @@ struct Step {
 /// The checks, in order. Append new steps here.
 fn steps() -> Vec<Step> {
     vec![
+        step("tools", tools_step),
         step("fmt", fmt),
-        step("js-deps", js_deps),
         step("clippy", clippy),
         step("test", cargo_test),
         step("doc", doc),
@@ -56,24 +56,39 @@ const fn step(name: &'static str, run: fn(&Context) -> Result<()>) -> Step {
     Step { name, run }
 }
 
-fn fmt(cx: &Context) -> Result<()> {
-    Cmd::cargo(&cx.root).args(["fmt", "--all", "--check"]).run()
+/// Everything the later steps need, installed when missing, so that a fresh machine with only
+/// rustup, node and npm passes (each later step also ensures its own part, cheaply, so that
+/// `--step X` works alone):
+/// - the `rustfmt` and `clippy` components and the wasm32 target;
+/// - the npm packages: the Rust interop tests run `node` scripts in `tests/js` against the
+///   real `yjs`; the npm package's tests need its dev dependencies (`yjs`, `typescript`,
+///   `binaryen`'s wasm-opt, `playwright-core` for the browser tests and `vite` for the bundler
+///   smoke test); the demo board needs `vite` and `playwright-core`; the bench runners need
+///   the peers they measure;
+/// - wasm-bindgen-cli at the locked version (about 7 minutes to compile, once);
+/// - Debian's Chromium and chromedriver for the browser tests (apt-get, as root).
+fn tools_step(cx: &Context) -> Result<()> {
+    Cmd::new("rustc", &cx.root).args(["--version"]).run()?;
+    tools::ensure_node()?;
+    toolchain::ensure_components(&cx.root)?;
+    toolchain::ensure_wasm_target(&cx.root)?;
+    for dir in ["tests/js", "pkg", "demo", "benches/js"] {
+        tools::ensure_npm_deps(&cx.root.join(dir))?;
+    }
+    tools::ensure_wasm_bindgen(&cx.root)?;
+    browser::ensure_chromium()
 }
 
-/// The Rust interop tests run `node` scripts in `tests/js` against the real `yjs`; the npm
-/// package's tests need its dev dependencies (`yjs`, `typescript`, `binaryen`'s wasm-opt,
-/// `playwright-core` for the browser tests and `vite` for the bundler smoke test); the demo
-/// board needs `vite` and `playwright-core` for its build and end-to-end tests.
-fn js_deps(cx: &Context) -> Result<()> {
-    tools::ensure_npm_deps(&cx.root.join("tests").join("js"))?;
-    tools::ensure_npm_deps(&cx.root.join("pkg"))?;
-    tools::ensure_npm_deps(&cx.root.join("demo"))?;
-    tools::ensure_npm_deps(&cx.root.join("benches").join("js"))
+fn fmt(cx: &Context) -> Result<()> {
+    toolchain::ensure_components(&cx.root)?;
+    Cmd::cargo(&cx.root).args(["fmt", "--all", "--check"]).run()
 }
 
 /// Clippy on the host, then on the bindings for wasm32, where their wasm-bindgen tests (and
 /// anything else behind `cfg(target_arch = "wasm32")`) are compiled.
 fn clippy(cx: &Context) -> Result<()> {
+    toolchain::ensure_components(&cx.root)?;
+    toolchain::ensure_wasm_target(&cx.root)?;
     Cmd::cargo(&cx.root)
         .args(["clippy", "--workspace", "--all-targets", "--locked"])
         .args(["--", "-D", "warnings"])
@@ -86,6 +101,8 @@ fn clippy(cx: &Context) -> Result<()> {
 
 /// Unit, integration and doc tests, including the `tidy` test in this crate.
 fn cargo_test(cx: &Context) -> Result<()> {
+    // The Yjs interop tests run node scripts against the real `yjs` in tests/js.
+    tools::ensure_npm_deps(&cx.root.join("tests").join("js"))?;
     let cmd = Cmd::cargo(&cx.root).args(["test", "--workspace", "--locked"]);
     let cmd = if cx.options.slow {
         cmd.env("CARDSYNC_SLOW", "1")
@@ -129,6 +146,7 @@ fn size(cx: &Context) -> Result<()> {
 /// against a strict TypeScript consumer.
 fn pkg_test(cx: &Context) -> Result<()> {
     let pkg = cx.root.join("pkg");
+    tools::ensure_npm_deps(&pkg)?;
     let tests = tools::test_files(&pkg.join("test"))?;
     let server = crate::server::build(&cx.root, false)?;
     Cmd::new("node", &pkg)
@@ -152,6 +170,7 @@ fn pkg_test(cx: &Context) -> Result<()> {
 /// both E1 pairs run, so the runners cannot rot unnoticed. No timing is asserted.
 fn bench_js(cx: &Context) -> Result<()> {
     let dir = cx.root.join("benches").join("js");
+    tools::ensure_npm_deps(&dir)?;
     let server = crate::server::build(&cx.root, false)?;
     let scratch = crate::target_dir(&cx.root).join("bench-smoke");
     std::fs::create_dir_all(&scratch)
@@ -171,9 +190,9 @@ fn pkg_browser(cx: &Context) -> Result<()> {
     browser::pkg_test(&cx.root)
 }
 
-/// The demo board end to end in headless Chromium against a real server (issue: browser
-/// sync client).
+/// The demo board end to end in headless Chromium against a real server.
 fn e2e(cx: &Context) -> Result<()> {
+    browser::ensure_chromium()?;
     crate::e2e::test(&cx.root)
 }
 

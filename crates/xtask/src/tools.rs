@@ -87,7 +87,7 @@ fn modified(path: &Path) -> Option<SystemTime> {
 /// (the CLI refuses other versions' output), installed with `cargo install` when missing.
 /// Returns the program to run.
 ///
-/// Per DESIGN.md §8 the install is *not* `--locked`: one of the CLI's locked dependencies is
+/// Per docs/design.md §8 the install is *not* `--locked`: one of the CLI's locked dependencies is
 /// missing from the registry mirror. It compiles for about 7 minutes, so it is skipped
 /// whenever a matching binary exists, in `$CARGO_HOME/bin` or on `PATH`.
 pub fn ensure_wasm_bindgen(root: &Path) -> Result<PathBuf> {

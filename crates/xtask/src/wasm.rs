@@ -1,8 +1,9 @@
 //! `cargo xtask wasm [--release]` and `cargo xtask size`: building the npm package's wasm.
 //!
-//! The pipeline (issue 3): `cargo build` of `bindings/wasm` for wasm32 → `wasm-bindgen` at
-//! exactly the version in Cargo.lock (installed when missing) → `wasm-opt -Oz` from the npm
-//! `binaryen` package in release builds, when installed → `pkg/dist/wasm/`, which the
+//! The pipeline: `cargo build` of `bindings/wasm` for wasm32 (the target added when missing) →
+//! `wasm-bindgen` at exactly the version in Cargo.lock (installed when missing) → in release
+//! builds `wasm-opt -Oz` from the npm `binaryen` package (`npm ci` in `pkg/` when needed; a
+//! release build without it fails rather than ship a larger package) → `pkg/dist/wasm/`, which the
 //! hand-written entry points in `pkg/src/` import. Everything under `pkg/dist/` is build
 //! output: regenerated on every build, never edited, not committed.
 //!
@@ -14,16 +15,16 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::cmd::Cmd;
-use crate::{Error, Result, tools};
+use crate::{Error, Result, toolchain, tools};
 
 /// The crate and the file names of what it produces.
 const CRATE: &str = "cardsync-wasm";
 const ARTIFACT: &str = "cardsync_wasm";
 /// The release profile tuned for size (root `Cargo.toml`).
 const RELEASE_PROFILE: &str = "wasm-release";
-const TARGET: &str = "wasm32-unknown-unknown";
+const TARGET: &str = toolchain::WASM_TARGET;
 
-/// The gzipped size the release `.wasm` must not exceed. Issue 3 targets ≤ 200 KB; measured
+/// The gzipped size the release `.wasm` must not exceed. The goal is ≤ 200 KB; measured
 /// 227,327 bytes (222 KiB) when this was set, of which the bindings are a few KB: nearly all
 /// of it is yrs, the core and their monomorphized collections (`twiggy top` on the
 /// un-stripped `wasm-bindgen` output shows where). The largest single item is serde's derive
@@ -34,7 +35,7 @@ const TARGET: &str = "wasm32-unknown-unknown";
 /// silently.
 ///
 /// Raised from 230 KiB to 285 KiB when the sync engine (`SyncMachine`: session, outbox,
-/// rollback, connection machine, protocol; issue 6) joined the same `.wasm`: 283,812 bytes
+/// rollback, connection machine, protocol) joined the same `.wasm`: 283,812 bytes
 /// (277 KiB) measured, about 50 KB gzipped more than the documents alone.
 ///
 /// Lowered to 270 KiB when B-tree reads stopped going through `collect()` (cardsync-core's
@@ -88,6 +89,11 @@ pub fn build(root: &Path, options: Options) -> Result<PathBuf> {
     } else {
         ("dev", "debug")
     };
+    toolchain::ensure_wasm_target(root)?;
+    if options.release {
+        // wasm-opt comes with the package's npm dev dependencies.
+        tools::ensure_npm_deps(&root.join("pkg"))?;
+    }
     Cmd::cargo(root)
         .args(["build", "--locked", "-p", CRATE, "--target", TARGET])
         .args(["--profile", profile])
@@ -116,8 +122,8 @@ pub fn build(root: &Path, options: Options) -> Result<PathBuf> {
     Ok(wasm)
 }
 
-/// Runs `wasm-opt -Oz` from the npm `binaryen` package if `pkg/node_modules` has it. Debian's
-/// binaryen is too old for what rustc emits (DESIGN.md §8), so no system wasm-opt is used.
+/// Runs `wasm-opt -Oz` from the npm `binaryen` package in `pkg/node_modules`. Debian's
+/// binaryen is too old for what rustc emits (docs/design.md §8), so no system wasm-opt is used.
 fn optimize(root: &Path, wasm: &Path) -> Result<()> {
     let pkg = root.join("pkg");
     let wasm_opt = pkg
@@ -126,11 +132,10 @@ fn optimize(root: &Path, wasm: &Path) -> Result<()> {
         .join("bin")
         .join("wasm-opt");
     if !wasm_opt.exists() {
-        eprintln!(
-            "wasm-opt skipped: {} is missing (run `npm ci` in pkg/)",
+        return Err(Error::new(format!(
+            "{} is missing after `npm ci` in pkg/; is `binaryen` still in pkg/package.json?",
             wasm_opt.display()
-        );
-        return Ok(());
+        )));
     }
     // The features rustc enables by default for wasm32-unknown-unknown; wasm-bindgen's output
     // no longer carries the target-features section wasm-opt would detect them from.

@@ -4,6 +4,11 @@
 //! the same report, as a broken unit test, and there is no separate lint script to forget. Each
 //! failure names the offending file, line or crate and the rule it breaks.
 
+#[path = "tidy/citations.rs"]
+mod citations;
+#[path = "tidy/layers.rs"]
+mod layers;
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -12,8 +17,8 @@ use std::process::Command;
 mod imports;
 
 /// The sans-IO crates: they must know nothing of async runtimes, wasm, clocks or RNGs
-/// (DESIGN.md §2, §7). The sync crate joins this list when it exists.
-const SANS_IO_CRATES: &[&str] = &["cardsync-core"];
+/// (docs/design.md §2, §7).
+const SANS_IO_CRATES: &[&str] = &["cardsync-core", "cardsync-sync"];
 
 /// Crates a sans-IO crate must not reach, directly or through any dependency other than `yrs`.
 const FORBIDDEN_DEPENDENCIES: &[&str] = &[
@@ -83,7 +88,7 @@ fn core_has_no_runtime_dependencies() {
     assert!(
         problems.is_empty(),
         "the sans-IO crates must not read clocks or RNGs or pull in runtimes/wasm \
-         (DESIGN.md §7):\n  {}",
+         (docs/design.md §7):\n  {}",
         problems.join("\n  ")
     );
 }
@@ -121,25 +126,30 @@ fn no_source_file_is_too_long() {
     }
     assert!(
         offenders.is_empty(),
-        "files longer than {MAX_LINES} lines; split them by concept (DESIGN.md §7):\n  {}",
+        "files longer than {MAX_LINES} lines; split them by concept (docs/design.md §7):\n  {}",
         offenders.join("\n  ")
     );
 }
 
-#[test]
-fn every_crate_uses_workspace_lints() {
+/// The workspace's packages as `cargo metadata` describes them (checked to include xtask).
+fn workspace_packages() -> Vec<serde_json::Value> {
     let metadata = cargo(&["metadata", "--no-deps", "--format-version", "1"]);
-    let metadata: serde_json::Value =
+    let mut metadata: serde_json::Value =
         serde_json::from_str(&metadata).expect("`cargo metadata` printed invalid JSON");
-    let packages = metadata["packages"]
-        .as_array()
-        .expect("`cargo metadata` has no `packages` array");
+    let serde_json::Value::Array(packages) = metadata["packages"].take() else {
+        panic!("`cargo metadata` has no `packages` array");
+    };
     assert!(
         packages.iter().any(|package| package["name"] == "xtask"),
         "`cargo metadata` did not list the xtask crate itself"
     );
+    packages
+}
+
+#[test]
+fn every_crate_uses_workspace_lints() {
     let mut offenders = Vec::new();
-    for package in packages {
+    for package in &workspace_packages() {
         let manifest = package["manifest_path"]
             .as_str()
             .expect("package without `manifest_path`");

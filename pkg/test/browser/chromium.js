@@ -1,6 +1,6 @@
 // Launching the system Chromium for the browser tests, the one way they do it.
 //
-// playwright-core drives a browser it is given and never downloads one (DESIGN.md §8): the
+// playwright-core drives a browser it is given and never downloads one (docs/design.md §8): the
 // browser is Debian's `chromium` at /usr/bin/chromium, which `.ci/run` installs. The flags
 // keep a CI run quiet and self-contained: no sandbox (CI runs as root, where Chromium's
 // sandbox refuses to start), no GPU, no QUIC, no first-run UI and no background traffic to

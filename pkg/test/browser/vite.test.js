@@ -1,4 +1,4 @@
-// The package in a Vite build (issue 3: ESM, Vite-compatible): the tarball as installed from
+// The package in a Vite build (the package promises ESM that Vite bundles): the tarball as installed from
 // npm, an app that imports it by name (`vite-app/`), `vite build`, and the bundle served
 // and run in headless Chromium. It proves that Vite resolves the `browser` export, emits the
 // `.wasm` that the glue finds through `new URL(…, import.meta.url)`, and that the built app

@@ -9,6 +9,7 @@
 use cardsync_core::CardDoc;
 use cardsync_sync::protocol::Message;
 use cardsync_sync::room::{PeerId, Role, Room, RoomAction, RoomConfig, StaticTokens};
+use cardsync_sync::time::Instant;
 
 use super::seeds::{fixture_snapshot, schema};
 
@@ -63,9 +64,10 @@ pub(super) fn room(data: &[u8]) {
         .expect("the fixture's log opens a room");
     let mut persisted = log;
     let peer = PeerId(1);
-    room.handle_connect(0, peer).expect("a new peer connects");
+    room.handle_connect(Instant(0), peer)
+        .expect("a new peer connects");
     for (at, frame) in split_frames(data).into_iter().enumerate() {
-        let now = at as u64 * 10;
+        let now = Instant(at as u64 * 10);
         // A typed error is a refusal of this frame; the room stays usable either way.
         let _ = room.handle_message(now, peer, frame);
         drive(&mut room, now, &mut persisted);
@@ -86,7 +88,7 @@ pub(super) fn room(data: &[u8]) {
 }
 
 /// Carries out the room's actions as a driver whose storage confirms every write at once.
-fn drive(room: &mut Room<StaticTokens>, now: u64, persisted: &mut Vec<Vec<u8>>) {
+fn drive(room: &mut Room<StaticTokens>, now: Instant, persisted: &mut Vec<Vec<u8>>) {
     while let Some(action) = room.poll_action() {
         if let RoomAction::Persist { token, update } = action {
             persisted.push(update);

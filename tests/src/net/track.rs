@@ -25,7 +25,7 @@ use std::ops::Range;
 use cardsync_core::{CardDoc, CardId, FieldValue, Op};
 use cardsync_sync::outbox::{PersistOp, Persisted};
 use cardsync_sync::protocol::BatchId;
-use cardsync_sync::room::CloseReason;
+use cardsync_sync::room::PeerCloseReason;
 use cardsync_sync::session::{ClientSession, SessionEvent};
 
 /// Where a tracked operation stands.
@@ -75,7 +75,7 @@ pub struct Stats {
     /// Local writes the client itself refused.
     pub refused: usize,
     /// Connections the room closed, by reason.
-    pub closes: Vec<CloseReason>,
+    pub closes: Vec<PeerCloseReason>,
     /// Client and server crashes.
     pub crashes: usize,
     /// Rate-limit backoffs that ran out (a session resent what the room had refused).

@@ -1,4 +1,4 @@
-//! Where a `CardDoc`'s document lives: on its own, or as the local doc of a sync client.
+//! Where a `CardDoc`'s document lives: on its own, or as the local doc of a sync machine.
 //!
 //! A synced document is read and written through the same `CardDoc` class as a plain one,
 //! so UI code does not care which it has. The differences are all here: a synced write goes
@@ -9,8 +9,8 @@
 use std::collections::VecDeque;
 
 use cardsync_core::{CardDoc as CoreDoc, Op, Stamp};
-use cardsync_sync::client::{ClientEvent, SyncClient};
-use cardsync_sync::connection::Instant;
+use cardsync_sync::Instant;
+use cardsync_sync::client::{SyncEvent, SyncMachine};
 use cardsync_sync::session::SessionEvent;
 use wasm_bindgen::prelude::*;
 
@@ -21,21 +21,22 @@ use crate::events::Events;
 pub(crate) enum Backing {
     /// A document of its own.
     Plain(CoreDoc),
-    /// The local doc of a sync client.
+    /// The local doc of a sync machine.
     Synced(Box<Synced>),
 }
 
-/// A sync client and what it reported that the document's own listeners do not take.
+/// A sync machine ([`cardsync_sync::SyncMachine`], the engine the JS class
+/// `SyncMachine` exports) and what it reported that the document's own listeners do not take.
 pub(crate) struct Synced {
-    pub client: SyncClient,
+    pub machine: SyncMachine,
     /// Events for the sync driver (acks, rejections, connection changes), in order.
-    pub reports: VecDeque<ClientEvent>,
-    /// Called after a write through the document, so the driver drains the client's
+    pub reports: VecDeque<SyncEvent>,
+    /// Called after a write through the document, so the driver drains the machine's
     /// actions (persist the new batch, send it).
     pub wake: Option<js_sys::Function>,
 }
 
-/// The sync client's clock: milliseconds since the epoch, from the host.
+/// The sync machine's clock: milliseconds since the epoch, from the host.
 pub(crate) fn now() -> Instant {
     Instant::from_millis(js_sys::Date::now().max(0.0) as u64)
 }
@@ -45,7 +46,7 @@ impl Backing {
     pub fn doc(&self) -> &CoreDoc {
         match self {
             Backing::Plain(doc) => doc,
-            Backing::Synced(synced) => synced.client.local(),
+            Backing::Synced(synced) => synced.machine.local(),
         }
     }
 
@@ -53,7 +54,7 @@ impl Backing {
     pub fn apply(&mut self, stamp: &Stamp, ops: &[Op]) -> Result<(), JsValue> {
         match self {
             Backing::Plain(doc) => doc.apply(stamp, ops).js(),
-            Backing::Synced(synced) => synced.client.apply(now(), stamp, ops).js().map(drop),
+            Backing::Synced(synced) => synced.machine.apply(now(), stamp, ops).js().map(drop),
         }
     }
 
@@ -62,8 +63,8 @@ impl Backing {
         match (self, undo) {
             (Backing::Plain(doc), true) => Ok(doc.undo()),
             (Backing::Plain(doc), false) => Ok(doc.redo()),
-            (Backing::Synced(synced), true) => synced.client.undo(now(), stamp).js(),
-            (Backing::Synced(synced), false) => synced.client.redo(now(), stamp).js(),
+            (Backing::Synced(synced), true) => synced.machine.undo(now(), stamp).js(),
+            (Backing::Synced(synced), false) => synced.machine.redo(now(), stamp).js(),
         }
     }
 
@@ -78,15 +79,15 @@ impl Backing {
         }
     }
 
-    /// Routes a synced client's events: changes to the document's listeners, the rest to
+    /// Routes a sync machine's events: changes to the document's listeners, the rest to
     /// the driver. Returns the driver's wake-up call, if there is something for it.
     pub fn route(&mut self, events: &Events) -> Option<js_sys::Function> {
         let Backing::Synced(synced) = self else {
             return None;
         };
-        while let Some(event) = synced.client.poll_event() {
+        while let Some(event) = synced.machine.poll_event() {
             match event {
-                ClientEvent::Session(SessionEvent::Changes(batch)) => events.push(batch),
+                SyncEvent::Session(SessionEvent::Changes(batch)) => events.push(batch),
                 other => synced.reports.push_back(other),
             }
         }

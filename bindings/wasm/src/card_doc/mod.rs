@@ -66,7 +66,7 @@ impl DocOptions {
 /// the sync session, with every write queued for the server.
 #[wasm_bindgen]
 pub struct CardDoc {
-    // Shared with the sync client that owns a synced document (`sync_client/`).
+    // Shared with the `SyncMachine` that owns a synced document (`sync_machine/`).
     doc: Rc<RefCell<Backing>>,
     actor: Rc<RefCell<String>>,
     events: Rc<Events>,
@@ -86,7 +86,7 @@ impl CardDoc {
         }
     }
 
-    /// The local doc of a sync client, as a `CardDoc` sharing it with the client.
+    /// The local doc of a sync machine, as a `CardDoc` sharing it with the machine.
     pub(crate) fn synced(synced: Synced, actor: String) -> Self {
         Self {
             doc: Rc::new(RefCell::new(Backing::Synced(Box::new(synced)))),
@@ -95,7 +95,7 @@ impl CardDoc {
         }
     }
 
-    /// Another handle on the same document (the sync client's `doc`).
+    /// Another handle on the same document (the sync machine's `doc`).
     pub(crate) fn share(&self) -> Self {
         Self {
             doc: Rc::clone(&self.doc),

@@ -1,5 +1,10 @@
-//! `SyncMachine`: the sans-IO sync client ([`cardsync_sync::client::SyncClient`]) for a
+//! `SyncMachine`: the sans-IO sync engine ([`cardsync_sync::SyncMachine`]) for a
 //! JavaScript driver.
+//!
+//! The class has the engine's name because it is the engine: it holds one
+//! `cardsync_sync::SyncMachine` (inside the [`CardDoc`] it shares) and adds only the
+//! JS conversions. In this module the bare name is the exported class; the engine is always
+//! written with its path.
 //!
 //! The decisions (when to connect, back off and ping; what to send, persist and roll back)
 //! are all in Rust, shared with the native client. What is left to JavaScript is I/O: open
@@ -21,8 +26,8 @@ mod types;
 use std::sync::Arc;
 
 use cardsync_core::Schema;
-use cardsync_sync::client::{ClientAction, SyncClient};
-use cardsync_sync::connection::{CloseReason, Connection, ConnectionConfig, SocketId, SplitMix64};
+use cardsync_sync::client::SyncAction;
+use cardsync_sync::connection::{CloseCause, Connection, ConnectionConfig, SocketId, SplitMix64};
 use cardsync_sync::session::{ClientSession, SessionConfig};
 use js_sys::{Function, Uint8Array};
 use serde::Deserialize;
@@ -53,6 +58,9 @@ struct SyncOptions {
 /// rollback) and the connection state machine (heartbeat, backoff, status), with no I/O of
 /// its own. Use `SyncClient` unless you are writing a driver (e.g. for a worker or a
 /// different transport).
+// Not a doc comment (it would reach the TypeScript declarations): this class is the Rust
+// engine `cardsync_sync::SyncMachine` under the same name, reached through the
+// `CardDoc` it shares; the native client drives that same type directly.
 #[wasm_bindgen]
 pub struct SyncMachine {
     doc: CardDoc,
@@ -86,7 +94,7 @@ impl SyncMachine {
         let conn = Connection::new(options.connection, SplitMix64::new(!seed))
             .map_err(|e| js_error("invalid_argument", format!("options.connection: {e}")))?;
         let synced = Synced {
-            client: SyncClient::new(session, conn),
+            machine: cardsync_sync::SyncMachine::new(session, conn),
             reports: Default::default(),
             wake: None,
         };
@@ -164,6 +172,7 @@ impl SyncMachine {
     }
 
     /// The socket closed with this close code (1006 when no close frame came).
+    // This text reaches the TypeScript declarations; in Rust, 1006 is `close_code::ABNORMAL`.
     #[wasm_bindgen(js_name = socketClosed)]
     pub fn socket_closed(&self, socket: f64, code: u16) -> Result<(), JsValue> {
         self.input(|c| {
@@ -187,7 +196,7 @@ impl SyncMachine {
     /// When `timeout()` is next due, in `Date.now()` milliseconds, or `undefined`.
     #[wasm_bindgen(js_name = nextTimeout)]
     pub fn next_timeout(&self) -> Result<Option<f64>, JsValue> {
-        self.with(|synced| Ok(synced.client.poll_timeout().map(|t| t.as_millis() as f64)))
+        self.with(|synced| Ok(synced.machine.poll_timeout().map(|t| t.as_millis() as f64)))
     }
 
     /// Time passed: fires what is due.
@@ -200,7 +209,7 @@ impl SyncMachine {
     pub fn poll_actions(&self) -> Result<Vec<JsSyncAction>, JsValue> {
         self.with(|synced| {
             let mut out = Vec::new();
-            while let Some(action) = synced.client.poll_action() {
+            while let Some(action) = synced.machine.poll_action() {
                 out.push(action_to_js(&action)?.unchecked_into());
             }
             Ok(out)
@@ -224,7 +233,7 @@ impl SyncMachine {
 
     /// The connection's and the session's status.
     pub fn status(&self) -> Result<JsSyncStatus, JsValue> {
-        self.with(|synced| Ok(to_js(&synced.client.status(now()))?.unchecked_into()))
+        self.with(|synced| Ok(to_js(&synced.machine.status(now()))?.unchecked_into()))
     }
 }
 
@@ -239,9 +248,9 @@ impl SyncMachine {
     }
 
     /// One driver input, then the document's change events (listeners may read the doc).
-    fn input(&self, f: impl FnOnce(&mut SyncClient)) -> Result<(), JsValue> {
+    fn input(&self, f: impl FnOnce(&mut cardsync_sync::SyncMachine)) -> Result<(), JsValue> {
         self.with(|synced| {
-            f(&mut synced.client);
+            f(&mut synced.machine);
             Ok(())
         })?;
         self.doc.deliver();
@@ -253,33 +262,33 @@ fn socket_id(socket: f64) -> SocketId {
     SocketId(socket as u64)
 }
 
-fn close_reason(reason: &CloseReason) -> String {
+fn close_reason(reason: &CloseCause) -> String {
     match reason {
-        CloseReason::Stopped => "stopped".into(),
-        CloseReason::NetworkOffline => "network offline".into(),
-        CloseReason::Failed(failure) => failure.to_string(),
+        CloseCause::Stopped => "stopped".into(),
+        CloseCause::NetworkOffline => "network offline".into(),
+        CloseCause::Failed(failure) => failure.to_string(),
     }
 }
 
-fn action_to_js(action: &ClientAction) -> Result<JsValue, JsValue> {
+fn action_to_js(action: &SyncAction) -> Result<JsValue, JsValue> {
     let object = js_sys::Object::new();
     let set = |name: &str, value: &JsValue| js_sys::Reflect::set(&object, &name.into(), value);
     match action {
-        ClientAction::OpenSocket { socket } => {
+        SyncAction::OpenSocket { socket } => {
             set("kind", &"open".into())?;
             set("socket", &(socket.0 as f64).into())?;
         }
-        ClientAction::Send { socket, frame } => {
+        SyncAction::Send { socket, frame } => {
             set("kind", &"send".into())?;
             set("socket", &(socket.0 as f64).into())?;
             set("frame", &Uint8Array::from(frame.as_slice()))?;
         }
-        ClientAction::CloseSocket { socket, reason } => {
+        SyncAction::CloseSocket { socket, reason } => {
             set("kind", &"close".into())?;
             set("socket", &(socket.0 as f64).into())?;
             set("reason", &close_reason(reason).into())?;
         }
-        ClientAction::Persist { seq, op } => return Ok(persist::op(*seq, op)),
+        SyncAction::Persist { seq, op } => return Ok(persist::op(*seq, op)),
     }
     Ok(object.into())
 }

@@ -5,7 +5,7 @@
 //! connection's RTT, which the status shows).
 
 use cardsync_core::Op;
-use cardsync_sync::client::ClientEvent;
+use cardsync_sync::client::SyncEvent;
 use cardsync_sync::connection::{Cause, State};
 use cardsync_sync::protocol::RejectCode;
 use cardsync_sync::session::{Conflict, SessionEvent};
@@ -42,14 +42,14 @@ enum Report<'a> {
 }
 
 /// The plain object for one event, or `None` for what stays inside.
-pub(crate) fn report(event: &ClientEvent) -> Result<Option<JsValue>, JsValue> {
+pub(crate) fn report(event: &SyncEvent) -> Result<Option<JsValue>, JsValue> {
     let report = match event {
-        ClientEvent::Connection(change) => Report::Connection {
+        SyncEvent::Connection(change) => Report::Connection {
             from: change.from,
             to: change.to,
             cause: change.cause,
         },
-        ClientEvent::Session(event) => match event {
+        SyncEvent::Session(event) => match event {
             SessionEvent::Acked(ids) => Report::Acked {
                 batches: ids.iter().map(key).collect(),
             },

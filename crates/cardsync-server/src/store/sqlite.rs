@@ -11,7 +11,7 @@
 //!
 //! # Durability: WAL with `synchronous = FULL` (the default)
 //! A room acks a batch once [`Store::append`] returns, and an ack is a promise that the batch
-//! survives a crash (DESIGN.md §5). In WAL mode SQLite offers two honest settings:
+//! survives a crash (docs/design.md §5). In WAL mode SQLite offers two honest settings:
 //! - **`FULL`** (default): the WAL is fsynced at every commit. A committed append survives a
 //!   process crash, `kill -9`, a kernel panic and a power cut. That is what an ack promises,
 //!   so it is the default.

@@ -13,11 +13,11 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use cardsync_client::{Client, ClientConfig, ClientEvent, ClientStatus, Events};
+use cardsync_client::{Client, ClientConfig, ClientEvent, Events, SyncStatus};
 use cardsync_core::{CardKind, FieldDef, FieldKind, Schema, ValueType};
 use cardsync_server::auth::{Claims, Secret, mint, unix_now};
 use cardsync_sync::connection::{ConnectionConfig, State};
-use cardsync_sync::protocol::Message;
+use cardsync_sync::protocol::{Message, close_code};
 use cardsync_sync::room::Role;
 use futures_util::{SinkExt as _, StreamExt as _};
 use tokio::net::TcpStream;
@@ -99,18 +99,41 @@ pub fn command(dir: &Path, extra: &str, port: u16) -> Command {
     cmd
 }
 
+/// What happens to the server's stderr.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Logs {
+    /// Warnings and errors, forwarded to the test's output (shown on failure).
+    Forwarded,
+    /// Everything down to `debug`, into a pipe whose reading end is closed at once, as when
+    /// the `| tee` or log shipper reading a server's stderr goes away.
+    BrokenPipe,
+}
+
 impl TestServer {
     /// Starts the server on `port` (0: any) and waits for its "listening" line.
     pub fn start(dir: &Path, extra: &str, port: u16) -> TestServer {
-        let mut child = command(dir, extra, port).spawn().unwrap();
+        Self::start_with_logs(dir, extra, port, Logs::Forwarded)
+    }
+
+    /// [`TestServer::start`], with the server's stderr going where `logs` says.
+    pub fn start_with_logs(dir: &Path, extra: &str, port: u16, logs: Logs) -> TestServer {
+        let mut command = command(dir, extra, port);
+        if logs == Logs::BrokenPipe {
+            command.env("RUST_LOG", "debug");
+        }
+        let mut child = command.spawn().unwrap();
         let stdout = child.stdout.take().unwrap();
         let stderr = child.stderr.take().unwrap();
-        // Forward the server's logs to the test's output (shown on failure).
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                eprintln!("[server] {line}");
+        match logs {
+            Logs::Forwarded => {
+                std::thread::spawn(move || {
+                    for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                        eprintln!("[server] {line}");
+                    }
+                });
             }
-        });
+            Logs::BrokenPipe => drop(stderr),
+        }
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
@@ -198,7 +221,7 @@ pub async fn client(url: &str, doc: &str, role: Role, store: Option<PathBuf>) ->
     Client::open(Arc::new(schema()), config).await.unwrap()
 }
 
-pub fn online_and_idle(s: &ClientStatus) -> bool {
+pub fn online_and_idle(s: &SyncStatus) -> bool {
     s.connection.state == State::Online && s.session.pending == 0
 }
 
@@ -282,7 +305,7 @@ pub async fn expect_close(raw: &mut Raw) -> (u16, String) {
                 Some(Ok(WsMessage::Close(Some(frame)))) => {
                     return (u16::from(frame.code), frame.reason.to_string());
                 }
-                Some(Ok(WsMessage::Close(None))) => return (1005, String::new()),
+                Some(Ok(WsMessage::Close(None))) => return (close_code::NO_STATUS, String::new()),
                 Some(Ok(_)) => {}
                 other => panic!("connection ended without a close frame: {other:?}"),
             }

@@ -1,15 +1,22 @@
-//! The sans-IO sync client: one [`ClientSession`] and one [`Connection`], wired together.
+//! The sans-IO sync engine of a client, [`SyncMachine`]: one [`ClientSession`] and one
+//! [`Connection`], wired together.
+//!
+//! One name for one engine everywhere: the native client (`cardsync-client`) drives this type,
+//! the wasm bindings export it to JavaScript as the class `SyncMachine`, and the npm package's
+//! `SyncClient` is the browser's driver of that class, as `cardsync_client::Client` is the
+//! native one. Its vocabulary follows: [`SyncAction`], [`SyncEvent`], [`SyncStatus`] (the
+//! TypeScript types `SyncAction`, `SyncReport` and `SyncStatus`).
 //!
 //! Every driver (the tokio client, the browser client, simulations) needs the same wiring:
 //! a session `Pong` is the connection's `handle_pong`, a connection `CloseSocket` is the
 //! session's `handle_disconnected`, a sync step 2 on a syncing socket is `handle_synced`,
 //! a heartbeat ping goes out on the current socket, and a frame that does not decode drops
-//! the socket. Written once here, a driver only carries out four [`ClientAction`]s (open,
-//! send, close, persist) and keeps one timer ([`SyncClient::poll_timeout`]), which is what
+//! the socket. Written once here, a driver only carries out four [`SyncAction`]s (open,
+//! send, close, persist) and keeps one timer ([`SyncMachine::poll_timeout`]), which is what
 //! keeps the browser's JavaScript glue thin and the same as the native client's.
 //!
-//! Follows the crate's drain rule: after each `handle_*` (and [`SyncClient::apply`]), drain
-//! [`SyncClient::poll_action`] and [`SyncClient::poll_event`] until both return `None`.
+//! Follows the crate's drain rule: after each `handle_*` (and [`SyncMachine::apply`]), drain
+//! [`SyncMachine::poll_action`] and [`SyncMachine::poll_event`] until both return `None`.
 
 #[cfg(test)]
 mod tests;
@@ -20,7 +27,7 @@ use cardsync_core::{CardDoc, Op, Stamp};
 use serde::{Deserialize, Serialize};
 
 use crate::connection::{
-    CloseReason, Connection, ConnectionError, ConnectionStatus, Instant, SocketId, State,
+    CloseCause, Connection, ConnectionError, ConnectionStatus, Instant, SocketId, State,
     StateChanged,
 };
 use crate::outbox::{PersistOp, Persisted};
@@ -29,7 +36,7 @@ use crate::session::{ClientSession, SessionAction, SessionError, SessionEvent, S
 
 /// Something the driver must do.
 #[derive(Clone, Debug, PartialEq)]
-pub enum ClientAction {
+pub enum SyncAction {
     /// Open a WebSocket to the room and report its fate under this id.
     OpenSocket {
         /// Pass it back with every event of this socket.
@@ -47,9 +54,9 @@ pub enum ClientAction {
         /// The socket.
         socket: SocketId,
         /// Why.
-        reason: CloseReason,
+        reason: CloseCause,
     },
-    /// Persist this change, in order, then call [`SyncClient::handle_persisted`] with `seq`.
+    /// Persist this change, in order, then call [`SyncMachine::handle_persisted`] with `seq`.
     Persist {
         /// Confirm with this number (confirming `n` confirms every op up to `n`).
         seq: u64,
@@ -60,7 +67,7 @@ pub enum ClientAction {
 
 /// Something the UI may want to know.
 #[derive(Clone, Debug, PartialEq)]
-pub enum ClientEvent {
+pub enum SyncEvent {
     /// From the session: changes, acks, rejections, conflicts, welcome, auth denied.
     Session(SessionEvent),
     /// A connection state transition.
@@ -69,28 +76,29 @@ pub enum ClientEvent {
 
 /// A snapshot for status displays: the connection's and the session's.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ClientStatus {
+pub struct SyncStatus {
     /// State, next retry, RTT, failures.
     pub connection: ConnectionStatus,
     /// Pending count, oldest pending age, last ack, last rejection.
     pub session: SessionStatus,
 }
 
-/// The session and the connection state machine of one client; see the [module docs](self).
-pub struct SyncClient {
+/// The sync engine of one client: its session and its connection state machine; see the
+/// [module docs](self).
+pub struct SyncMachine {
     session: ClientSession,
     conn: Connection,
     /// The socket the session is connected on (opened, not yet closed).
     socket: Option<SocketId>,
-    actions: VecDeque<ClientAction>,
-    events: VecDeque<ClientEvent>,
+    actions: VecDeque<SyncAction>,
+    events: VecDeque<SyncEvent>,
 }
 
-impl SyncClient {
+impl SyncMachine {
     /// Wires a session (restored from the store) to a connection (stopped until
-    /// [`SyncClient::handle_start`]).
+    /// [`SyncMachine::handle_start`]).
     pub fn new(session: ClientSession, conn: Connection) -> Self {
-        let mut client = Self {
+        let mut machine = Self {
             session,
             conn,
             socket: None,
@@ -98,8 +106,8 @@ impl SyncClient {
             events: VecDeque::new(),
         };
         // A restored session may already have reports (rollbacks made durable before a crash).
-        client.pump(Instant::ZERO);
-        client
+        machine.pump(Instant::ZERO);
+        machine
     }
 
     /// The session: local doc, confirmed doc, pending batches, conflicts.
@@ -113,8 +121,8 @@ impl SyncClient {
     }
 
     /// A status snapshot.
-    pub fn status(&self, now: Instant) -> ClientStatus {
-        ClientStatus {
+    pub fn status(&self, now: Instant) -> SyncStatus {
+        SyncStatus {
             connection: self.conn.status(),
             session: self.session.status(now),
         }
@@ -192,9 +200,9 @@ impl SyncClient {
                 self.socket = Some(socket);
                 self.session.handle_connected(now);
             }
-            Err(_) => self.actions.push_back(ClientAction::CloseSocket {
+            Err(_) => self.actions.push_back(SyncAction::CloseSocket {
                 socket,
-                reason: CloseReason::Stopped,
+                reason: CloseCause::Stopped,
             }),
         }
         self.pump(now);
@@ -232,7 +240,8 @@ impl SyncClient {
         handled
     }
 
-    /// The socket closed with this WebSocket close code (1006 when no close frame came).
+    /// The socket closed with this WebSocket close code
+    /// ([`ABNORMAL`](crate::protocol::close_code::ABNORMAL) when no close frame came).
     pub fn handle_socket_closed(
         &mut self,
         now: Instant,
@@ -267,7 +276,7 @@ impl SyncClient {
         self.pump(now);
     }
 
-    /// When [`SyncClient::handle_timeout`] is next due: a connection deadline (connect,
+    /// When [`SyncMachine::handle_timeout`] is next due: a connection deadline (connect,
     /// sync, heartbeat, backoff) or the end of a rate-limit wait.
     pub fn poll_timeout(&self) -> Option<Instant> {
         match (self.conn.poll_timeout(), self.session.poll_timeout()) {
@@ -284,12 +293,12 @@ impl SyncClient {
     }
 
     /// The next thing to do, in order.
-    pub fn poll_action(&mut self) -> Option<ClientAction> {
+    pub fn poll_action(&mut self) -> Option<SyncAction> {
         self.actions.pop_front()
     }
 
     /// The next event, in order.
-    pub fn poll_event(&mut self) -> Option<ClientEvent> {
+    pub fn poll_event(&mut self) -> Option<SyncEvent> {
         self.events.pop_front()
     }
 
@@ -312,7 +321,7 @@ impl SyncClient {
                 match action {
                     SessionAction::Send(frame) => self.send(frame),
                     SessionAction::Persist { seq, op } => {
-                        self.actions.push_back(ClientAction::Persist { seq, op })
+                        self.actions.push_back(SyncAction::Persist { seq, op })
                     }
                 }
             }
@@ -320,11 +329,11 @@ impl SyncClient {
                 moved = true;
                 match action {
                     crate::connection::Action::OpenSocket { socket } => {
-                        self.actions.push_back(ClientAction::OpenSocket { socket })
+                        self.actions.push_back(SyncAction::OpenSocket { socket })
                     }
                     crate::connection::Action::CloseSocket { socket, reason } => {
                         self.actions
-                            .push_back(ClientAction::CloseSocket { socket, reason });
+                            .push_back(SyncAction::CloseSocket { socket, reason });
                         self.disconnected(now, socket);
                     }
                     crate::connection::Action::SendPing { socket, nonce } => {
@@ -336,14 +345,14 @@ impl SyncClient {
             }
             while let Some(event) = self.conn.poll_event() {
                 moved = true;
-                self.events.push_back(ClientEvent::Connection(event));
+                self.events.push_back(SyncEvent::Connection(event));
             }
             while let Some(event) = self.session.poll_event() {
                 moved = true;
                 if let SessionEvent::Pong(nonce) = event {
                     let _ = self.conn.handle_pong(now, nonce);
                 }
-                self.events.push_back(ClientEvent::Session(event));
+                self.events.push_back(SyncEvent::Session(event));
             }
             if !moved {
                 break;
@@ -355,7 +364,7 @@ impl SyncClient {
     /// connected) there is nowhere to send it.
     fn send(&mut self, frame: Vec<u8>) {
         if let Some(socket) = self.socket {
-            self.actions.push_back(ClientAction::Send { socket, frame });
+            self.actions.push_back(SyncAction::Send { socket, frame });
         }
     }
 }

@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use cardsync_core::{CardId, CardKind, FieldDef, Op, Schema, Stamp, ValueType};
 
-use super::{ClientAction, ClientEvent, SyncClient};
+use super::{SyncAction, SyncEvent, SyncMachine};
 use crate::connection::{
-    CloseReason, Connection, ConnectionConfig, Failure, Instant, SocketId, SplitMix64, State,
+    CloseCause, Connection, ConnectionConfig, Failure, Instant, SocketId, SplitMix64, State,
 };
 use crate::outbox::Persisted;
 use crate::protocol::Message;
@@ -21,7 +21,7 @@ fn schema() -> Schema {
     )
 }
 
-fn client() -> SyncClient {
+fn machine() -> SyncMachine {
     let config = SessionConfig {
         token: "alice".into(),
         ..SessionConfig::default()
@@ -34,7 +34,7 @@ fn client() -> SyncClient {
     )
     .unwrap();
     let conn = Connection::new(ConnectionConfig::default(), SplitMix64::new(8)).unwrap();
-    SyncClient::new(session, conn)
+    SyncMachine::new(session, conn)
 }
 
 fn room() -> Room<StaticTokens> {
@@ -49,40 +49,39 @@ fn room() -> Room<StaticTokens> {
 }
 
 /// A driver: persists at once, carries frames both ways until nothing moves, and returns the
-/// sockets the client asked to open and to close, and the events it reported.
+/// sockets the machine asked to open and to close, and the events it reported.
 #[derive(Default)]
 struct Seen {
     opened: Vec<SocketId>,
-    closed: Vec<(SocketId, CloseReason)>,
-    events: Vec<ClientEvent>,
+    closed: Vec<(SocketId, CloseCause)>,
+    events: Vec<SyncEvent>,
     pings: usize,
 }
 
-fn drive(now: Instant, c: &mut SyncClient, room: &mut Room<StaticTokens>, seen: &mut Seen) {
+fn drive(now: Instant, c: &mut SyncMachine, room: &mut Room<StaticTokens>, seen: &mut Seen) {
     loop {
         let mut moved = false;
         while let Some(action) = c.poll_action() {
             moved = true;
             match action {
-                ClientAction::OpenSocket { socket } => seen.opened.push(socket),
-                ClientAction::CloseSocket { socket, reason } => {
-                    room.handle_disconnect(now.0, PeerId(socket.0));
+                SyncAction::OpenSocket { socket } => seen.opened.push(socket),
+                SyncAction::CloseSocket { socket, reason } => {
+                    room.handle_disconnect(now, PeerId(socket.0));
                     seen.closed.push((socket, reason));
                 }
-                ClientAction::Persist { seq, .. } => c.handle_persisted(now, seq),
-                ClientAction::Send { socket, frame } => {
+                SyncAction::Persist { seq, .. } => c.handle_persisted(now, seq),
+                SyncAction::Send { socket, frame } => {
                     if matches!(Message::decode(&frame, 1 << 20), Ok(Message::Ping { .. })) {
                         seen.pings += 1;
                     }
-                    room.handle_message(now.0, PeerId(socket.0), &frame)
-                        .unwrap();
+                    room.handle_message(now, PeerId(socket.0), &frame).unwrap();
                 }
             }
         }
         while let Some(action) = room.poll_action() {
             moved = true;
             match action {
-                RoomAction::Persist { token, .. } => room.handle_persisted(now.0, token).unwrap(),
+                RoomAction::Persist { token, .. } => room.handle_persisted(now, token).unwrap(),
                 RoomAction::Send { peer, frame } => {
                     let _ = c.handle_frame(now, SocketId(peer.0), &frame);
                 }
@@ -99,17 +98,17 @@ fn drive(now: Instant, c: &mut SyncClient, room: &mut Room<StaticTokens>, seen: 
     }
 }
 
-/// Starts the client and opens the socket it asks for; returns that socket.
+/// Starts the machine and opens the socket it asks for; returns that socket.
 fn connect(
     now: Instant,
-    c: &mut SyncClient,
+    c: &mut SyncMachine,
     room: &mut Room<StaticTokens>,
     seen: &mut Seen,
 ) -> SocketId {
     c.handle_start(now);
     drive(now, c, room, seen);
     let socket = *seen.opened.last().expect("start opens a socket");
-    room.handle_connect(now.0, PeerId(socket.0)).unwrap();
+    room.handle_connect(now, PeerId(socket.0)).unwrap();
     c.handle_socket_opened(now, socket).unwrap();
     drive(now, c, room, seen);
     socket
@@ -125,7 +124,7 @@ fn create(card: u128) -> Op {
 
 #[test]
 fn a_sync_step_2_puts_the_connection_online_and_a_batch_is_acked() {
-    let (mut c, mut room, mut seen) = (client(), room(), Seen::default());
+    let (mut c, mut room, mut seen) = (machine(), room(), Seen::default());
     let now = Instant(0);
     connect(now, &mut c, &mut room, &mut seen);
     assert_eq!(c.status(now).connection.state, State::Online);
@@ -137,14 +136,14 @@ fn a_sync_step_2_puts_the_connection_online_and_a_batch_is_acked() {
     assert!(
         seen.events
             .iter()
-            .any(|e| matches!(e, ClientEvent::Session(SessionEvent::Acked(_))))
+            .any(|e| matches!(e, SyncEvent::Session(SessionEvent::Acked(_))))
     );
     assert_eq!(room.doc().export(), c.local().export());
 }
 
 #[test]
 fn edits_made_offline_are_sent_once_the_socket_opens() {
-    let (mut c, mut room, mut seen) = (client(), room(), Seen::default());
+    let (mut c, mut room, mut seen) = (machine(), room(), Seen::default());
     let now = Instant(0);
     c.apply(now, &Stamp::new(1, "alice"), &[create(1)]).unwrap();
     c.apply(now, &Stamp::new(2, "alice"), &[create(2)]).unwrap();
@@ -159,7 +158,7 @@ fn edits_made_offline_are_sent_once_the_socket_opens() {
 
 #[test]
 fn heartbeats_ping_the_current_socket_and_pongs_feed_the_rtt() {
-    let (mut c, mut room, mut seen) = (client(), room(), Seen::default());
+    let (mut c, mut room, mut seen) = (machine(), room(), Seen::default());
     connect(Instant(0), &mut c, &mut room, &mut seen);
     let due = c.poll_timeout().expect("online: a heartbeat is scheduled");
     c.handle_timeout(due);
@@ -174,7 +173,7 @@ fn heartbeats_ping_the_current_socket_and_pongs_feed_the_rtt() {
 
 #[test]
 fn a_frame_that_does_not_decode_drops_the_socket_and_backs_off() {
-    let (mut c, mut room, mut seen) = (client(), room(), Seen::default());
+    let (mut c, mut room, mut seen) = (machine(), room(), Seen::default());
     let now = Instant(0);
     let socket = connect(now, &mut c, &mut room, &mut seen);
     assert!(c.handle_frame(now, socket, &[0xff, 0xff, 0xff]).is_err());
@@ -196,7 +195,7 @@ fn a_frame_that_does_not_decode_drops_the_socket_and_backs_off() {
     drive(retry, &mut c, &mut room, &mut seen);
     let next = *seen.opened.last().unwrap();
     assert_ne!(next, socket);
-    room.handle_connect(retry.0, PeerId(next.0)).unwrap();
+    room.handle_connect(retry, PeerId(next.0)).unwrap();
     c.handle_socket_opened(retry, next).unwrap();
     drive(retry, &mut c, &mut room, &mut seen);
     assert_eq!(c.status(retry).session.pending, 0);
@@ -205,7 +204,7 @@ fn a_frame_that_does_not_decode_drops_the_socket_and_backs_off() {
 
 #[test]
 fn a_stale_socket_that_opens_late_is_closed_and_its_frames_ignored() {
-    let (mut c, mut room, mut seen) = (client(), room(), Seen::default());
+    let (mut c, mut room, mut seen) = (machine(), room(), Seen::default());
     let now = Instant(0);
     c.handle_start(now);
     drive(now, &mut c, &mut room, &mut seen);

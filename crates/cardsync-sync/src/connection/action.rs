@@ -37,7 +37,7 @@ pub enum Action {
         /// The socket to close.
         socket: SocketId,
         /// Why, for logs and for choosing a close code.
-        reason: CloseReason,
+        reason: CloseCause,
     },
     /// Send a ping frame carrying `nonce`; the peer echoes it in a pong.
     SendPing {
@@ -55,7 +55,8 @@ pub enum Action {
 pub enum Failure {
     /// The socket reported an error.
     SocketError,
-    /// The peer or the network closed the socket (1006 when no close frame arrived).
+    /// The peer or the network closed the socket
+    /// ([`ABNORMAL`](crate::protocol::close_code::ABNORMAL) when no close frame arrived).
     SocketClosed {
         /// The WebSocket close code reported by the driver.
         code: u16,
@@ -80,10 +81,15 @@ impl fmt::Display for Failure {
     }
 }
 
-/// Why the machine asks for a socket to be closed.
+/// Why the connection machine closes its own socket: the [`Cause`](super::Cause)s of a
+/// transition that leave a socket behind.
+///
+/// Not the room's [`PeerCloseReason`](crate::room::PeerCloseReason), which is the server
+/// closing a peer and maps to a close code; this one is the client's own decision, for logs
+/// and for the reason text of the driver's close.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-pub enum CloseReason {
+pub enum CloseCause {
     /// The user no longer wants to sync (`handle_stop`).
     Stopped,
     /// The browser reported the network down (`handle_network(_, false)`).

@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use super::config::ConnectionConfig;
 use super::rng::Rng;
-use super::time::ceil_millis;
+use crate::time::ceil_millis;
 
 /// The delay before retrying after the `failures`th consecutive failure, before jitter.
 ///

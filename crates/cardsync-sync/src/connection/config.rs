@@ -1,6 +1,6 @@
 //! Tuning knobs for reconnects and liveness, and the checks that keep them sane.
 //!
-//! The defaults follow DESIGN.md §6 (backoff 2 s, 4 s, 8 s max) and what browsers do to
+//! The defaults follow docs/design.md §6 (backoff 2 s, 4 s, 8 s max) and what browsers do to
 //! background tabs: Chrome throttles timers in hidden pages to about once a minute, so a
 //! 10 s heartbeat there would be late by construction and would look like missed pongs.
 //!
@@ -19,11 +19,11 @@ use thiserror::Error;
 #[serde(default, deny_unknown_fields)]
 pub struct ConnectionConfig {
     /// Nominal delay after the first failure. Later failures multiply it.
-    #[serde(with = "super::time::serde_millis")]
+    #[serde(with = "crate::time::serde_millis")]
     pub backoff_base: Duration,
     /// Largest nominal delay. Without a cap, a long outage would leave clients waiting
     /// minutes after the server is back.
-    #[serde(with = "super::time::serde_millis")]
+    #[serde(with = "crate::time::serde_millis")]
     pub backoff_cap: Duration,
     /// Growth factor per consecutive failure (2 gives 2 s, 4 s, 8 s, 8 s with the defaults).
     pub backoff_multiplier: u32,
@@ -35,21 +35,21 @@ pub struct ConnectionConfig {
     pub backoff_jitter: f64,
     /// Time between pings while the page is visible. Pings both detect a dead socket that
     /// the OS has not noticed (NAT timeouts, sleeping laptops) and feed the RTT estimate.
-    #[serde(with = "super::time::serde_millis")]
+    #[serde(with = "crate::time::serde_millis")]
     pub heartbeat_interval: Duration,
     /// Time between pings while the page is hidden; see the module docs for why it is longer.
-    #[serde(with = "super::time::serde_millis")]
+    #[serde(with = "crate::time::serde_millis")]
     pub heartbeat_interval_hidden: Duration,
     /// Heartbeat ticks without any inbound traffic after which the socket is declared dead.
     /// With the defaults a silent socket is dropped 30 s after the last message heard.
     pub missed_pongs_before_dead: u32,
     /// How long an `OpenSocket` may take to report `socket_opened`.
-    #[serde(with = "super::time::serde_millis")]
+    #[serde(with = "crate::time::serde_millis")]
     pub connect_timeout: Duration,
     /// Longest silence allowed while syncing. It is an *idle* timeout, reset by every inbound
     /// message, because a fixed deadline would make a large document on a slow link time out
     /// forever, one retry after another, while a stalled server is still caught.
-    #[serde(with = "super::time::serde_millis")]
+    #[serde(with = "crate::time::serde_millis")]
     pub sync_timeout: Duration,
 }
 
@@ -69,12 +69,13 @@ impl Default for ConnectionConfig {
     }
 }
 
-/// Why a [`ConnectionConfig`] was refused.
+/// Why a [`ConnectionConfig`] was refused. (The server's `cardsync_server::cli::ConfigError` is
+/// about reading its config files.)
 ///
 /// Every variant is a value that would make the machine spin: a zero interval or timeout
 /// would put `poll_timeout` at `now` forever and hang a driver that follows the drain rule.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
-pub enum ConfigError {
+pub enum ConnectionConfigError {
     /// The named interval or timeout is zero.
     #[error("{field} must be greater than zero")]
     ZeroDuration {
@@ -96,8 +97,8 @@ pub enum ConfigError {
 }
 
 impl ConnectionConfig {
-    /// Checks the invariants the state machine relies on; see [`ConfigError`].
-    pub fn validate(&self) -> Result<(), ConfigError> {
+    /// Checks the invariants the state machine relies on; see [`ConnectionConfigError`].
+    pub fn validate(&self) -> Result<(), ConnectionConfigError> {
         for (field, d) in [
             ("backoff_base", self.backoff_base),
             ("heartbeat_interval", self.heartbeat_interval),
@@ -107,20 +108,20 @@ impl ConnectionConfig {
         ] {
             // Sub-millisecond spans round up to 1 ms, so only a true zero spins.
             if d.is_zero() {
-                return Err(ConfigError::ZeroDuration { field });
+                return Err(ConnectionConfigError::ZeroDuration { field });
             }
         }
         if self.backoff_cap < self.backoff_base {
-            return Err(ConfigError::CapBelowBase);
+            return Err(ConnectionConfigError::CapBelowBase);
         }
         if self.backoff_multiplier == 0 {
-            return Err(ConfigError::ZeroMultiplier);
+            return Err(ConnectionConfigError::ZeroMultiplier);
         }
         if !(0.0..=1.0).contains(&self.backoff_jitter) {
-            return Err(ConfigError::JitterOutOfRange);
+            return Err(ConnectionConfigError::JitterOutOfRange);
         }
         if self.missed_pongs_before_dead == 0 {
-            return Err(ConfigError::ZeroMissedPongs);
+            return Err(ConnectionConfigError::ZeroMissedPongs);
         }
         Ok(())
     }
@@ -165,29 +166,29 @@ mod tests {
         };
         assert_eq!(
             bad(|c| c.heartbeat_interval = Duration::ZERO),
-            ConfigError::ZeroDuration {
+            ConnectionConfigError::ZeroDuration {
                 field: "heartbeat_interval"
             }
         );
         assert_eq!(
             bad(|c| c.backoff_cap = Duration::from_secs(1)),
-            ConfigError::CapBelowBase
+            ConnectionConfigError::CapBelowBase
         );
         assert_eq!(
             bad(|c| c.backoff_multiplier = 0),
-            ConfigError::ZeroMultiplier
+            ConnectionConfigError::ZeroMultiplier
         );
         assert_eq!(
             bad(|c| c.backoff_jitter = f64::NAN),
-            ConfigError::JitterOutOfRange
+            ConnectionConfigError::JitterOutOfRange
         );
         assert_eq!(
             bad(|c| c.backoff_jitter = 1.5),
-            ConfigError::JitterOutOfRange
+            ConnectionConfigError::JitterOutOfRange
         );
         assert_eq!(
             bad(|c| c.missed_pongs_before_dead = 0),
-            ConfigError::ZeroMissedPongs
+            ConnectionConfigError::ZeroMissedPongs
         );
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! A TCP connection through a NAT or a sleeping laptop can die without either end being
 //! told; the only way to notice is to expect traffic. The rule here is count-based, as
-//! DESIGN.md §6 asks ("ping every N s, dead after M missed"), but *any* inbound message
+//! docs/design.md §6 asks ("ping every N s, dead after M missed"), but *any* inbound message
 //! counts as an answer, not only a pong: a busy socket streaming updates is plainly alive
 //! even if a pong is queued behind a large update.
 //!
@@ -17,7 +17,7 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use super::time::Instant;
+use crate::time::Instant;
 
 /// What a heartbeat tick asks the connection to do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

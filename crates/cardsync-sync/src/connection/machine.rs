@@ -11,15 +11,15 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use super::action::{Action, CloseReason, Failure, SocketId};
+use super::action::{Action, CloseCause, Failure, SocketId};
 use super::backoff::retry_delay;
-use super::config::{ConfigError, ConnectionConfig};
+use super::config::{ConnectionConfig, ConnectionConfigError};
 use super::error::{ConnectionError, InputKind};
 use super::heartbeat::{Heartbeat, Tick};
 use super::rng::{Rng, SplitMix64};
 use super::rtt::RttEstimate;
 use super::status::{Cause, ConnectionStatus, State, StateChanged};
-use super::time::Instant;
+use crate::time::Instant;
 
 mod inputs;
 
@@ -55,7 +55,7 @@ pub struct Connection<R: Rng = SplitMix64> {
 
 impl<R: Rng> Connection<R> {
     /// A stopped connection (`Offline`, not wanted, network assumed up).
-    pub fn new(config: ConnectionConfig, rng: R) -> Result<Self, ConfigError> {
+    pub fn new(config: ConnectionConfig, rng: R) -> Result<Self, ConnectionConfigError> {
         config.validate()?;
         Ok(Connection {
             config,
@@ -214,7 +214,7 @@ impl<R: Rng> Connection<R> {
         if let Some(socket) = self.socket.take() {
             // A socket that reported its own close needs no CloseSocket.
             if !matches!(failure, Failure::SocketClosed { .. }) {
-                let reason = CloseReason::Failed(failure);
+                let reason = CloseCause::Failed(failure);
                 self.actions
                     .push_back(Action::CloseSocket { socket, reason });
             }
@@ -234,7 +234,7 @@ impl<R: Rng> Connection<R> {
     }
 
     /// Stops everything: no socket, no retry, no failure count.
-    fn go_offline(&mut self, now: Instant, reason: CloseReason, cause: Cause) {
+    fn go_offline(&mut self, now: Instant, reason: CloseCause, cause: Cause) {
         if let Some(socket) = self.socket.take() {
             self.actions
                 .push_back(Action::CloseSocket { socket, reason });

@@ -1,4 +1,4 @@
-//! The connection state machine of a sync client (DESIGN.md §6), sans-IO.
+//! The connection state machine of a sync client (docs/design.md §6), sans-IO.
 //!
 //! [`Connection`] decides *when* to open, drop and retry a WebSocket and *whether* it is
 //! still alive; the driver does the I/O. It never reads a clock ([`Instant`] is handed in),
@@ -35,6 +35,7 @@
 //!
 //! ```
 //! use std::time::Duration;
+//! use cardsync_sync::protocol::close_code;
 //! use cardsync_sync::connection::{
 //!     Action, Connection, ConnectionConfig, Instant, SplitMix64, State, StateChanged,
 //! };
@@ -74,7 +75,7 @@
 //! assert_eq!(conn.status().rtt.map(|r| r.srtt), Some(Duration::from_millis(30)));
 //!
 //! // The server goes away: back off, then retry with a new socket when the timer fires.
-//! conn.handle_socket_closed(now, socket, 1006)?;
+//! conn.handle_socket_closed(now, socket, close_code::ABNORMAL)?;
 //! drain(&mut conn, &mut wire, &mut log);
 //! let State::Backoff { retry_at } = conn.state() else { panic!("expected backoff") };
 //! assert_eq!(conn.poll_timeout(), Some(retry_at));
@@ -97,18 +98,18 @@ mod machine;
 mod rng;
 mod rtt;
 mod status;
-mod time;
 
 #[cfg(test)]
 mod proptests;
 #[cfg(test)]
 mod tests;
 
-pub use action::{Action, CloseReason, Failure, SocketId};
-pub use config::{ConfigError, ConnectionConfig};
+pub use action::{Action, CloseCause, Failure, SocketId};
+pub use config::{ConnectionConfig, ConnectionConfigError};
 pub use error::{ConnectionError, InputKind};
 pub use machine::Connection;
 pub use rng::{Rng, SplitMix64};
 pub use rtt::RttEstimate;
 pub use status::{Cause, ConnectionStatus, State, StateChanged};
-pub use time::Instant;
+// Time is the crate's (`crate::time`), not the connection's; re-exported where it lived first.
+pub use crate::time::Instant;

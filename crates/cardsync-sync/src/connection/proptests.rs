@@ -11,6 +11,7 @@ use std::time::Duration;
 use proptest::prelude::*;
 
 use super::*;
+use crate::protocol::close_code;
 
 /// Which socket an event claims to come from.
 #[derive(Clone, Copy, Debug)]
@@ -68,7 +69,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => any::<bool>().prop_map(Op::Network),
         1 => any::<bool>().prop_map(Op::Visibility),
         4 => sock().prop_map(Op::Opened),
-        2 => (sock(), prop_oneof![Just(1000u16), Just(1006)]).prop_map(|(s, c)| Op::Closed(s, c)),
+        2 => (sock(), prop_oneof![Just(close_code::NORMAL), Just(close_code::ABNORMAL)]).prop_map(|(s, c)| Op::Closed(s, c)),
         2 => sock().prop_map(Op::Error),
         4 => sock().prop_map(Op::Synced),
         3 => sock().prop_map(Op::Message),

@@ -16,13 +16,13 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RttEstimate {
     /// Smoothed RTT (RFC 6298 `SRTT`), serialized as milliseconds.
-    #[serde(with = "super::time::serde_millis")]
+    #[serde(with = "crate::time::serde_millis")]
     pub srtt: Duration,
     /// RTT variation (RFC 6298 `RTTVAR`), serialized as whole milliseconds.
-    #[serde(with = "super::time::serde_millis")]
+    #[serde(with = "crate::time::serde_millis")]
     pub rttvar: Duration,
     /// The most recent raw sample, serialized as whole milliseconds.
-    #[serde(with = "super::time::serde_millis")]
+    #[serde(with = "crate::time::serde_millis")]
     pub latest: Duration,
     /// Samples taken on this connection; the first sample seeds the estimate.
     pub samples: u32,

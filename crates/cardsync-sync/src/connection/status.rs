@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::action::{Failure, SocketId};
 use super::rtt::RttEstimate;
-use super::time::Instant;
+use crate::time::Instant;
 
 /// Where the connection is in its life cycle.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

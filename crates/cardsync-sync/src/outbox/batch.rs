@@ -3,7 +3,7 @@
 //! It carries both the *intent* (the ops) and the *effect* (the encoded update). The update is
 //! what the server validates and stores; the ops are what survives a rollback: after a
 //! rejection the local doc is rebuilt and the ops of the surviving batches are replayed as new
-//! transactions under a fresh client id (DESIGN.md §5).
+//! transactions under a fresh client id (docs/design.md §5).
 //!
 //! A coalesced batch remembers where each of its transactions starts ([`Batch::parts`]). The
 //! server judges the batch as a whole, so a refusal says only that *some* transaction in it is
@@ -20,8 +20,8 @@ use std::ops::Range;
 use cardsync_core::{Op, Stamp};
 use serde::{Deserialize, Serialize};
 
-use crate::connection::Instant;
 use crate::protocol::{BatchId, RejectCode};
+use crate::time::Instant;
 
 /// A rejection, as the session reports it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -10,7 +10,7 @@
 //! While offline, runs of small batches are *compacted* into few larger ones. A run is one
 //! client id's consecutive batches, so their updates join by copying their blocks' bytes
 //! ([`cardsync_core::concat_updates_v1`], linear), never with `yrs::merge_updates_v1`, which
-//! is super-linear (DESIGN.md §4). Only batches this
+//! is super-linear (docs/design.md §4). Only batches this
 //! outbox made and never handed to a connection are coalesced: the server may hold (or have
 //! refused) one that was sent, and a coalesced batch is judged, and rolled back, as a whole.
 //! Batches restored from a store count as sent (whether they were is not recorded), and so do

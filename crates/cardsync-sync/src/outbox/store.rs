@@ -34,7 +34,8 @@ pub enum PersistOp {
     RetireClients(Vec<u64>),
 }
 
-/// What a store holds.
+/// What an [`OutboxStore`] holds: a client's persisted sync state, as the session restores
+/// it.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Persisted {
     /// Updates making up the confirmed state, oldest first.

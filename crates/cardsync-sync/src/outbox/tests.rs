@@ -1,3 +1,6 @@
+//! The outbox's promises: only durable batches are sent, acks are idempotent, the bound refuses
+//! new writes instead of dropping old ones, and compaction keeps every change.
+
 use std::sync::Arc;
 
 use cardsync_core::{CardDoc, CardId, CardKind, FieldDef, FieldKind, Op, Schema, Stamp};

@@ -37,6 +37,7 @@
 //! vector payloads stay opaque bytes here; the document decodes them (with its own typed
 //! errors) when it applies them.
 
+pub mod close_code;
 mod lib0;
 
 use lib0::{Reader, write_buf, write_str, write_var};

@@ -2,12 +2,14 @@
 //!
 //! The room never owns a socket or a file. It names peers with the driver's own [`PeerId`]s
 //! and numbers every write it needs made durable with a [`PersistToken`], so the driver can
-//! confirm them later with `handle_persisted`. Acks wait for that confirmation (DESIGN.md §5):
+//! confirm them later with `handle_persisted`. Acks wait for that confirmation (docs/design.md §5):
 //! an ack is a promise that the batch survives a crash.
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+
+use crate::protocol::close_code;
 
 /// The driver's name for one connection (e.g. a counter per accepted WebSocket).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -26,10 +28,14 @@ impl fmt::Display for PeerId {
 #[serde(transparent)]
 pub struct PersistToken(pub u64);
 
-/// Why the room closes a peer. Each reason maps to a WebSocket close code.
+/// Why the room closes a peer. Each reason maps to a WebSocket close code ([`Self::ws_code`])
+/// and is the close frame's reason text ([`Self::as_str`]).
+///
+/// Not the client's [`CloseCause`](crate::connection::CloseCause), which is why a client's
+/// connection machine drops its own socket.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum CloseReason {
+pub enum PeerCloseReason {
     /// The token was refused, or hello-less peers are not admitted.
     AuthDenied,
     /// The peer said nothing (no hello, no sync) within `hello_timeout_ms`.
@@ -43,32 +49,33 @@ pub enum CloseReason {
     TooManyRejections,
 }
 
-impl CloseReason {
+impl PeerCloseReason {
     /// Stable string form, for logs and JavaScript.
     pub fn as_str(self) -> &'static str {
         match self {
-            CloseReason::AuthDenied => "auth_denied",
-            CloseReason::HelloTimeout => "hello_timeout",
-            CloseReason::FrameTooLarge => "frame_too_large",
-            CloseReason::Malformed => "malformed",
-            CloseReason::TooManyRejections => "too_many_rejections",
+            PeerCloseReason::AuthDenied => "auth_denied",
+            PeerCloseReason::HelloTimeout => "hello_timeout",
+            PeerCloseReason::FrameTooLarge => "frame_too_large",
+            PeerCloseReason::Malformed => "malformed",
+            PeerCloseReason::TooManyRejections => "too_many_rejections",
         }
     }
 
-    /// The WebSocket close code to send (RFC 6455 §7.4.1): 1009 "message too big", 1002
-    /// "protocol error", 1008 "policy violation" for the rest.
+    /// The WebSocket close code to send: [`MESSAGE_TOO_BIG`](close_code::MESSAGE_TOO_BIG),
+    /// [`PROTOCOL_ERROR`](close_code::PROTOCOL_ERROR), and
+    /// [`POLICY_VIOLATION`](close_code::POLICY_VIOLATION) for the rest.
     pub fn ws_code(self) -> u16 {
         match self {
-            CloseReason::FrameTooLarge => 1009,
-            CloseReason::Malformed => 1002,
-            CloseReason::AuthDenied
-            | CloseReason::HelloTimeout
-            | CloseReason::TooManyRejections => 1008,
+            PeerCloseReason::FrameTooLarge => close_code::MESSAGE_TOO_BIG,
+            PeerCloseReason::Malformed => close_code::PROTOCOL_ERROR,
+            PeerCloseReason::AuthDenied
+            | PeerCloseReason::HelloTimeout
+            | PeerCloseReason::TooManyRejections => close_code::POLICY_VIOLATION,
         }
     }
 }
 
-impl fmt::Display for CloseReason {
+impl fmt::Display for PeerCloseReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
@@ -90,7 +97,7 @@ pub enum RoomAction {
         /// Whom.
         peer: PeerId,
         /// Why.
-        reason: CloseReason,
+        reason: PeerCloseReason,
     },
     /// Append this v1 update to the document's update log, make it durable, then call
     /// `handle_persisted(now, token)`. Replaying the log in order rebuilds the document.

@@ -26,6 +26,7 @@ use yrs::block::ClientID;
 use yrs::{ReadTxn, Transact};
 
 use crate::protocol::{BatchId, RejectCode};
+use crate::time::Instant;
 
 use super::Room;
 use super::action::PeerId;
@@ -81,7 +82,7 @@ impl<A: Authenticator> Room<A> {
     /// Runs a batch (or a stock update, `batch == None`) through the pipeline.
     pub(super) fn receive(
         &mut self,
-        now: u64,
+        now: Instant,
         peer: PeerId,
         batch: Option<BatchId>,
         update: Vec<u8>,

@@ -7,6 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::time::Instant;
+
 /// A rate limit: bursts of `burst`, then one event per `refill_ms` on average.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -23,12 +25,12 @@ pub(crate) struct TokenBucket {
     limit: RateLimit,
     tokens: u32,
     /// The instant up to which refills have been credited.
-    credited_at: u64,
+    credited_at: Instant,
 }
 
 impl TokenBucket {
     /// A full bucket at `now`.
-    pub fn new(limit: RateLimit, now: u64) -> Self {
+    pub fn new(limit: RateLimit, now: Instant) -> Self {
         Self {
             limit,
             tokens: limit.burst,
@@ -37,12 +39,12 @@ impl TokenBucket {
     }
 
     /// Takes a token if one is available at `now`.
-    pub fn try_take(&mut self, now: u64) -> bool {
+    pub fn try_take(&mut self, now: Instant) -> bool {
         if self.limit.refill_ms == 0 {
             return true;
         }
         if now > self.credited_at {
-            let gained = (now - self.credited_at) / self.limit.refill_ms;
+            let gained = (now.as_millis() - self.credited_at.as_millis()) / self.limit.refill_ms;
             let room = u64::from(self.limit.burst - self.tokens);
             if gained >= room {
                 self.tokens = self.limit.burst;
@@ -50,7 +52,8 @@ impl TokenBucket {
             } else {
                 // `gained < room <= u32::MAX`, so the casts below are exact.
                 self.tokens += gained as u32;
-                self.credited_at += gained * self.limit.refill_ms;
+                self.credited_at =
+                    Instant(self.credited_at.as_millis() + gained * self.limit.refill_ms);
             }
         }
         if self.tokens == 0 {
@@ -72,19 +75,19 @@ mod tests {
                 burst: 2,
                 refill_ms: 100,
             },
-            1_000,
+            Instant(1_000),
         );
-        assert!(b.try_take(1_000));
-        assert!(b.try_take(1_000));
-        assert!(!b.try_take(1_050));
-        assert!(b.try_take(1_100));
-        assert!(!b.try_take(1_199));
+        assert!(b.try_take(Instant(1_000)));
+        assert!(b.try_take(Instant(1_000)));
+        assert!(!b.try_take(Instant(1_050)));
+        assert!(b.try_take(Instant(1_100)));
+        assert!(!b.try_take(Instant(1_199)));
         // A long pause refills to the burst, not beyond.
-        assert!(b.try_take(9_000));
-        assert!(b.try_take(9_000));
-        assert!(!b.try_take(9_000));
+        assert!(b.try_take(Instant(9_000)));
+        assert!(b.try_take(Instant(9_000)));
+        assert!(!b.try_take(Instant(9_000)));
         // Time going backwards grants nothing and does not panic.
-        assert!(!b.try_take(5));
+        assert!(!b.try_take(Instant(5)));
     }
 
     #[test]
@@ -94,8 +97,8 @@ mod tests {
                 burst: 0,
                 refill_ms: 0,
             },
-            0,
+            Instant(0),
         );
-        assert!((0..1000).all(|_| b.try_take(0)));
+        assert!((0..1000).all(|_| b.try_take(Instant(0))));
     }
 }

@@ -2,7 +2,7 @@
 //! - registers: a plain value, then `cardsync_core`'s own register rule (type, finiteness,
 //!   required, state machine), the one local writes pass;
 //! - counter and max: a map whose *changed* entries are keyed by a client id the update
-//!   writes as (DESIGN.md §3: entries are per replica, and writing another replica's entry
+//!   writes as (docs/design.md §3: entries are per replica, and writing another replica's entry
 //!   would overwrite its count); counter entries are integers and the total stays within
 //!   JavaScript's safe integers; max entries are finite and never go down or vanish;
 //! - set: added entries are `item@client` for such a client id and hold `true`; removing
@@ -18,9 +18,7 @@ use cardsync_core::{FieldDef, FieldKind, RegisterError, Value};
 use yrs::{Any, Map, MapRef, Number, Out, ReadTxn};
 
 use super::violation::Violation;
-
-/// Largest integer JavaScript represents exactly.
-const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
+use crate::MAX_SAFE_INTEGER;
 
 fn type_name(any: &Any) -> &'static str {
     match any {

@@ -3,7 +3,8 @@
 //! A room holds the authoritative replica of one document and everyone connected to it. The
 //! driver (the tokio server, a test, a simulation) feeds it socket events, frames, persistence
 //! confirmations and time, and carries out the [`RoomAction`]s it returns. The room reads no
-//! clock and draws no random number; `now` is the driver's milliseconds.
+//! clock and draws no random number; `now` is an [`Instant`] of the driver's clock, the same
+//! type the client side takes.
 //!
 //! # The life of a batch
 //! Every change a peer sends, a cardsync `SubmitBatch` or a stock client's `Update` or
@@ -50,6 +51,7 @@
 //! use cardsync_core::{CardDoc, CardId, CardKind, FieldDef, Origin, Schema, Stamp, Op, ValueType};
 //! use cardsync_sync::protocol::{BatchId, Message, PROTOCOL_VERSION};
 //! use cardsync_sync::room::{PeerId, Role, Room, RoomAction, RoomConfig, StaticTokens};
+//! use cardsync_sync::time::Instant;
 //!
 //! let schema = Schema::new(1).card("task", CardKind::default()
 //!     .field("title", FieldDef::register(ValueType::String)));
@@ -65,9 +67,9 @@
 //!
 //! // A native client connects and says hello: welcome, then the server's sync step 1.
 //! let alice = PeerId(1);
-//! room.handle_connect(0, alice)?;
+//! room.handle_connect(Instant(0), alice)?;
 //! let hello = Message::Hello { version: PROTOCOL_VERSION, token: "secret".into(), client: 7 };
-//! room.handle_message(0, alice, &hello.encode())?;
+//! room.handle_message(Instant(0), alice, &hello.encode())?;
 //! let out = frames_to(&drain(&mut room), alice);
 //! assert!(matches!(&out[0], Message::Welcome { role, .. } if role == "editor"));
 //!
@@ -76,13 +78,13 @@
 //! let ops = [Op::CreateCard { card: CardId::from_u128(1), kind: "task".into(), fields: Default::default() }];
 //! let applied = doc.apply_with_origin(&Stamp::new(1, "alice"), &ops, Origin::Local)?;
 //! let batch = BatchId { client: 7, seq: 0 };
-//! room.handle_message(1, alice, &Message::SubmitBatch { batch, update: applied.update }.encode())?;
+//! room.handle_message(Instant(1), alice, &Message::SubmitBatch { batch, update: applied.update }.encode())?;
 //!
 //! // The room asks for persistence first and acks nothing yet...
 //! let actions = drain(&mut room);
 //! let [RoomAction::Persist { token, .. }] = actions.as_slice() else { panic!("{actions:?}") };
 //! // ...the driver writes the update durably, then confirms:
-//! room.handle_persisted(2, *token)?;
+//! room.handle_persisted(Instant(2), *token)?;
 //! let out = frames_to(&drain(&mut room), alice);
 //! assert_eq!(out, [Message::Ack { batch, clock: applied.clock.end }]);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -114,7 +116,9 @@ use std::sync::Arc;
 
 use cardsync_core::{CardDoc, Schema};
 
-pub use action::{CloseReason, PeerId, PersistToken, RoomAction};
+use crate::time::Instant;
+
+pub use action::{PeerCloseReason, PeerId, PersistToken, RoomAction};
 pub use auth::{AuthError, Authenticator, FieldRule, Permissions, Role, StaticTokens};
 pub use awareness::AwarenessError;
 pub use bucket::RateLimit;
@@ -128,7 +132,7 @@ pub use violation::Violation;
 
 use awareness::Presence;
 use peer::Peer;
-use settle::{Mark, Pending};
+use settle::{Mark, PendingPersist};
 use shadow::{ROOM_CLIENT_ID, Shadow};
 
 /// The `seq` of the `BatchId` in a `Reject` of an update that came without one (a stock
@@ -149,7 +153,7 @@ pub struct Room<A> {
     presence: Presence,
     actions: VecDeque<RoomAction>,
     /// Persists issued and not yet confirmed, in token order.
-    pending: VecDeque<Pending>,
+    pending: VecDeque<PendingPersist>,
     /// The last persist token issued.
     issued: u64,
     /// Per client id, the clock up to which the room's state is durable (what acks report).
@@ -203,7 +207,7 @@ impl<A: Authenticator> Room<A> {
     }
 
     /// When `handle_timeout` is next due: the earliest hello deadline of a waiting peer.
-    pub fn poll_timeout(&self) -> Option<u64> {
+    pub fn poll_timeout(&self) -> Option<Instant> {
         self.peers
             .values()
             .filter_map(|p| match p.stage {

@@ -10,6 +10,7 @@ use std::collections::HashSet;
 use super::auth::Role;
 use super::bucket::TokenBucket;
 use super::config::RoomConfig;
+use crate::time::Instant;
 
 /// Where a peer stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -17,7 +18,7 @@ pub(crate) enum Stage {
     /// Connected, not yet admitted; closed at `deadline` if still silent.
     Waiting {
         /// When the hello timeout fires.
-        deadline: u64,
+        deadline: Instant,
     },
     /// Admitted with a role.
     Admitted {
@@ -42,7 +43,7 @@ pub(crate) struct Peer {
 
 impl Peer {
     /// A peer that connected at `now`.
-    pub fn new(config: &RoomConfig, now: u64, stage: Stage) -> Self {
+    pub fn new(config: &RoomConfig, now: Instant, stage: Stage) -> Self {
         Self {
             stage,
             batches: TokenBucket::new(config.batch_rate, now),

@@ -10,21 +10,24 @@
 //! Frames that do not decode close the peer, except two kinds skipped for forward
 //! compatibility: unknown message types and unknown extension kinds (a newer peer).
 
+use std::time::Duration;
+
 use crate::protocol::{Message, PROTOCOL_VERSION, ProtocolError};
+use crate::time::Instant;
 
 use super::Room;
-use super::action::{CloseReason, PeerId, RoomAction};
+use super::action::{PeerCloseReason, PeerId, RoomAction};
 use super::auth::{Authenticator, Role};
 use super::error::RoomError;
 use super::peer::{Peer, Stage};
 
 impl<A: Authenticator> Room<A> {
     /// A peer connected. It has `hello_timeout_ms` to speak.
-    pub fn handle_connect(&mut self, now: u64, peer: PeerId) -> Result<(), RoomError> {
+    pub fn handle_connect(&mut self, now: Instant, peer: PeerId) -> Result<(), RoomError> {
         if self.peers.contains_key(&peer) {
             return Err(RoomError::DuplicatePeer(peer));
         }
-        let deadline = now.saturating_add(self.config.hello_timeout_ms);
+        let deadline = now + Duration::from_millis(self.config.hello_timeout_ms);
         let stage = Stage::Waiting { deadline };
         self.peers.insert(peer, Peer::new(&self.config, now, stage));
         Ok(())
@@ -35,7 +38,7 @@ impl<A: Authenticator> Room<A> {
     /// refused with an auth message and a close); a later `Hello` re-authenticates it.
     pub fn handle_connect_with_token(
         &mut self,
-        now: u64,
+        now: Instant,
         peer: PeerId,
         token: &str,
     ) -> Result<(), RoomError> {
@@ -45,12 +48,12 @@ impl<A: Authenticator> Room<A> {
     }
 
     /// A peer's connection ended. Unknown peers (e.g. one the room closed) are ignored.
-    pub fn handle_disconnect(&mut self, _now: u64, peer: PeerId) {
+    pub fn handle_disconnect(&mut self, _now: Instant, peer: PeerId) {
         self.forget(peer);
     }
 
     /// Time passed: closes peers that stayed silent past their hello deadline.
-    pub fn handle_timeout(&mut self, now: u64) {
+    pub fn handle_timeout(&mut self, now: Instant) {
         let late: Vec<PeerId> = self
             .peers
             .iter()
@@ -58,14 +61,14 @@ impl<A: Authenticator> Room<A> {
             .map(|(&id, _)| id)
             .collect();
         for peer in late {
-            self.close(peer, CloseReason::HelloTimeout);
+            self.close(peer, PeerCloseReason::HelloTimeout);
         }
     }
 
     /// A frame arrived from a peer.
     pub fn handle_message(
         &mut self,
-        now: u64,
+        now: Instant,
         peer: PeerId,
         frame: &[u8],
     ) -> Result<(), RoomError> {
@@ -76,14 +79,14 @@ impl<A: Authenticator> Room<A> {
         let message = match Message::decode(frame, self.config.max_frame_bytes) {
             Ok(message) => message,
             Err(ProtocolError::TooLarge { .. }) => {
-                self.close(peer, CloseReason::FrameTooLarge);
+                self.close(peer, PeerCloseReason::FrameTooLarge);
                 return Ok(());
             }
             Err(ProtocolError::UnknownType(_) | ProtocolError::UnknownExtension(_)) => {
                 return Ok(());
             }
             Err(_) => {
-                self.close(peer, CloseReason::Malformed);
+                self.close(peer, PeerCloseReason::Malformed);
                 return Ok(());
             }
         };
@@ -175,14 +178,14 @@ impl<A: Authenticator> Room<A> {
 
     fn deny(&mut self, peer: PeerId, reason: String) {
         self.send(peer, &Message::AuthDenied { reason });
-        self.close(peer, CloseReason::AuthDenied);
+        self.close(peer, PeerCloseReason::AuthDenied);
     }
 
     fn answer_step1(&mut self, peer: PeerId, state_vector: &[u8]) {
         // `diff_v1` runs the core's screen on the state vector first.
         match self.doc.diff_v1(state_vector).ok() {
             Some(update) => self.answer_step1_when_durable(peer, update),
-            None => self.close(peer, CloseReason::Malformed),
+            None => self.close(peer, PeerCloseReason::Malformed),
         }
     }
 
@@ -202,7 +205,7 @@ impl<A: Authenticator> Room<A> {
     }
 
     /// Closes a peer: the driver closes the socket, the room forgets the peer.
-    pub(super) fn close(&mut self, peer: PeerId, reason: CloseReason) {
+    pub(super) fn close(&mut self, peer: PeerId, reason: PeerCloseReason) {
         if self.forget(peer) {
             self.actions.push_back(RoomAction::Close { peer, reason });
         }

@@ -21,8 +21,9 @@
 //! is closed, because each rejection after validation rebuilds the shadow, O(document).
 
 use crate::protocol::{BatchId, Message, RejectCode};
+use crate::time::Instant;
 
-use super::action::{CloseReason, PeerId, PersistToken, RoomAction};
+use super::action::{PeerCloseReason, PeerId, PersistToken, RoomAction};
 use super::auth::Authenticator;
 use super::batches::{Accepted, Refusal};
 use super::error::RoomError;
@@ -40,7 +41,7 @@ pub(crate) struct Mark {
 
 /// A persist in flight and what waits for it.
 #[derive(Debug)]
-pub(crate) struct Pending {
+pub(crate) struct PendingPersist {
     token: u64,
     from: PeerId,
     batch: Option<BatchId>,
@@ -58,7 +59,7 @@ impl<A: Authenticator> Room<A> {
     /// Carries out the verdict on a batch from `peer`.
     pub(super) fn settle(
         &mut self,
-        now: u64,
+        now: Instant,
         peer: PeerId,
         batch: Option<BatchId>,
         verdict: Result<Accepted, Refusal>,
@@ -73,7 +74,7 @@ impl<A: Authenticator> Room<A> {
                     token: PersistToken(token),
                     update,
                 });
-                self.pending.push_back(Pending {
+                self.pending.push_back(PendingPersist {
                     token,
                     from: peer,
                     batch,
@@ -87,7 +88,7 @@ impl<A: Authenticator> Room<A> {
         }
     }
 
-    fn refuse(&mut self, now: u64, peer: PeerId, batch: Option<BatchId>, refusal: Refusal) {
+    fn refuse(&mut self, now: Instant, peer: PeerId, batch: Option<BatchId>, refusal: Refusal) {
         let Refusal {
             code,
             reason,
@@ -124,7 +125,7 @@ impl<A: Authenticator> Room<A> {
                 .get_mut(&peer)
                 .is_some_and(|p| !p.rejections.try_take(now));
         if exhausted {
-            self.close(peer, CloseReason::TooManyRejections);
+            self.close(peer, PeerCloseReason::TooManyRejections);
         }
     }
 
@@ -156,7 +157,11 @@ impl<A: Authenticator> Room<A> {
     }
 
     /// The driver made every persist up to `token` durable: ack and broadcast what waited.
-    pub fn handle_persisted(&mut self, _now: u64, token: PersistToken) -> Result<(), RoomError> {
+    pub fn handle_persisted(
+        &mut self,
+        _now: Instant,
+        token: PersistToken,
+    ) -> Result<(), RoomError> {
         if token.0 > self.issued {
             return Err(RoomError::UnknownToken(token));
         }

@@ -10,9 +10,9 @@
 use std::collections::HashSet;
 
 use super::{ClientSession, SessionError};
-use crate::connection::Instant;
 use crate::outbox::{Batch, PersistOp, Persisted};
 use crate::protocol::BatchId;
+use crate::time::Instant;
 
 impl ClientSession {
     /// Adopts `persisted` (another replica's store, now this session's): see the module docs.

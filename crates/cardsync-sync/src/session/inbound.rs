@@ -3,9 +3,9 @@
 use cardsync_core::CardDoc;
 
 use super::{ClientSession, Rejection, SessionError, SessionEvent, conflict};
-use crate::connection::Instant;
 use crate::outbox::{Batch, PersistOp};
 use crate::protocol::{BatchId, Message, PROTOCOL_VERSION, RejectCode};
+use crate::time::Instant;
 
 impl ClientSession {
     /// The socket is open: greet the server and start the y-protocols handshake from the

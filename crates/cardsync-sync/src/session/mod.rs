@@ -4,7 +4,7 @@
 //! from the server); the *local* doc is confirmed plus every pending batch, and is what the UI
 //! reads and writes. Local edits apply at once, become outbox batches, and are sent once the
 //! driver has made them durable. An ack moves a batch into the confirmed doc. A rejection rolls
-//! back by rebase (DESIGN.md §5): the local doc is rebuilt from the confirmed doc under a fresh
+//! back by rebase (docs/design.md §5): the local doc is rebuilt from the confirmed doc under a fresh
 //! client id, the batches that came after the rejected one from the same client id are replayed
 //! as intent, and the UI is told what vanished, once the rebuilt outbox is durable (until
 //! then a crash would restore the old batches, and a vanished op could come back). Remote writes that overwrite a pending register

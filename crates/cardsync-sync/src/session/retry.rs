@@ -20,8 +20,8 @@
 //! reconnect, persist confirmation or welcome after the wait.
 
 use super::ClientSession;
-use crate::connection::Instant;
 use crate::protocol::BatchId;
+use crate::time::Instant;
 
 impl ClientSession {
     /// When [`ClientSession::handle_timeout`] is next due: the end of a rate-limit backoff.

@@ -1,4 +1,4 @@
-//! Rollback by rebase (DESIGN.md §5).
+//! Rollback by rebase (docs/design.md §5).
 //!
 //! yrs cannot un-apply an update, and later batches of the same client id build on the
 //! rejected clock range, so the server would hold them pending forever. Instead:
@@ -24,8 +24,8 @@ use cardsync_core::{Op, Origin, Stamp};
 
 use super::changes::diff_exports;
 use super::{ClientSession, Rejection, SessionError};
-use crate::connection::Instant;
 use crate::outbox::Batch;
+use crate::time::Instant;
 
 /// A transaction to replay as intent: its stamp, ops and creation time.
 struct Replay {

@@ -17,8 +17,8 @@
 //! can say that changes are sent but not confirmed.
 
 use super::ClientSession;
-use crate::connection::Instant;
 use crate::protocol::Message;
+use crate::time::Instant;
 
 impl ClientSession {
     /// After a sync step 2: without a welcome, the server is a stock one; send what waits.

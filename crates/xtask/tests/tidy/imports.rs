@@ -57,6 +57,7 @@ const KNOWN_CYCLES: &[(&str, &[&str])] = &[
     (
         "xtask",
         &[
+            "src/apt.rs",
             "src/bench.rs",
             "src/browser.rs",
             "src/cmd.rs",
@@ -66,6 +67,7 @@ const KNOWN_CYCLES: &[(&str, &[&str])] = &[
             "src/main.rs",
             "src/server.rs",
             "src/test.rs",
+            "src/toolchain.rs",
             "src/tools.rs",
             "src/wasm.rs",
         ],

@@ -3,7 +3,7 @@
 //!
 //! **Why.** yrs 0.28.1 trusts the counts an update declares: `Update::decode_v1` reserves
 //! memory for as many clients and blocks as its first varints claim, so the 5 bytes
-//! `ab 8e c5 73 76` make it allocate ~0.5 GB and spend ~0.5 s before it fails (DESIGN.md §8;
+//! `ab 8e c5 73 76` make it allocate ~0.5 GB and spend ~0.5 s before it fails (docs/design.md §8;
 //! the same bytes behind a v2 header do the same to `decode_v2`). A handful of such messages
 //! exhausts a server, and a browser tab too. Worse, several of yrs' decoding steps do
 //! unchecked arithmetic on decoded values (clock sums, run lengths, `ClientID::new`'s

@@ -1,3 +1,7 @@
+//! The guard against the bytes that hurt yrs: decode bombs, clocks past what v2 can encode,
+//! duplicate delete-set clients and random input are refused before yrs decodes them, and every
+//! update a real document makes passes.
+
 use proptest::prelude::*;
 use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
@@ -6,7 +10,7 @@ use super::format::*;
 use super::*;
 use crate::{CardDoc, CardId, CardKind, FieldDef, FieldKind, Schema, SequenceId, Stamp, Value};
 
-/// DESIGN.md §8: these 5 bytes make yrs 0.28.1 allocate ~0.5 GB.
+/// docs/design.md §8: these 5 bytes make yrs 0.28.1 allocate ~0.5 GB.
 const BOMB: [u8; 5] = [0xab, 0x8e, 0xc5, 0x73, 0x76];
 
 /// A v2 header with nine empty columns (the string column holds one empty string).

@@ -1,3 +1,7 @@
+//! The SQLite store on real files: what it appends it loads back and compacts without losing
+//! an update, and a damaged row or a file that is not its database is a typed error, never a
+//! panic or a silently shorter log.
+
 use cardsync_core::{CardDoc, CardId, CardKind, Schema, Stamp};
 
 use super::*;

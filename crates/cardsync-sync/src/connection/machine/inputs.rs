@@ -8,7 +8,7 @@
 
 use super::Connection;
 use crate::connection::{
-    Cause, CloseReason, ConnectionError, Failure, InputKind, Instant, Rng, RttEstimate, SocketId,
+    Cause, CloseCause, ConnectionError, Failure, InputKind, Instant, Rng, RttEstimate, SocketId,
     State,
 };
 
@@ -28,7 +28,7 @@ impl<R: Rng> Connection<R> {
     pub fn handle_stop(&mut self, now: Instant) {
         self.step(now, |c, now| {
             c.wanted = false;
-            c.go_offline(now, CloseReason::Stopped, Cause::Stopped);
+            c.go_offline(now, CloseCause::Stopped, Cause::Stopped);
         });
     }
 
@@ -39,7 +39,7 @@ impl<R: Rng> Connection<R> {
         self.step(now, |c, now| {
             c.network_online = online;
             if !online {
-                c.go_offline(now, CloseReason::NetworkOffline, Cause::NetworkOffline);
+                c.go_offline(now, CloseCause::NetworkOffline, Cause::NetworkOffline);
             } else if c.wanted && c.state == State::Offline {
                 c.connect(now, Cause::NetworkOnline);
             }

@@ -2,6 +2,7 @@
 
 use super::{Sim, secs};
 use crate::connection::*;
+use crate::protocol::close_code;
 
 #[test]
 fn backoff_doubles_to_the_cap_with_bounded_jitter() {
@@ -17,14 +18,14 @@ fn backoff_doubles_to_the_cap_with_bounded_jitter() {
             // Alternate failure kinds: all of them count.
             if n % 2 == 0 {
                 sim.conn.handle_socket_error(sim.now, socket).unwrap();
-                let reason = CloseReason::Failed(Failure::SocketError);
+                let reason = CloseCause::Failed(Failure::SocketError);
                 assert_eq!(sim.drain(), [Action::CloseSocket { socket, reason }]);
             } else {
                 assert_eq!(
                     sim.fire(),
                     [Action::CloseSocket {
                         socket,
-                        reason: CloseReason::Failed(Failure::ConnectTimeout)
+                        reason: CloseCause::Failed(Failure::ConnectTimeout)
                     }]
                 );
             }
@@ -55,7 +56,7 @@ fn backoff_doubles_to_the_cap_with_bounded_jitter() {
         sim.conn.handle_synced(sim.now, socket).unwrap();
         assert_eq!(sim.conn.status().consecutive_failures, 0);
         sim.conn
-            .handle_socket_closed(sim.now, socket, 1001)
+            .handle_socket_closed(sim.now, socket, close_code::GOING_AWAY)
             .unwrap();
         assert_eq!(sim.drain(), [], "a closed socket needs no CloseSocket");
         let delay = sim
@@ -67,7 +68,9 @@ fn backoff_doubles_to_the_cap_with_bounded_jitter() {
         assert!(delay <= secs(2).mul_f64(1.0 + jitter), "{delay:?}");
         assert_eq!(
             sim.conn.status().last_failure,
-            Some(Failure::SocketClosed { code: 1001 })
+            Some(Failure::SocketClosed {
+                code: close_code::GOING_AWAY
+            })
         );
     }
 }
@@ -81,7 +84,7 @@ fn network_offline_and_online() {
         sim.drain(),
         [Action::CloseSocket {
             socket,
-            reason: CloseReason::NetworkOffline
+            reason: CloseCause::NetworkOffline
         }]
     );
     assert_eq!(
@@ -93,7 +96,8 @@ fn network_offline_and_online() {
     sim.conn.handle_network(sim.now, false); // Repeated facts are harmless.
     assert_eq!(sim.drain(), [], "no retries while the network is down");
     assert_eq!(
-        sim.conn.handle_socket_closed(sim.now, socket, 1000),
+        sim.conn
+            .handle_socket_closed(sim.now, socket, close_code::NORMAL),
         Err(ConnectionError::StaleSocket {
             socket,
             current: None
@@ -147,7 +151,7 @@ fn stop_while_connecting() {
         sim.drain(),
         [Action::CloseSocket {
             socket,
-            reason: CloseReason::Stopped
+            reason: CloseCause::Stopped
         }]
     );
     assert_eq!(

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use super::Sim;
 use crate::connection::*;
+use crate::protocol::close_code;
 
 #[test]
 fn heartbeat_death_after_missed_pongs() {
@@ -12,7 +13,7 @@ fn heartbeat_death_after_missed_pongs() {
     assert_eq!(sim.fire(), [Action::SendPing { socket, nonce: 0 }]);
     assert_eq!(sim.now, Instant(10_000));
     assert_eq!(sim.fire(), [Action::SendPing { socket, nonce: 1 }]);
-    let reason = CloseReason::Failed(Failure::HeartbeatTimeout);
+    let reason = CloseCause::Failed(Failure::HeartbeatTimeout);
     assert_eq!(sim.fire(), [Action::CloseSocket { socket, reason }]);
     assert_eq!(sim.now, Instant(30_000));
     assert!(matches!(sim.conn.state(), State::Backoff { .. }));
@@ -89,7 +90,7 @@ fn rtt_is_smoothed_and_reset_on_reconnect() {
         Err(ConnectionError::UnknownPong { nonce: 77 })
     );
     sim.conn
-        .handle_socket_closed(sim.now, socket, 1006)
+        .handle_socket_closed(sim.now, socket, close_code::ABNORMAL)
         .unwrap();
     sim.fire();
     assert_eq!(sim.conn.status().rtt, None);
@@ -110,7 +111,7 @@ fn sync_timeout_is_an_idle_timeout() {
         sim.conn.handle_message_received(sim.now, socket).unwrap(); // A big, slow sync.
     }
     assert_eq!(sim.conn.state(), State::Syncing);
-    let reason = CloseReason::Failed(Failure::SyncTimeout);
+    let reason = CloseCause::Failed(Failure::SyncTimeout);
     assert_eq!(sim.fire(), [Action::CloseSocket { socket, reason }]);
     assert_eq!(sim.now, Instant(115_000));
 }

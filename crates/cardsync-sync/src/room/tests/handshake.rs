@@ -3,7 +3,9 @@
 use cardsync_core::CardDoc;
 
 use super::*;
-use crate::room::CloseReason;
+use crate::room::PeerCloseReason;
+use crate::time::Instant;
+use std::time::Duration;
 
 #[test]
 fn hello_gets_welcome_then_step1_and_step1_gets_step2() {
@@ -32,7 +34,7 @@ fn hello_gets_welcome_then_step1_and_step1_gets_step2() {
 
 /// A session counts its own batches found in a step 2 as acked, so a step 2 must not show
 /// what a crash could still lose: asked for while a persist is in flight, it is sent once
-/// that persist completes (DESIGN.md §5: persist before ack).
+/// that persist completes (docs/design.md §5: persist before ack).
 #[test]
 fn a_step2_waits_for_the_persists_in_flight() {
     let mut d = Driver::new(RoomConfig::default());
@@ -106,7 +108,7 @@ fn bad_token_is_denied_and_closed() {
     );
     assert!(actions.contains(&RoomAction::Close {
         peer: PeerId(1),
-        reason: CloseReason::AuthDenied
+        reason: PeerCloseReason::AuthDenied
     }));
     assert_eq!(d.room.peers().count(), 0);
 }
@@ -171,15 +173,16 @@ fn silent_peers_time_out() {
     let mut d = Driver::new(RoomConfig::default());
     d.room.handle_connect(d.now, PeerId(1)).unwrap();
     let deadline = d.room.poll_timeout().unwrap();
-    assert_eq!(deadline, d.now + RoomConfig::default().hello_timeout_ms);
-    d.room.handle_timeout(deadline - 1);
+    let hello_timeout = Duration::from_millis(RoomConfig::default().hello_timeout_ms);
+    assert_eq!(deadline, d.now + hello_timeout);
+    d.room.handle_timeout(Instant(deadline.as_millis() - 1));
     assert!(d.drain().is_empty());
     d.room.handle_timeout(deadline);
     assert_eq!(
         d.drain(),
         [RoomAction::Close {
             peer: PeerId(1),
-            reason: CloseReason::HelloTimeout
+            reason: PeerCloseReason::HelloTimeout
         }]
     );
     assert_eq!(d.room.poll_timeout(), None);

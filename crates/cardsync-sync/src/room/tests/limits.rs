@@ -1,8 +1,9 @@
 //! Limits: each refusal hits only the peer past the limit.
 
 use super::*;
-use crate::protocol::RejectCode;
-use crate::room::{CloseReason, RateLimit};
+use crate::protocol::{RejectCode, close_code};
+use crate::room::{PeerCloseReason, RateLimit};
+use std::time::Duration;
 
 fn codes(actions: &[RoomAction], peer: PeerId) -> Vec<RejectCode> {
     to(actions, peer)
@@ -31,10 +32,13 @@ fn oversize_frame_closes_only_its_peer() {
         actions,
         [RoomAction::Close {
             peer: PeerId(1),
-            reason: CloseReason::FrameTooLarge
+            reason: PeerCloseReason::FrameTooLarge
         }]
     );
-    assert_eq!(CloseReason::FrameTooLarge.ws_code(), 1009);
+    assert_eq!(
+        PeerCloseReason::FrameTooLarge.ws_code(),
+        close_code::MESSAGE_TOO_BIG
+    );
     // The other peer carries on.
     let mut bob = Client::new(8);
     let (msg, ..) = bob.batch(&[create_task(1, "todo")]);
@@ -84,7 +88,7 @@ fn batches_past_the_rate_are_rate_limited() {
     let (msg, ..) = bob.batch(&[create_task(2, "todo")]);
     assert!(codes(&d.send(PeerId(2), &msg), PeerId(2)).is_empty());
     // Retryable: later, the same batch goes through.
-    d.now += 1_000;
+    d.now = d.now + Duration::from_secs(1);
     assert!(codes(&d.send(PeerId(1), &c), PeerId(1)).is_empty());
     let fields = d.room.doc().card(card(1)).unwrap().fields;
     assert_eq!(
@@ -111,17 +115,20 @@ fn too_many_rejections_close_the_peer() {
         assert_eq!(codes(&actions, PeerId(2)).len(), 1);
         let closed = actions.contains(&RoomAction::Close {
             peer: PeerId(2),
-            reason: CloseReason::TooManyRejections,
+            reason: PeerCloseReason::TooManyRejections,
         });
         assert_eq!(closed, i == 2);
     }
 }
 
+/// The decode bomb (5 bytes that make unguarded yrs allocate about 0.5 GB, docs/design.md §8)
+/// is refused as malformed by the guard before yrs sees it, every time. That it is refused
+/// before decoding, and so cheaply, is the guard's own test (`tests/malformed/updates.rs`);
+/// no timing is asserted here.
 #[test]
-fn decode_bomb_is_malformed_and_fast() {
+fn decode_bomb_is_malformed() {
     let mut d = Driver::new(RoomConfig::default());
     d.join(1, "edit", 7);
-    let started = std::time::Instant::now();
     for seq in 0..5 {
         let msg = Message::SubmitBatch {
             batch: BatchId { client: 7, seq },
@@ -130,7 +137,6 @@ fn decode_bomb_is_malformed_and_fast() {
         let actions = d.send(PeerId(1), &msg);
         assert_eq!(codes(&actions, PeerId(1)), [RejectCode::Malformed]);
     }
-    assert!(started.elapsed() < std::time::Duration::from_millis(200));
 }
 
 /// A batch that arrives behind a rate-limited one of its client id misses the clocks of its
@@ -163,7 +169,7 @@ fn a_hole_behind_a_rate_limited_batch_is_rate_limited_too() {
     );
     for _ in 0..3 {
         // Tokens refilled: `c` is judged, and misses `b`'s clocks.
-        d.now += 1_000;
+        d.now = d.now + Duration::from_secs(1);
         let actions = d.send(PeerId(1), &c);
         assert_eq!(codes(&actions, PeerId(1)), [RejectCode::RateLimited]);
         assert!(
@@ -174,7 +180,7 @@ fn a_hole_behind_a_rate_limited_batch_is_rate_limited_too() {
         );
     }
     for msg in [&b, &c] {
-        d.now += 1_000;
+        d.now = d.now + Duration::from_secs(1);
         assert!(codes(&d.send(PeerId(1), msg), PeerId(1)).is_empty());
     }
     let fields = d.room.doc().card(card(1)).unwrap().fields;

@@ -15,6 +15,7 @@ use cardsync_core::{
 
 use super::{PeerId, Role, Room, RoomAction, RoomConfig, StaticTokens};
 use crate::protocol::{BatchId, Message, PROTOCOL_VERSION};
+use crate::time::Instant;
 
 /// The schema every test uses.
 pub(super) fn schema() -> Schema {
@@ -46,7 +47,7 @@ pub(super) fn tokens() -> StaticTokens {
 /// Plays the driver: owns the clock and collects what the room asks for.
 pub(super) struct Driver {
     pub room: Room<StaticTokens>,
-    pub now: u64,
+    pub now: Instant,
     /// Persist tokens seen in drained actions and not yet confirmed.
     pub unpersisted: Vec<crate::room::PersistToken>,
 }
@@ -56,7 +57,7 @@ impl Driver {
         let room = Room::new(config, schema(), tokens(), Vec::<Vec<u8>>::new()).unwrap();
         Self {
             room,
-            now: 1_000,
+            now: Instant(1_000),
             unpersisted: Vec::new(),
         }
     }

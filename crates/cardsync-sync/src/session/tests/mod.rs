@@ -254,7 +254,12 @@ fn remote_overwrites_of_pending_writes_are_conflicts() {
     h.drive();
     h.ack_all();
     // Another writer (a higher client id wins ties in yrs) sets the title on the server...
-    let mut other = CardDoc::load_v1(schema(), (1 << 53) - 1, &h.server.snapshot_v1()).unwrap();
+    let mut other = CardDoc::load_v1(
+        schema(),
+        cardsync_core::MAX_CLIENT_ID,
+        &h.server.snapshot_v1(),
+    )
+    .unwrap();
     let before = other.state_vector();
     other
         .set_field(

@@ -1,10 +1,12 @@
-//! Caller-supplied time.
+//! Caller-supplied time, one type for every state machine of the crate.
 //!
-//! The state machine never reads a clock: that is what lets one test drive a week of
+//! No state machine here reads a clock: that is what lets one test drive a week of
 //! reconnects in microseconds, and what lets the same code run under tokio and in a browser
 //! tab (where `std::time::Instant` does not exist on `wasm32-unknown-unknown`). Drivers pass
 //! an [`Instant`] built from whatever monotonic clock they have (`performance.now()`,
-//! `tokio::time::Instant` minus a start point, a simulated counter).
+//! `tokio::time::Instant` minus a start point, a simulated counter). The client side (the
+//! connection, the session, the [`SyncMachine`](crate::client::SyncMachine)) and the server's
+//! [`Room`](crate::room::Room) take the same type, so a simulation runs both on one clock.
 //!
 //! Milliseconds are the unit because that is what browsers and WebSocket timeouts work in;
 //! finer resolution would only pretend to a precision the timers do not have. Spans of time

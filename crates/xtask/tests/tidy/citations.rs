@@ -1,0 +1,257 @@
+//! Every document the repository cites is in the repository.
+//!
+//! Why: a clone is all a reader has. A comment that says "see DESIGN.md §5" when no such file is
+//! in the tree, or a test that reads inputs from a folder beside the checkout, works on the
+//! machine it was written on and nowhere else. So the checks here fail on:
+//! - a tracked file that names the folder beside the checkout (`..` + `/shared`);
+//! - a cited document that resolves to no tracked file: a `*.md` path with a folder in it, or a
+//!   bare name of the kind projects cite (`DESIGN.md`, `README.md`, …), looked up from the
+//!   citing file's folder, its parents and the root;
+//! - a citation of the design document by a section number it does not have.
+//!
+//! This file itself is left out of the last two checks: its examples name documents on purpose.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use super::{project_files, workspace_root};
+
+/// The design document that code comments cite by section.
+const DESIGN: &str = "docs/design.md";
+
+/// Bare document names that are citations wherever they appear; any other `*.md` name without
+/// a folder (`latest.md`, an output file in a usage line) is taken for a file name, not a
+/// citation.
+const CITED_NAMES: &[&str] = &[
+    "README.md",
+    "DESIGN.md",
+    "ARCHITECTURE.md",
+    "CONTRIBUTING.md",
+    "CHANGELOG.md",
+];
+
+/// Text files whose citations are checked (by extension), plus `.ci/run`.
+const CHECKED_EXTENSIONS: &[&str] = &["rs", "js", "mjs", "ts", "toml", "md", "sh", "json", "yml"];
+
+/// Files that are not ours to word: lockfiles and vendored or generated text.
+fn skipped(path: &str) -> bool {
+    path.ends_with("package-lock.json")
+        || path.ends_with("Cargo.lock")
+        || path.contains("node_modules")
+        || path.contains("pkg/dist")
+}
+
+/// The checked text files, with their contents.
+fn checked_files() -> Vec<(String, String)> {
+    let root = workspace_root();
+    project_files()
+        .into_iter()
+        .filter(|path| {
+            let ext = Path::new(path).extension().and_then(|ext| ext.to_str());
+            (ext.is_some_and(|ext| CHECKED_EXTENSIONS.contains(&ext)) || path == ".ci/run")
+                && !skipped(path)
+        })
+        .filter_map(|path| {
+            // Tracked but deleted in the work tree, or not text: nothing to check.
+            let text = std::fs::read_to_string(root.join(&path)).ok()?;
+            Some((path, text))
+        })
+        .collect()
+}
+
+#[test]
+fn nothing_reads_outside_the_repository() {
+    let needle = concat!("..", "/shared");
+    let files = checked_files();
+    assert!(
+        files
+            .iter()
+            .any(|(path, _)| path.ends_with("tidy/citations.rs")),
+        "the file list does not contain this check; is `git ls-files` working?"
+    );
+    let offenders: Vec<String> = files
+        .iter()
+        .flat_map(|(path, text)| {
+            text.lines()
+                .enumerate()
+                .filter(|(_, line)| line.contains(needle))
+                .map(move |(index, _)| format!("{path}:{}", index + 1))
+        })
+        .collect();
+    assert!(
+        offenders.is_empty(),
+        "these lines name `{needle}`, which a clone does not have; commit what they read into \
+         the repository:\n  {}",
+        offenders.join("\n  ")
+    );
+}
+
+#[test]
+fn every_cited_document_exists() {
+    let tracked: BTreeSet<String> = project_files().into_iter().collect();
+    let mut offenders = Vec::new();
+    for (path, text) in checked_files() {
+        if path.ends_with("tidy/citations.rs") {
+            continue;
+        }
+        for (index, line) in text.lines().enumerate() {
+            for cited in md_paths(line) {
+                if !resolves(&tracked, &path, cited) {
+                    offenders.push(format!("{path}:{}: `{cited}`", index + 1));
+                }
+            }
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "these lines cite documents the repository does not contain (cite {DESIGN} or \
+         another tracked file instead):\n  {}",
+        offenders.join("\n  ")
+    );
+}
+
+#[test]
+fn every_design_citation_names_a_section() {
+    let design = std::fs::read_to_string(workspace_root().join(DESIGN))
+        .unwrap_or_else(|error| panic!("cannot read {DESIGN}: {error}"));
+    let sections = sections(&design);
+    assert!(
+        sections.len() >= 10,
+        "{DESIGN} has {} numbered sections (`## N. Title`); is the heading format changed?",
+        sections.len()
+    );
+    let mut cited = 0;
+    let mut offenders = Vec::new();
+    for (path, text) in checked_files() {
+        if path.ends_with("tidy/citations.rs") {
+            continue;
+        }
+        for (index, line) in text.lines().enumerate() {
+            for section in design_sections(line) {
+                cited += 1;
+                if !sections.contains(section) {
+                    offenders.push(format!("{path}:{}: §{section}", index + 1));
+                }
+            }
+        }
+    }
+    assert!(cited > 10, "found only {cited} citations of {DESIGN}");
+    assert!(
+        offenders.is_empty(),
+        "these lines cite sections {DESIGN} does not have:\n  {}",
+        offenders.join("\n  ")
+    );
+}
+
+/// The numbers of the `## N. Title` headings of a markdown document.
+fn sections(markdown: &str) -> BTreeSet<&str> {
+    markdown
+        .lines()
+        .filter_map(|line| line.strip_prefix("## "))
+        .filter_map(|heading| heading.split_once(". "))
+        .map(|(number, _)| number)
+        .filter(|number| !number.is_empty() && number.chars().all(|c| c.is_ascii_digit()))
+        .collect()
+}
+
+/// The section numbers a line cites as `docs/design.md §N` (also `§N, §M` and `§N–§M` lists
+/// following it).
+fn design_sections(line: &str) -> Vec<&str> {
+    let mut found = Vec::new();
+    for (at, _) in line.match_indices(DESIGN) {
+        let mut rest = line[at + DESIGN.len()..].trim_start();
+        while let Some(after) = rest.strip_prefix('§') {
+            let end = after
+                .find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(after.len());
+            if end == 0 {
+                break;
+            }
+            found.push(&after[..end]);
+            rest = after[end..].trim_start_matches([',', ' ', '–', '-', '/']);
+            rest = rest.strip_prefix("and ").unwrap_or(rest);
+        }
+    }
+    found
+}
+
+/// The documents a line cites: `*.md` paths with a folder, and the [`CITED_NAMES`], leaving
+/// out web addresses.
+fn md_paths(line: &str) -> Vec<&str> {
+    let is_path_char = |c: char| c.is_ascii_alphanumeric() || "_./-".contains(c);
+    let mut found = Vec::new();
+    for (at, _) in line.match_indices(".md") {
+        let end = at + 3;
+        if line[end..].chars().next().is_some_and(is_path_char) {
+            continue; // `.mdx`, `.md.bak`, …
+        }
+        let start = line[..at]
+            .char_indices()
+            .rev()
+            .take_while(|&(_, c)| is_path_char(c))
+            .last()
+            .map_or(at, |(index, _)| index);
+        let token = &line[start..end];
+        let web = line[..start].ends_with(':') || token.starts_with("//") || token.contains("www.");
+        let cited = token.contains('/') || CITED_NAMES.contains(&token);
+        if cited && !web {
+            found.push(token);
+        }
+    }
+    found
+}
+
+/// Whether `cited`, named in the file `from`, is a tracked file: relative to the folder of
+/// `from` or of one of its parents (a bare `README.md` names the nearest one), or to the root.
+fn resolves(tracked: &BTreeSet<String>, from: &str, cited: &str) -> bool {
+    let mut dir = Path::new(from).parent();
+    while let Some(folder) = dir {
+        let joined = normalize(&folder.join(cited));
+        if joined.as_deref().is_some_and(|path| tracked.contains(path)) {
+            return true;
+        }
+        dir = folder.parent();
+    }
+    false
+}
+
+/// `a/b/../c/./d` as `a/c/d`; `None` when it climbs out of the root.
+fn normalize(path: &Path) -> Option<String> {
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.iter().map(|part| part.to_str().unwrap_or_default()) {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            part => parts.push(part),
+        }
+    }
+    Some(parts.join("/"))
+}
+
+#[test]
+fn the_parsers_read_what_comments_write() {
+    assert_eq!(
+        design_sections("see docs/design.md §2, §7 and docs/design.md §10."),
+        ["2", "7", "10"]
+    );
+    assert_eq!(design_sections("(docs/design.md §5: persist)"), ["5"]);
+    assert!(design_sections("docs/design.md has no section here").is_empty());
+    assert_eq!(
+        md_paths("see [x](../pkg/README.md) and DESIGN.md, not https://a.b/c/README.md"),
+        ["../pkg/README.md", "DESIGN.md"]
+    );
+    assert!(md_paths("cargo-bench render --md latest.md --json FILE.json").is_empty());
+    let tracked: BTreeSet<String> = ["README.md", "pkg/README.md", "docs/design.md"]
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    assert!(resolves(&tracked, "pkg/src/a.js", "README.md"));
+    assert!(resolves(&tracked, "crates/x/src/a.rs", "docs/design.md"));
+    assert!(resolves(&tracked, "docs/design.md", "../pkg/README.md"));
+    assert!(!resolves(&tracked, "crates/x/src/a.rs", "DESIGN.md"));
+    assert!(!resolves(&tracked, "README.md", "../outside.md"));
+    let headings = "# T\n## 1. One\n## 12. Twelve\n### 3. Not a section\n## Notes\n";
+    assert_eq!(sections(headings), ["1", "12"].into_iter().collect());
+}
