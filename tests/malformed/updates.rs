@@ -200,7 +200,7 @@ fn the_known_decode_bomb_is_an_error() {
     if std::env::var_os("CARDSYNC_MALFORMED_REPORT").is_some() {
         eprintln!("decode bomb: apply_update_v1 took {took:?}");
     }
-    // Unguarded yrs spends ~0.4-0.5 s here (docs/design.md §8); the guard answers in microseconds.
+    // Unguarded yrs spends ~0.4-0.5 s here (docs/design.md §8); the screen answers in microseconds.
     assert!(
         took < Duration::from_millis(100),
         "the decode bomb took {took:?}: is the screen bypassed?"

@@ -6,15 +6,14 @@
 
 #[path = "tidy/citations.rs"]
 mod citations;
+#[path = "tidy/imports.rs"]
+mod imports;
 #[path = "tidy/layers.rs"]
 mod layers;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-#[path = "tidy/imports.rs"]
-mod imports;
 
 /// The sans-IO crates: they must know nothing of async runtimes, wasm, clocks or RNGs
 /// (docs/design.md §2, §7).

@@ -100,11 +100,10 @@ const KNOWN_CYCLES: &[(&str, &[&str])] = &[
 
 #[test]
 fn no_import_cycles() {
-    let root = super::workspace_root();
-    let crates = workspace_crates(&root);
+    let crates = workspace_crates();
     assert!(
         crates.iter().any(|(name, _)| name == "cardsync-core"),
-        "the workspace members do not include cardsync-core; is Cargo.toml parsed right?"
+        "`cargo metadata` lists no cardsync-core with a src/ directory"
     );
     let mut summary = Vec::new();
     let mut problems = Vec::new();
@@ -203,45 +202,18 @@ fn shown(files: &[PathBuf]) -> String {
     names.join(", ")
 }
 
-/// `(package name, directory)` of every workspace member that has a `src/`.
-fn workspace_crates(root: &Path) -> Vec<(String, PathBuf)> {
-    let manifest = read(&root.join("Cargo.toml"));
-    let start = manifest
-        .find("members")
-        .expect("the workspace Cargo.toml has no `members`");
-    let list = &manifest[start..];
-    let list = &list[list.find('[').expect("`members` is not a list") + 1..];
-    let list = &list[..list.find(']').expect("`members` does not end")];
-    let mut crates = Vec::new();
-    for member in list.split(',').map(|m| m.trim().trim_matches('"')) {
-        if member.is_empty() {
-            continue;
-        }
-        let dir = root.join(member);
-        if dir.join("src").is_dir() {
-            crates.push((package_name(&dir), dir));
-        }
-    }
+/// `(package name, directory)` of every workspace member that has a `src/`, in name order.
+fn workspace_crates() -> Vec<(String, PathBuf)> {
+    let mut crates: Vec<(String, PathBuf)> = super::workspace_packages()
+        .iter()
+        .filter_map(|package| {
+            let name = package["name"].as_str()?.to_owned();
+            let dir = Path::new(package["manifest_path"].as_str()?).parent()?;
+            dir.join("src").is_dir().then(|| (name, dir.to_owned()))
+        })
+        .collect();
+    crates.sort();
     crates
-}
-
-/// The `[package]` name in `dir/Cargo.toml`.
-fn package_name(dir: &Path) -> String {
-    let manifest = read(&dir.join("Cargo.toml"));
-    let mut in_package = false;
-    for line in manifest.lines().map(str::trim) {
-        if line.starts_with('[') {
-            in_package = line == "[package]";
-        } else if in_package && let Some(value) = line.strip_prefix("name") {
-            return value
-                .trim()
-                .trim_start_matches('=')
-                .trim()
-                .trim_matches('"')
-                .to_owned();
-        }
-    }
-    panic!("{}/Cargo.toml has no package name", dir.display());
 }
 
 fn read(path: &Path) -> String {

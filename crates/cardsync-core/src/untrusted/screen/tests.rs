@@ -1,4 +1,4 @@
-//! The guard against the bytes that hurt yrs: decode bombs, clocks past what v2 can encode,
+//! The screen against the bytes that hurt yrs: decode bombs, clocks past what v2 can encode,
 //! duplicate delete-set clients and random input are refused before yrs decodes them, and every
 //! update a real document makes passes.
 
