@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use cardsync_core::guard::GuardError;
+use cardsync_core::untrusted::ScreenError;
 use cardsync_core::{DecodeError, IntegrateError};
 use cardsync_tests::fuzz::{Target, fixture_doc, seeds};
 
@@ -61,7 +61,7 @@ fn every_regression_input_passes() {
 /// `half-applied-invalid-parent` was taken in a third of the runs and tested nothing.)
 #[test]
 fn update_findings_meet_the_check_that_caught_them() {
-    use DecodeError::{Integrate, Refused};
+    use DecodeError::{Integrate, Screen};
     use IntegrateError::*;
     type Check = fn(&Result<(), DecodeError>) -> bool;
     let findings: [(Target, &str, Check); 8] = [
@@ -72,7 +72,7 @@ fn update_findings_meet_the_check_that_caught_them() {
             matches!(r, Err(Integrate(InvalidParent { .. })))
         }),
         (Target::UpdateV1, "delete-set-lists-a-client-twice", |r| {
-            matches!(r, Err(Refused(GuardError::DuplicateClient(1))))
+            matches!(r, Err(Screen(ScreenError::DuplicateClient(1))))
         }),
         (Target::UpdateV1, "origins-in-different-parents", |r| {
             matches!(
@@ -92,7 +92,7 @@ fn update_findings_meet_the_check_that_caught_them() {
             |r| matches!(r, Err(Integrate(ForeignContinuation { .. }))),
         ),
         (Target::UpdateV2, "v2-snapshot-loses-clock-delta", |r| {
-            matches!(r, Err(Refused(GuardError::Clock(_))))
+            matches!(r, Err(Screen(ScreenError::Clock(_))))
         }),
         // Taken: the fix is in the v1 snapshot's JSON text, checked by the reload.
         (Target::UpdateV2, "v1-snapshot-rounds-embedded-float", |r| {

@@ -160,7 +160,7 @@ pub(crate) fn update_inputs(
 }
 
 /// Inputs per kind. Fully random v1 bytes were once the slow part (decode bombs, see the
-/// module doc); the core's guard now refuses those up front, so they get the full count too.
+/// module doc); the core's screen now refuses those up front, so they get the full count too.
 pub(crate) fn counts(mutations: usize) -> Counts {
     Counts {
         mutations,

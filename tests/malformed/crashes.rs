@@ -121,7 +121,7 @@ fn inconsistent_origins_read_the_same_after_reopening() {
     );
 }
 
-/// Passes the guard, then yrs panics while the core's `cards` observer reads the event:
+/// Passes the screen, then yrs panics while the core's `cards` observer reads the event:
 /// `item.content.get_last().unwrap()` on `None` in `MapEvent::keys` (yrs `types/mod.rs:806`).
 /// The core contains it as `DecodeError::Panicked`, but in wasm32 it aborts. A mutated v2
 /// snapshot of this file's corpus, not minimized (v2 columns resist byte removal).
@@ -168,7 +168,7 @@ fn crash_map_event_keys_on_empty_content() {
     );
 }
 
-/// Accepted (pending), after which yrs encodes a v2 snapshot that neither it nor the guard can
+/// Accepted (pending), after which yrs encodes a v2 snapshot that neither it nor the screen can
 /// decode again: the document cannot be persisted and reopened in v2.
 #[test]
 fn snapshot_v2_of_an_accepted_update_loads_back() {

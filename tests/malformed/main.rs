@@ -10,12 +10,12 @@
 //!
 //! yrs 0.28.1 has decode bombs (docs/design.md §8): a huge count declared in a few bytes makes
 //! `Update::decode_v1` / `StateVector::decode_v1` pre-allocate up to ~0.5 GB and spend up to
-//! ~1 s before failing. Measured here before the core had its decode guard (test profile): ~6%
+//! ~1 s before failing. Measured here before the core had its screen (test profile): ~6%
 //! of fully random v1 updates and state vectors took >= 10 ms (31 s for 2,500 random v1
 //! updates, 45 s for 3,000 random state vectors); mutations of real updates and all v2 inputs
-//! stayed under ~10 ms each. With the guard refusing such counts before yrs sees them, the
+//! stayed under ~10 ms each. With the screen refusing such counts before yrs sees them, the
 //! whole file runs in about a second, and `updates::the_known_decode_bomb_is_an_error` bounds the
-//! known bomb's time so a regression of the guard shows. `CARDSYNC_MALFORMED_REPORT=1 cargo
+//! known bomb's time so a regression of the screen shows. `CARDSYNC_MALFORMED_REPORT=1 cargo
 //! test -p cardsync-tests --test malformed -- --nocapture` prints per-entry-point counts and
 //! timings; random inputs also come with mostly short varints, which get past the counts into
 //! the structure.

@@ -42,7 +42,7 @@ fn diff_rejects_malformed_state_vectors() {
             inputs.push((1, input));
         }
     }
-    // Fully random state vectors declare a huge count in ~6% of cases, which unguarded yrs
+    // Fully random state vectors declare a huge count in ~6% of cases, which unscreened yrs
     // pre-allocates for (docs/design.md §8).
     inputs.extend(random(&mut rng, 3000, 40).into_iter().map(|b| (2, b)));
     inputs.extend(
@@ -69,7 +69,7 @@ fn diff_rejects_malformed_state_vectors() {
                 applied.unwrap_or_else(|e| panic!("diff for {} is invalid: {e}", hex(input)));
                 read_all(&peer);
             }
-            Err(DecodeError::StateVector(_) | DecodeError::Refused(_)) => {}
+            Err(DecodeError::StateVector(_) | DecodeError::Screen(_)) => {}
             Err(e) => panic!("diff of {} failed with {e}", hex(input)),
         }
     }

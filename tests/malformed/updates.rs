@@ -44,7 +44,7 @@ fn apply_malformed(encoding: Encoding, seed: u64) {
             hex(input)
         );
         match result {
-            Err(e @ (DecodeError::Update(_) | DecodeError::Refused(_))) => {
+            Err(e @ (DecodeError::Update(_) | DecodeError::Screen(_))) => {
                 assert!(!e.to_string().is_empty());
                 assert_eq!(
                     doc.state_vector(),
@@ -57,7 +57,7 @@ fn apply_malformed(encoding: Encoding, seed: u64) {
                 }
             }
             Err(DecodeError::StateVector(e)) => panic!("apply decoded a state vector? {e}"),
-            // Contained, but a panic all the same (and an abort in wasm32): the guard missed it.
+            // Contained, but a panic all the same (and an abort in wasm32): the screen missed it.
             Err(DecodeError::Panicked) => panic!("yrs panicked on {}", hex(input)),
             Ok(()) | Err(DecodeError::Integrate(_)) => {
                 still_usable(&doc, input);
@@ -185,13 +185,13 @@ fn the_known_decode_bomb_is_an_error() {
     let start = Instant::now();
     assert!(matches!(
         doc.apply_update_v1(&BOMB),
-        Err(DecodeError::Update(_) | DecodeError::Refused(_))
+        Err(DecodeError::Update(_) | DecodeError::Screen(_))
     ));
     let took = start.elapsed();
     assert!(matches!(
         CardDoc::load_v1(corpus.schema.clone(), 1, &BOMB),
         Err(OpenError::Decode(
-            DecodeError::Update(_) | DecodeError::Refused(_)
+            DecodeError::Update(_) | DecodeError::Screen(_)
         ))
     ));
     assert!(merge_updates_v1(&[&corpus.base_v1, &BOMB]).is_err());
@@ -200,10 +200,10 @@ fn the_known_decode_bomb_is_an_error() {
     if std::env::var_os("CARDSYNC_MALFORMED_REPORT").is_some() {
         eprintln!("decode bomb: apply_update_v1 took {took:?}");
     }
-    // Unguarded yrs spends ~0.4-0.5 s here (docs/design.md §8); the guard answers in microseconds.
+    // Unguarded yrs spends ~0.4-0.5 s here (docs/design.md §8); the screen answers in microseconds.
     assert!(
         took < Duration::from_millis(100),
-        "the decode bomb took {took:?}: is the decode guard bypassed?"
+        "the decode bomb took {took:?}: is the screen bypassed?"
     );
     doc.apply_update_v1(&corpus.next_v1).unwrap();
     assert_eq!(doc.export(), corpus.expected);

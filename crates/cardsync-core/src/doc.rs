@@ -4,6 +4,20 @@
 //! indexes kept by the event observers, and an undo manager scoped to local origins. It never
 //! reads a clock or an RNG: the client id, ids and stamps come from the caller, which is what
 //! lets the sync layer and the simulations be deterministic.
+//!
+//! The type and its lifecycle are here; its methods are grouped by concern, one file each:
+//!
+//! | file | `CardDoc` methods |
+//! |---|---|
+//! | `doc.rs` | opening ([`CardDoc::new`], [`CardDoc::with_schema`]), schema and client id, [`CardDoc::subscribe`], undo and redo |
+//! | `read.rs` | card reads: [`CardDoc::card`], [`CardDoc::cards`], [`CardDoc::is_visible`], [`CardDoc::text_runs`] |
+//! | `card_writes.rs` | card writes, one op each: [`CardDoc::create_card`], [`CardDoc::set_field`], text, counters, max, sets, [`CardDoc::delete_card`], [`CardDoc::restore_card`] |
+//! | `relationship.rs` | relationship reads ([`CardDoc::outgoing`], [`CardDoc::incoming`], [`CardDoc::relationships`], [`CardDoc::integrity_report`]) and writes ([`CardDoc::link`], [`CardDoc::unlink`]) |
+//! | `sequence.rs` | sequence reads ([`CardDoc::sequence`], [`CardDoc::sequence_ids`]) and writes ([`CardDoc::create_sequence`], [`CardDoc::insert_into_sequence`], [`CardDoc::move_in_sequence`], [`CardDoc::remove_from_sequence`]) |
+//! | `write.rs` | applying a batch of ops as one transaction: [`CardDoc::apply`], [`CardDoc::apply_with_origin`] |
+//! | `validate.rs` | checking every op of a batch before anything is written (crate-private) |
+//! | `update.rs` | state vectors, diffs, snapshots, applying and loading updates ([`CardDoc::apply_update_v1`], [`CardDoc::load_v1`], ...) |
+//! | `export.rs` | [`CardDoc::export`], [`CardDoc::export_json`] |
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -17,12 +31,10 @@ use yrs::{
 
 use crate::error::OpenError;
 use crate::events::{self, ChangeBatch, Origin, Tracker};
-use crate::intake::Intake;
+use crate::ids::MAX_CLIENT_ID;
 use crate::layout;
 use crate::schema::Schema;
-
-/// Largest client id a Yjs peer can represent (JavaScript safe integer).
-pub const MAX_CLIENT_ID: u64 = (1 << 53) - 1;
+use crate::untrusted::Intake;
 
 /// Handles to the four root maps.
 #[derive(Clone)]
@@ -61,7 +73,7 @@ pub struct CardDoc {
     pub(crate) roots: Roots,
     pub(crate) schema: Arc<Schema>,
     /// The way in for remote updates: what waits for predecessors (kept outside yrs) and
-    /// the record of typing runs the checks use (see [`crate::intake`]).
+    /// the record of typing runs the checks use (see [`crate::untrusted`]).
     pub(crate) intake: Intake,
     tracker: Arc<Mutex<Tracker>>,
     /// Local undo history. Off for documents nobody edits by hand (the server's, the sync
@@ -142,7 +154,7 @@ impl CardDoc {
     pub fn schema_version(&self) -> Option<u32> {
         let txn = self.doc.transact();
         match self.roots.meta.get(&txn, layout::SCHEMA_VERSION) {
-            Some(Out::Any(any)) => crate::read::any_number(&any).map(|n| n as u32),
+            Some(Out::Any(any)) => crate::value::any_number(&any).map(|n| n as u32),
             _ => None,
         }
     }
@@ -259,7 +271,7 @@ impl CardDoc {
     pub(crate) fn record_schema_version(&self, txn: &mut yrs::TransactionMut<'_>) {
         let version = f64::from(self.schema.version);
         let current = match self.roots.meta.get(txn, layout::SCHEMA_VERSION) {
-            Some(Out::Any(any)) => crate::read::any_number(&any),
+            Some(Out::Any(any)) => crate::value::any_number(&any),
             _ => None,
         };
         if current.is_none_or(|c| c < version) {

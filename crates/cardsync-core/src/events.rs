@@ -13,10 +13,10 @@ use serde::{Deserialize, Serialize};
 use yrs::types::{Delta, EntryChange, Event, Events, PathSegment};
 use yrs::{Any, Map, Out, TransactionMut};
 
-use crate::ids::{CardId, SequenceId};
+use crate::ids::{CardId, RelationshipKey, SequenceId};
 use crate::layout::{self, SequenceKey, edge_removed};
 use crate::order_index::OrderIndex;
-use crate::relationship::RelationshipKey;
+use crate::text_bounds::has_astral;
 
 /// Where a transaction came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -227,12 +227,6 @@ fn key_at(path: &std::collections::VecDeque<PathSegment>, i: usize) -> Option<&s
 
 fn is_true(value: Option<Out>) -> bool {
     matches!(value, Some(Out::Any(Any::Bool(true))))
-}
-
-/// Whether text contains a character outside the Basic Multilingual Plane (a surrogate pair
-/// in UTF-16).
-pub(crate) fn has_astral(text: &str) -> bool {
-    text.chars().any(|c| c.len_utf16() == 2)
 }
 
 /// Translates a deep event batch on the `cards` root.

@@ -1,4 +1,4 @@
-//! Identifiers for cards and sequences.
+//! Identifiers: of cards and sequences, of the relationships between cards, and of replicas.
 //!
 //! Ids are 128-bit values chosen by the client (from its own RNG; the core has none), so two
 //! replicas never create the same card or sequence by accident. That matters for correctness, not
@@ -7,17 +7,52 @@
 //!
 //! Ids print as 26 lowercase Crockford base32 characters: compact, URL-safe, case-insensitive on
 //! input, and their string order equals their numeric order.
+//!
+//! A relationship is named by its ends and kind ([`RelationshipKey`]), so two peers that link
+//! the same cards concurrently name the same edge; a replica by its yrs client id, which every
+//! Yjs peer must be able to represent ([`MAX_CLIENT_ID`]). They are defined here, with the
+//! errors of parsing them ([`IdError`]), because everything above names them: the document
+//! layout, the events, the checks of untrusted updates and the writers.
 
 use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use thiserror::Error;
 
-use crate::error::IdError;
+/// Largest client id a Yjs peer can represent (JavaScript safe integer).
+pub const MAX_CLIENT_ID: u64 = (1 << 53) - 1;
 
 const ALPHABET: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
 /// Length of a printed id: 26 base32 digits hold 130 bits.
 pub const ID_LEN: usize = 26;
+
+/// A printed id could not be parsed.
+#[derive(Clone, Debug, Error, PartialEq, Eq)]
+pub enum IdError {
+    /// Ids are exactly 26 characters.
+    #[error("an id has 26 characters, this one has {len}")]
+    Length {
+        /// The length found.
+        len: usize,
+    },
+    /// A character outside Crockford base32.
+    #[error("invalid id character at index {index}")]
+    Character {
+        /// Where.
+        index: usize,
+    },
+    /// The value does not fit 128 bits.
+    #[error("id out of the 128-bit range")]
+    Overflow,
+}
+
+impl IdError {
+    /// The stable code JavaScript sees.
+    pub fn code(&self) -> &'static str {
+        "invalid_id"
+    }
+}
 
 fn encode(value: u128) -> String {
     let mut out = [0u8; ID_LEN];
@@ -135,6 +170,83 @@ id_type!(
     SequenceId
 );
 
+/// Identifies a relationship: its endpoints and kind.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RelationshipKey {
+    /// From.
+    pub from: CardId,
+    /// Kind.
+    pub kind: String,
+    /// To.
+    pub to: CardId,
+}
+
+impl RelationshipKey {
+    /// A key.
+    pub fn new(from: CardId, kind: impl Into<String>, to: CardId) -> Self {
+        Self {
+            from,
+            kind: kind.into(),
+            to,
+        }
+    }
+}
+
+impl RelationshipKey {
+    /// Parses a `relationships` key, canonical spellings only (see [`CardId::from_key`]); the
+    /// kind may be anything, `:` included, because the ids around it have a fixed length.
+    pub fn from_key(key: &str) -> Option<Self> {
+        let parsed: Self = key.parse().ok()?;
+        (parsed.to_string() == key).then_some(parsed)
+    }
+}
+
+impl fmt::Display for RelationshipKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.from, self.kind, self.to)
+    }
+}
+
+impl fmt::Debug for RelationshipKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RelationshipKey({self})")
+    }
+}
+
+impl FromStr for RelationshipKey {
+    type Err = IdError;
+    fn from_str(text: &str) -> Result<Self, IdError> {
+        // Ids have a fixed length, so the kind may itself contain ':'.
+        let len = text.len();
+        if len < 2 * ID_LEN + 3
+            || !text.is_char_boundary(ID_LEN)
+            || !text.is_char_boundary(len - ID_LEN)
+            || text.as_bytes()[ID_LEN] != b':'
+            || text.as_bytes()[len - ID_LEN - 1] != b':'
+        {
+            return Err(IdError::Length { len });
+        }
+        Ok(Self {
+            from: text[..ID_LEN].parse()?,
+            kind: text[ID_LEN + 1..len - ID_LEN - 1].to_owned(),
+            to: text[len - ID_LEN..].parse()?,
+        })
+    }
+}
+
+impl Serialize for RelationshipKey {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for RelationshipKey {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -163,6 +275,18 @@ mod tests {
         assert_eq!(
             "7zzzzzzzzzzzzzzzzzzzzzzzzz".parse::<CardId>(),
             Ok(CardId::from_u128(u128::MAX))
+        );
+    }
+
+    #[test]
+    fn keys_round_trip_even_with_colons_in_the_kind() {
+        let key = RelationshipKey::new(CardId::from_u128(1), "a:b", CardId::from_u128(u128::MAX));
+        assert_eq!(key.to_string().parse::<RelationshipKey>().unwrap(), key);
+        assert!("short".parse::<RelationshipKey>().is_err());
+        assert!(
+            format!("{}x{}", CardId::from_u128(1), CardId::from_u128(2))
+                .parse::<RelationshipKey>()
+                .is_err()
         );
     }
 }

@@ -27,9 +27,7 @@
 
 use yrs::{Any, Out};
 
-use crate::doc::MAX_CLIENT_ID;
-use crate::ids::{CardId, SequenceId};
-use crate::relationship::RelationshipKey;
+use crate::ids::{CardId, MAX_CLIENT_ID, RelationshipKey, SequenceId};
 
 /// Root map: card id → card map.
 pub const CARDS: &str = "cards";

@@ -55,7 +55,7 @@
 //! - Sequences: [`CardDoc::insert_into_sequence`], [`CardDoc::move_in_sequence`].
 //! - Events: [`CardDoc::subscribe`] gets a [`ChangeBatch`] per transaction.
 //! - Updates: state vectors, diffs, v1/v2, snapshots, [`merge_updates_v1`]. Every entry point
-//!   that decodes bytes treats them as hostile: the [`guard`] bounds yrs' work first.
+//!   that decodes bytes treats them as hostile: the [`untrusted`] firewall bounds yrs' work first.
 //! - [`layout`]: the document's wire format (root names, key formats, canonical parsers), for
 //!   code that reads or validates a document at the yrs level, like the sync server.
 //! - [`CardDoc::export`]: a plain, comparable picture of the whole document.
@@ -66,14 +66,12 @@
 pub struct ReadmeDoctests;
 
 mod btree;
-mod card;
+mod card_writes;
 mod doc;
 mod error;
 mod events;
 mod export;
-pub mod guard;
 mod ids;
-mod intake;
 pub mod layout;
 mod ops;
 mod order_index;
@@ -82,26 +80,23 @@ mod read;
 mod relationship;
 mod schema;
 mod sequence;
-mod text_view;
+mod text_bounds;
+pub mod untrusted;
 mod update;
 mod validate;
 mod value;
 mod write;
 
-pub use doc::{CardDoc, MAX_CLIENT_ID, SubscriptionId};
-pub use error::{
-    DecodeError, IdError, IntegrateError, OpenError, RegisterError, SchemaError, WriteError,
-};
+pub use doc::{CardDoc, SubscriptionId};
+pub use error::{OpenError, RegisterError, SchemaError, WriteError};
 pub use events::{ChangeBatch, ChangeEvent, Origin};
 pub use export::DocExport;
-pub use ids::{CardId, SequenceId};
-pub use intake::concat_updates_v1;
+pub use ids::{CardId, IdError, MAX_CLIENT_ID, RelationshipKey, SequenceId};
 pub use ops::{Op, Stamp};
 pub use read::{Card, FieldValue, TextRun};
-pub use relationship::{
-    DanglingEdge, DanglingReason, IntegrityReport, Relationship, RelationshipKey,
-};
-pub use schema::{CardKind, FieldDef, FieldKind, RelationshipKind, Schema, ValueType};
+pub use relationship::{DanglingEdge, DanglingReason, IntegrityReport, Relationship};
+pub use schema::{CardKind, FieldDef, RelationshipKind, Schema, ValueType};
+pub use untrusted::{DecodeError, IntegrateError, concat_updates_v1};
 pub use update::{decode_update_v1, decode_update_v2, merge_updates_v1, merge_updates_v2};
-pub use value::{Attributes, Value};
+pub use value::{Attributes, FieldKind, Value};
 pub use write::Applied;

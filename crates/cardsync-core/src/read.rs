@@ -7,15 +7,14 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 use yrs::types::text::{Diff, YChange};
-use yrs::{Any, GetString, Map, MapRef, Number, Out, ReadTxn, Text, TextRef, Transact};
+use yrs::{Any, GetString, Map, MapRef, Out, ReadTxn, Text, TextRef, Transact};
 
 use crate::btree::{map_of, set_of};
 use crate::doc::CardDoc;
 use crate::ids::CardId;
 use crate::layout;
 use crate::ops::Stamp;
-use crate::schema::FieldKind;
-use crate::value::{Attributes, Value};
+use crate::value::{Attributes, FieldKind, Value, any_number, integer, number};
 
 /// A field's current value.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -72,31 +71,6 @@ pub(crate) fn read_stamp(value: Option<Out>) -> Option<Stamp> {
         _ => return None,
     };
     Some(Stamp { at, by })
-}
-
-/// A number written by any peer (Yjs stores small integers and floats differently).
-pub(crate) fn any_number(any: &Any) -> Option<f64> {
-    match any {
-        Any::Number(Number::Int(n)) => Some(*n as f64),
-        Any::Number(Number::Float(n)) => Some(*n),
-        _ => None,
-    }
-}
-
-/// A nested counter or max entry as a number (anything else, from a foreign writer, is 0).
-pub(crate) fn number(value: &Out) -> f64 {
-    match value {
-        Out::Any(any) => any_number(any).unwrap_or(0.0),
-        _ => 0.0,
-    }
-}
-
-/// A counter entry as an integer (floats from foreign writers are truncated).
-pub(crate) fn integer(value: &Out) -> i64 {
-    match value {
-        Out::Any(Any::Number(Number::Int(n))) => *n,
-        other => number(other) as i64,
-    }
 }
 
 /// Reads a nested per-replica map: a counter's sum or a max field's maximum. Sums are exact

@@ -8,96 +8,16 @@
 //! [`CardDoc::integrity_report`] lists it. Nothing is deleted, so restoring the card (or the
 //! card's late arrival from another peer) brings the edge back, identically on every replica.
 
-use std::fmt;
-use std::str::FromStr;
-
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 use yrs::{Map, Out, ReadTxn, Transact};
 
 use crate::btree::map_of;
 use crate::doc::CardDoc;
-use crate::error::{IdError, WriteError};
-use crate::ids::{CardId, ID_LEN};
+use crate::error::WriteError;
+use crate::ids::{CardId, RelationshipKey};
 use crate::layout::{self, edge_removed};
 use crate::ops::{Op, Stamp};
 use crate::value::{Attributes, Value};
-
-/// Identifies a relationship: its endpoints and kind.
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct RelationshipKey {
-    /// From.
-    pub from: CardId,
-    /// Kind.
-    pub kind: String,
-    /// To.
-    pub to: CardId,
-}
-
-impl RelationshipKey {
-    /// A key.
-    pub fn new(from: CardId, kind: impl Into<String>, to: CardId) -> Self {
-        Self {
-            from,
-            kind: kind.into(),
-            to,
-        }
-    }
-}
-
-impl RelationshipKey {
-    /// Parses a `relationships` key, canonical spellings only (see [`CardId::from_key`]); the
-    /// kind may be anything, `:` included, because the ids around it have a fixed length.
-    pub fn from_key(key: &str) -> Option<Self> {
-        let parsed: Self = key.parse().ok()?;
-        (parsed.to_string() == key).then_some(parsed)
-    }
-}
-
-impl fmt::Display for RelationshipKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}", self.from, self.kind, self.to)
-    }
-}
-
-impl fmt::Debug for RelationshipKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "RelationshipKey({self})")
-    }
-}
-
-impl FromStr for RelationshipKey {
-    type Err = IdError;
-    fn from_str(text: &str) -> Result<Self, IdError> {
-        // Ids have a fixed length, so the kind may itself contain ':'.
-        let len = text.len();
-        if len < 2 * ID_LEN + 3
-            || !text.is_char_boundary(ID_LEN)
-            || !text.is_char_boundary(len - ID_LEN)
-            || text.as_bytes()[ID_LEN] != b':'
-            || text.as_bytes()[len - ID_LEN - 1] != b':'
-        {
-            return Err(IdError::Length { len });
-        }
-        Ok(Self {
-            from: text[..ID_LEN].parse()?,
-            kind: text[ID_LEN + 1..len - ID_LEN - 1].to_owned(),
-            to: text[len - ID_LEN..].parse()?,
-        })
-    }
-}
-
-impl Serialize for RelationshipKey {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for RelationshipKey {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        text.parse().map_err(serde::de::Error::custom)
-    }
-}
 
 /// A visible relationship.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -296,22 +216,5 @@ impl CardDoc {
     ) -> Result<(), WriteError> {
         let kind = kind.to_owned();
         self.apply(stamp, &[Op::Unlink { from, kind, to }])
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn keys_round_trip_even_with_colons_in_the_kind() {
-        let key = RelationshipKey::new(CardId::from_u128(1), "a:b", CardId::from_u128(u128::MAX));
-        assert_eq!(key.to_string().parse::<RelationshipKey>().unwrap(), key);
-        assert!("short".parse::<RelationshipKey>().is_err());
-        assert!(
-            format!("{}x{}", CardId::from_u128(1), CardId::from_u128(2))
-                .parse::<RelationshipKey>()
-                .is_err()
-        );
     }
 }

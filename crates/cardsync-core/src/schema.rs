@@ -12,23 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::btree::set_of;
 use crate::error::{RegisterError, SchemaError};
 use crate::layout::RESERVED_PREFIX;
-use crate::value::Value;
-
-/// How a field merges concurrent writes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FieldKind {
-    /// Last writer wins.
-    Register,
-    /// Collaborative rich text.
-    Text,
-    /// A PN-counter: increments and decrements from every replica add up.
-    Counter,
-    /// Progress that only grows: the value is the largest ever written.
-    Max,
-    /// An add-wins set of strings.
-    Set,
-}
+use crate::value::{FieldKind, Value};
 
 /// The type a register accepts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]

@@ -3,15 +3,15 @@
 //! `Y.applyUpdate(V2)`.
 //!
 //! Everything that decodes bytes treats them as untrusted and returns a [`DecodeError`]:
-//! - the [`guard`] scans them first, so yrs never sees the decode bomb, over-deep values,
+//! - the [screen] walks them first, so yrs never sees the decode bomb, over-deep values,
 //!   client ids above 2^53, structurally contradictory items or anything else that makes its
-//!   decoding costly or panicky ([`DecodeError::Refused`]);
+//!   decoding costly or panicky ([`DecodeError::Screen`]);
 //! - the [`intake`] then decides what yrs integrates: only what is gap-free and has all its
 //!   dependencies, so yrs never holds the skips and pending structs its encoders break on;
 //!   what waits for predecessors is kept outside yrs (and in every snapshot), and updates
 //!   the document cannot take are refused before anything changes
 //!   ([`DecodeError::Integrate`]);
-//! - yrs runs under `catch_unwind` ([`DecodeError::Panicked`]). The guard and the intake
+//! - yrs runs under `catch_unwind` ([`DecodeError::Panicked`]). The screen and the intake
 //!   close every panic we know of, but yrs integrates in place and cannot roll back: a panic
 //!   there would otherwise unwind through the caller with the document half-changed, and in
 //!   a server take down every room on the thread. Caught, it is an error like any other, and
@@ -21,7 +21,8 @@
 //! Merging does not use `yrs::merge_updates_v1`, which is super-linear (16 s for 50k small
 //! updates, docs/design.md §4): updates are applied into a scratch document and encoded once.
 //!
-//! [`intake`]: crate::intake
+//! [`intake`]: crate::untrusted
+//! [screen]: crate::untrusted::screen
 
 use std::sync::Arc;
 
@@ -30,29 +31,28 @@ use yrs::updates::encoder::Encode;
 use yrs::{Doc, ReadTxn, StateVector, Transact, Update};
 
 use crate::doc::CardDoc;
-use crate::error::{DecodeError, OpenError};
+use crate::error::OpenError;
 use crate::events::Origin;
-use crate::guard;
-use crate::intake::{self, Encoding, Intake, contain};
 use crate::layout::ROOTS;
 use crate::schema::Schema;
+use crate::untrusted::{self, DecodeError, Encoding, Intake, contain};
 
 fn decode_state_vector(bytes: &[u8]) -> Result<StateVector, DecodeError> {
-    guard::check_state_vector_v1(bytes)?;
+    untrusted::screen_state_vector_v1(bytes)?;
     contain(|| StateVector::decode_v1(bytes).map_err(DecodeError::StateVector))
 }
 
-/// Decodes an untrusted v1 update without applying it, behind the same [`guard`] as every
+/// Decodes an untrusted v1 update without applying it, behind the same [screen](crate::untrusted) as every
 /// other entry point: for code that inspects an update first (the sync room reads whose
 /// clocks it carries before deciding anything). What it accepts, a document may still refuse
 /// with [`DecodeError::Integrate`]: that depends on what the document holds.
 pub fn decode_update_v1(bytes: &[u8]) -> Result<Update, DecodeError> {
-    intake::decode(bytes, Encoding::V1).map(|(_, update)| update)
+    untrusted::decode(bytes, Encoding::V1).map(|(_, update)| update)
 }
 
 /// Like [`decode_update_v1`], for a v2 update.
 pub fn decode_update_v2(bytes: &[u8]) -> Result<Update, DecodeError> {
-    intake::decode(bytes, Encoding::V2).map(|(_, update)| update)
+    untrusted::decode(bytes, Encoding::V2).map(|(_, update)| update)
 }
 
 impl CardDoc {
@@ -188,17 +188,17 @@ pub fn merge_updates_v2(updates: &[&[u8]]) -> Result<Vec<u8>, DecodeError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::guard::GuardError;
-    use crate::guard::tests::v2_bomb;
+    use crate::untrusted::ScreenError;
+    use crate::untrusted::screen::tests::v2_bomb;
 
     const BOMB: [u8; 5] = [0xab, 0x8e, 0xc5, 0x73, 0x76];
     /// A state vector naming client 2^53, which yrs debug-asserts against.
     const BIG_CLIENT_SV: [u8; 10] = [1, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x10, 0];
 
-    fn refused<T: std::fmt::Debug>(result: Result<T, DecodeError>) -> GuardError {
+    fn refused<T: std::fmt::Debug>(result: Result<T, DecodeError>) -> ScreenError {
         match result {
-            Err(DecodeError::Refused(e)) => e,
-            other => panic!("not refused by the guard: {other:?}"),
+            Err(DecodeError::Screen(e)) => e,
+            other => panic!("not refused by the screen: {other:?}"),
         }
     }
 
@@ -229,7 +229,7 @@ mod tests {
         ] {
             assert!(matches!(
                 result,
-                Err(OpenError::Decode(DecodeError::Refused(_)))
+                Err(OpenError::Decode(DecodeError::Screen(_)))
             ));
         }
     }
@@ -245,7 +245,7 @@ mod tests {
     #[test]
     fn diff_refuses_client_ids_above_2_pow_53() {
         let doc = doc();
-        let big = GuardError::ClientId(1 << 53);
+        let big = ScreenError::ClientId(1 << 53);
         assert_eq!(refused(doc.diff_v1(&BIG_CLIENT_SV)), big);
         assert_eq!(refused(doc.diff_v2(&BIG_CLIENT_SV)), big);
         refused(doc.diff_v1(&BOMB));

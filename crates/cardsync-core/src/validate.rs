@@ -11,14 +11,12 @@ use yrs::{Any, GetString, Map, Out, ReadTxn, Text};
 
 use crate::doc::CardDoc;
 use crate::error::WriteError;
-use crate::events::has_astral;
-use crate::ids::{CardId, SequenceId};
+use crate::ids::{CardId, RelationshipKey, SequenceId};
 use crate::layout;
 use crate::ops::Op;
-use crate::relationship::RelationshipKey;
-use crate::schema::{FieldDef, FieldKind};
-use crate::text_view::TextView;
-use crate::value::Value;
+use crate::schema::FieldDef;
+use crate::text_bounds::{TextBounds, has_astral};
+use crate::value::{FieldKind, Value};
 
 /// What the ops validated so far in this batch changed.
 pub(crate) struct Overlay {
@@ -28,7 +26,7 @@ pub(crate) struct Overlay {
     /// This replica's counter entries as the batch leaves them.
     counters: HashMap<(CardId, String), i64>,
     /// Text fields the batch touches, to check ranges and character boundaries.
-    texts: HashMap<(CardId, String), TextView>,
+    texts: HashMap<(CardId, String), TextBounds>,
     /// Text fields the batch inserts characters outside the BMP into.
     astral_inserts: HashSet<(CardId, String)>,
     edges: HashMap<RelationshipKey, bool>,
@@ -148,7 +146,7 @@ impl CardDoc {
         match self.card_map(txn, card).and_then(|m| m.get(txn, field)) {
             Some(Out::YMap(entries)) => entries
                 .get(txn, &layout::replica_key(self.client_id()))
-                .map_or(0, |v| crate::read::integer(&v)),
+                .map_or(0, |v| crate::value::integer(&v)),
             _ => 0,
         }
     }
@@ -169,18 +167,18 @@ impl CardDoc {
         }
     }
 
-    fn text_view<'o, T: ReadTxn>(
+    fn text_bounds<'o, T: ReadTxn>(
         &self,
         txn: &T,
         ov: &'o mut Overlay,
         card: CardId,
         field: &str,
-    ) -> &'o mut TextView {
+    ) -> &'o mut TextBounds {
         let key = (card, field.to_owned());
         let batch_astral = ov.astral_inserts.contains(&key);
         ov.texts.entry(key).or_insert_with(|| {
             let Some(text) = self.text_ref(txn, card, field) else {
-                return TextView::Plain(0);
+                return TextBounds::Plain(0);
             };
             let known = self
                 .tracker()
@@ -188,7 +186,7 @@ impl CardDoc {
                 .get(&(card, field.to_owned()))
                 .copied();
             if known == Some(false) && !batch_astral {
-                return TextView::Plain(text.len(txn));
+                return TextBounds::Plain(text.len(txn));
             }
             let content = text.get_string(txn);
             let astral = known.unwrap_or_else(|| has_astral(&content));
@@ -196,7 +194,7 @@ impl CardDoc {
             self.tracker()
                 .astral
                 .insert((card, field.to_owned()), astral || batch_astral);
-            TextView::of(&content, astral || batch_astral)
+            TextBounds::of(&content, astral || batch_astral)
         })
     }
 
@@ -255,12 +253,12 @@ impl CardDoc {
                                     got: value.type_name(),
                                 });
                             };
-                            let view = TextView::of(
+                            let bounds = TextBounds::of(
                                 text,
                                 has_astral(text)
                                     || ov.astral_inserts.contains(&(*card, name.clone())),
                             );
-                            ov.texts.insert((*card, name.clone()), view);
+                            ov.texts.insert((*card, name.clone()), bounds);
                         }
                         actual => {
                             return Err(WriteError::WrongFieldKind {
@@ -296,9 +294,9 @@ impl CardDoc {
             } => {
                 self.live_field(txn, ov, *card, field, FieldKind::Text)?;
                 check_attributes(field, attributes)?;
-                let view = self.text_view(txn, ov, *card, field);
-                let text_len = view.len();
-                if *index > text_len || !view.is_boundary(*index) {
+                let bounds = self.text_bounds(txn, ov, *card, field);
+                let text_len = bounds.len();
+                if *index > text_len || !bounds.is_boundary(*index) {
                     return Err(WriteError::TextRange {
                         field: field.clone(),
                         index: *index,
@@ -306,7 +304,7 @@ impl CardDoc {
                         text_len,
                     });
                 }
-                view.insert(*index, text);
+                bounds.insert(*index, text);
             }
             Op::DeleteText {
                 card,
@@ -325,12 +323,12 @@ impl CardDoc {
                 if let Op::FormatText { attributes, .. } = op {
                     check_attributes(field, attributes)?;
                 }
-                let view = self.text_view(txn, ov, *card, field);
-                let text_len = view.len();
+                let bounds = self.text_bounds(txn, ov, *card, field);
+                let text_len = bounds.len();
                 let end = index
                     .checked_add(*len)
                     .filter(|end| *end <= text_len)
-                    .filter(|end| view.is_boundary(*index) && view.is_boundary(*end));
+                    .filter(|end| bounds.is_boundary(*index) && bounds.is_boundary(*end));
                 let Some(end) = end else {
                     return Err(WriteError::TextRange {
                         field: field.clone(),
@@ -340,7 +338,7 @@ impl CardDoc {
                     });
                 };
                 if matches!(op, Op::DeleteText { .. }) {
-                    view.delete(*index, end);
+                    bounds.delete(*index, end);
                 }
             }
             Op::Increment { card, field, by } => {

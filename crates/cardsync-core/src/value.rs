@@ -3,12 +3,33 @@
 //! The set is deliberately JSON-shaped and small (no nested objects, no binary): every value
 //! must read the same in Rust, in JavaScript through the wasm layer, and in a stock Yjs doc.
 //! Numbers are `f64` because that is what Yjs and JavaScript store.
+//!
+//! Reading a stored number back is here too (`any_number`, and the entries of counter and max
+//! fields): any peer may have written it, as a Yjs integer or as a float. So is [`FieldKind`],
+//! the merge policy of a field. The schema, the errors, the reads and the writers all use both,
+//! which is why they sit down here with the values rather than in one of those.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
-use yrs::{Any, Number};
+use yrs::{Any, Number, Out};
+
+/// How a field merges concurrent writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldKind {
+    /// Last writer wins.
+    Register,
+    /// Collaborative rich text.
+    Text,
+    /// A PN-counter: increments and decrements from every replica add up.
+    Counter,
+    /// Progress that only grows: the value is the largest ever written.
+    Max,
+    /// An add-wins set of strings.
+    Set,
+}
 
 /// A register value, text attribute or relationship property.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
@@ -64,7 +85,7 @@ impl Value {
     pub fn from_any(any: &Any) -> Value {
         match any {
             Any::Bool(b) => Value::Bool(*b),
-            Any::Number(_) => crate::read::any_number(any).map_or(Value::Null, Value::Number),
+            Any::Number(_) => any_number(any).map_or(Value::Null, Value::Number),
             Any::String(s) => Value::String(s.to_string()),
             _ => Value::Null,
         }
@@ -116,4 +137,29 @@ pub(crate) fn attributes_to_any(attrs: &Attributes) -> yrs::types::Attrs {
         .iter()
         .map(|(k, v)| (Arc::from(k.as_str()), v.to_any()))
         .collect()
+}
+
+/// A number written by any peer (Yjs stores small integers and floats differently).
+pub(crate) fn any_number(any: &Any) -> Option<f64> {
+    match any {
+        Any::Number(Number::Int(n)) => Some(*n as f64),
+        Any::Number(Number::Float(n)) => Some(*n),
+        _ => None,
+    }
+}
+
+/// A nested counter or max entry as a number (anything else, from a foreign writer, is 0).
+pub(crate) fn number(value: &Out) -> f64 {
+    match value {
+        Out::Any(any) => any_number(any).unwrap_or(0.0),
+        _ => 0.0,
+    }
+}
+
+/// A counter entry as an integer (floats from foreign writers are truncated).
+pub(crate) fn integer(value: &Out) -> i64 {
+    match value {
+        Out::Any(Any::Number(Number::Int(n))) => *n,
+        other => number(other) as i64,
+    }
 }

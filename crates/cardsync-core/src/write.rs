@@ -17,14 +17,12 @@ use yrs::{
 use crate::doc::CardDoc;
 use crate::error::WriteError;
 use crate::events::Origin;
-use crate::ids::CardId;
+use crate::ids::{CardId, RelationshipKey};
 use crate::layout;
 use crate::ops::{Op, Stamp};
-use crate::read::{integer, number, read_stamp};
-use crate::relationship::RelationshipKey;
-use crate::schema::FieldKind;
+use crate::read::read_stamp;
 use crate::validate::Overlay;
-use crate::value::{Attributes, Value, attributes_to_any};
+use crate::value::{Attributes, FieldKind, Value, attributes_to_any, integer, number};
 
 /// What one local transaction wrote.
 #[derive(Clone, Debug, PartialEq, Eq)]

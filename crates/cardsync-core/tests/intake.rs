@@ -4,7 +4,7 @@
 
 mod common;
 
-use cardsync_core::guard::GuardError;
+use cardsync_core::untrusted::ScreenError;
 use cardsync_core::{
     CardDoc, DecodeError, FieldValue, IntegrateError, Value, merge_updates_v1, merge_updates_v2,
 };
@@ -190,13 +190,13 @@ fn text(doc: &CardDoc) -> String {
 
 #[test]
 fn inserts_with_origins_out_of_order_are_refused() {
-    // The same character twice: the guard sees it in the bytes.
+    // The same character twice: the screen sees it in the bytes.
     let (base, insert, _) = text_and_insert(2, 2);
     let mut doc = doc(9);
     doc.apply_update_v1(&base).unwrap();
     assert!(matches!(
         doc.apply_update_v1(&insert),
-        Err(DecodeError::Refused(GuardError::Origins {
+        Err(DecodeError::Screen(ScreenError::Origins {
             client: 2,
             clock: 0
         }))
@@ -317,12 +317,12 @@ fn binary_content_is_refused() {
         1, 1, 1, 0, 0x23, 1, 5, b'c', b'a', b'r', b'd', b's', 1, b'k', 1, 1, 0,
     ];
     assert_eq!(
-        cardsync_core::guard::check_update_v1(&bytes),
-        Err(GuardError::Content(3))
+        cardsync_core::untrusted::screen_update_v1(&bytes),
+        Err(ScreenError::Content(3))
     );
     assert!(matches!(
         doc(1).apply_update_v1(&bytes),
-        Err(DecodeError::Refused(GuardError::Content(3)))
+        Err(DecodeError::Screen(ScreenError::Content(3)))
     ));
 }
 

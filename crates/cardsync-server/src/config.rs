@@ -155,7 +155,7 @@ pub struct StorageConfig {
     pub synchronous: Synchronous,
     /// A room asks for a compaction of its document once its log has this many entries.
     pub compact_after: usize,
-    /// Check every stored update at start (digest and decode guard). Linear in the size of
+    /// Check every stored update at start (digest and the core's screen). Linear in the size of
     /// the store; turning it off moves the checks to each document's first load.
     pub verify_on_start: bool,
 }

@@ -6,6 +6,8 @@
 
 #[path = "tidy/citations.rs"]
 mod citations;
+#[path = "tidy/imports.rs"]
+mod imports;
 #[path = "tidy/layers.rs"]
 mod layers;
 

@@ -18,7 +18,7 @@
 //!
 //! # What is checked
 //! Every stored update carries a SHA-256 digest of its bytes, checked whenever it is read, and
-//! goes through `cardsync_core`'s [decode guard](cardsync_core::guard) before anyone decodes
+//! goes through `cardsync_core`'s [screen](cardsync_core::untrusted) before anyone decodes
 //! it. A damaged file therefore fails with a [`StoreError`] that names the document and row,
 //! at start ([`Store::verify`]) or at load, and never loads as a silently empty or shorter
 //! document.
@@ -79,7 +79,7 @@ pub trait Store: Send + Sync + 'static {
     fn verify(&self) -> Result<VerifyReport, StoreError>;
 
     /// Reads a document: its snapshot, then its log, oldest first. A document never written
-    /// is empty. Every update returned has passed its digest check and the decode guard.
+    /// is empty. Every update returned has passed its digest check and the core's screen.
     fn load(&self, doc: &DocId) -> Result<StoredDoc, StoreError>;
 
     /// Appends updates, possibly of several documents, in order, atomically and durably:
@@ -118,7 +118,7 @@ pub enum StoreError {
     /// The database is a SQLite file, but not one of ours, or of a newer format.
     #[error("unsupported store format: {0}")]
     Format(String),
-    /// A stored update does not match its digest or fails the decode guard.
+    /// A stored update does not match its digest or fails the core's screen.
     #[error("stored update of document {doc:?} ({location}) is damaged: {reason}")]
     CorruptUpdate {
         /// The document.

@@ -30,7 +30,7 @@
 //! [`SqliteStore::open`] refuses a file that is not a SQLite database
 //! ([`StoreError::NotADatabase`]) or fails `PRAGMA quick_check` ([`StoreError::Corrupt`], which
 //! catches truncated files: their b-trees point at pages that are gone), and
-//! [`Store::verify`] then checks every stored update (digest and decode guard).
+//! [`Store::verify`] then checks every stored update (digest and the core's screen).
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};

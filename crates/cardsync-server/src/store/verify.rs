@@ -1,9 +1,9 @@
-//! Checks of stored updates: a digest per row, and the decode guard.
+//! Checks of stored updates: a digest per row, and the core's screen of untrusted bytes.
 //!
 //! SQLite checks its own pages, not what is in them: a flipped bit inside an update blob, or
 //! a row written by a buggy tool, passes `quick_check`. Each row therefore carries the SHA-256
 //! of its bytes, and each update must pass `cardsync_core`'s
-//! [`check_update_v1`](cardsync_core::guard::check_update_v1) (structure only, no allocation)
+//! [`screen_update_v1`](cardsync_core::untrusted::screen_update_v1) (structure only, no allocation)
 //! before a room replays it. Either failure names the document and the row.
 
 use rusqlite::Connection;
@@ -16,7 +16,7 @@ pub(crate) fn digest(data: &[u8]) -> Vec<u8> {
     Sha256::digest(data).to_vec()
 }
 
-/// Checks one stored update against its digest and the decode guard.
+/// Checks one stored update against its digest and the core's screen.
 pub(crate) fn check_row(
     doc: &str,
     location: &str,
@@ -33,7 +33,7 @@ pub(crate) fn check_row(
             "its bytes do not match their SHA-256 digest".into(),
         ));
     }
-    cardsync_core::guard::check_update_v1(data)
+    cardsync_core::untrusted::screen_update_v1(data)
         .map_err(|e| damaged(format!("it fails the decode guard: {e}")))
 }
 

@@ -3,7 +3,7 @@
 //! Acks, duplicates and dependencies are all questions about clocks: "does the room already
 //! hold these clocks?", "does this start where the room's state ends, or after a hole?",
 //! "whose clocks are these?". [`Incoming`] answers them from the update's own blocks (as yrs
-//! decodes them, behind `cardsync_core`'s decode guard), so the room can re-ack a duplicate or
+//! decodes them, behind `cardsync_core`'s screen), so the room can re-ack a duplicate or
 //! refuse a dependent without touching either replica.
 
 use std::collections::BTreeMap;
@@ -101,7 +101,7 @@ mod tests {
         assert!(third[0].end > third[0].start);
         assert!(matches!(
             Incoming::decode(&[0xab, 0x8e, 0xc5, 0x73, 0x76]),
-            Err(DecodeError::Refused(_))
+            Err(DecodeError::Screen(_))
         ));
     }
 }

@@ -10,7 +10,7 @@
 //! Every change a peer sends, a cardsync `SubmitBatch` or a stock client's `Update` or
 //! `SyncStep2`, goes through the same steps, in this order:
 //! 1. **rate** and **size** limits (`RateLimited`, `TooLarge`);
-//! 2. **decode**, behind `cardsync_core`'s [`guard`](cardsync_core::guard), which bounds
+//! 2. **decode**, behind `cardsync_core`'s [screen](cardsync_core::untrusted), which bounds
 //!    yrs' work on hostile bytes (the decode bomb, over-deep values, client ids above 2^53);
 //!    every core entry point the room calls runs it, so the room has no decoder of its own;
 //! 3. **clocks**: clocks the room already holds are a duplicate, re-acked at once (acks are
@@ -122,9 +122,9 @@ pub use action::{PeerCloseReason, PeerId, PersistToken, RoomAction};
 pub use auth::{AuthError, Authenticator, FieldRule, Permissions, Role, StaticTokens};
 pub use awareness::AwarenessError;
 pub use bucket::RateLimit;
-/// The decode guard lives in `cardsync_core`, which runs it in every entry point that
+/// The screen of untrusted bytes lives in `cardsync_core`, which runs it in every entry point that
 /// decodes bytes; re-exported here for code that named it through the room.
-pub use cardsync_core::guard::{GuardError, MAX_DEPTH};
+pub use cardsync_core::untrusted::{MAX_DEPTH, ScreenError};
 pub use config::RoomConfig;
 pub use error::RoomError;
 pub use shadow::ShadowError;

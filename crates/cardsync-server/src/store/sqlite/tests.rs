@@ -101,7 +101,7 @@ fn a_damaged_row_is_a_typed_error_naming_the_row() {
         store.verify(),
         Err(StoreError::CorruptUpdate { .. })
     ));
-    // A row whose digest matches but that the guard refuses (the decode bomb) is refused too.
+    // A row whose digest matches but that the screen refuses (the decode bomb) is refused too.
     let bomb = [0xab, 0x8e, 0xc5, 0x73, 0x76];
     lock(&store.writer)
         .execute(

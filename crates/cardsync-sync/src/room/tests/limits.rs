@@ -122,8 +122,8 @@ fn too_many_rejections_close_the_peer() {
 }
 
 /// The decode bomb (5 bytes that make unguarded yrs allocate about 0.5 GB, docs/design.md §8)
-/// is refused as malformed by the guard before yrs sees it, every time. That it is refused
-/// before decoding, and so cheaply, is the guard's own test (`tests/malformed/updates.rs`);
+/// is refused as malformed by the screen before yrs sees it, every time. That it is refused
+/// before decoding, and so cheaply, is the screen's own test (`tests/malformed/updates.rs`);
 /// no timing is asserted here.
 #[test]
 fn decode_bomb_is_malformed() {

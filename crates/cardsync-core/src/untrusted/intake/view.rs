@@ -12,7 +12,7 @@ use yrs::types::TypeRef;
 use yrs::{Assoc, ID, ReadTxn, StateVector, StickyIndex, TransactionMut};
 
 use super::places::Place;
-use crate::guard::layout::{Id, Parent};
+use crate::untrusted::structure::{Id, Parent};
 
 /// A read-only view of the document an update is about to meet.
 pub(super) struct View<'t, 'doc> {

@@ -1,4 +1,4 @@
-//! What the scan learns about an update on the way: its blocks (ids, lengths, what each one
+//! What the screen learns about an update on the way: its blocks (ids, lengths, what each one
 //! depends on, where its bytes are) and its delete set.
 //!
 //! **Why.** Decoding is not the only place where yrs 0.28.1 trusts its input. Integrating an
@@ -6,8 +6,8 @@
 //! and yrs' own encoders then write bytes it cannot read back (its v2 encoder writes a skip's
 //! length to the wrong column) and unwrap the result; a formatting mark that lands on a map key
 //! makes yrs' map events unwrap a value that does not exist. The core therefore decides what
-//! to hand to yrs *before* integrating ([`crate::intake`]), and for that it needs the structure
-//! yrs keeps private. The scan already walks every byte of it, so it records it here, and
+//! to hand to yrs *before* integrating ([`crate::untrusted::intake`]), and for that it needs the structure
+//! yrs keeps private. The screen already walks every byte of it, so it records it here, and
 //! refuses the few shapes no honest peer writes and nothing downstream could repair:
 //!
 //! - a client listed twice (yrs appends the second run to the first, out of clock order);
@@ -19,12 +19,12 @@
 //!   how its blocks happen to be split, so a live replica and its own reloaded snapshot read
 //!   different text forever ("abXcd" against "abcdX"). The wider contradiction, a right
 //!   origin before the left one, depends on where those characters are, so the intake checks
-//!   it when it integrates the item ([`crate::intake`]).
+//!   it when it integrates the item ([`crate::untrusted::intake`]).
 
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
-use super::GuardError;
+use crate::untrusted::screen::ScreenError;
 
 /// An item id: a client and one of its clocks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -127,7 +127,7 @@ impl ClientBlocks {
 
 /// The structure of an update.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub(crate) struct Layout {
+pub(crate) struct Structure {
     pub clients: Vec<ClientBlocks>,
     /// Deleted ranges: client, first clock, length (never 0).
     pub deletes: Vec<(u64, u32, u32)>,
@@ -137,11 +137,11 @@ pub(crate) struct Layout {
     deleting: HashSet<u64>,
 }
 
-impl Layout {
+impl Structure {
     /// Starts the blocks of `client`.
-    pub(super) fn start_client(&mut self, client: u64) -> Result<(), GuardError> {
+    pub(super) fn start_client(&mut self, client: u64) -> Result<(), ScreenError> {
         if self.index.insert(client, self.clients.len()).is_some() {
-            return Err(GuardError::DuplicateClient(client));
+            return Err(ScreenError::DuplicateClient(client));
         }
         self.clients.push(ClientBlocks {
             client,
@@ -152,20 +152,20 @@ impl Layout {
 
     /// Records a block of the client started last. Items of length 0 are checked but not kept:
     /// yrs drops them without advancing the clock.
-    pub(super) fn push(&mut self, block: Block) -> Result<(), GuardError> {
+    pub(super) fn push(&mut self, block: Block) -> Result<(), ScreenError> {
         let Some(run) = self.clients.last_mut() else {
             return Ok(());
         };
         if let BlockKind::Item(item) = &block.kind {
             let own = |id: Id| id.client == run.client && id.clock >= block.clock;
             if item.dependencies().any(own) {
-                return Err(GuardError::Causality {
+                return Err(ScreenError::Causality {
                     client: run.client,
                     clock: block.clock,
                 });
             }
             if item.origin.is_some() && item.origin == item.right_origin {
-                return Err(GuardError::Origins {
+                return Err(ScreenError::Origins {
                     client: run.client,
                     clock: block.clock,
                 });
@@ -181,9 +181,9 @@ impl Layout {
     /// Starts the deleted ranges of `client`. yrs decodes a delete set into a map, so of a
     /// client listed twice it keeps the last list alone, while the intake, which cuts updates
     /// by these ranges, would take them all: refused, as yrs' and Yjs' encoders never write it.
-    pub(super) fn start_deletes(&mut self, client: u64) -> Result<(), GuardError> {
+    pub(super) fn start_deletes(&mut self, client: u64) -> Result<(), ScreenError> {
         if !self.deleting.insert(client) {
-            return Err(GuardError::DuplicateClient(client));
+            return Err(ScreenError::DuplicateClient(client));
         }
         Ok(())
     }

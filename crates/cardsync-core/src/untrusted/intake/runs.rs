@@ -28,8 +28,8 @@ use std::collections::HashMap;
 use std::ops::Range;
 
 use super::places::Place;
-use crate::guard::layout::{Block, BlockKind, Id};
-use crate::guard::{CONTENT_DELETED, CONTENT_TYPE};
+use crate::untrusted::screen::{CONTENT_DELETED, CONTENT_TYPE};
+use crate::untrusted::structure::{Block, BlockKind, Id};
 
 /// The runs of one client.
 #[derive(Debug, Default)]
@@ -145,7 +145,7 @@ impl RunIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::guard::layout::{ItemInfo, Parent};
+    use crate::untrusted::structure::{ItemInfo, Parent};
 
     impl RunIndex {
         fn not_parents(&self, client: u64) -> Vec<Range<u32>> {

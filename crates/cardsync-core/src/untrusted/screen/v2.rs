@@ -1,16 +1,17 @@
-//! The v2 scan. lib0 v2 splits an update into nine columns (key clocks, clients, left and
+//! Screening v2. lib0 v2 splits an update into nine columns (key clocks, clients, left and
 //! right clocks, infos, strings, parent infos, type refs, lengths), most of them run-length
 //! encoded, and a "rest" stream holding counts, clocks, `Any` values and the delete set. The
-//! scan runs a decoder per column that mirrors yrs' (`yrs::updates::decoder::DecoderV2`) step
+//! screen runs a decoder per column that mirrors yrs' (`yrs::updates::decoder::DecoderV2`) step
 //! by step, with checked arithmetic where yrs' is unchecked.
 
-use super::layout::{Block, BlockKind, Id, ItemInfo, Layout, Parent};
-use super::reader::{Reader, check_client};
-use super::{
+use super::error::ScreenError;
+use super::format::{
     BLOCK_GC, BLOCK_SKIP, CONTENT_ANY, CONTENT_BINARY, CONTENT_DELETED, CONTENT_EMBED,
-    CONTENT_FORMAT, CONTENT_MASK, CONTENT_STRING, CONTENT_TYPE, GuardError, HAS_ORIGIN,
-    HAS_PARENT_SUB, HAS_RIGHT_ORIGIN, advance, shared_type,
+    CONTENT_FORMAT, CONTENT_MASK, CONTENT_STRING, CONTENT_TYPE, HAS_ORIGIN, HAS_PARENT_SUB,
+    HAS_RIGHT_ORIGIN,
 };
+use super::reader::{Reader, advance, check_client, item_clock, shared_type, utf16_len};
+use crate::untrusted::structure::{Block, BlockKind, Id, ItemInfo, Parent, Structure};
 
 /// lib0's `UintOptRleDecoder`: a value, and if its sign bit is set, a run length minus two.
 struct UintOptRle<'a> {
@@ -28,13 +29,13 @@ impl<'a> UintOptRle<'a> {
         }
     }
 
-    fn next(&mut self) -> Result<u64, GuardError> {
+    fn next(&mut self) -> Result<u64, ScreenError> {
         if self.count == 0 {
             let (value, run) = self.r.signed()?;
             self.last = value;
             self.count = if run {
                 let extra = self.r.var_u32()?;
-                extra.checked_add(2).ok_or(GuardError::Overflow)?
+                extra.checked_add(2).ok_or(ScreenError::Overflow)?
             } else {
                 1
             };
@@ -44,8 +45,8 @@ impl<'a> UintOptRle<'a> {
     }
 
     /// A value yrs reads as a `u32` (it would silently truncate a larger one).
-    fn next_u32(&mut self) -> Result<u32, GuardError> {
-        u32::try_from(self.next()?).map_err(|_| GuardError::VarIntOverflow)
+    fn next_u32(&mut self) -> Result<u32, ScreenError> {
+        u32::try_from(self.next()?).map_err(|_| ScreenError::VarIntOverflow)
     }
 }
 
@@ -68,23 +69,23 @@ impl<'a> IntDiffOptRle<'a> {
         }
     }
 
-    fn next(&mut self) -> Result<u32, GuardError> {
+    fn next(&mut self) -> Result<u32, ScreenError> {
         if self.count == 0 {
             let (magnitude, negative) = self.r.signed()?;
-            let value = i64::try_from(magnitude).map_err(|_| GuardError::VarIntOverflow)?;
+            let value = i64::try_from(magnitude).map_err(|_| ScreenError::VarIntOverflow)?;
             let value = if negative { -value } else { value };
-            let value = i32::try_from(value).map_err(|_| GuardError::VarIntOverflow)?;
+            let value = i32::try_from(value).map_err(|_| ScreenError::VarIntOverflow)?;
             self.diff = value >> 1;
             self.count = if value & 1 != 0 {
                 let extra = self.r.var_u32()?;
-                extra.checked_add(2).ok_or(GuardError::Overflow)?
+                extra.checked_add(2).ok_or(ScreenError::Overflow)?
             } else {
                 1
             };
         }
         let next = (self.last as i32)
             .checked_add(self.diff)
-            .ok_or(GuardError::Overflow)?;
+            .ok_or(ScreenError::Overflow)?;
         self.last = next as u32;
         self.count -= 1;
         Ok(self.last)
@@ -109,15 +110,15 @@ impl<'a> Rle<'a> {
         }
     }
 
-    fn next(&mut self) -> Result<u8, GuardError> {
+    fn next(&mut self) -> Result<u8, ScreenError> {
         if self.count == Some(0) {
             self.last = self.r.u8()?;
             self.count = if self.r.is_empty() {
                 None
             } else {
                 // yrs computes `n as i32 + 1`: refuse what would wrap or overflow there.
-                let n = i32::try_from(self.r.var_u32()?).map_err(|_| GuardError::Overflow)?;
-                let run = n.checked_add(1).ok_or(GuardError::Overflow)?;
+                let n = i32::try_from(self.r.var_u32()?).map_err(|_| ScreenError::Overflow)?;
+                let run = n.checked_add(1).ok_or(ScreenError::Overflow)?;
                 Some(run.unsigned_abs())
             };
         }
@@ -137,7 +138,7 @@ struct Strings<'a> {
 }
 
 impl<'a> Strings<'a> {
-    fn new(mut r: Reader<'a>) -> Result<Self, GuardError> {
+    fn new(mut r: Reader<'a>) -> Result<Self, ScreenError> {
         let text = r.string()?;
         Ok(Self {
             text,
@@ -147,12 +148,12 @@ impl<'a> Strings<'a> {
     }
 
     /// The next string; returns its UTF-16 length.
-    fn next(&mut self) -> Result<u64, GuardError> {
-        self.next_str().map(super::utf16_len)
+    fn next(&mut self) -> Result<u64, ScreenError> {
+        self.next_str().map(utf16_len)
     }
 
     /// The next string.
-    fn next_str(&mut self) -> Result<&'a str, GuardError> {
+    fn next_str(&mut self) -> Result<&'a str, ScreenError> {
         let len = self.lens.next()?;
         let mut remaining = len;
         let mut bytes = 0;
@@ -163,12 +164,12 @@ impl<'a> Strings<'a> {
             // yrs subtracts unchecked: a length ending inside a surrogate pair underflows.
             remaining = remaining
                 .checked_sub(c.len_utf16() as u64)
-                .ok_or(GuardError::StringLength)?;
+                .ok_or(ScreenError::StringLength)?;
             bytes += c.len_utf8();
         }
         if remaining > 0 {
             // yrs would silently return a shorter string.
-            return Err(GuardError::StringLength);
+            return Err(ScreenError::StringLength);
         }
         let text = &self.text[self.pos..self.pos + bytes];
         self.pos += bytes;
@@ -176,7 +177,7 @@ impl<'a> Strings<'a> {
     }
 }
 
-struct Scan<'a> {
+struct Screen<'a> {
     rest: Reader<'a>,
     key_clocks: IntDiffOptRle<'a>,
     clients: UintOptRle<'a>,
@@ -189,10 +190,10 @@ struct Scan<'a> {
     lens: UintOptRle<'a>,
     /// How many keys yrs' key table holds so far (format keys are sent once, then by index).
     keys: u64,
-    layout: Layout,
+    structure: Structure,
 }
 
-pub(super) fn update(bytes: &[u8]) -> Result<Layout, GuardError> {
+pub(super) fn update(bytes: &[u8]) -> Result<Structure, ScreenError> {
     let mut r = Reader::new(bytes);
     if !r.is_empty() {
         r.u8()?; // feature flag, unused
@@ -202,7 +203,7 @@ pub(super) fn update(bytes: &[u8]) -> Result<Layout, GuardError> {
         (column()?, column()?, column()?, column()?, column()?);
     let strings = column()?;
     let (parent_infos, type_refs, lens) = (column()?, column()?, column()?);
-    let mut scan = Scan {
+    let mut screen = Screen {
         rest: r,
         key_clocks: IntDiffOptRle::new(key_clocks),
         clients: UintOptRle::new(clients),
@@ -214,24 +215,24 @@ pub(super) fn update(bytes: &[u8]) -> Result<Layout, GuardError> {
         type_refs: UintOptRle::new(type_refs),
         lens: UintOptRle::new(lens),
         keys: 0,
-        layout: Layout::default(),
+        structure: Structure::default(),
     };
     // Run-length columns let a few bytes describe any number of blocks, so blocks are
     // counted against the input's size rather than the bytes left in "rest".
     let mut budget = bytes.len() as u64;
-    for _ in 0..scan.rest.count()? {
-        let blocks = u64::from(scan.rest.var_u32()?);
-        budget = budget.checked_sub(blocks).ok_or(GuardError::Count {
+    for _ in 0..screen.rest.count()? {
+        let blocks = u64::from(screen.rest.var_u32()?);
+        budget = budget.checked_sub(blocks).ok_or(ScreenError::Count {
             count: blocks,
             left: budget,
         })?;
-        let client = check_client(scan.clients.next()?)?;
-        scan.layout.start_client(client)?;
-        let mut clock = scan.rest.clock()?;
+        let client = check_client(screen.clients.next()?)?;
+        screen.structure.start_client(client)?;
+        let mut clock = screen.rest.clock()?;
         for _ in 0..blocks {
-            let (len, kind) = scan.block()?;
+            let (len, kind) = screen.block()?;
             let end = advance(clock, len)?;
-            scan.layout.push(Block {
+            screen.structure.push(Block {
                 clock,
                 len: end - clock,
                 kind,
@@ -240,24 +241,24 @@ pub(super) fn update(bytes: &[u8]) -> Result<Layout, GuardError> {
             clock = end;
         }
     }
-    scan.delete_set()?;
-    scan.rest.finish()?;
-    Ok(scan.layout)
+    screen.delete_set()?;
+    screen.rest.finish()?;
+    Ok(screen.structure)
 }
 
-impl Scan<'_> {
-    fn id(&mut self, right: bool) -> Result<Id, GuardError> {
+impl Screen<'_> {
+    fn id(&mut self, right: bool) -> Result<Id, ScreenError> {
         let client = check_client(self.clients.next()?)?;
         let clock = if right {
             self.right_clocks.next()?
         } else {
             self.left_clocks.next()?
         };
-        let clock = super::item_clock(clock.into())?;
+        let clock = item_clock(clock.into())?;
         Ok(Id { client, clock })
     }
 
-    fn key(&mut self) -> Result<(), GuardError> {
+    fn key(&mut self) -> Result<(), ScreenError> {
         if u64::from(self.key_clocks.next()?) >= self.keys {
             self.strings.next()?;
             self.keys += 1;
@@ -266,7 +267,7 @@ impl Scan<'_> {
     }
 
     /// One block: its length in clocks and what it is.
-    fn block(&mut self) -> Result<(u64, BlockKind), GuardError> {
+    fn block(&mut self) -> Result<(u64, BlockKind), ScreenError> {
         let info = self.infos.next()?;
         match info {
             BLOCK_SKIP => return Ok((self.rest.var_u32()?.into(), BlockKind::Skip)),
@@ -296,7 +297,7 @@ impl Scan<'_> {
         let len = match content {
             CONTENT_DELETED => self.lens.next_u32().map(u64::from),
             // Refused: yrs cannot write it back in v2 (see the module doc).
-            CONTENT_BINARY => Err(GuardError::Content(CONTENT_BINARY)),
+            CONTENT_BINARY => Err(ScreenError::Content(CONTENT_BINARY)),
             CONTENT_STRING => self.strings.next(),
             CONTENT_EMBED => self.rest.any(0).map(|()| 1),
             CONTENT_FORMAT => {
@@ -312,14 +313,14 @@ impl Scan<'_> {
                 let count = u64::from(self.lens.next_u32()?);
                 let left = self.rest.left();
                 if count > left {
-                    return Err(GuardError::Count { count, left });
+                    return Err(ScreenError::Count { count, left });
                 }
                 for _ in 0..count {
                     self.rest.any(0)?;
                 }
                 Ok(count)
             }
-            other => Err(GuardError::Content(other)),
+            other => Err(ScreenError::Content(other)),
         }?;
         let item = ItemInfo {
             origin,
@@ -333,17 +334,17 @@ impl Scan<'_> {
     }
 
     /// The delete set: per client, ranges as (gap since the last end, length − 1).
-    fn delete_set(&mut self) -> Result<(), GuardError> {
+    fn delete_set(&mut self) -> Result<(), ScreenError> {
         for _ in 0..self.rest.count()? {
             let client = self.rest.client()?;
-            self.layout.start_deletes(client)?;
+            self.structure.start_deletes(client)?;
             let mut at = 0u32;
             for _ in 0..self.rest.count()? {
                 at = advance(at, self.rest.var_u32()?.into())?;
                 let start = at;
                 let len = u64::from(self.rest.var_u32()?) + 1;
                 at = advance(at, len)?;
-                self.layout.delete(client, start, at - start);
+                self.structure.delete(client, start, at - start);
             }
         }
         Ok(())

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use super::v1::write_var;
+use super::varint::write_var;
 
 /// Deleted ranges per client, sorted and merged, as `[start, end)` clock pairs.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -18,7 +18,7 @@ impl DeleteSet {
         self.0.is_empty()
     }
 
-    /// The set of `(client, clock, len)` ranges (each `clock + len` fits 32 bits: the guard
+    /// The set of `(client, clock, len)` ranges (each `clock + len` fits 32 bits: the screen
     /// checked).
     pub fn from_ranges(ranges: impl IntoIterator<Item = (u64, u32, u32)>) -> Self {
         let mut map: BTreeMap<u64, Vec<(u32, u32)>> = BTreeMap::new();

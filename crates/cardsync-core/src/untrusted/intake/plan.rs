@@ -25,11 +25,11 @@ use super::origins::{Origins, Verdict};
 use super::places::{self, Place};
 use super::runs::RunIndex;
 use super::view::View;
-use crate::error::IntegrateError;
-use crate::guard::layout::{Block, BlockKind, Id, ItemInfo, Layout, Parent};
-use crate::guard::{CONTENT_DELETED, CONTENT_TYPE};
+use crate::untrusted::error::IntegrateError;
+use crate::untrusted::screen::{CONTENT_DELETED, CONTENT_TYPE};
+use crate::untrusted::structure::{Block, BlockKind, Id, ItemInfo, Parent, Structure};
 
-/// The plan for one update: per entry of `Layout::clients`, the blocks to integrate now and
+/// The plan for one update: per entry of `Structure::clients`, the blocks to integrate now and
 /// those that wait; and the deleted ranges of both kinds.
 #[derive(Debug)]
 pub(super) struct Plan {
@@ -37,15 +37,15 @@ pub(super) struct Plan {
     pub later: Vec<Range<usize>>,
     pub deletes_now: DeleteSet,
     pub deletes_later: DeleteSet,
-    /// Per entry of `Layout::clients`, the parent of each block accepted now (as `now`).
+    /// Per entry of `Structure::clients`, the parent of each block accepted now (as `now`).
     pub places: Vec<Vec<Option<Place>>>,
 }
 
 impl Plan {
     /// Records the blocks integrated now in `runs` (or, after yrs stopped half-way, stops
     /// recording their clients: which of them got in is unknown).
-    pub fn record(&self, layout: &Layout, runs: &mut RunIndex, integrated: bool) {
-        for ((now, blocks), places) in self.now.iter().zip(&layout.clients).zip(&self.places) {
+    pub fn record(&self, structure: &Structure, runs: &mut RunIndex, integrated: bool) {
+        for ((now, blocks), places) in self.now.iter().zip(&structure.clients).zip(&self.places) {
             for (block, place) in blocks.blocks[now.clone()].iter().zip(places) {
                 if integrated {
                     runs.record(blocks.client, block, |_| place.clone());
@@ -67,10 +67,10 @@ impl Plan {
     }
 }
 
-/// Plans `layout` against the document seen by `view`. Refuses (before anything is
+/// Plans `structure` against the document seen by `view`. Refuses (before anything is
 /// integrated) an accepted block the document cannot take.
 pub(super) fn plan(
-    layout: &Layout,
+    structure: &Structure,
     view: &View<'_, '_>,
     runs: &RunIndex,
 ) -> Result<Plan, IntegrateError> {
@@ -81,15 +81,15 @@ pub(super) fn plan(
             .copied()
             .unwrap_or_else(|| view.clock(client))
     };
-    let mut now: Vec<Range<usize>> = vec![0..0; layout.clients.len()];
+    let mut now: Vec<Range<usize>> = vec![0..0; structure.clients.len()];
     // Parents of the blocks accepted so far, by client entry and block index from its
     // `now.start` (held blocks are skipped before anything is accepted).
-    let mut placed: Vec<Vec<Option<Place>>> = vec![Vec::new(); layout.clients.len()];
-    let mut entries = MapEntries::new(layout, view);
-    let mut origins = Origins::new(view, layout, runs);
+    let mut placed: Vec<Vec<Option<Place>>> = vec![Vec::new(); structure.clients.len()];
+    let mut entries = MapEntries::new(structure, view);
+    let mut origins = Origins::new(view, structure, runs);
     loop {
         let mut progress = false;
-        for (entry, blocks) in layout.clients.iter().enumerate() {
+        for (entry, blocks) in structure.clients.iter().enumerate() {
             while let Some(block) = blocks.blocks.get(now[entry].end) {
                 let have = clock(&clocks, blocks.client);
                 if block.end() <= have {
@@ -113,7 +113,7 @@ pub(super) fn plan(
                     break;
                 }
                 if let BlockKind::Item(item) = &block.kind {
-                    parent_is_a_type(layout, view, runs, blocks.client, block.clock, item)?;
+                    parent_is_a_type(structure, view, runs, blocks.client, block.clock, item)?;
                     continues_held(view, blocks.client, block, item)?;
                     match origins.check(blocks.client, block.clock, item)? {
                         Verdict::Ready => {}
@@ -121,7 +121,7 @@ pub(super) fn plan(
                     }
                     entries.check(blocks.client, block, item)?;
                 }
-                let place_of = |id: Id| place_of(id, layout, view, runs, &now, &placed);
+                let place_of = |id: Id| place_of(id, structure, view, runs, &now, &placed);
                 // A block overlapping the held clocks (only ever a client's first one not
                 // held): yrs integrates its tail after them.
                 let continued = (block.clock < have).then(|| Id {
@@ -139,14 +139,14 @@ pub(super) fn plan(
             break;
         }
     }
-    for (run, blocks) in now.iter().zip(&layout.clients) {
+    for (run, blocks) in now.iter().zip(&structure.clients) {
         partly_held(blocks.client, blocks.blocks.get(run.end), |c| {
             clock(&clocks, c)
         })?;
     }
     let later = now
         .iter()
-        .zip(&layout.clients)
+        .zip(&structure.clients)
         .map(|(run, blocks)| {
             // Trailing holes carry nothing worth keeping.
             let end = blocks.blocks[run.end..]
@@ -157,7 +157,7 @@ pub(super) fn plan(
         })
         .collect();
     let (deletes_now, deletes_later) =
-        deletes::split(layout.deletes.iter().copied(), |c| clock(&clocks, c));
+        deletes::split(structure.deletes.iter().copied(), |c| clock(&clocks, c));
     Ok(Plan {
         now,
         later,
@@ -171,7 +171,7 @@ pub(super) fn plan(
 /// update accepted so far (`placed`, see [`plan`]).
 fn place_of(
     id: Id,
-    layout: &Layout,
+    structure: &Structure,
     view: &View<'_, '_>,
     runs: &RunIndex,
     now: &[Range<usize>],
@@ -180,8 +180,8 @@ fn place_of(
     if view.has(id) {
         return runs.place_of(id).or_else(|| view.place(id));
     }
-    let entry = layout.entry(id.client)?;
-    let block = layout.clients[entry].position(id.clock)?;
+    let entry = structure.entry(id.client)?;
+    let block = structure.clients[entry].position(id.clock)?;
     let accepted = block.checked_sub(now[entry].start)?;
     placed[entry].get(accepted)?.clone()
 }
@@ -192,7 +192,7 @@ fn place_of(
 /// intake's record of content kinds ([`RunIndex::cannot_parent`]). Where that record stopped,
 /// yrs decides (the public API cannot tell a garbage-collected type from text).
 fn parent_is_a_type(
-    layout: &Layout,
+    structure: &Structure,
     view: &View<'_, '_>,
     runs: &RunIndex,
     client: u64,
@@ -206,7 +206,7 @@ fn parent_is_a_type(
         !view.is_type(parent) && runs.cannot_parent(parent) == Some(true)
     } else {
         matches!(
-            layout.find(parent).map(|b| &b.kind),
+            structure.find(parent).map(|b| &b.kind),
             Some(BlockKind::Item(p)) if p.content != CONTENT_TYPE && p.content != CONTENT_DELETED
         )
     };

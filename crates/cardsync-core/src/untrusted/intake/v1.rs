@@ -9,23 +9,19 @@
 use std::ops::Range;
 
 use super::deletes::DeleteSet;
-use crate::guard::layout::Layout;
+use super::varint::write_var;
+use crate::untrusted::structure::Structure;
 
-/// Appends a lib0 unsigned varint (yrs' own writer).
-pub(super) fn write_var(out: &mut Vec<u8>, value: u64) {
-    yrs::encoding::write::Write::write_var(out, value);
-}
-
-/// A v1 update holding, for each client of `layout` (scanned from `bytes`), the blocks in the
+/// A v1 update holding, for each client of `structure` (screened from `bytes`), the blocks in the
 /// matching range of `runs`, then `deletes`.
 pub(super) fn update(
     bytes: &[u8],
-    layout: &Layout,
+    structure: &Structure,
     runs: &[Range<usize>],
     deletes: &DeleteSet,
 ) -> Vec<u8> {
     let mut out = Vec::new();
-    let picked: Vec<_> = layout
+    let picked: Vec<_> = structure
         .clients
         .iter()
         .zip(runs)
@@ -48,19 +44,7 @@ pub(super) fn update(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::guard::scan_update_v1;
-
-    #[test]
-    fn varints_match_lib0() {
-        let mut out = Vec::new();
-        for value in [0, 127, 128, 300, u64::from(u32::MAX)] {
-            write_var(&mut out, value);
-        }
-        assert_eq!(
-            out,
-            [0, 0x7f, 0x80, 1, 0xac, 2, 0xff, 0xff, 0xff, 0xff, 0x0f]
-        );
-    }
+    use crate::untrusted::screen;
 
     #[test]
     fn a_run_of_blocks_is_an_update_of_its_own() {
@@ -68,14 +52,17 @@ mod tests {
         let bytes = [
             1, 2, 1, 0, 4, 1, 1, b't', 2, b'a', b'b', 0x84, 1, 1, 2, b'c', b'd', 1, 1, 1, 0, 1,
         ];
-        let layout = scan_update_v1(&bytes).unwrap();
-        let deletes = DeleteSet::from_ranges(layout.deletes.iter().copied());
+        let structure = screen::update_v1(&bytes).unwrap();
+        let deletes = DeleteSet::from_ranges(structure.deletes.iter().copied());
         // One client: one range of its blocks each.
         let (whole, second) = (std::iter::once(0..2), std::iter::once(1..2));
         let (whole, second): (Vec<_>, Vec<_>) = (whole.collect(), second.collect());
-        assert_eq!(update(&bytes, &layout, &whole, &deletes), bytes);
-        let tail = update(&bytes, &layout, &second, &DeleteSet::default());
+        assert_eq!(update(&bytes, &structure, &whole, &deletes), bytes);
+        let tail = update(&bytes, &structure, &second, &DeleteSet::default());
         assert_eq!(tail, [1, 1, 1, 2, 0x84, 1, 1, 2, b'c', b'd', 0]);
-        assert_eq!(scan_update_v1(&tail).unwrap().clients[0].blocks[0].clock, 2);
+        assert_eq!(
+            screen::update_v1(&tail).unwrap().clients[0].blocks[0].clock,
+            2
+        );
     }
 }

@@ -1,6 +1,6 @@
 //! Integrating untrusted updates into a yrs document without walking into yrs' panics.
 //!
-//! **Why.** The [`guard`] makes *decoding* safe. Integrating is the other half:
+//! **Why.** The [screen] makes *decoding* safe. Integrating is the other half:
 //! yrs 0.28.1 accepts an update whose predecessors are missing, integrates blocks past the
 //! hole as "skips", and keeps the rest as pending structs and a pending delete set. From then
 //! on the document is fragile in every build profile:
@@ -41,52 +41,25 @@ mod plan;
 mod runs;
 mod snapshot;
 mod v1;
+mod varint;
 mod view;
 
 pub use concat::concat_updates_v1;
 
 use std::borrow::Cow;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
 use yrs::{Doc, Transact, TransactionMut, Update};
 
-use crate::error::{DecodeError, IntegrateError};
-use crate::guard::{self, layout::Layout};
+use crate::untrusted::decode::{Encoding, contain, decode};
+use crate::untrusted::error::{DecodeError, IntegrateError};
+use crate::untrusted::screen;
+use crate::untrusted::structure::Structure;
 use pending::Pending;
 use plan::Plan;
 use runs::RunIndex;
 use view::View;
-
-/// Which of Yjs's two update encodings.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum Encoding {
-    V1,
-    V2,
-}
-
-/// Runs yrs on untrusted input, turning a panic into [`DecodeError::Panicked`] (native builds;
-/// in wasm32 a panic aborts before this can catch it).
-pub(crate) fn contain<T>(f: impl FnOnce() -> Result<T, DecodeError>) -> Result<T, DecodeError> {
-    catch_unwind(AssertUnwindSafe(f)).unwrap_or(Err(DecodeError::Panicked))
-}
-
-/// Scans (guard) and decodes an untrusted update.
-pub(crate) fn decode(bytes: &[u8], encoding: Encoding) -> Result<(Layout, Update), DecodeError> {
-    let layout = match encoding {
-        Encoding::V1 => guard::scan_update_v1(bytes)?,
-        Encoding::V2 => guard::scan_update_v2(bytes)?,
-    };
-    let update = contain(|| {
-        match encoding {
-            Encoding::V1 => Update::decode_v1(bytes),
-            Encoding::V2 => Update::decode_v2(bytes),
-        }
-        .map_err(DecodeError::Update)
-    })?;
-    Ok((layout, update))
-}
 
 fn integrate_error(e: yrs::error::UpdateError) -> DecodeError {
     DecodeError::Integrate(IntegrateError::Yrs(e))
@@ -106,11 +79,17 @@ impl Intake {
         !self.pending.is_empty()
     }
 
+    /// `doc`'s whole state as one update, with what waits for predecessors merged in
+    /// ([`snapshot`]).
+    pub fn encode_state(&self, doc: &Doc, encoding: Encoding) -> Vec<u8> {
+        snapshot::encode_state(doc, &self.pending, encoding)
+    }
+
     /// Records the blocks of a transaction this replica wrote itself (its v1 update), so
     /// that the origins of later remote inserts among them are checked from the record.
     pub fn record_local(&mut self, update: &[u8]) {
-        if let Ok(layout) = guard::scan_update_v1(update) {
-            for blocks in &layout.clients {
+        if let Ok(structure) = screen::update_v1(update) {
+            for blocks in &structure.clients {
                 for block in &blocks.blocks {
                     // One client, in clock order: every neighbour is recorded first.
                     self.runs.record(blocks.client, block, |runs| {
@@ -122,7 +101,7 @@ impl Intake {
     }
 
     /// Integrates untrusted updates into `doc`, in one transaction (with `origin`, if any),
-    /// stopping at the first error; what came before it stays. An update is scanned and
+    /// stopping at the first error; what came before it stays. An update is screened and
     /// decoded before anything of it is integrated, so one that does not decode changes
     /// nothing, and neither does one the plan refuses. Only when yrs itself stops half-way
     /// (an item whose parent in the document is not a shared type, where the intake has no
@@ -165,29 +144,29 @@ impl Intake {
         &mut self,
         txn: &mut TransactionMut<'_>,
         bytes: &[u8],
-        (layout, update): (Layout, Update),
+        (structure, update): (Structure, Update),
         encoding: Encoding,
     ) -> Result<(), DecodeError> {
         let plan =
-            plan::plan(&layout, &View::new(txn), &self.runs).map_err(DecodeError::Integrate)?;
+            plan::plan(&structure, &View::new(txn), &self.runs).map_err(DecodeError::Integrate)?;
         if plan.is_complete() {
             let result = txn.apply_update(update).map_err(integrate_error);
-            plan.record(&layout, &mut self.runs, result.is_ok());
+            plan.record(&structure, &mut self.runs, result.is_ok());
             return result;
         }
         // Cutting needs each block's bytes, which only v1 keeps together: re-encode a v2
         // update as v1 (yrs' v1 encoder writes what it decoded faithfully) and plan again.
-        let (bytes, layout, plan) = match encoding {
-            Encoding::V1 => (Cow::Borrowed(bytes), layout, plan),
+        let (bytes, structure, plan) = match encoding {
+            Encoding::V1 => (Cow::Borrowed(bytes), structure, plan),
             Encoding::V2 => {
                 let v1 = update.encode_v1();
-                let layout = guard::scan_update_v1(&v1)?;
-                let plan = plan::plan(&layout, &View::new(txn), &self.runs)
+                let structure = screen::update_v1(&v1)?;
+                let plan = plan::plan(&structure, &View::new(txn), &self.runs)
                     .map_err(DecodeError::Integrate)?;
-                (Cow::Owned(v1), layout, plan)
+                (Cow::Owned(v1), structure, plan)
             }
         };
-        self.split(txn, &bytes, &layout, &plan)
+        self.split(txn, &bytes, &structure, &plan)
     }
 
     /// Integrates the part of a v1 update `plan` accepts and keeps the part that waits.
@@ -195,19 +174,19 @@ impl Intake {
         &mut self,
         txn: &mut TransactionMut<'_>,
         bytes: &[u8],
-        layout: &Layout,
+        structure: &Structure,
         plan: &Plan,
     ) -> Result<(), DecodeError> {
         if plan.adds_blocks() || !plan.deletes_now.is_empty() {
-            let now = v1::update(bytes, layout, &plan.now, &plan.deletes_now);
+            let now = v1::update(bytes, structure, &plan.now, &plan.deletes_now);
             let now = Update::decode_v1(&now).map_err(DecodeError::Update)?;
             let result = txn.apply_update(now).map_err(integrate_error);
-            plan.record(layout, &mut self.runs, result.is_ok());
+            plan.record(structure, &mut self.runs, result.is_ok());
             result?;
         }
         if plan.later.iter().any(|r| !r.is_empty()) {
             let empty = deletes::DeleteSet::default();
-            let later = v1::update(bytes, layout, &plan.later, &empty);
+            let later = v1::update(bytes, structure, &plan.later, &empty);
             // The same update delivered twice while it waits is kept once.
             if !self.pending.pieces.contains(&later) {
                 self.pending.pieces.push(later);
@@ -227,17 +206,17 @@ impl Intake {
         loop {
             let mut progress = false;
             for piece in std::mem::take(&mut self.pending.pieces) {
-                // The intake's own cut of guarded bytes: it scans.
-                let Ok(layout) = guard::scan_update_v1(&piece) else {
+                // The intake's own cut of screened bytes: it passes the screen.
+                let Ok(structure) = screen::update_v1(&piece) else {
                     continue;
                 };
-                match plan::plan(&layout, &View::new(txn), &self.runs) {
+                match plan::plan(&structure, &View::new(txn), &self.runs) {
                     Ok(plan) if plan.adds_blocks() => {
                         progress = true;
                         // On an error yrs keeps what it integrated before it; the rest of
                         // the piece is dropped, as the whole update would have been had it
                         // arrived after its predecessors.
-                        let _ = self.split(txn, &piece, &layout, &plan);
+                        let _ = self.split(txn, &piece, &structure, &plan);
                     }
                     // Everything in it arrived another way meanwhile.
                     Ok(plan) if plan.is_complete() => {}

@@ -25,8 +25,8 @@
 
 use std::sync::Arc;
 
-use crate::error::IntegrateError;
-use crate::guard::layout::{Block, BlockKind, Id, Parent};
+use crate::untrusted::error::IntegrateError;
+use crate::untrusted::structure::{Block, BlockKind, Id, Parent};
 
 /// The shared type an item sits in.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -11,42 +11,41 @@ use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::{Encode, Encoder, EncoderV1, EncoderV2};
 use yrs::{Doc, ReadTxn, StateVector, Transact, Update};
 
-use super::{Encoding, Intake};
+use super::pending::Pending;
+use crate::untrusted::decode::Encoding;
 
-impl Intake {
-    /// `doc`'s whole state as one update, with what waits for predecessors merged in.
-    pub fn encode_state(&self, doc: &Doc, encoding: Encoding) -> Vec<u8> {
-        let txn = doc.transact();
-        let all = StateVector::default();
-        if self.pending.is_empty() {
-            return match encoding {
-                Encoding::V1 => {
-                    let mut encoder = EncoderV1::new();
-                    txn.encode_state_as_update(&all, &mut encoder);
-                    encoder.to_vec()
-                }
-                Encoding::V2 => {
-                    let mut encoder = EncoderV2::new();
-                    txn.encode_state_as_update(&all, &mut encoder);
-                    encoder.to_vec()
-                }
-            };
-        }
-        let mut encoder = EncoderV1::new();
-        txn.encode_state_as_update(&all, &mut encoder);
-        let state = encoder.to_vec();
-        let deletes = self.pending.deletes_v1();
-        // Every part is yrs' own encoding or the intake's cut of guarded bytes: they decode.
-        let parts = [&state]
-            .into_iter()
-            .chain(&self.pending.pieces)
-            .chain([&deletes])
-            .filter_map(|bytes| Update::decode_v1(bytes).ok());
-        let merged = merge_pairwise(parts.collect());
-        match encoding {
-            Encoding::V1 => merged.encode_v1(),
-            Encoding::V2 => merged.encode_v2(),
-        }
+/// `doc`'s whole state as one update, with `pending` merged in.
+pub(super) fn encode_state(doc: &Doc, pending: &Pending, encoding: Encoding) -> Vec<u8> {
+    let txn = doc.transact();
+    let all = StateVector::default();
+    if pending.is_empty() {
+        return match encoding {
+            Encoding::V1 => {
+                let mut encoder = EncoderV1::new();
+                txn.encode_state_as_update(&all, &mut encoder);
+                encoder.to_vec()
+            }
+            Encoding::V2 => {
+                let mut encoder = EncoderV2::new();
+                txn.encode_state_as_update(&all, &mut encoder);
+                encoder.to_vec()
+            }
+        };
+    }
+    let mut encoder = EncoderV1::new();
+    txn.encode_state_as_update(&all, &mut encoder);
+    let state = encoder.to_vec();
+    let deletes = pending.deletes_v1();
+    // Every part is yrs' own encoding or the intake's cut of screened bytes: they decode.
+    let parts = [&state]
+        .into_iter()
+        .chain(&pending.pieces)
+        .chain([&deletes])
+        .filter_map(|bytes| Update::decode_v1(bytes).ok());
+    let merged = merge_pairwise(parts.collect());
+    match encoding {
+        Encoding::V1 => merged.encode_v1(),
+        Encoding::V2 => merged.encode_v2(),
     }
 }
 

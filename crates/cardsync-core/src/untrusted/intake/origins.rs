@@ -33,8 +33,8 @@ use std::collections::HashMap;
 
 use super::runs::RunIndex;
 use super::view::View;
-use crate::error::IntegrateError;
-use crate::guard::layout::{Block, BlockKind, Id, ItemInfo, Layout};
+use crate::untrusted::error::IntegrateError;
+use crate::untrusted::structure::{Block, BlockKind, Id, ItemInfo, Structure};
 
 /// What the origins of an item allow.
 pub(super) enum Verdict {
@@ -47,7 +47,7 @@ pub(super) enum Verdict {
 /// Checks the origins of the items of one update, against the document seen by a view.
 pub(super) struct Origins<'a, 't, 'doc> {
     view: &'a View<'t, 'doc>,
-    layout: &'a Layout,
+    structure: &'a Structure,
     /// The runs of what the document holds.
     runs: &'a RunIndex,
     /// Per client of the update, for each block, the index of the first block of its typing
@@ -56,10 +56,10 @@ pub(super) struct Origins<'a, 't, 'doc> {
 }
 
 impl<'a, 't, 'doc> Origins<'a, 't, 'doc> {
-    pub fn new(view: &'a View<'t, 'doc>, layout: &'a Layout, runs: &'a RunIndex) -> Self {
+    pub fn new(view: &'a View<'t, 'doc>, structure: &'a Structure, runs: &'a RunIndex) -> Self {
         Self {
             view,
-            layout,
+            structure,
             runs,
             update_runs: HashMap::new(),
         }
@@ -103,7 +103,7 @@ impl<'a, 't, 'doc> Origins<'a, 't, 'doc> {
     /// run: blocks that follow each other, each an item whose left origin is the last
     /// character of the previous one.
     fn one_run(&mut self, from: Id, to: Id) -> bool {
-        let Some(blocks) = self.layout.client(from.client) else {
+        let Some(blocks) = self.structure.client(from.client) else {
             return false;
         };
         let (Some(first), Some(last)) = (blocks.position(from.clock), blocks.position(to.clock))
@@ -145,7 +145,7 @@ fn run_starts(client: u64, blocks: &[Block]) -> Vec<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::guard::scan_update_v1;
+    use crate::untrusted::screen;
 
     #[test]
     fn typing_runs_read_in_clock_order() {
@@ -154,8 +154,8 @@ mod tests {
         let bytes = [
             1, 3, 1, 0, 4, 1, 1, b't', 2, b'a', b'b', 0x84, 1, 1, 1, b'c', 0x44, 1, 0, 1, b'x', 0,
         ];
-        let layout = scan_update_v1(&bytes).unwrap();
-        let starts = run_starts(1, &layout.clients[0].blocks);
+        let structure = screen::update_v1(&bytes).unwrap();
+        let starts = run_starts(1, &structure.clients[0].blocks);
         // "ab" and "c" are one run; "x" does not continue "c": 1#3 is another insert.
         assert_eq!(starts, [0, 0, 2]);
     }

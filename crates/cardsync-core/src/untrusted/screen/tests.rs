@@ -1,4 +1,4 @@
-//! The guard against the bytes that hurt yrs: decode bombs, clocks past what v2 can encode,
+//! The screen against the bytes that hurt yrs: decode bombs, clocks past what v2 can encode,
 //! duplicate delete-set clients and random input are refused before yrs decodes them, and every
 //! update a real document makes passes.
 
@@ -6,6 +6,7 @@ use proptest::prelude::*;
 use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
 
+use super::format::*;
 use super::*;
 use crate::{CardDoc, CardId, CardKind, FieldDef, FieldKind, Schema, SequenceId, Stamp, Value};
 
@@ -92,28 +93,28 @@ fn busy_doc() -> (CardDoc, Vec<Vec<u8>>, Vec<Vec<u8>>) {
 fn real_updates_pass() {
     let (doc, v1, v2) = busy_doc();
     for update in v1.iter().chain([&doc.snapshot_v1()]) {
-        check_update_v1(update).unwrap();
+        screen_update_v1(update).unwrap();
     }
     for update in v2.iter().chain([&doc.snapshot_v2()]) {
-        check_update_v2(update).unwrap();
+        screen_update_v2(update).unwrap();
     }
-    check_state_vector_v1(&doc.state_vector()).unwrap();
-    check_update_v1(&yrs::Update::new().encode_v1()).unwrap();
-    check_update_v2(&yrs::Update::new().encode_v2()).unwrap();
-    check_update_v2(&[&V2_EMPTY_COLUMNS[..], &[0, 0]].concat()).unwrap();
+    screen_state_vector_v1(&doc.state_vector()).unwrap();
+    screen_update_v1(&yrs::Update::new().encode_v1()).unwrap();
+    screen_update_v2(&yrs::Update::new().encode_v2()).unwrap();
+    screen_update_v2(&[&V2_EMPTY_COLUMNS[..], &[0, 0]].concat()).unwrap();
 }
 
 #[test]
 fn decode_bomb_is_refused_fast() {
     assert!(matches!(
-        check_update_v1(&BOMB),
-        Err(GuardError::Count { .. })
+        screen_update_v1(&BOMB),
+        Err(ScreenError::Count { .. })
     ));
     assert!(matches!(
-        check_update_v2(&v2_bomb()),
-        Err(GuardError::Count { .. })
+        screen_update_v2(&v2_bomb()),
+        Err(ScreenError::Count { .. })
     ));
-    assert!(check_state_vector_v1(&BOMB).is_err());
+    assert!(screen_state_vector_v1(&BOMB).is_err());
 }
 
 #[test]
@@ -123,11 +124,11 @@ fn deep_nesting_and_big_client_ids_are_refused() {
     let mut bytes = vec![1, 1, 1, 0, 8, 1, 1, b'm', 1];
     bytes.extend(std::iter::repeat_n([117, 1], 40).flatten());
     bytes.extend([126, 0]);
-    assert_eq!(check_update_v1(&bytes), Err(GuardError::TooDeep));
+    assert_eq!(screen_update_v1(&bytes), Err(ScreenError::TooDeep));
     let sv = [1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 0];
     assert!(matches!(
-        check_state_vector_v1(&sv),
-        Err(GuardError::ClientId(_))
+        screen_state_vector_v1(&sv),
+        Err(ScreenError::ClientId(_))
     ));
 }
 
@@ -138,34 +139,40 @@ fn clocks_that_reach_past_2_pow_30_are_refused() {
     // v2 stores the length minus one: 0 is a range of 1.
     let v2 = |start: &[u8]| [&V2_EMPTY_COLUMNS[..], &[0, 1, 5, 1], start, &[0]].concat();
     let last = [0xff, 0xff, 0xff, 0xff, 0x03]; // 2^30 - 1: the range ends at 2^30
-    assert_eq!(check_update_v1(&v1(&last)), Ok(()));
-    assert_eq!(check_update_v2(&v2(&last)), Ok(()));
+    assert_eq!(screen_update_v1(&v1(&last)), Ok(()));
+    assert_eq!(screen_update_v2(&v2(&last)), Ok(()));
     let past = [0x80, 0x80, 0x80, 0x80, 0x04]; // 2^30
-    assert_eq!(check_update_v1(&v1(&past)), Err(GuardError::Clock(1 << 30)));
+    assert_eq!(
+        screen_update_v1(&v1(&past)),
+        Err(ScreenError::Clock(1 << 30))
+    );
     // v2 writes the start as a gap from the last end, so the refusal names the range's end.
     assert_eq!(
-        check_update_v2(&v2(&past)),
-        Err(GuardError::Clock((1 << 30) + 1))
+        screen_update_v2(&v2(&past)),
+        Err(ScreenError::Clock((1 << 30) + 1))
     );
     let u32_max = [0xff, 0xff, 0xff, 0xff, 0x0f];
     assert_eq!(
-        check_update_v1(&v1(&u32_max)),
-        Err(GuardError::Clock(u64::from(u32::MAX)))
+        screen_update_v1(&v1(&u32_max)),
+        Err(ScreenError::Clock(u64::from(u32::MAX)))
     );
     // An origin clock of 2^30: client 2 writes, at clock 0, one deleted item after 1#2^30.
     let origin = |clock: &[u8]| [&[1, 1, 2, 0, 0x81, 1][..], clock, &[1, 0]].concat();
-    assert_eq!(check_update_v1(&origin(&last)), Ok(()));
+    assert_eq!(screen_update_v1(&origin(&last)), Ok(()));
     assert_eq!(
-        check_update_v1(&origin(&past)),
-        Err(GuardError::Clock(1 << 30))
+        screen_update_v1(&origin(&past)),
+        Err(ScreenError::Clock(1 << 30))
     );
     // The same item as yrs writes it in v2: the delta 2^30 loses its top bit there (the fuzz
     // finding), and the origin column reads back 3 * 2^30.
     let v2_origin = yrs::Update::decode_v1(&origin(&past)).unwrap().encode_v2();
-    assert_eq!(check_update_v2(&v2_origin), Err(GuardError::Clock(3 << 30)));
+    assert_eq!(
+        screen_update_v2(&v2_origin),
+        Err(ScreenError::Clock(3 << 30))
+    );
     // State vectors only ask for a diff: any 32-bit clock is fine there.
     assert_eq!(
-        check_state_vector_v1(&[&[1, 5][..], &u32_max].concat()),
+        screen_state_vector_v1(&[&[1, 5][..], &u32_max].concat()),
         Ok(())
     );
 }
@@ -187,18 +194,18 @@ fn v2_string_item(len: u8) -> Vec<u8> {
 #[test]
 fn v2_string_lengths_must_match_whole_characters() {
     let valid = v2_string_item(2);
-    check_update_v2(&valid).unwrap();
+    screen_update_v2(&valid).unwrap();
     let update = yrs::Update::decode_v2(&valid).unwrap();
     assert_eq!(update.state_vector().get(&yrs::block::ClientID::new(1)), 2);
     // Ending inside the surrogate pair underflows yrs' count (a debug-build panic)...
     assert_eq!(
-        check_update_v2(&v2_string_item(1)),
-        Err(GuardError::StringLength)
+        screen_update_v2(&v2_string_item(1)),
+        Err(ScreenError::StringLength)
     );
     // ...and running past the data makes yrs read a shorter string than declared.
     assert_eq!(
-        check_update_v2(&v2_string_item(3)),
-        Err(GuardError::StringLength)
+        screen_update_v2(&v2_string_item(3)),
+        Err(ScreenError::StringLength)
     );
 }
 
@@ -206,9 +213,9 @@ fn v2_string_lengths_must_match_whole_characters() {
 fn foreign_content_is_refused() {
     // A v1 Y.Array root item (type ref 0) and a JSON content item.
     let array = [1, 1, 1, 0, CONTENT_TYPE, 1, 1, b'm', 0, 0];
-    assert_eq!(check_update_v1(&array), Err(GuardError::SharedType(0)));
+    assert_eq!(screen_update_v1(&array), Err(ScreenError::SharedType(0)));
     let json = [1, 1, 1, 0, 2, 1, 1, b'm', 0, 0];
-    assert_eq!(check_update_v1(&json), Err(GuardError::Content(2)));
+    assert_eq!(screen_update_v1(&json), Err(ScreenError::Content(2)));
 }
 
 #[test]
@@ -216,27 +223,30 @@ fn structural_contradictions_are_refused() {
     // Client 1 listed twice, one string item in root "t" each time.
     let item = [4, 1, 1, b't', 1, b'a'];
     let twice = [&[2, 1, 1, 0][..], &item, &[1, 1, 1], &item, &[0]].concat();
-    assert_eq!(check_update_v1(&twice), Err(GuardError::DuplicateClient(1)));
+    assert_eq!(
+        screen_update_v1(&twice),
+        Err(ScreenError::DuplicateClient(1))
+    );
     // Client 1's clock 0 after its own clock 0 (left origin).
     let own = [1, 1, 1, 0, 0x84, 1, 0, 1, b'a', 0];
-    let causality = GuardError::Causality {
+    let causality = ScreenError::Causality {
         client: 1,
         clock: 0,
     };
-    assert_eq!(check_update_v1(&own), Err(causality));
+    assert_eq!(screen_update_v1(&own), Err(causality));
     // Client 2 inserts between client 1's clock 2 and itself.
     let same = [1, 1, 2, 0, 0xc4, 1, 2, 1, 2, 1, b'x', 0];
-    let origins = GuardError::Origins {
+    let origins = ScreenError::Origins {
         client: 2,
         clock: 0,
     };
-    assert_eq!(check_update_v1(&same), Err(origins.clone()));
+    assert_eq!(screen_update_v1(&same), Err(origins.clone()));
     // The same in v2, through yrs' own encoder.
     let v2 = yrs::Update::decode_v1(&same).unwrap().encode_v2();
-    assert_eq!(check_update_v2(&v2), Err(origins));
+    assert_eq!(screen_update_v2(&v2), Err(origins));
     // Binary content (a Yjs `Uint8Array` map value) in root "m" under key "k".
     let binary = [1, 1, 1, 0, 0x23, 1, 1, b'm', 1, b'k', 1, 7, 0];
-    assert_eq!(check_update_v1(&binary), Err(GuardError::Content(3)));
+    assert_eq!(screen_update_v1(&binary), Err(ScreenError::Content(3)));
 }
 
 /// A delete set that lists client 1 twice: yrs keeps the last list alone (its delete set is a
@@ -251,9 +261,12 @@ fn a_delete_set_listing_a_client_twice_is_refused() {
     let kept = decoded.delete_set().encode_v1();
     let last_only = [1, 1, 1, 2, 1];
     assert_eq!(kept, last_only, "yrs keeps only the last list of client 1");
-    assert_eq!(check_update_v1(&twice), Err(GuardError::DuplicateClient(1)));
+    assert_eq!(
+        screen_update_v1(&twice),
+        Err(ScreenError::DuplicateClient(1))
+    );
     // Each list on its own passes.
-    assert_eq!(check_update_v1(&[0, 1, 1, 1, 28, 17]), Ok(()));
+    assert_eq!(screen_update_v1(&[0, 1, 1, 1, 28, 17]), Ok(()));
 }
 
 fn mutations() -> impl Strategy<Value = (bool, Vec<u8>)> {
@@ -276,23 +289,23 @@ fn mutations() -> impl Strategy<Value = (bool, Vec<u8>)> {
 }
 
 proptest! {
-    /// The guard itself never panics, and what it passes, yrs decodes without panicking.
+    /// The screen itself never panics, and what it passes, yrs decodes without panicking.
     #[test]
     fn mutated_updates_never_panic((v1, bytes) in mutations()) {
         if v1 {
-            if check_update_v1(&bytes).is_ok() {
+            if screen_update_v1(&bytes).is_ok() {
                 let _ = yrs::Update::decode_v1(&bytes);
             }
-        } else if check_update_v2(&bytes).is_ok() {
+        } else if screen_update_v2(&bytes).is_ok() {
             let _ = yrs::Update::decode_v2(&bytes);
         }
     }
 
     #[test]
     fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
-        let _ = check_update_v1(&bytes);
-        let _ = check_update_v2(&bytes);
-        if check_state_vector_v1(&bytes).is_ok() {
+        let _ = screen_update_v1(&bytes);
+        let _ = screen_update_v2(&bytes);
+        if screen_state_vector_v1(&bytes).is_ok() {
             yrs::StateVector::decode_v1(&bytes).unwrap();
         }
     }

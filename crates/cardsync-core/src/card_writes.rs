@@ -1,5 +1,10 @@
 //! Convenience writes for cards: each builds one [`Op`] and applies it as its own transaction.
 //! Use [`CardDoc::apply`] to group several ops into one user action.
+//!
+//! Every change must be an [`Op`], because the sync layer replays ops after a rejection; callers,
+//! though, think in single edits (set this field, type this text). These methods are that
+//! vocabulary, one op each, kept apart from the applying itself (`write.rs`). Relationships and
+//! sequences have theirs beside their reads (`relationship.rs`, `sequence.rs`).
 
 use crate::doc::CardDoc;
 use crate::error::WriteError;

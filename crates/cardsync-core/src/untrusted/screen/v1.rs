@@ -1,29 +1,30 @@
-//! The v1 scan: lib0 v1 lays an update out in one stream, client blocks first, then the
+//! Screening v1: lib0 v1 lays an update out in one stream, client blocks first, then the
 //! delete set, every value in place. Each block's bytes are contiguous, which is what lets
-//! [`crate::intake`] cut a v1 update into the part that can be integrated now and the part
+//! [`crate::untrusted::intake`] cut a v1 update into the part that can be integrated now and the part
 //! that waits, by copying byte ranges.
 
-use super::layout::{Block, BlockKind, Id, ItemInfo, Layout, Parent};
-use super::reader::Reader;
-use super::{
+use super::error::ScreenError;
+use super::format::{
     BLOCK_GC, BLOCK_SKIP, CONTENT_ANY, CONTENT_BINARY, CONTENT_DELETED, CONTENT_EMBED,
-    CONTENT_FORMAT, CONTENT_MASK, CONTENT_STRING, CONTENT_TYPE, GuardError, HAS_ORIGIN,
-    HAS_PARENT_SUB, HAS_RIGHT_ORIGIN, advance, shared_type, utf16_len,
+    CONTENT_FORMAT, CONTENT_MASK, CONTENT_STRING, CONTENT_TYPE, HAS_ORIGIN, HAS_PARENT_SUB,
+    HAS_RIGHT_ORIGIN,
 };
+use super::reader::{Reader, advance, shared_type, utf16_len};
+use crate::untrusted::structure::{Block, BlockKind, Id, ItemInfo, Parent, Structure};
 
-pub(super) fn update(bytes: &[u8]) -> Result<Layout, GuardError> {
+pub(super) fn update(bytes: &[u8]) -> Result<Structure, ScreenError> {
     let mut r = Reader::new(bytes);
-    let mut layout = Layout::default();
+    let mut structure = Structure::default();
     let at = |r: &Reader<'_>| bytes.len() - r.left() as usize;
     for _ in 0..r.count()? {
         let blocks = r.count()?;
-        layout.start_client(r.client()?)?;
+        structure.start_client(r.client()?)?;
         let mut clock = r.clock()?;
         for _ in 0..blocks {
             let start = at(&r);
             let (len, kind) = block(&mut r)?;
             let end = advance(clock, len)?;
-            layout.push(Block {
+            structure.push(Block {
                 clock,
                 len: end - clock,
                 kind,
@@ -34,19 +35,19 @@ pub(super) fn update(bytes: &[u8]) -> Result<Layout, GuardError> {
     }
     for _ in 0..r.count()? {
         let client = r.client()?;
-        layout.start_deletes(client)?;
+        structure.start_deletes(client)?;
         for _ in 0..r.count()? {
             let clock = r.clock()?;
             let len = r.var_u32()?;
             advance(clock, len.into())?;
-            layout.delete(client, clock, len);
+            structure.delete(client, clock, len);
         }
     }
     r.finish()?;
-    Ok(layout)
+    Ok(structure)
 }
 
-fn id(r: &mut Reader<'_>) -> Result<Id, GuardError> {
+fn id(r: &mut Reader<'_>) -> Result<Id, ScreenError> {
     Ok(Id {
         client: r.client()?,
         clock: r.clock()?,
@@ -54,7 +55,7 @@ fn id(r: &mut Reader<'_>) -> Result<Id, GuardError> {
 }
 
 /// One block: its length in clocks and what it is.
-fn block(r: &mut Reader<'_>) -> Result<(u64, BlockKind), GuardError> {
+fn block(r: &mut Reader<'_>) -> Result<(u64, BlockKind), ScreenError> {
     let info = r.u8()?;
     if info == BLOCK_SKIP {
         return Ok((r.var_u32()?.into(), BlockKind::Skip));
@@ -81,7 +82,7 @@ fn block(r: &mut Reader<'_>) -> Result<(u64, BlockKind), GuardError> {
     let len = match content {
         CONTENT_DELETED => r.var_u32().map(u64::from),
         // Refused: yrs cannot write it back in v2 (see the module doc).
-        CONTENT_BINARY => Err(GuardError::Content(CONTENT_BINARY)),
+        CONTENT_BINARY => Err(ScreenError::Content(CONTENT_BINARY)),
         CONTENT_STRING => r.string().map(utf16_len),
         // JSON text; yrs parses it with serde_json, which bounds nesting itself.
         CONTENT_EMBED => r.string().map(|_| 1),
@@ -101,7 +102,7 @@ fn block(r: &mut Reader<'_>) -> Result<(u64, BlockKind), GuardError> {
             }
             Ok(count)
         }
-        other => Err(GuardError::Content(other)),
+        other => Err(ScreenError::Content(other)),
     }?;
     let item = ItemInfo {
         origin,

@@ -7,7 +7,7 @@
 //! never writes one anywhere else, but an update can place one on a map key: explicitly
 //! (a parent and key), or implicitly, by naming a map entry as its left or right neighbour,
 //! whose parent and key yrs then copies. The latter depends on the document (the neighbour may
-//! already be there), which is why this is checked while planning, not by the guard.
+//! already be there), which is why this is checked while planning, not by the screen.
 //!
 //! The check over-approximates on purpose: a mark is refused if *either* neighbour leads to a
 //! map entry, following neighbours through the update's own items that inherit their place
@@ -17,22 +17,22 @@
 use std::collections::{HashMap, HashSet};
 
 use super::view::View;
-use crate::error::IntegrateError;
-use crate::guard::layout::{Block, BlockKind, Id, ItemInfo, Layout, Parent};
-use crate::guard::{CONTENT_FORMAT, TYPE_MAP};
+use crate::untrusted::error::IntegrateError;
+use crate::untrusted::screen::{CONTENT_FORMAT, TYPE_MAP};
+use crate::untrusted::structure::{Block, BlockKind, Id, ItemInfo, Parent, Structure};
 
 /// Resolves, for the items of one update, whether they sit in a map.
 pub(super) struct MapEntries<'a, 't, 'doc> {
-    layout: &'a Layout,
+    structure: &'a Structure,
     view: &'a View<'t, 'doc>,
     /// Answers found so far, by block start (update items) or id (document items).
     known: HashMap<Id, bool>,
 }
 
 impl<'a, 't, 'doc> MapEntries<'a, 't, 'doc> {
-    pub fn new(layout: &'a Layout, view: &'a View<'t, 'doc>) -> Self {
+    pub fn new(structure: &'a Structure, view: &'a View<'t, 'doc>) -> Self {
         Self {
-            layout,
+            structure,
             view,
             known: HashMap::new(),
         }
@@ -69,7 +69,7 @@ impl<'a, 't, 'doc> MapEntries<'a, 't, 'doc> {
         match parent {
             Parent::Root(name) => self.view.root_is_map(name),
             Parent::Item(id) if self.view.has(*id) => self.view.type_is_map(*id),
-            Parent::Item(id) => self.layout.find(*id).is_some_and(
+            Parent::Item(id) => self.structure.find(*id).is_some_and(
                 |b| matches!(&b.kind, BlockKind::Item(i) if i.type_ref == Some(TYPE_MAP)),
             ),
             Parent::Neighbours => false,
@@ -86,7 +86,7 @@ impl<'a, 't, 'doc> MapEntries<'a, 't, 'doc> {
             let (key, direct) = if self.view.has(id) {
                 (id, Some(id))
             } else {
-                match self.layout.find(id) {
+                match self.structure.find(id) {
                     Some(block) => (
                         Id {
                             client: id.client,
@@ -108,7 +108,7 @@ impl<'a, 't, 'doc> MapEntries<'a, 't, 'doc> {
             }
             let answer = match direct {
                 Some(id) => Some(self.view.in_map(id)),
-                None => match self.layout.find(id).map(|b| &b.kind) {
+                None => match self.structure.find(id).map(|b| &b.kind) {
                     Some(BlockKind::Item(item)) => match &item.parent {
                         Parent::Neighbours => {
                             stack.extend(item.origin.into_iter().chain(item.right_origin));

@@ -10,13 +10,13 @@
 //! deletions, no re-encoding).
 
 use super::deletes::DeleteSet;
-use super::v1::write_var;
-use crate::error::DecodeError;
-use crate::guard::scan_update_v1;
+use super::varint::write_var;
+use crate::untrusted::error::DecodeError;
+use crate::untrusted::screen;
 
 /// `updates` (v1) as one v1 update, when their blocks are one client's contiguous run: every
 /// update holds blocks of that client only (or none), each starting where the last one ended.
-/// `Ok(None)` when they are not; bytes the guard refuses are an error.
+/// `Ok(None)` when they are not; bytes the screen refuses are an error.
 ///
 /// Unlike [`merge_updates_v1`](crate::merge_updates_v1) it does not check the blocks against
 /// a document's roots: it is for runs a document wrote itself, such as an outbox's batches.
@@ -45,9 +45,9 @@ pub fn concat_updates_v1(updates: &[&[u8]]) -> Result<Option<Vec<u8>>, DecodeErr
     let mut body = Vec::with_capacity(updates.iter().map(|u| u.len()).sum());
     let mut deletes = Vec::new();
     for bytes in updates {
-        let layout = scan_update_v1(bytes)?;
-        deletes.extend_from_slice(&layout.deletes);
-        let client = match layout.clients.as_slice() {
+        let structure = screen::update_v1(bytes)?;
+        deletes.extend_from_slice(&structure.deletes);
+        let client = match structure.clients.as_slice() {
             [] => continue,
             [client] => client,
             _ => return Ok(None),
@@ -122,10 +122,10 @@ mod tests {
         // The deletions came along, as one set.
         let wanted: Vec<_> = updates
             .iter()
-            .flat_map(|u| scan_update_v1(u).unwrap().deletes)
+            .flat_map(|u| screen::update_v1(u).unwrap().deletes)
             .collect();
         assert!(!wanted.is_empty());
-        let got = scan_update_v1(&joined).unwrap().deletes;
+        let got = screen::update_v1(&joined).unwrap().deletes;
         assert_eq!(DeleteSet::from_ranges(got), DeleteSet::from_ranges(wanted));
     }
 
@@ -133,10 +133,10 @@ mod tests {
     fn a_tail_of_a_run_joins_too() {
         let (_, updates) = run_of(7, 6);
         let joined = concat_updates_v1(&slices(&updates[2..])).unwrap().unwrap();
-        let layout = scan_update_v1(&joined).unwrap();
-        assert_eq!(layout.clients.len(), 1);
-        let first = scan_update_v1(&updates[2]).unwrap().clients[0].blocks[0].clock;
-        assert_eq!(layout.clients[0].blocks[0].clock, first);
+        let structure = screen::update_v1(&joined).unwrap();
+        assert_eq!(structure.clients.len(), 1);
+        let first = screen::update_v1(&updates[2]).unwrap().clients[0].blocks[0].clock;
+        assert_eq!(structure.clients[0].blocks[0].clock, first);
     }
 
     #[test]
@@ -158,7 +158,7 @@ mod tests {
         let bomb: &[u8] = &[0xab, 0x8e, 0xc5, 0x73, 0x76];
         assert!(matches!(
             concat_updates_v1(&[&updates[0], bomb]),
-            Err(DecodeError::Refused(_))
+            Err(DecodeError::Screen(_))
         ));
     }
 }
