@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::Command;
 
 use crate::cmd::Cmd;
-use crate::{Error, Result};
+use crate::error::{Error, Result};
 
 /// A program the checks run and the Debian package that provides it.
 #[derive(Debug, Clone, Copy)]
@@ -40,7 +40,7 @@ pub fn ensure(programs: &[Program]) -> Result<()> {
         )));
     }
     eprintln!("{packages} missing; installing with apt-get");
-    let here = crate::workspace_root();
+    let here = crate::paths::workspace_root();
     Cmd::new("apt-get", &here)
         .args(["update", "-q"])
         .env("DEBIAN_FRONTEND", "noninteractive")

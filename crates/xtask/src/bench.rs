@@ -18,7 +18,8 @@
 use std::path::{Path, PathBuf};
 
 use crate::cmd::Cmd;
-use crate::{Result, tools};
+use crate::error::Result;
+use crate::tools;
 
 /// How big a run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,10 +41,11 @@ impl Mode {
 
 /// Runs the native benchmarks, the Node runner when present, and renders the table.
 pub fn run(mode: Mode) -> Result<()> {
-    let root = crate::workspace_root();
-    let scratch = crate::target_dir(&root).join("bench");
-    std::fs::create_dir_all(&scratch)
-        .map_err(|e| crate::Error::new(format!("cannot create {}: {e}", scratch.display())))?;
+    let root = crate::paths::workspace_root();
+    let scratch = crate::paths::target_dir(&root).join("bench");
+    std::fs::create_dir_all(&scratch).map_err(|e| {
+        crate::error::Error::new(format!("cannot create {}: {e}", scratch.display()))
+    })?;
     let sha = Cmd::new("git", &root)
         .args(["rev-parse", "--short=12", "HEAD"])
         .output()
@@ -58,8 +60,9 @@ pub fn run(mode: Mode) -> Result<()> {
     inputs.extend(run_js(&root, &scratch, mode)?);
     inputs.extend(run_e2(&root, &scratch, mode)?);
     let results = root.join("benches/results");
-    std::fs::create_dir_all(&results)
-        .map_err(|e| crate::Error::new(format!("cannot create {}: {e}", results.display())))?;
+    std::fs::create_dir_all(&results).map_err(|e| {
+        crate::error::Error::new(format!("cannot create {}: {e}", results.display()))
+    })?;
     let date = Cmd::new("date", &root)
         .args(["-u", "+%Y-%m-%d %H:%M UTC"])
         .output()
@@ -148,7 +151,7 @@ fn run_e2(root: &Path, scratch: &Path, mode: Mode) -> Result<Vec<PathBuf>> {
 
 fn copy(from: &Path, to: &Path) -> Result<()> {
     std::fs::copy(from, to).map(drop).map_err(|e| {
-        crate::Error::new(format!(
+        crate::error::Error::new(format!(
             "cannot copy {} to {}: {e}",
             from.display(),
             to.display()
@@ -158,8 +161,9 @@ fn copy(from: &Path, to: &Path) -> Result<()> {
 
 /// Copies a folder tree (files and folders only).
 fn copy_dir(from: &Path, to: &Path) -> Result<()> {
-    let fail =
-        |e: std::io::Error| crate::Error::new(format!("cannot copy {}: {e}", from.display()));
+    let fail = |e: std::io::Error| {
+        crate::error::Error::new(format!("cannot copy {}: {e}", from.display()))
+    };
     std::fs::create_dir_all(to).map_err(fail)?;
     for entry in std::fs::read_dir(from).map_err(fail)? {
         let entry = entry.map_err(fail)?;

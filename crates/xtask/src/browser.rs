@@ -10,7 +10,8 @@
 use std::path::{Path, PathBuf};
 
 use crate::cmd::Cmd;
-use crate::{Result, apt, toolchain, tools};
+use crate::error::Result;
+use crate::{apt, toolchain, tools};
 
 /// Debian's Chromium (a launcher script that runs `/usr/lib/chromium/chromium`).
 pub const CHROMIUM: &str = "/usr/bin/chromium";

@@ -8,7 +8,7 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::{Error, Result};
+use crate::error::{Error, Result};
 
 /// An external command to echo and run.
 #[derive(Debug)]

@@ -11,21 +11,22 @@ use std::io::Read as _;
 use std::path::Path;
 
 use crate::cmd::Cmd;
-use crate::{Error, Result, e2e, server, wasm};
+use crate::error::{Error, Result};
+use crate::{e2e, server, wasm};
 
 /// Where the demo listens.
 const LISTEN: &str = "127.0.0.1:4455";
 
 /// Builds everything and serves the board until interrupted.
 pub fn run() -> Result<()> {
-    let root = crate::workspace_root();
+    let root = crate::paths::workspace_root();
     // The release wasm build installs what it needs: the wasm32 target, pkg's npm packages
     // (wasm-opt) and wasm-bindgen-cli.
     crate::tools::ensure_node()?;
     wasm::build(&root, wasm::Options { release: true })?;
     let board = e2e::build_board(&root)?;
     let bin = server::build(&root, true)?;
-    let data = crate::target_dir(&root).join("cardsync-demo");
+    let data = crate::paths::target_dir(&root).join("cardsync-demo");
     std::fs::create_dir_all(&data)
         .map_err(|e| Error::new(format!("cannot create {}: {e}", data.display())))?;
     let schema = data.join("schema.json");

@@ -3,8 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::Result;
 use crate::cmd::Cmd;
+use crate::error::Result;
 use crate::tools;
 
 /// Installs the demo's npm packages when needed and builds it into `demo/dist`; returns that

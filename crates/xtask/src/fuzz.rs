@@ -18,7 +18,7 @@ use std::path::Path;
 use std::process::Command;
 
 use crate::cmd::Cmd;
-use crate::{Error, Result};
+use crate::error::{Error, Result};
 
 /// The targets, as named in `fuzz/Cargo.toml` and `cardsync_tests::fuzz::Target`.
 pub const TARGETS: [&str; 8] = [
@@ -51,7 +51,7 @@ fn flags(root: &Path, target: &str) -> Vec<OsString> {
     if UNSANITIZED.contains(&target) {
         flags.extend(["-s".into(), "none".into(), "--target-dir".into()]);
         flags.push(
-            crate::target_dir(root)
+            crate::paths::target_dir(root)
                 .join("fuzz-unsanitized")
                 .into_os_string(),
         );
@@ -103,7 +103,7 @@ pub fn run(root: &Path, options: &Options) -> Result<()> {
     }
     ensure_cargo_fuzz(root)?;
     let fuzz_dir = root.join("fuzz");
-    let corpus = crate::target_dir(root).join("fuzz-corpus");
+    let corpus = crate::paths::target_dir(root).join("fuzz-corpus");
     Cmd::cargo(root)
         .args([
             "run",

@@ -19,17 +19,20 @@ mod browser;
 mod cmd;
 mod demo;
 mod e2e;
+mod error;
 mod fuzz;
+mod paths;
 mod server;
 mod test;
 mod toolchain;
 mod tools;
 mod wasm;
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+
+use paths::workspace_root;
 
 /// Automation for the cardsync workspace.
 #[derive(Debug, Parser)]
@@ -86,39 +89,6 @@ enum Command {
     Tools,
 }
 
-/// The error every subcommand returns: a sentence that says what failed, printed once by `main`.
-///
-/// A plain message is enough here: nothing matches on xtask errors, a person reads them.
-#[derive(Debug)]
-pub struct Error(String);
-
-impl Error {
-    /// Wraps a message that says what failed and, where known, what to do about it.
-    pub fn new(message: impl Into<String>) -> Self {
-        Self(message.into())
-    }
-}
-
-impl std::fmt::Display for Error {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// The result of an xtask step.
-pub type Result<T, E = Error> = std::result::Result<T, E>;
-
-/// The workspace root, found from this crate's own location (`crates/xtask`), so that
-/// `cargo xtask` works the same from any directory inside the repository.
-pub fn workspace_root() -> PathBuf {
-    let manifest_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    manifest_dir
-        .ancestors()
-        .nth(2)
-        .map(PathBuf::from)
-        .unwrap_or(manifest_dir)
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -151,9 +121,4 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-/// Where cargo builds: `CARGO_TARGET_DIR` when set, `target/` in the workspace otherwise.
-pub fn target_dir(root: &std::path::Path) -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from)
 }

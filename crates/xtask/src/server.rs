@@ -3,8 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::Result;
 use crate::cmd::Cmd;
+use crate::error::Result;
 
 /// Builds `cardsync-server` (debug, or release for the demo) and returns its path.
 pub fn build(root: &Path, release: bool) -> Result<PathBuf> {
@@ -15,7 +15,7 @@ pub fn build(root: &Path, release: bool) -> Result<PathBuf> {
     }
     cmd.run()?;
     let profile = if release { "release" } else { "debug" };
-    Ok(crate::target_dir(root)
+    Ok(crate::paths::target_dir(root)
         .join(profile)
         .join(format!("cardsync-server{}", std::env::consts::EXE_SUFFIX)))
 }

@@ -9,7 +9,8 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use crate::cmd::Cmd;
-use crate::{Error, Result, browser, fuzz as fuzzing, toolchain, tools, wasm};
+use crate::error::{Error, Result};
+use crate::{browser, fuzz as fuzzing, toolchain, tools, wasm};
 
 /// What the caller of `cargo xtask test` asked for.
 #[derive(Debug, Clone)]
@@ -172,9 +173,10 @@ fn bench_js(cx: &Context) -> Result<()> {
     let dir = cx.root.join("benches").join("js");
     tools::ensure_npm_deps(&dir)?;
     let server = crate::server::build(&cx.root, false)?;
-    let scratch = crate::target_dir(&cx.root).join("bench-smoke");
-    std::fs::create_dir_all(&scratch)
-        .map_err(|e| crate::Error::new(format!("cannot create {}: {e}", scratch.display())))?;
+    let scratch = crate::paths::target_dir(&cx.root).join("bench-smoke");
+    std::fs::create_dir_all(&scratch).map_err(|e| {
+        crate::error::Error::new(format!("cannot create {}: {e}", scratch.display()))
+    })?;
     for (runner, out) in crate::bench::NODE_RUNNERS {
         Cmd::new("node", &dir)
             .env("CARDSYNC_SERVER_BIN", &server.to_string_lossy())
@@ -210,7 +212,7 @@ fn wasm_test_browser(cx: &Context) -> Result<()> {
 /// Runs every step in order, stopping at the first failure, then prints the timing summary.
 pub fn run(options: Options) -> Result<()> {
     let cx = Context {
-        root: crate::workspace_root(),
+        root: crate::paths::workspace_root(),
         options,
     };
     let mut steps = steps();

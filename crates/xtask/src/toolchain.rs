@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::Command;
 
 use crate::cmd::Cmd;
-use crate::{Error, Result};
+use crate::error::{Error, Result};
 
 /// The target of the npm package's wasm.
 pub const WASM_TARGET: &str = "wasm32-unknown-unknown";

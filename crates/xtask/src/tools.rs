@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use crate::cmd::Cmd;
-use crate::{Error, Result};
+use crate::error::{Error, Result};
 
 /// Runs `npm ci` in `dir` unless its `node_modules` is at least as new as its
 /// `package-lock.json`.
@@ -46,7 +46,7 @@ pub fn ensure_npm_deps(dir: &Path) -> Result<()> {
 /// Fails with a clear message when `node` or `npm` is not installed; prints their versions
 /// otherwise, which also puts them in the CI log.
 pub fn ensure_node() -> Result<()> {
-    let here = crate::workspace_root();
+    let here = crate::paths::workspace_root();
     for program in ["node", "npm"] {
         Cmd::new(program, &here)
             .args(["--version"])

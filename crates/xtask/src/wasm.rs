@@ -15,7 +15,8 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::cmd::Cmd;
-use crate::{Error, Result, toolchain, tools};
+use crate::error::{Error, Result};
+use crate::{toolchain, tools};
 
 /// The crate and the file names of what it produces.
 const CRATE: &str = "cardsync-wasm";
@@ -57,7 +58,7 @@ pub struct Options {
 
 /// `cargo xtask wasm`: builds the package and prints the wasm size.
 pub fn run(options: Options) -> Result<()> {
-    let root = crate::workspace_root();
+    let root = crate::paths::workspace_root();
     let wasm = build(&root, options)?;
     let (raw, gzip) = sizes(&wasm)?;
     println!(
@@ -72,7 +73,7 @@ pub fn run(options: Options) -> Result<()> {
 
 /// `cargo xtask size`: a release build, then the gzipped size against [`BUDGET_GZIP_BYTES`].
 pub fn size() -> Result<()> {
-    let root = crate::workspace_root();
+    let root = crate::paths::workspace_root();
     build(&root, Options { release: true })?;
     check_size(&root)
 }
@@ -98,7 +99,7 @@ pub fn build(root: &Path, options: Options) -> Result<PathBuf> {
         .args(["build", "--locked", "-p", CRATE, "--target", TARGET])
         .args(["--profile", profile])
         .run()?;
-    let input = crate::target_dir(root)
+    let input = crate::paths::target_dir(root)
         .join(TARGET)
         .join(dir)
         .join(format!("{ARTIFACT}.wasm"));

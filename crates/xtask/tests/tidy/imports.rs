@@ -55,24 +55,6 @@ const KNOWN_CYCLES: &[(&str, &[&str])] = &[
         ],
     ),
     (
-        "xtask",
-        &[
-            "src/apt.rs",
-            "src/bench.rs",
-            "src/browser.rs",
-            "src/cmd.rs",
-            "src/demo.rs",
-            "src/e2e.rs",
-            "src/fuzz.rs",
-            "src/main.rs",
-            "src/server.rs",
-            "src/test.rs",
-            "src/toolchain.rs",
-            "src/tools.rs",
-            "src/wasm.rs",
-        ],
-    ),
-    (
         "cardsync-tests",
         &[
             "src/fuzz/decode.rs",
