@@ -42,7 +42,7 @@ const TARGET: &str = toolchain::WASM_TARGET;
 /// Lowered to 270 KiB when B-tree reads stopped going through `collect()` (cardsync-core's
 /// `btree` module), which had instantiated a stable sort per item type: 274,757 bytes
 /// (268.3 KiB) measured, from 287,563. Then set to 272 KiB when the intake learned to keep
-/// the parent of each run it records (`intake/places.rs`, two fuzz findings): 276,416 bytes.
+/// the parent of each run it records (`untrusted/intake/places.rs`, two fuzz findings): 276,416 bytes.
 /// Raised to 280 KiB for serde_json's `float_roundtrip` (fuzz finding
 /// `v1-snapshot-rounds-embedded-float`: without it a browser's confirmed doc, reloaded from its
 /// v1 snapshot, can hold a formatting or embedded float one ulp off the server's): 284,906

@@ -7,7 +7,9 @@
 //! - a cited document that resolves to no tracked file: a `*.md` path with a folder in it, or a
 //!   bare name of the kind projects cite (`DESIGN.md`, `README.md`, …), looked up from the
 //!   citing file's folder, its parents and the root;
-//! - a citation of the design document by a section number it does not have.
+//! - a citation of the design document by a section number it does not have;
+//! - a relative link in a markdown file to a file or folder the repository does not have (a
+//!   moved module leaves the design document pointing at nothing otherwise).
 //!
 //! This file itself is left out of the last two checks: its examples name documents on purpose.
 
@@ -143,6 +145,55 @@ fn every_design_citation_names_a_section() {
     );
 }
 
+#[test]
+fn every_relative_markdown_link_resolves() {
+    let tracked: BTreeSet<String> = project_files().into_iter().collect();
+    let mut checked = 0;
+    let mut offenders = Vec::new();
+    for (path, text) in checked_files() {
+        if !path.ends_with(".md") {
+            continue;
+        }
+        for (index, line) in text.lines().enumerate() {
+            for target in link_targets(line) {
+                checked += 1;
+                let joined = Path::new(&path)
+                    .parent()
+                    .and_then(|dir| normalize(&dir.join(target)));
+                let found = joined.as_deref().is_some_and(|joined| {
+                    tracked.contains(joined)
+                        || tracked
+                            .iter()
+                            .any(|file| file.starts_with(&format!("{joined}/")))
+                });
+                if !found {
+                    offenders.push(format!("{path}:{}: ({target})", index + 1));
+                }
+            }
+        }
+    }
+    assert!(checked > 20, "found only {checked} relative markdown links");
+    assert!(
+        offenders.is_empty(),
+        "these markdown links point at nothing in the repository:\n  {}",
+        offenders.join("\n  ")
+    );
+}
+
+/// The relative targets of a line's markdown links `[text](target)`, without any `#anchor`;
+/// web and mail addresses and pure anchors are left out.
+fn link_targets(line: &str) -> Vec<&str> {
+    line.match_indices("](")
+        .filter_map(|(at, _)| {
+            let rest = &line[at + 2..];
+            let target = &rest[..rest.find(')')?];
+            let target = target.split('#').next().unwrap_or_default();
+            let external = target.contains("://") || target.starts_with("mailto:");
+            (!target.is_empty() && !external && !target.contains(' ')).then_some(target)
+        })
+        .collect()
+}
+
 /// The numbers of the `## N. Title` headings of a markdown document.
 fn sections(markdown: &str) -> BTreeSet<&str> {
     markdown
@@ -241,6 +292,10 @@ fn the_parsers_read_what_comments_write() {
     assert_eq!(
         md_paths("see [x](../pkg/README.md) and DESIGN.md, not https://a.b/c/README.md"),
         ["../pkg/README.md", "DESIGN.md"]
+    );
+    assert_eq!(
+        link_targets("[a](../x.rs) [b](https://c.d/e) [f](#g) [h](y/z.md#i)"),
+        ["../x.rs", "y/z.md"]
     );
     assert!(md_paths("cargo-bench render --md latest.md --json FILE.json").is_empty());
     let tracked: BTreeSet<String> = ["README.md", "pkg/README.md", "docs/design.md"]
