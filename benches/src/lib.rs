@@ -42,31 +42,8 @@ pub const BODY_CHARS: usize = 500;
 /// Client id of the replica that writes the workloads.
 pub const WRITER: u64 = 1;
 
-/// A small seeded PRNG (SplitMix64): deterministic, dependency-free, good enough to pick
-/// cards and positions.
-#[derive(Clone, Debug)]
-pub struct Rng(u64);
-
-impl Rng {
-    /// A generator with a fixed seed.
-    pub fn new(seed: u64) -> Self {
-        Self(seed)
-    }
-
-    /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// A value in `0..n` (`n > 0`; the modulo bias is irrelevant here).
-    pub fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n as u64) as usize
-    }
-}
+/// The workspace's seeded generator (SplitMix64), to pick cards and positions.
+pub type Rng = cardsync_core::SplitMix64;
 
 /// The schema: one card kind with the eight fields of the benchmark card, one relationship kind.
 pub fn schema() -> Arc<Schema> {

@@ -4,20 +4,21 @@
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
-/// SplitMix64: tiny, seedable, good enough to spread mutations.
-pub(crate) struct Rng(pub(crate) u64);
+/// The workspace's seeded generator (SplitMix64), spreading mutations, with the byte strings
+/// this module needs.
+pub(crate) struct Rng(cardsync_core::SplitMix64);
 
 impl Rng {
+    pub(crate) fn new(seed: u64) -> Self {
+        Rng(cardsync_core::SplitMix64::new(seed))
+    }
+
     pub(crate) fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
+        self.0.next_u64()
     }
 
     pub(crate) fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
+        self.0.below(n)
     }
 
     pub(crate) fn bytes(&mut self, len: usize) -> Vec<u8> {

@@ -54,7 +54,7 @@ fn schema_json_rejects_malformed_input() {
     );
     let json = serde_json::to_string(&real).unwrap();
     assert_eq!(serde_json::from_str::<Schema>(&json).unwrap(), real);
-    let mut rng = Rng(0x5eed_000a);
+    let mut rng = Rng::new(0x5eed_000a);
     let inputs = json_inputs(&mut rng, &json, 1200);
     let mut tally = Tally::default();
     let mut checked = 0;
@@ -111,7 +111,7 @@ fn op_json_rejects_malformed_input() {
             attributes: [("color".to_owned(), Value::from("red"))].into(),
         },
     ];
-    let mut rng = Rng(0x5eed_000b);
+    let mut rng = Rng::new(0x5eed_000b);
     let mut doc = load(&corpus.schema, &corpus.base_v1, Encoding::V1).unwrap();
     let mut tally = Tally::default();
     let (mut applied, mut refused) = (0, 0);

@@ -28,7 +28,7 @@ fn diff_rejects_malformed_state_vectors() {
     }
     let reals = [corpus.state_vector.clone(), many.state_vector()];
 
-    let mut rng = Rng(0x5eed_0007);
+    let mut rng = Rng::new(0x5eed_0007);
     let mut tallies: [Tally; 3] = Default::default();
     let mut inputs = Vec::new();
     for real in &reals {

@@ -46,7 +46,7 @@ fn text_inputs(rng: &mut Rng, reals: &[String], count: usize) -> Vec<String> {
 
 #[test]
 fn ids_reject_malformed_text() {
-    let mut rng = Rng(0x5eed_0008);
+    let mut rng = Rng::new(0x5eed_0008);
     let reals: Vec<String> = [0u128, 1, 0xdead_beef, u128::MAX]
         .map(|n| CardId::from_u128(n).to_string())
         .into();
@@ -79,7 +79,7 @@ fn ids_reject_malformed_text() {
 
 #[test]
 fn relationship_keys_reject_malformed_text() {
-    let mut rng = Rng(0x5eed_0009);
+    let mut rng = Rng::new(0x5eed_0009);
     let reals: Vec<String> = [
         RelationshipKey::new(card(1), "blocks", card(2)),
         RelationshipKey::new(card(u128::MAX), "a:b", card(0)),

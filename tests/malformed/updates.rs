@@ -19,7 +19,7 @@ fn apply_malformed(encoding: Encoding, seed: u64) {
         Encoding::V1 => (&corpus.base_v1, &corpus.next_v1),
         Encoding::V2 => (&corpus.base_v2, &corpus.next_v2),
     };
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     let mut inputs = update_inputs(&mut rng, base, counts(1500));
     inputs.extend(update_inputs(&mut rng, next, counts(1000)));
 
@@ -101,7 +101,7 @@ fn load_malformed(encoding: Encoding, seed: u64) {
         Encoding::V1 => &corpus.base_v1,
         Encoding::V2 => &corpus.base_v2,
     };
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     let inputs = update_inputs(&mut rng, base, counts(1000));
     let mut tally = Tally::default();
     for (_, input) in &inputs {
@@ -136,7 +136,7 @@ fn merge_malformed(encoding: Encoding, seed: u64) {
         Encoding::V1 => (&corpus.base_v1, &corpus.next_v1),
         Encoding::V2 => (&corpus.base_v2, &corpus.next_v2),
     };
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     let inputs = update_inputs(&mut rng, next, counts(700));
     let mut tally = Tally::default();
     for (i, (_, input)) in inputs.iter().enumerate() {

@@ -44,7 +44,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use cardsync_core::{Schema, Stamp};
-use cardsync_sync::connection::{Instant, Rng, SplitMix64};
+use cardsync_sync::connection::{Instant, SplitMix64};
 use cardsync_sync::outbox::{MemoryStore, OutboxStore, PersistOp};
 use cardsync_sync::protocol::{Message, ProtocolError};
 use cardsync_sync::room::{PeerId, PersistToken, Room, RoomAction, StaticTokens};

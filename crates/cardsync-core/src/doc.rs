@@ -34,6 +34,7 @@ use crate::events::{self, ChangeBatch, Origin, Tracker};
 use crate::ids::MAX_CLIENT_ID;
 use crate::layout;
 use crate::schema::Schema;
+use crate::splitmix::SplitMix64;
 use crate::untrusted::Intake;
 
 /// Handles to the four root maps.
@@ -82,7 +83,7 @@ pub struct CardDoc {
     undo: Option<UndoManager>,
     subscribers: Vec<(SubscriptionId, Subscriber)>,
     next_subscription: u64,
-    jitter: u64,
+    jitter: SplitMix64,
 }
 
 impl CardDoc {
@@ -136,7 +137,7 @@ impl CardDoc {
             undo,
             subscribers: Vec::new(),
             next_subscription: 0,
-            jitter: client_id ^ 0x9e37_79b9_7f4a_7c15,
+            jitter: SplitMix64::for_client(client_id),
         })
     }
 
@@ -171,11 +172,7 @@ impl CardDoc {
     /// A fresh pseudo-random value for order-key jitter (SplitMix64 over the client id: distinct
     /// per replica, deterministic per run, no RNG needed).
     pub(crate) fn next_jitter(&mut self) -> u64 {
-        self.jitter = self.jitter.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.jitter;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
+        self.jitter.next_u64()
     }
 
     /// Calls `callback` with the events of every transaction from now on, after it commits.

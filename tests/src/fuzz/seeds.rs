@@ -10,7 +10,7 @@ use std::cell::RefCell;
 use std::sync::{Arc, OnceLock};
 
 use cardsync_core::{Attributes, CardDoc, CardId, DocExport, Op, Origin, SequenceId, Stamp, Value};
-use cardsync_sync::connection::{Rng, SplitMix64};
+use cardsync_sync::connection::SplitMix64;
 use cardsync_sync::protocol::{BatchId, Message, PROTOCOL_VERSION};
 
 use super::Target;

@@ -88,22 +88,36 @@ fn nothing_reads_outside_the_repository() {
     );
 }
 
-#[test]
-fn every_cited_document_exists() {
-    let tracked: BTreeSet<String> = project_files().into_iter().collect();
-    let mut offenders = Vec::new();
-    for (path, text) in checked_files() {
-        if path.ends_with("tidy/citations.rs") {
-            continue;
-        }
+/// Every `(file, line number, cited text)` that `pick` finds in the checked files whose path
+/// `wanted` accepts.
+fn citations(
+    wanted: fn(&str) -> bool,
+    pick: for<'a> fn(&'a str) -> Vec<&'a str>,
+) -> Vec<(String, usize, String)> {
+    let mut found = Vec::new();
+    for (path, text) in checked_files().into_iter().filter(|(path, _)| wanted(path)) {
         for (index, line) in text.lines().enumerate() {
-            for cited in md_paths(line) {
-                if !resolves(&tracked, &path, cited) {
-                    offenders.push(format!("{path}:{}: `{cited}`", index + 1));
-                }
+            for cited in pick(line) {
+                found.push((path.clone(), index + 1, cited.to_owned()));
             }
         }
     }
+    found
+}
+
+/// Every checked file but this one, whose examples name documents on purpose.
+fn not_this_file(path: &str) -> bool {
+    !path.ends_with("tidy/citations.rs")
+}
+
+#[test]
+fn every_cited_document_exists() {
+    let tracked: BTreeSet<String> = project_files().into_iter().collect();
+    let offenders: Vec<String> = citations(not_this_file, md_paths)
+        .into_iter()
+        .filter(|(path, _, cited)| !resolves(&tracked, path, cited))
+        .map(|(path, line, cited)| format!("{path}:{line}: `{cited}`"))
+        .collect();
     assert!(
         offenders.is_empty(),
         "these lines cite documents the repository does not contain (cite {DESIGN} or \
@@ -122,22 +136,17 @@ fn every_design_citation_names_a_section() {
         "{DESIGN} has {} numbered sections (`## N. Title`); is the heading format changed?",
         sections.len()
     );
-    let mut cited = 0;
-    let mut offenders = Vec::new();
-    for (path, text) in checked_files() {
-        if path.ends_with("tidy/citations.rs") {
-            continue;
-        }
-        for (index, line) in text.lines().enumerate() {
-            for section in design_sections(line) {
-                cited += 1;
-                if !sections.contains(section) {
-                    offenders.push(format!("{path}:{}: §{section}", index + 1));
-                }
-            }
-        }
-    }
-    assert!(cited > 10, "found only {cited} citations of {DESIGN}");
+    let cited = citations(not_this_file, design_sections);
+    assert!(
+        cited.len() > 10,
+        "found only {} citations of {DESIGN}",
+        cited.len()
+    );
+    let offenders: Vec<String> = cited
+        .into_iter()
+        .filter(|(_, _, section)| !sections.contains(section.as_str()))
+        .map(|(path, line, section)| format!("{path}:{line}: §{section}"))
+        .collect();
     assert!(
         offenders.is_empty(),
         "these lines cite sections {DESIGN} does not have:\n  {}",
@@ -148,31 +157,27 @@ fn every_design_citation_names_a_section() {
 #[test]
 fn every_relative_markdown_link_resolves() {
     let tracked: BTreeSet<String> = project_files().into_iter().collect();
-    let mut checked = 0;
-    let mut offenders = Vec::new();
-    for (path, text) in checked_files() {
-        if !path.ends_with(".md") {
-            continue;
-        }
-        for (index, line) in text.lines().enumerate() {
-            for target in link_targets(line) {
-                checked += 1;
-                let joined = Path::new(&path)
-                    .parent()
-                    .and_then(|dir| normalize(&dir.join(target)));
-                let found = joined.as_deref().is_some_and(|joined| {
-                    tracked.contains(joined)
-                        || tracked
-                            .iter()
-                            .any(|file| file.starts_with(&format!("{joined}/")))
-                });
-                if !found {
-                    offenders.push(format!("{path}:{}: ({target})", index + 1));
-                }
-            }
-        }
-    }
-    assert!(checked > 20, "found only {checked} relative markdown links");
+    let links = citations(|path| path.ends_with(".md"), link_targets);
+    assert!(
+        links.len() > 20,
+        "found only {} relative markdown links",
+        links.len()
+    );
+    let offenders: Vec<String> = links
+        .into_iter()
+        .filter(|(path, _, target)| {
+            let joined = Path::new(path)
+                .parent()
+                .and_then(|dir| normalize(&dir.join(target)));
+            !joined.as_deref().is_some_and(|joined| {
+                tracked.contains(joined)
+                    || tracked
+                        .iter()
+                        .any(|file| file.starts_with(&format!("{joined}/")))
+            })
+        })
+        .map(|(path, line, target)| format!("{path}:{line}: ({target})"))
+        .collect();
     assert!(
         offenders.is_empty(),
         "these markdown links point at nothing in the repository:\n  {}",
