@@ -11,7 +11,8 @@
 //! included), and gives the same sequence on every platform, so a seed in a failing test
 //! reproduces the failure.
 
-/// The SplitMix64 generator; see the [module docs](self).
+/// SplitMix64 (Steele, Lea and Flood, 2014): seeded, reproducible on every platform, not
+/// cryptographic. Used for order-key jitter, backoff jitter and test inputs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SplitMix64 {
     state: u64,
