@@ -73,6 +73,7 @@ mod events;
 mod export;
 mod ids;
 pub mod layout;
+pub mod lib0;
 mod ops;
 mod order_index;
 pub mod order_key;

@@ -1,17 +1,12 @@
-//! lib0 primitives (the encoding Yjs uses): unsigned varints, length-prefixed buffers and
-//! strings. A strict reader: every length is checked against the bytes left, so a hostile
+//! lib0 primitives (the encoding Yjs uses): unsigned varints (the core's `lib0` module),
+//! length-prefixed buffers and strings. A strict reader: every length is checked against the bytes left, so a hostile
 //! length prefix fails fast instead of allocating.
+
+use cardsync_core::lib0::{VarIntError, read_var};
 
 use super::ProtocolError;
 
-/// Appends an unsigned LEB128 varint.
-pub(crate) fn write_var(out: &mut Vec<u8>, mut value: u64) {
-    while value >= 0x80 {
-        out.push((value as u8) | 0x80);
-        value >>= 7;
-    }
-    out.push(value as u8);
-}
+pub(crate) use cardsync_core::lib0::write_var;
 
 /// Appends a length-prefixed byte buffer.
 pub(crate) fn write_buf(out: &mut Vec<u8>, bytes: &[u8]) {
@@ -35,20 +30,10 @@ impl<'a> Reader<'a> {
     }
 
     pub fn var(&mut self) -> Result<u64, ProtocolError> {
-        let mut value: u64 = 0;
-        for shift in (0..64).step_by(7) {
-            let (&byte, rest) = self.bytes.split_first().ok_or(ProtocolError::Truncated)?;
-            self.bytes = rest;
-            let bits = u64::from(byte & 0x7f);
-            if shift == 63 && bits > 1 {
-                return Err(ProtocolError::VarIntOverflow);
-            }
-            value |= bits << shift;
-            if byte & 0x80 == 0 {
-                return Ok(value);
-            }
-        }
-        Err(ProtocolError::VarIntOverflow)
+        read_var(&mut self.bytes).map_err(|error| match error {
+            VarIntError::Truncated => ProtocolError::Truncated,
+            VarIntError::Overflow => ProtocolError::VarIntOverflow,
+        })
     }
 
     pub fn var_u32(&mut self) -> Result<u32, ProtocolError> {

@@ -13,6 +13,7 @@
 
 use std::collections::BTreeMap;
 
+use cardsync_core::lib0::{self, VarIntError, write_var};
 use thiserror::Error;
 
 use super::action::PeerId;
@@ -49,27 +50,10 @@ pub(crate) struct Presence {
 }
 
 fn read_var(bytes: &mut &[u8]) -> Result<u64, AwarenessError> {
-    let mut value = 0u64;
-    for shift in (0..64).step_by(7) {
-        let (&b, rest) = bytes.split_first().ok_or(AwarenessError::Truncated)?;
-        *bytes = rest;
-        if shift == 63 && b & 0x7e != 0 {
-            return Err(AwarenessError::Malformed);
-        }
-        value |= u64::from(b & 0x7f) << shift;
-        if b & 0x80 == 0 {
-            return Ok(value);
-        }
-    }
-    Err(AwarenessError::Malformed)
-}
-
-fn write_var(out: &mut Vec<u8>, mut value: u64) {
-    while value >= 0x80 {
-        out.push((value as u8) | 0x80);
-        value >>= 7;
-    }
-    out.push(value as u8);
+    lib0::read_var(bytes).map_err(|error| match error {
+        VarIntError::Truncated => AwarenessError::Truncated,
+        VarIntError::Overflow => AwarenessError::Malformed,
+    })
 }
 
 fn encode<'a>(entries: impl ExactSizeIterator<Item = (u64, u64, &'a str)>) -> Vec<u8> {

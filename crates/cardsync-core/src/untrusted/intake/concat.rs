@@ -10,7 +10,7 @@
 //! deletions, no re-encoding).
 
 use super::deletes::DeleteSet;
-use super::varint::write_var;
+use crate::lib0::write_var;
 use crate::untrusted::error::DecodeError;
 use crate::untrusted::screen;
 

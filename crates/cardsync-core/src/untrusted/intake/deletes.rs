@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use super::varint::write_var;
+use crate::lib0::write_var;
 
 /// Deleted ranges per client, sorted and merged, as `[start, end)` clock pairs.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -41,7 +41,6 @@ mod plan;
 mod runs;
 mod snapshot;
 mod v1;
-mod varint;
 mod view;
 
 pub use concat::concat_updates_v1;

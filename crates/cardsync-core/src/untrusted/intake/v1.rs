@@ -9,7 +9,7 @@
 use std::ops::Range;
 
 use super::deletes::DeleteSet;
-use super::varint::write_var;
+use crate::lib0::write_var;
 use crate::untrusted::structure::Structure;
 
 /// A v1 update holding, for each client of `structure` (screened from `bytes`), the blocks in the

@@ -8,6 +8,7 @@
 use super::error::ScreenError;
 use super::format::{MAX_CLOCK, MAX_DEPTH, TYPE_MAP, TYPE_TEXT};
 use crate::ids::MAX_CLIENT_ID;
+use crate::lib0::{VarIntError, read_var};
 
 /// Longest signed varint accepted: 9 bytes hold 62 bits of magnitude. yrs shifts each byte in
 /// unchecked and negates the result, so longer ones can overflow (a debug-build panic); lib0
@@ -49,19 +50,10 @@ impl<'a> Reader<'a> {
 
     /// A lib0 unsigned varint of at most 64 bits.
     pub fn var(&mut self) -> Result<u64, ScreenError> {
-        let mut value = 0u64;
-        for shift in (0..64).step_by(7) {
-            let b = self.u8()?;
-            let bits = u64::from(b & 0x7f);
-            if shift == 63 && bits > 1 {
-                return Err(ScreenError::VarIntOverflow);
-            }
-            value |= bits << shift;
-            if b & 0x80 == 0 {
-                return Ok(value);
-            }
-        }
-        Err(ScreenError::VarIntOverflow)
+        read_var(&mut self.bytes).map_err(|error| match error {
+            VarIntError::Truncated => ScreenError::Truncated,
+            VarIntError::Overflow => ScreenError::VarIntOverflow,
+        })
     }
 
     /// An unsigned varint yrs reads as a `u32` (it would silently wrap a larger one).
