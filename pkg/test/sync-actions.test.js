@@ -22,10 +22,10 @@ function kindsOf(type) {
 /** Every persist op kind the wasm may issue, from its `PersistOp` type. */
 const PERSIST_KINDS = kindsOf("PersistOp").kinds;
 
-test("the actions are the socket kinds and the PersistOp kinds, as the generated types say", () => {
+test("the actions are the socket kinds and one persist kind carrying a PersistOp, as the generated types say", () => {
   const { kinds, union } = kindsOf("SyncAction");
-  assert.deepEqual(kinds, ["open", "send", "close"]);
-  assert.match(union, /\| PersistOp$/);
+  assert.deepEqual(kinds, ["open", "send", "close", "persist"]);
+  assert.match(union, /\{ kind: "persist"; op: PersistOp \}$/);
   assert.ok(PERSIST_KINDS.length >= 7 && PERSIST_KINDS.includes("put_batch"), `${PERSIST_KINDS}`);
 });
 
@@ -49,7 +49,7 @@ test("each action kind reaches its handler: sockets by id, persist ops to the st
   carryOut({ kind: "open", socket: 1 }, handlers);
   carryOut({ kind: "send", socket: 1, frame }, handlers);
   carryOut({ kind: "close", socket: 1, reason: "stopped" }, handlers);
-  PERSIST_KINDS.forEach((kind, seq) => carryOut({ kind, seq }, handlers));
+  PERSIST_KINDS.forEach((kind, seq) => carryOut({ kind: "persist", op: { kind, seq } }, handlers));
   assert.deepEqual(calls, [
     ["open", 1],
     ["send", 1, frame],
@@ -61,7 +61,7 @@ test("each action kind reaches its handler: sockets by id, persist ops to the st
 test("an action of an unknown kind is an invalid_argument error and reaches no handler", () => {
   const { calls, handlers } = recorder();
   for (const action of [
-    { kind: "persist", seq: 1, op: { kind: "put_batch" } },
+    { kind: "put_batch", seq: 1 },
     { kind: "delete_everything", seq: 2 },
     { kind: "PUT_BATCH", seq: 3 },
     { kind: "", seq: 4 },

@@ -230,7 +230,8 @@ fn a_write_through_the_synced_doc_asks_to_persist_before_it_sends() {
         1,
         "only the persist op: nothing is sent before it is durable"
     );
-    assert_eq!(get(&actions[0], "kind"), "put_batch");
+    assert_eq!(get(&actions[0], "kind"), "persist");
+    assert_eq!(get(&get(&actions[0], "op"), "kind"), "put_batch");
     let status: JsValue = machine.status().unwrap().into();
     assert_eq!(get(&get(&status, "session"), "pending"), 1);
     assert_eq!(

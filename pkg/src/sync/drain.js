@@ -25,8 +25,9 @@ import { CardsyncError } from "../error.js";
  */
 
 /**
- * Carries out one action of the machine through `handlers`. The persist ops are the kinds of
- * `PersistOp`, each named; any other kind throws a `CardsyncError` with code
+ * Carries out one action of the machine through `handlers`: the socket kinds by id, and every
+ * store write as one tagged kind, `persist`, carrying its `PersistOp` (which the store checks
+ * kind by kind). Any other kind throws a `CardsyncError` with code
  * `invalid_argument` (this driver and the wasm are from different builds) and reaches no
  * handler: it is never taken for a store write.
  * @param {SyncAction} action
@@ -43,14 +44,8 @@ export function carryOut(action, handlers) {
     case "close":
       handlers.close(action.socket, action.reason);
       break;
-    case "put_batch":
-    case "replace_last":
-    case "remove_batches":
-    case "replace_all":
-    case "append_confirmed":
-    case "compact_confirmed":
-    case "retire_clients":
-      handlers.persist(action);
+    case "persist":
+      handlers.persist(action.op);
       break;
     default:
       throw new CardsyncError(

@@ -288,7 +288,10 @@ fn action_to_js(action: &SyncAction) -> Result<JsValue, JsValue> {
             set("socket", &(socket.0 as f64).into())?;
             set("reason", &close_reason(reason).into())?;
         }
-        SyncAction::Persist { seq, op } => return Ok(persist::op(*seq, op)),
+        SyncAction::Persist { seq, op } => {
+            set("kind", &"persist".into())?;
+            set("op", &persist::op(*seq, op))?;
+        }
     }
     Ok(object.into())
 }

@@ -88,7 +88,7 @@ export type SyncAction =
   | { kind: "open"; socket: number }
   | { kind: "send"; socket: number; frame: Uint8Array }
   | { kind: "close"; socket: number; reason: string }
-  | PersistOp;
+  | { kind: "persist"; op: PersistOp };
 
 /** Why a connection attempt or connection failed. */
 export type Failure =
