@@ -43,9 +43,7 @@ impl Mode {
 pub fn run(mode: Mode) -> Result<()> {
     let root = crate::paths::workspace_root();
     let scratch = crate::paths::target_dir(&root).join("bench");
-    std::fs::create_dir_all(&scratch).map_err(|e| {
-        crate::error::Error::new(format!("cannot create {}: {e}", scratch.display()))
-    })?;
+    crate::paths::create_dir(&scratch)?;
     let sha = Cmd::new("git", &root)
         .args(["rev-parse", "--short=12", "HEAD"])
         .output()
@@ -60,9 +58,7 @@ pub fn run(mode: Mode) -> Result<()> {
     inputs.extend(run_js(&root, &scratch, mode)?);
     inputs.extend(run_e2(&root, &scratch, mode)?);
     let results = root.join("benches/results");
-    std::fs::create_dir_all(&results).map_err(|e| {
-        crate::error::Error::new(format!("cannot create {}: {e}", results.display()))
-    })?;
+    crate::paths::create_dir(&results)?;
     let date = Cmd::new("date", &root)
         .args(["-u", "+%Y-%m-%d %H:%M UTC"])
         .output()

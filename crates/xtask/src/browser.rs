@@ -2,8 +2,8 @@
 //! are tested in a real browser, not only in Node, because that is where they ship.
 //!
 //! Both use Debian's `chromium` and `chromium-driver`, which [`ensure_chromium`] installs with
-//! apt-get when missing; nothing here downloads a browser (docs/design.md §8). Each step proves it ran in Chromium
-//! rather than trusting its configuration: the wasm-bindgen tests are built with
+//! apt-get when missing; nothing here downloads a browser (docs/design.md §8). Each step proves
+//! it ran in Chromium rather than trusting its configuration: the wasm-bindgen tests are built with
 //! `CARDSYNC_WASM_TEST_HOST=chromium` and one of them asserts the user agent is HeadlessChrome;
 //! the package test asserts the same of its page and prints the user agent.
 

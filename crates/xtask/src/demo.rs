@@ -27,8 +27,7 @@ pub fn run() -> Result<()> {
     let board = e2e::build_board(&root)?;
     let bin = server::build(&root, true)?;
     let data = crate::paths::target_dir(&root).join("cardsync-demo");
-    std::fs::create_dir_all(&data)
-        .map_err(|e| Error::new(format!("cannot create {}: {e}", data.display())))?;
+    crate::paths::create_dir(&data)?;
     let schema = data.join("schema.json");
     let json = Cmd::new("node", &root.join("demo"))
         .args(["--input-type=module", "-e"])

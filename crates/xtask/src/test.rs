@@ -174,9 +174,7 @@ fn bench_js(cx: &Context) -> Result<()> {
     tools::ensure_npm_deps(&dir)?;
     let server = crate::server::build(&cx.root, false)?;
     let scratch = crate::paths::target_dir(&cx.root).join("bench-smoke");
-    std::fs::create_dir_all(&scratch).map_err(|e| {
-        crate::error::Error::new(format!("cannot create {}: {e}", scratch.display()))
-    })?;
+    crate::paths::create_dir(&scratch)?;
     for (runner, out) in crate::bench::NODE_RUNNERS {
         Cmd::new("node", &dir)
             .env("CARDSYNC_SERVER_BIN", &server.to_string_lossy())

@@ -15,6 +15,7 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
+use std::sync::OnceLock;
 
 use super::{project_files, workspace_root};
 
@@ -43,22 +44,31 @@ fn skipped(path: &str) -> bool {
         || path.contains("pkg/dist")
 }
 
-/// The checked text files, with their contents.
-fn checked_files() -> Vec<(String, String)> {
-    let root = workspace_root();
-    project_files()
-        .into_iter()
-        .filter(|path| {
-            let ext = Path::new(path).extension().and_then(|ext| ext.to_str());
-            (ext.is_some_and(|ext| CHECKED_EXTENSIONS.contains(&ext)) || path == ".ci/run")
-                && !skipped(path)
-        })
-        .filter_map(|path| {
-            // Tracked but deleted in the work tree, or not text: nothing to check.
-            let text = std::fs::read_to_string(root.join(&path)).ok()?;
-            Some((path, text))
-        })
-        .collect()
+/// The tracked files (and untracked ones git does not ignore), listed once for every check here.
+fn tracked() -> &'static BTreeSet<String> {
+    static TRACKED: OnceLock<BTreeSet<String>> = OnceLock::new();
+    TRACKED.get_or_init(|| project_files().into_iter().collect())
+}
+
+/// The checked text files with their contents, read once for every check here.
+fn checked_files() -> &'static [(String, String)] {
+    static FILES: OnceLock<Vec<(String, String)>> = OnceLock::new();
+    FILES.get_or_init(|| {
+        let root = workspace_root();
+        tracked()
+            .iter()
+            .filter(|path| {
+                let ext = Path::new(path).extension().and_then(|ext| ext.to_str());
+                (ext.is_some_and(|ext| CHECKED_EXTENSIONS.contains(&ext)) || *path == ".ci/run")
+                    && !skipped(path)
+            })
+            .filter_map(|path| {
+                // Tracked but deleted in the work tree, or not text: nothing to check.
+                let text = std::fs::read_to_string(root.join(path)).ok()?;
+                Some((path.clone(), text))
+            })
+            .collect()
+    })
 }
 
 #[test]
@@ -95,7 +105,7 @@ fn citations(
     pick: for<'a> fn(&'a str) -> Vec<&'a str>,
 ) -> Vec<(String, usize, String)> {
     let mut found = Vec::new();
-    for (path, text) in checked_files().into_iter().filter(|(path, _)| wanted(path)) {
+    for (path, text) in checked_files().iter().filter(|(path, _)| wanted(path)) {
         for (index, line) in text.lines().enumerate() {
             for cited in pick(line) {
                 found.push((path.clone(), index + 1, cited.to_owned()));
@@ -112,10 +122,10 @@ fn not_this_file(path: &str) -> bool {
 
 #[test]
 fn every_cited_document_exists() {
-    let tracked: BTreeSet<String> = project_files().into_iter().collect();
+    let tracked = tracked();
     let offenders: Vec<String> = citations(not_this_file, md_paths)
         .into_iter()
-        .filter(|(path, _, cited)| !resolves(&tracked, path, cited))
+        .filter(|(path, _, cited)| !resolves(tracked, path, cited))
         .map(|(path, line, cited)| format!("{path}:{line}: `{cited}`"))
         .collect();
     assert!(
@@ -156,7 +166,7 @@ fn every_design_citation_names_a_section() {
 
 #[test]
 fn every_relative_markdown_link_resolves() {
-    let tracked: BTreeSet<String> = project_files().into_iter().collect();
+    let tracked = tracked();
     let links = citations(|path| path.ends_with(".md"), link_targets);
     assert!(
         links.len() > 20,
