@@ -6,17 +6,13 @@ mod common;
 use cardsync_client::ClientEvent;
 use cardsync_core::{CardId, Op, Stamp, Value};
 use cardsync_server::auth::{Claims, Secret, mint, unix_now};
-use cardsync_sync::protocol::{Message, PROTOCOL_VERSION, RejectCode, close_code};
+use cardsync_sync::protocol::{Message, RejectCode, close_code};
 use cardsync_sync::room::Role;
 use cardsync_sync::session::SessionEvent;
 use common::*;
 
 fn hello(token: &str) -> Message {
-    Message::Hello {
-        version: PROTOCOL_VERSION,
-        token: token.into(),
-        client: 77,
-    }
+    hello_from(token, 77)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

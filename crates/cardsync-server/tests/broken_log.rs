@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use cardsync_client::ClientEvent;
 use cardsync_core::{CardId, Op, Stamp};
-use cardsync_sync::protocol::{Message, PROTOCOL_VERSION, close_code};
+use cardsync_sync::protocol::close_code;
 use cardsync_sync::room::Role;
 use common::*;
 
@@ -36,15 +36,7 @@ async fn a_closed_stderr_loses_log_lines_not_rooms_or_shutdown() {
 
     // A bad token in the same room: refused, and closed alone.
     let mut intruder = raw(&url).await;
-    send(
-        &mut intruder,
-        &Message::Hello {
-            version: PROTOCOL_VERSION,
-            token: "not-a-token".into(),
-            client: 77,
-        },
-    )
-    .await;
+    send(&mut intruder, &hello_from("not-a-token", 77)).await;
     let (code, why) = expect_close(&mut intruder).await;
     assert_eq!(
         (code, why.as_str()),

@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use cardsync_core::{CardDoc, CardId, Op, Origin, Stamp};
-use cardsync_sync::protocol::{BatchId, Message, PROTOCOL_VERSION};
+use cardsync_sync::protocol::{BatchId, Message};
 use cardsync_sync::room::Role;
 use common::*;
 use futures_util::{SinkExt as _, StreamExt as _};
@@ -55,11 +55,7 @@ async fn flooder(
     let updates = flood_updates(client, 5_000);
     let (total, mine) = (updates.len(), AtomicUsize::new(0));
     let mut ws = raw(url).await;
-    let hello = Message::Hello {
-        version: PROTOCOL_VERSION,
-        token: token("flood", Role::Editor),
-        client,
-    };
+    let hello = hello_from(&token("flood", Role::Editor), client);
     send(&mut ws, &hello).await;
     let (mut sink, mut stream) = ws.split();
     let reading = async {

@@ -4,7 +4,7 @@
 mod common;
 
 use cardsync_core::{CardId, Op, Stamp};
-use cardsync_sync::protocol::{Message, PROTOCOL_VERSION, close_code};
+use cardsync_sync::protocol::{Message, close_code};
 use cardsync_sync::room::Role;
 use common::*;
 use futures_util::SinkExt as _;
@@ -12,11 +12,7 @@ use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 async fn welcomed(url: &str, doc: &str) -> Raw {
     let mut ws = raw(url).await;
-    let hello = Message::Hello {
-        version: PROTOCOL_VERSION,
-        token: token(doc, Role::Editor),
-        client: 5,
-    };
+    let hello = hello_from(&token(doc, Role::Editor), 5);
     send(&mut ws, &hello).await;
     expect_message(&mut ws, |m| {
         matches!(m, Message::Welcome { .. }).then_some(())

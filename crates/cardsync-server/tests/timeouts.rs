@@ -10,7 +10,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use cardsync_sync::protocol::{Message, PROTOCOL_VERSION, close_code};
+use cardsync_sync::protocol::close_code;
 use cardsync_sync::room::Role;
 use common::*;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
@@ -142,11 +142,7 @@ async fn silent_websockets_are_closed_and_quiet_live_clients_stay() {
 
     // Authenticated, then silent: it never answers the server's ping.
     let mut silent = upgraded(server.addr).await;
-    let hello = Message::Hello {
-        version: PROTOCOL_VERSION,
-        token: token("board", Role::Editor),
-        client: 77,
-    };
+    let hello = hello_from(&token("board", Role::Editor), 77);
     silent
         .write_all(&client_frame(&hello.encode()))
         .await

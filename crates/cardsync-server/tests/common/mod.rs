@@ -271,6 +271,15 @@ pub async fn raw(url: &str) -> Raw {
         .0
 }
 
+/// A cardsync hello with `token`, from client id `client`.
+pub fn hello_from(token: &str, client: u64) -> Message {
+    Message::Hello {
+        version: cardsync_sync::protocol::PROTOCOL_VERSION,
+        token: token.into(),
+        client,
+    }
+}
+
 pub async fn send(raw: &mut Raw, message: &Message) {
     raw.send(WsMessage::Binary(message.encode().into()))
         .await
