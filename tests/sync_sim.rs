@@ -106,10 +106,11 @@ mod repro {
     use std::sync::Arc;
 
     use cardsync_core::{CardId, Op, Schema, Stamp};
+    use cardsync_sync::SyncEvent;
     use cardsync_sync::connection::{Instant, SplitMix64};
     use cardsync_sync::outbox::{MemoryStore, OutboxStore};
     use cardsync_sync::room::{PeerId, Room, RoomAction, RoomConfig, StaticTokens};
-    use cardsync_sync::session::{ClientSession, SessionAction, SessionConfig, SessionEvent};
+    use cardsync_sync::session::{ClientSession, SessionAction, SessionConfig};
     use cardsync_tests::net::{room_config, schema, tokens};
 
     struct Lockstep {
@@ -123,7 +124,7 @@ mod repro {
         store: MemoryStore,
         peer: Option<PeerId>,
         next_peer: u64,
-        events: Vec<SessionEvent>,
+        events: Vec<SyncEvent>,
         now: u64,
     }
 
@@ -265,7 +266,7 @@ mod repro {
             self.events
                 .iter()
                 .filter_map(|e| match e {
-                    SessionEvent::Rejected {
+                    SyncEvent::Rejected {
                         rejection,
                         vanished,
                     } => Some(format!("{:?} {vanished:?}", rejection.code)),
@@ -290,10 +291,7 @@ mod repro {
         sim.disconnect();
         sim.connect();
         sim.pump(false); // Reconnect: the step 2 answer carries card 1.
-        let acked = sim
-            .events
-            .iter()
-            .any(|e| matches!(e, SessionEvent::Acked(_)));
+        let acked = sim.events.iter().any(|e| matches!(e, SyncEvent::Acked(_)));
         sim.crash_server(); // Before the room's persist completed.
         let lost_ack = acked && !sim.on_server(1);
         sim.create(2);

@@ -13,7 +13,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
 
 use cardsync_core::{
     Attributes, CardDoc, CardId, ChangeBatch, ChangeEvent, FieldValue, Op, Origin, RelationshipKey,
@@ -451,10 +450,9 @@ fn yjs_edits_apply_to_cardsync_as_remote_changes() {
     let before = doc.snapshot_v1();
     let edited = yjs_edit(&before, &doc.state_vector());
 
-    let batches = Arc::new(Mutex::new(Vec::<ChangeBatch>::new()));
-    let sink = Arc::clone(&batches);
-    doc.subscribe(move |batch| sink.lock().unwrap().push(batch.clone()));
+    doc.buffer_changes(true);
     doc.apply_update_v1(&unhex(&edited["diff"])).unwrap();
+    let batches: Vec<ChangeBatch> = std::iter::from_fn(|| doc.poll_changes()).collect();
 
     // The v2 diff says the same.
     let mut via_v2 = CardDoc::load_v1(doc.schema().clone(), 3, &before).unwrap();
@@ -522,7 +520,6 @@ fn yjs_edits_apply_to_cardsync_as_remote_changes() {
     assert_eq!(doc.sequence(BOARD), Some(vec![NOTE, T1, T4]));
 
     // Exactly one batch of events, from a remote origin, naming every change.
-    let batches = batches.lock().unwrap().clone();
     assert_eq!(batches.len(), 1, "{batches:#?}");
     assert_eq!(batches[0].origin, Origin::Remote);
     let events: BTreeSet<String> = batches[0].events.iter().map(|e| format!("{e:?}")).collect();

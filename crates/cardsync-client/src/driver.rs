@@ -3,7 +3,7 @@
 //! same engine through the wasm class of the same name) and the open sockets, and carries out
 //! what it asks (the drain rule of `cardsync_sync`).
 //!
-//! Inputs, one at a time: commands from the [`Client`](crate::Client) handle, socket events,
+//! Inputs, one at a time: requests from the [`Client`](crate::Client) handle, socket events,
 //! persist confirmations from the store thread, and the client's timer. After each,
 //! [`Driver::drain`] carries out every action and forwards every event.
 
@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::sync::mpsc as std_mpsc;
 
 use cardsync_core::{Op, Stamp};
-use cardsync_sync::client::{SyncAction, SyncEvent, SyncMachine};
+use cardsync_sync::client::{SyncAction, SyncMachine};
 use cardsync_sync::connection::{SocketId, State};
 use cardsync_sync::outbox::PersistOp;
 use cardsync_sync::protocol::BatchId;
@@ -23,7 +23,7 @@ use crate::socket::{self, SocketEvent, WsOut};
 use crate::{ClientEvent, SyncStatus};
 
 /// A request from the [`Client`](crate::Client) handle.
-pub(crate) enum Command {
+pub(crate) enum Request {
     Apply {
         stamp: Stamp,
         ops: Vec<Op>,
@@ -67,7 +67,7 @@ impl Driver {
 
     pub async fn run(
         mut self,
-        mut commands: mpsc::UnboundedReceiver<Command>,
+        mut requests: mpsc::UnboundedReceiver<Request>,
         mut sockets: mpsc::UnboundedReceiver<SocketEvent>,
         mut persisted: mpsc::UnboundedReceiver<StoreDone>,
     ) {
@@ -85,17 +85,17 @@ impl Driver {
             let timer = self.epoch + std::time::Duration::from_millis(due.map_or(0, |t| t.0));
             // Each branch reads the clock when it runs: the wait may have lasted hours.
             tokio::select! {
-                command = commands.recv(), if !handle_gone => match command {
-                    Some(Command::Apply { stamp, ops, reply }) => {
+                request = requests.recv(), if !handle_gone => match request {
+                    Some(Request::Apply { stamp, ops, reply }) => {
                         let applied = self.machine.apply(self.now(), &stamp, &ops);
                         // Status and events reflect the write before the caller hears back.
                         self.drain();
                         let _ = reply.send(applied);
                     }
-                    Some(Command::Read(f)) => f(self.machine.session()),
-                    Some(Command::Online(true)) => self.machine.handle_start(self.now()),
-                    Some(Command::Online(false)) => self.machine.handle_stop(self.now()),
-                    Some(Command::Close(reply)) => {
+                    Some(Request::Read(f)) => f(self.machine.session()),
+                    Some(Request::Online(true)) => self.machine.handle_start(self.now()),
+                    Some(Request::Online(false)) => self.machine.handle_stop(self.now()),
+                    Some(Request::Close(reply)) => {
                         self.machine.handle_stop(self.now());
                         closing = Some(reply);
                     }
@@ -192,12 +192,11 @@ impl Driver {
             }
             changed
         });
+        while let Some(batch) = self.machine.poll_changes() {
+            let _ = self.events.send(ClientEvent::Changes(batch));
+        }
         while let Some(event) = self.machine.poll_event() {
-            let event = match event {
-                SyncEvent::Session(e) => ClientEvent::Session(e),
-                SyncEvent::Connection(e) => ClientEvent::Connection(e),
-            };
-            let _ = self.events.send(event);
+            let _ = self.events.send(ClientEvent::Sync(event));
         }
     }
 }

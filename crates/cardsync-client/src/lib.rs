@@ -39,21 +39,19 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::mpsc as std_mpsc;
 
-use cardsync_core::{Op, Schema, Stamp};
+use cardsync_core::{ChangeBatch, Op, Schema, Stamp};
 pub use cardsync_sync::SyncStatus;
-use cardsync_sync::client::SyncMachine;
-use cardsync_sync::connection::{
-    Connection, ConnectionConfig, ConnectionConfigError, SplitMix64, StateChanged,
-};
+use cardsync_sync::client::{SyncEvent, SyncMachine};
+use cardsync_sync::connection::{Connection, ConnectionConfig, ConnectionConfigError, SplitMix64};
 use cardsync_sync::outbox::{MemoryStore, OutboxStore, Persisted};
 use cardsync_sync::protocol::BatchId;
-use cardsync_sync::session::{ClientSession, SessionConfig, SessionError, SessionEvent};
+use cardsync_sync::session::{ClientSession, SessionConfig, SessionError};
 pub use store::{OutboxStoreError, SqliteOutboxStore};
 use thiserror::Error;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
-use driver::{Command, Driver, StoreDone, StoreJob};
+use driver::{Driver, Request, StoreDone, StoreJob};
 
 /// How to connect and where to keep state.
 #[derive(Clone, Debug)]
@@ -91,14 +89,15 @@ impl ClientConfig {
     }
 }
 
-/// What the client reports: the session's and the connection's events, plus socket closes
-/// (with the server's code and reason) and store failures.
+/// What the client reports: the local doc's changes, the sync engine's events as it gives
+/// them, plus socket closes (with the server's code and reason) and store failures.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ClientEvent {
-    /// From the session: changes, acks, rejections, conflicts, welcome, auth denied.
-    Session(SessionEvent),
-    /// A connection state transition.
-    Connection(StateChanged),
+    /// The local doc changed (local edits, remote updates, undo, rollbacks).
+    Changes(ChangeBatch),
+    /// From the engine: acks, rejections, conflicts, welcome, auth denied, connection
+    /// transitions.
+    Sync(SyncEvent),
     /// The socket closed, with the close code and reason the server gave.
     Closed {
         /// WebSocket close code
@@ -128,12 +127,12 @@ pub enum ClientError {
     Stopped,
 }
 
-/// Events, in order. Dropping it is fine: events are then discarded.
-pub type Events = mpsc::UnboundedReceiver<ClientEvent>;
+/// ClientEvents, in order. Dropping it is fine: events are then discarded.
+pub type ClientEvents = mpsc::UnboundedReceiver<ClientEvent>;
 
 /// A running client. See the [crate docs](crate).
 pub struct Client {
-    commands: mpsc::UnboundedSender<Command>,
+    requests: mpsc::UnboundedSender<Request>,
     status: watch::Receiver<SyncStatus>,
     task: JoinHandle<()>,
     store_thread: std::thread::JoinHandle<()>,
@@ -151,7 +150,7 @@ impl Client {
     pub async fn open(
         schema: Arc<Schema>,
         config: ClientConfig,
-    ) -> Result<(Client, Events), ClientError> {
+    ) -> Result<(Client, ClientEvents), ClientError> {
         let path = config.store.clone();
         let (store, persisted): (
             Box<dyn OutboxStore<Error = OutboxStoreError> + Send>,
@@ -188,7 +187,7 @@ impl Client {
         let status = machine.status(cardsync_sync::Instant::ZERO);
         let (status_tx, status_rx) = watch::channel(status);
         let (events_tx, events_rx) = mpsc::unbounded_channel();
-        let (commands_tx, commands_rx) = mpsc::unbounded_channel();
+        let (requests_tx, requests_rx) = mpsc::unbounded_channel();
         let (socket_tx, socket_rx) = mpsc::unbounded_channel();
         let driver = Driver {
             machine,
@@ -203,9 +202,9 @@ impl Client {
             confirmed: 0,
             store_failed: false,
         };
-        let task = tokio::spawn(driver.run(commands_rx, socket_rx, persisted_rx));
+        let task = tokio::spawn(driver.run(requests_rx, socket_rx, persisted_rx));
         let client = Client {
-            commands: commands_tx,
+            requests: requests_tx,
             status: status_rx,
             task,
             store_thread,
@@ -216,7 +215,7 @@ impl Client {
     /// Applies a local change at once (optimistically) and queues it for the server.
     pub async fn apply(&self, stamp: Stamp, ops: Vec<Op>) -> Result<Option<BatchId>, ClientError> {
         let (reply, rx) = oneshot::channel();
-        self.command(Command::Apply { stamp, ops, reply })?;
+        self.request(Request::Apply { stamp, ops, reply })?;
         Ok(rx.await.map_err(|_| ClientError::Stopped)??)
     }
 
@@ -226,7 +225,7 @@ impl Client {
         f: impl FnOnce(&ClientSession) -> R + Send + 'static,
     ) -> Result<R, ClientError> {
         let (reply, rx) = oneshot::channel();
-        self.command(Command::Read(Box::new(move |session| {
+        self.request(Request::Read(Box::new(move |session| {
             let _ = reply.send(f(session));
         })))?;
         rx.await.map_err(|_| ClientError::Stopped)
@@ -234,7 +233,7 @@ impl Client {
 
     /// Connects (`true`) or disconnects and stays offline (`false`).
     pub fn set_online(&self, online: bool) -> Result<(), ClientError> {
-        self.command(Command::Online(online))
+        self.request(Request::Online(online))
     }
 
     /// The current status.
@@ -252,7 +251,7 @@ impl Client {
     /// Disconnects, waits until every persist is durable, and stops.
     pub async fn close(self) -> Result<(), ClientError> {
         let (reply, rx) = oneshot::channel();
-        self.command(Command::Close(reply))?;
+        self.request(Request::Close(reply))?;
         let _ = rx.await;
         let _ = self.task.await;
         let thread = self.store_thread;
@@ -262,9 +261,9 @@ impl Client {
             .map_err(|_| ClientError::Stopped)
     }
 
-    fn command(&self, command: Command) -> Result<(), ClientError> {
-        self.commands
-            .send(command)
+    fn request(&self, request: Request) -> Result<(), ClientError> {
+        self.requests
+            .send(request)
             .map_err(|_| ClientError::Stopped)
     }
 }

@@ -9,7 +9,7 @@
 //!
 //! | file | `CardDoc` methods |
 //! |---|---|
-//! | `doc.rs` | opening ([`CardDoc::new`], [`CardDoc::with_schema`]), schema and client id, [`CardDoc::subscribe`], undo and redo |
+//! | `doc.rs` | opening ([`CardDoc::new`], [`CardDoc::with_schema`]), schema and client id, change batches ([`CardDoc::poll_changes`]), undo and redo |
 //! | `read.rs` | card reads: [`CardDoc::card`], [`CardDoc::cards`], [`CardDoc::is_visible`], [`CardDoc::text_runs`] |
 //! | `card_writes.rs` | card writes, one op each: [`CardDoc::create_card`], [`CardDoc::set_field`], text, counters, max, sets, [`CardDoc::delete_card`], [`CardDoc::restore_card`] |
 //! | `relationship.rs` | relationship reads ([`CardDoc::outgoing`], [`CardDoc::incoming`], [`CardDoc::relationships`], [`CardDoc::integrity_report`]) and writes ([`CardDoc::link`], [`CardDoc::unlink`]) |
@@ -19,7 +19,7 @@
 //! | `update.rs` | state vectors, diffs, snapshots, applying and loading updates ([`CardDoc::apply_update_v1`], [`CardDoc::load_v1`], ...) |
 //! | `export.rs` | [`CardDoc::export`], [`CardDoc::export_json`] |
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use yrs::types::DeepObservable;
@@ -46,12 +46,6 @@ pub(crate) struct Roots {
     pub sequences: MapRef,
     pub meta: MapRef,
 }
-
-type Subscriber = Box<dyn FnMut(&ChangeBatch) + Send>;
-
-/// Identifies a subscription made with [`CardDoc::subscribe`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct SubscriptionId(u64);
 
 /// A document of cards, relationships and sequences.
 ///
@@ -81,8 +75,9 @@ pub struct CardDoc {
     /// layer's confirmed doc): the manager keeps every overwritten value alive for a possible
     /// undo, which costs time per transaction and bytes in every snapshot.
     undo: Option<UndoManager>,
-    subscribers: Vec<(SubscriptionId, Subscriber)>,
-    next_subscription: u64,
+    /// The change batches of committed transactions not yet taken with
+    /// [`CardDoc::poll_changes`]; `None` while nobody asked for them.
+    changes: Option<VecDeque<ChangeBatch>>,
     jitter: SplitMix64,
 }
 
@@ -135,8 +130,7 @@ impl CardDoc {
             intake: Intake::default(),
             tracker,
             undo,
-            subscribers: Vec::new(),
-            next_subscription: 0,
+            changes: None,
             jitter: SplitMix64::for_client(client_id),
         })
     }
@@ -175,33 +169,63 @@ impl CardDoc {
         self.jitter.next_u64()
     }
 
-    /// Calls `callback` with the events of every transaction from now on, after it commits.
-    pub fn subscribe(
-        &mut self,
-        callback: impl FnMut(&ChangeBatch) + Send + 'static,
-    ) -> SubscriptionId {
-        let id = SubscriptionId(self.next_subscription);
-        self.next_subscription += 1;
-        self.subscribers.push((id, Box::new(callback)));
-        id
+    /// Starts (or stops, dropping what waits) keeping the [`ChangeBatch`] of every committed
+    /// transaction for [`CardDoc::poll_changes`]. Off by default: a document nobody reads
+    /// events from (a server's, a confirmed doc) keeps nothing.
+    pub fn buffer_changes(&mut self, on: bool) {
+        match (on, self.changes.is_some()) {
+            (true, false) => self.changes = Some(VecDeque::new()),
+            (false, true) => self.changes = None,
+            _ => {}
+        }
     }
 
-    /// Stops a subscription. Returns whether it existed.
-    pub fn unsubscribe(&mut self, id: SubscriptionId) -> bool {
-        let before = self.subscribers.len();
-        self.subscribers.retain(|(s, _)| *s != id);
-        before != self.subscribers.len()
+    /// The oldest change batch not yet taken, in commit order. Sans-IO, like the sync
+    /// layer: a write never calls out (no callback runs while the document is borrowed), and
+    /// whoever drives the document drains this after each call. `None` when nothing waits
+    /// or [`CardDoc::buffer_changes`] is off.
+    ///
+    /// ```
+    /// use cardsync_core::{CardDoc, CardId, CardKind, ChangeEvent, Origin, Schema, Stamp};
+    /// let mut doc = CardDoc::new(Schema::new(1).card("note", CardKind::default()), 1)?;
+    /// doc.buffer_changes(true);
+    /// let card = CardId::from_u128(7);
+    /// doc.create_card(&Stamp::new(1, "ada"), card, "note", [])?;
+    /// let batch = doc.poll_changes().unwrap();
+    /// assert_eq!(batch.origin, Origin::Local);
+    /// assert_eq!(batch.events, [ChangeEvent::CardCreated { card, kind: "note".into() }]);
+    /// assert!(doc.poll_changes().is_none());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn poll_changes(&mut self) -> Option<ChangeBatch> {
+        self.changes.as_mut()?.pop_front()
     }
 
-    /// Delivers the events of the transaction that just committed.
+    /// Queues a batch that no transaction of this document produced, behind the waiting ones:
+    /// what the sync layer reports after swapping in a rebuilt local doc (a rollback), or
+    /// what it carried over from the doc it replaced. Dropped while buffering is off.
+    pub fn push_changes(&mut self, batch: ChangeBatch) {
+        if let Some(changes) = &mut self.changes {
+            changes.push_back(batch);
+        }
+    }
+
+    /// Takes every waiting batch, oldest first (to carry them over to a replacement doc).
+    pub fn take_changes(&mut self) -> Vec<ChangeBatch> {
+        self.changes
+            .as_mut()
+            .map(|c| c.drain(..).collect())
+            .unwrap_or_default()
+    }
+
+    /// Records the events of the transaction that just committed.
     pub(crate) fn finish(&mut self, origin: Origin) {
         let events = self.tracker().take_events();
         if events.is_empty() {
             return;
         }
-        let batch = ChangeBatch { origin, events };
-        for (_, callback) in &mut self.subscribers {
-            callback(&batch);
+        if let Some(changes) = &mut self.changes {
+            changes.push_back(ChangeBatch { origin, events });
         }
     }
 
@@ -278,8 +302,8 @@ impl CardDoc {
 }
 
 fn lock(tracker: &Mutex<Tracker>) -> MutexGuard<'_, Tracker> {
-    // A poisoned lock only means a subscriber panicked mid-delivery; the tracker's own state
-    // is updated before any callback runs, so it is still consistent.
+    // A poisoned lock means an observer panicked mid-transaction; recovering keeps reads
+    // working instead of turning that one panic into a panic in every later call.
     tracker
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())

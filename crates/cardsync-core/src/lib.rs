@@ -53,7 +53,8 @@
 //! - [`Schema`]: card kinds, field kinds ([`FieldKind`]), state machines.
 //! - Relationships: [`CardDoc::link`], [`CardDoc::outgoing`], [`CardDoc::integrity_report`].
 //! - Sequences: [`CardDoc::insert_into_sequence`], [`CardDoc::move_in_sequence`].
-//! - Events: [`CardDoc::subscribe`] gets a [`ChangeBatch`] per transaction.
+//! - Events: [`CardDoc::poll_changes`] hands out a [`ChangeBatch`] per transaction (after
+//!   [`CardDoc::buffer_changes`]).
 //! - Updates: state vectors, diffs, v1/v2, snapshots, [`merge_updates_v1`]. Every entry point
 //!   that decodes bytes treats them as hostile: the [`untrusted`] firewall bounds yrs' work first.
 //! - [`layout`]: the document's wire format (root names, key formats, canonical parsers), for
@@ -89,7 +90,7 @@ mod validate;
 mod value;
 mod write;
 
-pub use doc::{CardDoc, SubscriptionId};
+pub use doc::CardDoc;
 pub use error::{OpenError, RegisterError, SchemaError, WriteError};
 pub use events::{ChangeBatch, ChangeEvent, Origin};
 pub use export::DocExport;

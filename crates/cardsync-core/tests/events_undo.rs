@@ -2,23 +2,18 @@
 
 mod common;
 
-use std::sync::{Arc, Mutex};
-
 use cardsync_core::{ChangeBatch, ChangeEvent, FieldValue, Origin, SequenceId};
 use common::*;
 
-fn recorder(doc: &mut cardsync_core::CardDoc) -> Arc<Mutex<Vec<ChangeBatch>>> {
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let sink = Arc::clone(&seen);
-    doc.subscribe(move |batch| sink.lock().unwrap().push(batch.clone()));
-    seen
+fn drain(doc: &mut cardsync_core::CardDoc) -> Vec<ChangeBatch> {
+    std::iter::from_fn(|| doc.poll_changes()).collect()
 }
 
 #[test]
 fn local_remote_and_undo_events() {
     let (mut a, mut b) = (doc(1), doc(2));
-    let seen_a = recorder(&mut a);
-    let seen_b = recorder(&mut b);
+    a.buffer_changes(true);
+    b.buffer_changes(true);
     let card = task(&mut a, 1);
     a.increment(&stamp(2), card, "votes", 1).unwrap();
     a.insert_text(&stamp(2), card, "body", 0, "hi").unwrap();
@@ -28,7 +23,7 @@ fn local_remote_and_undo_events() {
     a.delete_card(&stamp(4), card).unwrap();
     assert!(a.undo());
 
-    let a_batches = seen_a.lock().unwrap().clone();
+    let a_batches = drain(&mut a);
     assert_eq!(a_batches[0].origin, Origin::Local);
     assert_eq!(
         a_batches[0].events,
@@ -55,7 +50,7 @@ fn local_remote_and_undo_events() {
     assert_eq!(last.origin, Origin::Undo);
     assert_eq!(last.events, [ChangeEvent::CardRestored { card }]);
 
-    let b_batches = seen_b.lock().unwrap().clone();
+    let b_batches = drain(&mut b);
     assert_eq!(b_batches.len(), 1, "one remote transaction, one batch");
     assert_eq!(b_batches[0].origin, Origin::Remote);
     assert!(b_batches[0].events.contains(&ChangeEvent::CardCreated {
@@ -97,16 +92,24 @@ fn undo_reverts_only_local_changes() {
 }
 
 #[test]
-fn unsubscribe_stops_delivery() {
+fn changes_are_kept_only_while_buffering() {
     let mut doc = doc(1);
-    let count = Arc::new(Mutex::new(0));
-    let sink = Arc::clone(&count);
-    let sub = doc.subscribe(move |_| *sink.lock().unwrap() += 1);
     task(&mut doc, 1);
-    assert!(doc.unsubscribe(sub));
-    assert!(!doc.unsubscribe(sub));
+    assert!(doc.poll_changes().is_none(), "off by default: nothing kept");
+    doc.buffer_changes(true);
     task(&mut doc, 2);
-    assert_eq!(*count.lock().unwrap(), 1);
+    task(&mut doc, 3);
+    assert_eq!(
+        drain(&mut doc).len(),
+        2,
+        "one batch per transaction, in order"
+    );
+    task(&mut doc, 4);
+    doc.buffer_changes(false);
+    assert!(
+        doc.poll_changes().is_none(),
+        "turning it off drops what waited"
+    );
 }
 
 #[test]

@@ -47,7 +47,7 @@ pub(crate) enum Inbox {
 
 /// Why a connection could not join a room. Each maps to a close code and reason.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Refusal {
+pub(crate) enum JoinRefusal {
     /// `max_rooms` documents are loaded.
     TooManyRooms,
     /// The room's inbox is full (it is far behind).
@@ -56,17 +56,17 @@ pub(crate) enum Refusal {
     ShuttingDown,
 }
 
-impl Refusal {
+impl JoinRefusal {
     pub fn close(self) -> Outgoing {
         match self {
-            Refusal::TooManyRooms => Outgoing::close(
+            JoinRefusal::TooManyRooms => Outgoing::close(
                 close_code::TRY_AGAIN_LATER,
                 "server at its room limit; retry later",
             ),
-            Refusal::RoomBusy => {
+            JoinRefusal::RoomBusy => {
                 Outgoing::close(close_code::TRY_AGAIN_LATER, "room busy; retry later")
             }
-            Refusal::ShuttingDown => {
+            JoinRefusal::ShuttingDown => {
                 Outgoing::close(close_code::GOING_AWAY, "server shutting down")
             }
         }
@@ -157,27 +157,27 @@ pub(crate) fn join(
     peer: PeerId,
     token: Option<String>,
     out: mpsc::Sender<Outgoing>,
-) -> Result<mpsc::Sender<Inbox>, Refusal> {
+) -> Result<mpsc::Sender<Inbox>, JoinRefusal> {
     let mut registry = shared.registry();
     if registry.shutting_down {
-        return Err(Refusal::ShuttingDown);
+        return Err(JoinRefusal::ShuttingDown);
     }
     let connect = Inbox::Connect { peer, token, out };
     if let Some(entry) = registry.rooms.get(doc) {
         return match entry.inbox.try_send(connect) {
             Ok(()) => Ok(entry.inbox.clone()),
-            Err(mpsc::error::TrySendError::Full(_)) => Err(Refusal::RoomBusy),
+            Err(mpsc::error::TrySendError::Full(_)) => Err(JoinRefusal::RoomBusy),
             // The task ended without unregistering (it panicked): start afresh below.
             Err(mpsc::error::TrySendError::Closed(Inbox::Connect { peer, token, out })) => {
                 registry.rooms.remove(doc);
                 drop(registry);
                 join(shared, doc, peer, token, out)
             }
-            Err(mpsc::error::TrySendError::Closed(_)) => Err(Refusal::RoomBusy),
+            Err(mpsc::error::TrySendError::Closed(_)) => Err(JoinRefusal::RoomBusy),
         };
     }
     if registry.rooms.len() >= shared.config.limits.max_rooms {
-        return Err(Refusal::TooManyRooms);
+        return Err(JoinRefusal::TooManyRooms);
     }
     let (inbox, rx) = mpsc::channel(shared.config.limits.room_queue.max(1));
     let generation = shared.next_generation.fetch_add(1, Ordering::Relaxed);

@@ -6,9 +6,9 @@ mod common;
 use cardsync_client::ClientEvent;
 use cardsync_core::{CardId, Op, Stamp, Value};
 use cardsync_server::auth::{Claims, Secret, mint, unix_now};
+use cardsync_sync::SyncEvent;
 use cardsync_sync::protocol::{Message, RejectCode, close_code};
 use cardsync_sync::room::Role;
-use cardsync_sync::session::SessionEvent;
 use common::*;
 
 fn hello(token: &str) -> Message {
@@ -139,7 +139,7 @@ async fn a_viewer_write_is_rejected_and_rolled_back_on_the_viewer() {
         .unwrap();
     // Optimistic at first...
     let (rejected, code) = next_event(&mut viewer_events, "the rejection", |e| match e {
-        ClientEvent::Session(SessionEvent::Rejected { rejection, .. }) => {
+        ClientEvent::Sync(SyncEvent::Rejected { rejection, .. }) => {
             Some((rejection.batch, rejection.code))
         }
         _ => None,

@@ -8,9 +8,9 @@ use std::sync::{Arc, Mutex};
 
 use cardsync_client::ClientEvent;
 use cardsync_core::{CardId, Op, Stamp};
+use cardsync_sync::SyncEvent;
 use cardsync_sync::protocol::BatchId;
 use cardsync_sync::room::Role;
-use cardsync_sync::session::SessionEvent;
 use common::*;
 
 const CARDS: u128 = 300;
@@ -30,7 +30,7 @@ async fn kill_9_during_writes_loses_no_acked_batch() {
     let acked_in = Arc::clone(&acked);
     let listener = tokio::spawn(async move {
         while let Some(event) = events.recv().await {
-            if let ClientEvent::Session(SessionEvent::Acked(ids)) = event {
+            if let ClientEvent::Sync(SyncEvent::Acked(ids)) = event {
                 acked_in.lock().unwrap().extend(ids);
             }
         }

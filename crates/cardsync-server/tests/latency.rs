@@ -11,7 +11,6 @@ use std::time::{Duration, Instant};
 use cardsync_client::ClientEvent;
 use cardsync_core::{CardId, Op, Stamp};
 use cardsync_sync::room::Role;
-use cardsync_sync::session::SessionEvent;
 use common::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -50,7 +49,7 @@ async fn loopback_latency_from_op_on_a_to_event_on_b() {
         let start = Instant::now();
         a.apply(Stamp::new(i + 1, "a"), vec![vote]).await.unwrap();
         next_event(&mut b_events, "b's change event", |e| {
-            matches!(e, ClientEvent::Session(SessionEvent::Changes(_))).then_some(())
+            matches!(e, ClientEvent::Changes(_)).then_some(())
         })
         .await;
         samples.push(start.elapsed());

@@ -15,9 +15,9 @@ use std::time::{Duration, Instant};
 
 use cardsync_client::ClientEvent;
 use cardsync_core::{CardId, Op, Stamp};
+use cardsync_sync::SyncEvent;
 use cardsync_sync::protocol::BatchId;
 use cardsync_sync::room::Role;
-use cardsync_sync::session::SessionEvent;
 use common::*;
 
 fn env(name: &str, default: usize) -> usize {
@@ -47,7 +47,7 @@ async fn acked_batches_per_second_and_ack_latency_under_many_clients() {
         let (sent_by_events, latencies) = (Arc::clone(&sent), Arc::clone(&latencies));
         tokio::spawn(async move {
             while let Some(event) = events.recv().await {
-                if let ClientEvent::Session(SessionEvent::Acked(ids)) = event {
+                if let ClientEvent::Sync(SyncEvent::Acked(ids)) = event {
                     let now = Instant::now();
                     let sent = sent_by_events.lock().unwrap();
                     let mut latencies = latencies.lock().unwrap();

@@ -11,6 +11,10 @@
 //! State machines never act on their own between calls, so a driver that follows this rule
 //! cannot miss an action, and a test can run them all in one thread with a simulated clock.
 //!
+//! Each layer's outputs are the next layer's, never re-wrapped: the session's [`SyncEvent`]s
+//! are the machine's, and a change batch waits in the local doc's own buffer until the driver
+//! takes it with `poll_changes` (docs/design.md §1).
+//!
 //! ## One flat root
 //!
 //! The main types are re-exported here, as `yrs` and `quinn-proto` do: `cardsync_sync::Room`,
@@ -32,7 +36,7 @@
 //! use cardsync_core::{CardId, CardKind, FieldDef, FieldValue, Op, Schema, Stamp, ValueType};
 //! use cardsync_sync::{
 //!     ClientSession, FieldRule, Instant, PeerId, Persisted, Role, Room, RoomAction, RoomConfig,
-//!     SessionAction, SessionConfig, SessionEvent, SplitMix64, StaticTokens,
+//!     SessionAction, SessionConfig, SplitMix64, StaticTokens, SyncEvent,
 //! };
 //!
 //! let schema = Arc::new(Schema::new(1).card("task", CardKind::default()
@@ -67,7 +71,7 @@
 //!         moved = true;
 //!         match action {
 //!             RoomAction::Persist { token, .. } => room.handle_persisted(now, token).unwrap(),
-//!             RoomAction::Send { peer, frame } => clients[peer.0 as usize].handle_frame(now, &frame).unwrap(),
+//!             RoomAction::Send { peer, frame } => drop(clients[peer.0 as usize].handle_frame(now, &frame).unwrap()),
 //!             RoomAction::Close { .. } => {}
 //!         }
 //!     }
@@ -92,7 +96,7 @@
 //! pump(&mut room, &mut clients);
 //!
 //! let rejected = std::iter::from_fn(|| clients[1].poll_event())
-//!     .any(|e| matches!(e, SessionEvent::Rejected { .. }));
+//!     .any(|e| matches!(e, SyncEvent::Rejected { .. }));
 //! assert!(rejected);
 //! for c in &clients {
 //!     let read = c.local().card(card).unwrap();
@@ -130,8 +134,8 @@ pub use room::{
     StaticTokens, UNBATCHED, Violation,
 };
 pub use session::{
-    ClientSession, Conflict, ConflictLog, SessionAction, SessionConfig, SessionError, SessionEvent,
-    SessionStatus,
+    ClientSession, Conflict, ConflictLog, SessionAction, SessionConfig, SessionError,
+    SessionStatus, Signal,
 };
 pub use time::Instant;
 

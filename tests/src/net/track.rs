@@ -23,10 +23,11 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Range;
 
 use cardsync_core::{CardDoc, CardId, FieldValue, Op};
+use cardsync_sync::SyncEvent;
 use cardsync_sync::outbox::{PersistOp, Persisted};
 use cardsync_sync::protocol::BatchId;
 use cardsync_sync::room::PeerCloseReason;
-use cardsync_sync::session::{ClientSession, SessionEvent};
+use cardsync_sync::session::ClientSession;
 
 /// Where a tracked operation stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -147,9 +148,9 @@ impl Tracker {
     }
 
     /// An event of client `client`'s session.
-    pub fn event(&mut self, client: usize, session: &ClientSession, event: &SessionEvent) {
+    pub fn event(&mut self, client: usize, session: &ClientSession, event: &SyncEvent) {
         match event {
-            SessionEvent::Acked(ids) => {
+            SyncEvent::Acked(ids) => {
                 for id in ids {
                     let Some((ops, clock)) = self.batches.get(id).cloned() else {
                         self.violation(format!("client {client}: ack of unknown batch {id:?}"));
@@ -171,7 +172,7 @@ impl Tracker {
                     }
                 }
             }
-            SessionEvent::Rejected {
+            SyncEvent::Rejected {
                 rejection,
                 vanished,
             } => {

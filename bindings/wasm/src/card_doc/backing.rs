@@ -2,20 +2,16 @@
 //!
 //! A synced document is read and written through the same `CardDoc` class as a plain one,
 //! so UI code does not care which it has. The differences are all here: a synced write goes
-//! through the sync session (which queues it as an outbox batch), its change events come out
-//! of the session's event queue, and remote updates only arrive from the server (applying
+//! through the sync session (which queues it as an outbox batch), its change batches come
+//! from the session's local doc, and remote updates only arrive from the server (applying
 //! one by hand would bypass the confirmed doc, so it is refused).
 
-use std::collections::VecDeque;
-
-use cardsync_core::{CardDoc as CoreDoc, Op, Stamp};
+use cardsync_core::{CardDoc as CoreDoc, ChangeBatch, Op, Stamp};
 use cardsync_sync::Instant;
-use cardsync_sync::client::{SyncEvent, SyncMachine};
-use cardsync_sync::session::SessionEvent;
+use cardsync_sync::client::SyncMachine;
 use wasm_bindgen::prelude::*;
 
 use crate::error::{JsResult, js_error};
-use crate::events::Events;
 
 /// The document behind a `CardDoc`.
 pub(crate) enum Backing {
@@ -26,11 +22,9 @@ pub(crate) enum Backing {
 }
 
 /// A sync machine ([`cardsync_sync::SyncMachine`], the engine the JS class
-/// `SyncMachine` exports) and what it reported that the document's own listeners do not take.
+/// `SyncMachine` exports) and its driver's wake-up call.
 pub(crate) struct Synced {
     pub machine: SyncMachine,
-    /// Events for the sync driver (acks, rejections, connection changes), in order.
-    pub reports: VecDeque<SyncEvent>,
     /// Called after a write through the document, so the driver drains the machine's
     /// actions (persist the new batch, send it).
     pub wake: Option<js_sys::Function>,
@@ -79,18 +73,19 @@ impl Backing {
         }
     }
 
-    /// Routes a sync machine's events: changes to the document's listeners, the rest to
-    /// the driver. Returns the driver's wake-up call, if there is something for it.
-    pub fn route(&mut self, events: &Events) -> Option<js_sys::Function> {
-        let Backing::Synced(synced) = self else {
-            return None;
-        };
-        while let Some(event) = synced.machine.poll_event() {
-            match event {
-                SyncEvent::Session(SessionEvent::Changes(batch)) => events.push(batch),
-                other => synced.reports.push_back(other),
-            }
+    /// The next change batch of the document (a synced one's, from the session's local doc).
+    pub fn poll_changes(&mut self) -> Option<ChangeBatch> {
+        match self {
+            Backing::Plain(doc) => doc.poll_changes(),
+            Backing::Synced(synced) => synced.machine.poll_changes(),
         }
-        synced.wake.clone()
+    }
+
+    /// A synced document's wake-up call for its driver.
+    pub fn wake(&self) -> Option<js_sys::Function> {
+        match self {
+            Backing::Plain(_) => None,
+            Backing::Synced(synced) => synced.wake.clone(),
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! `CardDoc`, the document class JavaScript uses: a newtype over [`cardsync_core::CardDoc`].
 //!
 //! Every method parses its arguments (`convert`), calls the core once, maps a core error to a
-//! `CardsyncError` (`error`) and, after a write, delivers the queued change events (`events`).
+//! `CardsyncError` (`error`) and, after a write, delivers the document's change batches (`events`).
 //! Nothing else happens here; the methods are split over files by topic (cards, relationships
 //! and sequences, updates), all of them on this one exported class.
 //!
@@ -24,7 +24,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::convert::{from_js, from_js_or_default, to_js};
 use crate::error::{JsResult, js_error};
-use crate::events::Events;
+use crate::events::Listeners;
 use crate::random;
 use crate::types::{JsChangeListener, JsDocOptions, JsSchema, JsUnsubscribe};
 
@@ -69,7 +69,7 @@ pub struct CardDoc {
     // Shared with the `SyncMachine` that owns a synced document (`sync_machine/`).
     doc: Rc<RefCell<Backing>>,
     actor: Rc<RefCell<String>>,
-    events: Rc<Events>,
+    listeners: Rc<Listeners>,
 }
 
 impl CardDoc {
@@ -77,12 +77,11 @@ impl CardDoc {
         if options.undo == Some(false) {
             doc.set_undo_enabled(false);
         }
-        let events = Events::default();
-        events.attach(&mut doc);
+        doc.buffer_changes(true);
         Self {
             doc: Rc::new(RefCell::new(Backing::Plain(doc))),
             actor: Rc::new(RefCell::new(options.actor)),
-            events: Rc::new(events),
+            listeners: Rc::default(),
         }
     }
 
@@ -91,7 +90,7 @@ impl CardDoc {
         Self {
             doc: Rc::new(RefCell::new(Backing::Synced(Box::new(synced)))),
             actor: Rc::new(RefCell::new(actor)),
-            events: Rc::new(Events::default()),
+            listeners: Rc::default(),
         }
     }
 
@@ -100,7 +99,7 @@ impl CardDoc {
         Self {
             doc: Rc::clone(&self.doc),
             actor: Rc::clone(&self.actor),
-            events: Rc::clone(&self.events),
+            listeners: Rc::clone(&self.listeners),
         }
     }
 
@@ -160,12 +159,12 @@ impl CardDoc {
         }
     }
 
-    /// Delivers queued change events (a synced document's come from its client) and
-    /// returns the sync driver's wake-up call, if any.
+    /// Delivers the document's waiting change batches to the listeners, and returns a
+    /// synced document's wake-up call for its driver, if any.
     pub(crate) fn deliver(&self) -> Option<js_sys::Function> {
-        let wake = self.backing().ok().and_then(|mut b| b.route(&self.events));
-        self.events.deliver();
-        wake
+        self.listeners
+            .deliver(|| self.backing().ok().and_then(|mut b| b.poll_changes()));
+        self.backing().ok().and_then(|b| b.wake())
     }
 }
 
@@ -246,7 +245,7 @@ impl CardDoc {
         let listener: js_sys::Function = JsValue::from(listener)
             .dyn_into()
             .map_err(|_| js_error("invalid_argument", "listener must be a function"))?;
-        Ok(self.events.subscribe(listener).unchecked_into())
+        Ok(self.listeners.subscribe(listener).unchecked_into())
     }
 
     /// Undoes the last local write not yet undone. Returns whether there was one.

@@ -95,7 +95,6 @@ impl SyncMachine {
             .map_err(|e| js_error("invalid_argument", format!("options.connection: {e}")))?;
         let synced = Synced {
             machine: cardsync_sync::SyncMachine::new(session, conn),
-            reports: Default::default(),
             wake: None,
         };
         let machine = SyncMachine {
@@ -222,10 +221,8 @@ impl SyncMachine {
     pub fn poll_reports(&self) -> Result<Vec<JsSyncReport>, JsValue> {
         self.with(|synced| {
             let mut out = Vec::new();
-            while let Some(event) = synced.reports.pop_front() {
-                if let Some(report) = report::report(&event)? {
-                    out.push(report.unchecked_into());
-                }
+            while let Some(event) = synced.machine.poll_event() {
+                out.push(report::report(&event)?.unchecked_into());
             }
             Ok(out)
         })

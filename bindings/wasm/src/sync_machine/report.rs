@@ -1,14 +1,14 @@
 //! What the sync machine reports to its JavaScript driver, as plain objects tagged by `type`.
 //!
 //! Document changes are not among them: they reach the document's own listeners
-//! (`doc.subscribe`), the same as for a plain document. Pongs stay inside (they feed the
-//! connection's RTT, which the status shows).
+//! (`doc.subscribe`), the same as for a plain document. Pongs never become events (the
+//! machine feeds them to the connection's RTT, which the status shows).
 
 use cardsync_core::Op;
 use cardsync_sync::client::SyncEvent;
 use cardsync_sync::connection::{Cause, State};
 use cardsync_sync::protocol::RejectCode;
-use cardsync_sync::session::{Conflict, SessionEvent};
+use cardsync_sync::session::Conflict;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
@@ -41,42 +41,39 @@ enum Report<'a> {
     },
 }
 
-/// The plain object for one event, or `None` for what stays inside.
-pub(crate) fn report(event: &SyncEvent) -> Result<Option<JsValue>, JsValue> {
+/// The plain object for one event.
+pub(crate) fn report(event: &SyncEvent) -> Result<JsValue, JsValue> {
     let report = match event {
         SyncEvent::Connection(change) => Report::Connection {
             from: change.from,
             to: change.to,
             cause: change.cause,
         },
-        SyncEvent::Session(event) => match event {
-            SessionEvent::Acked(ids) => Report::Acked {
-                batches: ids.iter().map(key).collect(),
-            },
-            SessionEvent::Rejected {
-                rejection,
-                vanished,
-            } => Report::Rejected {
-                batch: key(&rejection.batch),
-                code: rejection.code,
-                reason: &rejection.reason,
-                vanished,
-            },
-            SessionEvent::Conflict(conflict) => Report::Conflict { conflict },
-            SessionEvent::AuthDenied(reason) => Report::AuthDenied { reason },
-            SessionEvent::Welcome { version, role } => Report::Welcome {
-                version: *version,
-                role,
-            },
-            SessionEvent::Awareness(update) => {
-                let object = js_sys::Object::new();
-                js_sys::Reflect::set(&object, &"type".into(), &"awareness".into())?;
-                let bytes = js_sys::Uint8Array::from(update.as_slice());
-                js_sys::Reflect::set(&object, &"update".into(), &bytes)?;
-                return Ok(Some(object.into()));
-            }
-            SessionEvent::Changes(_) | SessionEvent::Pong(_) => return Ok(None),
+        SyncEvent::Acked(ids) => Report::Acked {
+            batches: ids.iter().map(key).collect(),
         },
+        SyncEvent::Rejected {
+            rejection,
+            vanished,
+        } => Report::Rejected {
+            batch: key(&rejection.batch),
+            code: rejection.code,
+            reason: &rejection.reason,
+            vanished,
+        },
+        SyncEvent::Conflict(conflict) => Report::Conflict { conflict },
+        SyncEvent::AuthDenied(reason) => Report::AuthDenied { reason },
+        SyncEvent::Welcome { version, role } => Report::Welcome {
+            version: *version,
+            role,
+        },
+        SyncEvent::Awareness(update) => {
+            let object = js_sys::Object::new();
+            js_sys::Reflect::set(&object, &"type".into(), &"awareness".into())?;
+            let bytes = js_sys::Uint8Array::from(update.as_slice());
+            js_sys::Reflect::set(&object, &"update".into(), &bytes)?;
+            return Ok(object.into());
+        }
     };
-    to_js(&report).map(Some)
+    to_js(&report)
 }

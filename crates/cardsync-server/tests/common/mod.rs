@@ -13,7 +13,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use cardsync_client::{Client, ClientConfig, ClientEvent, Events, SyncStatus};
+use cardsync_client::{Client, ClientConfig, ClientEvent, ClientEvents, SyncStatus};
 use cardsync_core::{CardKind, FieldDef, FieldKind, Schema, ValueType};
 use cardsync_server::auth::{Claims, Secret, mint, unix_now};
 use cardsync_sync::connection::{ConnectionConfig, State};
@@ -214,7 +214,12 @@ pub fn fast_connection() -> ConnectionConfig {
     }
 }
 
-pub async fn client(url: &str, doc: &str, role: Role, store: Option<PathBuf>) -> (Client, Events) {
+pub async fn client(
+    url: &str,
+    doc: &str,
+    role: Role,
+    store: Option<PathBuf>,
+) -> (Client, ClientEvents) {
     let mut config = ClientConfig::new(url, token(doc, role));
     config.connection = fast_connection();
     config.store = store;
@@ -247,7 +252,7 @@ where
 
 /// Waits for the first event matching `pick`.
 pub async fn next_event<T>(
-    events: &mut Events,
+    events: &mut ClientEvents,
     what: &str,
     mut pick: impl FnMut(ClientEvent) -> Option<T>,
 ) -> T {

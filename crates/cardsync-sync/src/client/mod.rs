@@ -16,23 +16,26 @@
 //! keeps the browser's JavaScript glue thin and the same as the native client's.
 //!
 //! Follows the crate's drain rule: after each `handle_*` (and [`SyncMachine::apply`]), drain
-//! [`SyncMachine::poll_action`] and [`SyncMachine::poll_event`] until both return `None`.
+//! [`SyncMachine::poll_action`], [`SyncMachine::poll_event`] and
+//! [`SyncMachine::poll_changes`] until each returns `None`. Events are the session's own
+//! [`SyncEvent`]s (plus the connection's transitions), moved over as they are; changes never
+//! pass through the machine's queues at all.
 
 #[cfg(test)]
 mod tests;
 
 use std::collections::VecDeque;
 
-use cardsync_core::{CardDoc, Op, Stamp};
+use cardsync_core::{CardDoc, ChangeBatch, Op, Stamp};
 use serde::{Deserialize, Serialize};
 
 use crate::connection::{
     CloseCause, Connection, ConnectionError, ConnectionStatus, Instant, SocketId, State,
-    StateChanged,
 };
 use crate::outbox::{PersistOp, Persisted};
 use crate::protocol::BatchId;
-use crate::session::{ClientSession, SessionAction, SessionError, SessionEvent, SessionStatus};
+pub use crate::session::SyncEvent;
+use crate::session::{ClientSession, SessionAction, SessionError, SessionStatus, Signal};
 
 /// Something the driver must do.
 #[derive(Clone, Debug, PartialEq)]
@@ -63,15 +66,6 @@ pub enum SyncAction {
         /// The change.
         op: PersistOp,
     },
-}
-
-/// Something the UI may want to know.
-#[derive(Clone, Debug, PartialEq)]
-pub enum SyncEvent {
-    /// From the session: changes, acks, rejections, conflicts, welcome, auth denied.
-    Session(SessionEvent),
-    /// A connection state transition.
-    Connection(StateChanged),
 }
 
 /// A snapshot for status displays: the connection's and the session's.
@@ -224,20 +218,24 @@ impl SyncMachine {
         // Only refused for a stale socket, which the check above rules out.
         let _ = self.conn.handle_message_received(now, socket);
         let handled = self.session.handle_frame(now, frame);
-        match &handled {
+        match handled {
             Err(_) => {
                 if self.conn.handle_socket_error(now, socket).is_ok() {
                     self.disconnected(now, socket);
                 }
             }
             // The server's answer to our sync step 1 ends the initial sync.
-            Ok(()) if is_sync_step2(frame) && self.conn.state() == State::Syncing => {
+            Ok(Signal::SyncStep2) if self.conn.state() == State::Syncing => {
                 let _ = self.conn.handle_synced(now, socket);
             }
-            Ok(()) => {}
+            // A pong of a stale nonce is refused by the connection, which is all it needs.
+            Ok(Signal::Pong(nonce)) => {
+                let _ = self.conn.handle_pong(now, nonce);
+            }
+            Ok(_) => {}
         }
         self.pump(now);
-        handled
+        handled.map(drop)
     }
 
     /// The socket closed with this WebSocket close code
@@ -302,6 +300,12 @@ impl SyncMachine {
         self.events.pop_front()
     }
 
+    /// The local doc's next change batch, taken straight from its buffer (see
+    /// [`ClientSession::poll_changes`]).
+    pub fn poll_changes(&mut self) -> Option<ChangeBatch> {
+        self.session.poll_changes()
+    }
+
     /// The session learns the socket is gone (once per socket).
     fn disconnected(&mut self, now: Instant, socket: SocketId) {
         if self.socket == Some(socket) {
@@ -349,10 +353,7 @@ impl SyncMachine {
             }
             while let Some(event) = self.session.poll_event() {
                 moved = true;
-                if let SessionEvent::Pong(nonce) = event {
-                    let _ = self.conn.handle_pong(now, nonce);
-                }
-                self.events.push_back(SyncEvent::Session(event));
+                self.events.push_back(event);
             }
             if !moved {
                 break;
@@ -367,10 +368,4 @@ impl SyncMachine {
             self.actions.push_back(SyncAction::Send { socket, frame });
         }
     }
-}
-
-/// Whether a frame is a y-protocols sync step 2: message type 0 (sync), sub-type 1. Both are
-/// varints below 128, so one byte each.
-fn is_sync_step2(frame: &[u8]) -> bool {
-    frame.starts_with(&[0, 1])
 }

@@ -12,7 +12,7 @@ use crate::connection::{
 use crate::outbox::Persisted;
 use crate::protocol::Message;
 use crate::room::{PeerId, Role, Room, RoomAction, RoomConfig, StaticTokens};
-use crate::session::{ClientSession, SessionConfig, SessionEvent};
+use crate::session::{ClientSession, SessionConfig};
 
 fn schema() -> Schema {
     Schema::new(1).card(
@@ -133,11 +133,7 @@ fn a_sync_step_2_puts_the_connection_online_and_a_batch_is_acked() {
     c.apply(now, &Stamp::new(1, "alice"), &[create(1)]).unwrap();
     drive(now, &mut c, &mut room, &mut seen);
     assert_eq!(c.status(now).session.pending, 0);
-    assert!(
-        seen.events
-            .iter()
-            .any(|e| matches!(e, SyncEvent::Session(SessionEvent::Acked(_))))
-    );
+    assert!(seen.events.iter().any(|e| matches!(e, SyncEvent::Acked(_))));
     assert_eq!(room.doc().export(), c.local().export());
 }
 

@@ -37,7 +37,6 @@ impl ClientSession {
         for batch in &all {
             self.local.apply_update_v1(&batch.update)?;
         }
-        self.drain_changes();
         all.extend(self.outbox.take_all());
         let op = self.outbox.replace_all(all);
         self.persist_issued(op);

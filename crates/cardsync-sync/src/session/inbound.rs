@@ -2,10 +2,23 @@
 
 use cardsync_core::CardDoc;
 
-use super::{ClientSession, Rejection, SessionError, SessionEvent, conflict};
+use super::{ClientSession, Rejection, SessionError, SyncEvent, conflict};
 use crate::outbox::{Batch, PersistOp};
 use crate::protocol::{BatchId, Message, PROTOCOL_VERSION, RejectCode};
 use crate::time::Instant;
+
+/// What a frame means for the connection state machine, which the session does not own: the
+/// machine above it (`client/`) feeds it on, so that nobody outside `protocol/` reads frame
+/// bytes to find out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Signal {
+    /// Nothing for the connection.
+    None,
+    /// The server answered a heartbeat ping.
+    Pong(u64),
+    /// The server's sync step 2: the answer to our sync step 1, which ends the initial sync.
+    SyncStep2,
+}
 
 impl ClientSession {
     /// The socket is open: greet the server and start the y-protocols handshake from the
@@ -41,8 +54,8 @@ impl ClientSession {
         Ok(())
     }
 
-    /// A frame from the server.
-    pub fn handle_frame(&mut self, now: Instant, frame: &[u8]) -> Result<(), SessionError> {
+    /// A frame from the server. Returns what it means for the connection.
+    pub fn handle_frame(&mut self, now: Instant, frame: &[u8]) -> Result<Signal, SessionError> {
         match Message::decode(frame, self.config.max_frame)? {
             Message::SyncStep1 { state_vector } => {
                 let update = self.confirmed.diff_v1(&state_vector)?;
@@ -51,17 +64,15 @@ impl ClientSession {
             Message::SyncStep2 { update } => {
                 self.apply_remote(&update)?;
                 self.detect_stock(now);
+                return Ok(Signal::SyncStep2);
             }
             Message::Update { update } => self.apply_remote(&update)?,
             Message::Welcome { version, role } => {
                 self.welcomed = true;
-                self.events
-                    .push_back(SessionEvent::Welcome { version, role });
+                self.events.push_back(SyncEvent::Welcome { version, role });
                 self.send_ready(now);
             }
-            Message::AuthDenied { reason } => {
-                self.events.push_back(SessionEvent::AuthDenied(reason))
-            }
+            Message::AuthDenied { reason } => self.events.push_back(SyncEvent::AuthDenied(reason)),
             Message::Ack { batch, clock } => self.handle_ack(now, batch, clock)?,
             Message::Reject {
                 batch,
@@ -69,12 +80,12 @@ impl ClientSession {
                 reason,
             } => self.handle_reject(now, batch, code, reason)?,
             Message::Ping { nonce } => self.send(&Message::Pong { nonce }),
-            Message::Pong { nonce } => self.events.push_back(SessionEvent::Pong(nonce)),
-            Message::Awareness { update } => self.events.push_back(SessionEvent::Awareness(update)),
+            Message::Pong { nonce } => return Ok(Signal::Pong(nonce)),
+            Message::Awareness { update } => self.events.push_back(SyncEvent::Awareness(update)),
             // Client-to-server messages and awareness queries need no answer from a client.
             Message::QueryAwareness | Message::Hello { .. } | Message::SubmitBatch { .. } => {}
         }
-        Ok(())
+        Ok(Signal::None)
     }
 
     fn handle_ack(&mut self, now: Instant, batch: BatchId, clock: u32) -> Result<(), SessionError> {
@@ -89,7 +100,7 @@ impl ClientSession {
         self.persist(PersistOp::RemoveBatches(ids.clone()));
         self.last_ack = Some((batch, now));
         self.retries = 0;
-        self.events.push_back(SessionEvent::Acked(ids));
+        self.events.push_back(SyncEvent::Acked(ids));
         Ok(())
     }
 
@@ -113,10 +124,9 @@ impl ClientSession {
         let before = conflict::snapshot(&self.confirmed, &writes);
         self.confirm(update)?;
         self.local.apply_update_v1(update)?;
-        self.drain_changes();
         for c in conflict::detect(&self.confirmed, &self.local, &writes, &before) {
             self.conflicts.record(c.clone());
-            self.events.push_back(SessionEvent::Conflict(c));
+            self.events.push_back(SyncEvent::Conflict(c));
         }
         let clients: Vec<u64> = self.outbox.batches().map(|b| b.id.client).collect();
         let mut held = Vec::new();
@@ -131,7 +141,7 @@ impl ClientSession {
         }
         if !held.is_empty() {
             self.persist(PersistOp::RemoveBatches(held.clone()));
-            self.events.push_back(SessionEvent::Acked(held));
+            self.events.push_back(SyncEvent::Acked(held));
         }
         Ok(())
     }
@@ -199,7 +209,7 @@ impl ClientSession {
             };
             self.last_rejection = Some(rejection.clone());
             let vanished = tombstone.ops;
-            self.events.push_back(SessionEvent::Rejected {
+            self.events.push_back(SyncEvent::Rejected {
                 rejection,
                 vanished,
             });
@@ -219,9 +229,9 @@ impl ClientSession {
             super::fresh_client(self.rng.as_mut(), &self.confirmed, pending, &self.retired);
         let mut local =
             CardDoc::load_v1(self.schema.clone(), client, &self.confirmed.snapshot_v1())?;
-        super::subscribe(&mut local, &self.changes);
-        // Loading is not news to the UI: the rollback reports the net difference instead.
-        super::lock(&self.changes).clear();
+        // Loading is not news to the UI: the rollback reports the net difference instead, so
+        // the new doc buffers its changes only from here on.
+        local.buffer_changes(true);
         Ok(local)
     }
 }

@@ -26,12 +26,16 @@
 //!
 //! Sans-IO: inputs are `handle_*` and [`ClientSession::apply`]; outputs are
 //! [`ClientSession::poll_action`] (frames to send, state to persist),
-//! [`ClientSession::poll_event`] and [`ClientSession::poll_timeout`] (call
-//! [`ClientSession::handle_timeout`] once it passes). Follow the crate's drain rule.
+//! [`ClientSession::poll_event`] ([`SyncEvent`]s: acks, rejections, conflicts),
+//! [`ClientSession::poll_changes`] (the local doc's change batches, straight from its buffer)
+//! and [`ClientSession::poll_timeout`] (call [`ClientSession::handle_timeout`] once it
+//! passes). What a frame means for the connection comes back from
+//! [`ClientSession::handle_frame`] as a [`Signal`]. Follow the crate's drain rule.
 
 mod adopt;
 mod changes;
 mod conflict;
+mod event;
 mod inbound;
 mod retry;
 mod rollback;
@@ -40,12 +44,14 @@ mod stock;
 mod tests;
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use cardsync_core::{
     CardDoc, ChangeBatch, DecodeError, Op, OpenError, Origin, Schema, Stamp, WriteError,
 };
 pub use conflict::{Conflict, ConflictLog};
+pub use event::SyncEvent;
+pub use inbound::Signal;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -104,39 +110,6 @@ pub enum SessionAction {
         /// The change.
         op: PersistOp,
     },
-}
-
-/// Something the UI may want to know.
-#[derive(Clone, Debug, PartialEq)]
-pub enum SessionEvent {
-    /// The local doc changed (local edits, remote updates, rollbacks).
-    Changes(ChangeBatch),
-    /// Batches became confirmed.
-    Acked(Vec<BatchId>),
-    /// A batch was rejected and rolled back. `vanished` holds its ops and any replayed op that
-    /// no longer applies. Reported once the driver confirmed the rollback's persist op, so
-    /// what it reports gone stays gone across a crash.
-    Rejected {
-        /// The rejection.
-        rejection: Rejection,
-        /// Ops that are gone.
-        vanished: Vec<Op>,
-    },
-    /// A remote write overwrote a pending local write.
-    Conflict(Conflict),
-    /// The server refused the token.
-    AuthDenied(String),
-    /// The server accepted the hello.
-    Welcome {
-        /// Protocol version in force.
-        version: u32,
-        /// Granted role.
-        role: String,
-    },
-    /// A pong for the connection state machine.
-    Pong(u64),
-    /// Awareness bytes from other peers.
-    Awareness(Vec<u8>),
 }
 
 /// The session refused something.
@@ -204,9 +177,8 @@ pub struct ClientSession {
     /// server (see `stock.rs`).
     stock: bool,
     confirmed_appends: usize,
-    changes: Arc<Mutex<VecDeque<ChangeBatch>>>,
     actions: VecDeque<SessionAction>,
-    events: VecDeque<SessionEvent>,
+    events: VecDeque<SyncEvent>,
     conflicts: ConflictLog,
     last_ack: Option<(BatchId, Instant)>,
     last_rejection: Option<Rejection>,
@@ -238,7 +210,6 @@ impl ClientSession {
         for update in &persisted.confirmed {
             confirmed.apply_update_v1(update)?;
         }
-        let changes = Arc::new(Mutex::new(VecDeque::new()));
         let client = fresh_client(
             rng.as_mut(),
             &confirmed,
@@ -253,7 +224,8 @@ impl ClientSession {
         for batch in &batches {
             local.apply_update_v1(&batch.update)?;
         }
-        subscribe(&mut local, &changes);
+        // Restoring the outbox is not news: the UI reads the document as it opens.
+        local.buffer_changes(true);
         let mut session = Self {
             outbox: Outbox::new(config.outbox, batches),
             conflicts: ConflictLog::new(config.conflict_log),
@@ -267,7 +239,6 @@ impl ClientSession {
             connected: false,
             welcomed: false,
             stock: false,
-            changes,
             actions: VecDeque::new(),
             events: VecDeque::new(),
             last_ack: None,
@@ -311,7 +282,6 @@ impl ClientSession {
     ) -> Result<Option<BatchId>, SessionError> {
         self.outbox.check_room()?;
         let applied = self.local.apply_with_origin(stamp, ops, Origin::Local)?;
-        self.drain_changes();
         if applied.update.is_empty() {
             return Ok(None);
         }
@@ -354,7 +324,6 @@ impl ClientSession {
         } else {
             self.local.redo()
         };
-        self.drain_changes();
         if !done {
             return Ok(false);
         }
@@ -409,8 +378,15 @@ impl ClientSession {
     }
 
     /// The next event, if any.
-    pub fn poll_event(&mut self) -> Option<SessionEvent> {
+    pub fn poll_event(&mut self) -> Option<SyncEvent> {
         self.events.pop_front()
+    }
+
+    /// The local doc's next change batch (local edits, remote updates, undo, rollbacks), if
+    /// any: taken straight from the document's buffer
+    /// ([`CardDoc::poll_changes`](cardsync_core::CardDoc::poll_changes)).
+    pub fn poll_changes(&mut self) -> Option<ChangeBatch> {
+        self.local.poll_changes()
     }
 
     /// The driver made every persist op up to `seq` durable.
@@ -465,25 +441,6 @@ impl ClientSession {
             self.send(&message);
         }
     }
-
-    fn drain_changes(&mut self) {
-        let batches: Vec<ChangeBatch> = lock(&self.changes).drain(..).collect();
-        self.events
-            .extend(batches.into_iter().map(SessionEvent::Changes));
-    }
-}
-
-fn lock(
-    changes: &Mutex<VecDeque<ChangeBatch>>,
-) -> std::sync::MutexGuard<'_, VecDeque<ChangeBatch>> {
-    changes
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-fn subscribe(doc: &mut CardDoc, changes: &Arc<Mutex<VecDeque<ChangeBatch>>>) {
-    let sink = Arc::clone(changes);
-    doc.subscribe(move |batch| lock(&sink).push_back(batch.clone()));
 }
 
 /// A fresh yrs client id: non-zero (zero is the confirmed doc's), JavaScript-safe, and not

@@ -73,7 +73,8 @@ impl ClientSession {
                 kept.push(batch.clone());
             }
         }
-        self.local = local;
+        // Changes of the old local doc the driver has not taken yet are still news.
+        let untaken = std::mem::replace(&mut self.local, local).take_changes();
         self.next_seq = 0;
         for Replay {
             stamp,
@@ -100,7 +101,11 @@ impl ClientSession {
                 Err(_) => vanished.extend(ops),
             }
         }
-        super::lock(&self.changes).clear();
+        // The rebuild's own transactions are not news: the net difference below is.
+        self.local.take_changes();
+        for batch in untaken {
+            self.local.push_changes(batch);
+        }
         let op = self.outbox.replace_all(kept);
         if let Some(stamp) = rejected_stamp.filter(|_| !(split && vanished.is_empty())) {
             let durable_at = self.outbox.last_issued();
@@ -114,7 +119,7 @@ impl ClientSession {
                 origin: Origin::Rollback,
                 events,
             };
-            self.events.push_back(super::SessionEvent::Changes(batch));
+            self.local.push_changes(batch);
         }
         self.send_ready(now);
         Ok(())

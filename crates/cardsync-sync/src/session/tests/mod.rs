@@ -107,7 +107,7 @@ impl Harness {
         self.drive();
     }
 
-    fn events(&mut self) -> Vec<SessionEvent> {
+    fn events(&mut self) -> Vec<SyncEvent> {
         std::iter::from_fn(|| self.client.poll_event()).collect()
     }
 }
@@ -148,7 +148,7 @@ fn batches_are_sent_only_when_durable_and_confirmed_on_ack() {
     assert!(
         h.events()
             .iter()
-            .any(|e| matches!(e, SessionEvent::Acked(ids) if ids.len() == 1))
+            .any(|e| matches!(e, SyncEvent::Acked(ids) if ids.len() == 1))
     );
 }
 
@@ -211,7 +211,7 @@ fn a_rejection_rolls_back_only_the_rejected_batch() {
     );
     let events = h.events();
     let vanished = events.iter().find_map(|e| match e {
-        SessionEvent::Rejected {
+        SyncEvent::Rejected {
             vanished,
             rejection,
         } => Some((vanished.clone(), rejection.code)),
@@ -221,9 +221,11 @@ fn a_rejection_rolls_back_only_the_rejected_batch() {
         vanished,
         Some((vec![create(2, "bad"), on_bad], RejectCode::Forbidden))
     );
-    assert!(events.iter().any(|e| matches!(e,
-        SessionEvent::Changes(b) if b.origin == Origin::Rollback
-            && b.events.contains(&ChangeEvent::CardDeleted { card: CardId::from_u128(2) }))));
+    let changes: Vec<_> = std::iter::from_fn(|| h.client.poll_changes()).collect();
+    assert!(changes.iter().any(|b| b.origin == Origin::Rollback
+        && b.events.contains(&ChangeEvent::CardDeleted {
+            card: CardId::from_u128(2)
+        })));
     // The surviving edit is resubmitted under the new client id.
     assert_eq!(h.submitted.len(), 1);
     assert_eq!(h.submitted[0].0.client, h.client.local().client_id());
@@ -296,7 +298,7 @@ fn remote_overwrites_of_pending_writes_are_conflicts() {
     assert!(
         h.events()
             .iter()
-            .any(|e| matches!(e, SessionEvent::Conflict(_)))
+            .any(|e| matches!(e, SyncEvent::Conflict(_)))
     );
 }
 

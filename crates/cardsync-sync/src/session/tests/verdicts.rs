@@ -14,11 +14,11 @@ fn reject(h: &mut Harness, batch: BatchId, code: RejectCode) {
     h.drive();
 }
 
-fn rejected(events: &[SessionEvent]) -> Vec<(RejectCode, Vec<Op>)> {
+fn rejected(events: &[SyncEvent]) -> Vec<(RejectCode, Vec<Op>)> {
     events
         .iter()
         .filter_map(|e| match e {
-            SessionEvent::Rejected {
+            SyncEvent::Rejected {
                 rejection,
                 vanished,
             } => Some((rejection.code, vanished.clone())),
@@ -275,7 +275,7 @@ fn a_rollback_is_reported_once_durable_and_survives_a_crash_with_it() {
     store.persist(op).unwrap();
     let mut after = session(14, store.load().unwrap());
     assert_eq!(after.pending().count(), 0, "a tombstone is no batch");
-    let events: Vec<SessionEvent> = std::iter::from_fn(|| after.poll_event()).collect();
+    let events: Vec<SyncEvent> = std::iter::from_fn(|| after.poll_event()).collect();
     assert_eq!(
         rejected(&events),
         [(RejectCode::Forbidden, vec![create(1, "bad")])]
