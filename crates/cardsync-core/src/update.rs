@@ -62,6 +62,15 @@ impl CardDoc {
         self.doc.transact().state_vector().encode_v1()
     }
 
+    /// How many clocks of `client` this replica has integrated: its entry in the state
+    /// vector, without encoding the whole vector (0 for a client it has nothing of).
+    pub fn clock_of(&self, client: u64) -> u32 {
+        self.doc
+            .transact()
+            .state_vector()
+            .get(&yrs::block::ClientID::new(client))
+    }
+
     /// What this replica has that a peer with `state_vector` lacks, v1-encoded.
     pub fn diff_v1(&self, state_vector: &[u8]) -> Result<Vec<u8>, DecodeError> {
         let sv = decode_state_vector(state_vector)?;

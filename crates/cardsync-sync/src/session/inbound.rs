@@ -131,7 +131,7 @@ impl ClientSession {
         let clients: Vec<u64> = self.outbox.batches().map(|b| b.id.client).collect();
         let mut held = Vec::new();
         for client in clients {
-            let clock = super::state_of(&self.confirmed, client);
+            let clock = self.confirmed.clock_of(client);
             held.extend(
                 self.outbox
                     .ack_held(client, clock)

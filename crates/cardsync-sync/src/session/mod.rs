@@ -319,6 +319,8 @@ impl ClientSession {
     fn undo_redo(&mut self, now: Instant, stamp: &Stamp, undo: bool) -> Result<bool, SessionError> {
         self.outbox.check_room()?;
         let before = self.local.state_vector();
+        let client = self.local.client_id();
+        let start = self.local.clock_of(client);
         let done = if undo {
             self.local.undo()
         } else {
@@ -330,9 +332,7 @@ impl ClientSession {
         // Undo writes through yrs directly: the batch carries the update, and no ops, since an
         // undo step cannot be replayed as intent after a rollback (which clears the history).
         let update = self.local.diff_v1(&before)?;
-        let client = self.local.client_id();
-        let end = state_of(&self.local, client);
-        let start = state_of_sv(&before, client);
+        let end = self.local.clock_of(client);
         let id = self.batch_id();
         let op = self.outbox.push(Batch {
             id,
@@ -448,27 +448,14 @@ impl ClientSession {
 /// retired ids and the current one). An RNG reseeded as before would otherwise hand back the
 /// id of the restored batches, or one whose every batch was rejected.
 fn fresh_client(rng: &mut dyn Rng, confirmed: &CardDoc, pending: &[Batch], also: &[u64]) -> u64 {
-    use yrs::updates::decoder::Decode;
-    let sv = yrs::StateVector::decode_v1(&confirmed.state_vector()).unwrap_or_default();
     loop {
         let id = rng.next_u64() & cardsync_core::MAX_CLIENT_ID;
         let used = id == CONFIRMED_CLIENT
-            || sv.contains_client(&yrs::block::ClientID::new(id))
+            || confirmed.clock_of(id) > 0
             || pending.iter().any(|b| b.id.client == id)
             || also.contains(&id);
         if !used {
             return id;
         }
     }
-}
-
-fn state_of(doc: &CardDoc, client: u64) -> u32 {
-    state_of_sv(&doc.state_vector(), client)
-}
-
-fn state_of_sv(sv: &[u8], client: u64) -> u32 {
-    use yrs::updates::decoder::Decode;
-    yrs::StateVector::decode_v1(sv)
-        .map(|sv| sv.get(&yrs::block::ClientID::new(client)))
-        .unwrap_or(0)
 }
