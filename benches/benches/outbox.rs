@@ -37,7 +37,7 @@ fn batches(n: usize) -> Vec<Batch> {
             },
             stamp: stamp(seq),
             ops,
-            update: applied.update,
+            update: applied.update.into(),
             clock: applied.clock,
             created_at: seq as u64,
             parts: Vec::new(),

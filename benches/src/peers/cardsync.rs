@@ -267,7 +267,7 @@ impl Peer for Cardsync {
                 },
                 stamp,
                 ops,
-                update: applied.update,
+                update: applied.update.into(),
                 clock: applied.clock,
                 created_at: seq as u64,
                 parts: Vec::new(),
@@ -292,7 +292,7 @@ impl Peer for Cardsync {
         outbox.compact()?;
         let mut batches = outbox.batches();
         match (batches.next(), batches.next()) {
-            (Some(batch), None) => Ok(batch.update.clone()),
+            (Some(batch), None) => Ok(batch.update.to_vec()),
             _ => Err(Self::missing("one batch after compaction")),
         }
     }

@@ -78,7 +78,7 @@ fn put(tx: &Transaction<'_>, batch: &Batch) -> Result<(), OutboxStoreError> {
             batch.id.client as i64,
             batch.id.seq as i64,
             meta,
-            batch.update
+            &batch.update[..]
         ],
     )?;
     Ok(())
@@ -108,7 +108,7 @@ impl OutboxStore for SqliteOutboxStore {
         while let Some(row) = rows.next()? {
             let pos: i64 = row.get(0)?;
             let meta: String = row.get(1)?;
-            let batch = Batch::from_meta_json(&meta, row.get(2)?)
+            let batch = Batch::from_meta_json(&meta, row.get::<_, Vec<u8>>(2)?)
                 .map_err(|source| OutboxStoreError::Batch { pos, source })?;
             state.outbox.push(batch);
         }
@@ -169,7 +169,7 @@ mod tests {
             id: BatchId { client: 9, seq },
             stamp: Stamp::new(seq, "t"),
             ops: Vec::new(),
-            update: vec![seq as u8; 3],
+            update: vec![seq as u8; 3].into(),
             clock: 0..1,
             created_at: seq,
             parts: Vec::new(),

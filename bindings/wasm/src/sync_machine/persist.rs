@@ -88,7 +88,7 @@ fn stored(batch: &Batch) -> JsValue {
     object(&[
         ("key", key(&batch.id).into()),
         ("meta", batch.meta_json().into()),
-        ("update", Uint8Array::from(batch.update.as_slice()).into()),
+        ("update", Uint8Array::from(&batch.update[..]).into()),
     ])
 }
 

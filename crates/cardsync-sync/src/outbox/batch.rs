@@ -17,6 +17,7 @@
 
 use std::ops::Range;
 
+use bytes::Bytes;
 use cardsync_core::{Op, Stamp};
 use serde::{Deserialize, Serialize};
 
@@ -45,8 +46,9 @@ pub struct Batch {
     pub stamp: Stamp,
     /// The ops, in order, for replay after a rollback.
     pub ops: Vec<Op>,
-    /// The v1 update the ops produced.
-    pub update: Vec<u8>,
+    /// The v1 update the ops produced. Shared: the outbox entry, the persist op that stores
+    /// it and the send of it hold one buffer, not a copy each.
+    pub update: Bytes,
     /// Clocks of `id.client` the update covers.
     pub clock: Range<u32>,
     /// When it was made, in the driver's milliseconds (for "oldest pending age").
@@ -75,7 +77,7 @@ impl Batch {
     /// JSON array of numbers would triple its size).
     pub fn meta_json(&self) -> String {
         let meta = Batch {
-            update: Vec::new(),
+            update: Bytes::new(),
             ..self.clone()
         };
         // A batch is plain data (strings, numbers, ops); serialising it cannot fail.
@@ -83,9 +85,12 @@ impl Batch {
     }
 
     /// The batch [`Batch::meta_json`] and its update make.
-    pub fn from_meta_json(meta: &str, update: Vec<u8>) -> Result<Batch, serde_json::Error> {
+    pub fn from_meta_json(
+        meta: &str,
+        update: impl Into<Bytes>,
+    ) -> Result<Batch, serde_json::Error> {
         let mut batch: Batch = serde_json::from_str(meta)?;
-        batch.update = update;
+        batch.update = update.into();
         Ok(batch)
     }
 
@@ -105,7 +110,7 @@ impl Batch {
             id: rejection.batch,
             stamp,
             ops,
-            update: Vec::new(),
+            update: Bytes::new(),
             clock: 0..0,
             created_at: rejection.at.as_millis(),
             parts: Vec::new(),

@@ -353,7 +353,7 @@ impl Outbox {
 }
 
 fn merge_group(group: &[Entry]) -> Result<Batch, OutboxError> {
-    let updates: Vec<&[u8]> = group.iter().map(|e| e.batch.update.as_slice()).collect();
+    let updates: Vec<&[u8]> = group.iter().map(|e| &e.batch.update[..]).collect();
     // A group is one client's consecutive batches, so its updates are a run that joins by
     // copying bytes; the general merge is the fallback should a stored update not be one.
     let update = match cardsync_core::concat_updates_v1(&updates) {
@@ -379,7 +379,7 @@ fn merge_group(group: &[Entry]) -> Result<Batch, OutboxError> {
             .iter()
             .flat_map(|e| e.batch.ops.iter().cloned())
             .collect(),
-        update,
+        update: update.into(),
         clock: first.clock.start..last.clock.end,
         created_at: first.created_at,
         parts,

@@ -59,7 +59,7 @@ fn batches(n: usize) -> (CardDoc, Vec<Batch>) {
             },
             stamp: stamp.clone(),
             ops: vec![op],
-            update: applied.update,
+            update: applied.update.into(),
             clock: applied.clock,
             created_at: seq as u64,
             parts: Vec::new(),

@@ -262,6 +262,7 @@ impl Message {
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::new();
         match self {
+            Message::SubmitBatch { batch, update } => return submit_batch_frame(*batch, update),
             Message::SyncStep1 { state_vector } => sync(&mut out, 0, state_vector),
             Message::SyncStep2 { update } => sync(&mut out, 1, update),
             Message::Update { update } => sync(&mut out, 2, update),
@@ -306,11 +307,6 @@ impl Message {
                 write_var(&mut p, u64::from(*version));
                 write_str(&mut p, role);
             }
-            Message::SubmitBatch { batch, update } => {
-                write_var(&mut p, 2);
-                batch_id(&mut p, batch);
-                write_buf(&mut p, update);
-            }
             Message::Ack { batch, clock } => {
                 write_var(&mut p, 3);
                 batch_id(&mut p, batch);
@@ -339,7 +335,9 @@ impl Message {
             | Message::Update { .. }
             | Message::Awareness { .. }
             | Message::AuthDenied { .. }
-            | Message::QueryAwareness => {}
+            | Message::QueryAwareness
+            // Written by `submit_batch_frame`, straight from the update.
+            | Message::SubmitBatch { .. } => {}
         }
         p
     }
@@ -387,6 +385,30 @@ impl Message {
         r.finish()?;
         Ok(message)
     }
+}
+
+/// The frame of `Message::SubmitBatch { batch, update }`, written from borrowed bytes: the
+/// update goes into the frame once, with no message or extension payload built around a copy
+/// of it first (a batch's update is the one large thing a client sends).
+pub fn submit_batch_frame(batch: BatchId, update: &[u8]) -> Vec<u8> {
+    let mut head = Vec::with_capacity(24);
+    write_var(&mut head, 2);
+    write_var(&mut head, batch.client);
+    write_var(&mut head, batch.seq);
+    write_var(&mut head, update.len() as u64);
+    let mut out = Vec::with_capacity(head.len() + update.len() + 12);
+    write_var(&mut out, MSG_CARDSYNC);
+    write_var(&mut out, (head.len() + update.len()) as u64);
+    out.extend_from_slice(&head);
+    out.extend_from_slice(update);
+    out
+}
+
+/// The frame of `Message::Update { update }`, written from borrowed bytes.
+pub fn update_frame(update: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(update.len() + 12);
+    sync(&mut out, 2, update);
+    out
 }
 
 fn sync(out: &mut Vec<u8>, kind: u64, bytes: &[u8]) {

@@ -49,6 +49,19 @@ proptest! {
     }
 
     #[test]
+    fn borrowed_frames_decode_as_their_messages(
+        batch in batch(),
+        update in proptest::collection::vec(any::<u8>(), 0..300),
+    ) {
+        let submit = submit_batch_frame(batch, &update);
+        prop_assert_eq!(
+            Message::decode(&submit, MAX),
+            Ok(Message::SubmitBatch { batch, update: update.clone() })
+        );
+        prop_assert_eq!(Message::decode(&update_frame(&update), MAX), Ok(Message::Update { update }));
+    }
+
+    #[test]
     fn every_truncation_is_an_error(m in message()) {
         let frame = m.encode();
         for len in 0..frame.len() {

@@ -290,7 +290,7 @@ impl ClientSession {
             id,
             stamp: stamp.clone(),
             ops: ops.to_vec(),
-            update: applied.update,
+            update: applied.update.into(),
             clock: applied.clock,
             created_at: now.as_millis(),
             parts: Vec::new(),
@@ -338,7 +338,7 @@ impl ClientSession {
             id,
             stamp: stamp.clone(),
             ops: Vec::new(),
-            update,
+            update: update.into(),
             clock: start..end,
             created_at: now.as_millis(),
             parts: Vec::new(),
@@ -428,17 +428,12 @@ impl ClientSession {
         }
         self.retry_at = None;
         for batch in self.outbox.take_sendable() {
-            let message = if self.stock {
-                crate::protocol::Message::Update {
-                    update: batch.update,
-                }
+            let frame = if self.stock {
+                crate::protocol::update_frame(&batch.update)
             } else {
-                crate::protocol::Message::SubmitBatch {
-                    batch: batch.id,
-                    update: batch.update,
-                }
+                crate::protocol::submit_batch_frame(batch.id, &batch.update)
             };
-            self.send(&message);
+            self.actions.push_back(SessionAction::Send(frame));
         }
     }
 }

@@ -90,7 +90,7 @@ impl ClientSession {
                         id,
                         stamp,
                         ops,
-                        update: applied.update,
+                        update: applied.update.into(),
                         clock: applied.clock,
                         created_at,
                         parts: Vec::new(),
