@@ -39,8 +39,12 @@
 //! edits are refused; `Some(Role::Editor)` for two-way sync; `None` refuses it with an auth
 //! message and a close). A driver that can authenticate stock clients otherwise (a token in
 //! the URL, as `y-websocket`'s `params` send it) uses [`Room::handle_connect_with_token`].
-//! Stock updates carry no batch id, so they get no ack; if refused, the `Reject` names
-//! `seq` [`UNBATCHED`] (stock clients ignore it; it helps debugging).
+//! Stock updates carry no batch id, so they get no ack. A stock client cannot roll back, so
+//! an update from a peer admitted without a hello that breaks a document rule is not
+//! refused: the room accepts it and, in the same log append, writes a compensating change
+//! that puts back what it broke (`compensate.rs`), sends that change to the peer too, and
+//! reports an [`AuditRecord`]. Other refusals (a viewer's write, a malformed update) send a
+//! `Reject` naming `seq` [`UNBATCHED`] (stock clients ignore it; it helps debugging).
 //!
 //! # The drain rule
 //! As everywhere in this crate: after every `handle_*` call, and after `handle_timeout` once
@@ -91,6 +95,7 @@
 //! ```
 
 mod action;
+mod audit;
 mod auth;
 mod awareness;
 mod batches;
@@ -99,11 +104,13 @@ mod check;
 mod check_card;
 mod check_field;
 mod check_graph;
+mod compensate;
 mod config;
 mod error;
 mod incoming;
 mod peer;
 mod peers;
+mod restore;
 mod settle;
 mod shadow;
 mod violation;
@@ -119,6 +126,7 @@ use cardsync_core::{CardDoc, Schema};
 use crate::time::Instant;
 
 pub use action::{PeerCloseReason, PeerId, PersistToken, RoomAction};
+pub use audit::AuditRecord;
 pub use auth::{AuthError, Authenticator, FieldRule, Permissions, Role, StaticTokens};
 pub use awareness::AwarenessError;
 pub use bucket::RateLimit;
@@ -134,6 +142,13 @@ use awareness::Presence;
 use peer::Peer;
 use settle::{Mark, PendingPersist};
 use shadow::{ROOM_CLIENT_ID, Shadow};
+
+/// The client id the room writes its compensations as (`compensate.rs`): 2^53 − 1, the
+/// largest a Yjs peer can have. Stock Yjs draws 32-bit ids, so it never picks it, and the
+/// room refuses any peer's update carrying clocks of it
+/// ([`Violation::ReservedClient`]), so no two writers ever share it. It is the same in every
+/// room and across restarts: yrs continues its clocks from the document's state.
+pub const COMPENSATOR_CLIENT_ID: u64 = cardsync_core::MAX_CLIENT_ID;
 
 /// The `seq` of the `BatchId` in a `Reject` of an update that came without one (a stock
 /// client's `Update` or `SyncStep2`).
