@@ -28,14 +28,14 @@ use yrs::{ReadTxn, Transact};
 use crate::protocol::{BatchId, RejectCode};
 use crate::time::Instant;
 
+use super::Room;
 use super::action::PeerId;
 use super::auth::{Authenticator, Role};
 use super::check::{Rules, check};
 use super::compensate::{Compensation, compensate};
 use super::incoming::{Fresh, Incoming};
-use super::shadow::Shadow;
+use super::shadow::{COMPENSATOR_CLIENT_ID, Shadow};
 use super::violation::Violation;
-use super::{COMPENSATOR_CLIENT_ID, Room};
 
 /// A batch passed every check.
 pub(super) enum Accepted {

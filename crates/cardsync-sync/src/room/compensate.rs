@@ -18,9 +18,10 @@
 //! - an entry the update replaced whole, or that still breaks a rule after its keys were put
 //!   back, is put back whole, as a copy of its previous value.
 //!
-//! The change is written as [`COMPENSATOR_CLIENT_ID`](super::COMPENSATOR_CLIENT_ID) on the shadow,
-//! which already holds the update, and it is later in causal order than the update, so it
-//! wins every register and map-key conflict on every replica, the stock one included. The
+//! The change is written as [`COMPENSATOR_CLIENT_ID`](super::shadow::COMPENSATOR_CLIENT_ID)
+//! on the shadow, which already holds the update, and it is later in causal order than the
+//! update, so it wins every register and map-key conflict on every replica, the stock one
+//! included. The
 //! loop below re-runs the validator after each round of repairs and only ends when every
 //! entry the update touched passes or was put back whole (previous values are valid: the
 //! authoritative replica only holds validated state). Each round either repairs a key not

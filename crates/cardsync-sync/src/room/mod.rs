@@ -135,20 +135,13 @@ pub use bucket::RateLimit;
 pub use cardsync_core::untrusted::{MAX_DEPTH, ScreenError};
 pub use config::RoomConfig;
 pub use error::RoomError;
-pub use shadow::ShadowError;
+pub use shadow::{COMPENSATOR_CLIENT_ID, ShadowError};
 pub use violation::Violation;
 
 use awareness::Presence;
 use peer::Peer;
 use settle::{Mark, PendingPersist};
 use shadow::{ROOM_CLIENT_ID, Shadow};
-
-/// The client id the room writes its compensations as (`compensate.rs`): 2^53 − 1, the
-/// largest a Yjs peer can have. Stock Yjs draws 32-bit ids, so it never picks it, and the
-/// room refuses any peer's update carrying clocks of it
-/// ([`Violation::ReservedClient`]), so no two writers ever share it. It is the same in every
-/// room and across restarts: yrs continues its clocks from the document's state.
-pub const COMPENSATOR_CLIENT_ID: u64 = cardsync_core::MAX_CLIENT_ID;
 
 /// The `seq` of the `BatchId` in a `Reject` of an update that came without one (a stock
 /// client's `Update` or `SyncStep2`).

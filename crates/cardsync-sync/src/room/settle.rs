@@ -29,7 +29,8 @@ use super::auth::Authenticator;
 use super::batches::{Accepted, Refusal};
 use super::compensate::Compensation;
 use super::error::RoomError;
-use super::{COMPENSATOR_CLIENT_ID, Room, UNBATCHED};
+use super::shadow::COMPENSATOR_CLIENT_ID;
+use super::{Room, UNBATCHED};
 
 /// Where a client id's rejected range starts, and why it was rejected.
 #[derive(Clone, Debug)]

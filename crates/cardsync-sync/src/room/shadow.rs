@@ -36,8 +36,16 @@ const OBSERVER: &str = "cardsync.room.shadow";
 
 /// The client id of the room's authoritative replica. It never writes, so it never appears in
 /// the doc. (The shadow writes the room's compensations, as
-/// [`COMPENSATOR_CLIENT_ID`](super::COMPENSATOR_CLIENT_ID).)
+/// [`COMPENSATOR_CLIENT_ID`].)
 pub(crate) const ROOM_CLIENT_ID: u64 = 0;
+
+/// The client id the room writes its compensations as (`compensate.rs`): 2^53 − 1, the
+/// largest a Yjs peer can have. Stock Yjs draws 32-bit ids, so it never picks it, and the
+/// room refuses any peer's update carrying clocks of it
+/// ([`Violation::ReservedClient`](super::violation::Violation::ReservedClient)), so no two
+/// writers ever share it. It is the same in every room and across restarts: yrs continues
+/// its clocks from the document's state.
+pub const COMPENSATOR_CLIENT_ID: u64 = cardsync_core::MAX_CLIENT_ID;
 
 /// What happened to one entry of a root map (a card, an edge, a sequence entry...).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -162,7 +170,7 @@ impl Shadow {
     pub fn load(schema: Arc<Schema>, snapshot: &[u8]) -> Result<Self, ShadowError> {
         // The shadow's only local writes are compensations (`compensate.rs`), made as the
         // room's reserved client id; every other change comes in as an update.
-        let mut doc = CardDoc::with_schema(schema, super::COMPENSATOR_CLIENT_ID)?;
+        let mut doc = CardDoc::with_schema(schema, COMPENSATOR_CLIENT_ID)?;
         // The room never undoes, so an undo manager would only cost time per apply.
         doc.set_undo_enabled(false);
         doc.apply_update_v1(snapshot)?;

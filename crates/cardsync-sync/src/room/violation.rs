@@ -149,7 +149,7 @@ pub enum Violation {
         to: String,
     },
     /// An update that writes as the room's own client id
-    /// ([`COMPENSATOR_CLIENT_ID`](super::COMPENSATOR_CLIENT_ID)), which only the room's
+    /// ([`COMPENSATOR_CLIENT_ID`](super::shadow::COMPENSATOR_CLIENT_ID)), which only the room's
     /// compensations may use.
     #[error("client id {client} is reserved for the room's own writes")]
     ReservedClient {

@@ -221,16 +221,15 @@ fn two_valid_offline_moves_merge_into_one_valid_state_everywhere() {
         };
         let mut alice = CardDoc::new(workflow(), 7).unwrap();
         d.join(3, "edit", 7);
-        let mut seq = 0;
-        for ops in [
+        let steps = [
             vec![create_task(1, "todo")],
             vec![set(1, "status", "doing")],
-        ] {
+        ];
+        for (seq, ops) in (0u64..).zip(steps) {
             let applied = alice
                 .apply_with_origin(&Stamp::new(1, "a"), &ops, Origin::Local)
                 .unwrap();
             let batch = BatchId { client: 7, seq };
-            seq += 1;
             d.send(
                 PeerId(3),
                 &Message::SubmitBatch {
