@@ -243,7 +243,7 @@ mod repro {
                     match action {
                         RoomAction::Send { frame, .. } => down.push_back(frame),
                         RoomAction::Persist { token, update } => self.held.push((token, update)),
-                        RoomAction::Close { .. } => {}
+                        RoomAction::Close { .. } | RoomAction::Audit(_) => {}
                     }
                 }
                 if let Some(frame) = up.pop_front() {

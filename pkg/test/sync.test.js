@@ -89,6 +89,28 @@ test("status goes connecting, syncing, online, and offline on stop", async () =>
   await client.close();
 });
 
+test("a failed connection reports its cause as its TypeScript type says", { timeout: 30_000 }, async () => {
+  // Nobody listens on port 9 (discard): the socket fails at once.
+  const client = await SyncClient.open({
+    url: "ws://127.0.0.1:9/rooms/nowhere",
+    schema,
+    token: "t",
+    actor: "tester",
+    WebSocket,
+    store: new MemoryStore(),
+    connection: { backoff_base: 50, backoff_cap: 200 },
+  });
+  const cause = await new Promise((resolve) => {
+    client.on("connection", (r) => {
+      if (r.to.kind === "backoff") resolve(r.cause);
+    });
+  });
+  // `ConnectionCause` says `{ kind: "failed"; failure: Failure }`: both tags, nested.
+  assert.equal(cause.kind, "failed", JSON.stringify(cause));
+  assert.ok(["socket_error", "socket_closed"].includes(cause.failure.kind), JSON.stringify(cause));
+  await client.close();
+});
+
 test("edits made offline survive a reload and land exactly once", async () => {
   const doc = freshDoc();
   const store = new MemoryStore();

@@ -7,6 +7,7 @@ import {
   type ChangeBatch,
   CardsyncError,
   type ClientStatus,
+  type ConnectionCause,
   type ErrorCode,
   MemoryStore,
   type Op,
@@ -71,6 +72,15 @@ async function syncClientTypes(): Promise<void> {
     void [code, vanished];
   });
   client.on("status", (s) => void s.pending);
+  client.on("connection", (report) => {
+    // A failure nests under `failure`: the cause's own `kind` stays "failed".
+    if (report.cause.kind === "failed") {
+      const failure: "socket_error" | "socket_closed" | string = report.cause.failure.kind;
+      void failure;
+    }
+  });
+  const cause: ConnectionCause = { kind: "failed", failure: { kind: "socket_closed", code: 1006 } };
+  void cause;
   off();
   const card: string = client.doc.createCard("task", { title: "typed" });
   void [state, card];

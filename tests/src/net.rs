@@ -446,6 +446,7 @@ impl Net {
                     self.stats.closes.push(reason);
                     self.down(peer, at, None);
                 }
+                RoomAction::Audit(_) => {}
                 RoomAction::Persist { token, update } => {
                     let at = self.latency(30);
                     let queue = &mut self.server.unstored;

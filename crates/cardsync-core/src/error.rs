@@ -119,7 +119,10 @@ pub enum RegisterError {
     #[error("a required register cannot be cleared")]
     MissingRequired,
     /// The state machine does not allow this move.
-    #[error("transition {from:?} -> {to:?} is not allowed")]
+    #[error(
+        "transition {} -> {to:?} is not allowed",
+        from.as_ref().map_or_else(|| "unset".to_owned(), |state| format!("{state:?}"))
+    )]
     InvalidTransition {
         /// The current state (`None`: unset, so only initial states are allowed).
         from: Option<String>,

@@ -358,6 +358,11 @@ mod tests {
             ok(&line, Some("doing".into()), "todo".into()),
             Err(refused(Some("doing"), "todo"))
         );
+        // The reason names states as a person would, never as Rust's `Some(..)`.
+        let text = refused(Some("doing"), "todo").to_string();
+        assert_eq!(text, r#"transition "doing" -> "todo" is not allowed"#);
+        let text = refused(None, "doing").to_string();
+        assert_eq!(text, r#"transition unset -> "doing" is not allowed"#);
         // A cycle has no natural start: any state may be the first.
         let cycle = FieldDef::state_machine([("a", "b"), ("b", "a")]);
         assert_eq!(ok(&cycle, None, "b".into()), Ok(()));

@@ -28,6 +28,7 @@ pub struct Metrics {
     connections: AtomicU64,
     batches_acked: AtomicU64,
     rejections: AtomicU64,
+    compensations: AtomicU64,
     refused_connections: AtomicU64,
     closed_by_room: AtomicU64,
     updates_persisted: AtomicU64,
@@ -56,6 +57,9 @@ pub struct Snapshot {
     pub ack_latency_ms: Percentiles,
     /// Rejections sent since start.
     pub rejections: u64,
+    /// Stock peers' invalid updates the rooms undid with a compensating change (each also
+    /// logged as a warning with its violations).
+    pub compensations: u64,
     /// Connections refused at a process limit (rooms, connections).
     pub refused_connections: u64,
     /// Connections the rooms closed (auth, malformed or oversize frames, abuse).
@@ -103,6 +107,7 @@ impl Default for Metrics {
             connections: AtomicU64::new(0),
             batches_acked: AtomicU64::new(0),
             rejections: AtomicU64::new(0),
+            compensations: AtomicU64::new(0),
             refused_connections: AtomicU64::new(0),
             closed_by_room: AtomicU64::new(0),
             updates_persisted: AtomicU64::new(0),
@@ -129,6 +134,9 @@ impl Metrics {
     }
     pub(crate) fn rejected(&self) {
         add(&self.rejections, 1);
+    }
+    pub(crate) fn compensated(&self) {
+        add(&self.compensations, 1);
     }
     pub(crate) fn refused(&self) {
         add(&self.refused_connections, 1);
@@ -195,6 +203,7 @@ impl Metrics {
                 samples: samples.len(),
             },
             rejections: get(&self.rejections),
+            compensations: get(&self.compensations),
             refused_connections: get(&self.refused_connections),
             closed_by_room: get(&self.closed_by_room),
             updates_persisted: get(&self.updates_persisted),

@@ -268,6 +268,18 @@ impl Driver {
                         let _ = out.try_send(Outgoing::close(reason.ws_code(), reason.as_str()));
                     }
                 }
+                RoomAction::Audit(record) => {
+                    self.shared.metrics.compensated();
+                    let violations: Vec<String> =
+                        record.violations.iter().map(ToString::to_string).collect();
+                    tracing::warn!(
+                        doc = %self.doc,
+                        peer = %record.peer,
+                        clients = ?record.clients,
+                        ?violations,
+                        "compensated a stock peer's invalid update"
+                    );
+                }
                 RoomAction::Persist { token, update } => {
                     self.in_flight.push_back((token, self.arrival));
                     let append = Append {

@@ -66,7 +66,8 @@ async fn bad_missing_expired_and_foreign_tokens_are_refused() {
         );
     }
 
-    // A stock client (no hello) without a token is refused too: no anonymous access.
+    // A stock client (no hello) without a token is refused too: no anonymous access. It is
+    // told what it lacks, and how a stock client brings it.
     let mut ws = raw(&url).await;
     send(
         &mut ws,
@@ -75,6 +76,12 @@ async fn bad_missing_expired_and_foreign_tokens_are_refused() {
         },
     )
     .await;
+    let reason = expect_message(&mut ws, |m| match m {
+        Message::AuthDenied { reason } => Some(reason),
+        _ => None,
+    })
+    .await;
+    assert!(reason.starts_with("token missing"), "{reason}");
     let (code, _) = expect_close(&mut ws).await;
     assert_eq!(code, close_code::POLICY_VIOLATION);
 

@@ -263,7 +263,7 @@ fn close_reason(reason: &CloseCause) -> String {
     match reason {
         CloseCause::Stopped => "stopped".into(),
         CloseCause::NetworkOffline => "network offline".into(),
-        CloseCause::Failed(failure) => failure.to_string(),
+        CloseCause::Failed { failure } => failure.to_string(),
     }
 }
 

@@ -115,7 +115,7 @@ export type ConnectionCause =
   | { kind: "socket_opened" }
   | { kind: "synced" }
   | { kind: "retry_due" }
-  | ({ kind: "failed" } & Failure);
+  | { kind: "failed"; failure: Failure };
 
 /** Why the server refused a batch. */
 export type RejectCode =

@@ -34,7 +34,13 @@ pub fn schema() -> Schema {
         "task",
         CardKind::default()
             .field("title", FieldDef::register(ValueType::String))
-            .field("votes", FieldDef::new(FieldKind::Counter)),
+            .field("votes", FieldDef::new(FieldKind::Counter))
+            // For the stock peers' tests (stock.rs): a state machine and a text field.
+            .field(
+                "status",
+                FieldDef::state_machine([("todo", "doing"), ("doing", "done"), ("doing", "todo")]),
+            )
+            .field("body", FieldDef::new(FieldKind::Text)),
     )
 }
 

@@ -94,6 +94,11 @@ pub enum CloseCause {
     Stopped,
     /// The browser reported the network down (`handle_network(_, false)`).
     NetworkOffline,
-    /// The connection failed and will be retried after a backoff.
-    Failed(Failure),
+    /// The connection failed and will be retried after a backoff. A struct variant, so the
+    /// failure's own `kind` tag nests (`{ kind: "failed", failure: { kind: ... } }`) instead of
+    /// colliding with this enum's in one flattened object.
+    Failed {
+        /// What failed.
+        failure: Failure,
+    },
 }

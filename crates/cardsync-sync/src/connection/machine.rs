@@ -214,7 +214,7 @@ impl<R: Rng> Connection<R> {
         if let Some(socket) = self.socket.take() {
             // A socket that reported its own close needs no CloseSocket.
             if !matches!(failure, Failure::SocketClosed { .. }) {
-                let reason = CloseCause::Failed(failure);
+                let reason = CloseCause::Failed { failure };
                 self.actions
                     .push_back(Action::CloseSocket { socket, reason });
             }
@@ -229,7 +229,7 @@ impl<R: Rng> Connection<R> {
             State::Backoff {
                 retry_at: now + delay,
             },
-            Cause::Failed(failure),
+            Cause::Failed { failure },
         );
     }
 

@@ -241,7 +241,8 @@ proptest! {
                         prop_assert_eq!((event.from, event.cause), (State::Syncing, Cause::Synced));
                     }
                     State::Backoff { retry_at } => {
-                        prop_assert!(matches!(event.cause, Cause::Failed(_)));
+                        let failed = matches!(event.cause, Cause::Failed { .. });
+                        prop_assert!(failed);
                         let delay = retry_at.saturating_duration_since(event.at);
                         prop_assert!(delay <= config.max_retry_delay(), "delay {:?} above cap", delay);
                         let floor = config.backoff_base.mul_f64(1.0 - config.backoff_jitter);

@@ -67,8 +67,13 @@ pub enum Cause {
     Synced,
     /// The backoff delay elapsed.
     RetryDue,
-    /// The connection failed.
-    Failed(Failure),
+    /// The connection failed. A struct variant, so the failure's own `kind` tag nests
+    /// (`{ kind: "failed", failure: { kind: "socket_closed", code } }`): as a newtype variant,
+    /// both tags landed in one object and JavaScript saw only the failure's `kind`.
+    Failed {
+        /// What failed.
+        failure: Failure,
+    },
 }
 
 /// A state transition, returned by [`Connection::poll_event`](super::Connection::poll_event).

@@ -9,6 +9,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use super::audit::AuditRecord;
 use crate::protocol::close_code;
 
 /// The driver's name for one connection (e.g. a counter per accepted WebSocket).
@@ -99,6 +100,9 @@ pub enum RoomAction {
         /// Why.
         reason: PeerCloseReason,
     },
+    /// Record that the room compensated a stock peer's update (see [`AuditRecord`]); the log
+    /// append holding it is durable. Log it, count it; nothing to confirm.
+    Audit(AuditRecord),
     /// Append this v1 update to the document's update log, make it durable, then call
     /// `handle_persisted(now, token)`. Replaying the log in order rebuilds the document.
     Persist {

@@ -32,8 +32,9 @@ use super::Room;
 use super::action::PeerId;
 use super::auth::{Authenticator, Role};
 use super::check::{Rules, check};
+use super::compensate::{Compensation, compensate};
 use super::incoming::{Fresh, Incoming};
-use super::shadow::Shadow;
+use super::shadow::{COMPENSATOR_CLIENT_ID, Shadow};
 use super::violation::Violation;
 
 /// A batch passed every check.
@@ -42,8 +43,11 @@ pub(super) enum Accepted {
     Held,
     /// Applied; to be persisted.
     Applied {
+        /// What to persist and broadcast: the update's effect, and the compensation if any.
         effect: Vec<u8>,
         clocks: Vec<(u64, u32)>,
+        /// For a stock peer's invalid update, the room's compensation (`compensate.rs`).
+        compensation: Option<Compensation>,
     },
 }
 
@@ -91,9 +95,10 @@ impl<A: Authenticator> Room<A> {
             return;
         };
         let role = state.role().unwrap_or(Role::Viewer);
+        let stock = !state.hello;
         let verdict = if state.batches.try_take(now) {
             let rate_limited = batch.is_some_and(|b| state.rate_limited.contains(&b.client));
-            self.judge(role, batch, &update, rate_limited)
+            self.judge(role, batch, &update, rate_limited, stock)
         } else {
             if let Some(b) = batch {
                 state.rate_limited.insert(b.client);
@@ -139,12 +144,15 @@ impl<A: Authenticator> Room<A> {
     }
 
     /// `rate_limited`: a batch of this client id was rate-limited on this connection.
+    /// `stock`: the peer said no hello, so an update breaking a document rule is compensated
+    /// instead of refused.
     fn judge(
         &mut self,
         role: Role,
         batch: Option<BatchId>,
         update: &[u8],
         rate_limited: bool,
+        stock: bool,
     ) -> Result<Accepted, Refusal> {
         let max = self.config.max_update_bytes;
         if update.len() > max {
@@ -178,6 +186,10 @@ impl<A: Authenticator> Room<A> {
                 batch: b.client,
                 other: other.client,
             }));
+        }
+        if fresh.iter().any(|f| f.client == COMPENSATOR_CLIENT_ID) {
+            let client = COMPENSATOR_CLIENT_ID;
+            return Err(violation(Violation::ReservedClient { client }));
         }
         if let Some((code, reason)) = self.meets_mark(batch, &fresh) {
             return Err(refuse(code, reason, None));
@@ -243,6 +255,7 @@ impl<A: Authenticator> Room<A> {
             writers: &writers,
         };
         let foreign_roots = shadow.new_foreign_roots(&self.doc);
+        let mut compensation = None;
         if let Err(v) = check(
             &rules,
             &self.doc,
@@ -250,18 +263,53 @@ impl<A: Authenticator> Room<A> {
             &applied.touched,
             &foreign_roots,
         ) {
-            self.shadow = None;
-            return Err(violation(v));
+            // Only a stock writer's update within the known roots can be undone (see
+            // `compensate.rs`); everything else is refused.
+            if !stock || !role.can_write() || !foreign_roots.is_empty() {
+                self.shadow = None;
+                return Err(violation(v));
+            }
+            match compensate(shadow, &self.doc, &rules, &applied.touched) {
+                Ok(c) => compensation = Some(c),
+                Err(e) => {
+                    self.shadow = None;
+                    let reason = format!("the room cannot compensate the update: {e}");
+                    return Err(refuse(RejectCode::Malformed, reason, None));
+                }
+            }
         }
-        let Some(effect) = applied.effect else {
+        let Some(mut effect) = applied.effect else {
             return Ok(Accepted::Held);
         };
-        if let Err(e) = self.doc.apply_update_v1(update) {
-            // Unreachable in practice: the shadow integrated the same bytes from the same state.
-            self.shadow = None;
-            return Err(refuse(RejectCode::Malformed, e.to_string(), None));
+        let mut clocks: Vec<(u64, u32)> = fresh.iter().map(|f| (f.client, f.end)).collect();
+        if let Some(c) = &compensation {
+            effect = match cardsync_core::merge_updates_v1(&[&effect, &c.update]) {
+                Ok(merged) => merged,
+                Err(e) => {
+                    self.shadow = None;
+                    let reason = format!("the room cannot compensate the update: {e}");
+                    return Err(refuse(RejectCode::Malformed, reason, None));
+                }
+            };
         }
-        let clocks = fresh.iter().map(|f| (f.client, f.end)).collect();
-        Ok(Accepted::Applied { effect, clocks })
+        let own = compensation.as_ref().map(|c| c.update.as_slice());
+        for bytes in std::iter::once(update).chain(own) {
+            if let Err(e) = self.doc.apply_update_v1(bytes) {
+                // Unreachable in practice: the shadow integrated the same bytes from the same
+                // state.
+                self.shadow = None;
+                return Err(refuse(RejectCode::Malformed, e.to_string(), None));
+            }
+        }
+        if compensation.is_some() {
+            let held = self.doc.yrs_doc().transact().state_vector();
+            let id = COMPENSATOR_CLIENT_ID;
+            clocks.push((id, held.get(&ClientID::new(id))));
+        }
+        Ok(Accepted::Applied {
+            effect,
+            clocks,
+            compensation,
+        })
     }
 }

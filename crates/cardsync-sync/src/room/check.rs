@@ -51,7 +51,7 @@ pub(super) struct Side<'d> {
 }
 
 impl<'d> Side<'d> {
-    fn new(doc: &'d CardDoc) -> Self {
+    pub(super) fn new(doc: &'d CardDoc) -> Self {
         let txn = doc.yrs_doc().transact();
         Self {
             cards: txn.get_map(layout::CARDS),
@@ -135,7 +135,7 @@ pub(super) fn is_plain(any: &Any) -> bool {
 }
 
 impl Check<'_, '_> {
-    fn meta(&self, key: &str) -> Result<(), Violation> {
+    pub(super) fn meta(&self, key: &str) -> Result<(), Violation> {
         let value = self.new.get(&self.new.meta, key);
         let valid = match (key, value) {
             (_, None) => true,

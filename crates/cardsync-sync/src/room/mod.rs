@@ -39,8 +39,12 @@
 //! edits are refused; `Some(Role::Editor)` for two-way sync; `None` refuses it with an auth
 //! message and a close). A driver that can authenticate stock clients otherwise (a token in
 //! the URL, as `y-websocket`'s `params` send it) uses [`Room::handle_connect_with_token`].
-//! Stock updates carry no batch id, so they get no ack; if refused, the `Reject` names
-//! `seq` [`UNBATCHED`] (stock clients ignore it; it helps debugging).
+//! Stock updates carry no batch id, so they get no ack. A stock client cannot roll back, so
+//! an update from a peer admitted without a hello that breaks a document rule is not
+//! refused: the room accepts it and, in the same log append, writes a compensating change
+//! that puts back what it broke (`compensate.rs`), sends that change to the peer too, and
+//! reports an [`AuditRecord`]. Other refusals (a viewer's write, a malformed update) send a
+//! `Reject` naming `seq` [`UNBATCHED`] (stock clients ignore it; it helps debugging).
 //!
 //! # The drain rule
 //! As everywhere in this crate: after every `handle_*` call, and after `handle_timeout` once
@@ -91,6 +95,7 @@
 //! ```
 
 mod action;
+mod audit;
 mod auth;
 mod awareness;
 mod batches;
@@ -99,11 +104,13 @@ mod check;
 mod check_card;
 mod check_field;
 mod check_graph;
+mod compensate;
 mod config;
 mod error;
 mod incoming;
 mod peer;
 mod peers;
+mod restore;
 mod settle;
 mod shadow;
 mod violation;
@@ -119,6 +126,7 @@ use cardsync_core::{CardDoc, Schema};
 use crate::time::Instant;
 
 pub use action::{PeerCloseReason, PeerId, PersistToken, RoomAction};
+pub use audit::AuditRecord;
 pub use auth::{AuthError, Authenticator, FieldRule, Permissions, Role, StaticTokens};
 pub use awareness::AwarenessError;
 pub use bucket::RateLimit;
@@ -127,7 +135,7 @@ pub use bucket::RateLimit;
 pub use cardsync_core::untrusted::{MAX_DEPTH, ScreenError};
 pub use config::RoomConfig;
 pub use error::RoomError;
-pub use shadow::ShadowError;
+pub use shadow::{COMPENSATOR_CLIENT_ID, ShadowError};
 pub use violation::Violation;
 
 use awareness::Presence;

@@ -36,6 +36,9 @@ pub(crate) struct Peer {
     pub batches: TokenBucket,
     /// Rejections it may still cause before it is closed.
     pub rejections: TokenBucket,
+    /// Whether it said a cardsync `Hello`. A peer without one is a stock Yjs client, which
+    /// cannot roll back: its invalid updates are compensated instead of refused.
+    pub hello: bool,
     /// Client ids with a batch refused as `RateLimited` on this connection: a later batch
     /// of theirs that misses clocks is refused the same way (see `batches.rs`).
     pub rate_limited: HashSet<u64>,
@@ -49,6 +52,7 @@ impl Peer {
             batches: TokenBucket::new(config.batch_rate, now),
             rejections: TokenBucket::new(config.rejection_rate, now),
             rate_limited: HashSet::new(),
+            hello: false,
         }
     }
 

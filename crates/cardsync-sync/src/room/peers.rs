@@ -21,6 +21,12 @@ use super::auth::{Authenticator, Role};
 use super::error::RoomError;
 use super::peer::{Peer, Stage};
 
+/// Why a peer that brought no token at all is refused, when the room admits no hello-less
+/// peer. It names what is missing and both ways to bring it, because the peer is most likely a
+/// stock `y-websocket` client, which never sends a hello but can send a token in the URL.
+pub(super) const HELLO_LESS_DENIED: &str = "token missing: send a cardsync hello with a token, \
+     or connect with ?token=… (y-websocket: params: { token })";
+
 impl<A: Authenticator> Room<A> {
     /// A peer connected. It has `hello_timeout_ms` to speak.
     pub fn handle_connect(&mut self, now: Instant, peer: PeerId) -> Result<(), RoomError> {
@@ -141,6 +147,11 @@ impl<A: Authenticator> Room<A> {
                     let role = role.as_str().to_owned();
                     self.send(peer, &Message::Welcome { version, role });
                 }
+                if version.is_some()
+                    && let Some(state) = self.peers.get_mut(&peer)
+                {
+                    state.hello = true;
+                }
                 self.admit(peer, role);
             }
         }
@@ -155,7 +166,7 @@ impl<A: Authenticator> Room<A> {
                 true
             }
             None => {
-                self.deny(peer, "this room requires a cardsync hello".to_owned());
+                self.deny(peer, HELLO_LESS_DENIED.to_owned());
                 false
             }
         }

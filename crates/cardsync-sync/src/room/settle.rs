@@ -24,9 +24,12 @@ use crate::protocol::{BatchId, Message, RejectCode};
 use crate::time::Instant;
 
 use super::action::{PeerCloseReason, PeerId, PersistToken, RoomAction};
+use super::audit::AuditRecord;
 use super::auth::Authenticator;
 use super::batches::{Accepted, Refusal};
+use super::compensate::Compensation;
 use super::error::RoomError;
+use super::shadow::COMPENSATOR_CLIENT_ID;
 use super::{Room, UNBATCHED};
 
 /// Where a client id's rejected range starts, and why it was rejected.
@@ -53,6 +56,9 @@ pub(crate) struct PendingPersist {
     reacks: Vec<(PeerId, BatchId)>,
     /// Sync step 2 answers computed meanwhile: sent when this completes.
     answers: Vec<(PeerId, Vec<u8>)>,
+    /// For a compensated stock update: the room's own change, which the sender lacks (it gets
+    /// it when this completes, with the audit record).
+    compensation: Option<Compensation>,
 }
 
 impl<A: Authenticator> Room<A> {
@@ -66,7 +72,11 @@ impl<A: Authenticator> Room<A> {
     ) {
         match verdict {
             Ok(Accepted::Held) => self.acknowledge(peer, batch),
-            Ok(Accepted::Applied { effect, clocks }) => {
+            Ok(Accepted::Applied {
+                effect,
+                clocks,
+                compensation,
+            }) => {
                 self.issued += 1;
                 let token = self.issued;
                 let update = effect.clone();
@@ -82,6 +92,7 @@ impl<A: Authenticator> Room<A> {
                     clocks,
                     reacks: Vec::new(),
                     answers: Vec::new(),
+                    compensation,
                 });
             }
             Err(refusal) => self.refuse(now, peer, batch, refusal),
@@ -184,6 +195,23 @@ impl<A: Authenticator> Room<A> {
             }
             .encode();
             self.broadcast(Some(done.from), &frame);
+            if let Some(Compensation { update, violations }) = done.compensation {
+                if self.peers.contains_key(&done.from) {
+                    self.send(done.from, &Message::Update { update });
+                }
+                let record = AuditRecord {
+                    peer: done.from,
+                    clients: done
+                        .clocks
+                        .iter()
+                        .map(|&(client, _)| client)
+                        .filter(|&c| c != COMPENSATOR_CLIENT_ID)
+                        .collect(),
+                    token: PersistToken(done.token),
+                    violations,
+                };
+                self.actions.push_back(RoomAction::Audit(record));
+            }
             for (peer, update) in done.answers {
                 if self.peers.contains_key(&peer) {
                     self.send(peer, &Message::SyncStep2 { update });

@@ -34,8 +34,18 @@ use yrs::{ReadTxn, Transact, TransactionMut};
 /// Key of the shadow's observers.
 const OBSERVER: &str = "cardsync.room.shadow";
 
-/// The client id of the room's replicas. They never write, so it never appears in the doc.
+/// The client id of the room's authoritative replica. It never writes, so it never appears in
+/// the doc. (The shadow writes the room's compensations, as
+/// [`COMPENSATOR_CLIENT_ID`].)
 pub(crate) const ROOM_CLIENT_ID: u64 = 0;
+
+/// The client id the room writes its compensations as (`compensate.rs`): 2^53 − 1, the
+/// largest a Yjs peer can have. Stock Yjs draws 32-bit ids, so it never picks it, and the
+/// room refuses any peer's update carrying clocks of it
+/// ([`Violation::ReservedClient`](super::violation::Violation::ReservedClient)), so no two
+/// writers ever share it. It is the same in every room and across restarts: yrs continues
+/// its clocks from the document's state.
+pub const COMPENSATOR_CLIENT_ID: u64 = cardsync_core::MAX_CLIENT_ID;
 
 /// What happened to one entry of a root map (a card, an edge, a sequence entry...).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -158,8 +168,10 @@ pub(crate) struct Shadow {
 impl Shadow {
     /// A shadow holding `snapshot` (the authoritative replica's state).
     pub fn load(schema: Arc<Schema>, snapshot: &[u8]) -> Result<Self, ShadowError> {
-        let mut doc = CardDoc::with_schema(schema, ROOM_CLIENT_ID)?;
-        // The room never writes locally, so an undo manager would only cost time per apply.
+        // The shadow's only local writes are compensations (`compensate.rs`), made as the
+        // room's reserved client id; every other change comes in as an update.
+        let mut doc = CardDoc::with_schema(schema, COMPENSATOR_CLIENT_ID)?;
+        // The room never undoes, so an undo manager would only cost time per apply.
         doc.set_undo_enabled(false);
         doc.apply_update_v1(snapshot)?;
         let record = Arc::new(Mutex::new(Applied::default()));
@@ -187,6 +199,17 @@ impl Shadow {
         *lock(&self.record) = Applied::default();
         self.doc.apply_update_v1(update)?;
         Ok(std::mem::take(&mut *lock(&self.record)))
+    }
+
+    /// Writes to the shadow in one transaction, as the room's reserved client id, and returns
+    /// what the write changed as a v1 update (`None` if nothing).
+    pub fn write(&mut self, f: impl FnOnce(&mut TransactionMut<'_>)) -> Option<Vec<u8>> {
+        *lock(&self.record) = Applied::default();
+        {
+            let mut txn = self.doc.yrs_doc().transact_mut();
+            f(&mut txn);
+        }
+        std::mem::take(&mut *lock(&self.record)).effect
     }
 
     /// Whether the last update left blocks or deletions waiting for missing predecessors

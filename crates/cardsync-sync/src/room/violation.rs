@@ -134,7 +134,10 @@ pub enum Violation {
         field: String,
     },
     /// A state-machine register moved along a move the schema does not list.
-    #[error("field {field:?} of card {card} may not move from {from:?} to {to:?}")]
+    #[error(
+        "field {field:?} of card {card} may not move from {} to {to:?}",
+        from.as_ref().map_or_else(|| "unset".to_owned(), |state| format!("{state:?}"))
+    )]
     InvalidTransition {
         /// Card key.
         card: String,
@@ -144,6 +147,14 @@ pub enum Violation {
         from: Option<String>,
         /// New state.
         to: String,
+    },
+    /// An update that writes as the room's own client id
+    /// ([`COMPENSATOR_CLIENT_ID`](super::shadow::COMPENSATOR_CLIENT_ID)), which only the room's
+    /// compensations may use.
+    #[error("client id {client} is reserved for the room's own writes")]
+    ReservedClient {
+        /// The reserved id.
+        client: u64,
     },
     /// A counter, max or set entry written under another replica's key.
     #[error("field {field:?} of card {card}: entry {key:?} belongs to another replica")]
@@ -223,7 +234,9 @@ impl Violation {
     /// The stable code sent in the `Reject`.
     pub fn code(&self) -> RejectCode {
         match self {
-            Violation::ReadOnly { .. } | Violation::FieldForbidden { .. } => RejectCode::Forbidden,
+            Violation::ReadOnly { .. }
+            | Violation::FieldForbidden { .. }
+            | Violation::ReservedClient { .. } => RejectCode::Forbidden,
             Violation::InvalidTransition { .. } => RejectCode::InvalidTransition,
             _ => RejectCode::SchemaViolation,
         }

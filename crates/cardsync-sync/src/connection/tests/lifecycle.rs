@@ -18,14 +18,18 @@ fn backoff_doubles_to_the_cap_with_bounded_jitter() {
             // Alternate failure kinds: all of them count.
             if n % 2 == 0 {
                 sim.conn.handle_socket_error(sim.now, socket).unwrap();
-                let reason = CloseCause::Failed(Failure::SocketError);
+                let reason = CloseCause::Failed {
+                    failure: Failure::SocketError,
+                };
                 assert_eq!(sim.drain(), [Action::CloseSocket { socket, reason }]);
             } else {
                 assert_eq!(
                     sim.fire(),
                     [Action::CloseSocket {
                         socket,
-                        reason: CloseCause::Failed(Failure::ConnectTimeout)
+                        reason: CloseCause::Failed {
+                            failure: Failure::ConnectTimeout,
+                        }
                     }]
                 );
             }
@@ -244,4 +248,26 @@ fn status_serializes_for_javascript() {
         serde_json::json!({ "kind": "socket_error" })
     );
     assert_eq!(json["consecutive_failures"], 1);
+}
+
+#[test]
+fn a_failure_cause_keeps_both_tags() {
+    // JavaScript reads these objects (`ConnectionCause` in the wasm types): the cause's `kind`
+    // and the failure's `kind` must both survive, nested, not collide in one object.
+    let cause = Cause::Failed {
+        failure: Failure::SocketClosed { code: 1006 },
+    };
+    let json = serde_json::to_value(cause).unwrap();
+    let expected = serde_json::json!({
+        "kind": "failed",
+        "failure": { "kind": "socket_closed", "code": 1006 },
+    });
+    assert_eq!(json, expected);
+    assert_eq!(serde_json::from_value::<Cause>(json).unwrap(), cause);
+    let reason = CloseCause::Failed {
+        failure: Failure::SocketError,
+    };
+    let json = serde_json::to_value(reason).unwrap();
+    let expected = serde_json::json!({ "kind": "failed", "failure": { "kind": "socket_error" } });
+    assert_eq!(json, expected);
 }

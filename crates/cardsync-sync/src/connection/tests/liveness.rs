@@ -13,13 +13,17 @@ fn heartbeat_death_after_missed_pongs() {
     assert_eq!(sim.fire(), [Action::SendPing { socket, nonce: 0 }]);
     assert_eq!(sim.now, Instant(10_000));
     assert_eq!(sim.fire(), [Action::SendPing { socket, nonce: 1 }]);
-    let reason = CloseCause::Failed(Failure::HeartbeatTimeout);
+    let reason = CloseCause::Failed {
+        failure: Failure::HeartbeatTimeout,
+    };
     assert_eq!(sim.fire(), [Action::CloseSocket { socket, reason }]);
     assert_eq!(sim.now, Instant(30_000));
     assert!(matches!(sim.conn.state(), State::Backoff { .. }));
     assert_eq!(
         sim.events.last().unwrap().cause,
-        Cause::Failed(Failure::HeartbeatTimeout)
+        Cause::Failed {
+            failure: Failure::HeartbeatTimeout
+        }
     );
     // The late pong of the dead socket is refused.
     assert_eq!(
@@ -111,7 +115,9 @@ fn sync_timeout_is_an_idle_timeout() {
         sim.conn.handle_message_received(sim.now, socket).unwrap(); // A big, slow sync.
     }
     assert_eq!(sim.conn.state(), State::Syncing);
-    let reason = CloseCause::Failed(Failure::SyncTimeout);
+    let reason = CloseCause::Failed {
+        failure: Failure::SyncTimeout,
+    };
     assert_eq!(sim.fire(), [Action::CloseSocket { socket, reason }]);
     assert_eq!(sim.now, Instant(115_000));
 }

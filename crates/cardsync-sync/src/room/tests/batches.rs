@@ -105,6 +105,18 @@ fn invalid_transition_is_rejected_and_its_dependents_too() {
         rejects(&actions, PeerId(1)),
         [(bad_batch, RejectCode::InvalidTransition)]
     );
+    // The reason names the states as a developer would write them, not as Rust's `Some(..)`.
+    let reasons: Vec<String> = to(&actions, PeerId(1))
+        .into_iter()
+        .filter_map(|m| match m {
+            Message::Reject { reason, .. } => Some(reason),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        reasons[0].ends_with(r#"may not move from "todo" to "done""#),
+        "{reasons:?}"
+    );
     assert_eq!(persists(&actions), 0);
     assert!(to(&actions, PeerId(2)).is_empty(), "never broadcast");
     let status = |d: &Driver| d.room.doc().card(card(1)).unwrap().fields["status"].clone();

@@ -7,6 +7,7 @@ mod hostile;
 mod legit;
 mod limits;
 mod proptests;
+mod stock;
 
 use cardsync_core::{
     Applied, CardDoc, CardId, CardKind, FieldDef, FieldKind, Op, Origin, RelationshipKind, Schema,
