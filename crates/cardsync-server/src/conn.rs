@@ -5,7 +5,10 @@
 //! instead of the server's memory) and writes what the room queues for it. While a frame
 //! waits for the inbox, the task goes on writing: the room answers every batch with an ack,
 //! so a fast sender whose acks were not drained would fill its own send queue and be cut as
-//! "too far behind" although it reads everything it is sent. Closing is always
+//! "too far behind" although it reads everything it is sent. The room may also pause a
+//! connection ([`Outgoing::Pause`]): a stock client past its batch rate cannot resend what a
+//! room refused, so instead of refusing, the room has its socket left unread until its token
+//! bucket refills, and backpressure again reaches the client's TCP window. Closing is always
 //! explicit and explained: every close this server initiates carries a code and a reason
 //! (see [`Outgoing::Close`]), so a client can tell "your token expired" from "server busy".
 //!
@@ -37,6 +40,9 @@ pub(crate) enum Outgoing {
     Frame(Vec<u8>),
     /// Close with this code (RFC 6455 §7.4) and reason; nothing is sent after it.
     Close { code: u16, reason: String },
+    /// Read no frame from the socket before this instant (the room's `RoomAction::Pause`:
+    /// a stock client past its rate). Writing goes on.
+    Pause(tokio::time::Instant),
 }
 
 impl Outgoing {
@@ -89,7 +95,10 @@ pub(crate) async fn serve(
     let mut pinged = false;
     // A frame read from the socket that waits for room in the inbox; no more is read meanwhile.
     let mut waiting: Option<Inbox> = None;
+    // The room paused this peer until then (backpressure on a stock client past its rate).
+    let mut paused: Option<tokio::time::Instant> = None;
     loop {
+        let reading = waiting.is_none() && paused.is_none();
         // Ping halfway through the silence, close at its end.
         let deadline = if pinged {
             heard + idle
@@ -98,7 +107,7 @@ pub(crate) async fn serve(
         };
         tokio::select! {
             // Silence is only the client's while its frames are being read.
-            () = tokio::time::sleep_until(deadline), if waiting.is_none() => {
+            () = tokio::time::sleep_until(deadline), if reading => {
                 if pinged {
                     tracing::debug!(%doc, %peer, "idle timeout");
                     close(&mut sink, &mut stream, close_code::GOING_AWAY, "idle timeout").await;
@@ -116,7 +125,11 @@ pub(crate) async fn serve(
                 };
                 permit.send(frame);
             }
-            incoming = stream.next(), if waiting.is_none() => match incoming {
+            () = sleep_until_some(paused), if paused.is_some() => {
+                paused = None;
+                (heard, pinged) = (tokio::time::Instant::now(), false);
+            }
+            incoming = stream.next(), if reading => match incoming {
                 Some(Ok(WsMessage::Binary(bytes))) => {
                     (heard, pinged) = (tokio::time::Instant::now(), false);
                     let frame = Inbox::Frame { peer, frame: bytes.to_vec(), at: heard };
@@ -161,6 +174,9 @@ pub(crate) async fn serve(
                     close(&mut sink, &mut stream, code, &reason).await;
                     break;
                 }
+                Some(Outgoing::Pause(until)) => {
+                    paused = Some(paused.map_or(until, |p| p.max(until)));
+                }
                 None => {
                     // The room dropped this connection: it stopped reading its frames.
                     close(&mut sink, &mut stream, close_code::TRY_AGAIN_LATER, "too far behind; reconnect").await;
@@ -171,6 +187,13 @@ pub(crate) async fn serve(
     }
     let _ = inbox.send(Inbox::Disconnect { peer }).await;
     tracing::debug!(%doc, %peer, "disconnected");
+}
+
+/// Sleeps until `until` (the caller only polls this while it is `Some`).
+async fn sleep_until_some(until: Option<tokio::time::Instant>) {
+    if let Some(until) = until {
+        tokio::time::sleep_until(until).await;
+    }
 }
 
 /// Sends a close frame, then waits briefly for the client's close so the handshake ends

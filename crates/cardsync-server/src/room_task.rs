@@ -268,6 +268,10 @@ impl Driver {
                         let _ = out.try_send(Outgoing::close(reason.ws_code(), reason.as_str()));
                     }
                 }
+                RoomAction::Pause { peer, until } => {
+                    let until = self.shared.epoch + Duration::from_millis(until.as_millis());
+                    self.send(peer, Outgoing::Pause(until));
+                }
                 RoomAction::Persist { token, update } => {
                     self.in_flight.push_back((token, self.arrival));
                     let append = Append {

@@ -68,7 +68,7 @@
 //!         match action {
 //!             RoomAction::Persist { token, .. } => room.handle_persisted(now, token).unwrap(),
 //!             RoomAction::Send { peer, frame } => clients[peer.0 as usize].handle_frame(now, &frame).unwrap(),
-//!             RoomAction::Close { .. } => {}
+//!             RoomAction::Close { .. } | RoomAction::Pause { .. } => {}
 //!         }
 //!     }
 //!     if !moved { break; }

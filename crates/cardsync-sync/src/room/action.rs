@@ -99,6 +99,18 @@ pub enum RoomAction {
         /// Why.
         reason: PeerCloseReason,
     },
+    /// Read no more frames from this peer before `until`. The peer sent faster than
+    /// `batch_rate` allows and cannot resend a refused update (a stock client, no hello), so
+    /// the room took its update anyway and owes the bucket; pausing its socket is the
+    /// backpressure that keeps its long-run rate at the limit without dropping anything.
+    /// Frames already read are still handed to the room. A later `Pause` for the same peer
+    /// may name a later instant; the driver waits for the latest.
+    Pause {
+        /// Whom.
+        peer: PeerId,
+        /// On the driver's clock, as every `now` it passes in.
+        until: crate::time::Instant,
+    },
     /// Append this v1 update to the document's update log, make it durable, then call
     /// `handle_persisted(now, token)`. Replaying the log in order rebuilds the document.
     Persist {

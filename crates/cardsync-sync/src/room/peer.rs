@@ -39,6 +39,10 @@ pub(crate) struct Peer {
     /// Client ids with a batch refused as `RateLimited` on this connection: a later batch
     /// of theirs that misses clocks is refused the same way (see `batches.rs`).
     pub rate_limited: HashSet<u64>,
+    /// Whether the peer said hello, and so is a cardsync client, which resends what the room
+    /// refused as `RateLimited`. A stock client never resends: past its rate it is paused
+    /// ([`RoomAction::Pause`](super::RoomAction::Pause)) instead of refused.
+    pub resends: bool,
 }
 
 impl Peer {
@@ -49,6 +53,7 @@ impl Peer {
             batches: TokenBucket::new(config.batch_rate, now),
             rejections: TokenBucket::new(config.rejection_rate, now),
             rate_limited: HashSet::new(),
+            resends: false,
         }
     }
 

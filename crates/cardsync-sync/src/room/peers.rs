@@ -137,6 +137,9 @@ impl<A: Authenticator> Room<A> {
             Err(e) => self.deny(peer, e.to_string()),
             Ok(role) => {
                 if let Some(version) = version {
+                    if let Some(state) = self.peers.get_mut(&peer) {
+                        state.resends = true;
+                    }
                     let version = version.min(PROTOCOL_VERSION);
                     let role = role.as_str().to_owned();
                     self.send(peer, &Message::Welcome { version, role });

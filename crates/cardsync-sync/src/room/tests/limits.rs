@@ -204,3 +204,61 @@ fn a_hole_without_a_rate_limit_depends_on_rejected() {
         [RejectCode::DependsOnRejected]
     );
 }
+
+/// A stock client (no hello) cannot resend a refused update, so past its rate it is never
+/// refused: every update is judged and applied, and the room asks the driver to stop reading
+/// it until the bucket has a token again, later the more it owes. A cardsync client of the
+/// same room is still refused `RateLimited` and resends (the test above).
+#[test]
+fn a_stock_client_past_the_rate_is_paused_not_refused() {
+    let config = RoomConfig {
+        batch_rate: RateLimit {
+            burst: 2,
+            refill_ms: 1_000,
+        },
+        hello_less_role: Some(Role::Editor),
+        ..RoomConfig::default()
+    };
+    let mut d = Driver::new(config);
+    let stock = PeerId(3);
+    d.room.handle_connect(d.now, stock).unwrap();
+    let mut writer = Client::new(9);
+    let pauses = |actions: &[RoomAction]| -> Vec<Instant> {
+        actions
+            .iter()
+            .filter_map(|a| match a {
+                RoomAction::Pause { peer, until } if *peer == stock => Some(*until),
+                _ => None,
+            })
+            .collect()
+    };
+    let mut seen = Vec::new();
+    for i in 0..4 {
+        let (_, _, applied) = writer.batch(&[create_task(i, "todo")]);
+        let update = Message::Update {
+            update: applied.update,
+        };
+        let actions = d.send(stock, &update);
+        assert!(codes(&actions, stock).is_empty(), "update {i}: {actions:?}");
+        assert_eq!(persists(&actions), 1, "update {i} is applied");
+        seen.push(pauses(&actions));
+    }
+    let start = d.now.as_millis();
+    let at = |ms: u64| vec![Instant(start + ms)];
+    // The first update leaves a token; the second takes the last one; the next two are owed.
+    assert_eq!(seen, [vec![], at(1_000), at(2_000), at(3_000)]);
+    for i in 0..4 {
+        assert!(d.room.doc().card(card(i)).is_some(), "card {i} arrived");
+    }
+    // Once the debt is paid, the stock client has its rate again.
+    d.now = d.now + Duration::from_secs(3);
+    let (_, _, applied) = writer.batch(&[create_task(9, "todo")]);
+    let actions = d.send(
+        stock,
+        &Message::Update {
+            update: applied.update,
+        },
+    );
+    assert_eq!(pauses(&actions), at(4_000));
+    assert_eq!(persists(&actions), 1);
+}
