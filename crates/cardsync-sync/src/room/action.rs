@@ -40,7 +40,8 @@ pub enum PeerCloseReason {
     AuthDenied,
     /// The peer said nothing (no hello, no sync) within `hello_timeout_ms`.
     HelloTimeout,
-    /// A frame exceeded `max_frame_bytes`; the room did not look inside it.
+    /// A frame exceeded the frame limit (`max_update_bytes` plus framing); the room did not
+    /// look inside it.
     FrameTooLarge,
     /// A frame did not decode as a protocol message.
     Malformed,

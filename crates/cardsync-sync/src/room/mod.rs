@@ -125,7 +125,7 @@ pub use bucket::RateLimit;
 /// The screen of untrusted bytes lives in `cardsync_core`, which runs it in every entry point that
 /// decodes bytes; re-exported here for code that named it through the room.
 pub use cardsync_core::untrusted::{MAX_DEPTH, ScreenError};
-pub use config::RoomConfig;
+pub use config::{FRAME_OVERHEAD, RoomConfig};
 pub use error::RoomError;
 pub use shadow::ShadowError;
 pub use violation::Violation;

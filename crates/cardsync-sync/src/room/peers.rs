@@ -76,7 +76,7 @@ impl<A: Authenticator> Room<A> {
             return Err(RoomError::UnknownPeer(peer));
         };
         let waiting = matches!(state.stage, Stage::Waiting { .. });
-        let message = match Message::decode(frame, self.config.max_frame_bytes) {
+        let message = match Message::decode(frame, self.config.max_frame_bytes()) {
             Ok(message) => message,
             Err(ProtocolError::TooLarge { .. }) => {
                 self.close(peer, PeerCloseReason::FrameTooLarge);

@@ -18,7 +18,7 @@ fn codes(actions: &[RoomAction], peer: PeerId) -> Vec<RejectCode> {
 #[test]
 fn oversize_frame_closes_only_its_peer() {
     let config = RoomConfig {
-        max_frame_bytes: 1_000,
+        max_update_bytes: 1_000,
         ..RoomConfig::default()
     };
     let mut d = Driver::new(config);
