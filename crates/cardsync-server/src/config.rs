@@ -126,7 +126,14 @@ pub struct Limits {
     /// and the updates they became until they are durable. Past it, connections wait before
     /// reading their next frame (backpressure), however many rooms and connections there are.
     /// Keep it at least the frame limit (`room.max_update_bytes` plus 64 bytes), or a
-    /// maximal frame waits for the whole budget. See docs/design.md §10 for the worst case.
+    /// maximal frame waits for the whole budget.
+    ///
+    /// Worst case (docs/design.md §10): each connection holds about 300 KiB outside the
+    /// budget (16 KiB of unsettled reads, the socket layer's buffers), each runtime worker
+    /// up to twice `room.max_update_bytes` while it judges a frame, and the budget the rest
+    /// of what is read or waits to persist. So peak memory is about `base + this +
+    /// connections × 300 KiB + workers × 2 × max_update_bytes`, plus the loaded documents
+    /// and frames queued to slow readers (`send_queue`), which the budget does not cover.
     pub max_bytes_in_flight: usize,
     /// A connection must send the whole head of its HTTP request (the WebSocket upgrade)
     /// within this long, or it is closed: a client trickling its headers (slow loris) holds

@@ -1,8 +1,8 @@
 //! Limits and policy of a room, as one serde value with defaults.
 //!
 //! Every limit protects the *other* peers: a peer past a limit gets a clear refusal (a
-//! `Reject` with `TooLarge` or `RateLimited`, or a `Close` for an oversize frame) and nobody
-//! else notices. Missing fields take their defaults and unknown fields are refused, so a
+//! `Reject` with `TooLarge` or `RateLimited`, or a `Close` for an oversize frame), or, for a
+//! stock client past its rate, a pause of its socket, and nobody else notices. Missing fields take their defaults and unknown fields are refused, so a
 //! misspelt knob fails loudly instead of silently keeping its default.
 
 use serde::{Deserialize, Serialize};
@@ -18,7 +18,12 @@ pub struct RoomConfig {
     /// validating cost time linear in the update, so this bounds the work one message causes.
     /// It also sets the largest frame the room reads ([`RoomConfig::max_frame_bytes`]).
     pub max_update_bytes: usize,
-    /// Batches (and stock updates) per peer: past it, `Reject { code: RateLimited }`.
+    /// Batches (and stock updates) per peer. Past it, a cardsync client gets
+    /// `Reject { code: RateLimited }` and resends later; a stock client, which never resends,
+    /// has its update judged all the same and is paused ([`RoomAction::Pause`]) until its
+    /// bucket has refilled.
+    ///
+    /// [`RoomAction::Pause`]: super::RoomAction::Pause
     pub batch_rate: RateLimit,
     /// Rejections per peer: past it, the peer is closed (`TooManyRejections`). Every
     /// rejection after validation rebuilds the room's validation replica, O(document).
