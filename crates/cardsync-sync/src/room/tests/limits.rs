@@ -57,8 +57,15 @@ fn oversize_update_is_rejected_too_large() {
     d.join(1, "edit", 7);
     let mut alice = Client::new(7);
     let (msg, ..) = alice.batch(&[create_task(1, "todo")]);
+    // The frame exceeds the frame limit too (the update limit plus framing): the room reads
+    // the batch id from its header alone and gives the verdict, so the client rolls the batch
+    // back instead of reconnecting to send it again. The peer stays.
+    assert!(msg.encode().len() > d.room.config().max_frame_bytes());
     let actions = d.send(PeerId(1), &msg);
     assert_eq!(codes(&actions, PeerId(1)), [RejectCode::TooLarge]);
+    assert!(!actions.iter().any(|a| matches!(a, RoomAction::Close { .. })));
+    let ping = d.send(PeerId(1), &Message::Ping { nonce: 3 });
+    assert_eq!(to(&ping, PeerId(1)), [Message::Pong { nonce: 3 }]);
 }
 
 #[test]
