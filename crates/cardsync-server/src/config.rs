@@ -15,7 +15,7 @@
 //!
 //! [limits]
 //! max_rooms = 10000
-//! max_bytes_in_flight = 67108864   # frames read and updates not yet durable, process-wide
+//! max_bytes_in_flight = 33554432   # frames read and updates not yet durable, process-wide
 //! max_connections = 10000
 //! handshake_timeout_ms = 10000   # the whole HTTP upgrade request, or the socket is closed
 //! idle_timeout_ms = 60000        # a WebSocket silent this long (pinged halfway) is closed
@@ -154,7 +154,7 @@ impl Default for Limits {
             idle_room_ms: 30_000,
             send_queue: 4096,
             room_queue: 4096,
-            max_bytes_in_flight: 64 << 20,
+            max_bytes_in_flight: 32 << 20,
             handshake_timeout_ms: 10_000,
             idle_timeout_ms: 60_000,
         }

@@ -63,7 +63,11 @@ fn oversize_update_is_rejected_too_large() {
     assert!(msg.encode().len() > d.room.config().max_frame_bytes());
     let actions = d.send(PeerId(1), &msg);
     assert_eq!(codes(&actions, PeerId(1)), [RejectCode::TooLarge]);
-    assert!(!actions.iter().any(|a| matches!(a, RoomAction::Close { .. })));
+    assert!(
+        !actions
+            .iter()
+            .any(|a| matches!(a, RoomAction::Close { .. }))
+    );
     let ping = d.send(PeerId(1), &Message::Ping { nonce: 3 });
     assert_eq!(to(&ping, PeerId(1)), [Message::Pong { nonce: 3 }]);
 }
