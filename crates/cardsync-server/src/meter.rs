@@ -202,3 +202,53 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Metered<S> {
         self.inner.is_write_vectored()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use futures_util::FutureExt as _;
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    use super::*;
+
+    /// A connection reads its allowance freely; past it, it reads on only once the budget
+    /// covers a whole frame; settling a message turns the reservation into the frame's charge
+    /// and gives the rest back.
+    #[tokio::test]
+    async fn reads_past_the_allowance_wait_for_a_whole_frame_of_budget() {
+        let budget = Budget::new(64 << 10);
+        let (mut client, server) = tokio::io::duplex(1 << 20);
+        let meter = Meter::default();
+        let mut stream = Metered::new(server, meter.clone());
+        meter.activate(&budget, 40 << 10);
+        let message = 30 << 10;
+        client.write_all(&vec![7; message]).await.unwrap();
+        let mut buf = vec![0; 64 << 10];
+
+        let n = stream.read(&mut buf).await.unwrap();
+        assert_eq!(n, ALLOWANCE, "one read fetches at most the allowance");
+        assert_eq!(budget.in_use(), 0, "the allowance costs no budget");
+
+        let hog = budget.try_charge(40 << 10).unwrap();
+        assert!(
+            stream.read(&mut buf).now_or_never().is_none(),
+            "24 KiB left cannot cover a 40 KiB frame: the read waits"
+        );
+        drop(hog);
+        let n = stream.read(&mut buf).await.unwrap();
+        assert_eq!(n, message - ALLOWANCE);
+        assert_eq!(
+            budget.in_use(),
+            40 << 10,
+            "the whole frame limit is reserved"
+        );
+
+        // The message was a frame of `payload` bytes behind an 8-byte header.
+        let payload = message - 8;
+        let charge = meter.settle(payload).expect("the reservation covered it");
+        assert_eq!(budget.in_use(), payload, "the frame keeps its own length");
+        drop(charge);
+        assert_eq!(budget.in_use(), 0);
+        // Nothing is held any more: a small message settles without a charge.
+        assert!(meter.settle(0).is_none());
+    }
+}
