@@ -243,7 +243,10 @@ mod repro {
                     match action {
                         RoomAction::Send { frame, .. } => down.push_back(frame),
                         RoomAction::Persist { token, update } => self.held.push((token, update)),
-                        RoomAction::Close { .. } | RoomAction::Audit(_) => {}
+                        // Cardsync clients say hello, so the room never pauses them.
+                        RoomAction::Close { .. }
+                        | RoomAction::Audit(_)
+                        | RoomAction::Pause { .. } => {}
                     }
                 }
                 if let Some(frame) = up.pop_front() {

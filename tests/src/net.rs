@@ -446,7 +446,8 @@ impl Net {
                     self.stats.closes.push(reason);
                     self.down(peer, at, None);
                 }
-                RoomAction::Audit(_) => {}
+                // Every simulated client says hello, so the room never pauses one.
+                RoomAction::Audit(_) | RoomAction::Pause { .. } => {}
                 RoomAction::Persist { token, update } => {
                     let at = self.latency(30);
                     let queue = &mut self.server.unstored;

@@ -15,12 +15,14 @@
 use std::pin::pin;
 use std::time::Duration;
 
-use axum::Router;
+use axum::{Extension, Router};
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+
+use crate::meter::{Meter, Metered};
 
 /// How long to wait before accepting again after `accept` failed (typically out of file
 /// descriptors), as `axum::serve` does.
@@ -55,7 +57,11 @@ pub(crate) async fn serve(
             },
             () = stopped(&mut stop) => break,
         };
-        let service = TowerToHyperService::new(app.clone());
+        // Reads are metered against the budget for bytes in flight once the connection is a
+        // WebSocket (`meter.rs`); the room handler finds the meter in the request.
+        let meter = Meter::default();
+        let stream = Metered::new(stream, meter.clone());
+        let service = TowerToHyperService::new(app.clone().layer(Extension(meter)));
         let (open, mut stop) = (open_rx.clone(), stop.clone());
         tokio::spawn(async move {
             let _open = open;

@@ -15,6 +15,7 @@
 //!
 //! [limits]
 //! max_rooms = 10000
+//! max_bytes_in_flight = 33554432   # frames read and updates not yet durable, process-wide
 //! max_connections = 10000
 //! handshake_timeout_ms = 10000   # the whole HTTP upgrade request, or the socket is closed
 //! idle_timeout_ms = 60000        # a WebSocket silent this long (pinged halfway) is closed
@@ -23,7 +24,7 @@
 //! synchronous = "full"
 //!
 //! [room]                 # cardsync_sync's RoomConfig
-//! max_frame_bytes = 8388608
+//! max_update_bytes = 4194304   # frames may be 64 bytes more (framing)
 //! batch_rate = { burst = 100, refill_ms = 20 }
 //! ```
 
@@ -93,12 +94,12 @@ impl ServerConfig {
     }
 
     /// The largest WebSocket message the socket layer reads: a little above
-    /// `room.max_frame_bytes`, so that an oversize frame normally reaches the room, which
+    /// the room's frame limit (`room.max_update_bytes` plus framing), so that an oversize frame normally reaches the room, which
     /// refuses it with a clean close
     /// ([`MESSAGE_TOO_BIG`](cardsync_sync::protocol::close_code::MESSAGE_TOO_BIG)), and only
     /// absurd ones are cut off by the socket layer before they are buffered whole.
     pub fn ws_message_limit(&self) -> usize {
-        self.room.max_frame_bytes.saturating_add(64 << 10)
+        self.room.max_frame_bytes().saturating_add(64 << 10)
     }
 }
 
@@ -121,6 +122,19 @@ pub struct Limits {
     pub send_queue: usize,
     /// Frames queued from all connections of one room before readers wait (backpressure).
     pub room_queue: usize,
+    /// Bytes in flight in the whole process: frames read and not yet handled by their room,
+    /// and the updates they became until they are durable. Past it, connections wait before
+    /// reading their next frame (backpressure), however many rooms and connections there are.
+    /// Keep it at least the frame limit (`room.max_update_bytes` plus 64 bytes), or a
+    /// maximal frame waits for the whole budget.
+    ///
+    /// Worst case (docs/design.md §10): each connection holds about 300 KiB outside the
+    /// budget (16 KiB of unsettled reads, the socket layer's buffers), each runtime worker
+    /// up to twice `room.max_update_bytes` while it judges a frame, and the budget the rest
+    /// of what is read or waits to persist. So peak memory is about `base + this +
+    /// connections × 300 KiB + workers × 2 × max_update_bytes`, plus the loaded documents
+    /// and frames queued to slow readers (`send_queue`), which the budget does not cover.
+    pub max_bytes_in_flight: usize,
     /// A connection must send the whole head of its HTTP request (the WebSocket upgrade)
     /// within this long, or it is closed: a client trickling its headers (slow loris) holds
     /// no socket for longer.
@@ -140,6 +154,7 @@ impl Default for Limits {
             idle_room_ms: 30_000,
             send_queue: 4096,
             room_queue: 4096,
+            max_bytes_in_flight: 32 << 20,
             handshake_timeout_ms: 10_000,
             idle_timeout_ms: 60_000,
         }
@@ -177,7 +192,7 @@ mod tests {
     #[test]
     fn toml_with_defaults_and_strictness() {
         let config: ServerConfig = toml::from_str(
-            "listen = \"127.0.0.1:9000\"\n[limits]\nmax_rooms = 3\n[room]\nmax_frame_bytes = 1000\n",
+            "listen = \"127.0.0.1:9000\"\n[limits]\nmax_rooms = 3\n[room]\nmax_update_bytes = 1000\n",
         )
         .unwrap();
         assert_eq!(config.listen.port(), 9000);
@@ -186,7 +201,7 @@ mod tests {
             config.limits.max_connections,
             Limits::default().max_connections
         );
-        assert_eq!(config.room.max_frame_bytes, 1000);
+        assert_eq!(config.room.max_update_bytes, 1000);
         assert_eq!(config.effective_room().hello_less_role, None);
         assert!(toml::from_str::<ServerConfig>("lisen = \"127.0.0.1:1\"").is_err());
         assert!(toml::from_str::<ServerConfig>("[limits]\nmax_room = 1").is_err());

@@ -5,7 +5,13 @@
 //! instead of the server's memory) and writes what the room queues for it. While a frame
 //! waits for the inbox, the task goes on writing: the room answers every batch with an ack,
 //! so a fast sender whose acks were not drained would fill its own send queue and be cut as
-//! "too far behind" although it reads everything it is sent. Closing is always
+//! "too far behind" although it reads everything it is sent. Before a frame goes to the room it
+//! takes its charge of the process-wide budget for bytes in flight (`budget.rs`), waiting the
+//! same way when the budget is spent; the frame travels as the socket layer's `Bytes`,
+//! uncopied. The room may also pause a
+//! connection ([`Outgoing::Pause`]): a stock client past its batch rate cannot resend what a
+//! room refused, so instead of refusing, the room has its socket left unread until its token
+//! bucket refills, and backpressure again reaches the client's TCP window. Closing is always
 //! explicit and explained: every close this server initiates carries a code and a reason
 //! (see [`Outgoing::Close`]), so a client can tell "your token expired" from "server busy".
 //!
@@ -18,12 +24,15 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::body::Bytes;
 use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket};
 use cardsync_sync::protocol::close_code;
 use futures_util::{SinkExt as _, StreamExt as _};
 use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::{OwnedSemaphorePermit, mpsc};
 
+use crate::budget::Charge;
+use crate::meter::Meter;
 use crate::rooms::{self, Inbox, Shared};
 use crate::store::DocId;
 
@@ -37,6 +46,9 @@ pub(crate) enum Outgoing {
     Frame(Vec<u8>),
     /// Close with this code (RFC 6455 §7.4) and reason; nothing is sent after it.
     Close { code: u16, reason: String },
+    /// Read no frame from the socket before this instant (the room's `RoomAction::Pause`:
+    /// a stock client past its rate). Writing goes on.
+    Pause(tokio::time::Instant),
 }
 
 impl Outgoing {
@@ -63,6 +75,7 @@ pub(crate) async fn serve(
     doc: DocId,
     token: Option<String>,
     socket: WebSocket,
+    meter: Meter,
     permit: OwnedSemaphorePermit,
 ) {
     let _permit = permit;
@@ -84,12 +97,17 @@ pub(crate) async fn serve(
         }
     };
     tracing::debug!(%doc, %peer, "connected");
+    meter.activate(&shared.budget, shared.config.ws_message_limit());
     let idle = Duration::from_millis(shared.config.limits.idle_timeout_ms.max(1));
     let mut heard = tokio::time::Instant::now();
     let mut pinged = false;
-    // A frame read from the socket that waits for room in the inbox; no more is read meanwhile.
-    let mut waiting: Option<Inbox> = None;
+    // A frame read from the socket that waits for its charge of the budget for bytes in
+    // flight, then for room in the inbox; no more is read meanwhile.
+    let mut waiting: Option<Waiting> = None;
+    // The room paused this peer until then (backpressure on a stock client past its rate).
+    let mut paused: Option<tokio::time::Instant> = None;
     loop {
+        let reading = waiting.is_none() && paused.is_none();
         // Ping halfway through the silence, close at its end.
         let deadline = if pinged {
             heard + idle
@@ -98,7 +116,7 @@ pub(crate) async fn serve(
         };
         tokio::select! {
             // Silence is only the client's while its frames are being read.
-            () = tokio::time::sleep_until(deadline), if waiting.is_none() => {
+            () = tokio::time::sleep_until(deadline), if reading => {
                 if pinged {
                     tracing::debug!(%doc, %peer, "idle timeout");
                     close(&mut sink, &mut stream, close_code::GOING_AWAY, "idle timeout").await;
@@ -109,21 +127,35 @@ pub(crate) async fn serve(
                     break;
                 }
             }
-            permit = inbox.reserve(), if waiting.is_some() => {
-                let (Ok(permit), Some(frame)) = (permit, waiting.take()) else {
+            admitted = admit(&shared, &inbox, waiting.as_mut()), if waiting.is_some() => {
+                let (Some((permit, charge)), Some(w)) = (admitted, waiting.take()) else {
                     close(&mut sink, &mut stream, close_code::INTERNAL_ERROR, "room unavailable; reconnect").await;
                     break;
                 };
-                permit.send(frame);
+                permit.send(Inbox::Frame { peer, frame: w.frame, at: w.at, charge });
             }
-            incoming = stream.next(), if waiting.is_none() => match incoming {
+            () = sleep_until_some(paused), if paused.is_some() => {
+                paused = None;
+                (heard, pinged) = (tokio::time::Instant::now(), false);
+            }
+            incoming = stream.next(), if reading => match incoming {
                 Some(Ok(WsMessage::Binary(bytes))) => {
                     (heard, pinged) = (tokio::time::Instant::now(), false);
-                    let frame = Inbox::Frame { peer, frame: bytes.to_vec(), at: heard };
-                    match inbox.try_send(frame) {
-                        Ok(()) => {}
-                        Err(TrySendError::Full(frame)) => waiting = Some(frame),
-                        Err(TrySendError::Closed(_)) => {
+                    let charge = meter
+                        .settle(bytes.len())
+                        .or_else(|| shared.budget.try_charge(bytes.len()));
+                    let slot = match &charge {
+                        Some(_) => inbox.try_reserve(),
+                        None => Err(TrySendError::Full(())),
+                    };
+                    match (slot, charge) {
+                        (Ok(permit), Some(charge)) => {
+                            permit.send(Inbox::Frame { peer, frame: bytes, at: heard, charge });
+                        }
+                        (Ok(_) | Err(TrySendError::Full(())), charge) => {
+                            waiting = Some(Waiting { frame: bytes, at: heard, charge });
+                        }
+                        (Err(TrySendError::Closed(())), _) => {
                             close(&mut sink, &mut stream, close_code::INTERNAL_ERROR, "room unavailable; reconnect").await;
                             break;
                         }
@@ -133,7 +165,8 @@ pub(crate) async fn serve(
                     close(&mut sink, &mut stream, close_code::UNSUPPORTED_DATA, "binary frames only").await;
                     break;
                 }
-                Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_))) => {
+                Some(Ok(WsMessage::Ping(payload) | WsMessage::Pong(payload))) => {
+                    meter.settle(payload.len());
                     (heard, pinged) = (tokio::time::Instant::now(), false);
                 }
                 Some(Ok(WsMessage::Close(_))) | None => {
@@ -161,6 +194,9 @@ pub(crate) async fn serve(
                     close(&mut sink, &mut stream, code, &reason).await;
                     break;
                 }
+                Some(Outgoing::Pause(until)) => {
+                    paused = Some(paused.map_or(until, |p| p.max(until)));
+                }
                 None => {
                     // The room dropped this connection: it stopped reading its frames.
                     close(&mut sink, &mut stream, close_code::TRY_AGAIN_LATER, "too far behind; reconnect").await;
@@ -171,6 +207,37 @@ pub(crate) async fn serve(
     }
     let _ = inbox.send(Inbox::Disconnect { peer }).await;
     tracing::debug!(%doc, %peer, "disconnected");
+}
+
+/// A frame read from the socket and not yet in its room's inbox.
+struct Waiting {
+    frame: Bytes,
+    at: tokio::time::Instant,
+    /// Its share of the budget for bytes in flight, once it has it.
+    charge: Option<Charge>,
+}
+
+/// Gets a waiting frame its charge (if it has none yet), then a slot in the inbox. Cancelled
+/// when the connection has something to write, and resumed after: a charge once taken stays
+/// with the frame until both are there. `None` if the room is gone.
+async fn admit<'a>(
+    shared: &Shared,
+    inbox: &'a mpsc::Sender<Inbox>,
+    waiting: Option<&mut Waiting>,
+) -> Option<(mpsc::Permit<'a, Inbox>, Charge)> {
+    let w = waiting?;
+    if w.charge.is_none() {
+        w.charge = Some(shared.budget.charge(w.frame.len()).await);
+    }
+    let permit = inbox.reserve().await.ok()?;
+    Some((permit, w.charge.take()?))
+}
+
+/// Sleeps until `until` (the caller only polls this while it is `Some`).
+async fn sleep_until_some(until: Option<tokio::time::Instant>) {
+    if let Some(until) = until {
+        tokio::time::sleep_until(until).await;
+    }
 }
 
 /// Sends a close frame, then waits briefly for the client's close so the handshake ends

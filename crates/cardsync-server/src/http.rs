@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::ws::{WebSocket, WebSocketUpgrade};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Extension, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::get;
@@ -23,6 +23,7 @@ use futures_util::StreamExt as _;
 use serde::Deserialize;
 
 use crate::conn;
+use crate::meter::Meter;
 use crate::rooms::Shared;
 use crate::store::DocId;
 
@@ -48,6 +49,7 @@ async fn room(
     State(shared): State<Arc<Shared>>,
     Path(doc): Path<String>,
     Query(query): Query<RoomQuery>,
+    Extension(meter): Extension<Meter>,
     upgrade: WebSocketUpgrade,
 ) -> Response {
     let doc = match DocId::new(&doc) {
@@ -58,7 +60,8 @@ async fn room(
     let upgrade = upgrade.max_message_size(limit).max_frame_size(limit);
     match Arc::clone(&shared.connections).try_acquire_owned() {
         Ok(permit) => {
-            upgrade.on_upgrade(move |socket| conn::serve(shared, doc, query.token, socket, permit))
+            let token = query.token;
+            upgrade.on_upgrade(move |socket| conn::serve(shared, doc, token, socket, meter, permit))
         }
         Err(_) => {
             shared.metrics.refused();

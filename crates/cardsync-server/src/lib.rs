@@ -34,12 +34,14 @@
 
 mod accept;
 pub mod auth;
+mod budget;
 pub mod cli;
 pub mod config;
 mod conn;
 mod error;
 mod http;
 pub mod logging;
+mod meter;
 pub mod metrics;
 mod persist;
 mod room_task;

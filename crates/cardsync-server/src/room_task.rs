@@ -31,6 +31,7 @@ use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep, sleep_until};
 
 use crate::auth::TokenAuth;
+use crate::budget::Charge;
 use crate::conn::Outgoing;
 use crate::error::LoadError;
 use crate::persist::PersistOutcome;
@@ -66,6 +67,7 @@ pub(crate) async fn run(
         persisted_tx,
         in_flight: VecDeque::new(),
         arrival: Instant::now(),
+        charge: None,
         log_len,
         draining: false,
     };
@@ -110,10 +112,14 @@ struct Driver {
     /// Send queues of the connected peers.
     peers: HashMap<PeerId, mpsc::Sender<Outgoing>>,
     persisted_tx: mpsc::UnboundedSender<PersistOutcome>,
-    /// Persists not yet confirmed, with when the frame that caused each arrived.
-    in_flight: VecDeque<(PersistToken, Instant)>,
+    /// Persists not yet confirmed, with when the frame that caused each arrived and its
+    /// charge of the budget for bytes in flight, given back once the update is durable.
+    in_flight: VecDeque<(PersistToken, Instant, Option<Charge>)>,
     /// When the frame being handled arrived.
     arrival: Instant,
+    /// The charge of the frame being handled: it moves to `in_flight` if the frame leads to a
+    /// persist, and is given back after the frame otherwise.
+    charge: Option<Charge>,
     /// Log entries since the last compaction request.
     log_len: usize,
     /// Shutting down: peers are closed, waiting for the last persists.
@@ -165,6 +171,7 @@ impl Driver {
                 Ok(_) = shutdown.wait_for(|stop| *stop), if !self.draining => self.start_draining(),
             }
             self.drain_actions();
+            self.charge = None;
         };
         match end {
             End::Evicted => tracing::debug!(doc = %self.doc, "room unloaded (idle)"),
@@ -206,8 +213,14 @@ impl Driver {
                     tracing::error!(%peer, error = %e, "room refused a connect");
                 }
             }
-            Inbox::Frame { peer, frame, at } => {
+            Inbox::Frame {
+                peer,
+                frame,
+                at,
+                charge,
+            } => {
                 self.arrival = at;
+                self.charge = Some(charge);
                 // An unknown peer is one the room closed; its frames in flight are dropped.
                 let _ = self.room.handle_message(now, peer, &frame);
             }
@@ -228,9 +241,9 @@ impl Driver {
         while self
             .in_flight
             .front()
-            .is_some_and(|(t, _)| *t <= done.token)
+            .is_some_and(|(t, ..)| *t <= done.token)
         {
-            if let Some((_, at)) = self.in_flight.pop_front() {
+            if let Some((_, at, _charge)) = self.in_flight.pop_front() {
                 self.shared
                     .metrics
                     .ack_latency(now.saturating_duration_since(at));
@@ -280,8 +293,13 @@ impl Driver {
                         "compensated a stock peer's invalid update"
                     );
                 }
+                RoomAction::Pause { peer, until } => {
+                    let until = self.shared.epoch + Duration::from_millis(until.as_millis());
+                    self.send(peer, Outgoing::Pause(until));
+                }
                 RoomAction::Persist { token, update } => {
-                    self.in_flight.push_back((token, self.arrival));
+                    self.in_flight
+                        .push_back((token, self.arrival, self.charge.take()));
                     let append = Append {
                         doc: self.doc.clone(),
                         update,

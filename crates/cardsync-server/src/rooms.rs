@@ -18,7 +18,10 @@ use cardsync_sync::room::{PeerId, RoomConfig};
 use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 
+use axum::body::Bytes;
+
 use crate::auth::Secret;
+use crate::budget::{Budget, Charge};
 use crate::config::ServerConfig;
 use crate::conn::Outgoing;
 use crate::metrics::Metrics;
@@ -35,11 +38,13 @@ pub(crate) enum Inbox {
         token: Option<String>,
         out: mpsc::Sender<Outgoing>,
     },
-    /// A binary frame, and when the socket delivered it (for ack latency).
+    /// A binary frame, as the socket layer delivered it (no copy), when it did (for ack
+    /// latency), and its share of the budget for bytes in flight.
     Frame {
         peer: PeerId,
-        frame: Vec<u8>,
+        frame: Bytes,
         at: tokio::time::Instant,
+        charge: Charge,
     },
     /// The connection ended.
     Disconnect { peer: PeerId },
@@ -97,6 +102,8 @@ pub(crate) struct Shared {
     pub registry: Mutex<Registry>,
     /// Connection slots (`max_connections`).
     pub connections: Arc<Semaphore>,
+    /// Bytes in flight (`max_bytes_in_flight`).
+    pub budget: Budget,
     /// Becomes `true` once shutdown starts.
     pub shutdown: watch::Receiver<bool>,
     pub epoch: tokio::time::Instant,
@@ -118,6 +125,7 @@ impl Shared {
         Self {
             room_config: config.effective_room(),
             connections: Arc::new(Semaphore::new(config.limits.max_connections)),
+            budget: Budget::new(config.limits.max_bytes_in_flight),
             config,
             schema,
             secret,

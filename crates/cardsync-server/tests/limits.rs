@@ -42,7 +42,7 @@ async fn still_working(a: &cardsync_client::Client, b: &cardsync_client::Client,
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_oversize_and_text_frames_close_only_their_connection() {
     let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(dir.path(), "[room]\nmax_frame_bytes = 16384\n", 0);
+    let server = TestServer::start(dir.path(), "[room]\nmax_update_bytes = 16320\n", 0);
     let url = server.url("board");
     let (a, _) = client(&url, "board", Role::Editor, None).await;
     let (b, _) = client(&url, "board", Role::Editor, None).await;
@@ -61,7 +61,7 @@ async fn malformed_oversize_and_text_frames_close_only_their_connection() {
     );
     still_working(&a, &b, 2).await;
 
-    // A frame over `max_frame_bytes`: refused unread by the room.
+    // A frame over the frame limit (16,384 = the update limit plus framing): refused unread.
     let mut ws = welcomed(&url, "board").await;
     ws.send(WsMessage::Binary(vec![0; 20_000].into()))
         .await

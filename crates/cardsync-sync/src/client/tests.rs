@@ -85,7 +85,7 @@ fn drive(now: Instant, c: &mut SyncMachine, room: &mut Room<StaticTokens>, seen:
                 RoomAction::Send { peer, frame } => {
                     let _ = c.handle_frame(now, SocketId(peer.0), &frame);
                 }
-                RoomAction::Close { .. } | RoomAction::Audit(_) => {}
+                RoomAction::Close { .. } | RoomAction::Audit(_) | RoomAction::Pause { .. } => {}
             }
         }
         while let Some(event) = c.poll_event() {

@@ -45,8 +45,8 @@ pub const ABNORMAL: u16 = 1006;
 /// rejected batches (`too_many_rejections`). The reason string says which.
 pub const POLICY_VIOLATION: u16 = 1008;
 
-/// 1009, message too big: a frame exceeded the room's `max_frame_bytes`, or the socket layer's
-/// limit just above it. Sending the same frame again meets the same limit.
+/// 1009, message too big: a frame exceeded the room's frame limit (its `max_update_bytes` plus
+/// framing), or the socket layer's limit just above it. Sending the same frame again meets the same limit.
 pub const MESSAGE_TOO_BIG: u16 = 1009;
 
 /// 1011, internal error: the server could not load the document or write it (a storage

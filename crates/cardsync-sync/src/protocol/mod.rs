@@ -411,6 +411,27 @@ pub fn update_frame(update: &[u8]) -> Vec<u8> {
     out
 }
 
+impl Message {
+    /// The batch id of a `SubmitBatch` frame, read from its header alone (a few varints),
+    /// without looking at the update: how a room refuses an oversize batch as `too_large`, a
+    /// verdict its client rolls back, instead of closing a socket the client would reopen
+    /// only to send the same batch again. `None` for any other frame.
+    pub fn peek_batch(frame: &[u8]) -> Option<BatchId> {
+        let mut r = Reader::new(frame);
+        if r.var().ok()? != MSG_CARDSYNC {
+            return None;
+        }
+        let mut p = Reader::new(r.buf().ok()?);
+        if p.var().ok()? != 2 {
+            return None;
+        }
+        Some(BatchId {
+            client: p.var().ok()?,
+            seq: p.var().ok()?,
+        })
+    }
+}
+
 fn sync(out: &mut Vec<u8>, kind: u64, bytes: &[u8]) {
     write_var(out, MSG_SYNC);
     write_var(out, kind);

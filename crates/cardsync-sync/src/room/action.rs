@@ -41,7 +41,8 @@ pub enum PeerCloseReason {
     AuthDenied,
     /// The peer said nothing (no hello, no sync) within `hello_timeout_ms`.
     HelloTimeout,
-    /// A frame exceeded `max_frame_bytes`; the room did not look inside it.
+    /// A frame exceeded the frame limit (`max_update_bytes` plus framing); the room did not
+    /// look inside it.
     FrameTooLarge,
     /// A frame did not decode as a protocol message.
     Malformed,
@@ -103,6 +104,18 @@ pub enum RoomAction {
     /// Record that the room compensated a stock peer's update (see [`AuditRecord`]); the log
     /// append holding it is durable. Log it, count it; nothing to confirm.
     Audit(AuditRecord),
+    /// Read no more frames from this peer before `until`. The peer sent faster than
+    /// `batch_rate` allows and cannot resend a refused update (a stock client, no hello), so
+    /// the room took its update anyway and owes the bucket; pausing its socket is the
+    /// backpressure that keeps its long-run rate at the limit without dropping anything.
+    /// Frames already read are still handed to the room. A later `Pause` for the same peer
+    /// may name a later instant; the driver waits for the latest.
+    Pause {
+        /// Whom.
+        peer: PeerId,
+        /// On the driver's clock, as every `now` it passes in.
+        until: crate::time::Instant,
+    },
     /// Append this v1 update to the document's update log, make it durable, then call
     /// `handle_persisted(now, token)`. Replaying the log in order rebuilds the document.
     Persist {

@@ -13,6 +13,10 @@
 //! verdicts. Rate-limited, oversize, malformed and hole-after-a-gap refusals leave no mark:
 //! they are retryable.
 //!
+//! Only a cardsync client (one that said hello) is refused `RateLimited`: a stock client
+//! never resends, so its updates past the rate are judged all the same, and the room asks
+//! the driver to stop reading its socket until the bucket refills (`RoomAction::Pause`).
+//!
 //! A `RateLimited` refusal is the one the client answers by resending the same batch later,
 //! and the batches it sent behind it arrive before it hears of the refusal. Those of the same
 //! client id then start after a hole; the hole is the rate limit's doing, not a rejection's,
@@ -29,7 +33,7 @@ use crate::protocol::{BatchId, RejectCode};
 use crate::time::Instant;
 
 use super::Room;
-use super::action::PeerId;
+use super::action::{PeerId, RoomAction};
 use super::auth::{Authenticator, Role};
 use super::check::{Rules, check};
 use super::compensate::{Compensation, compensate};
@@ -96,7 +100,14 @@ impl<A: Authenticator> Room<A> {
         };
         let role = state.role().unwrap_or(Role::Viewer);
         let stock = !state.hello;
-        let verdict = if state.batches.try_take(now) {
+        let verdict = if stock {
+            // A stock client never resends: judge every update, and past the rate stop
+            // reading its socket until the bucket has a token again (backpressure).
+            if let Some(until) = state.batches.take_owing(now) {
+                self.actions.push_back(RoomAction::Pause { peer, until });
+            }
+            self.judge(role, batch, &update, false, stock)
+        } else if state.batches.try_take(now) {
             let rate_limited = batch.is_some_and(|b| state.rate_limited.contains(&b.client));
             self.judge(role, batch, &update, rate_limited, stock)
         } else {

@@ -4,6 +4,12 @@
 //! lazily from `now` when a token is taken, so the room needs no timer for it, and integer
 //! arithmetic keeps it exact and deterministic. A clock that steps backwards refills nothing
 //! (it never panics or grants a windfall).
+//!
+//! A peer that cannot resend a refused update (a stock client) is never refused for its rate:
+//! it takes a token it does not have ([`TokenBucket::take_owing`]), the bucket records a
+//! *debt* that refills pay back first, and the caller learns when a token will be there
+//! again, to stop reading that peer until then (docs/design.md §10). The long-run rate is the
+//! same either way; only who waits differs.
 
 use serde::{Deserialize, Serialize};
 
@@ -24,6 +30,9 @@ pub struct RateLimit {
 pub(crate) struct TokenBucket {
     limit: RateLimit,
     tokens: u32,
+    /// Tokens taken while the bucket was empty ([`TokenBucket::take_owing`]); refills pay
+    /// this back before they add tokens.
+    debt: u64,
     /// The instant up to which refills have been credited.
     credited_at: Instant,
 }
@@ -34,6 +43,7 @@ impl TokenBucket {
         Self {
             limit,
             tokens: limit.burst,
+            debt: 0,
             credited_at: now,
         }
     }
@@ -43,24 +53,58 @@ impl TokenBucket {
         if self.limit.refill_ms == 0 {
             return true;
         }
-        if now > self.credited_at {
-            let gained = (now.as_millis() - self.credited_at.as_millis()) / self.limit.refill_ms;
-            let room = u64::from(self.limit.burst - self.tokens);
-            if gained >= room {
-                self.tokens = self.limit.burst;
-                self.credited_at = now;
-            } else {
-                // `gained < room <= u32::MAX`, so the casts below are exact.
-                self.tokens += gained as u32;
-                self.credited_at =
-                    Instant(self.credited_at.as_millis() + gained * self.limit.refill_ms);
-            }
-        }
+        self.refill(now);
         if self.tokens == 0 {
             return false;
         }
         self.tokens -= 1;
         true
+    }
+
+    /// Takes a token at `now` even if there is none, owing it. Returns `None` while tokens
+    /// remain, else the instant at which the debt is paid and a token is there again: the
+    /// caller stops reading the peer until then.
+    pub fn take_owing(&mut self, now: Instant) -> Option<Instant> {
+        if self.limit.refill_ms == 0 {
+            return None;
+        }
+        self.refill(now);
+        if self.tokens > 0 {
+            self.tokens -= 1;
+        } else {
+            self.debt = self.debt.saturating_add(1);
+        }
+        if self.tokens > 0 {
+            return None;
+        }
+        let wait = self
+            .debt
+            .saturating_add(1)
+            .saturating_mul(self.limit.refill_ms);
+        Some(Instant(self.credited_at.as_millis().saturating_add(wait)))
+    }
+
+    /// Credits the tokens gained since `credited_at`: the debt first, then up to the burst.
+    fn refill(&mut self, now: Instant) {
+        if now <= self.credited_at {
+            return;
+        }
+        let gained = (now.as_millis() - self.credited_at.as_millis()) / self.limit.refill_ms;
+        let room = self
+            .debt
+            .saturating_add(u64::from(self.limit.burst - self.tokens));
+        if gained >= room {
+            self.debt = 0;
+            self.tokens = self.limit.burst;
+            self.credited_at = now;
+        } else {
+            let paid = gained.min(self.debt);
+            self.debt -= paid;
+            // `gained - paid < burst - tokens <= u32::MAX`, so the cast is exact.
+            self.tokens += (gained - paid) as u32;
+            self.credited_at =
+                Instant(self.credited_at.as_millis() + gained * self.limit.refill_ms);
+        }
     }
 }
 
@@ -100,5 +144,33 @@ mod tests {
             Instant(0),
         );
         assert!((0..1000).all(|_| b.try_take(Instant(0))));
+    }
+
+    #[test]
+    fn owing_tokens_pays_back_before_refilling() {
+        let limit = RateLimit {
+            burst: 2,
+            refill_ms: 100,
+        };
+        let mut b = TokenBucket::new(limit, Instant(1_000));
+        assert_eq!(b.take_owing(Instant(1_000)), None);
+        // The last token: the next one arrives one interval on.
+        assert_eq!(b.take_owing(Instant(1_000)), Some(Instant(1_100)));
+        // Owing one, then two: a token is there again after two, then three intervals.
+        assert_eq!(b.take_owing(Instant(1_000)), Some(Instant(1_200)));
+        assert_eq!(b.take_owing(Instant(1_000)), Some(Instant(1_300)));
+        assert!(!b.try_take(Instant(1_250)));
+        // At the instant it named, the debt is paid and one token is there.
+        assert!(b.try_take(Instant(1_300)));
+        assert!(!b.try_take(Instant(1_300)));
+        // Unlimited buckets never ask to wait.
+        let mut free = TokenBucket::new(
+            RateLimit {
+                burst: 0,
+                refill_ms: 0,
+            },
+            Instant(0),
+        );
+        assert!((0..100).all(|_| free.take_owing(Instant(0)).is_none()));
     }
 }

@@ -1,8 +1,8 @@
 //! Limits and policy of a room, as one serde value with defaults.
 //!
 //! Every limit protects the *other* peers: a peer past a limit gets a clear refusal (a
-//! `Reject` with `TooLarge` or `RateLimited`, or a `Close` for an oversize frame) and nobody
-//! else notices. Missing fields take their defaults and unknown fields are refused, so a
+//! `Reject` with `TooLarge` or `RateLimited`, or a `Close` for an oversize frame), or, for a
+//! stock client past its rate, a pause of its socket, and nobody else notices. Missing fields take their defaults and unknown fields are refused, so a
 //! misspelt knob fails loudly instead of silently keeping its default.
 
 use serde::{Deserialize, Serialize};
@@ -14,13 +14,16 @@ use super::bucket::RateLimit;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RoomConfig {
-    /// Largest frame the room reads. Bigger frames close the connection unread: a frame is
-    /// the unit the driver buffers, so this bounds memory per peer.
-    pub max_frame_bytes: usize,
     /// Largest update (batch, stock update or sync step 2) the room decodes. Decoding and
     /// validating cost time linear in the update, so this bounds the work one message causes.
+    /// It also sets the largest frame the room reads ([`RoomConfig::max_frame_bytes`]).
     pub max_update_bytes: usize,
-    /// Batches (and stock updates) per peer: past it, `Reject { code: RateLimited }`.
+    /// Batches (and stock updates) per peer. Past it, a cardsync client gets
+    /// `Reject { code: RateLimited }` and resends later; a stock client, which never resends,
+    /// has its update judged all the same and is paused ([`RoomAction::Pause`]) until its
+    /// bucket has refilled.
+    ///
+    /// [`RoomAction::Pause`]: super::RoomAction::Pause
     pub batch_rate: RateLimit,
     /// Rejections per peer: past it, the peer is closed (`TooManyRejections`). Every
     /// rejection after validation rebuilds the room's validation replica, O(document).
@@ -39,7 +42,6 @@ pub struct RoomConfig {
 impl Default for RoomConfig {
     fn default() -> Self {
         Self {
-            max_frame_bytes: 8 << 20,
             max_update_bytes: 4 << 20,
             batch_rate: RateLimit {
                 burst: 100,
@@ -53,6 +55,21 @@ impl Default for RoomConfig {
             hello_less_role: Some(Role::Viewer),
             permissions: Permissions::default(),
         }
+    }
+}
+
+/// Bytes a frame may add around the largest update: the message type, the extension kind, a
+/// batch id and the length prefixes, each a varint of at most 10 bytes (a `SubmitBatch` needs
+/// at most 42).
+pub const FRAME_OVERHEAD: usize = 64;
+
+impl RoomConfig {
+    /// Largest frame the room reads: the update limit plus [`FRAME_OVERHEAD`]. Bigger frames
+    /// close the connection unread (`FrameTooLarge`). A frame is the unit a driver buffers,
+    /// so this bounds the memory one read takes; tied to the update limit, no frame is read
+    /// whole only to be refused as `TooLarge` (docs/design.md §10).
+    pub fn max_frame_bytes(&self) -> usize {
+        self.max_update_bytes.saturating_add(FRAME_OVERHEAD)
     }
 }
 
@@ -70,5 +87,8 @@ mod tests {
         let json = serde_json::to_string(&config).unwrap();
         assert_eq!(serde_json::from_str::<RoomConfig>(&json).unwrap(), config);
         assert!(serde_json::from_str::<RoomConfig>(r#"{"max_frame_byte":1}"#).is_err());
+        // The frame limit follows the update limit: one knob, no gap between the two.
+        assert_eq!(config.max_frame_bytes(), 10 + FRAME_OVERHEAD);
+        assert!(serde_json::from_str::<RoomConfig>(r#"{"max_frame_bytes":1}"#).is_err());
     }
 }

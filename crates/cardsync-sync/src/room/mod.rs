@@ -9,7 +9,8 @@
 //! # The life of a batch
 //! Every change a peer sends, a cardsync `SubmitBatch` or a stock client's `Update` or
 //! `SyncStep2`, goes through the same steps, in this order:
-//! 1. **rate** and **size** limits (`RateLimited`, `TooLarge`);
+//! 1. **rate** and **size** limits (`RateLimited`, `TooLarge`); a stock client, which cannot
+//!    resend, is never refused for its rate but paused ([`RoomAction::Pause`]);
 //! 2. **decode**, behind `cardsync_core`'s [screen](cardsync_core::untrusted), which bounds
 //!    yrs' work on hostile bytes (the decode bomb, over-deep values, client ids above 2^53);
 //!    every core entry point the room calls runs it, so the room has no decoder of its own;
@@ -133,7 +134,7 @@ pub use bucket::RateLimit;
 /// The screen of untrusted bytes lives in `cardsync_core`, which runs it in every entry point that
 /// decodes bytes; re-exported here for code that named it through the room.
 pub use cardsync_core::untrusted::{MAX_DEPTH, ScreenError};
-pub use config::RoomConfig;
+pub use config::{FRAME_OVERHEAD, RoomConfig};
 pub use error::RoomError;
 pub use shadow::{COMPENSATOR_CLIENT_ID, ShadowError};
 pub use violation::Violation;

@@ -37,7 +37,9 @@ pub(crate) struct Peer {
     /// Rejections it may still cause before it is closed.
     pub rejections: TokenBucket,
     /// Whether it said a cardsync `Hello`. A peer without one is a stock Yjs client, which
-    /// cannot roll back: its invalid updates are compensated instead of refused.
+    /// cannot roll back or resend: its invalid updates are compensated instead of refused,
+    /// and past its rate it is paused ([`RoomAction::Pause`](super::RoomAction::Pause))
+    /// instead of refused `RateLimited`.
     pub hello: bool,
     /// Client ids with a batch refused as `RateLimited` on this connection: a later batch
     /// of theirs that misses clocks is refused the same way (see `batches.rs`).

@@ -12,12 +12,13 @@
 
 use std::time::Duration;
 
-use crate::protocol::{Message, PROTOCOL_VERSION, ProtocolError};
+use crate::protocol::{Message, PROTOCOL_VERSION, ProtocolError, RejectCode};
 use crate::time::Instant;
 
 use super::Room;
 use super::action::{PeerCloseReason, PeerId, RoomAction};
 use super::auth::{Authenticator, Role};
+use super::batches::Refusal;
 use super::error::RoomError;
 use super::peer::{Peer, Stage};
 
@@ -82,10 +83,28 @@ impl<A: Authenticator> Room<A> {
             return Err(RoomError::UnknownPeer(peer));
         };
         let waiting = matches!(state.stage, Stage::Waiting { .. });
-        let message = match Message::decode(frame, self.config.max_frame_bytes) {
+        let message = match Message::decode(frame, self.config.max_frame_bytes()) {
             Ok(message) => message,
-            Err(ProtocolError::TooLarge { .. }) => {
-                self.close(peer, PeerCloseReason::FrameTooLarge);
+            Err(ProtocolError::TooLarge { len, .. }) => {
+                // A cardsync batch just over the limit (the socket layer delivers up to 64 KiB
+                // more) gets the verdict `too_large`, which its client rolls back; closing would
+                // have it reconnect and send the same batch again. Anything else is closed.
+                match Message::peek_batch(frame).filter(|_| !waiting) {
+                    Some(batch) => {
+                        let max = self.config.max_update_bytes;
+                        let reason = format!(
+                            "a frame of {len} bytes exceeds the limit for an update of {max}"
+                        );
+                        let refusal = Refusal {
+                            code: RejectCode::TooLarge,
+                            reason,
+                            client: batch.client,
+                            mark: None,
+                        };
+                        self.settle(now, peer, Some(batch), Err(refusal));
+                    }
+                    None => self.close(peer, PeerCloseReason::FrameTooLarge),
+                }
                 return Ok(());
             }
             Err(ProtocolError::UnknownType(_) | ProtocolError::UnknownExtension(_)) => {

@@ -18,7 +18,7 @@ fn codes(actions: &[RoomAction], peer: PeerId) -> Vec<RejectCode> {
 #[test]
 fn oversize_frame_closes_only_its_peer() {
     let config = RoomConfig {
-        max_frame_bytes: 1_000,
+        max_update_bytes: 1_000,
         ..RoomConfig::default()
     };
     let mut d = Driver::new(config);
@@ -57,8 +57,19 @@ fn oversize_update_is_rejected_too_large() {
     d.join(1, "edit", 7);
     let mut alice = Client::new(7);
     let (msg, ..) = alice.batch(&[create_task(1, "todo")]);
+    // The frame exceeds the frame limit too (the update limit plus framing): the room reads
+    // the batch id from its header alone and gives the verdict, so the client rolls the batch
+    // back instead of reconnecting to send it again. The peer stays.
+    assert!(msg.encode().len() > d.room.config().max_frame_bytes());
     let actions = d.send(PeerId(1), &msg);
     assert_eq!(codes(&actions, PeerId(1)), [RejectCode::TooLarge]);
+    assert!(
+        !actions
+            .iter()
+            .any(|a| matches!(a, RoomAction::Close { .. }))
+    );
+    let ping = d.send(PeerId(1), &Message::Ping { nonce: 3 });
+    assert_eq!(to(&ping, PeerId(1)), [Message::Pong { nonce: 3 }]);
 }
 
 #[test]
@@ -203,4 +214,62 @@ fn a_hole_without_a_rate_limit_depends_on_rejected() {
         codes(&d.send(PeerId(1), &b), PeerId(1)),
         [RejectCode::DependsOnRejected]
     );
+}
+
+/// A stock client (no hello) cannot resend a refused update, so past its rate it is never
+/// refused: every update is judged and applied, and the room asks the driver to stop reading
+/// it until the bucket has a token again, later the more it owes. A cardsync client of the
+/// same room is still refused `RateLimited` and resends (the test above).
+#[test]
+fn a_stock_client_past_the_rate_is_paused_not_refused() {
+    let config = RoomConfig {
+        batch_rate: RateLimit {
+            burst: 2,
+            refill_ms: 1_000,
+        },
+        hello_less_role: Some(Role::Editor),
+        ..RoomConfig::default()
+    };
+    let mut d = Driver::new(config);
+    let stock = PeerId(3);
+    d.room.handle_connect(d.now, stock).unwrap();
+    let mut writer = Client::new(9);
+    let pauses = |actions: &[RoomAction]| -> Vec<Instant> {
+        actions
+            .iter()
+            .filter_map(|a| match a {
+                RoomAction::Pause { peer, until } if *peer == stock => Some(*until),
+                _ => None,
+            })
+            .collect()
+    };
+    let mut seen = Vec::new();
+    for i in 0..4 {
+        let (_, _, applied) = writer.batch(&[create_task(i, "todo")]);
+        let update = Message::Update {
+            update: applied.update,
+        };
+        let actions = d.send(stock, &update);
+        assert!(codes(&actions, stock).is_empty(), "update {i}: {actions:?}");
+        assert_eq!(persists(&actions), 1, "update {i} is applied");
+        seen.push(pauses(&actions));
+    }
+    let start = d.now.as_millis();
+    let at = |ms: u64| vec![Instant(start + ms)];
+    // The first update leaves a token; the second takes the last one; the next two are owed.
+    assert_eq!(seen, [vec![], at(1_000), at(2_000), at(3_000)]);
+    for i in 0..4 {
+        assert!(d.room.doc().card(card(i)).is_some(), "card {i} arrived");
+    }
+    // Once the debt is paid, the stock client has its rate again.
+    d.now = d.now + Duration::from_secs(3);
+    let (_, _, applied) = writer.batch(&[create_task(9, "todo")]);
+    let actions = d.send(
+        stock,
+        &Message::Update {
+            update: applied.update,
+        },
+    );
+    assert_eq!(pauses(&actions), at(4_000));
+    assert_eq!(persists(&actions), 1);
 }
