@@ -111,7 +111,9 @@ pub enum StoreError {
     },
     /// The lease the caller holds was superseded (another acquisition bumped the epoch) or
     /// expired: the write is refused (fencing). Stop serving the document, or acquire again.
-    #[error("lease of document {doc:?} with epoch {epoch} is no longer valid (current epoch {current}, expired: {expired})")]
+    #[error(
+        "lease of document {doc:?} with epoch {epoch} is no longer valid (current epoch {current}, expired: {expired})"
+    )]
     Fenced {
         /// The document.
         doc: String,

@@ -61,9 +61,7 @@ pub mod postgres;
 pub mod sqlite;
 mod verify;
 
-pub use contract::{
-    Append, Compaction, Entry, Lease, SeqNo, Store, StoredDoc, VerifyReport,
-};
+pub use contract::{Append, Compaction, Entry, Lease, SeqNo, Store, StoredDoc, VerifyReport};
 pub use doc_id::{DocId, DocIdError};
 pub use error::StoreError;
 pub use postgres::PostgresStore;

@@ -15,9 +15,10 @@
 //!
 //! # Compare-and-append in one statement
 //! [`Store::append_if_head`] locks the lease row `FOR SHARE` (the fence), then moves the head
-//! with `INSERT … ON CONFLICT (doc) DO UPDATE SET head = head + 1 WHERE head = $expected`. Two
-//! nodes racing for the same head serialise on the head row: the second one's `WHERE` is
-//! evaluated again against the committed winner and matches nothing, so it gets
+//! with `UPDATE … SET head = head + 1 WHERE head = $expected` (or, for a document's first
+//! entry, `INSERT … ON CONFLICT DO NOTHING`). Two nodes racing for the same head serialise on
+//! the head row (or its key): the second one's `WHERE` is evaluated again against the committed
+//! winner and matches nothing, so it gets
 //! [`StoreError::HeadMoved`] and writes nothing. The log row is inserted in the same
 //! transaction, and the call returns after `COMMIT`, with `synchronous_commit` at least `on`,
 //! so an ack sent on it is as durable as one after SQLite's fsync.
@@ -99,8 +100,16 @@ fn describe(config: &Config) -> String {
     let ports: Vec<String> = config.get_ports().iter().map(u16::to_string).collect();
     format!(
         "host {} port {} database {} user {}",
-        if hosts.is_empty() { "localhost".into() } else { hosts.join(",") },
-        if ports.is_empty() { "5432".into() } else { ports.join(",") },
+        if hosts.is_empty() {
+            "localhost".into()
+        } else {
+            hosts.join(",")
+        },
+        if ports.is_empty() {
+            "5432".into()
+        } else {
+            ports.join(",")
+        },
         config.get_dbname().unwrap_or("(default)"),
         config.get_user().unwrap_or("(default)"),
     )
@@ -118,9 +127,11 @@ impl PostgresStore {
                 reason: "a PostgreSQL store URL starts with postgres:// or postgresql://".into(),
             });
         }
-        let mut config: Config = url.parse().map_err(|e: postgres::Error| StoreError::BadUrl {
-            reason: e.to_string(),
-        })?;
+        let mut config: Config = url
+            .parse()
+            .map_err(|e: postgres::Error| StoreError::BadUrl {
+                reason: e.to_string(),
+            })?;
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(CONNECT_TIMEOUT);
         }
@@ -288,7 +299,11 @@ fn head(tx: &mut Transaction<'_>, doc: &DocId) -> Result<SeqNo, StoreError> {
     Ok(row.map_or(0, |r| from_db(r.get(0))))
 }
 
-fn snapshot(tx: &mut Transaction<'_>, doc: &DocId, with_data: bool) -> Result<Snapshot, StoreError> {
+fn snapshot(
+    tx: &mut Transaction<'_>,
+    doc: &DocId,
+    with_data: bool,
+) -> Result<Snapshot, StoreError> {
     let sql = if with_data {
         "SELECT seq, floor, data, digest FROM cardsync_snapshots WHERE doc = $1"
     } else {
@@ -336,7 +351,12 @@ fn entries(
     Ok(out)
 }
 
-fn insert_log(tx: &mut Transaction<'_>, doc: &DocId, seq: SeqNo, update: &[u8]) -> Result<(), StoreError> {
+fn insert_log(
+    tx: &mut Transaction<'_>,
+    doc: &DocId,
+    seq: SeqNo,
+    update: &[u8],
+) -> Result<(), StoreError> {
     tx.execute(
         "INSERT INTO cardsync_log (doc, seq, data, digest) VALUES ($1, $2, $3, $4)",
         &[&doc.as_str(), &to_db(seq), &update, &digest(update)],
@@ -435,13 +455,20 @@ impl Store for PostgresStore {
             let mut tx = client.transaction()?;
             lease::check(&mut tx, lease)?;
             let doc = lease.doc.as_str();
-            let moved = tx.query_opt(
-                "INSERT INTO cardsync_heads (doc, head) SELECT $1::text, 1 WHERE $2::bigint = 0
-                 ON CONFLICT (doc) DO UPDATE SET head = cardsync_heads.head + 1
-                     WHERE cardsync_heads.head = $2
-                 RETURNING head",
-                &[&doc, &to_db(expected)],
-            )?;
+            // The head row exists from the first entry on; an empty log has none.
+            let moved = if expected == 0 {
+                tx.query_opt(
+                    "INSERT INTO cardsync_heads (doc, head) VALUES ($1, 1)
+                     ON CONFLICT (doc) DO NOTHING RETURNING head",
+                    &[&doc],
+                )?
+            } else {
+                tx.query_opt(
+                    "UPDATE cardsync_heads SET head = head + 1 WHERE doc = $1 AND head = $2
+                     RETURNING head",
+                    &[&doc, &to_db(expected)],
+                )?
+            };
             let Some(row) = moved else {
                 let head = head(&mut tx, &lease.doc)?;
                 return Err(StoreError::HeadMoved {

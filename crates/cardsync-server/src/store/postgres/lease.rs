@@ -91,7 +91,11 @@ pub(super) fn acquire(
     })
 }
 
-pub(super) fn renew(tx: &mut Transaction<'_>, lease: &Lease, ttl: Duration) -> Result<(), StoreError> {
+pub(super) fn renew(
+    tx: &mut Transaction<'_>,
+    lease: &Lease,
+    ttl: Duration,
+) -> Result<(), StoreError> {
     let changed = tx.execute(
         "UPDATE cardsync_leases SET expires_at = clock_timestamp() + $4::float8 * interval '1 millisecond'
          WHERE doc = $1 AND holder = $2 AND epoch = $3",

@@ -55,7 +55,10 @@ pub(super) fn migrate(client: &mut Client) -> Result<(), StoreError> {
     }
     if found < VERSION {
         tx.execute("DELETE FROM cardsync_schema", &[])?;
-        tx.execute("INSERT INTO cardsync_schema (version) VALUES ($1)", &[&VERSION])?;
+        tx.execute(
+            "INSERT INTO cardsync_schema (version) VALUES ($1)",
+            &[&VERSION],
+        )?;
     }
     tx.commit()?;
     Ok(())
