@@ -7,11 +7,7 @@
 
 use std::time::Duration;
 
-use super::{DocId, StoreError};
-
-/// A sequence number: the position of an entry in its document's log, from 1, without gaps.
-/// 0 stands for "before the first entry" (an empty log, or a reader that holds nothing yet).
-pub type SeqNo = u64;
+use super::{DocId, SeqNo, StoreError};
 
 /// One update to append to a document's log (the single-node batch path, [`Store::append`]).
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -58,11 +58,13 @@ mod doc_id;
 mod error;
 mod fold;
 pub mod postgres;
+mod seq;
 pub mod sqlite;
 mod verify;
 
-pub use contract::{Append, Compaction, Entry, Lease, SeqNo, Store, StoredDoc, VerifyReport};
+pub use contract::{Append, Compaction, Entry, Lease, Store, StoredDoc, VerifyReport};
 pub use doc_id::{DocId, DocIdError};
 pub use error::StoreError;
 pub use postgres::PostgresStore;
+pub use seq::SeqNo;
 pub use sqlite::{SqliteStore, Synchronous};

@@ -37,6 +37,7 @@
 //! on the writer or compactor thread or in `spawn_blocking`; dropping the store moves the
 //! connections to a thread of their own when it happens inside a runtime.
 
+mod bigint;
 mod lease;
 mod schema;
 
@@ -44,6 +45,8 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use postgres::{Client, Config, IsolationLevel, NoTls, Transaction};
+
+use bigint::{from_db, to_db};
 
 use super::fold::fold;
 use super::verify::{Tally, check_contiguous, check_row, digest, log_location};
@@ -57,17 +60,6 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Rows read per round trip by [`Store::verify`].
 const VERIFY_BATCH: i32 = 256;
-
-/// A sequence number or epoch as PostgreSQL's `BIGINT`. Ours never exceed `i64::MAX`; one that
-/// did would saturate, and compare as beyond every head, instead of wrapping.
-fn to_db(n: u64) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
-}
-
-/// A `BIGINT` read back. The store never writes a negative one; a damaged one reads as 0.
-fn from_db(n: i64) -> u64 {
-    u64::try_from(n).unwrap_or(0)
-}
 
 /// A [`Store`] in a PostgreSQL database. See the [module docs](self).
 pub struct PostgresStore {

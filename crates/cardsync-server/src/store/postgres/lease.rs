@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use postgres::{GenericClient, Transaction};
 
-use super::{from_db, to_db};
+use super::bigint::{from_db, to_db};
 use crate::store::{DocId, Lease, StoreError};
 
 struct Row {
