@@ -11,7 +11,9 @@ use thiserror::Error;
 
 use super::SeqNo;
 
-/// A store refused to open, read or write. See the [module docs](self).
+/// A store refused to open, read or write: a refusal of the contract (a moved head, a stale
+/// lease, a compacted range), which the caller answers by reading, retrying or reloading, or a
+/// failure (damage, a database that is not ours or is newer, an unreachable server).
 #[derive(Debug, Error)]
 pub enum StoreError {
     /// The file exists but is not a SQLite database at all (wrong file, or its header is
