@@ -27,9 +27,10 @@
 //! Three connections, one per role, as the SQLite store has a writer and a reader: the writer
 //! (appends, leases), the reader (loads, catch-up reads, verification) and the compactor, so
 //! that a compaction's long read or a load never waits behind a commit. Reads run in
-//! `REPEATABLE READ` read-only transactions: one consistent view per call. A connection found
-//! closed (the database restarted) is opened again on its next use; a call on a connection that
-//! fails mid-way returns its error, and the persist pipeline treats it as any failed write.
+//! `REPEATABLE READ` read-only transactions: one consistent view per call. A connection that
+//! died (the database restarted) is discarded and opened again on the next call; a read is tried
+//! once more at once, a write returns its error, which the persist pipeline treats as any failed
+//! write (the room closes its peers, who resend what was not acked).
 //!
 //! # Why blocking, and the one trap
 //! The `postgres` client wraps `tokio-postgres` with a small runtime per connection, and must
@@ -169,13 +170,46 @@ impl PostgresStore {
         slot: &Mutex<Option<Client>>,
         f: impl FnOnce(&mut Client) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
+        self.attempt(slot, f).0
+    }
+
+    /// [`Self::with`], also telling whether the call failed because the connection died (the
+    /// database restarted, the network dropped); the dead connection is discarded then, so the
+    /// next call opens a new one.
+    fn attempt<T>(
+        &self,
+        slot: &Mutex<Option<Client>>,
+        f: impl FnOnce(&mut Client) -> Result<T, StoreError>,
+    ) -> (Result<T, StoreError>, bool) {
         let mut guard: MutexGuard<'_, Option<Client>> =
             slot.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let client = match guard.take() {
             Some(client) if !client.is_closed() => client,
-            _ => self.open()?,
+            _ => match self.open() {
+                Ok(client) => client,
+                Err(e) => return (Err(e), false),
+            },
         };
-        f(guard.insert(client))
+        let result = f(guard.insert(client));
+        let died = result.is_err() && guard.as_ref().is_some_and(Client::is_closed);
+        if died {
+            *guard = None;
+        }
+        (result, died)
+    }
+
+    /// A read on the reader connection, tried once more on a new connection when the old one
+    /// turns out dead: a read has no effect to repeat. (Writes are not repeated: whether a
+    /// commit whose answer was lost took effect is unknown, and the persist pipeline fails the
+    /// batch instead, which the client resends.)
+    fn read<T>(
+        &self,
+        mut f: impl FnMut(&mut Client) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        match self.attempt(&self.reader, &mut f) {
+            (Err(_), true) => self.with(&self.reader, f),
+            (result, _) => result,
+        }
     }
 
     fn compact_to(
@@ -379,7 +413,7 @@ fn verify_rows(
 
 impl Store for PostgresStore {
     fn verify(&self) -> Result<VerifyReport, StoreError> {
-        self.with(&self.reader, |client| {
+        self.read(|client| {
             let mut tx = read_only(client)?;
             let mut tally = Tally::default();
             verify_rows(
@@ -400,7 +434,7 @@ impl Store for PostgresStore {
     }
 
     fn load(&self, doc: &DocId) -> Result<StoredDoc, StoreError> {
-        self.with(&self.reader, |client| {
+        self.read(|client| {
             let mut tx = read_only(client)?;
             let head = head(&mut tx, doc)?;
             let snapshot = snapshot(&mut tx, doc, true)?;
@@ -477,7 +511,7 @@ impl Store for PostgresStore {
     }
 
     fn read_since(&self, doc: &DocId, since: SeqNo) -> Result<Vec<Entry>, StoreError> {
-        self.with(&self.reader, |client| {
+        self.read(|client| {
             let mut tx = read_only(client)?;
             let head = head(&mut tx, doc)?;
             if since > head {
