@@ -59,6 +59,10 @@ pub struct ServeArgs {
     /// Directory of the SQLite file.
     #[arg(long, env = "CARDSYNC_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
+    /// Where documents are stored: `sqlite` (the file in the data directory, the default) or
+    /// a PostgreSQL URL, `postgres://user:password@host:port/database`.
+    #[arg(long, env = "CARDSYNC_STORE")]
+    pub store: Option<String>,
     /// The document schema (JSON).
     #[arg(long, env = "CARDSYNC_SCHEMA")]
     pub schema: Option<PathBuf>,
@@ -203,6 +207,9 @@ impl ServeArgs {
         }
         if let Some(dir) = &self.data_dir {
             config.data_dir.clone_from(dir);
+        }
+        if let Some(store) = &self.store {
+            config.store = Some(store.clone());
         }
         if let Some(schema) = &self.schema {
             config.schema = Some(schema.clone());

@@ -9,7 +9,8 @@
 //!
 //! ```toml
 //! listen = "127.0.0.1:4455"
-//! data_dir = "cardsync-data"
+//! data_dir = "cardsync-data"     # the SQLite store, unless `store` names another
+//! # store = "postgres://cardsync@db.internal:5432/cardsync"   # or CARDSYNC_STORE, --store
 //! schema = "schema.json"
 //! secret_file = "secret"
 //!
@@ -46,8 +47,13 @@ pub struct ServerConfig {
     /// Where to listen. Loopback by default: exposing a sync server is a decision to take on
     /// purpose (behind a TLS-terminating proxy), not an accident of defaults.
     pub listen: SocketAddr,
-    /// Where the SQLite file lives (created if missing).
+    /// Where the SQLite file lives (created if missing), when `store` is not set.
     pub data_dir: PathBuf,
+    /// Where documents are stored: unset (or `sqlite`) for the SQLite file in `data_dir`, or
+    /// a PostgreSQL URL, `postgres://user:password@host:port/database` (docs/design.md §12).
+    /// Anything else is refused at start. Prefer `CARDSYNC_STORE` to the file or a flag when
+    /// the URL holds a password.
+    pub store: Option<String>,
     /// The document schema (JSON, the same value the clients use). Required to serve.
     pub schema: Option<PathBuf>,
     /// A file holding the token secret, as an alternative to `CARDSYNC_SECRET`.
@@ -73,6 +79,7 @@ impl Default for ServerConfig {
         Self {
             listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 4455)),
             data_dir: PathBuf::from("cardsync-data"),
+            store: None,
             schema: None,
             secret_file: None,
             anonymous_role: None,
@@ -206,5 +213,7 @@ mod tests {
         assert!(toml::from_str::<ServerConfig>("lisen = \"127.0.0.1:1\"").is_err());
         assert!(toml::from_str::<ServerConfig>("[limits]\nmax_room = 1").is_err());
         assert!(ServerConfig::default().listen.ip().is_loopback());
+        let config: ServerConfig = toml::from_str("store = \"postgres://u@h/db\"").unwrap();
+        assert_eq!(config.store.as_deref(), Some("postgres://u@h/db"));
     }
 }

@@ -8,7 +8,8 @@
 //!   connection and unloaded when idle ([`rooms`](crate) registry, `room_task.rs`).
 //! - **Persist before ack**: every update a room accepts is appended to the document's log
 //!   in SQLite (WAL, `synchronous = FULL` by default, see [`store::SqliteStore`]) by a writer
-//!   thread with group commit, and only then does the room ack it.
+//!   thread with group commit, and only then does the room ack it. `--store postgres://…`
+//!   keeps documents in PostgreSQL instead ([`store::PostgresStore`]).
 //! - **Auth**: per-document HMAC-signed tokens with a role and an expiry ([`auth`]), checked
 //!   in the hello (or taken from `?token=` for stock `y-websocket` clients).
 //! - **Limits**: message size and batch rate per connection (the room's), rooms and

@@ -25,7 +25,7 @@ use crate::error::{ServerError, StartError};
 use crate::metrics::{Metrics, Snapshot};
 use crate::persist::Persister;
 use crate::rooms::Shared;
-use crate::store::{SqliteStore, Store};
+use crate::store::{PostgresStore, SqliteStore, Store};
 
 /// How long shutdown waits for connections to finish their closing handshakes.
 const CONNECTION_GRACE: Duration = Duration::from_secs(5);
@@ -50,21 +50,32 @@ pub struct Server {
 }
 
 impl Server {
-    /// Opens (or creates) the SQLite store in `config.data_dir`, checks it, and starts
-    /// serving. Fails with a typed error, before listening, if the database is damaged.
+    /// Opens the store `config.store` names (by default the SQLite file in
+    /// `config.data_dir`, created if missing), checks it, and starts serving. Fails with a
+    /// typed error, before listening, if the store cannot be opened or is damaged: a bad
+    /// store URL, an unreachable database, a schema of a newer version.
     pub async fn start(
         config: ServerConfig,
         schema: Schema,
         secret: Secret,
     ) -> Result<Self, StartError> {
-        let dir = config.data_dir.clone();
+        let (location, dir) = (config.store.clone(), config.data_dir.clone());
         let (synchronous, verify) = (config.storage.synchronous, config.storage.verify_on_start);
-        let store = tokio::task::spawn_blocking(move || -> Result<SqliteStore, StartError> {
-            std::fs::create_dir_all(&dir).map_err(|source| StartError::DataDir {
-                path: dir.display().to_string(),
-                source,
-            })?;
-            let store = SqliteStore::open(&dir.join(DB_FILE), synchronous)?;
+        let store = tokio::task::spawn_blocking(move || -> Result<Arc<dyn Store>, StartError> {
+            let store: Arc<dyn Store> = match location.as_deref() {
+                None | Some("sqlite") => {
+                    std::fs::create_dir_all(&dir).map_err(|source| StartError::DataDir {
+                        path: dir.display().to_string(),
+                        source,
+                    })?;
+                    Arc::new(SqliteStore::open(&dir.join(DB_FILE), synchronous)?)
+                }
+                Some(url) => {
+                    let store = PostgresStore::connect(url)?;
+                    tracing::info!(target = store.target(), "PostgreSQL store");
+                    Arc::new(store)
+                }
+            };
             if verify {
                 let report = store.verify()?;
                 tracing::info!(
@@ -77,7 +88,7 @@ impl Server {
             Ok(store)
         })
         .await??;
-        Self::start_with_store(config, schema, secret, Arc::new(store)).await
+        Self::start_with_store(config, schema, secret, store).await
     }
 
     /// Starts serving on a store of the caller's choice (checked by the caller).

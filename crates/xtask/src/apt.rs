@@ -1,5 +1,5 @@
-//! Debian packages the checks need (Chromium and its driver for the browser tests), installed
-//! with apt-get when missing.
+//! Debian packages the checks need (Chromium and its driver for the browser tests, PostgreSQL
+//! for the store tests), installed with apt-get when missing.
 //!
 //! Why here and not in `.ci/run`: a developer's first `cargo xtask test` on a fresh machine
 //! must pass as CI's does, so the one place that knows what the checks need is xtask. apt-get
@@ -20,6 +20,14 @@ pub struct Program {
     /// The package that installs it.
     pub package: &'static str,
 }
+
+/// PostgreSQL's server binaries: the store tests start a throwaway cluster with `initdb` and
+/// `pg_ctl` from here (`crates/cardsync-server/tests/common/pg.rs`). Debian 12's `postgresql`
+/// installs version 15.
+pub const POSTGRESQL: Program = Program {
+    path: "/usr/lib/postgresql/15/bin/pg_ctl",
+    package: "postgresql",
+};
 
 /// Installs the packages of the `programs` that are missing: with apt-get as root, otherwise
 /// an error naming the command to run.

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use crate::cmd::Cmd;
 use crate::error::{Error, Result};
-use crate::{browser, fuzz as fuzzing, toolchain, tools, wasm};
+use crate::{apt, browser, fuzz as fuzzing, toolchain, tools, wasm};
 
 /// What the caller of `cargo xtask test` asked for.
 #[derive(Debug, Clone)]
@@ -67,7 +67,8 @@ const fn step(name: &'static str, run: fn(&Context) -> Result<()>) -> Step {
 ///   smoke test); the demo board needs `vite` and `playwright-core`; the bench runners need
 ///   the peers they measure;
 /// - wasm-bindgen-cli at the locked version (about 7 minutes to compile, once);
-/// - Debian's Chromium and chromedriver for the browser tests (apt-get, as root).
+/// - Debian's Chromium and chromedriver for the browser tests, and PostgreSQL for the store
+///   tests (apt-get, as root).
 fn tools_step(cx: &Context) -> Result<()> {
     Cmd::new("rustc", &cx.root).args(["--version"]).run()?;
     tools::ensure_node()?;
@@ -77,6 +78,7 @@ fn tools_step(cx: &Context) -> Result<()> {
         tools::ensure_npm_deps(&cx.root.join(dir))?;
     }
     tools::ensure_wasm_bindgen(&cx.root)?;
+    apt::ensure(&[apt::POSTGRESQL])?;
     browser::ensure_chromium()
 }
 
@@ -102,6 +104,8 @@ fn clippy(cx: &Context) -> Result<()> {
 
 /// Unit, integration and doc tests, including the `tidy` test in this crate.
 fn cargo_test(cx: &Context) -> Result<()> {
+    // The store tests start a throwaway PostgreSQL cluster of their own.
+    apt::ensure(&[apt::POSTGRESQL])?;
     // The Yjs interop tests run node scripts against the real `yjs` in tests/js.
     tools::ensure_npm_deps(&cx.root.join("tests").join("js"))?;
     let cmd = Cmd::cargo(&cx.root).args(["test", "--workspace", "--locked"]);

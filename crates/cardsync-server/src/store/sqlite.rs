@@ -1,14 +1,24 @@
 //! The embedded store: one SQLite file in WAL mode.
 //!
-//! # Layout
+//! # Layout (format 2, see `sqlite/schema.rs` for the migration from format 1)
 //! ```sql
-//! meta(key PRIMARY KEY, value)                  -- format = 1
-//! snapshots(doc PRIMARY KEY, data, digest)      -- at most one per document
-//! updates(id INTEGER PRIMARY KEY AUTOINCREMENT, doc, data, digest)   -- the log
+//! meta(key PRIMARY KEY, value)                          -- format = 2
+//! heads(doc PRIMARY KEY, head)                          -- the last sequence number
+//! updates(id INTEGER PRIMARY KEY AUTOINCREMENT, doc, seq, data, digest)   -- the log
+//! snapshots(doc PRIMARY KEY, seq, floor, data, digest)  -- at most one per document
+//! leases(doc PRIMARY KEY, holder, epoch, expires_ms)
 //! ```
-//! `AUTOINCREMENT` keeps log ids increasing forever, even after a compaction deleted the
-//! highest ones, so "every entry up to id N" means the same thing before and after it.
+//! A snapshot covers the entries up to its `seq`; rows up to its `floor` are deleted, and the
+//! ones between (the tail) stay for readers catching up. `heads` moves in the transaction that
+//! inserts the row, so a head always names a row that exists or a row folded into the snapshot.
 //!
+//! # One writer, and leases anyway
+//! A single node is trivially the only writer of its file, so the server's batch path
+//! ([`Store::append`]) takes no lease. The leased path is implemented too, with the same
+//! promises as PostgreSQL's, so that the conformance suite holds both stores to one contract
+//! and two handles on one file behave like two nodes: each handle's writes are `IMMEDIATE`
+//! transactions, which SQLite runs one at a time, and lease expiry reads SQLite's clock.
+
 //! # Durability: WAL with `synchronous = FULL` (the default)
 //! A room acks a batch once [`Store::append`] returns, and an ack is a promise that the batch
 //! survives a crash (docs/design.md §5). In WAL mode SQLite offers two honest settings:
@@ -32,18 +42,23 @@
 //! catches truncated files: their b-trees point at pages that are gone), and
 //! [`Store::verify`] then checks every stored update (digest and the core's screen).
 
+mod lease;
+mod schema;
+
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{
+    Connection, ErrorCode, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
+};
 use serde::{Deserialize, Serialize};
 
-use super::verify::{check_row, digest};
-use super::{Append, Compaction, DocId, Store, StoreError, StoredDoc, VerifyReport};
-
-/// The store format this code writes and reads.
-const FORMAT: &str = "1";
+use super::fold::fold;
+use super::verify::{Tally, check_contiguous, check_row, digest, log_location};
+use super::{
+    Append, Compaction, DocId, Entry, Lease, SeqNo, Store, StoreError, StoredDoc, VerifyReport,
+};
 
 /// SQLite's `synchronous` setting for the WAL; see the [module docs](self) for the choice.
 /// The same values name it in the config file (`full`, `normal`) and on the command line.
@@ -95,7 +110,7 @@ impl SqliteStore {
     pub fn open(path: &Path, synchronous: Synchronous) -> Result<Self, StoreError> {
         let shown = path.display().to_string();
         let classify = |e: rusqlite::Error| classify(&shown, e);
-        let writer = Connection::open(path).map_err(classify)?;
+        let mut writer = Connection::open(path).map_err(classify)?;
         writer
             .busy_timeout(Duration::from_secs(5))
             .map_err(classify)?;
@@ -117,7 +132,7 @@ impl SqliteStore {
             StoreError::Sqlite(e) => classify(e),
             other => other,
         })?;
-        create_or_check_schema(&writer)?;
+        schema::create_or_migrate(&mut writer)?;
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let reader = Connection::open_with_flags(path, flags).map_err(classify)?;
         reader
@@ -168,88 +183,219 @@ fn quick_check(conn: &Connection) -> Result<(), StoreError> {
     }
 }
 
-fn create_or_check_schema(conn: &Connection) -> Result<(), StoreError> {
-    conn.execute_batch(
-        "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
-         CREATE TABLE IF NOT EXISTS snapshots (
-             doc TEXT PRIMARY KEY, data BLOB NOT NULL, digest BLOB NOT NULL) STRICT;
-         CREATE TABLE IF NOT EXISTS updates (
-             id INTEGER PRIMARY KEY AUTOINCREMENT, doc TEXT NOT NULL,
-             data BLOB NOT NULL, digest BLOB NOT NULL) STRICT;
-         CREATE INDEX IF NOT EXISTS updates_by_doc ON updates (doc, id);
-         INSERT OR IGNORE INTO meta (key, value) VALUES ('format', '1');",
-    )?;
-    let format: Option<String> = conn
-        .query_row("SELECT value FROM meta WHERE key = 'format'", [], |r| {
-            r.get(0)
-        })
-        .optional()?;
-    match format.as_deref() {
-        Some(FORMAT) => Ok(()),
-        Some(other) => Err(StoreError::Format(format!(
-            "store format {other}; this server reads format {FORMAT}"
-        ))),
-        None => Err(StoreError::Format("the meta table has no format".into())),
-    }
-}
-
 fn lock(m: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
     // A panic while holding the lock leaves no half-done SQLite transaction behind (rusqlite
     // rolls back on drop), so the connection is still good.
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// A document's rows as read in one read transaction.
-struct Rows {
-    snapshot: Option<Vec<u8>>,
-    log: Vec<Vec<u8>>,
-    /// The highest log id read.
-    last_id: Option<i64>,
+/// A document's snapshot row.
+#[derive(Default)]
+struct Snapshot {
+    data: Option<Vec<u8>>,
+    /// The entries it covers.
+    seq: SeqNo,
+    /// Rows up to here are deleted.
+    floor: SeqNo,
 }
 
-fn read_rows(conn: &Connection, doc: &DocId) -> Result<Rows, StoreError> {
-    let tx = conn.unchecked_transaction()?;
-    let snapshot = tx
+fn head(conn: &Connection, doc: &DocId) -> Result<SeqNo, StoreError> {
+    Ok(conn
         .query_row(
-            "SELECT data, digest FROM snapshots WHERE doc = ?1",
+            "SELECT head FROM heads WHERE doc = ?1",
             [doc.as_str()],
-            |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Vec<u8>>(1)?)),
+            |r| r.get(0),
+        )
+        .optional()?
+        .unwrap_or(0))
+}
+
+/// Reads the snapshot row, digest-checked when `with_data`.
+fn snapshot(conn: &Connection, doc: &DocId, with_data: bool) -> Result<Snapshot, StoreError> {
+    let row = conn
+        .query_row(
+            "SELECT seq, floor, data, digest FROM snapshots WHERE doc = ?1",
+            [doc.as_str()],
+            |r| {
+                Ok((
+                    r.get::<_, SeqNo>(0)?,
+                    r.get::<_, SeqNo>(1)?,
+                    r.get::<_, Vec<u8>>(2)?,
+                    r.get::<_, Vec<u8>>(3)?,
+                ))
+            },
         )
         .optional()?;
-    if let Some((data, digest)) = &snapshot {
-        check_row(doc.as_str(), "snapshot", data, digest)?;
+    let Some((seq, floor, data, stored_digest)) = row else {
+        return Ok(Snapshot::default());
+    };
+    if !with_data {
+        return Ok(Snapshot {
+            data: None,
+            seq,
+            floor,
+        });
     }
-    let mut stmt =
-        tx.prepare_cached("SELECT id, data, digest FROM updates WHERE doc = ?1 ORDER BY id")?;
-    let mut rows = stmt.query([doc.as_str()])?;
-    let (mut log, mut last_id) = (Vec::new(), None);
-    while let Some(row) = rows.next()? {
-        let id: i64 = row.get(0)?;
-        let data: Vec<u8> = row.get(1)?;
-        let digest: Vec<u8> = row.get(2)?;
-        check_row(doc.as_str(), &format!("log #{id}"), &data, &digest)?;
-        log.push(data);
-        last_id = Some(id);
-    }
-    Ok(Rows {
-        snapshot: snapshot.map(|(data, _)| data),
-        log,
-        last_id,
+    check_row(doc.as_str(), "snapshot", &data, &stored_digest)?;
+    Ok(Snapshot {
+        data: Some(data),
+        seq,
+        floor,
     })
+}
+
+/// The log entries after `after` up to `upto`, checked, and without holes up to `upto`.
+fn entries(
+    conn: &Connection,
+    doc: &DocId,
+    after: SeqNo,
+    upto: SeqNo,
+) -> Result<Vec<Entry>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, data, digest FROM updates WHERE doc = ?1 AND seq > ?2 AND seq <= ?3
+         ORDER BY seq",
+    )?;
+    let mut rows = stmt.query(params![doc.as_str(), after, upto])?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        let seq: SeqNo = row.get(0)?;
+        let update: Vec<u8> = row.get(1)?;
+        let stored_digest: Vec<u8> = row.get(2)?;
+        check_row(doc.as_str(), &log_location(seq), &update, &stored_digest)?;
+        out.push(Entry { seq, update });
+    }
+    check_contiguous(doc.as_str(), after, out.iter().map(|e| e.seq), upto)?;
+    Ok(out)
+}
+
+/// Appends one update as the document's next entry, inside `tx`; returns its sequence number.
+fn append_one(tx: &Transaction<'_>, doc: &DocId, update: &[u8]) -> Result<SeqNo, StoreError> {
+    let seq: SeqNo = tx
+        .prepare_cached(
+            "INSERT INTO heads (doc, head) VALUES (?1, 1)
+             ON CONFLICT (doc) DO UPDATE SET head = head + 1 RETURNING head",
+        )?
+        .query_row([doc.as_str()], |r| r.get(0))?;
+    tx.prepare_cached("INSERT INTO updates (doc, seq, data, digest) VALUES (?1, ?2, ?3, ?4)")?
+        .execute(params![doc.as_str(), seq, update, digest(update)])?;
+    Ok(seq)
+}
+
+impl SqliteStore {
+    /// Both compactions: fold the snapshot and the entries up to `upto` (the head when
+    /// `None`), then, in one write transaction that checks `lease` if given, store the
+    /// snapshot and delete the rows up to `upto - tail`.
+    fn compact_to(
+        &self,
+        doc: &DocId,
+        lease: Option<&Lease>,
+        upto: Option<SeqNo>,
+        tail: u64,
+    ) -> Result<Compaction, StoreError> {
+        let _one_at_a_time = self
+            .compacting
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let (old, log, upto) = {
+            let reader = lock(&self.reader);
+            let tx = reader.unchecked_transaction()?;
+            let head = head(&tx, doc)?;
+            let upto = upto.unwrap_or(head);
+            if upto > head {
+                return Err(StoreError::AheadOfHead {
+                    doc: doc.to_string(),
+                    seq: upto,
+                    head,
+                });
+            }
+            let old = snapshot(&tx, doc, true)?;
+            if upto <= old.seq {
+                return Ok(Compaction {
+                    upto: old.seq,
+                    ..Compaction::default()
+                });
+            }
+            let log: Vec<Vec<u8>> = entries(&tx, doc, old.seq, upto)?
+                .into_iter()
+                .map(|e| e.update)
+                .collect();
+            (old, log, upto)
+        };
+        let snapshot_bytes = fold(doc, old.data.as_deref(), &log)?;
+        let floor = old.floor.max(upto.saturating_sub(tail));
+        let mut conn = lock(&self.writer);
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if let Some(lease) = lease {
+            lease::check(&tx, lease)?;
+        }
+        tx.execute(
+            "INSERT INTO snapshots (doc, seq, floor, data, digest) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (doc) DO UPDATE SET seq = excluded.seq, floor = excluded.floor,
+                 data = excluded.data, digest = excluded.digest
+             WHERE excluded.seq > snapshots.seq",
+            params![
+                doc.as_str(),
+                upto,
+                floor,
+                snapshot_bytes,
+                digest(&snapshot_bytes)
+            ],
+        )?;
+        // The floor stored, not ours: a compaction through another handle may have won.
+        let deleted = tx.execute(
+            "DELETE FROM updates WHERE doc = ?1
+             AND seq <= (SELECT floor FROM snapshots WHERE doc = ?1)",
+            [doc.as_str()],
+        )?;
+        tx.commit()?;
+        Ok(Compaction {
+            folded: log.len(),
+            snapshot_bytes: snapshot_bytes.len(),
+            upto,
+            deleted,
+        })
+    }
 }
 
 impl Store for SqliteStore {
     fn verify(&self) -> Result<VerifyReport, StoreError> {
-        super::verify::verify_all(&lock(&self.reader))
+        let conn = lock(&self.reader);
+        let tx = conn.unchecked_transaction()?;
+        let mut tally = Tally::default();
+        {
+            let mut stmt = tx.prepare("SELECT doc, data, digest FROM snapshots")?;
+            let mut rows = stmt.query([])?;
+            while let Some(row) = rows.next()? {
+                let (data, stored): (Vec<u8>, Vec<u8>) = (row.get(1)?, row.get(2)?);
+                tally.row(row.get(0)?, "snapshot", &data, &stored)?;
+            }
+        }
+        {
+            let mut stmt = tx.prepare("SELECT doc, seq, data, digest FROM updates")?;
+            let mut rows = stmt.query([])?;
+            while let Some(row) = rows.next()? {
+                let (data, stored): (Vec<u8>, Vec<u8>) = (row.get(2)?, row.get(3)?);
+                tally.row(row.get(0)?, &log_location(row.get(1)?), &data, &stored)?;
+            }
+        }
+        Ok(tally.finish())
     }
 
     fn load(&self, doc: &DocId) -> Result<StoredDoc, StoreError> {
-        let rows = read_rows(&lock(&self.reader), doc)?;
-        let log_len = rows.log.len();
+        let conn = lock(&self.reader);
+        let tx = conn.unchecked_transaction()?;
+        let head = head(&tx, doc)?;
+        let snapshot = snapshot(&tx, doc, true)?;
+        let log = entries(&tx, doc, snapshot.seq, head)?;
+        let log_len = log.len();
         let mut updates = Vec::with_capacity(log_len + 1);
-        updates.extend(rows.snapshot);
-        updates.extend(rows.log);
-        Ok(StoredDoc { updates, log_len })
+        updates.extend(snapshot.data);
+        updates.extend(log.into_iter().map(|e| e.update));
+        Ok(StoredDoc {
+            updates,
+            log_len,
+            head,
+        })
     }
 
     fn append(&self, appends: &[Append]) -> Result<(), StoreError> {
@@ -258,53 +404,95 @@ impl Store for SqliteStore {
         }
         let mut conn = lock(&self.writer);
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        {
-            let mut stmt =
-                tx.prepare_cached("INSERT INTO updates (doc, data, digest) VALUES (?1, ?2, ?3)")?;
-            for a in appends {
-                stmt.execute(params![a.doc.as_str(), a.update, digest(&a.update)])?;
-            }
+        for a in appends {
+            append_one(&tx, &a.doc, &a.update)?;
         }
         tx.commit()?;
         Ok(())
     }
 
-    fn compact(&self, doc: &DocId) -> Result<Compaction, StoreError> {
-        let _one_at_a_time = self
-            .compacting
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let rows = read_rows(&lock(&self.reader), doc)?;
-        let Some(last_id) = rows.last_id else {
-            return Ok(Compaction::default());
-        };
-        let parts: Vec<&[u8]> = rows
-            .snapshot
-            .iter()
-            .chain(rows.log.iter())
-            .map(Vec::as_slice)
-            .collect();
-        let snapshot =
-            cardsync_core::merge_updates_v1(&parts).map_err(|source| StoreError::Merge {
-                doc: doc.to_string(),
-                source,
-            })?;
+    fn append_if_head(
+        &self,
+        lease: &Lease,
+        expected: SeqNo,
+        update: &[u8],
+    ) -> Result<SeqNo, StoreError> {
         let mut conn = lock(&self.writer);
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute(
-            "INSERT INTO snapshots (doc, data, digest) VALUES (?1, ?2, ?3)
-             ON CONFLICT (doc) DO UPDATE SET data = excluded.data, digest = excluded.digest",
-            params![doc.as_str(), snapshot, digest(&snapshot)],
-        )?;
-        tx.execute(
-            "DELETE FROM updates WHERE doc = ?1 AND id <= ?2",
-            params![doc.as_str(), last_id],
-        )?;
+        lease::check(&tx, lease)?;
+        let head = head(&tx, &lease.doc)?;
+        if head != expected {
+            return Err(StoreError::HeadMoved {
+                doc: lease.doc.to_string(),
+                expected,
+                head,
+            });
+        }
+        let seq = append_one(&tx, &lease.doc, update)?;
         tx.commit()?;
-        Ok(Compaction {
-            folded: rows.log.len(),
-            snapshot_bytes: snapshot.len(),
-        })
+        Ok(seq)
+    }
+
+    fn read_since(&self, doc: &DocId, since: SeqNo) -> Result<Vec<Entry>, StoreError> {
+        let conn = lock(&self.reader);
+        let tx = conn.unchecked_transaction()?;
+        let head = head(&tx, doc)?;
+        if since > head {
+            return Err(StoreError::AheadOfHead {
+                doc: doc.to_string(),
+                seq: since,
+                head,
+            });
+        }
+        let floor = snapshot(&tx, doc, false)?.floor;
+        if since < floor {
+            return Err(StoreError::Compacted {
+                doc: doc.to_string(),
+                since,
+                floor,
+            });
+        }
+        entries(&tx, doc, since, head)
+    }
+
+    fn acquire_lease(
+        &self,
+        doc: &DocId,
+        holder: &str,
+        ttl: Duration,
+        force: bool,
+    ) -> Result<Lease, StoreError> {
+        let mut conn = lock(&self.writer);
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let lease = lease::acquire(&tx, doc, holder, ttl, force)?;
+        tx.commit()?;
+        Ok(lease)
+    }
+
+    fn renew_lease(&self, lease: &Lease, ttl: Duration) -> Result<(), StoreError> {
+        let mut conn = lock(&self.writer);
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        lease::renew(&tx, lease, ttl)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn release_lease(&self, lease: &Lease) -> Result<(), StoreError> {
+        let conn = lock(&self.writer);
+        lease::release(&conn, lease)
+    }
+
+    fn compact(&self, doc: &DocId) -> Result<Compaction, StoreError> {
+        self.compact_to(doc, None, None, 0)
+    }
+
+    fn compact_leased(
+        &self,
+        lease: &Lease,
+        upto: SeqNo,
+        tail: u64,
+    ) -> Result<Compaction, StoreError> {
+        self.compact_to(&lease.doc, Some(lease), Some(upto), tail)
     }
 
     fn flush(&self) -> Result<(), StoreError> {

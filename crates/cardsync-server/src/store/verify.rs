@@ -1,15 +1,20 @@
-//! Checks of stored updates: a digest per row, and the core's screen of untrusted bytes.
+//! Checks of stored updates: a digest per row, the core's screen of untrusted bytes, and a log
+//! without holes.
 //!
-//! SQLite checks its own pages, not what is in them: a flipped bit inside an update blob, or
-//! a row written by a buggy tool, passes `quick_check`. Each row therefore carries the SHA-256
-//! of its bytes, and each update must pass `cardsync_core`'s
-//! [`screen_update_v1`](cardsync_core::untrusted::screen_update_v1) (structure only, no allocation)
-//! before a room replays it. Either failure names the document and the row.
+//! A database checks its own pages, not what is in them: a flipped bit inside an update blob,
+//! or a row written by a buggy tool, passes SQLite's `quick_check` and PostgreSQL's page
+//! checksums alike. Each row therefore carries the SHA-256 of its bytes, and each update must
+//! pass `cardsync_core`'s [`screen_update_v1`](cardsync_core::untrusted::screen_update_v1)
+//! (structure only, no allocation) before a room replays it. A row deleted by hand would make
+//! a document load short without a single bad byte, so a read also checks that the sequence
+//! numbers it got run without a gap up to the head. Every failure names the document and the
+//! row. Both stores use these functions, so both refuse the same damage the same way.
 
-use rusqlite::Connection;
+use std::collections::BTreeSet;
+
 use sha2::{Digest, Sha256};
 
-use super::{StoreError, VerifyReport};
+use super::{SeqNo, StoreError, VerifyReport};
 
 /// The digest stored beside an update.
 pub(crate) fn digest(data: &[u8]) -> Vec<u8> {
@@ -37,33 +42,65 @@ pub(crate) fn check_row(
         .map_err(|e| damaged(format!("it fails the decode guard: {e}")))
 }
 
-/// Checks every snapshot and log row of the store.
-pub(crate) fn verify_all(conn: &Connection) -> Result<VerifyReport, StoreError> {
-    let tx = conn.unchecked_transaction()?;
-    let mut report = VerifyReport::default();
-    let mut docs = std::collections::BTreeSet::new();
-    let mut check = |doc: String, location: String, data: Vec<u8>, digest: Vec<u8>| {
-        check_row(&doc, &location, &data, &digest)?;
-        report.updates += 1;
-        report.bytes += data.len() as u64;
-        docs.insert(doc);
-        Ok::<(), StoreError>(())
-    };
-    {
-        let mut stmt = tx.prepare("SELECT doc, data, digest FROM snapshots")?;
-        let mut rows = stmt.query([])?;
-        while let Some(row) = rows.next()? {
-            check(row.get(0)?, "snapshot".into(), row.get(1)?, row.get(2)?)?;
+/// The location of a log row in errors.
+pub(crate) fn log_location(seq: SeqNo) -> String {
+    format!("log #{seq}")
+}
+
+/// Checks that `seqs` (ascending, as read) are exactly `after + 1 ..= head`.
+pub(crate) fn check_contiguous(
+    doc: &str,
+    after: SeqNo,
+    seqs: impl IntoIterator<Item = SeqNo>,
+    head: SeqNo,
+) -> Result<(), StoreError> {
+    let mut next = after + 1;
+    for seq in seqs {
+        if seq != next {
+            return Err(StoreError::CorruptUpdate {
+                doc: doc.to_owned(),
+                location: log_location(next),
+                reason: format!("the row is missing (the next row is #{seq})"),
+            });
         }
+        next += 1;
     }
-    {
-        let mut stmt = tx.prepare("SELECT id, doc, data, digest FROM updates")?;
-        let mut rows = stmt.query([])?;
-        while let Some(row) = rows.next()? {
-            let id: i64 = row.get(0)?;
-            check(row.get(1)?, format!("log #{id}"), row.get(2)?, row.get(3)?)?;
-        }
+    if next != head + 1 {
+        return Err(StoreError::CorruptUpdate {
+            doc: doc.to_owned(),
+            location: log_location(next),
+            reason: format!("the row is missing (the head is {head})"),
+        });
     }
-    report.documents = docs.len();
-    Ok(report)
+    Ok(())
+}
+
+/// Counts what [`Store::verify`](super::Store::verify) checked, row by row.
+#[derive(Default)]
+pub(crate) struct Tally {
+    report: VerifyReport,
+    docs: BTreeSet<String>,
+}
+
+impl Tally {
+    /// Checks one row and counts it.
+    pub(crate) fn row(
+        &mut self,
+        doc: String,
+        location: &str,
+        data: &[u8],
+        stored_digest: &[u8],
+    ) -> Result<(), StoreError> {
+        check_row(&doc, location, data, stored_digest)?;
+        self.report.updates += 1;
+        self.report.bytes += data.len() as u64;
+        self.docs.insert(doc);
+        Ok(())
+    }
+
+    /// The report.
+    pub(crate) fn finish(mut self) -> VerifyReport {
+        self.report.documents = self.docs.len();
+        self.report
+    }
 }

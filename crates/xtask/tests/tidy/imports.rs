@@ -47,14 +47,6 @@ const KNOWN_CYCLES: &[(&str, &[&str])] = &[
         &["src/conn.rs", "src/room_task.rs", "src/rooms.rs"],
     ),
     (
-        "cardsync-server",
-        &[
-            "src/store/mod.rs",
-            "src/store/sqlite.rs",
-            "src/store/verify.rs",
-        ],
-    ),
-    (
         "cardsync-tests",
         &[
             "src/fuzz/decode.rs",

@@ -63,7 +63,7 @@ fn append_load_compact_round_trip() {
     assert_eq!(replay(&loaded.updates).export(), source.export());
     assert_eq!(store.load(&other).unwrap().log_len, 1);
     assert_eq!(store.compact(&doc).unwrap().folded, 4);
-    assert_eq!(store.compact(&doc).unwrap(), Compaction::default());
+    assert_eq!(store.compact(&doc).unwrap().folded, 0);
     let report = store.verify().unwrap();
     assert_eq!((report.documents, report.updates), (2, 2));
     store.flush().unwrap();
@@ -141,4 +141,90 @@ fn garbage_and_truncated_files_refuse_to_open() {
     drop(file);
     let err = SqliteStore::open(&path, Synchronous::Full).unwrap_err();
     assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
+}
+
+#[test]
+fn a_format_1_file_is_migrated_and_a_newer_format_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.db");
+    let (source, ups) = updates(4);
+    {
+        // A file as format 1 wrote it: one document compacted to a snapshot and then
+        // appended to, another with a log only.
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
+             CREATE TABLE snapshots (
+                 doc TEXT PRIMARY KEY, data BLOB NOT NULL, digest BLOB NOT NULL) STRICT;
+             CREATE TABLE updates (
+                 id INTEGER PRIMARY KEY AUTOINCREMENT, doc TEXT NOT NULL,
+                 data BLOB NOT NULL, digest BLOB NOT NULL) STRICT;
+             CREATE INDEX updates_by_doc ON updates (doc, id);
+             INSERT INTO meta (key, value) VALUES ('format', '1');",
+        )
+        .unwrap();
+        let snapshot = cardsync_core::merge_updates_v1(&[&ups[0], &ups[1]]).unwrap();
+        conn.execute(
+            "INSERT INTO snapshots (doc, data, digest) VALUES ('d', ?1, ?2)",
+            params![snapshot, digest(&snapshot)],
+        )
+        .unwrap();
+        for (doc, u) in [
+            ("e", &ups[0]),
+            ("d", &ups[2]),
+            ("e", &ups[1]),
+            ("d", &ups[3]),
+        ] {
+            conn.execute(
+                "INSERT INTO updates (doc, data, digest) VALUES (?1, ?2, ?3)",
+                params![doc, u, digest(u)],
+            )
+            .unwrap();
+        }
+    }
+    let store = open(&dir);
+    let (d, e) = (DocId::new("d").unwrap(), DocId::new("e").unwrap());
+    let loaded = store.load(&d).unwrap();
+    // The snapshot counts as entry 1, the two log rows are 2 and 3.
+    assert_eq!((loaded.head, loaded.log_len), (3, 2));
+    assert_eq!(replay(&loaded.updates).export(), source.export());
+    let seqs: Vec<SeqNo> = store
+        .read_since(&d, 1)
+        .unwrap()
+        .iter()
+        .map(|e| e.seq)
+        .collect();
+    assert_eq!(seqs, [2, 3]);
+    assert!(matches!(
+        store.read_since(&d, 0),
+        Err(StoreError::Compacted { floor: 1, .. })
+    ));
+    assert_eq!(store.load(&e).unwrap().head, 2);
+    store
+        .append(&[Append {
+            doc: e.clone(),
+            update: ups[2].clone(),
+        }])
+        .unwrap();
+    assert_eq!(store.read_since(&e, 2).unwrap()[0].seq, 3);
+    assert_eq!(store.verify().unwrap().updates, 6);
+    drop(store);
+    // Opening again is a no-op; a newer format is refused before anything is written.
+    assert_eq!(open(&dir).load(&e).unwrap().head, 3);
+    Connection::open(&path)
+        .unwrap()
+        .execute("UPDATE meta SET value = '3' WHERE key = 'format'", [])
+        .unwrap();
+    let err = SqliteStore::open(&path, Synchronous::Full).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::NewerSchema {
+                found: 3,
+                supported: 2
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(err.code(), "newer_schema");
 }

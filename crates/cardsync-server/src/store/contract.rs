@@ -1,0 +1,161 @@
+//! The store contract: the [`Store`] trait and the values it speaks in.
+//!
+//! It lives apart from the stores so that both implementations, the persist pipeline and the
+//! conformance suite (`tests/store_conformance.rs`) depend on one small file, and neither store
+//! depends on the other. The [module docs](super) say why the contract has sequence numbers,
+//! leases and a compaction tail; each method here says what a store must promise.
+
+use std::time::Duration;
+
+use super::{DocId, SeqNo, StoreError};
+
+/// One update to append to a document's log (the single-node batch path, [`Store::append`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Append {
+    /// The document.
+    pub doc: DocId,
+    /// A v1 update the room validated and applied.
+    pub update: Vec<u8>,
+}
+
+/// One entry of a document's log, as [`Store::read_since`] returns it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    /// Its sequence number.
+    pub seq: SeqNo,
+    /// The v1 update, digest-checked and screened.
+    pub update: Vec<u8>,
+}
+
+/// What a store holds for one document.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StoredDoc {
+    /// The snapshot (if any) followed by the log entries it does not cover, oldest first: what
+    /// `Room::new` replays.
+    pub updates: Vec<Vec<u8>>,
+    /// How many of `updates` are log entries (not the snapshot): the room schedules a
+    /// compaction when this grows past the configured threshold.
+    pub log_len: usize,
+    /// The sequence number of the last entry included: the `n` a node validates against.
+    pub head: SeqNo,
+}
+
+/// A document's lease, as its holder knows it. Appends and compactions of the multi-node
+/// path carry it, and the store refuses it once another acquisition bumped the epoch or it
+/// expired ([`StoreError::Fenced`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Lease {
+    /// The document.
+    pub doc: DocId,
+    /// Who holds it: a node's id, unique per process.
+    pub holder: String,
+    /// Increases by one at every acquisition of the document's lease, by anyone.
+    pub epoch: u64,
+}
+
+/// What a compaction did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Compaction {
+    /// Log entries folded into the snapshot (0: nothing to do).
+    pub folded: usize,
+    /// Size of the new snapshot in bytes.
+    pub snapshot_bytes: usize,
+    /// The sequence number the snapshot now covers (every entry up to it).
+    pub upto: SeqNo,
+    /// Rows deleted (those folded, minus the tail kept).
+    pub deleted: usize,
+}
+
+/// What [`Store::verify`] looked at.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct VerifyReport {
+    /// Documents with a snapshot or a log.
+    pub documents: usize,
+    /// Stored updates checked (snapshots and log entries).
+    pub updates: usize,
+    /// Their total size in bytes.
+    pub bytes: u64,
+}
+
+/// A durable home for documents. See the [module docs](super).
+pub trait Store: Send + Sync + 'static {
+    /// Checks the whole store: the database's own integrity where it has a check, then every
+    /// stored update's digest and structure. Run once at start, so that damage shows up as an
+    /// error then rather than as a document that fails (or worse, loads short) hours later.
+    fn verify(&self) -> Result<VerifyReport, StoreError>;
+
+    /// Reads a document in one consistent read: its snapshot, then the log entries after it,
+    /// oldest first, and the head they end at. A document never written is empty, at head 0.
+    /// Every update returned has passed its digest check and the core's screen.
+    fn load(&self, doc: &DocId) -> Result<StoredDoc, StoreError>;
+
+    /// The single-node path: appends updates, possibly of several documents, in order,
+    /// atomically and durably, each as its document's next sequence number. When this returns
+    /// `Ok`, every one of them survives a crash (a room acks on it). On `Err`, none of them may
+    /// be visible after a restart. It takes no lease: it is for a node that is the only writer.
+    fn append(&self, appends: &[Append]) -> Result<(), StoreError>;
+
+    /// The multi-node path: appends `update` as entry `expected + 1` of `lease.doc`, only if
+    /// the head is still `expected` and `lease` is still current, in one transaction. Returns
+    /// the new head. A moved head is [`StoreError::HeadMoved`] (carrying the current head); a
+    /// stale or expired lease is [`StoreError::Fenced`]; either way nothing was written.
+    /// Durable on `Ok`, like [`Store::append`].
+    fn append_if_head(
+        &self,
+        lease: &Lease,
+        expected: SeqNo,
+        update: &[u8],
+    ) -> Result<SeqNo, StoreError>;
+
+    /// The entries of `doc` after `since`, oldest first, each with its sequence number, in one
+    /// consistent read, digest-checked and screened like [`Store::load`]. Empty when `since` is
+    /// the head. [`StoreError::Compacted`] when entries after `since` were deleted by a
+    /// compaction (load the snapshot instead); [`StoreError::AheadOfHead`] when `since` is
+    /// beyond the head (the caller holds entries the store does not).
+    fn read_since(&self, doc: &DocId, since: SeqNo) -> Result<Vec<Entry>, StoreError>;
+
+    /// Takes the lease of `doc` for `holder` for `ttl`, with an epoch one above the last one
+    /// ever handed out for `doc`. Succeeds when nobody holds it, the holder's lease expired or
+    /// was released, `holder` already holds it, or `force` is set (an operator's takeover).
+    /// Otherwise [`StoreError::LeaseHeld`].
+    fn acquire_lease(
+        &self,
+        doc: &DocId,
+        holder: &str,
+        ttl: Duration,
+        force: bool,
+    ) -> Result<Lease, StoreError>;
+
+    /// Extends `lease` to `ttl` from now, if its epoch is still current
+    /// ([`StoreError::Fenced`] otherwise). A lease that expired but that nobody took since is
+    /// renewed: no one else can have written under it.
+    fn renew_lease(&self, lease: &Lease, ttl: Duration) -> Result<(), StoreError>;
+
+    /// Gives `lease` up at once, so another node need not wait for its expiry. Releasing a
+    /// lease already superseded is not an error (there is nothing left to give up). The epoch
+    /// is kept: the next acquisition continues from it.
+    fn release_lease(&self, lease: &Lease) -> Result<(), StoreError>;
+
+    /// The single-node compaction: folds a document's snapshot and whole log into one new
+    /// snapshot and deletes the folded rows. Safe to run while appends to the same document
+    /// continue: entries appended meanwhile stay in the log.
+    fn compact(&self, doc: &DocId) -> Result<Compaction, StoreError>;
+
+    /// The lease holder's compaction: writes a snapshot covering every entry up to `upto`
+    /// and deletes the rows up to `upto - tail`, in one transaction that checks `lease`
+    /// ([`StoreError::Fenced`]). Readers at `upto - tail` or later can still catch up with
+    /// [`Store::read_since`]. Appends may continue meanwhile. `upto` beyond the head is
+    /// [`StoreError::AheadOfHead`]; `upto` at or below what the snapshot already covers does
+    /// nothing.
+    fn compact_leased(
+        &self,
+        lease: &Lease,
+        upto: SeqNo,
+        tail: u64,
+    ) -> Result<Compaction, StoreError>;
+
+    /// Makes everything written so far durable in the store's main file and releases what
+    /// can be released (SQLite: a WAL checkpoint; PostgreSQL: nothing, a commit is durable).
+    /// Called at graceful shutdown.
+    fn flush(&self) -> Result<(), StoreError>;
+}
