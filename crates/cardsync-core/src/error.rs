@@ -74,8 +74,9 @@ impl SchemaError {
 /// A document could not be opened.
 #[derive(Debug, Error)]
 pub enum OpenError {
-    /// Yjs encodes client ids as JavaScript-safe integers.
-    #[error("client id {0} exceeds 2^53 - 1, which Yjs peers cannot represent")]
+    /// Yjs encodes client ids as JavaScript-safe integers, and ids from 2^52 are reserved for
+    /// field containers (docs/design.md §3).
+    #[error("client id {0} exceeds 2^52 - 1, the largest a replica may write as")]
     ClientId(u64),
     /// The schema is inconsistent.
     #[error(transparent)]
@@ -231,6 +232,13 @@ pub enum WriteError {
         /// Text length (UTF-16 units).
         text_len: u32,
     },
+    /// The field's key holds something other than its container, or its container's fixed id
+    /// is taken (docs/design.md §3, "Fields added later"): writing would replace data.
+    #[error("field {field:?} holds no container of its kind, and none can be created")]
+    BadContainer {
+        /// Field.
+        field: String,
+    },
     /// The schema has no such relationship kind.
     #[error("unknown relationship kind {0:?}")]
     UnknownRelationshipKind(String),
@@ -303,7 +311,8 @@ impl WriteError {
             | NotFinite { .. }
             | MissingRequired { .. }
             | UnknownRelationshipKind(_)
-            | EndpointKind { .. } => "schema_violation",
+            | EndpointKind { .. }
+            | BadContainer { .. } => "schema_violation",
             TextRange { .. } | IndexOutOfRange { .. } | CounterRange { .. } => "out_of_range",
             UnknownRelationship { .. } => "unknown_relationship",
             UnknownSequence(_) => "unknown_sequence",

@@ -67,6 +67,7 @@ pub struct ReadmeDoctests;
 
 mod btree;
 mod card_writes;
+mod container;
 mod doc;
 mod error;
 mod events;
@@ -93,7 +94,10 @@ pub use doc::{CardDoc, SubscriptionId};
 pub use error::{OpenError, RegisterError, SchemaError, WriteError};
 pub use events::{ChangeBatch, ChangeEvent, Origin};
 pub use export::DocExport;
-pub use ids::{CardId, IdError, MAX_CLIENT_ID, RelationshipKey, SequenceId};
+pub use ids::{
+    CONTAINER_CLIENT_BASE, CardId, IdError, MAX_CLIENT_ID, MAX_REPLICA_CLIENT_ID, RelationshipKey,
+    SequenceId,
+};
 pub use ops::{Op, Stamp};
 pub use read::{Card, FieldValue, TextRun};
 pub use relationship::{DanglingEdge, DanglingReason, IntegrityReport, Relationship};

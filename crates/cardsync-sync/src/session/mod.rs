@@ -494,7 +494,7 @@ fn fresh_client(rng: &mut dyn Rng, confirmed: &CardDoc, pending: &[Batch], also:
     use yrs::updates::decoder::Decode;
     let sv = yrs::StateVector::decode_v1(&confirmed.state_vector()).unwrap_or_default();
     loop {
-        let id = rng.next_u64() & cardsync_core::MAX_CLIENT_ID;
+        let id = rng.next_u64() & cardsync_core::MAX_REPLICA_CLIENT_ID;
         let used = id == CONFIRMED_CLIENT
             || sv.contains_client(&yrs::block::ClientID::new(id))
             || pending.iter().any(|b| b.id.client == id)
