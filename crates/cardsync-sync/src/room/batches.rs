@@ -32,6 +32,7 @@ use super::Room;
 use super::action::PeerId;
 use super::auth::{Authenticator, Role};
 use super::check::{Rules, check};
+use super::check_container::{is_reserved, reserved_clients};
 use super::incoming::{Fresh, Incoming};
 use super::shadow::Shadow;
 use super::violation::Violation;
@@ -172,7 +173,9 @@ impl<A: Authenticator> Room<A> {
         let violation = |v: Violation| refuse(v.code(), v.to_string(), mark);
 
         if let Some(b) = batch
-            && let Some(other) = fresh.iter().find(|f| f.client != b.client)
+            && let Some(other) = fresh
+                .iter()
+                .find(|f| f.client != b.client && !is_reserved(f.client))
         {
             return Err(violation(Violation::ForeignClient {
                 batch: b.client,
@@ -235,7 +238,12 @@ impl<A: Authenticator> Room<A> {
             self.shadow = None;
             return Err(violation(Violation::ReadOnly { role }));
         }
-        let writers: BTreeSet<u64> = fresh.iter().map(|f| f.client).collect();
+        // Field containers' reserved ids write no entries (`check_container.rs`).
+        let writers: BTreeSet<u64> = fresh
+            .iter()
+            .map(|f| f.client)
+            .filter(|c| !is_reserved(*c))
+            .collect();
         let rules = Rules {
             schema: &self.schema,
             permissions: &self.config.permissions,
@@ -249,7 +257,9 @@ impl<A: Authenticator> Room<A> {
             shadow.doc(),
             &applied.touched,
             &foreign_roots,
-        ) {
+        )
+        .and_then(|()| reserved_clients(&fresh, &applied.touched, shadow.doc()))
+        {
             self.shadow = None;
             return Err(violation(v));
         }

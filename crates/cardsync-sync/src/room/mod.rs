@@ -97,6 +97,7 @@ mod batches;
 mod bucket;
 mod check;
 mod check_card;
+mod check_container;
 mod check_field;
 mod check_graph;
 mod config;

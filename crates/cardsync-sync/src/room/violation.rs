@@ -214,6 +214,31 @@ pub enum Violation {
         /// Key.
         key: String,
     },
+    /// An update replaced or removed a field's container (or a whole card), which discards
+    /// every write inside it (docs/design.md §3, "Fields added later").
+    #[error("field {field:?} of card {card}: the update replaces its container, discarding its content")]
+    ContainerReplaced {
+        /// Card key.
+        card: String,
+        /// Field (empty when the card itself was replaced).
+        field: String,
+    },
+    /// A container created for a field of an existing card that is not the field's fixed item
+    /// `(container_client(card, field), 0)`: a rival creation would discard one side's writes.
+    #[error("field {field:?} of card {card}: a container added to an existing card must be its fixed item")]
+    LateContainer {
+        /// Card key.
+        card: String,
+        /// Field.
+        field: String,
+    },
+    /// Clocks of a client id reserved for field containers that are not exactly one field
+    /// container at its fixed place.
+    #[error("client {client} is reserved for field containers, and the update writes something else as it")]
+    ReservedClient {
+        /// The client id.
+        client: u64,
+    },
     /// A root type a cardsync document does not have.
     #[error("unknown root type {0:?}")]
     UnknownRoot(String),
