@@ -11,6 +11,7 @@
 use thiserror::Error;
 
 use crate::ids::{CardId, SequenceId};
+use crate::schema_change::SchemaChange;
 use crate::untrusted::DecodeError;
 use crate::value::FieldKind;
 
@@ -84,16 +85,33 @@ pub enum OpenError {
     /// The snapshot to load is malformed.
     #[error(transparent)]
     Decode(#[from] DecodeError),
+    /// The document records a schema that this one cannot replace without losing or
+    /// stranding data (docs/design.md §3, "Moving to a new schema").
+    #[error("schema {to} cannot replace schema {from} of this document: {}", list(.changes))]
+    UnsafeSchemaChange {
+        /// The version recorded in the document.
+        from: u32,
+        /// The version opening it.
+        to: u32,
+        /// Every unsafe change, in card kind and field order.
+        changes: Vec<SchemaChange>,
+    },
+}
+
+fn list(changes: &[SchemaChange]) -> String {
+    let items: Vec<String> = changes.iter().map(ToString::to_string).collect();
+    items.join("; ")
 }
 
 impl OpenError {
-    /// The stable code JavaScript sees: the code of the schema or decode error inside, or
-    /// `invalid_client_id`.
+    /// The stable code JavaScript sees: the code of the schema or decode error inside,
+    /// `invalid_client_id` or `unsafe_schema_change`.
     pub fn code(&self) -> &'static str {
         match self {
             OpenError::ClientId(_) => "invalid_client_id",
             OpenError::Schema(error) => error.code(),
             OpenError::Decode(error) => error.code(),
+            OpenError::UnsafeSchemaChange { .. } => "unsafe_schema_change",
         }
     }
 }

@@ -201,3 +201,52 @@ fn a_rival_late_container_and_a_reserved_client_are_refused() {
     let fields = d.room.doc().card(card(1)).unwrap().fields;
     assert_eq!(fields.get("title"), Some(&FieldValue::Register("t".into())));
 }
+
+#[test]
+fn a_room_does_not_open_its_log_with_an_unsafe_schema() {
+    let d = old_card();
+    let log = [d.room.doc().snapshot_v1()];
+    // The log records schema 0 (`title` a string register); one where it became a text
+    // would strand every title.
+    let unsafe_schema = Schema::new(2).card(
+        "task",
+        CardKind::default().field("title", FieldDef::new(cardsync_core::FieldKind::Text)),
+    );
+    let err = Room::new(RoomConfig::default(), unsafe_schema, tokens(), log.clone())
+        .err()
+        .expect("refused");
+    assert!(
+        matches!(
+            &err,
+            crate::room::RoomError::Open(crate::room::shadow::ShadowError::Open(
+                cardsync_core::OpenError::UnsafeSchemaChange { .. }
+            ))
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("\"title\""), "{err}");
+    // The room's own schema adds fields only: it opens.
+    Room::new(RoomConfig::default(), schema(), tokens(), log).unwrap();
+}
+
+#[test]
+fn a_schema_recorded_under_the_rooms_version_must_be_the_rooms() {
+    let mut d = old_card();
+    let mut other = schema();
+    other
+        .cards
+        .get_mut("task")
+        .unwrap()
+        .fields
+        .insert("extra".into(), FieldDef::new(cardsync_core::FieldKind::Counter));
+    let snapshot = d.room.doc().snapshot_v1();
+    let mut c = Client {
+        doc: CardDoc::load_v1(other.into(), 9, &snapshot).unwrap(),
+        seq: 0,
+    };
+    let (msg, ..) = c.batch(&[set(1, "title", "x")]);
+    let actions = d.send(PeerId(3), &msg);
+    let (code, reason) = reject(&actions, PeerId(3)).expect("refused");
+    assert_eq!(code, RejectCode::SchemaViolation);
+    assert!(reason.contains("schema@1"), "{reason}");
+}
