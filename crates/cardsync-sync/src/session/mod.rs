@@ -238,6 +238,8 @@ impl ClientSession {
         for update in &persisted.confirmed {
             confirmed.apply_update_v1(update)?;
         }
+        // Resuming with a new schema is an upgrade: refuse one that strands stored data.
+        confirmed.check_schema_upgrade()?;
         let changes = Arc::new(Mutex::new(VecDeque::new()));
         let client = fresh_client(
             rng.as_mut(),
