@@ -19,6 +19,11 @@
 //! `check_container.rs`). It is created in a transaction of its own, before the write that
 //! needs it, and that transaction is not undoable: undoing the first write must remove the
 //! write, not the container, which every other replica may already be writing into.
+//!
+//! The record of the schema a replica writes under (`meta`, `schema@{version}`, read by
+//! [`crate::schema_change`]) is made the same way, as the item `(schema_client, 0)`
+//! ([`layout::schema_client`]): every replica on one schema records one item, and recording
+//! takes no clock of the replica's own, so what its writes look like does not change.
 
 use yrs::branch::{Branch, BranchID};
 use yrs::{Map, Out, ReadTxn, Transact};
@@ -32,9 +37,12 @@ use crate::lib0::write_var;
 use crate::ops::Op;
 use crate::value::FieldKind;
 
-/// Content number of a shared type in the Yjs update format, and of its map key flag.
+/// Content numbers of a shared type and of plain values in the Yjs update format, the map key
+/// flag, and lib0's tag of a string value.
 const CONTENT_TYPE: u8 = 7;
+const CONTENT_ANY: u8 = 8;
 const HAS_PARENT_SUB: u8 = 0x20;
+const ANY_STRING: u8 = 119;
 /// Yjs type numbers.
 const TYPE_MAP: u64 = 1;
 const TYPE_TEXT: u64 = 2;
@@ -48,10 +56,28 @@ pub(crate) struct Missing {
     kind: FieldKind,
 }
 
-/// The one v1 update creating `missing` (one client each, one block each).
-fn encode(missing: &[Missing]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(32 * missing.len() + 2);
-    write_var(&mut out, missing.len() as u64);
+fn write_string(out: &mut Vec<u8>, s: &str) {
+    write_var(out, s.len() as u64);
+    out.extend_from_slice(s.as_bytes());
+}
+
+/// The one v1 update creating `missing` and, if given, the schema record `(version, json)`:
+/// one client each, one block each.
+fn encode(missing: &[Missing], schema: Option<(u32, &str)>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(32 * missing.len() + schema.map_or(2, |s| s.1.len() + 40));
+    write_var(&mut out, (missing.len() + usize::from(schema.is_some())) as u64);
+    if let Some((version, json)) = schema {
+        write_var(&mut out, 1); // blocks
+        write_var(&mut out, layout::schema_client(version, json));
+        write_var(&mut out, 0); // clock
+        out.push(CONTENT_ANY | HAS_PARENT_SUB);
+        write_var(&mut out, 1); // the parent is a root, by name
+        write_string(&mut out, layout::META);
+        write_string(&mut out, &layout::schema_key(version));
+        write_var(&mut out, 1); // one value
+        out.push(ANY_STRING);
+        write_string(&mut out, json);
+    }
     for m in missing {
         write_var(&mut out, 1); // blocks
         write_var(&mut out, layout::container_client(m.card, &m.field));
@@ -60,8 +86,7 @@ fn encode(missing: &[Missing]) -> Vec<u8> {
         write_var(&mut out, 0); // the parent is an item, not a root
         write_var(&mut out, m.parent.0);
         write_var(&mut out, u64::from(m.parent.1));
-        write_var(&mut out, m.field.len() as u64);
-        out.extend_from_slice(m.field.as_bytes());
+        write_string(&mut out, &m.field);
         write_var(&mut out, if m.kind == FieldKind::Text { TYPE_TEXT } else { TYPE_MAP });
     }
     write_var(&mut out, 0); // no deletions
@@ -121,12 +146,29 @@ impl CardDoc {
         }
     }
 
-    /// Creates the containers `ops` write into on cards that exist but lack them, as the
-    /// fixed items of the module docs, in one transaction of their own (with `origin`, never
-    /// undoable). Returns that transaction's update (empty when nothing was missing). Call
-    /// after the ops validated.
-    pub(crate) fn create_missing_containers(&mut self, ops: &[Op], origin: Origin) -> Vec<u8> {
-        let missing = {
+    /// The schema record to write, if the document lacks it: `(version, json)`.
+    fn missing_schema_record<T: ReadTxn>(&self, txn: &T) -> Option<(u32, String)> {
+        let version = self.schema.version;
+        if self.roots.meta.get(txn, &layout::schema_key(version)).is_some() {
+            return None;
+        }
+        // Serializing maps of strings, enums and bools cannot fail.
+        let json = serde_json::to_string(&*self.schema).unwrap_or_default();
+        let client = yrs::block::ClientID::new(layout::schema_client(version, &json));
+        // Held but not at its key: overwritten by a rival record, which opening refused.
+        (txn.state_vector().get(&client) == 0).then_some((version, json))
+    }
+
+    /// Creates what a write of `ops` needs and lacks, as the fixed items of the module docs:
+    /// the containers they write into on cards that exist without them, and the record of
+    /// this replica's schema. One transaction of its own (with `origin`, never undoable).
+    /// Returns that transaction's update (empty when nothing was missing). Call after the ops
+    /// validated.
+    pub(crate) fn create_fixed_items(&mut self, ops: &[Op], origin: Origin) -> Vec<u8> {
+        if ops.is_empty() {
+            return Vec::new();
+        }
+        let (missing, schema) = {
             let txn = self.doc.transact();
             let mut missing: Vec<Missing> = Vec::new();
             for (card, field, kind) in ops.iter().filter_map(needs_container) {
@@ -148,23 +190,23 @@ impl CardDoc {
                     kind,
                 });
             }
-            missing
+            (missing, self.missing_schema_record(&txn))
         };
-        if missing.is_empty() {
+        if missing.is_empty() && schema.is_none() {
             return Vec::new();
         }
-        let update = encode(&missing);
-        // The items' parents are held and their ids free (validation checked both), so the
-        // intake integrates them whole.
+        let update = encode(&missing, schema.as_ref().map(|(v, j)| (*v, j.as_str())));
+        // The items' parents are held and their ids free (checked above and by validation),
+        // so the intake integrates them whole.
         let result = self.apply_update_v1_with_origin(&update, origin);
         debug_assert!(result.is_ok(), "a field container did not integrate: {result:?}");
         update
     }
 }
 
-/// Joins the containers' update (`containers`, its own clients) and a write's update (`write`,
-/// the writer's client) into one v1 update: the client sections of both under one count,
-/// then the write's delete set (the containers' is empty). No client appears in both.
+/// Joins the fixed items' update (`containers`, their own clients) and a write's update
+/// (`write`, the writer's client) into one v1 update: the client sections of both under one
+/// count, then the write's delete set (the fixed items' is empty). No client is in both.
 pub(crate) fn join(containers: &[u8], write: &[u8]) -> Vec<u8> {
     if containers.is_empty() {
         return write.to_vec();

@@ -266,7 +266,6 @@ impl CardDoc {
     }
 
     pub(crate) fn record_schema_version(&self, txn: &mut yrs::TransactionMut<'_>) {
-        self.record_schema(txn);
         let version = f64::from(self.schema.version);
         let current = match self.roots.meta.get(txn, layout::SCHEMA_VERSION) {
             Some(Out::Any(any)) => crate::value::any_number(&any),

@@ -15,7 +15,7 @@
 //! | [`RELATIONSHIP_PROPS`] | `{edge}\u{1f}{name}` ([`parse_prop_key`]) | a plain value |
 //! | [`SEQUENCES`] | `{sequence}` or `{sequence}:{card}` ([`parse_sequence_key`]) | `true`, or an order key |
 //! | [`META`] | [`SCHEMA_VERSION`] | a number |
-//! | [`META`] | `schema@{version}` ([`schema_key`]) | the schema of that version, as JSON text |
+//! | [`META`] | `schema@{version}` ([`schema_key`]) | the schema of that version, as JSON text, written as the item `(schema_client, 0)` ([`schema_client`]) |
 //!
 //! Inside a card, counter and max fields are maps keyed by replica ([`parse_replica_key`]),
 //! set fields maps keyed by `item@replica` ([`parse_set_entry`]). The container of a field
@@ -186,9 +186,22 @@ pub fn parse_replica_key(key: &str) -> Option<u64> {
 /// to [`MAX_CLIENT_ID`], where no replica writes: FNV-1a over `{card}\u{1f}{field}`, mixed by
 /// the SplitMix64 finalizer, low 52 bits.
 pub fn container_client(card: CardId, field: &str) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     let key = card.to_string();
-    for byte in key.bytes().chain([0x1f]).chain(field.bytes()) {
+    reserved_hash(key.bytes().chain([0x1f]).chain(field.bytes()))
+}
+
+/// The client id of the record of a schema in `meta` (`schema@{version}` → `json`): the record
+/// is the one item `(schema_client, 0)`, so every replica recording the same schema writes the
+/// same item, and recording it takes no clock of the replica's own (docs/design.md §3). In the
+/// reserved range, like [`container_client`], hashed alike over `schema@{version}\u{1f}{json}`.
+pub fn schema_client(version: u32, json: &str) -> u64 {
+    reserved_hash(schema_key(version).bytes().chain([0x1f]).chain(json.bytes()))
+}
+
+/// FNV-1a over `bytes`, mixed by the SplitMix64 finalizer, in the reserved client range.
+fn reserved_hash(bytes: impl Iterator<Item = u8>) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in bytes {
         hash ^= u64::from(byte);
         hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
     }

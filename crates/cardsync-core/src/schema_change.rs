@@ -238,14 +238,4 @@ impl CardDoc {
             })
         }
     }
-
-    /// Records this replica's schema under its version in `meta`, once.
-    pub(crate) fn record_schema(&self, txn: &mut yrs::TransactionMut<'_>) {
-        let key = layout::schema_key(self.schema.version);
-        if self.roots.meta.get(txn, &key).is_none() {
-            // Serializing maps of strings, enums and bools cannot fail.
-            let json = serde_json::to_string(&*self.schema).unwrap_or_default();
-            self.roots.meta.insert(txn, key, json);
-        }
-    }
 }

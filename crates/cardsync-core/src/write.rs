@@ -100,12 +100,13 @@ impl CardDoc {
                 self.validate(&txn, &mut overlay, op)?;
             }
         }
-        // Before the write's own transaction, and never undoable (see `container.rs`).
+        // Containers of late fields and the schema record: before the write's own
+        // transaction, and never undoable (see `container.rs`).
         let container_origin = match origin {
             Origin::Local | Origin::Undo => Origin::Remote,
             other => other,
         };
-        let containers = self.create_missing_containers(ops, container_origin);
+        let containers = self.create_fixed_items(ops, container_origin);
         let doc = self.doc.clone();
         self.tracker().writing_ops = true;
         let mut txn = doc.transact_mut_with(origin.tag());

@@ -13,13 +13,16 @@
 //! - a container added to an existing card that is not the field's fixed item, since a second
 //!   creation elsewhere would race it;
 //! - clocks of a client id in the reserved range ([`cardsync_core::CONTAINER_CLIENT_BASE`]) that
-//!   are not exactly one such fixed item: no replica writes as those ids, so a sender that
-//!   does could otherwise plant another item under an id honest replicas trust as a container.
+//!   are not exactly one such fixed item, or the fixed item recording a schema in `meta`: no
+//!   replica writes as those ids, so a sender that does could otherwise plant another item
+//!   under an id honest replicas trust as a container. (A schema record is checked by its key
+//!   and value, not its place: nothing builds on it, and the value the key shows must hash to
+//!   the id.)
 
 use cardsync_core::layout::{self, container_client};
 use cardsync_core::{CONTAINER_CLIENT_BASE, CardDoc, CardId};
 use yrs::branch::{Branch, BranchID};
-use yrs::{Map, Out, ReadTxn, Transact};
+use yrs::{Any, Map, Out, ReadTxn, Transact};
 
 use super::check::Check;
 use super::check_field::Field;
@@ -120,7 +123,24 @@ pub(crate) fn reserved_clients(
                         && container_id(map.get(&txn, name).as_ref()) == Some((f.client, 0))
                 })
             });
-        if !placed {
+        let meta = txn.get_map(layout::META);
+        // Or the record of a schema: its value's fixed id (its place is `meta` by the key).
+        let recorded = || {
+            f.start == 0
+                && f.end == 1
+                && touched.meta.iter().any(|key| {
+                    let Some(version) = layout::parse_schema_key(key) else {
+                        return false;
+                    };
+                    match meta.as_ref().and_then(|m| m.get(&txn, key)) {
+                        Some(Out::Any(Any::String(json))) => {
+                            layout::schema_client(version, &json) == f.client
+                        }
+                        _ => false,
+                    }
+                })
+        };
+        if !placed && !recorded() {
             return Err(Violation::ReservedClient { client: f.client });
         }
     }
