@@ -143,7 +143,7 @@ fn run(replicas: usize, steps: &[Step]) -> Result<(), TestCaseError> {
                         Op::InsertText {
                             card: id,
                             field: field_name.into(),
-                            index: if arg % 2 == 0 { 0 } else { len },
+                            index: if arg.is_multiple_of(2) { 0 } else { len },
                             text: token,
                             attributes: Attributes::default(),
                         }
@@ -151,17 +151,29 @@ fn run(replicas: usize, steps: &[Step]) -> Result<(), TestCaseError> {
                     1 => {
                         let by = i64::from(arg % 7) + 1;
                         exp.votes += by;
-                        Op::Increment { card: id, field: field_name.into(), by }
+                        Op::Increment {
+                            card: id,
+                            field: field_name.into(),
+                            by,
+                        }
                     }
                     2 => {
                         let value = f64::from(arg);
                         exp.peak = Some(exp.peak.map_or(value, |p| p.max(value)));
-                        Op::RaiseMax { card: id, field: field_name.into(), value }
+                        Op::RaiseMax {
+                            card: id,
+                            field: field_name.into(),
+                            value,
+                        }
                     }
                     _ => {
                         let item = format!("t{}", arg % 16);
                         exp.tags.insert(item.clone());
-                        Op::AddToSet { card: id, field: field_name.into(), item }
+                        Op::AddToSet {
+                            card: id,
+                            field: field_name.into(),
+                            item,
+                        }
                     }
                 };
                 let stamp = Stamp::new(u64::from(serial), "user");
@@ -207,7 +219,12 @@ fn run(replicas: usize, steps: &[Step]) -> Result<(), TestCaseError> {
             _ => String::new(),
         };
         for token in &exp.tokens {
-            prop_assert!(text.contains(token.as_str()), "{} lost from {:?}", token, text);
+            prop_assert!(
+                text.contains(token.as_str()),
+                "{} lost from {:?}",
+                token,
+                text
+            );
         }
         let total: usize = exp.tokens.iter().map(String::len).sum();
         prop_assert_eq!(text.len(), total, "text {:?}", text);
@@ -253,14 +270,54 @@ fn the_issue_17_reproduction_keeps_both_sides() {
     let steps = [
         Step::Upgrade(0),
         Step::Upgrade(1),
-        Step::Write { replica: 0, card: 0, field: 0, arg: 0 },
-        Step::Write { replica: 1, card: 0, field: 0, arg: 0 },
-        Step::Write { replica: 0, card: 0, field: 1, arg: 0 },
-        Step::Write { replica: 1, card: 0, field: 1, arg: 1 },
-        Step::Write { replica: 0, card: 0, field: 3, arg: 0 },
-        Step::Write { replica: 1, card: 0, field: 3, arg: 1 },
-        Step::Write { replica: 0, card: 0, field: 2, arg: 5 },
-        Step::Write { replica: 1, card: 0, field: 2, arg: 9 },
+        Step::Write {
+            replica: 0,
+            card: 0,
+            field: 0,
+            arg: 0,
+        },
+        Step::Write {
+            replica: 1,
+            card: 0,
+            field: 0,
+            arg: 0,
+        },
+        Step::Write {
+            replica: 0,
+            card: 0,
+            field: 1,
+            arg: 0,
+        },
+        Step::Write {
+            replica: 1,
+            card: 0,
+            field: 1,
+            arg: 1,
+        },
+        Step::Write {
+            replica: 0,
+            card: 0,
+            field: 3,
+            arg: 0,
+        },
+        Step::Write {
+            replica: 1,
+            card: 0,
+            field: 3,
+            arg: 1,
+        },
+        Step::Write {
+            replica: 0,
+            card: 0,
+            field: 2,
+            arg: 5,
+        },
+        Step::Write {
+            replica: 1,
+            card: 0,
+            field: 2,
+            arg: 9,
+        },
     ];
     run(2, &steps).expect("nothing lost");
 }

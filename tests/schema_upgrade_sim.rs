@@ -114,8 +114,8 @@ fn session(schema: Arc<Schema>, store: &mut MemoryStore, seed: u64) -> ClientSes
 impl Sim {
     fn new(clients: usize) -> Self {
         let tokens = StaticTokens::default().with("editor", Role::Editor);
-        let room = Room::new(RoomConfig::default(), v2(), tokens, Vec::<Vec<u8>>::new())
-            .expect("room");
+        let room =
+            Room::new(RoomConfig::default(), v2(), tokens, Vec::<Vec<u8>>::new()).expect("room");
         let mut sim = Self {
             room,
             held: Vec::new(),
@@ -159,7 +159,9 @@ impl Sim {
     fn connect(&mut self, i: usize) {
         self.next_peer += 1;
         let peer = PeerId(self.next_peer);
-        self.room.handle_connect(Instant(self.now), peer).expect("peer");
+        self.room
+            .handle_connect(Instant(self.now), peer)
+            .expect("peer");
         let c = &mut self.clients[i];
         c.peer = peer;
         c.session.handle_connected(Instant(self.now));
@@ -210,7 +212,7 @@ impl Sim {
                     Op::InsertText {
                         card: id,
                         field: name,
-                        index: if arg % 2 == 0 { 0 } else { len },
+                        index: if arg.is_multiple_of(2) { 0 } else { len },
                         text: token,
                         attributes: Attributes::default(),
                     }
@@ -218,17 +220,29 @@ impl Sim {
                 1 => {
                     let by = i64::from(arg % 7) + 1;
                     exp.votes += by;
-                    Op::Increment { card: id, field: name, by }
+                    Op::Increment {
+                        card: id,
+                        field: name,
+                        by,
+                    }
                 }
                 2 => {
                     let value = f64::from(arg);
                     exp.peak = Some(exp.peak.map_or(value, |p| p.max(value)));
-                    Op::RaiseMax { card: id, field: name, value }
+                    Op::RaiseMax {
+                        card: id,
+                        field: name,
+                        value,
+                    }
                 }
                 _ => {
                     let item = format!("t{}", arg % 16);
                     exp.tags.insert(item.clone());
-                    Op::AddToSet { card: id, field: name, item }
+                    Op::AddToSet {
+                        card: id,
+                        field: name,
+                        item,
+                    }
                 }
             }
         };
@@ -349,7 +363,12 @@ impl Sim {
                 _ => String::new(),
             };
             for token in &exp.tokens {
-                prop_assert!(text.contains(token.as_str()), "{} lost from {:?}", token, text);
+                prop_assert!(
+                    text.contains(token.as_str()),
+                    "{} lost from {:?}",
+                    token,
+                    text
+                );
             }
             let total: usize = exp.tokens.iter().map(String::len).sum();
             prop_assert_eq!(text.len(), total);
@@ -409,7 +428,12 @@ fn crossing_first_writes_are_both_acked_and_kept() {
     let mut steps = vec![Step::Upgrade(0), Step::Upgrade(1)];
     for field in 0..4 {
         for client in 0..2 {
-            steps.push(Step::Write { client, card: 0, field, arg: client as u16 + 1 });
+            steps.push(Step::Write {
+                client,
+                card: 0,
+                field,
+                arg: client as u16 + 1,
+            });
         }
     }
     run(2, &steps).expect("nothing lost");

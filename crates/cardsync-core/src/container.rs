@@ -65,7 +65,10 @@ fn write_string(out: &mut Vec<u8>, s: &str) {
 /// one client each, one block each.
 fn encode(missing: &[Missing], schema: Option<(u32, &str)>) -> Vec<u8> {
     let mut out = Vec::with_capacity(32 * missing.len() + schema.map_or(2, |s| s.1.len() + 40));
-    write_var(&mut out, (missing.len() + usize::from(schema.is_some())) as u64);
+    write_var(
+        &mut out,
+        (missing.len() + usize::from(schema.is_some())) as u64,
+    );
     if let Some((version, json)) = schema {
         write_var(&mut out, 1); // blocks
         write_var(&mut out, layout::schema_client(version, json));
@@ -87,7 +90,14 @@ fn encode(missing: &[Missing], schema: Option<(u32, &str)>) -> Vec<u8> {
         write_var(&mut out, m.parent.0);
         write_var(&mut out, u64::from(m.parent.1));
         write_string(&mut out, &m.field);
-        write_var(&mut out, if m.kind == FieldKind::Text { TYPE_TEXT } else { TYPE_MAP });
+        write_var(
+            &mut out,
+            if m.kind == FieldKind::Text {
+                TYPE_TEXT
+            } else {
+                TYPE_MAP
+            },
+        );
     }
     write_var(&mut out, 0); // no deletions
     out
@@ -111,7 +121,10 @@ pub(crate) fn is_container(value: &Out, kind: FieldKind) -> bool {
     matches!(
         (value, kind),
         (Out::YText(_), FieldKind::Text)
-            | (Out::YMap(_), FieldKind::Counter | FieldKind::Max | FieldKind::Set)
+            | (
+                Out::YMap(_),
+                FieldKind::Counter | FieldKind::Max | FieldKind::Set
+            )
     )
 }
 
@@ -149,7 +162,12 @@ impl CardDoc {
     /// The schema record to write, if the document lacks it: `(version, json)`.
     fn missing_schema_record<T: ReadTxn>(&self, txn: &T) -> Option<(u32, String)> {
         let version = self.schema.version;
-        if self.roots.meta.get(txn, &layout::schema_key(version)).is_some() {
+        if self
+            .roots
+            .meta
+            .get(txn, &layout::schema_key(version))
+            .is_some()
+        {
             return None;
         }
         // Serializing maps of strings, enums and bools cannot fail.
@@ -199,7 +217,10 @@ impl CardDoc {
         // The items' parents are held and their ids free (checked above and by validation),
         // so the intake integrates them whole.
         let result = self.apply_update_v1_with_origin(&update, origin);
-        debug_assert!(result.is_ok(), "a field container did not integrate: {result:?}");
+        debug_assert!(
+            result.is_ok(),
+            "a field container did not integrate: {result:?}"
+        );
         update
     }
 }
@@ -250,7 +271,8 @@ mod tests {
         );
         let mut a = CardDoc::new(v1, 1).unwrap();
         let card = CardId::from_u128(1);
-        a.create_card(&Stamp::new(1, "a"), card, "task", []).unwrap();
+        a.create_card(&Stamp::new(1, "a"), card, "task", [])
+            .unwrap();
         let snapshot = a.snapshot_v1();
         let v2 = Arc::new(v2);
         let mut a = CardDoc::load_v1(v2.clone(), 1, &snapshot).unwrap();
@@ -278,7 +300,10 @@ mod tests {
             other => panic!("{other:?}"),
         };
         let text = notes(&a);
-        assert!(text.contains("hello ") && text.contains("world"), "{text:?}");
+        assert!(
+            text.contains("hello ") && text.contains("world"),
+            "{text:?}"
+        );
         // The first write can be undone; the container stays for everyone.
         assert!(a.undo());
         assert_eq!(notes(&a), "world");

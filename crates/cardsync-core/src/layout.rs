@@ -195,7 +195,12 @@ pub fn container_client(card: CardId, field: &str) -> u64 {
 /// same item, and recording it takes no clock of the replica's own (docs/design.md §3). In the
 /// reserved range, like [`container_client`], hashed alike over `schema@{version}\u{1f}{json}`.
 pub fn schema_client(version: u32, json: &str) -> u64 {
-    reserved_hash(schema_key(version).bytes().chain([0x1f]).chain(json.bytes()))
+    reserved_hash(
+        schema_key(version)
+            .bytes()
+            .chain([0x1f])
+            .chain(json.bytes()),
+    )
 }
 
 /// FNV-1a over `bytes`, mixed by the SplitMix64 finalizer, in the reserved client range.

@@ -13,7 +13,9 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use yrs::{Any, In, Map, MapPrelim, MapRef, Number, Out, Text, TextPrelim, Transact, TransactionMut};
+use yrs::{
+    Any, In, Map, MapPrelim, MapRef, Number, Out, Text, TextPrelim, Transact, TransactionMut,
+};
 
 use crate::doc::CardDoc;
 use crate::error::WriteError;

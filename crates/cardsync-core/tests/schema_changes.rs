@@ -143,7 +143,10 @@ fn each_unsafe_change_is_refused_by_name() {
     let machine = refused(v2(|s| {
         fields(s).insert("title".into(), FieldDef::state_machine([("a", "b")]));
     }));
-    assert!(matches!(machine[..], [SchemaChange::StateMachineAdded { .. }]));
+    assert!(matches!(
+        machine[..],
+        [SchemaChange::StateMachineAdded { .. }]
+    ));
     // The message names the change.
     let err = CardDoc::load_v1(
         v2(|s| {

@@ -151,7 +151,7 @@ impl Check<'_, '_> {
         new: Option<Out>,
     ) -> Result<(), Violation> {
         if field.def.kind != FieldKind::Register {
-            self.container(field, existing, old.as_ref(), new.as_ref())?;
+            self.container(field.card, field.name, existing, old.as_ref(), new.as_ref())?;
         }
         match field.def.kind {
             FieldKind::Register => {

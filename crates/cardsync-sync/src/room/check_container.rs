@@ -25,7 +25,6 @@ use yrs::branch::{Branch, BranchID};
 use yrs::{Any, Map, Out, ReadTxn, Transact};
 
 use super::check::Check;
-use super::check_field::Field;
 use super::incoming::Fresh;
 use super::shadow::Touched;
 use super::violation::Violation;
@@ -50,11 +49,12 @@ pub(super) fn is_reserved(client: u64) -> bool {
 }
 
 impl Check<'_, '_> {
-    /// The container rules for one text, counter, max or set field. `existing`: the card was
-    /// in the document before the update.
+    /// The container rules for field `name` of card `card` (a text, counter, max or set
+    /// field). `existing`: the card was in the document before the update.
     pub(super) fn container(
         &self,
-        field: &Field<'_>,
+        card: &str,
+        name: &str,
         existing: bool,
         old: Option<&Out>,
         new: Option<&Out>,
@@ -62,16 +62,16 @@ impl Check<'_, '_> {
         let (before, after) = (container_id(old), container_id(new));
         if before.is_some() && before != after {
             return Err(Violation::ContainerReplaced {
-                card: field.card.to_owned(),
-                field: field.name.to_owned(),
+                card: card.to_owned(),
+                field: name.to_owned(),
             });
         }
         if existing && before.is_none() && after.is_some() {
-            let fixed = CardId::from_key(field.card).map(|c| (container_client(c, field.name), 0));
+            let fixed = CardId::from_key(card).map(|c| (container_client(c, name), 0));
             if after != fixed {
                 return Err(Violation::LateContainer {
-                    card: field.card.to_owned(),
-                    field: field.name.to_owned(),
+                    card: card.to_owned(),
+                    field: name.to_owned(),
                 });
             }
         }

@@ -216,7 +216,9 @@ pub enum Violation {
     },
     /// An update replaced or removed a field's container (or a whole card), which discards
     /// every write inside it (docs/design.md §3, "Fields added later").
-    #[error("field {field:?} of card {card}: the update replaces its container, discarding its content")]
+    #[error(
+        "field {field:?} of card {card}: the update replaces its container, discarding its content"
+    )]
     ContainerReplaced {
         /// Card key.
         card: String,
@@ -225,7 +227,9 @@ pub enum Violation {
     },
     /// A container created for a field of an existing card that is not the field's fixed item
     /// `(container_client(card, field), 0)`: a rival creation would discard one side's writes.
-    #[error("field {field:?} of card {card}: a container added to an existing card must be its fixed item")]
+    #[error(
+        "field {field:?} of card {card}: a container added to an existing card must be its fixed item"
+    )]
     LateContainer {
         /// Card key.
         card: String,
@@ -234,7 +238,9 @@ pub enum Violation {
     },
     /// Clocks of a client id reserved for field containers that are not exactly one field
     /// container at its fixed place.
-    #[error("client {client} is reserved for field containers, and the update writes something else as it")]
+    #[error(
+        "client {client} is reserved for field containers, and the update writes something else as it"
+    )]
     ReservedClient {
         /// The client id.
         client: u64,

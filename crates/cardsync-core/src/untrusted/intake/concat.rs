@@ -98,14 +98,11 @@ pub fn concat_updates_v1(updates: &[&[u8]]) -> Result<Option<Vec<u8>>, DecodeErr
         write_var(&mut out, 0);
         out.extend_from_slice(block);
     }
-    match run {
-        Some((client, start, _)) => {
-            write_var(&mut out, blocks);
-            write_var(&mut out, client);
-            write_var(&mut out, start.into());
-            out.extend_from_slice(&body);
-        }
-        None => {}
+    if let Some((client, start, _)) = run {
+        write_var(&mut out, blocks);
+        write_var(&mut out, client);
+        write_var(&mut out, start.into());
+        out.extend_from_slice(&body);
     }
     DeleteSet::from_ranges(deletes).write_v1(&mut out);
     Ok(Some(out))

@@ -132,7 +132,9 @@ fn raw(room: &CardDoc, client: u64, f: impl FnOnce(&mut TransactionMut<'_>, &Map
 /// Sends a raw update as a stock peer `peer` would (no batch); returns the reject.
 fn stock(d: &mut Driver, peer: u64, update: Vec<u8>) -> Option<(RejectCode, String)> {
     let peer = PeerId(peer);
-    d.room.handle_connect_with_token(d.now, peer, "edit").unwrap();
+    d.room
+        .handle_connect_with_token(d.now, peer, "edit")
+        .unwrap();
     d.drain();
     let actions = d.send(peer, &Message::Update { update });
     reject(&actions, peer)
@@ -145,7 +147,8 @@ fn replacing_a_container_is_refused() {
     let (msg, ..) = b.batch(&first_writes("bob", 1));
     d.send(PeerId(2), &msg);
     d.persist_all();
-    let cases: [(&str, &dyn Fn(&mut TransactionMut<'_>, &MapRef)); 4] = [
+    type Edit<'a> = &'a dyn Fn(&mut TransactionMut<'_>, &MapRef);
+    let cases: [(&str, Edit<'_>); 4] = [
         ("a text", &|txn, card| {
             card.insert(txn, "body", TextPrelim::new("mine only"));
         }),
@@ -233,12 +236,10 @@ fn a_room_does_not_open_its_log_with_an_unsafe_schema() {
 fn a_schema_recorded_under_the_rooms_version_must_be_the_rooms() {
     let mut d = old_card();
     let mut other = schema();
-    other
-        .cards
-        .get_mut("task")
-        .unwrap()
-        .fields
-        .insert("extra".into(), FieldDef::new(cardsync_core::FieldKind::Counter));
+    other.cards.get_mut("task").unwrap().fields.insert(
+        "extra".into(),
+        FieldDef::new(cardsync_core::FieldKind::Counter),
+    );
     let snapshot = d.room.doc().snapshot_v1();
     let mut c = Client {
         doc: CardDoc::load_v1(other.into(), 9, &snapshot).unwrap(),
