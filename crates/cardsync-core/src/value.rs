@@ -49,7 +49,7 @@ pub enum ValueType {
 impl ValueType {
     /// Whether a register of this type may hold `value`. Null is always accepted here;
     /// whether a register may be cleared is the field's `required` flag
-    /// ([`FieldDef::check_register_write`]).
+    /// ([`FieldDef::check_register_write`](crate::FieldDef::check_register_write)).
     pub fn accepts(self, value: &Value) -> bool {
         matches!(
             (self, value),

@@ -69,7 +69,7 @@ fn edge_value(key: &RelationshipKey, removed: bool) -> Any {
 }
 
 /// The counter, max or set container of field `key` (validation and
-/// [`CardDoc::create_missing_containers`] made sure that ops adding entries find one).
+/// `CardDoc::create_fixed_items` made sure that ops adding entries find one).
 fn nested_map(map: &MapRef, txn: &TransactionMut<'_>, key: &str) -> Option<MapRef> {
     match map.get(txn, key) {
         Some(Out::YMap(m)) => Some(m),
