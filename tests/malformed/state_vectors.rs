@@ -13,7 +13,7 @@ fn diff_rejects_malformed_state_vectors() {
     let mut doc = load(&corpus.schema, &corpus.base_v1, Encoding::V1).unwrap();
     doc.apply_update_v1(&corpus.next_v1).unwrap();
     // A state vector of several clients with multi-byte varints.
-    let mut many = CardDoc::new(schema(), (1 << 53) - 1).unwrap();
+    let mut many = CardDoc::new(schema(), cardsync_core::MAX_REPLICA_CLIENT_ID).unwrap();
     for client in [3u64, 300, 70_000, 1 << 40] {
         let mut peer =
             CardDoc::load_v1(corpus.schema.clone(), client, &many.snapshot_v1()).unwrap();

@@ -19,10 +19,11 @@ pub(crate) fn id_bytes() -> Result<[u8; 16], JsValue> {
     Ok(bytes)
 }
 
-/// A random client id, at most 2^53 - 1 as Yjs requires, and never 0.
+/// A random client id below the range reserved for field containers (under 2^52, so exact in
+/// JavaScript as Yjs requires), and never 0.
 pub(crate) fn client_id() -> Result<u64, JsValue> {
     let mut bytes = [0u8; 8];
     get_random_values(&mut bytes)?;
-    let id = u64::from_le_bytes(bytes) & cardsync_core::MAX_CLIENT_ID;
+    let id = u64::from_le_bytes(bytes) & cardsync_core::MAX_REPLICA_CLIENT_ID;
     Ok(id.max(1))
 }

@@ -191,6 +191,8 @@ export interface DocOptions {
  * - `unknown_relationship`, `unknown_sequence`, `sequence_exists`, `already_in_sequence`,
  *   `not_in_sequence`: relationships and sequences likewise;
  * - `invalid_argument`, `invalid_id`, `invalid_schema`, `invalid_client_id`: a malformed argument;
+ * - `unsafe_schema_change`: the schema cannot replace the one the document records (a field
+ *   removed or changed kind, a state removed...): opening it would strand data;
  * - `reentrant_call`: the document was used while one of its calls was running.
  */
 export type ErrorCode =
@@ -211,6 +213,7 @@ export type ErrorCode =
   | "invalid_id"
   | "invalid_schema"
   | "invalid_client_id"
+  | "unsafe_schema_change"
   | "reentrant_call"
   | "synced_doc"
   | "outbox_full"

@@ -31,7 +31,7 @@ use yrs::{
 
 use crate::error::OpenError;
 use crate::events::{self, ChangeBatch, Origin, Tracker};
-use crate::ids::MAX_CLIENT_ID;
+use crate::ids::MAX_REPLICA_CLIENT_ID;
 use crate::layout;
 use crate::schema::Schema;
 use crate::splitmix::SplitMix64;
@@ -83,14 +83,14 @@ pub struct CardDoc {
 
 impl CardDoc {
     /// An empty document for replica `client_id` (unique per replica and session; the caller
-    /// draws it at random, at most [`MAX_CLIENT_ID`]).
+    /// draws it at random, at most [`MAX_REPLICA_CLIENT_ID`]).
     pub fn new(schema: Schema, client_id: u64) -> Result<Self, OpenError> {
         Self::with_schema(Arc::new(schema), client_id)
     }
 
     /// Like [`CardDoc::new`], sharing an already checked schema.
     pub fn with_schema(schema: Arc<Schema>, client_id: u64) -> Result<Self, OpenError> {
-        if client_id > MAX_CLIENT_ID {
+        if client_id > MAX_REPLICA_CLIENT_ID {
             return Err(OpenError::ClientId(client_id));
         }
         schema.check()?;

@@ -11,6 +11,7 @@
 use thiserror::Error;
 
 use crate::ids::{CardId, SequenceId};
+use crate::schema_change::SchemaChange;
 use crate::untrusted::DecodeError;
 use crate::value::FieldKind;
 
@@ -74,8 +75,9 @@ impl SchemaError {
 /// A document could not be opened.
 #[derive(Debug, Error)]
 pub enum OpenError {
-    /// Yjs encodes client ids as JavaScript-safe integers.
-    #[error("client id {0} exceeds 2^53 - 1, which Yjs peers cannot represent")]
+    /// Yjs encodes client ids as JavaScript-safe integers, and ids from 2^52 are reserved for
+    /// field containers (docs/design.md §3).
+    #[error("client id {0} exceeds 2^52 - 1, the largest a replica may write as")]
     ClientId(u64),
     /// The schema is inconsistent.
     #[error(transparent)]
@@ -83,16 +85,33 @@ pub enum OpenError {
     /// The snapshot to load is malformed.
     #[error(transparent)]
     Decode(#[from] DecodeError),
+    /// The document records a schema that this one cannot replace without losing or
+    /// stranding data (docs/design.md §3, "Moving to a new schema").
+    #[error("schema {to} cannot replace schema {from} of this document: {}", list(.changes))]
+    UnsafeSchemaChange {
+        /// The version recorded in the document.
+        from: u32,
+        /// The version opening it.
+        to: u32,
+        /// Every unsafe change, in card kind and field order.
+        changes: Vec<SchemaChange>,
+    },
+}
+
+fn list(changes: &[SchemaChange]) -> String {
+    let items: Vec<String> = changes.iter().map(ToString::to_string).collect();
+    items.join("; ")
 }
 
 impl OpenError {
-    /// The stable code JavaScript sees: the code of the schema or decode error inside, or
-    /// `invalid_client_id`.
+    /// The stable code JavaScript sees: the code of the schema or decode error inside,
+    /// `invalid_client_id` or `unsafe_schema_change`.
     pub fn code(&self) -> &'static str {
         match self {
             OpenError::ClientId(_) => "invalid_client_id",
             OpenError::Schema(error) => error.code(),
             OpenError::Decode(error) => error.code(),
+            OpenError::UnsafeSchemaChange { .. } => "unsafe_schema_change",
         }
     }
 }
@@ -234,6 +253,13 @@ pub enum WriteError {
         /// Text length (UTF-16 units).
         text_len: u32,
     },
+    /// The field's key holds something other than its container, or its container's fixed id
+    /// is taken (docs/design.md §3, "Fields added later"): writing would replace data.
+    #[error("field {field:?} holds no container of its kind, and none can be created")]
+    BadContainer {
+        /// Field.
+        field: String,
+    },
     /// The schema has no such relationship kind.
     #[error("unknown relationship kind {0:?}")]
     UnknownRelationshipKind(String),
@@ -306,7 +332,8 @@ impl WriteError {
             | NotFinite { .. }
             | MissingRequired { .. }
             | UnknownRelationshipKind(_)
-            | EndpointKind { .. } => "schema_violation",
+            | EndpointKind { .. }
+            | BadContainer { .. } => "schema_violation",
             TextRange { .. } | IndexOutOfRange { .. } | CounterRange { .. } => "out_of_range",
             UnknownRelationship { .. } => "unknown_relationship",
             UnknownSequence(_) => "unknown_sequence",

@@ -23,6 +23,15 @@ use thiserror::Error;
 /// Largest client id a Yjs peer can represent (JavaScript safe integer).
 pub const MAX_CLIENT_ID: u64 = (1 << 53) - 1;
 
+/// First client id of the range reserved for field containers created after their card
+/// ([`crate::layout::container_client`], docs/design.md §3): no replica writes as a client id
+/// from here to [`MAX_CLIENT_ID`].
+pub const CONTAINER_CLIENT_BASE: u64 = 1 << 52;
+
+/// Largest client id a replica may write as: below the range reserved for field containers.
+/// Replicas draw their ids at random up to here (Yjs peers draw 32-bit ones).
+pub const MAX_REPLICA_CLIENT_ID: u64 = CONTAINER_CLIENT_BASE - 1;
+
 const ALPHABET: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
 /// Length of a printed id: 26 base32 digits hold 130 bits.
 pub const ID_LEN: usize = 26;

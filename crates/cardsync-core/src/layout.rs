@@ -15,9 +15,13 @@
 //! | [`RELATIONSHIP_PROPS`] | `{edge}\u{1f}{name}` ([`parse_prop_key`]) | a plain value |
 //! | [`SEQUENCES`] | `{sequence}` or `{sequence}:{card}` ([`parse_sequence_key`]) | `true`, or an order key |
 //! | [`META`] | [`SCHEMA_VERSION`] | a number |
+//! | [`META`] | `schema@{version}` ([`schema_key`]) | the schema of that version, as JSON text, written as the item `(schema_client, 0)` ([`schema_client`]) |
 //!
 //! Inside a card, counter and max fields are maps keyed by replica ([`parse_replica_key`]),
-//! set fields maps keyed by `item@replica` ([`parse_set_entry`]).
+//! set fields maps keyed by `item@replica` ([`parse_set_entry`]). The container of a field
+//! added to the schema after its card was created is one item with a fixed id,
+//! `(container_client(card, field), 0)` ([`container_client`]), so every replica that creates
+//! it creates the same item and yrs keeps one (docs/design.md §3).
 //!
 //! **Why parsing is canonical.** yrs compares keys as strings, so an alias of a key (an id in
 //! upper case, `O` for `0`, a client id with a leading zero) is a *different* entry. Reading
@@ -27,7 +31,7 @@
 
 use yrs::{Any, Out};
 
-use crate::ids::{CardId, MAX_CLIENT_ID, RelationshipKey, SequenceId};
+use crate::ids::{CONTAINER_CLIENT_BASE, CardId, MAX_CLIENT_ID, RelationshipKey, SequenceId};
 
 /// Root map: card id → card map.
 pub const CARDS: &str = "cards";
@@ -48,6 +52,20 @@ pub const ROOTS: [&str; 5] = [CARDS, RELATIONSHIPS, RELATIONSHIP_PROPS, SEQUENCE
 
 /// `meta` key holding the schema version.
 pub const SCHEMA_VERSION: &str = "schema_version";
+/// Prefix of the `meta` keys holding the schema of each version a replica wrote under
+/// (`schema@{version}`, JSON text): what an upgrade compares the new schema with.
+pub const SCHEMA_PREFIX: &str = "schema@";
+
+/// The `meta` key of the schema of `version`.
+pub fn schema_key(version: u32) -> String {
+    format!("{SCHEMA_PREFIX}{version}")
+}
+
+/// Parses a `meta` schema key, in the spelling [`schema_key`] writes.
+pub fn parse_schema_key(key: &str) -> Option<u32> {
+    let version: u32 = key.strip_prefix(SCHEMA_PREFIX)?.parse().ok()?;
+    (schema_key(version) == key).then_some(version)
+}
 
 /// Card keys starting with this are the card's own bookkeeping, never fields; schemas may not
 /// declare field names starting with it.
@@ -157,6 +175,48 @@ pub fn replica_key(client: u64) -> String {
 pub fn parse_replica_key(key: &str) -> Option<u64> {
     let client: u64 = key.parse().ok()?;
     (client <= MAX_CLIENT_ID && replica_key(client) == key).then_some(client)
+}
+
+/// The client id of the container of `field` on `card` when the field was added to the schema
+/// after the card was created: the container is the one item `(container_client, 0)`.
+///
+/// **Wire format.** Every replica computes the same id, so concurrent first writes of the field
+/// create one item, not two rivals under one key (of which yrs would keep one, discarding the
+/// other replica's writes). The id lies in the reserved range from [`CONTAINER_CLIENT_BASE`]
+/// to [`MAX_CLIENT_ID`], where no replica writes: FNV-1a over `{card}\u{1f}{field}`, mixed by
+/// the SplitMix64 finalizer, low 52 bits.
+pub fn container_client(card: CardId, field: &str) -> u64 {
+    let key = card.to_string();
+    reserved_hash(key.bytes().chain([0x1f]).chain(field.bytes()))
+}
+
+/// The client id of the record of a schema in `meta` (`schema@{version}` → `json`): the record
+/// is the one item `(schema_client, 0)`, so every replica recording the same schema writes the
+/// same item, and recording it takes no clock of the replica's own (docs/design.md §3). In the
+/// reserved range, like [`container_client`], hashed alike over `schema@{version}\u{1f}{json}`.
+pub fn schema_client(version: u32, json: &str) -> u64 {
+    reserved_hash(
+        schema_key(version)
+            .bytes()
+            .chain([0x1f])
+            .chain(json.bytes()),
+    )
+}
+
+/// FNV-1a over `bytes`, mixed by the SplitMix64 finalizer, in the reserved client range.
+fn reserved_hash(bytes: impl Iterator<Item = u8>) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in bytes {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    hash = (hash ^ (hash >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    hash = (hash ^ (hash >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    hash ^= hash >> 31;
+    let id = CONTAINER_CLIENT_BASE | (hash & (CONTAINER_CLIENT_BASE - 1));
+    // The top id, `MAX_CLIENT_ID`, is the room's own writer (the sync layer's compensator of
+    // stock peers' invalid updates), never a fixed item.
+    if id == MAX_CLIENT_ID { id - 1 } else { id }
 }
 
 /// Reads a `relationships` value: `Some(removed)` for a well-formed one (a plain map; only

@@ -68,6 +68,7 @@ pub struct ReadmeDoctests;
 
 mod btree;
 mod card_writes;
+mod container;
 mod doc;
 mod error;
 mod events;
@@ -81,6 +82,8 @@ pub mod order_key;
 mod read;
 mod relationship;
 mod schema;
+mod schema_change;
+mod schema_upgrade;
 mod sequence;
 mod splitmix;
 mod text_bounds;
@@ -94,13 +97,17 @@ pub use doc::CardDoc;
 pub use error::{OpenError, RegisterError, SchemaError, WriteError};
 pub use events::{ChangeBatch, ChangeEvent, Origin};
 pub use export::DocExport;
-pub use ids::{CardId, IdError, MAX_CLIENT_ID, RelationshipKey, SequenceId};
+pub use ids::{
+    CONTAINER_CLIENT_BASE, CardId, IdError, MAX_CLIENT_ID, MAX_REPLICA_CLIENT_ID, RelationshipKey,
+    SequenceId,
+};
 pub use ops::{Op, Stamp};
 pub use read::{Card, FieldValue, TextRun};
 pub use relationship::{DanglingEdge, DanglingReason, IntegrityReport, Relationship};
-pub use schema::{CardKind, FieldDef, RelationshipKind, Schema, ValueType};
+pub use schema::{CardKind, FieldDef, RelationshipKind, Schema};
+pub use schema_change::SchemaChange;
 pub use splitmix::SplitMix64;
 pub use untrusted::{DecodeError, IntegrateError, concat_updates_v1};
 pub use update::{decode_update_v1, decode_update_v2, merge_updates_v1, merge_updates_v2};
-pub use value::{Attributes, FieldKind, Value};
+pub use value::{Attributes, FieldKind, Value, ValueType};
 pub use write::Applied;

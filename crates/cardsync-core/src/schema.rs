@@ -12,38 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::btree::set_of;
 use crate::error::{RegisterError, SchemaError};
 use crate::layout::RESERVED_PREFIX;
-use crate::value::{FieldKind, Value};
-
-/// The type a register accepts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum ValueType {
-    /// Any [`Value`].
-    #[default]
-    Any,
-    /// Strings only.
-    String,
-    /// Finite numbers only.
-    Number,
-    /// Booleans only.
-    Bool,
-}
-
-impl ValueType {
-    /// Whether a register of this type may hold `value`. Null is always accepted here;
-    /// whether a register may be cleared is the field's `required` flag
-    /// ([`FieldDef::check_register_write`]).
-    pub fn accepts(self, value: &Value) -> bool {
-        matches!(
-            (self, value),
-            (_, Value::Null)
-                | (ValueType::Any, _)
-                | (ValueType::String, Value::String(_))
-                | (ValueType::Number, Value::Number(_))
-                | (ValueType::Bool, Value::Bool(_))
-        )
-    }
-}
+use crate::value::{FieldKind, Value, ValueType};
 
 /// One field of a card kind.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

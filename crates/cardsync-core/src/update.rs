@@ -133,7 +133,8 @@ impl CardDoc {
         result
     }
 
-    /// Opens a document from a v1 snapshot (or any v1 update).
+    /// Opens a document from a v1 snapshot (or any v1 update). A schema that cannot replace
+    /// the newest one the document records is refused (`OpenError::UnsafeSchemaChange`).
     pub fn load_v1(
         schema: Arc<Schema>,
         client_id: u64,
@@ -141,6 +142,7 @@ impl CardDoc {
     ) -> Result<Self, OpenError> {
         let mut doc = Self::with_schema(schema, client_id)?;
         doc.apply_update_v1(snapshot)?;
+        doc.check_schema_upgrade()?;
         Ok(doc)
     }
 
@@ -152,6 +154,7 @@ impl CardDoc {
     ) -> Result<Self, OpenError> {
         let mut doc = Self::with_schema(schema, client_id)?;
         doc.apply_update_v2(snapshot)?;
+        doc.check_schema_upgrade()?;
         Ok(doc)
     }
 }

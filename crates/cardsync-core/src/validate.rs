@@ -126,6 +126,9 @@ impl CardDoc {
                 actual: def.kind,
             });
         }
+        if expected != FieldKind::Register {
+            self.check_container(txn, card, field, expected)?;
+        }
         Ok(def)
     }
 

@@ -31,6 +31,37 @@ pub enum FieldKind {
     Set,
 }
 
+/// The type a register accepts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ValueType {
+    /// Any [`Value`].
+    #[default]
+    Any,
+    /// Strings only.
+    String,
+    /// Finite numbers only.
+    Number,
+    /// Booleans only.
+    Bool,
+}
+
+impl ValueType {
+    /// Whether a register of this type may hold `value`. Null is always accepted here;
+    /// whether a register may be cleared is the field's `required` flag
+    /// ([`FieldDef::check_register_write`](crate::FieldDef::check_register_write)).
+    pub fn accepts(self, value: &Value) -> bool {
+        matches!(
+            (self, value),
+            (_, Value::Null)
+                | (ValueType::Any, _)
+                | (ValueType::String, Value::String(_))
+                | (ValueType::Number, Value::Number(_))
+                | (ValueType::Bool, Value::Bool(_))
+        )
+    }
+}
+
 /// A register value, text attribute or relationship property.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
 #[serde(untagged)]

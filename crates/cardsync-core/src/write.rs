@@ -2,10 +2,13 @@
 //!
 //! Layout per card (docs/design.md §3): `$kind`, `$created`, `$modified` and `$deleted` bookkeeping
 //! keys beside the fields. Registers are plain entries; text is a nested Y.Text; counter, max
-//! and set fields are nested Y.Maps created *with the card*, so no two replicas ever race to
-//! create the same container. Counter and max entries are keyed by the yrs client id, which is
-//! unique per replica and fresh after a rollback, so two tabs of one user never overwrite each
-//! other's counts.
+//! and set fields are nested Y.Maps. The containers of the fields the card's schema knows are
+//! created *with the card*, which nobody else can race to create; a field added to the schema
+//! later gets its container from [`crate::container`], as one fixed item that concurrent
+//! creations share. Nothing here creates a container: a write finds it, or (for ops that only
+//! take away) finds nothing to take away. Counter and max entries are keyed by the yrs client
+//! id, which is unique per replica and fresh after a rollback, so two tabs of one user never
+//! overwrite each other's counts.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -65,11 +68,12 @@ fn edge_value(key: &RelationshipKey, removed: bool) -> Any {
     ]))
 }
 
-fn nested_map(map: &MapRef, txn: &mut TransactionMut<'_>, key: &str) -> MapRef {
+/// The counter, max or set container of field `key` (validation and
+/// `CardDoc::create_fixed_items` made sure that ops adding entries find one).
+fn nested_map(map: &MapRef, txn: &TransactionMut<'_>, key: &str) -> Option<MapRef> {
     match map.get(txn, key) {
-        Some(Out::YMap(m)) => m,
-        // Only reachable for a field added to the schema after the card was created.
-        _ => map.insert(txn, key, MapPrelim::default()),
+        Some(Out::YMap(m)) => Some(m),
+        _ => None,
     }
 }
 
@@ -98,6 +102,13 @@ impl CardDoc {
                 self.validate(&txn, &mut overlay, op)?;
             }
         }
+        // Containers of late fields and the schema record: before the write's own
+        // transaction, and never undoable (see `container.rs`).
+        let container_origin = match origin {
+            Origin::Local | Origin::Undo => Origin::Remote,
+            other => other,
+        };
+        let containers = self.create_fixed_items(ops, container_origin);
         let doc = self.doc.clone();
         self.tracker().writing_ops = true;
         let mut txn = doc.transact_mut_with(origin.tag());
@@ -130,7 +141,7 @@ impl CardDoc {
             update: if ops.is_empty() {
                 Vec::new()
             } else {
-                txn.encode_update_v1()
+                crate::container::join(&containers, &txn.encode_update_v1())
             },
         };
         drop(txn);
@@ -163,7 +174,9 @@ impl CardDoc {
                 text,
                 attributes,
             } => {
-                let t = self.text_mut(txn, *card, field);
+                let Some(t) = self.text_mut(txn, *card, field) else {
+                    return;
+                };
                 if attributes.is_empty() {
                     t.insert(txn, *index, text);
                 } else {
@@ -176,8 +189,9 @@ impl CardDoc {
                 index,
                 len,
             } => {
-                self.text_mut(txn, *card, field)
-                    .remove_range(txn, *index, *len);
+                if let Some(t) = self.text_mut(txn, *card, field) {
+                    t.remove_range(txn, *index, *len);
+                }
             }
             Op::FormatText {
                 card,
@@ -186,34 +200,39 @@ impl CardDoc {
                 len,
                 attributes,
             } => {
-                self.text_mut(txn, *card, field).format(
-                    txn,
-                    *index,
-                    *len,
-                    attributes_to_any(attributes),
-                );
+                if let Some(t) = self.text_mut(txn, *card, field) {
+                    t.format(txn, *index, *len, attributes_to_any(attributes));
+                }
             }
             Op::Increment { card, field, by } => {
-                let entries = nested_map(&self.card_map_mut(txn, *card), txn, field);
+                let Some(entries) = nested_map(&self.card_map_mut(txn, *card), txn, field) else {
+                    return;
+                };
                 let own = entries.get(txn, &client).map_or(0, |v| integer(&v));
                 // Validation keeps the total within JavaScript's safe integers.
                 entries.insert(txn, client, Any::Number(Number::Int(own + by)));
             }
             Op::RaiseMax { card, field, value } => {
-                let entries = nested_map(&self.card_map_mut(txn, *card), txn, field);
+                let Some(entries) = nested_map(&self.card_map_mut(txn, *card), txn, field) else {
+                    return;
+                };
                 let current = entries.iter(txn).map(|(_, v)| number(&v)).reduce(f64::max);
                 if current.is_none_or(|c| *value > c) {
                     entries.insert(txn, client, *value);
                 }
             }
             Op::AddToSet { card, field, item } => {
-                let entries = nested_map(&self.card_map_mut(txn, *card), txn, field);
+                let Some(entries) = nested_map(&self.card_map_mut(txn, *card), txn, field) else {
+                    return;
+                };
                 entries.insert(txn, layout::set_entry(item, &client), true);
             }
             Op::RemoveFromSet { card, field, item } => {
                 // Removes the adds this replica has seen; a concurrent add from elsewhere has
                 // its own key and survives (add wins).
-                let entries = nested_map(&self.card_map_mut(txn, *card), txn, field);
+                let Some(entries) = nested_map(&self.card_map_mut(txn, *card), txn, field) else {
+                    return; // never created: nothing to remove
+                };
                 let seen: Vec<String> = entries
                     .keys(txn)
                     .filter(|k| layout::set_item(k) == Some(item.as_str()))
@@ -341,11 +360,15 @@ impl CardDoc {
         }
     }
 
-    fn text_mut(&self, txn: &mut TransactionMut<'_>, card: CardId, field: &str) -> yrs::TextRef {
-        let map = self.card_map_mut(txn, card);
-        match map.get(txn, field) {
-            Some(Out::YText(t)) => t,
-            _ => map.insert(txn, field, TextPrelim::new("")),
+    fn text_mut(
+        &self,
+        txn: &mut TransactionMut<'_>,
+        card: CardId,
+        field: &str,
+    ) -> Option<yrs::TextRef> {
+        match self.card_map_mut(txn, card).get(txn, field) {
+            Some(Out::YText(t)) => Some(t),
+            _ => None,
         }
     }
 }

@@ -369,9 +369,14 @@ fn counters_are_exact_integers_within_the_safe_range() {
 }
 
 #[test]
-fn client_ids_beyond_javascript_range_are_refused() {
-    assert!(cardsync_core::CardDoc::new(schema(), 1 << 53).is_err());
-    assert!(cardsync_core::CardDoc::new(schema(), cardsync_core::MAX_CLIENT_ID).is_ok());
+fn client_ids_beyond_javascript_range_or_reserved_are_refused() {
+    use cardsync_core::{CONTAINER_CLIENT_BASE, CardDoc, MAX_CLIENT_ID, MAX_REPLICA_CLIENT_ID};
+    assert!(CardDoc::new(schema(), 1 << 53).is_err());
+    // Ids from 2^52 belong to field containers (docs/design.md §3).
+    let reserved = CardDoc::new(schema(), CONTAINER_CLIENT_BASE).unwrap_err();
+    assert_eq!(reserved.code(), "invalid_client_id");
+    assert!(CardDoc::new(schema(), MAX_CLIENT_ID).is_err());
+    assert!(CardDoc::new(schema(), MAX_REPLICA_CLIENT_ID).is_ok());
 }
 
 /// A card's entries are created in a fixed order, not yrs' hash-map order: the same ops by the

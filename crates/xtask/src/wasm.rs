@@ -47,7 +47,10 @@ const TARGET: &str = toolchain::WASM_TARGET;
 /// `v1-snapshot-rounds-embedded-float`: without it a browser's confirmed doc, reloaded from its
 /// v1 snapshot, can hold a formatting or embedded float one ulp off the server's): 284,906
 /// bytes, its correctly rounded float parser being the whole 8.5 KB.
-pub const BUDGET_GZIP_BYTES: u64 = 280 * 1024;
+/// Raised to 286 KiB when documents began to record their schema and to create the containers
+/// of fields added later as fixed items (issue 17: the schema's JSON serializer, the check of
+/// schema changes at open, the fixed-item encoder): 291,709 bytes measured.
+pub const BUDGET_GZIP_BYTES: u64 = 286 * 1024;
 
 /// What `cargo xtask wasm` was asked for.
 #[derive(Debug, Clone, Copy)]

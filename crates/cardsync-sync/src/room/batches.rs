@@ -36,6 +36,7 @@ use super::Room;
 use super::action::{PeerId, RoomAction};
 use super::auth::{Authenticator, Role};
 use super::check::{Rules, check};
+use super::check_container::{is_reserved, reserved_clients};
 use super::compensate::{Compensation, compensate};
 use super::incoming::{Fresh, Incoming};
 use super::shadow::{COMPENSATOR_CLIENT_ID, Shadow};
@@ -191,7 +192,9 @@ impl<A: Authenticator> Room<A> {
         let violation = |v: Violation| refuse(v.code(), v.to_string(), mark);
 
         if let Some(b) = batch
-            && let Some(other) = fresh.iter().find(|f| f.client != b.client)
+            && let Some(other) = fresh
+                .iter()
+                .find(|f| f.client != b.client && !is_reserved(f.client))
         {
             return Err(violation(Violation::ForeignClient {
                 batch: b.client,
@@ -258,7 +261,12 @@ impl<A: Authenticator> Room<A> {
             self.shadow = None;
             return Err(violation(Violation::ReadOnly { role }));
         }
-        let writers: BTreeSet<u64> = fresh.iter().map(|f| f.client).collect();
+        // Field containers' reserved ids write no entries (`check_container.rs`).
+        let writers: BTreeSet<u64> = fresh
+            .iter()
+            .map(|f| f.client)
+            .filter(|c| !is_reserved(*c))
+            .collect();
         let rules = Rules {
             schema: &self.schema,
             permissions: &self.config.permissions,
@@ -266,6 +274,12 @@ impl<A: Authenticator> Room<A> {
             writers: &writers,
         };
         let foreign_roots = shadow.new_foreign_roots(&self.doc);
+        // Clocks of a reserved client id are refused outright, for every peer: no change of the
+        // room's can take clocks back (`check_container.rs`).
+        if let Err(v) = reserved_clients(&fresh, &applied.touched, shadow.doc()) {
+            self.shadow = None;
+            return Err(violation(v));
+        }
         let mut compensation = None;
         if let Err(v) = check(
             &rules,

@@ -7,7 +7,8 @@
 //!   changes, `$` keys only the layout's own, every field declared by the kind and stored in
 //!   its kind's shape (see `check_card.rs`);
 //! - relationships, their properties and sequences: see `check_graph.rs`;
-//! - `meta`: only a numeric `schema_version`;
+//! - `meta`: only a numeric `schema_version` and recorded schemas (`schema@{version}`, the
+//!   room's own for its version, none newer);
 //! - no new root types.
 //!
 //! Removing a whole card, edge or sequence is allowed: it is what undoing its creation does.
@@ -135,11 +136,26 @@ pub(super) fn is_plain(any: &Any) -> bool {
 }
 
 impl Check<'_, '_> {
+    /// Whether `json` may be recorded as the schema of `version`: it is a schema of that
+    /// version, and the room's own if the version is the room's. An older one the room cannot
+    /// know; a newer one would make the room's own schema look like a downgrade.
+    fn recorded_schema(&self, version: u32, json: &str) -> bool {
+        let ours = self.rules.schema;
+        match serde_json::from_str::<cardsync_core::Schema>(json) {
+            Ok(schema) if schema.version == version => {
+                version < ours.version || (version == ours.version && schema == *ours)
+            }
+            _ => false,
+        }
+    }
+
     pub(super) fn meta(&self, key: &str) -> Result<(), Violation> {
         let value = self.new.get(&self.new.meta, key);
         let valid = match (key, value) {
             (_, None) => true,
             (layout::SCHEMA_VERSION, Some(Out::Any(Any::Number(n)))) => is_plain(&Any::Number(n)),
+            (_, Some(Out::Any(Any::String(json)))) => layout::parse_schema_key(key)
+                .is_some_and(|version| self.recorded_schema(version, &json)),
             _ => false,
         };
         if valid {

@@ -1,9 +1,10 @@
 //! Card rules: the key, the kind, the `$` bookkeeping keys, and each field in its kind's
 //! shape (the field rules themselves are in `check_field.rs`).
 //!
-//! A card the update creates (or replaces whole) has every field checked, required registers
-//! included; field permissions apply to the fields it gives a value. An existing card has
-//! the keys the update touched checked, comparing before and after.
+//! A card the update creates has every field checked, required registers included; field
+//! permissions apply to the fields it gives a value. An existing card has the keys the update
+//! touched checked, comparing before and after. Replacing a card, or a text, counter, max or
+//! set container of one, is refused (`check_container.rs`): it discards what was inside.
 
 use std::collections::BTreeSet;
 
@@ -72,6 +73,9 @@ impl Check<'_, '_> {
                 });
             }
         }
+        if touch.whole {
+            self.card_kept(key)?;
+        }
         let fresh = old.is_none() || touch.whole;
         let keys: BTreeSet<String> = if fresh {
             let mut keys: BTreeSet<String> = new.keys(ntx).map(str::to_owned).collect();
@@ -115,7 +119,7 @@ impl Check<'_, '_> {
                 name,
                 def,
             };
-            self.field(&field, before, after)?;
+            self.field(&field, old.is_some(), before, after)?;
         }
         Ok(())
     }
@@ -138,12 +142,17 @@ impl Check<'_, '_> {
         }
     }
 
+    /// `existing`: the card was in the document before the update.
     fn field(
         &self,
         field: &Field<'_>,
+        existing: bool,
         old: Option<Out>,
         new: Option<Out>,
     ) -> Result<(), Violation> {
+        if field.def.kind != FieldKind::Register {
+            self.container(field.card, field.name, existing, old.as_ref(), new.as_ref())?;
+        }
         match field.def.kind {
             FieldKind::Register => {
                 let plain = |v: Option<Out>| match v {

@@ -112,7 +112,11 @@ fn key_of(violation: &Violation) -> Option<String> {
         | Violation::InvalidTransition { field, .. }
         | Violation::ForeignEntry { field, .. }
         | Violation::CounterRange { field, .. }
-        | Violation::MaxDecreased { field, .. } => Some(field.clone()),
+        | Violation::MaxDecreased { field, .. }
+        | Violation::LateContainer { field, .. } => Some(field.clone()),
+        // A replaced card (no field) is put back whole; a replaced field container gets its
+        // previous value back.
+        Violation::ContainerReplaced { field, .. } => (!field.is_empty()).then(|| field.clone()),
         Violation::BadBookkeeping { key, .. } => Some(key.clone()),
         Violation::MissingKind { .. }
         | Violation::UnknownKind { .. }

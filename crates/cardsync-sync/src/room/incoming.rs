@@ -94,7 +94,9 @@ mod tests {
         let room = CardDoc::new(schema, 1).unwrap();
         let held = room.yrs_doc().transact().state_vector();
         let first = Incoming::decode(&updates[0]).unwrap().fresh(&held);
-        assert_eq!(first.len(), 1);
+        // The first write also records the schema, as a fixed item of a reserved client.
+        assert_eq!(first.len(), 2);
+        assert!(first[1].client >= cardsync_core::CONTAINER_CLIENT_BASE);
         assert_eq!((first[0].client, first[0].start), (9, 0));
         let third = Incoming::decode(&updates[2]).unwrap().fresh(&held);
         assert!(third[0].start > 0, "a hole before the third update");

@@ -103,6 +103,7 @@ mod batches;
 mod bucket;
 mod check;
 mod check_card;
+mod check_container;
 mod check_field;
 mod check_graph;
 mod compensate;
@@ -188,6 +189,9 @@ impl<A: Authenticator> Room<A> {
             doc.apply_update_v1(update.as_ref())
                 .map_err(|source| RoomError::CorruptLog { index, source })?;
         }
+        // The log was written under the schemas it records; ours must not strand its data.
+        doc.check_schema_upgrade()
+            .map_err(|e| RoomError::Open(e.into()))?;
         let shadow = Some(Shadow::load(Arc::clone(&schema), &doc.snapshot_v1())?);
         let durable = {
             use yrs::{ReadTxn, Transact};

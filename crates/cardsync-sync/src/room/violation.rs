@@ -148,10 +148,13 @@ pub enum Violation {
         /// New state.
         to: String,
     },
-    /// An update that writes as the room's own client id
-    /// ([`COMPENSATOR_CLIENT_ID`](super::shadow::COMPENSATOR_CLIENT_ID)), which only the room's
-    /// compensations may use.
-    #[error("client id {client} is reserved for the room's own writes")]
+    /// An update that writes as a reserved client id something it may not: as the room's own
+    /// id ([`COMPENSATOR_CLIENT_ID`](super::shadow::COMPENSATOR_CLIENT_ID)), which only the
+    /// room's compensations use, or, as a field container's id, anything but exactly that
+    /// container at its fixed place (`check_container.rs`).
+    #[error(
+        "client id {client} is reserved, and the update writes as it what only the room or a field's fixed container may"
+    )]
     ReservedClient {
         /// The reserved id.
         client: u64,
@@ -224,6 +227,28 @@ pub enum Violation {
     BadMeta {
         /// Key.
         key: String,
+    },
+    /// An update replaced or removed a field's container (or a whole card), which discards
+    /// every write inside it (docs/design.md §3, "Fields added later").
+    #[error(
+        "field {field:?} of card {card}: the update replaces its container, discarding its content"
+    )]
+    ContainerReplaced {
+        /// Card key.
+        card: String,
+        /// Field (empty when the card itself was replaced).
+        field: String,
+    },
+    /// A container created for a field of an existing card that is not the field's fixed item
+    /// `(container_client(card, field), 0)`: a rival creation would discard one side's writes.
+    #[error(
+        "field {field:?} of card {card}: a container added to an existing card must be its fixed item"
+    )]
+    LateContainer {
+        /// Card key.
+        card: String,
+        /// Field.
+        field: String,
     },
     /// A root type a cardsync document does not have.
     #[error("unknown root type {0:?}")]

@@ -210,6 +210,8 @@ impl ClientSession {
         for update in &persisted.confirmed {
             confirmed.apply_update_v1(update)?;
         }
+        // Resuming with a new schema is an upgrade: refuse one that strands stored data.
+        confirmed.check_schema_upgrade()?;
         let client = fresh_client(
             rng.as_mut(),
             &confirmed,
@@ -444,7 +446,7 @@ impl ClientSession {
 /// id of the restored batches, or one whose every batch was rejected.
 fn fresh_client(rng: &mut dyn Rng, confirmed: &CardDoc, pending: &[Batch], also: &[u64]) -> u64 {
     loop {
-        let id = rng.next_u64() & cardsync_core::MAX_CLIENT_ID;
+        let id = rng.next_u64() & cardsync_core::MAX_REPLICA_CLIENT_ID;
         let used = id == CONFIRMED_CLIENT
             || confirmed.clock_of(id) > 0
             || pending.iter().any(|b| b.id.client == id)

@@ -10,12 +10,15 @@
 //! deletions, no re-encoding).
 
 use super::deletes::DeleteSet;
+use crate::ids::CONTAINER_CLIENT_BASE;
 use crate::lib0::write_var;
 use crate::untrusted::error::DecodeError;
 use crate::untrusted::screen;
 
 /// `updates` (v1) as one v1 update, when their blocks are one client's contiguous run: every
-/// update holds blocks of that client only (or none), each starting where the last one ended.
+/// update holds blocks of that client only (or none), each starting where the last one ended,
+/// besides fixed items (the one block, at clock 0, of a client in the reserved range: a field
+/// container or schema record a write created, docs/design.md §3), each listed once.
 /// `Ok(None)` when they are not; bytes the screen refuses are an error.
 ///
 /// Unlike [`merge_updates_v1`](crate::merge_updates_v1) it does not check the blocks against
@@ -44,13 +47,33 @@ pub fn concat_updates_v1(updates: &[&[u8]]) -> Result<Option<Vec<u8>>, DecodeErr
     let mut blocks = 0u64;
     let mut body = Vec::with_capacity(updates.iter().map(|u| u.len()).sum());
     let mut deletes = Vec::new();
+    // Fixed items (field containers, schema records: one block at clock 0 of a reserved
+    // client each) ride along in a writer's updates; each is a client section of its own.
+    let mut fixed: Vec<(u64, &[u8])> = Vec::new();
     for bytes in updates {
         let structure = screen::update_v1(bytes)?;
         deletes.extend_from_slice(&structure.deletes);
-        let client = match structure.clients.as_slice() {
-            [] => continue,
-            [client] => client,
-            _ => return Ok(None),
+        let mut own = None;
+        for client in &structure.clients {
+            if client.client < CONTAINER_CLIENT_BASE {
+                if own.replace(client).is_some() {
+                    return Ok(None);
+                }
+                continue;
+            }
+            match client.blocks.as_slice() {
+                [block]
+                    if block.clock == 0
+                        && block.len == 1
+                        && fixed.iter().all(|(c, _)| *c != client.client) =>
+                {
+                    fixed.push((client.client, &bytes[block.bytes.clone()]));
+                }
+                _ => return Ok(None),
+            }
+        }
+        let Some(client) = own else {
+            continue;
         };
         let (Some(first), Some(last)) = (client.blocks.first(), client.blocks.last()) else {
             continue;
@@ -68,15 +91,18 @@ pub fn concat_updates_v1(updates: &[&[u8]]) -> Result<Option<Vec<u8>>, DecodeErr
         }
     }
     let mut out = Vec::with_capacity(body.len() + 32);
-    match run {
-        Some((client, start, _)) => {
-            write_var(&mut out, 1);
-            write_var(&mut out, blocks);
-            write_var(&mut out, client);
-            write_var(&mut out, start.into());
-            out.extend_from_slice(&body);
-        }
-        None => write_var(&mut out, 0),
+    write_var(&mut out, (fixed.len() + usize::from(run.is_some())) as u64);
+    for (client, block) in fixed {
+        write_var(&mut out, 1);
+        write_var(&mut out, client);
+        write_var(&mut out, 0);
+        out.extend_from_slice(block);
+    }
+    if let Some((client, start, _)) = run {
+        write_var(&mut out, blocks);
+        write_var(&mut out, client);
+        write_var(&mut out, start.into());
+        out.extend_from_slice(&body);
     }
     DeleteSet::from_ranges(deletes).write_v1(&mut out);
     Ok(Some(out))

@@ -2,6 +2,7 @@
 //! the batches.
 
 mod batches;
+mod containers;
 mod handshake;
 mod hostile;
 mod legit;

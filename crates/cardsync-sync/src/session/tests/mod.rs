@@ -258,7 +258,7 @@ fn remote_overwrites_of_pending_writes_are_conflicts() {
     // Another writer (a higher client id wins ties in yrs) sets the title on the server...
     let mut other = CardDoc::load_v1(
         schema(),
-        cardsync_core::MAX_CLIENT_ID,
+        cardsync_core::MAX_REPLICA_CLIENT_ID,
         &h.server.snapshot_v1(),
     )
     .unwrap();
