@@ -31,7 +31,7 @@ use yrs::{
 
 use crate::error::OpenError;
 use crate::events::{self, ChangeBatch, Origin, Tracker};
-use crate::ids::MAX_REPLICA_CLIENT_ID;
+use crate::ids::{COMPENSATOR_CLIENT_ID, MAX_REPLICA_CLIENT_ID};
 use crate::layout;
 use crate::schema::Schema;
 use crate::splitmix::SplitMix64;
@@ -90,7 +90,7 @@ impl CardDoc {
 
     /// Like [`CardDoc::new`], sharing an already checked schema.
     pub fn with_schema(schema: Arc<Schema>, client_id: u64) -> Result<Self, OpenError> {
-        if client_id > MAX_REPLICA_CLIENT_ID {
+        if client_id > MAX_REPLICA_CLIENT_ID && client_id != COMPENSATOR_CLIENT_ID {
             return Err(OpenError::ClientId(client_id));
         }
         schema.check()?;

@@ -28,6 +28,11 @@ pub const MAX_CLIENT_ID: u64 = (1 << 53) - 1;
 /// from here to [`MAX_CLIENT_ID`].
 pub const CONTAINER_CLIENT_BASE: u64 = 1 << 52;
 
+/// The one reserved client id a document may be opened with: the top of the reserved range,
+/// which the sync room writes its compensations of stock peers' invalid updates as
+/// (docs/design.md §10). No field container takes it ([`crate::layout::container_client`]).
+pub const COMPENSATOR_CLIENT_ID: u64 = MAX_CLIENT_ID;
+
 /// Largest client id a replica may write as: below the range reserved for field containers.
 /// Replicas draw their ids at random up to here (Yjs peers draw 32-bit ones).
 pub const MAX_REPLICA_CLIENT_ID: u64 = CONTAINER_CLIENT_BASE - 1;

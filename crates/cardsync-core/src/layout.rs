@@ -31,7 +31,10 @@
 
 use yrs::{Any, Out};
 
-use crate::ids::{CONTAINER_CLIENT_BASE, CardId, MAX_CLIENT_ID, RelationshipKey, SequenceId};
+use crate::ids::{
+    COMPENSATOR_CLIENT_ID, CONTAINER_CLIENT_BASE, CardId, MAX_CLIENT_ID, RelationshipKey,
+    SequenceId,
+};
 
 /// Root map: card id → card map.
 pub const CARDS: &str = "cards";
@@ -214,9 +217,12 @@ fn reserved_hash(bytes: impl Iterator<Item = u8>) -> u64 {
     hash = (hash ^ (hash >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     hash ^= hash >> 31;
     let id = CONTAINER_CLIENT_BASE | (hash & (CONTAINER_CLIENT_BASE - 1));
-    // The top id, `MAX_CLIENT_ID`, is the room's own writer (the sync layer's compensator of
-    // stock peers' invalid updates), never a fixed item.
-    if id == MAX_CLIENT_ID { id - 1 } else { id }
+    // The top id is the room's own writer, never a fixed item.
+    if id == COMPENSATOR_CLIENT_ID {
+        id - 1
+    } else {
+        id
+    }
 }
 
 /// Reads a `relationships` value: `Some(removed)` for a well-formed one (a plain map; only

@@ -98,8 +98,8 @@ pub use error::{OpenError, RegisterError, SchemaError, WriteError};
 pub use events::{ChangeBatch, ChangeEvent, Origin};
 pub use export::DocExport;
 pub use ids::{
-    CONTAINER_CLIENT_BASE, CardId, IdError, MAX_CLIENT_ID, MAX_REPLICA_CLIENT_ID, RelationshipKey,
-    SequenceId,
+    COMPENSATOR_CLIENT_ID, CONTAINER_CLIENT_BASE, CardId, IdError, MAX_CLIENT_ID,
+    MAX_REPLICA_CLIENT_ID, RelationshipKey, SequenceId,
 };
 pub use ops::{Op, Stamp};
 pub use read::{Card, FieldValue, TextRun};

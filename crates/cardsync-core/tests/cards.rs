@@ -370,12 +370,17 @@ fn counters_are_exact_integers_within_the_safe_range() {
 
 #[test]
 fn client_ids_beyond_javascript_range_or_reserved_are_refused() {
-    use cardsync_core::{CONTAINER_CLIENT_BASE, CardDoc, MAX_CLIENT_ID, MAX_REPLICA_CLIENT_ID};
+    use cardsync_core::{
+        COMPENSATOR_CLIENT_ID, CONTAINER_CLIENT_BASE, CardDoc, MAX_CLIENT_ID, MAX_REPLICA_CLIENT_ID,
+    };
     assert!(CardDoc::new(schema(), 1 << 53).is_err());
-    // Ids from 2^52 belong to field containers (docs/design.md §3).
+    // Ids from 2^52 belong to field containers (docs/design.md §3)...
     let reserved = CardDoc::new(schema(), CONTAINER_CLIENT_BASE).unwrap_err();
     assert_eq!(reserved.code(), "invalid_client_id");
-    assert!(CardDoc::new(schema(), MAX_CLIENT_ID).is_err());
+    assert!(CardDoc::new(schema(), MAX_CLIENT_ID - 1).is_err());
+    // ...but for the top one, the sync room's own writer (docs/design.md §10).
+    assert_eq!(COMPENSATOR_CLIENT_ID, MAX_CLIENT_ID);
+    assert!(CardDoc::new(schema(), COMPENSATOR_CLIENT_ID).is_ok());
     assert!(CardDoc::new(schema(), MAX_REPLICA_CLIENT_ID).is_ok());
 }
 

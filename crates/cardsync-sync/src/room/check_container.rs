@@ -20,7 +20,7 @@
 //!   the id.)
 
 use cardsync_core::layout::{self, container_client};
-use cardsync_core::{CONTAINER_CLIENT_BASE, CardDoc, CardId};
+use cardsync_core::{COMPENSATOR_CLIENT_ID, CONTAINER_CLIENT_BASE, CardDoc, CardId};
 use yrs::branch::{Branch, BranchID};
 use yrs::{Any, Map, Out, ReadTxn, Transact};
 
@@ -43,6 +43,14 @@ fn container_id(value: Option<&Out>) -> Option<(u64, u32)> {
     }
 }
 
+/// Whether a container is the room's own copy: a compensation puts a container a stock peer
+/// replaced back as a copy of its old content (a deleted item cannot be revived), written as
+/// [`COMPENSATOR_CLIENT_ID`], which no peer may write as (`batches.rs`). That replacement
+/// restores what the peer's discarded, so it is no violation.
+fn by_the_room(container: Option<(u64, u32)>) -> bool {
+    container.is_some_and(|(client, _)| client == COMPENSATOR_CLIENT_ID)
+}
+
 /// Whether `client` is in the range reserved for field containers.
 pub(super) fn is_reserved(client: u64) -> bool {
     client >= CONTAINER_CLIENT_BASE
@@ -60,7 +68,7 @@ impl Check<'_, '_> {
         new: Option<&Out>,
     ) -> Result<(), Violation> {
         let (before, after) = (container_id(old), container_id(new));
-        if before.is_some() && before != after {
+        if before.is_some() && before != after && !by_the_room(after) {
             return Err(Violation::ContainerReplaced {
                 card: card.to_owned(),
                 field: name.to_owned(),
@@ -83,7 +91,7 @@ impl Check<'_, '_> {
         let old = self.old.get(&self.old.cards, key);
         let new = self.new.get(&self.new.cards, key);
         let (before, after) = (container_id(old.as_ref()), container_id(new.as_ref()));
-        if before.is_some() && after.is_some() && before != after {
+        if before.is_some() && after.is_some() && before != after && !by_the_room(after) {
             return Err(Violation::ContainerReplaced {
                 card: key.to_owned(),
                 field: String::new(),

@@ -40,12 +40,13 @@ const OBSERVER: &str = "cardsync.room.shadow";
 pub(crate) const ROOM_CLIENT_ID: u64 = 0;
 
 /// The client id the room writes its compensations as (`compensate.rs`): 2^53 − 1, the
-/// largest a Yjs peer can have. Stock Yjs draws 32-bit ids, so it never picks it, and the
-/// room refuses any peer's update carrying clocks of it
+/// largest a Yjs peer can have, at the top of the core's reserved range. Stock Yjs draws
+/// 32-bit ids and cardsync replicas stay below 2^52, so no peer picks it, and the room refuses
+/// any peer's update carrying clocks of it
 /// ([`Violation::ReservedClient`](super::violation::Violation::ReservedClient)), so no two
 /// writers ever share it. It is the same in every room and across restarts: yrs continues
 /// its clocks from the document's state.
-pub const COMPENSATOR_CLIENT_ID: u64 = cardsync_core::MAX_CLIENT_ID;
+pub use cardsync_core::COMPENSATOR_CLIENT_ID;
 
 /// What happened to one entry of a root map (a card, an edge, a sequence entry...).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

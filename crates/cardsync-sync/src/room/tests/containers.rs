@@ -185,22 +185,34 @@ fn replacing_a_container_is_refused() {
 }
 
 #[test]
-fn a_rival_late_container_and_a_reserved_client_are_refused() {
+fn a_rival_late_container_is_refused_or_undone_and_a_reserved_client_refused() {
     let mut d = old_card();
-    // A stock peer creating the late field's container under its own id.
-    let update = raw(d.room.doc(), 77, |txn, card| {
+    let rival = |txn: &mut TransactionMut<'_>, card: &MapRef| {
         card.insert(txn, "body", TextPrelim::new("lazy"));
-    });
-    let (code, reason) = stock(&mut d, 40, update).expect("refused");
+    };
+    // A cardsync peer creating the late field's container under its own id is refused.
+    let update = raw(d.room.doc(), 78, rival);
+    d.join(39, "edit", 78);
+    let submit = Message::SubmitBatch {
+        batch: BatchId { client: 78, seq: 0 },
+        update,
+    };
+    let actions = d.send(PeerId(39), &submit);
+    let (code, reason) = reject(&actions, PeerId(39)).expect("refused");
     assert_eq!(code, RejectCode::SchemaViolation);
     assert!(reason.contains("must be its fixed item"), "{reason}");
-    // A peer writing as a reserved client id.
+    // A stock peer cannot roll back: the room takes its rival container and undoes it.
+    let update = raw(d.room.doc(), 77, rival);
+    assert_eq!(stock(&mut d, 40, update), None, "compensated, not refused");
+    let fields = d.room.doc().card(card(1)).unwrap().fields;
+    assert_ne!(fields.get("body"), Some(&FieldValue::Text("lazy".into())));
+    // A peer writing as a reserved client id is refused, stock or not.
     let update = raw(d.room.doc(), CONTAINER_CLIENT_BASE + 5, |txn, card| {
         card.insert(txn, "title", "mine");
     });
     let (code, reason) = stock(&mut d, 41, update).expect("refused");
-    assert_eq!(code, RejectCode::SchemaViolation);
-    assert!(reason.contains("reserved for field containers"), "{reason}");
+    assert_eq!(code, RejectCode::Forbidden);
+    assert!(reason.contains("is reserved"), "{reason}");
     let fields = d.room.doc().card(card(1)).unwrap().fields;
     assert_eq!(fields.get("title"), Some(&FieldValue::Register("t".into())));
 }
