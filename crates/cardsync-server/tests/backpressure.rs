@@ -10,14 +10,10 @@
 
 mod common;
 
-use std::io::Write as _;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
-
 use cardsync_core::{CardDoc, CardId, Op, Origin, Stamp};
 use cardsync_sync::room::Role;
 use common::*;
-use serde_json::{Value as Json, json};
+use serde_json::json;
 
 /// Cards in the burst.
 const BURST: u128 = 1_000;
@@ -39,41 +35,6 @@ fn burst_updates(client: u64) -> Vec<String> {
             update.iter().map(|b| format!("{b:02x}")).collect()
         })
         .collect()
-}
-
-/// Runs `tests/js/<script>` with `request` on stdin; returns its JSON reply.
-fn node(script: &str, request: &Json) -> Json {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/js");
-    assert!(
-        dir.join("node_modules/y-websocket/package.json").is_file(),
-        "npm package `y-websocket` is not installed in {}: run `npm ci` there \
-         (`cargo xtask test` does)",
-        dir.display()
-    );
-    let mut child = Command::new("node")
-        .arg(script)
-        .current_dir(&dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run node (Node.js >= 20 on PATH)");
-    let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(request.to_string().as_bytes()).unwrap();
-    drop(stdin);
-    let output = child.wait_with_output().unwrap();
-    assert!(
-        output.status.success(),
-        "node {script} failed ({}):\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!(
-            "node {script} printed invalid JSON ({e}):\n{}",
-            String::from_utf8_lossy(&output.stdout)
-        )
-    })
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

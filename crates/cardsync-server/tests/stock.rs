@@ -6,49 +6,10 @@
 
 mod common;
 
-use std::io::Write as _;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
-
 use cardsync_core::{CardId, FieldValue};
 use cardsync_sync::room::Role;
 use common::*;
 use serde_json::{Value as Json, json};
-
-/// Runs `tests/js/stock-peers.mjs` with `request` on stdin; returns its JSON reply.
-fn node(request: &Json) -> Json {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/js");
-    assert!(
-        dir.join("node_modules/y-websocket/package.json").is_file(),
-        "npm packages are not installed in {}: run `npm ci` there (`cargo xtask test` does)",
-        dir.display()
-    );
-    let mut child = Command::new("node")
-        .arg("stock-peers.mjs")
-        .current_dir(&dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run `node` ({e}): these tests need Node.js >= 20"));
-    let input = request.to_string();
-    let mut stdin = child.stdin.take().expect("piped stdin");
-    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
-    let output = child.wait_with_output().expect("wait for node");
-    writer.join().expect("stdin writer").expect("write request");
-    assert!(
-        output.status.success(),
-        "node stock-peers.mjs failed ({}):\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!(
-            "invalid JSON ({e}):\n{}",
-            String::from_utf8_lossy(&output.stdout)
-        )
-    })
-}
 
 /// Runs a scenario against `server`'s room `doc` off the async runtime.
 async fn scenario(server: &TestServer, doc: &str, name: &str, cards: Vec<String>) -> Json {
@@ -59,7 +20,7 @@ async fn scenario(server: &TestServer, doc: &str, name: &str, cards: Vec<String>
         "scenario": name,
         "cards": cards,
     });
-    tokio::task::spawn_blocking(move || node(&request))
+    tokio::task::spawn_blocking(move || node("stock-peers.mjs", &request))
         .await
         .unwrap()
 }

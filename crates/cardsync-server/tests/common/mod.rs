@@ -353,3 +353,41 @@ pub async fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
         .unwrap_or_default()
         .to_owned()
 }
+
+/// Runs `tests/js/<script>` (real npm `yjs` and `y-websocket` clients) with `request` as JSON
+/// on stdin; returns the JSON it prints. Blocking: call it from `spawn_blocking`.
+pub fn node(script: &str, request: &serde_json::Value) -> serde_json::Value {
+    use std::io::Write as _;
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/js");
+    assert!(
+        dir.join("node_modules/y-websocket/package.json").is_file(),
+        "npm packages are not installed in {}: run `npm ci` there (`cargo xtask test` does)",
+        dir.display()
+    );
+    let mut child = Command::new("node")
+        .arg(script)
+        .current_dir(&dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run `node` ({e}): these tests need Node.js >= 20"));
+    let input = request.to_string();
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    // Written from another thread, so a chatty child can never deadlock us on a full pipe.
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    let output = child.wait_with_output().expect("wait for node");
+    writer.join().expect("stdin writer").expect("write request");
+    assert!(
+        output.status.success(),
+        "node {script} failed ({}):\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "node {script} printed invalid JSON ({e}):\n{}",
+            String::from_utf8_lossy(&output.stdout)
+        )
+    })
+}
