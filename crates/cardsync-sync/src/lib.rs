@@ -13,7 +13,7 @@
 //!
 //! Each layer's outputs are the next layer's, never re-wrapped: the session's [`SyncEvent`]s
 //! are the machine's, and a change batch waits in the local doc's own buffer until the driver
-//! takes it with `poll_changes` (docs/design.md §1).
+//! takes it with `poll_changes` (docs/design.md §7).
 //!
 //! ## One flat root
 //!

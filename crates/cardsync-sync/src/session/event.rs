@@ -6,7 +6,7 @@
 //! client, the wasm bindings) matches one flat set of variants instead of unwrapping a layer
 //! per crate module. Document changes are not events here: they stay in the local doc's own
 //! buffer ([`cardsync_core::CardDoc::poll_changes`]) until the driver takes them, which is
-//! what keeps a change to two hand-offs on its way to a JavaScript listener (docs/design.md §1).
+//! what keeps a change to two hand-offs on its way to a JavaScript listener (docs/design.md §7).
 
 use cardsync_core::Op;
 
