@@ -294,7 +294,11 @@ pub mod raw {
             // (docs/design.md §3), so the twin holds the same content.
             let schema = schema();
             let json = serde_json::to_string(&*schema).unwrap_or_default();
-            meta.insert(&mut txn, cardsync_core::layout::schema_key(schema.version), json);
+            meta.insert(
+                &mut txn,
+                cardsync_core::layout::schema_key(schema.version),
+                json,
+            );
         }
         for i in 0..n {
             create_card(&doc, &cards, i);
