@@ -12,7 +12,8 @@
 use super::action::{PeerId, PersistToken};
 use super::violation::Violation;
 
-/// One compensation the room wrote (see the [module docs](self)).
+/// One compensation the room wrote: a stock peer's update undone in part by the room itself,
+/// reported once the log append holding both is durable.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuditRecord {
     /// The peer whose update was compensated.
