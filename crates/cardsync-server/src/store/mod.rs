@@ -58,6 +58,7 @@ mod doc_id;
 mod error;
 mod fold;
 pub mod postgres;
+mod read;
 mod seq;
 pub mod sqlite;
 mod verify;

@@ -50,6 +50,7 @@ use postgres::{Client, Config, IsolationLevel, NoTls, Transaction};
 use bigint::{from_db, to_db};
 
 use super::fold::fold;
+use super::read::{SnapshotRow, check_since};
 use super::verify::{Tally, check_contiguous, check_row, digest, log_location};
 use super::{
     Append, Compaction, DocId, Entry, Lease, SeqNo, Store, StoreError, StoredDoc, VerifyReport,
@@ -309,14 +310,6 @@ fn read_only(client: &mut Client) -> Result<Transaction<'_>, StoreError> {
         .start()?)
 }
 
-/// A document's snapshot row.
-#[derive(Default)]
-struct Snapshot {
-    data: Option<Vec<u8>>,
-    seq: SeqNo,
-    floor: SeqNo,
-}
-
 fn head(tx: &mut Transaction<'_>, doc: &DocId) -> Result<SeqNo, StoreError> {
     let row = tx.query_opt(
         "SELECT head FROM cardsync_heads WHERE doc = $1",
@@ -329,18 +322,18 @@ fn snapshot(
     tx: &mut Transaction<'_>,
     doc: &DocId,
     with_data: bool,
-) -> Result<Snapshot, StoreError> {
+) -> Result<SnapshotRow, StoreError> {
     let sql = if with_data {
         "SELECT seq, floor, data, digest FROM cardsync_snapshots WHERE doc = $1"
     } else {
         "SELECT seq, floor FROM cardsync_snapshots WHERE doc = $1"
     };
     let Some(row) = tx.query_opt(sql, &[&doc.as_str()])? else {
-        return Ok(Snapshot::default());
+        return Ok(SnapshotRow::default());
     };
     let (seq, floor) = (from_db(row.get(0)), from_db(row.get(1)));
     if !with_data {
-        return Ok(Snapshot {
+        return Ok(SnapshotRow {
             data: None,
             seq,
             floor,
@@ -348,7 +341,7 @@ fn snapshot(
     }
     let (data, stored): (Vec<u8>, Vec<u8>) = (row.get(2), row.get(3));
     check_row(doc.as_str(), "snapshot", &data, &stored)?;
-    Ok(Snapshot {
+    Ok(SnapshotRow {
         data: Some(data),
         seq,
         floor,
@@ -440,15 +433,7 @@ impl Store for PostgresStore {
             let snapshot = snapshot(&mut tx, doc, true)?;
             let log = entries(&mut tx, doc, snapshot.seq, head)?;
             tx.commit()?;
-            let log_len = log.len();
-            let mut updates = Vec::with_capacity(log_len + 1);
-            updates.extend(snapshot.data);
-            updates.extend(log.into_iter().map(|e| e.update));
-            Ok(StoredDoc {
-                updates,
-                log_len,
-                head,
-            })
+            Ok(StoredDoc::assemble(snapshot.data, log, head))
         })
     }
 
@@ -514,21 +499,8 @@ impl Store for PostgresStore {
         self.read(|client| {
             let mut tx = read_only(client)?;
             let head = head(&mut tx, doc)?;
-            if since > head {
-                return Err(StoreError::AheadOfHead {
-                    doc: doc.to_string(),
-                    seq: since,
-                    head,
-                });
-            }
             let floor = snapshot(&mut tx, doc, false)?.floor;
-            if since < floor {
-                return Err(StoreError::Compacted {
-                    doc: doc.to_string(),
-                    since,
-                    floor,
-                });
-            }
+            check_since(doc, since, head, floor)?;
             let out = entries(&mut tx, doc, since, head)?;
             tx.commit()?;
             Ok(out)

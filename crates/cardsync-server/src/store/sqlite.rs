@@ -55,6 +55,7 @@ use rusqlite::{
 use serde::{Deserialize, Serialize};
 
 use super::fold::fold;
+use super::read::{SnapshotRow, check_since};
 use super::verify::{Tally, check_contiguous, check_row, digest, log_location};
 use super::{
     Append, Compaction, DocId, Entry, Lease, SeqNo, Store, StoreError, StoredDoc, VerifyReport,
@@ -189,16 +190,6 @@ fn lock(m: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// A document's snapshot row.
-#[derive(Default)]
-struct Snapshot {
-    data: Option<Vec<u8>>,
-    /// The entries it covers.
-    seq: SeqNo,
-    /// Rows up to here are deleted.
-    floor: SeqNo,
-}
-
 fn head(conn: &Connection, doc: &DocId) -> Result<SeqNo, StoreError> {
     Ok(conn
         .query_row(
@@ -211,7 +202,7 @@ fn head(conn: &Connection, doc: &DocId) -> Result<SeqNo, StoreError> {
 }
 
 /// Reads the snapshot row, digest-checked when `with_data`.
-fn snapshot(conn: &Connection, doc: &DocId, with_data: bool) -> Result<Snapshot, StoreError> {
+fn snapshot(conn: &Connection, doc: &DocId, with_data: bool) -> Result<SnapshotRow, StoreError> {
     let row = conn
         .query_row(
             "SELECT seq, floor, data, digest FROM snapshots WHERE doc = ?1",
@@ -227,17 +218,17 @@ fn snapshot(conn: &Connection, doc: &DocId, with_data: bool) -> Result<Snapshot,
         )
         .optional()?;
     let Some((seq, floor, data, stored_digest)) = row else {
-        return Ok(Snapshot::default());
+        return Ok(SnapshotRow::default());
     };
     if !with_data {
-        return Ok(Snapshot {
+        return Ok(SnapshotRow {
             data: None,
             seq,
             floor,
         });
     }
     check_row(doc.as_str(), "snapshot", &data, &stored_digest)?;
-    Ok(Snapshot {
+    Ok(SnapshotRow {
         data: Some(data),
         seq,
         floor,
@@ -387,15 +378,7 @@ impl Store for SqliteStore {
         let head = head(&tx, doc)?;
         let snapshot = snapshot(&tx, doc, true)?;
         let log = entries(&tx, doc, snapshot.seq, head)?;
-        let log_len = log.len();
-        let mut updates = Vec::with_capacity(log_len + 1);
-        updates.extend(snapshot.data);
-        updates.extend(log.into_iter().map(|e| e.update));
-        Ok(StoredDoc {
-            updates,
-            log_len,
-            head,
-        })
+        Ok(StoredDoc::assemble(snapshot.data, log, head))
     }
 
     fn append(&self, appends: &[Append]) -> Result<(), StoreError> {
@@ -437,21 +420,8 @@ impl Store for SqliteStore {
         let conn = lock(&self.reader);
         let tx = conn.unchecked_transaction()?;
         let head = head(&tx, doc)?;
-        if since > head {
-            return Err(StoreError::AheadOfHead {
-                doc: doc.to_string(),
-                seq: since,
-                head,
-            });
-        }
         let floor = snapshot(&tx, doc, false)?.floor;
-        if since < floor {
-            return Err(StoreError::Compacted {
-                doc: doc.to_string(),
-                since,
-                floor,
-            });
-        }
+        check_since(doc, since, head, floor)?;
         entries(&tx, doc, since, head)
     }
 
