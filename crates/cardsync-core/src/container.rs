@@ -26,7 +26,7 @@
 //! takes no clock of the replica's own, so what its writes look like does not change.
 
 use yrs::branch::{Branch, BranchID};
-use yrs::{Map, Out, ReadTxn, Transact};
+use yrs::{Map, Out, ReadTxn};
 
 use crate::doc::CardDoc;
 use crate::error::WriteError;
@@ -36,6 +36,14 @@ use crate::layout;
 use crate::lib0::write_var;
 use crate::ops::Op;
 use crate::value::FieldKind;
+
+/// The fixed items a write lacks: see [`CardDoc::missing_fixed_items`].
+#[derive(Default)]
+pub(crate) struct FixedItems {
+    missing: Vec<Missing>,
+    /// The schema record, `(version, json)`.
+    schema: Option<(u32, String)>,
+}
 
 /// Content numbers of a shared type and of plain values in the Yjs update format, the map key
 /// flag, and lib0's tag of a string value.
@@ -177,39 +185,44 @@ impl CardDoc {
         (txn.state_vector().get(&client) == 0).then_some((version, json))
     }
 
-    /// Creates what a write of `ops` needs and lacks, as the fixed items of the module docs:
-    /// the containers they write into on cards that exist without them, and the record of
-    /// this replica's schema. One transaction of its own (with `origin`, never undoable).
-    /// Returns that transaction's update (empty when nothing was missing). Call after the ops
-    /// validated.
-    pub(crate) fn create_fixed_items(&mut self, ops: &[Op], origin: Origin) -> Vec<u8> {
+    /// What a write of `ops` needs and lacks, as the fixed items of the module docs: the
+    /// containers they write into on cards that exist without them, and the record of this
+    /// replica's schema. Read in the write's validation transaction (no second one per write).
+    pub(crate) fn missing_fixed_items<T: ReadTxn>(&self, txn: &T, ops: &[Op]) -> FixedItems {
         if ops.is_empty() {
-            return Vec::new();
+            return FixedItems::default();
         }
-        let (missing, schema) = {
-            let txn = self.doc.transact();
-            let mut missing: Vec<Missing> = Vec::new();
-            for (card, field, kind) in ops.iter().filter_map(needs_container) {
-                let Some(map) = self.card_map(&txn, card) else {
-                    continue;
-                };
-                if map.get(&txn, field).is_some()
-                    || missing.iter().any(|m| m.card == card && m.field == field)
-                {
-                    continue;
-                }
-                let BranchID::Nested(id) = AsRef::<Branch>::as_ref(&map).id() else {
-                    continue; // a card map is never a root
-                };
-                missing.push(Missing {
-                    card,
-                    parent: (id.client.get(), id.clock),
-                    field: field.to_owned(),
-                    kind,
-                });
+        let mut missing: Vec<Missing> = Vec::new();
+        for (card, field, kind) in ops.iter().filter_map(needs_container) {
+            let Some(map) = self.card_map(txn, card) else {
+                continue;
+            };
+            if map.get(txn, field).is_some()
+                || missing.iter().any(|m| m.card == card && m.field == field)
+            {
+                continue;
             }
-            (missing, self.missing_schema_record(&txn))
-        };
+            let BranchID::Nested(id) = AsRef::<Branch>::as_ref(&map).id() else {
+                continue; // a card map is never a root
+            };
+            missing.push(Missing {
+                card,
+                parent: (id.client.get(), id.clock),
+                field: field.to_owned(),
+                kind,
+            });
+        }
+        FixedItems {
+            schema: self.missing_schema_record(txn),
+            missing,
+        }
+    }
+
+    /// Creates `items` (from [`CardDoc::missing_fixed_items`], after the ops validated) in one
+    /// transaction of its own (with `origin`, never undoable). Returns that transaction's
+    /// update (empty when nothing was missing).
+    pub(crate) fn create_fixed_items(&mut self, items: FixedItems, origin: Origin) -> Vec<u8> {
+        let FixedItems { missing, schema } = items;
         if missing.is_empty() && schema.is_none() {
             return Vec::new();
         }
@@ -228,11 +241,12 @@ impl CardDoc {
 /// Joins the fixed items' update (`containers`, their own clients) and a write's update
 /// (`write`, the writer's client) into one v1 update: the client sections of both under one
 /// count, then the write's delete set (the fixed items' is empty). No client is in both.
-pub(crate) fn join(containers: &[u8], write: &[u8]) -> Vec<u8> {
+/// Without fixed items (almost every write) the write's update is returned as it is.
+pub(crate) fn join(containers: &[u8], write: Vec<u8>) -> Vec<u8> {
     if containers.is_empty() {
-        return write.to_vec();
+        return write;
     }
-    let (mut c, mut w) = (containers, write);
+    let (mut c, mut w) = (containers, write.as_slice());
     let (Ok(nc), Ok(nw)) = (crate::lib0::read_var(&mut c), crate::lib0::read_var(&mut w)) else {
         unreachable!("both updates were encoded here and by yrs");
     };

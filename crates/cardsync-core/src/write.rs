@@ -95,20 +95,21 @@ impl CardDoc {
         ops: &[Op],
         origin: Origin,
     ) -> Result<Applied, WriteError> {
-        {
+        let fixed = {
             let txn = self.doc.transact();
             let mut overlay = Overlay::new(ops);
             for op in ops {
                 self.validate(&txn, &mut overlay, op)?;
             }
-        }
+            self.missing_fixed_items(&txn, ops)
+        };
         // Containers of late fields and the schema record: before the write's own
         // transaction, and never undoable (see `container.rs`).
         let container_origin = match origin {
             Origin::Local | Origin::Undo => Origin::Remote,
             other => other,
         };
-        let containers = self.create_fixed_items(ops, container_origin);
+        let containers = self.create_fixed_items(fixed, container_origin);
         let doc = self.doc.clone();
         self.tracker().writing_ops = true;
         let mut txn = doc.transact_mut_with(origin.tag());
@@ -141,7 +142,7 @@ impl CardDoc {
             update: if ops.is_empty() {
                 Vec::new()
             } else {
-                crate::container::join(&containers, &txn.encode_update_v1())
+                crate::container::join(&containers, txn.encode_update_v1())
             },
         };
         drop(txn);
