@@ -114,12 +114,35 @@ fn joins_alike(data: &[u8], applied: bool, doc: &CardDoc) {
 /// The document's snapshots load back into the same document.
 fn reloads(doc: &CardDoc) {
     let export = doc.export();
-    let v1 = CardDoc::load_v1(schema(), 8, &doc.snapshot_v1())
-        .expect("a document's own v1 snapshot loads");
+    let v1 = match CardDoc::load_v1(schema(), 8, &doc.snapshot_v1()) {
+        Ok(v1) => v1,
+        // Known hole (docs/design.md §3, "Moving to a new schema"): a plain document applies
+        // any structurally valid update, so a peer can record a schema that is not the
+        // replica's own, and opening then refuses the document as an unsafe schema change.
+        // A refusal is only accepted when such a foreign record is there to explain it.
+        Err(cardsync_core::OpenError::UnsafeSchemaChange { .. }) if holds_foreign_schema(doc) => {
+            return;
+        }
+        Err(e) => panic!("a document's own v1 snapshot loads: {e:?}"),
+    };
     assert_eq!(v1.export(), export, "the v1 snapshot reloads differently");
     let v2 = CardDoc::load_v2(schema(), 8, &doc.snapshot_v2())
         .expect("a document's own v2 snapshot loads");
     assert_eq!(v2.export(), export, "the v2 snapshot reloads differently");
+}
+
+/// Whether `doc` records, in `meta`, a schema that is not the fixture's own.
+fn holds_foreign_schema(doc: &CardDoc) -> bool {
+    use yrs::{Map, Out, ReadTxn, Transact};
+    let own = serde_json::to_string(&*schema()).unwrap_or_default();
+    let txn = doc.yrs_doc().transact();
+    let Some(meta) = txn.get_map(cardsync_core::layout::META) else {
+        return false;
+    };
+    meta.iter(&txn).any(|(key, value)| {
+        key.starts_with(cardsync_core::layout::SCHEMA_PREFIX)
+            && !matches!(value, Out::Any(yrs::Any::String(json)) if *json == *own)
+    })
 }
 
 /// `data` as a state vector: the diffs it asks for apply to a document at that state.
