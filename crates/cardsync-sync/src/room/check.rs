@@ -137,13 +137,18 @@ pub(super) fn is_plain(any: &Any) -> bool {
 
 impl Check<'_, '_> {
     /// Whether `json` may be recorded as the schema of `version`: it is a schema of that
-    /// version, and the room's own if the version is the room's. An older one the room cannot
-    /// know; a newer one would make the room's own schema look like a downgrade.
+    /// version; the room's own if the version is the room's; and if older, one the room's
+    /// schema is a safe move from. A record is what opening the document compares with
+    /// (docs/design.md §3, "Moving to a new schema"), so a record the room's schema could not
+    /// safely follow would make the document refuse to open with `unsafe_schema_change`: a
+    /// peer could brick it by recording a schema that was never its replica's. A newer one
+    /// would make the room's own schema look like a downgrade.
     fn recorded_schema(&self, version: u32, json: &str) -> bool {
         let ours = self.rules.schema;
         match serde_json::from_str::<cardsync_core::Schema>(json) {
             Ok(schema) if schema.version == version => {
-                version < ours.version || (version == ours.version && schema == *ours)
+                (version < ours.version && ours.unsafe_changes_from(&schema).is_empty())
+                    || (version == ours.version && schema == *ours)
             }
             _ => false,
         }

@@ -263,3 +263,42 @@ fn a_schema_recorded_under_the_rooms_version_must_be_the_rooms() {
     assert_eq!(code, RejectCode::SchemaViolation);
     assert!(reason.contains("schema@1"), "{reason}");
 }
+
+/// A peer on a schema of an older version that the room's cannot safely follow (it has a card
+/// kind the room's lacks, which a reopening would call removed): its record would make the document refuse to reopen under the room's
+/// schema, so the room refuses the batch carrying it. A record the room's schema does follow
+/// (only fields added since) is taken, and the log still opens.
+#[test]
+fn an_older_schema_record_must_be_one_the_rooms_schema_can_follow() {
+    let foreign = old_schema().card("note", CardKind::default());
+    let mut d = Driver::new(RoomConfig::default());
+    d.join(1, "edit", 7);
+    d.join(2, "edit", 8);
+    let create = |n| Op::CreateCard {
+        card: card(n),
+        kind: "task".into(),
+        fields: [("title".to_owned(), "t".into())].into_iter().collect(),
+    };
+    let mut c = Client {
+        doc: CardDoc::new(foreign, 7).unwrap(),
+        seq: 0,
+    };
+    let (msg, ..) = c.batch(&[create(1)]);
+    let actions = d.send(PeerId(1), &msg);
+    let (code, reason) = reject(&actions, PeerId(1)).expect("refused");
+    assert_eq!(code, RejectCode::SchemaViolation);
+    assert!(reason.contains("schema@0"), "{reason}");
+
+    let mut c = Client {
+        doc: CardDoc::new(old_schema(), 8).unwrap(),
+        seq: 0,
+    };
+    let (msg, ..) = c.batch(&[create(2)]);
+    let actions = d.send(PeerId(2), &msg);
+    assert!(reject(&actions, PeerId(2)).is_none(), "{actions:?}");
+    d.persist_all();
+    let log = [d.room.doc().snapshot_v1()];
+    let reopened = Room::new(RoomConfig::default(), schema(), tokens(), log).unwrap();
+    assert!(reopened.doc().card(card(2)).is_some());
+    assert!(reopened.doc().card(card(1)).is_none());
+}
