@@ -3,8 +3,10 @@
 
 mod common;
 
-use cardsync_core::{CardId, Op, Stamp};
-use cardsync_sync::protocol::{Message, close_code};
+use cardsync_client::ClientEvent;
+use cardsync_core::{CardId, Op, Stamp, Value};
+use cardsync_sync::SyncEvent;
+use cardsync_sync::protocol::{Message, RejectCode, close_code};
 use cardsync_sync::room::Role;
 use common::*;
 use futures_util::SinkExt as _;
@@ -137,4 +139,48 @@ async fn room_and_connection_limits_refuse_clearly() {
     assert_eq!(code, close_code::TRY_AGAIN_LATER);
     assert!(reason.contains("connection limit (3)"), "{reason}");
     still_working(&a, &b, 2).await;
+}
+
+/// A batch far past the room's limit (here 200 KB against 16 KB, past what the socket layer
+/// reads at all): the client knows the limit from its welcome, refuses the batch itself as
+/// `too_large` and rolls it back. Before, the server closed the socket with 1009 and the
+/// client sent the batch again after every reconnect.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_past_the_frame_limit_is_refused_by_its_client_without_a_reconnect() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path(), "[room]\nmax_update_bytes = 16320\n", 0);
+    let url = server.url("board");
+    let (a, mut events) = client(&url, "board", Role::Editor, None).await;
+    let (b, _) = client(&url, "board", Role::Editor, None).await;
+    settled(&a, "a online").await;
+    settled(&b, "b online").await;
+    let socket = a.status().connection.socket;
+    let card = CardId::from_u128(7);
+    let create = Op::CreateCard {
+        card,
+        kind: "task".into(),
+        fields: [("title".to_owned(), Value::from("x".repeat(200_000)))].into(),
+    };
+    let batch = a
+        .apply(Stamp::new(1, "a"), vec![create])
+        .await
+        .unwrap()
+        .unwrap();
+    let (rejected, code) = next_event(&mut events, "the rejection", |e| match e {
+        ClientEvent::Sync(SyncEvent::Rejected { rejection, .. }) => {
+            Some((rejection.batch, rejection.code))
+        }
+        _ => None,
+    })
+    .await;
+    assert_eq!((rejected, code), (batch, RejectCode::TooLarge));
+    assert!(
+        !a.read(move |s| s.local().card(card).is_some())
+            .await
+            .unwrap()
+    );
+    still_working(&a, &b, 8).await;
+    let status = a.status();
+    assert_eq!(status.connection.socket, socket, "no reconnect");
+    assert_eq!(status.connection.last_failure, None);
 }

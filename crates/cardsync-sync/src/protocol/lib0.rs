@@ -56,6 +56,11 @@ impl<'a> Reader<'a> {
         String::from_utf8(bytes.to_vec()).map_err(|_| ProtocolError::InvalidUtf8)
     }
 
+    /// Whether every byte was read (an optional trailing field is absent).
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+
     pub fn finish(self) -> Result<(), ProtocolError> {
         if self.bytes.is_empty() {
             Ok(())

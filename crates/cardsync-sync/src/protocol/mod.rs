@@ -174,6 +174,11 @@ pub enum Message {
         version: u32,
         /// The role the token grants (e.g. `"editor"`).
         role: String,
+        /// The largest batch update the room takes (its `max_update_bytes`), so that a
+        /// client refuses a larger batch itself, as `too_large`, instead of sending a frame
+        /// the server must close the socket on, again after every reconnect. `None` from a
+        /// server that predates the field (it ends the message).
+        max_update_bytes: Option<u64>,
     },
     /// A batch for the server to validate, persist, ack and broadcast.
     SubmitBatch {
@@ -302,10 +307,17 @@ impl Message {
                 write_str(&mut p, token);
                 write_var(&mut p, *client);
             }
-            Message::Welcome { version, role } => {
+            Message::Welcome {
+                version,
+                role,
+                max_update_bytes,
+            } => {
                 write_var(&mut p, 1);
                 write_var(&mut p, u64::from(*version));
                 write_str(&mut p, role);
+                if let Some(max) = max_update_bytes {
+                    write_var(&mut p, *max);
+                }
             }
             Message::Ack { batch, clock } => {
                 write_var(&mut p, 3);
@@ -454,6 +466,7 @@ fn decode_extension(p: &mut Reader<'_>) -> Result<Message, ProtocolError> {
         1 => Message::Welcome {
             version: p.var_u32()?,
             role: p.string()?,
+            max_update_bytes: if p.is_empty() { None } else { Some(p.var()?) },
         },
         2 => Message::SubmitBatch {
             batch: batch_id(p)?,

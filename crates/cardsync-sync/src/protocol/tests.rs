@@ -29,7 +29,13 @@ fn message() -> impl Strategy<Value = Message> {
             token,
             client
         }),
-        (any::<u32>(), ".*").prop_map(|(version, role)| Message::Welcome { version, role }),
+        (any::<u32>(), ".*", any::<Option<u64>>()).prop_map(|(version, role, max_update_bytes)| {
+            Message::Welcome {
+                version,
+                role,
+                max_update_bytes,
+            }
+        }),
         (batch(), bytes()).prop_map(|(batch, update)| Message::SubmitBatch { batch, update }),
         (batch(), any::<u32>()).prop_map(|(batch, clock)| Message::Ack { batch, clock }),
         (batch(), code, ".*").prop_map(|(batch, code, reason)| Message::Reject {

@@ -164,7 +164,15 @@ impl<A: Authenticator> Room<A> {
                 if let Some(version) = version {
                     let version = version.min(PROTOCOL_VERSION);
                     let role = role.as_str().to_owned();
-                    self.send(peer, &Message::Welcome { version, role });
+                    let max_update_bytes = Some(self.config.max_update_bytes as u64);
+                    self.send(
+                        peer,
+                        &Message::Welcome {
+                            version,
+                            role,
+                            max_update_bytes,
+                        },
+                    );
                 }
                 if version.is_some()
                     && let Some(state) = self.peers.get_mut(&peer)

@@ -67,9 +67,17 @@ impl ClientSession {
                 return Ok(Signal::SyncStep2);
             }
             Message::Update { update } => self.apply_remote(&update)?,
-            Message::Welcome { version, role } => {
+            Message::Welcome {
+                version,
+                role,
+                max_update_bytes,
+            } => {
                 self.welcomed = true;
+                if let Some(max) = max_update_bytes {
+                    self.max_update_bytes = Some(usize::try_from(max).unwrap_or(usize::MAX));
+                }
                 self.events.push_back(SyncEvent::Welcome { version, role });
+                self.refuse_oversize(now)?;
                 self.send_ready(now);
             }
             Message::AuthDenied { reason } => self.events.push_back(SyncEvent::AuthDenied(reason)),
@@ -146,7 +154,7 @@ impl ClientSession {
         Ok(())
     }
 
-    fn handle_reject(
+    pub(super) fn handle_reject(
         &mut self,
         now: Instant,
         batch: BatchId,

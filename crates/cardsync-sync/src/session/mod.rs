@@ -37,6 +37,7 @@ mod changes;
 mod conflict;
 mod event;
 mod inbound;
+mod oversize;
 mod retry;
 mod rollback;
 mod stock;
@@ -189,6 +190,8 @@ pub struct ClientSession {
     /// Rejections rolled back and not reported yet, as tombstones: each waits for the persist
     /// op (by number) that makes its rollback durable (see `inbound.rs`).
     unannounced: VecDeque<(u64, Batch)>,
+    /// The largest update the server takes, from its welcome (see `oversize.rs`).
+    max_update_bytes: Option<usize>,
     /// Client ids this replica wrote under before its current one, persisted
     /// ([`PersistOp::RetireClients`]) so that no restart draws one again.
     retired: Vec<u64>,
@@ -248,6 +251,7 @@ impl ClientSession {
             retry_at: None,
             retries: 0,
             unannounced: VecDeque::new(),
+            max_update_bytes: None,
             retired: persisted.retired,
         };
         session.announce(tombstones);
@@ -305,6 +309,7 @@ impl ClientSession {
         {
             self.persist_issued(op);
         }
+        self.refuse_oversize(now)?;
         Ok(Some(id))
     }
 
@@ -347,6 +352,7 @@ impl ClientSession {
             rejected: None,
         });
         self.persist_issued(op);
+        self.refuse_oversize(now)?;
         Ok(true)
     }
 

@@ -15,7 +15,8 @@ fn hello_gets_welcome_then_step1_and_step1_gets_step2() {
         out[0],
         Message::Welcome {
             version: PROTOCOL_VERSION,
-            role: "editor".into()
+            role: "editor".into(),
+            max_update_bytes: Some(RoomConfig::default().max_update_bytes as u64),
         }
     );
     assert!(matches!(out[1], Message::SyncStep1 { .. }));
@@ -80,7 +81,7 @@ fn version_is_the_lower_of_both() {
     };
     let out = to(&d.send(PeerId(1), &hello(PROTOCOL_VERSION + 5)), PeerId(1));
     assert!(
-        matches!(&out[0], Message::Welcome { version, role } if *version == PROTOCOL_VERSION && role == "viewer")
+        matches!(&out[0], Message::Welcome { version, role, .. } if *version == PROTOCOL_VERSION && role == "viewer")
     );
     d.room.handle_connect(d.now, PeerId(2)).unwrap();
     let actions = d.send(PeerId(2), &hello(0));

@@ -4,6 +4,7 @@
 //! across restarts, durable rollback reports.
 
 mod adopt;
+mod oversize;
 mod stock;
 mod verdicts;
 
@@ -93,6 +94,7 @@ impl Harness {
         let welcome = Message::Welcome {
             version: 1,
             role: "editor".into(),
+            max_update_bytes: Some(1 << 20),
         };
         self.client.handle_frame(NOW, &welcome.encode()).unwrap();
         self.drive();
