@@ -272,6 +272,7 @@ impl<A: Authenticator> Room<A> {
             permissions: &self.config.permissions,
             role,
             writers: &writers,
+            fixed: &self.fixed,
         };
         let foreign_roots = shadow.new_foreign_roots(&self.doc);
         // Clocks of a reserved client id are refused outright, for every peer: no change of the
@@ -326,6 +327,8 @@ impl<A: Authenticator> Room<A> {
                 return Err(refuse(RejectCode::Malformed, e.to_string(), None));
             }
         }
+        self.fixed
+            .add_new(&self.doc, &self.schema, applied.touched.cards.keys());
         if compensation.is_some() {
             let held = self.doc.yrs_doc().transact().state_vector();
             let id = COMPENSATOR_CLIENT_ID;

@@ -25,6 +25,7 @@ use cardsync_core::{CardDoc, Schema, layout};
 use yrs::{Any, Map, MapRef, Out, ReadTxn, Transact, Transaction};
 
 use super::auth::{Permissions, Role};
+use super::fixed_ids::FixedIds;
 use super::shadow::Touched;
 use super::violation::Violation;
 
@@ -39,6 +40,8 @@ pub(crate) struct Rules<'a> {
     /// Client ids whose clocks the update adds: the only keys it may write counter, max and
     /// set entries under.
     pub writers: &'a BTreeSet<u64>,
+    /// The fixed container ids the room's cards claim (`fixed_ids.rs`).
+    pub fixed: &'a FixedIds,
 }
 
 /// One replica, read through one transaction.

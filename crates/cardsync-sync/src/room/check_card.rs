@@ -76,6 +76,15 @@ impl Check<'_, '_> {
         if touch.whole {
             self.card_kept(key)?;
         }
+        if let Some(id) = CardId::from_key(key)
+            && !self.rules.fixed.knows(id)
+            && let Some(field) = self.rules.fixed.collision(id, kind_def)
+        {
+            return Err(Violation::ContainerCollision {
+                card,
+                field: field.to_owned(),
+            });
+        }
         let fresh = old.is_none() || touch.whole;
         let keys: BTreeSet<String> = if fresh {
             let mut keys: BTreeSet<String> = new.keys(ntx).map(str::to_owned).collect();

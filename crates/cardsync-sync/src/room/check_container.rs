@@ -75,9 +75,16 @@ impl Check<'_, '_> {
             });
         }
         if existing && before.is_none() && after.is_some() {
-            let fixed = CardId::from_key(card).map(|c| (container_client(c, name), 0));
+            let id = CardId::from_key(card);
+            let fixed = id.map(|c| (container_client(c, name), 0));
             if after != fixed {
                 return Err(Violation::LateContainer {
+                    card: card.to_owned(),
+                    field: name.to_owned(),
+                });
+            }
+            if id.is_some_and(|c| self.rules.fixed.shared(c, name)) {
+                return Err(Violation::ContainerCollision {
                     card: card.to_owned(),
                     field: name.to_owned(),
                 });

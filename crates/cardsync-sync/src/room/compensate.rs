@@ -113,7 +113,8 @@ fn key_of(violation: &Violation) -> Option<String> {
         | Violation::ForeignEntry { field, .. }
         | Violation::CounterRange { field, .. }
         | Violation::MaxDecreased { field, .. }
-        | Violation::LateContainer { field, .. } => Some(field.clone()),
+        | Violation::LateContainer { field, .. }
+        | Violation::ContainerCollision { field, .. } => Some(field.clone()),
         // A replaced card (no field) is put back whole; a replaced field container gets its
         // previous value back.
         Violation::ContainerReplaced { field, .. } => (!field.is_empty()).then(|| field.clone()),

@@ -109,6 +109,7 @@ mod check_graph;
 mod compensate;
 mod config;
 mod error;
+mod fixed_ids;
 mod incoming;
 mod peer;
 mod peers;
@@ -141,6 +142,7 @@ pub use shadow::{COMPENSATOR_CLIENT_ID, ShadowError};
 pub use violation::Violation;
 
 use awareness::Presence;
+use fixed_ids::FixedIds;
 use peer::Peer;
 use settle::{Mark, PendingPersist};
 use shadow::{ROOM_CLIENT_ID, Shadow};
@@ -170,6 +172,8 @@ pub struct Room<A> {
     durable: HashMap<u64, u32>,
     /// Per client id, where the range the room rejected for it starts.
     marks: HashMap<u64, Mark>,
+    /// The fixed container ids of the room's cards.
+    fixed: FixedIds,
 }
 
 impl<A: Authenticator> Room<A> {
@@ -198,9 +202,11 @@ impl<A: Authenticator> Room<A> {
             let sv = doc.yrs_doc().transact().state_vector();
             sv.iter().map(|(c, clock)| (c.get(), *clock)).collect()
         };
+        let fixed = FixedIds::build(&doc, &schema);
         Ok(Self {
             config,
             auth,
+            fixed,
             schema,
             doc,
             shadow,

@@ -250,6 +250,16 @@ pub enum Violation {
         /// Field.
         field: String,
     },
+    /// The fixed container id of a field is another card's field's too (docs/design.md §3,
+    /// `fixed_ids.rs`): a new card whose id makes one, or a container under an id that two
+    /// fields claim. Replicas would disagree about which field the container is.
+    #[error("field {field:?} of card {card}: its fixed container id is another card's field's too")]
+    ContainerCollision {
+        /// Card key.
+        card: String,
+        /// Field.
+        field: String,
+    },
     /// A root type a cardsync document does not have.
     #[error("unknown root type {0:?}")]
     UnknownRoot(String),

@@ -302,3 +302,108 @@ fn an_older_schema_record_must_be_one_the_rooms_schema_can_follow() {
     assert!(reopened.doc().card(card(2)).is_some());
     assert!(reopened.doc().card(card(1)).is_none());
 }
+
+/// Two card ids whose `notes` fields hash to one fixed container id, found by a birthday
+/// search over `CardId::from_u128(1..2^27)`; a crafted id hits a given card's id as easily.
+const COLLIDING: (u128, u128) = (5_735_458, 24_004_733);
+
+fn with_notes(version: u32) -> Schema {
+    let notes = FieldDef::new(cardsync_core::FieldKind::Text);
+    Schema::new(version).card(
+        "task",
+        CardKind::default()
+            .field("title", FieldDef::register(ValueType::String))
+            .field("notes", notes),
+    )
+}
+
+fn room_on(schema: Schema, log: &[Vec<u8>]) -> Driver {
+    let room = Room::new(RoomConfig::default(), schema, tokens(), log).unwrap();
+    let mut d = Driver {
+        room,
+        now: Instant(1_000),
+        unpersisted: Vec::new(),
+    };
+    d.join(1, "edit", 7);
+    d
+}
+
+fn plain_task(n: u128) -> Op {
+    Op::CreateCard {
+        card: card(n),
+        kind: "task".into(),
+        fields: [("title".to_owned(), "t".into())].into_iter().collect(),
+    }
+}
+
+#[test]
+fn the_fixture_collides() {
+    let (a, b) = COLLIDING;
+    assert_eq!(
+        cardsync_core::layout::container_client(card(a), "notes"),
+        cardsync_core::layout::container_client(card(b), "notes")
+    );
+}
+
+/// A new card whose field would share its fixed container id with another card's field is
+/// refused, and the first card keeps its field.
+#[test]
+fn a_new_card_may_not_claim_another_cards_fixed_container_id() {
+    let (a, b) = COLLIDING;
+    let mut d = room_on(with_notes(1), &[]);
+    let mut c = Client {
+        doc: CardDoc::new(with_notes(1), 7).unwrap(),
+        seq: 0,
+    };
+    let (msg, ..) = c.batch(&[plain_task(a)]);
+    let refused = reject(&d.send(PeerId(1), &msg), PeerId(1));
+    assert!(refused.is_none(), "{refused:?}");
+    let (msg, ..) = c.batch(&[plain_task(b)]);
+    let (code, reason) = reject(&d.send(PeerId(1), &msg), PeerId(1)).expect("refused");
+    assert_eq!(code, RejectCode::SchemaViolation);
+    assert!(reason.contains("fixed container id"), "{reason}");
+    assert!(d.room.doc().card(card(b)).is_none());
+    // A card with no collision is taken as before (from a client that did not write b).
+    let mut c = Client {
+        doc: CardDoc::load_v1(with_notes(1).into(), 8, &d.room.doc().snapshot_v1()).unwrap(),
+        seq: 0,
+    };
+    let (msg, ..) = c.batch(&[plain_task(b + 1)]);
+    assert!(reject(&d.send(PeerId(1), &msg), PeerId(1)).is_none());
+}
+
+/// Two cards made before a schema change added `notes` share its fixed id: neither gets the
+/// container (on some replicas one would take the other's writes), and other cards do.
+#[test]
+fn a_fixed_container_id_two_fields_claim_is_given_to_neither() {
+    let (a, b) = COLLIDING;
+    let mut old = room_on(old_schema(), &[]);
+    let mut c = Client {
+        doc: CardDoc::new(old_schema(), 7).unwrap(),
+        seq: 0,
+    };
+    let (msg, ..) = c.batch(&[plain_task(a), plain_task(b), plain_task(3)]);
+    assert!(reject(&old.send(PeerId(1), &msg), PeerId(1)).is_none());
+    old.persist_all();
+    let log = [old.room.doc().snapshot_v1()];
+    let mut d = room_on(with_notes(1), &log);
+    let client = |id| Client {
+        doc: CardDoc::load_v1(with_notes(1).into(), id, &log[0]).unwrap(),
+        seq: 0,
+    };
+    let note = |n| Op::InsertText {
+        card: card(n),
+        field: "notes".into(),
+        index: 0,
+        text: "hi".into(),
+        attributes: Default::default(),
+    };
+    for (n, id) in [(a, 8), (b, 9)] {
+        let (msg, ..) = client(id).batch(&[note(n)]);
+        let (code, reason) = reject(&d.send(PeerId(1), &msg), PeerId(1)).expect("refused");
+        assert_eq!(code, RejectCode::SchemaViolation);
+        assert!(reason.contains("fixed container id"), "{reason}");
+    }
+    let (msg, ..) = client(10).batch(&[note(3)]);
+    assert!(reject(&d.send(PeerId(1), &msg), PeerId(1)).is_none());
+}
