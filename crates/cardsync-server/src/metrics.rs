@@ -29,6 +29,7 @@ pub struct Metrics {
     batches_acked: AtomicU64,
     rejections: AtomicU64,
     compensations: AtomicU64,
+    pauses: AtomicU64,
     refused_connections: AtomicU64,
     closed_by_room: AtomicU64,
     updates_persisted: AtomicU64,
@@ -60,6 +61,9 @@ pub struct Snapshot {
     /// Stock peers' invalid updates the rooms undid with a compensating change (each also
     /// logged as a warning with its violations).
     pub compensations: u64,
+    /// Times a room paused reading a stock peer's socket until its batch rate allowed more
+    /// (backpressure instead of a refusal it could not act on).
+    pub pauses: u64,
     /// Connections refused at a process limit (rooms, connections).
     pub refused_connections: u64,
     /// Connections the rooms closed (auth, malformed or oversize frames, abuse).
@@ -108,6 +112,7 @@ impl Default for Metrics {
             batches_acked: AtomicU64::new(0),
             rejections: AtomicU64::new(0),
             compensations: AtomicU64::new(0),
+            pauses: AtomicU64::new(0),
             refused_connections: AtomicU64::new(0),
             closed_by_room: AtomicU64::new(0),
             updates_persisted: AtomicU64::new(0),
@@ -137,6 +142,9 @@ impl Metrics {
     }
     pub(crate) fn compensated(&self) {
         add(&self.compensations, 1);
+    }
+    pub(crate) fn paused(&self) {
+        add(&self.pauses, 1);
     }
     pub(crate) fn refused(&self) {
         add(&self.refused_connections, 1);
@@ -204,6 +212,7 @@ impl Metrics {
             },
             rejections: get(&self.rejections),
             compensations: get(&self.compensations),
+            pauses: get(&self.pauses),
             refused_connections: get(&self.refused_connections),
             closed_by_room: get(&self.closed_by_room),
             updates_persisted: get(&self.updates_persisted),

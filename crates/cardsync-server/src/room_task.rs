@@ -294,6 +294,7 @@ impl Driver {
                     );
                 }
                 RoomAction::Pause { peer, until } => {
+                    self.shared.metrics.paused();
                     let until = self.shared.epoch + Duration::from_millis(until.as_millis());
                     self.send(peer, Outgoing::Pause(until));
                 }

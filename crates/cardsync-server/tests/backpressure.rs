@@ -72,4 +72,8 @@ async fn a_stock_burst_of_1000_updates_arrives_whole_without_a_reconnect() {
     .await;
     let metrics = server.metrics().await;
     assert_eq!(metrics["rejections"], 0, "nothing was refused: {metrics}");
+    assert!(
+        metrics["pauses"].as_u64() > Some(0),
+        "a burst past the rate pauses the socket: {metrics}"
+    );
 }
