@@ -274,7 +274,7 @@ impl<A: Authenticator> Room<A> {
             writers: &writers,
             fixed: &self.fixed,
         };
-        let foreign_roots = shadow.new_foreign_roots(&self.doc);
+        let foreign_roots = shadow.foreign_roots_in_use();
         // Clocks of a reserved client id are refused outright, for every peer: no change of the
         // room's can take clocks back (`check_container.rs`).
         if let Err(v) = reserved_clients(&fresh, &applied.touched, shadow.doc()) {
@@ -291,11 +291,11 @@ impl<A: Authenticator> Room<A> {
         ) {
             // Only a stock writer's update within the known roots can be undone (see
             // `compensate.rs`); everything else is refused.
-            if !stock || !role.can_write() || !foreign_roots.is_empty() {
+            if !stock || !role.can_write() {
                 self.shadow = None;
                 return Err(violation(v));
             }
-            match compensate(shadow, &self.doc, &rules, &applied.touched) {
+            match compensate(shadow, &self.doc, &rules, &applied.touched, &foreign_roots) {
                 Ok(c) => compensation = Some(c),
                 Err(e) => {
                     self.shadow = None;

@@ -28,15 +28,19 @@
 //! repaired before or puts an entry back whole, and entries put back whole are not checked
 //! again, so it ends.
 //!
+//! Content in a root that is not cardsync's is emptied: a Yjs root cannot be removed, but
+//! everything in it can, so what stays is a name with nothing in it.
+//!
 //! What is never compensated, and stays a plain refusal: updates from viewers (a viewer's
-//! change never enters the log), new root types (a Yjs root cannot be removed), updates that
-//! do not decode or wait for missing clocks, and anything from a peer that said hello.
+//! change never enters the log), updates that do not decode or wait for missing clocks, and
+//! anything from a peer that said hello.
 
 use std::collections::BTreeSet;
 
 use cardsync_core::layout::{parse_replica_key, parse_set_entry};
 use cardsync_core::{CardDoc, DecodeError, layout, merge_updates_v1};
-use yrs::{Map, MapRef, Out, ReadTxn, Transact};
+use yrs::branch::BranchPtr;
+use yrs::{Array, ArrayRef, Map, MapRef, Out, ReadTxn, Transact};
 
 use super::check::{Check, Rules, Side};
 use super::restore::{align_entries, put_back};
@@ -209,6 +213,27 @@ fn repair_of(
     Repair::Entry(failure.root, failure.entry.clone())
 }
 
+/// Empties roots that are not cardsync's: a Yjs root cannot be removed, but everything in it
+/// can, map entries and sequence content alike (a root an update made is of no known type
+/// until someone reads it as one, so both are emptied). What stays is a name with nothing in
+/// it, which no reader sees. Returns the update it made.
+fn empty_roots(shadow: &mut Shadow, names: &[String]) -> Option<Vec<u8>> {
+    shadow.write(|txn| {
+        let branches: Vec<BranchPtr> = txn
+            .root_refs()
+            .filter(|(name, _)| names.iter().any(|n| n == name))
+            .filter_map(|(_, root)| root.try_branch().map(BranchPtr::from))
+            .collect();
+        for branch in branches {
+            MapRef::from(branch).clear(txn);
+            let len = branch.content_len();
+            if len > 0 {
+                ArrayRef::from(branch).remove_range(txn, 0, len);
+            }
+        }
+    })
+}
+
 /// Writes one round of repairs to the shadow; returns the update it made.
 fn write(
     shadow: &mut Shadow,
@@ -279,11 +304,16 @@ pub(super) fn compensate(
     old: &CardDoc,
     rules: &Rules<'_>,
     touched: &Touched,
+    foreign_roots: &[String],
 ) -> Result<Compensation, DecodeError> {
     let mut done: BTreeSet<Repair> = BTreeSet::new();
     let mut settled: BTreeSet<(Root, String)> = BTreeSet::new();
     let mut updates: Vec<Vec<u8>> = Vec::new();
-    let mut violations = Vec::new();
+    let mut violations: Vec<Violation> = Vec::new();
+    if !foreign_roots.is_empty() {
+        updates.extend(empty_roots(shadow, foreign_roots));
+        violations.extend(foreign_roots.iter().cloned().map(Violation::UnknownRoot));
+    }
     loop {
         let found = failures(rules, old, shadow.doc(), touched, &settled);
         if found.is_empty() {

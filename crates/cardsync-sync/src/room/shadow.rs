@@ -28,8 +28,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use cardsync_core::layout::{self, ROOTS};
 use cardsync_core::{CardDoc, DecodeError, OpenError, Schema};
 use thiserror::Error;
+use yrs::branch::BranchPtr;
 use yrs::types::{DeepObservable, Event, Events, PathSegment};
-use yrs::{ReadTxn, Transact, TransactionMut};
+use yrs::{Map, MapRef, ReadTxn, Transact, TransactionMut};
 
 /// Key of the shadow's observers.
 const OBSERVER: &str = "cardsync.room.shadow";
@@ -219,17 +220,21 @@ impl Shadow {
         self.doc.has_pending_updates()
     }
 
-    /// Root names that exist in the shadow but not in `authoritative` and are not cardsync's.
-    pub fn new_foreign_roots(&self, authoritative: &CardDoc) -> Vec<String> {
-        let known = authoritative.yrs_doc().transact();
-        let old: BTreeSet<&str> = known.root_refs().map(|(name, _)| name).collect();
-        self.doc
-            .yrs_doc()
-            .transact()
-            .root_refs()
-            .map(|(name, _)| name)
-            .filter(|name| !ROOTS.contains(name) && !old.contains(name))
-            .map(str::to_owned)
+    /// Root names that are not cardsync's and hold something in the shadow. The
+    /// authoritative replica holds nothing in any such root (the room refuses or empties what
+    /// an update puts there, see `compensate.rs`), so one holding something is the update's
+    /// doing, whether it made the root or wrote into one an earlier update left empty.
+    pub fn foreign_roots_in_use(&self) -> Vec<String> {
+        let txn = self.doc.yrs_doc().transact();
+        txn.root_refs()
+            .filter(|(name, _)| !ROOTS.contains(name))
+            .filter(|(_, root)| {
+                root.try_branch().is_some_and(|branch| {
+                    let entries = MapRef::from(BranchPtr::from(branch)).len(&txn);
+                    branch.content_len() > 0 || entries > 0
+                })
+            })
+            .map(|(name, _)| name.to_owned())
             .collect()
     }
 }

@@ -8,8 +8,8 @@ use cardsync_core::{CardDoc, CardKind, FieldDef, FieldValue, Schema, ValueType};
 use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
 use yrs::{
-    Any, Doc, GetString, In, Map, MapPrelim, MapRef, Out, ReadTxn, TextPrelim, Transact,
-    TransactionMut, Update,
+    Any, Array, Doc, GetString, In, Map, MapPrelim, MapRef, Out, ReadTxn, Text, TextPrelim,
+    Transact, TransactionMut, Update,
 };
 
 use super::*;
@@ -406,4 +406,79 @@ fn a_stock_viewer_is_still_refused() {
     let actions = d.send(stock.peer, &Message::Update { update });
     assert_eq!(rejects_of(&actions, stock.peer), [RejectCode::Forbidden]);
     assert_eq!(persists(&actions), 0);
+}
+
+/// A stock peer writing into a root of its own (a map, then an array and a text in the same
+/// root names later): the room empties the root rather than refuse, so the peer is not
+/// poisoned, nothing of it reaches anyone, and its later valid writes arrive. A write into a
+/// root emptied before is emptied again.
+#[test]
+fn a_root_of_a_stock_peers_own_is_emptied_and_later_writes_arrive() {
+    let mut d = Driver::new(stock_config());
+    d.join(2, "edit", 8);
+    let stock = Stock::join(&mut d, 1, 5);
+    // Roots are taken before the transaction: yrs makes one with a write transaction of its own.
+    let (mine, list, notes) = (
+        stock.doc.get_or_insert_map("mine"),
+        stock.doc.get_or_insert_array("list"),
+        stock.doc.get_or_insert_text("notes"),
+    );
+    let own = |f: &dyn Fn(&mut TransactionMut<'_>)| {
+        let mut txn = stock.doc.transact_mut();
+        f(&mut txn);
+        txn.encode_update_v1()
+    };
+    let map = own(&|txn| {
+        mine.insert(txn, "k", MapPrelim::from([("nested", 1)]));
+    });
+    let array = own(&|txn| {
+        list.insert_range(txn, 0, [1, 2, 3]);
+        notes.insert(txn, 0, "hello");
+    });
+    let mut actions = Vec::new();
+    for update in [map, array] {
+        let sent = d.send(stock.peer, &Message::Update { update });
+        assert!(rejects_of(&sent, stock.peer).is_empty(), "not refused");
+        actions.extend(sent);
+    }
+    actions.extend(d.persist_all());
+    stock.receive(&actions);
+    let records = audits(&actions);
+    assert_eq!(records.len(), 2, "{actions:?}");
+    assert!(
+        records
+            .iter()
+            .flat_map(|r| &r.violations)
+            .all(|v| matches!(v, Violation::UnknownRoot(_)))
+    );
+    // Empty on the stock replica and the room alike.
+    for doc in [stock.doc.clone(), d.room.doc().yrs_doc().clone()] {
+        let txn = doc.transact();
+        assert_eq!(txn.get_map("mine").map(|m| m.len(&txn)).unwrap_or(0), 0);
+        assert_eq!(txn.get_array("list").map(|a| a.len(&txn)).unwrap_or(0), 0);
+        let text = txn.get_text("notes").map(|t| t.get_string(&txn));
+        assert_eq!(text.unwrap_or_default(), "");
+    }
+    // Again into the emptied root: emptied again.
+    let again = own(&|txn| {
+        mine.insert(txn, "k2", "v");
+    });
+    let mut actions = d.send(stock.peer, &Message::Update { update: again });
+    actions.extend(d.persist_all());
+    stock.receive(&actions);
+    assert_eq!(audits(&actions).len(), 1);
+    let txn = d.room.doc().yrs_doc().transact();
+    assert_eq!(txn.get_map("mine").map(|m| m.len(&txn)), Some(0));
+    drop(txn);
+    // A valid card afterwards arrives.
+    let card_update = stock.write(|txn, cards| hand_written_task(txn, cards, 9, "valid"));
+    let actions = d.send(
+        stock.peer,
+        &Message::Update {
+            update: card_update,
+        },
+    );
+    assert!(rejects_of(&actions, stock.peer).is_empty());
+    d.persist_all();
+    assert!(d.room.doc().card(card(9)).is_some());
 }
