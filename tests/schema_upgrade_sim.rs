@@ -276,7 +276,7 @@ impl Sim {
             match action {
                 RoomAction::Send { peer, frame } => {
                     if let Some(c) = self.clients.iter_mut().find(|c| c.peer == peer) {
-                        c.down.push_back(frame);
+                        c.down.push_back(frame.to_vec());
                     }
                 }
                 RoomAction::Persist { token, .. } => self.held.push(token),

@@ -441,7 +441,7 @@ impl Net {
         while let Some(action) = self.server.room.poll_action() {
             let at = self.latency(40);
             match action {
-                RoomAction::Send { peer, frame } => self.down(peer, at, Some(frame)),
+                RoomAction::Send { peer, frame } => self.down(peer, at, Some(frame.to_vec())),
                 RoomAction::Close { peer, reason } => {
                     self.stats.closes.push(reason);
                     self.down(peer, at, None);

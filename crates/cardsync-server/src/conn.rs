@@ -42,8 +42,8 @@ const CLOSE_GRACE: Duration = Duration::from_secs(2);
 /// What a room (or the server) queues for a connection.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Outgoing {
-    /// A binary frame.
-    Frame(Vec<u8>),
+    /// A binary frame (a broadcast's recipients share one buffer).
+    Frame(Bytes),
     /// Close with this code (RFC 6455 §7.4) and reason; nothing is sent after it.
     Close { code: u16, reason: String },
     /// Read no frame from the socket before this instant (the room's `RoomAction::Pause`:
@@ -183,7 +183,7 @@ pub(crate) async fn serve(
             },
             outgoing = out_rx.recv() => match outgoing {
                 Some(Outgoing::Frame(frame)) => {
-                    if sink.feed(WsMessage::Binary(frame.into())).await.is_err() {
+                    if sink.feed(WsMessage::Binary(frame)).await.is_err() {
                         break;
                     }
                     if out_rx.is_empty() && sink.flush().await.is_err() {

@@ -137,8 +137,8 @@ impl Metrics {
     pub(crate) fn connection_closed(&self) {
         sub(&self.connections);
     }
-    pub(crate) fn rejected(&self) {
-        add(&self.rejections, 1);
+    pub(crate) fn rejected(&self, n: u64) {
+        add(&self.rejections, n);
     }
     pub(crate) fn compensated(&self) {
         add(&self.compensations, 1);
@@ -162,14 +162,17 @@ impl Metrics {
         add(&self.compactions, 1);
     }
 
-    /// One batch acked.
-    pub(crate) fn acked(&self) {
-        add(&self.batches_acked, 1);
+    /// `n` batches acked.
+    pub(crate) fn acked(&self, n: u64) {
+        if n == 0 {
+            return;
+        }
+        add(&self.batches_acked, n);
         let second = self.started.elapsed().as_secs();
         let mut per_second = lock(&self.per_second);
         match per_second.back_mut() {
-            Some((s, n)) if *s == second => *n += 1,
-            _ => per_second.push_back((second, 1)),
+            Some((s, count)) if *s == second => *count += n,
+            _ => per_second.push_back((second, n)),
         }
         while per_second
             .front()
@@ -240,10 +243,10 @@ mod tests {
         let m = Metrics::default();
         assert_eq!(m.snapshot().ack_latency_ms.p50, None);
         for ms in 1..=100 {
-            m.acked();
+            m.acked(1);
             m.ack_latency(Duration::from_millis(ms));
         }
-        m.rejected();
+        m.rejected(1);
         m.room_opened();
         let s = m.snapshot();
         assert_eq!(s.ack_latency_ms.p50, Some(50.0));

@@ -25,8 +25,8 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
-use cardsync_sync::protocol::{MSG_CARDSYNC, Message, close_code};
-use cardsync_sync::room::{PeerId, PersistToken, Room, RoomAction};
+use cardsync_sync::protocol::close_code;
+use cardsync_sync::room::{PeerId, PersistToken, Room, RoomAction, Verdicts};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep, sleep_until};
 
@@ -69,6 +69,7 @@ pub(crate) async fn run(
         arrival: Instant::now(),
         charge: None,
         log_len,
+        counted: Verdicts::default(),
         draining: false,
     };
     driver.run(inbox, persisted_rx).await;
@@ -122,6 +123,8 @@ struct Driver {
     charge: Option<Charge>,
     /// Log entries since the last compaction request.
     log_len: usize,
+    /// The room's verdicts already counted in the metrics.
+    counted: Verdicts,
     /// Shutting down: peers are closed, waiting for the last persists.
     draining: bool,
 }
@@ -268,12 +271,10 @@ impl Driver {
     }
 
     fn drain_actions(&mut self) {
+        self.count_verdicts();
         while let Some(action) = self.room.poll_action() {
             match action {
-                RoomAction::Send { peer, frame } => {
-                    self.count(&frame);
-                    self.send(peer, Outgoing::Frame(frame));
-                }
+                RoomAction::Send { peer, frame } => self.send(peer, Outgoing::Frame(frame)),
                 RoomAction::Close { peer, reason } => {
                     self.shared.metrics.closed_by_room();
                     tracing::info!(doc = %self.doc, %peer, %reason, "room closed a connection");
@@ -331,16 +332,12 @@ impl Driver {
         }
     }
 
-    /// Counts acks and rejections for the metrics. Only cardsync extension frames can be
-    /// either, and they are small; document updates are never decoded here.
-    fn count(&self, frame: &[u8]) {
-        if frame.first() != Some(&(MSG_CARDSYNC as u8)) {
-            return;
-        }
-        match Message::decode(frame, usize::MAX) {
-            Ok(Message::Ack { .. }) => self.shared.metrics.acked(),
-            Ok(Message::Reject { .. }) => self.shared.metrics.rejected(),
-            _ => {}
-        }
+    /// Counts the acks and rejections the room sent since the last count.
+    fn count_verdicts(&mut self) {
+        let now = self.room.verdicts();
+        let metrics = &self.shared.metrics;
+        metrics.acked(now.acks - self.counted.acks);
+        metrics.rejected(now.rejections - self.counted.rejections);
+        self.counted = now;
     }
 }

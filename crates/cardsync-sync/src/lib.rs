@@ -131,7 +131,7 @@ pub use protocol::{
 pub use room::{
     AuthError, Authenticator, AwarenessError, FieldRule, PeerCloseReason, PeerId, Permissions,
     PersistToken, RateLimit, Role, Room, RoomAction, RoomConfig, RoomError, ShadowError,
-    StaticTokens, UNBATCHED, Violation,
+    StaticTokens, UNBATCHED, Verdicts, Violation,
 };
 pub use session::{
     ClientSession, Conflict, ConflictLog, SessionAction, SessionConfig, SessionError,

@@ -444,6 +444,36 @@ impl Message {
     }
 }
 
+/// The update of an update-carrying frame (`SubmitBatch`, sync step 2 or `Update`), borrowed
+/// from the frame, with the batch id of a `SubmitBatch`: how a room reads the one large thing
+/// a peer sends without copying it first. `None` for any other frame, or one that does not
+/// decode exactly as its message ([`Message::decode`] then says why).
+pub fn borrow_update(frame: &[u8]) -> Option<(Option<BatchId>, &[u8])> {
+    let mut r = Reader::new(frame);
+    let found = match r.var().ok()? {
+        MSG_SYNC => match r.var().ok()? {
+            1 | 2 => (None, r.buf().ok()?),
+            _ => return None,
+        },
+        MSG_CARDSYNC => {
+            let mut p = Reader::new(r.buf().ok()?);
+            if p.var().ok()? != 2 {
+                return None;
+            }
+            let batch = BatchId {
+                client: p.var().ok()?,
+                seq: p.var().ok()?,
+            };
+            let update = p.buf().ok()?;
+            p.finish().ok()?;
+            (Some(batch), update)
+        }
+        _ => return None,
+    };
+    r.finish().ok()?;
+    Some(found)
+}
+
 fn sync(out: &mut Vec<u8>, kind: u64, bytes: &[u8]) {
     write_var(out, MSG_SYNC);
     write_var(out, kind);

@@ -67,6 +67,38 @@ proptest! {
         prop_assert_eq!(Message::decode(&update_frame(&update), MAX), Ok(Message::Update { update }));
     }
 
+    /// The room's in-place read of an update agrees with the full decode on every frame: the
+    /// same batch and update for the three messages that carry one, nothing for the rest, and
+    /// nothing for a frame the full decode refuses.
+    #[test]
+    fn a_borrowed_update_is_the_decoded_one(m in message(), cut in any::<prop::sample::Index>()) {
+        let frame = m.encode();
+        let expected = match &m {
+            Message::SubmitBatch { batch, update } => Some((Some(*batch), update.as_slice())),
+            Message::SyncStep2 { update } | Message::Update { update } => Some((None, update.as_slice())),
+            _ => None,
+        };
+        prop_assert_eq!(borrow_update(&frame), expected);
+        let prefix = &frame[..cut.index(frame.len().max(1))];
+        if Message::decode(prefix, MAX).is_err() {
+            prop_assert_eq!(borrow_update(prefix), None);
+        }
+    }
+
+    #[test]
+    fn random_bytes_read_as_an_update_only_if_they_decode_as_one(
+        bytes in proptest::collection::vec(any::<u8>(), 0..64),
+    ) {
+        if let Some((batch, update)) = borrow_update(&bytes) {
+            let decoded = Message::decode(&bytes, MAX).unwrap();
+            match decoded {
+                Message::SubmitBatch { batch: b, update: u } => prop_assert_eq!((Some(b), u.as_slice()), (batch, update)),
+                Message::SyncStep2 { update: u } | Message::Update { update: u } => prop_assert_eq!((None, u.as_slice()), (batch, update)),
+                other => prop_assert!(false, "read an update from {:?}", other),
+            }
+        }
+    }
+
     #[test]
     fn every_truncation_is_an_error(m in message()) {
         let frame = m.encode();

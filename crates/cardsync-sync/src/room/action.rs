@@ -7,6 +7,7 @@
 
 use std::fmt;
 
+use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
 use super::audit::AuditRecord;
@@ -90,8 +91,9 @@ pub enum RoomAction {
     Send {
         /// Recipient.
         peer: PeerId,
-        /// An encoded [`Message`](crate::protocol::Message).
-        frame: Vec<u8>,
+        /// An encoded [`Message`](crate::protocol::Message). A broadcast shares one buffer
+        /// between all its recipients.
+        frame: Bytes,
     },
     /// Close the peer's connection. The room has already forgotten it; a later
     /// `handle_disconnect` for it is accepted and does nothing.

@@ -94,7 +94,7 @@ impl<A: Authenticator> Room<A> {
         now: Instant,
         peer: PeerId,
         batch: Option<BatchId>,
-        update: Vec<u8>,
+        update: &[u8],
     ) {
         let Some(state) = self.peers.get_mut(&peer) else {
             return;
@@ -107,10 +107,10 @@ impl<A: Authenticator> Room<A> {
             if let Some(until) = state.batches.take_owing(now) {
                 self.actions.push_back(RoomAction::Pause { peer, until });
             }
-            self.judge(role, batch, &update, false, stock)
+            self.judge(role, batch, update, false, stock)
         } else if state.batches.try_take(now) {
             let rate_limited = batch.is_some_and(|b| state.rate_limited.contains(&b.client));
-            self.judge(role, batch, &update, rate_limited, stock)
+            self.judge(role, batch, update, rate_limited, stock)
         } else {
             if let Some(b) = batch {
                 state.rate_limited.insert(b.client);

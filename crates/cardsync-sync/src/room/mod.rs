@@ -174,6 +174,18 @@ pub struct Room<A> {
     marks: HashMap<u64, Mark>,
     /// The fixed container ids of the room's cards.
     fixed: FixedIds,
+    /// Acks and rejections sent, for the driver's metrics.
+    verdicts: Verdicts,
+}
+
+/// How many acks and rejections a room has sent since it opened ([`Room::verdicts`]), so a
+/// driver can count them without decoding the frames it forwards.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Verdicts {
+    /// `Ack` messages sent.
+    pub acks: u64,
+    /// `Reject` messages sent.
+    pub rejections: u64,
 }
 
 impl<A: Authenticator> Room<A> {
@@ -207,6 +219,7 @@ impl<A: Authenticator> Room<A> {
             config,
             auth,
             fixed,
+            verdicts: Verdicts::default(),
             schema,
             doc,
             shadow,
@@ -218,6 +231,11 @@ impl<A: Authenticator> Room<A> {
             durable,
             marks: HashMap::new(),
         })
+    }
+
+    /// The acks and rejections this room has sent since it opened.
+    pub fn verdicts(&self) -> Verdicts {
+        self.verdicts
     }
 
     /// The next action for the driver (see the drain rule).

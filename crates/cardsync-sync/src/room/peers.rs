@@ -12,7 +12,9 @@
 
 use std::time::Duration;
 
-use crate::protocol::{Message, PROTOCOL_VERSION, ProtocolError, RejectCode};
+use bytes::Bytes;
+
+use crate::protocol::{self, Message, PROTOCOL_VERSION, ProtocolError, RejectCode};
 use crate::time::Instant;
 
 use super::Room;
@@ -83,6 +85,15 @@ impl<A: Authenticator> Room<A> {
             return Err(RoomError::UnknownPeer(peer));
         };
         let waiting = matches!(state.stage, Stage::Waiting { .. });
+        // The common case, an update, is read in place; everything else is decoded whole.
+        if frame.len() <= self.config.max_frame_bytes()
+            && let Some((batch, update)) = protocol::borrow_update(frame)
+        {
+            if !waiting || self.admit_hello_less(peer) {
+                self.receive(now, peer, batch, update);
+            }
+            return Ok(());
+        }
         let message = match Message::decode(frame, self.config.max_frame_bytes()) {
             Ok(message) => message,
             Err(ProtocolError::TooLarge { len, .. }) => {
@@ -125,12 +136,14 @@ impl<A: Authenticator> Room<A> {
         match message {
             Message::SyncStep1 { state_vector } => self.answer_step1(peer, &state_vector),
             Message::SyncStep2 { update } | Message::Update { update } => {
-                self.receive(now, peer, None, update);
+                self.receive(now, peer, None, &update);
             }
-            Message::SubmitBatch { batch, update } => self.receive(now, peer, Some(batch), update),
+            Message::SubmitBatch { batch, update } => {
+                self.receive(now, peer, Some(batch), &update);
+            }
             Message::Awareness { update } => {
                 if self.presence.apply(peer, &update).is_ok() {
-                    self.broadcast(Some(peer), frame);
+                    self.broadcast(Some(peer), Bytes::copy_from_slice(frame));
                 }
             }
             Message::QueryAwareness => {
@@ -228,15 +241,21 @@ impl<A: Authenticator> Room<A> {
     }
 
     pub(super) fn send(&mut self, peer: PeerId, message: &Message) {
-        let frame = message.encode();
+        match message {
+            Message::Ack { .. } => self.verdicts.acks += 1,
+            Message::Reject { .. } => self.verdicts.rejections += 1,
+            _ => {}
+        }
+        let frame = Bytes::from(message.encode());
         self.actions.push_back(RoomAction::Send { peer, frame });
     }
 
-    /// Sends a frame to every admitted peer except `except`.
-    pub(super) fn broadcast(&mut self, except: Option<PeerId>, frame: &[u8]) {
+    /// Sends a frame to every admitted peer except `except`: one buffer, shared.
+    pub(super) fn broadcast(&mut self, except: Option<PeerId>, frame: impl Into<Bytes>) {
+        let frame: Bytes = frame.into();
         for (&id, state) in &self.peers {
             if Some(id) != except && state.role().is_some() {
-                let frame = frame.to_vec();
+                let frame = frame.clone();
                 self.actions.push_back(RoomAction::Send { peer: id, frame });
             }
         }
@@ -255,7 +274,7 @@ impl<A: Authenticator> Room<A> {
             return false;
         }
         if let Some(update) = self.presence.remove_peer(peer) {
-            self.broadcast(None, &Message::Awareness { update }.encode());
+            self.broadcast(None, Message::Awareness { update }.encode());
         }
         true
     }

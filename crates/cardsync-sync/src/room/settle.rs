@@ -194,7 +194,7 @@ impl<A: Authenticator> Room<A> {
                 update: done.effect,
             }
             .encode();
-            self.broadcast(Some(done.from), &frame);
+            self.broadcast(Some(done.from), frame);
             if let Some(Compensation { update, violations }) = done.compensation {
                 if self.peers.contains_key(&done.from) {
                     self.send(done.from, &Message::Update { update });

@@ -225,7 +225,7 @@ fn awareness_is_relayed_unchanged_greets_newcomers_and_is_removed_on_leave() {
         actions,
         [RoomAction::Send {
             peer: PeerId(2),
-            frame: frame.clone()
+            frame: frame.clone().into()
         }]
     );
     // A newcomer gets the current presence right after the handshake.
