@@ -2,6 +2,8 @@
 //!
 //! The room target is the server's whole untrusted surface short of the socket: everything a
 //! connected editor can send (hello, sync steps, batches, stock updates, awareness, garbage).
+//! The room admits hello-less peers as editors, so a stream that does not open with a hello
+//! takes the stock path, where invalid updates are compensated instead of refused.
 //! Beyond "no panic" it checks the room's durability promise: replaying the update log the
 //! room asked its driver to persist rebuilds exactly the room's document, so nothing the room
 //! holds (and may have acked or broadcast) is missing from storage.
@@ -60,7 +62,11 @@ pub(super) fn room(data: &[u8]) {
     // below once more (the eight transactions as separate entries cost eight integrations).
     let log = vec![fixture_snapshot().to_vec()];
     let tokens = StaticTokens::default().with(EDITOR_TOKEN, Role::Editor);
-    let mut room = Room::new(RoomConfig::default(), schema(), tokens, &log)
+    let config = RoomConfig {
+        hello_less_role: Some(Role::Editor),
+        ..RoomConfig::default()
+    };
+    let mut room = Room::new(config, schema(), tokens, &log)
         .expect("the fixture's log opens a room");
     let mut persisted = log;
     let peer = PeerId(1);
