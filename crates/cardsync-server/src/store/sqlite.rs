@@ -45,6 +45,7 @@
 mod lease;
 mod schema;
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
@@ -58,7 +59,8 @@ use super::fold::fold;
 use super::read::{SnapshotRow, check_since};
 use super::verify::{Tally, check_contiguous, check_row, digest, log_location};
 use super::{
-    Append, Compaction, DocId, Entry, Lease, SeqNo, Store, StoreError, StoredDoc, VerifyReport,
+    Append, Compaction, DocId, Entry, HeadAppend, Lease, SeqNo, Store, StoreError, StoredDoc,
+    VerifyReport,
 };
 
 /// SQLite's `synchronous` setting for the WAL; see the [module docs](self) for the choice.
@@ -272,6 +274,49 @@ fn append_one(tx: &Transaction<'_>, doc: &DocId, update: &[u8]) -> Result<SeqNo,
     Ok(seq)
 }
 
+/// What a batched compare-and-append learnt so far in its transaction.
+#[derive(Default)]
+struct Judged {
+    /// Leases found current (checked once per transaction, not once per append).
+    current: HashSet<(DocId, String, u64)>,
+    /// Documents with a refused append: their later appends are refused too.
+    refused: HashSet<DocId>,
+}
+
+/// One compare-and-append inside `tx`: the outer `Err` is a failure (abort the transaction),
+/// the inner one a refusal (nothing written, carry on).
+fn append_checked(
+    tx: &Transaction<'_>,
+    lease: &Lease,
+    expected: SeqNo,
+    update: &[u8],
+    judged: &mut Judged,
+) -> Result<Result<SeqNo, StoreError>, StoreError> {
+    let key = (lease.doc.clone(), lease.holder.clone(), lease.epoch);
+    if !judged.current.contains(&key) {
+        match lease::check(tx, lease) {
+            Ok(()) => {
+                judged.current.insert(key);
+            }
+            Err(e @ StoreError::Fenced { .. }) => {
+                judged.refused.insert(lease.doc.clone());
+                return Ok(Err(e));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    let head = head(tx, &lease.doc)?;
+    if head != expected || judged.refused.contains(&lease.doc) {
+        judged.refused.insert(lease.doc.clone());
+        return Ok(Err(StoreError::HeadMoved {
+            doc: lease.doc.to_string(),
+            expected,
+            head,
+        }));
+    }
+    Ok(Ok(append_one(tx, &lease.doc, update)?))
+}
+
 impl SqliteStore {
     /// Both compactions: fold the snapshot and the entries up to `upto` (the head when
     /// `None`), then, in one write transaction that checks `lease` if given, store the
@@ -402,18 +447,27 @@ impl Store for SqliteStore {
     ) -> Result<SeqNo, StoreError> {
         let mut conn = lock(&self.writer);
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        lease::check(&tx, lease)?;
-        let head = head(&tx, &lease.doc)?;
-        if head != expected {
-            return Err(StoreError::HeadMoved {
-                doc: lease.doc.to_string(),
-                expected,
-                head,
-            });
-        }
-        let seq = append_one(&tx, &lease.doc, update)?;
+        let seq = append_checked(&tx, lease, expected, update, &mut Judged::default())??;
         tx.commit()?;
         Ok(seq)
+    }
+
+    fn append_if_heads(
+        &self,
+        appends: &[HeadAppend],
+    ) -> Result<Vec<Result<SeqNo, StoreError>>, StoreError> {
+        if appends.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut conn = lock(&self.writer);
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut judged = Judged::default();
+        let out = appends
+            .iter()
+            .map(|a| append_checked(&tx, &a.lease, a.expected, &a.update, &mut judged))
+            .collect::<Result<Vec<_>, _>>()?;
+        tx.commit()?;
+        Ok(out)
     }
 
     fn read_since(&self, doc: &DocId, since: SeqNo) -> Result<Vec<Entry>, StoreError> {
@@ -463,6 +517,14 @@ impl Store for SqliteStore {
         tail: u64,
     ) -> Result<Compaction, StoreError> {
         self.compact_to(&lease.doc, Some(lease), Some(upto), tail)
+    }
+
+    fn is_shared(&self) -> bool {
+        false
+    }
+
+    fn bus(&self) -> Box<dyn super::Bus> {
+        Box::new(super::NoBus)
     }
 
     fn flush(&self) -> Result<(), StoreError> {
