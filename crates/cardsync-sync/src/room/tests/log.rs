@@ -10,7 +10,7 @@ use super::*;
 use crate::protocol::RejectCode;
 use crate::room::RoomError;
 
-/// A room on node 1 (editor client 7 as peer 1, a viewer as peer 2) and one on node 2
+/// A room on node 1 (editor client 17 as peer 1, a viewer as peer 2) and one on node 2
 /// (editor client 9 as peer 1), both opened on `log`.
 fn two_nodes(log: &[Vec<u8>]) -> (Driver, Driver) {
     let open = || Driver {
@@ -19,7 +19,7 @@ fn two_nodes(log: &[Vec<u8>]) -> (Driver, Driver) {
         unpersisted: Vec::new(),
     };
     let (mut n1, mut n2) = (open(), open());
-    n1.join(1, "edit", 7);
+    n1.join(1, "edit", 17);
     n1.join(2, "view", 8);
     n2.join(1, "edit", 9);
     (n1, n2)
@@ -57,7 +57,7 @@ fn updates_to(actions: &[RoomAction], peer: PeerId) -> Vec<Vec<u8>> {
 #[test]
 fn entries_from_another_node_reach_every_peer_and_count_as_durable() {
     let (mut n1, mut n2) = two_nodes(&[]);
-    let (mut seven, mut nine) = (Client::new(7), Client::new(9));
+    let (mut seven, mut nine) = (Client::new(17), Client::new(9));
     // Node 2 accepts a card and appends it.
     let (_, entry) = submit(&mut n2, &mut nine, &[create_task(1, "todo")]);
     n2.persist_all();
@@ -91,7 +91,7 @@ fn a_batch_refused_for_a_moved_head_is_judged_again_and_rejected() {
     let (_, _, created) = seed.batch(&[create_task(1, "todo")]);
     let mut log = vec![created.update.clone()];
     let (mut n1, mut n2) = two_nodes(&log);
-    let (mut seven, mut nine) = (Client::new(7), Client::new(9));
+    let (mut seven, mut nine) = (Client::new(17), Client::new(9));
     seven.doc.apply_update_v1(&log[0]).unwrap();
     nine.doc.apply_update_v1(&log[0]).unwrap();
     // Node 2 moves the card on to done, and appends first.
@@ -100,7 +100,8 @@ fn a_batch_refused_for_a_moved_head_is_judged_again_and_rejected() {
         log.push(entry);
     }
     n2.persist_all();
-    // Node 1 judged its own todo → doing against the old head: valid there.
+    // Node 1 judged its own todo → doing against the old head: valid there. (Its client id
+    // is the higher, so its write would win the register's merge: done → doing, refused.)
     let (batch, _) = submit(&mut n1, &mut seven, &[set(1, "status", "doing")]);
     assert_eq!(n1.room.pending_persists(), 1);
     // The store refuses it (the head moved): node 1 rebuilds from the log, judges it again.
@@ -133,7 +134,7 @@ fn a_batch_refused_for_a_moved_head_is_judged_again_and_rejected() {
 #[test]
 fn a_batch_refused_for_a_moved_head_is_judged_again_and_appended() {
     let (mut n1, mut n2) = two_nodes(&[]);
-    let (mut seven, mut nine) = (Client::new(7), Client::new(9));
+    let (mut seven, mut nine) = (Client::new(17), Client::new(9));
     let (_, entry) = submit(&mut n2, &mut nine, &[create_task(2, "todo")]);
     n2.persist_all();
     let log = vec![entry];
