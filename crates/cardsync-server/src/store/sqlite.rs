@@ -152,6 +152,22 @@ impl SqliteStore {
         })
     }
 
+    /// Every document the store holds (with a log entry or a snapshot), in id order: what
+    /// `cardsync-server migrate` copies.
+    pub fn documents(&self) -> Result<Vec<DocId>, StoreError> {
+        let conn = lock(&self.reader);
+        let mut stmt =
+            conn.prepare("SELECT doc FROM heads UNION SELECT doc FROM snapshots ORDER BY doc")?;
+        let ids: Vec<String> = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        ids.into_iter()
+            .map(|id| {
+                DocId::new(&id).map_err(|e| StoreError::Format(format!("document id {id:?}: {e}")))
+            })
+            .collect()
+    }
+
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path
