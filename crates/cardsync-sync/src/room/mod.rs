@@ -113,6 +113,7 @@ mod incoming;
 mod log;
 mod peer;
 mod peers;
+mod replica;
 mod restore;
 mod settle;
 mod shadow;
@@ -183,9 +184,9 @@ impl<A: Authenticator> Room<A> {
         log: impl IntoIterator<Item = U>,
     ) -> Result<Self, RoomError> {
         let schema = schema.into();
-        let doc = log::open_doc(&schema, log)?;
+        let doc = replica::open_doc(&schema, log)?;
         let shadow = Some(Shadow::load(Arc::clone(&schema), &doc.snapshot_v1())?);
-        let durable = log::held(&doc);
+        let durable = replica::held(&doc);
         Ok(Self {
             config,
             auth,
