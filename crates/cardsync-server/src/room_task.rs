@@ -19,8 +19,9 @@
 //! The task holds the room's place in the document's log: `head`, the sequence number of the
 //! last entry its replica holds durably, and `expected`, the head its next append is
 //! validated against (`head` plus the appends in flight). It serves under a lease of its own
-//! (`lease.rs` of each store), taken at load and renewed by a helper task every third of
-//! `lease_ms`, off the ack path. Every append is a compare-and-append at `expected` with
+//! (`lease.rs` of each store), taken at load and, on a shared store, renewed by a helper task
+//! every third of `lease_ms`, off the ack path (on SQLite, one node, the lease is long and
+//! never renewed: see `Shared::lease_ttl`). Every append is a compare-and-append at `expected` with
 //! that lease. Three things the store can answer besides "appended":
 //! - **the head moved** (another node appended first): the room stops reading its inbox,
 //!   waits for the outcomes of its appends in flight (all refused, see `persist.rs`), then
@@ -82,11 +83,13 @@ pub(crate) async fn run(
     tracing::debug!(%doc, log_len, head, epoch = lease.epoch, "room loaded");
     let (persisted_tx, persisted_rx) = mpsc::unbounded_channel();
     let (lost_tx, lost_rx) = mpsc::channel(1);
-    let renewer = AbortOnDrop(tokio::spawn(renew(
-        Arc::clone(&shared),
-        lease.clone(),
-        lost_tx,
-    )));
+    let renewer = shared.store.is_shared().then(|| {
+        AbortOnDrop(tokio::spawn(renew(
+            Arc::clone(&shared),
+            lease.clone(),
+            lost_tx,
+        )))
+    });
     let driver = Driver {
         next_check: Instant::now() + shared.head_check(),
         shared,

@@ -152,9 +152,15 @@ impl Shared {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// How long a room's lease lasts.
+    /// How long a room's lease lasts. On a store no other node writes to (SQLite), a lease
+    /// fences nobody, so it is taken for a year and never renewed: a renewal is a write
+    /// transaction, and on SQLite an fsync that would stall the writer's group commits.
     pub fn lease_ttl(&self) -> std::time::Duration {
-        std::time::Duration::from_millis(self.config.storage.lease_ms.max(30))
+        if self.store.is_shared() {
+            std::time::Duration::from_millis(self.config.storage.lease_ms.max(30))
+        } else {
+            std::time::Duration::from_secs(365 * 24 * 3600)
+        }
     }
 
     /// How often a room on a shared store checks for entries it missed.

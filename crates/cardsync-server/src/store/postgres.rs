@@ -386,18 +386,19 @@ fn insert_log(
     Ok(())
 }
 
-/// What a batched compare-and-append learnt so far in its transaction.
+/// What a batched compare-and-append learnt so far in its transaction. It borrows from the
+/// appends, so judging one costs no allocation.
 #[derive(Default)]
-struct Judged {
+struct Judged<'a> {
     /// Leases found current (checked once per transaction, not once per append).
-    current: HashSet<(DocId, String, u64)>,
+    current: HashSet<(&'a str, &'a str, u64)>,
     /// Documents with a refused append: their later appends are refused too.
-    refused: HashSet<DocId>,
+    refused: HashSet<&'a str>,
     /// Each document's new head, announced at the end of the transaction.
-    heads: HashMap<DocId, SeqNo>,
+    heads: HashMap<&'a DocId, SeqNo>,
 }
 
-impl Judged {
+impl Judged<'_> {
     /// Sends one `pg_notify` per document appended to, with its new head. PostgreSQL delivers
     /// notifications only when (and if) the transaction commits, so no node hears of a head
     /// that is not durable.
@@ -414,28 +415,28 @@ impl Judged {
 
 /// One compare-and-append inside `tx`: the outer `Err` is a failure (abort the transaction),
 /// the inner one a refusal (nothing written, carry on).
-fn append_checked(
+fn append_checked<'a>(
     tx: &mut Transaction<'_>,
-    lease: &Lease,
+    lease: &'a Lease,
     expected: SeqNo,
     update: &[u8],
-    judged: &mut Judged,
+    judged: &mut Judged<'a>,
 ) -> Result<Result<SeqNo, StoreError>, StoreError> {
-    let key = (lease.doc.clone(), lease.holder.clone(), lease.epoch);
+    let doc = lease.doc.as_str();
+    let key = (doc, lease.holder.as_str(), lease.epoch);
     if !judged.current.contains(&key) {
         match lease::check(tx, lease) {
             Ok(()) => {
                 judged.current.insert(key);
             }
             Err(e @ StoreError::Fenced { .. }) => {
-                judged.refused.insert(lease.doc.clone());
+                judged.refused.insert(doc);
                 return Ok(Err(e));
             }
             Err(e) => return Err(e),
         }
     }
-    let doc = lease.doc.as_str();
-    let moved = if judged.refused.contains(&lease.doc) {
+    let moved = if judged.refused.contains(doc) {
         None
     } else if expected == 0 {
         // The head row exists from the first entry on; an empty log has none.
@@ -452,7 +453,7 @@ fn append_checked(
         )?
     };
     let Some(row) = moved else {
-        judged.refused.insert(lease.doc.clone());
+        judged.refused.insert(doc);
         let head = head(tx, &lease.doc)?;
         return Ok(Err(StoreError::HeadMoved {
             doc: doc.to_owned(),
@@ -462,7 +463,7 @@ fn append_checked(
     };
     let seq = from_db(row.get(0));
     insert_log(tx, &lease.doc, seq, update)?;
-    judged.heads.insert(lease.doc.clone(), seq);
+    judged.heads.insert(&lease.doc, seq);
     Ok(Ok(seq))
 }
 

@@ -290,47 +290,67 @@ fn append_one(tx: &Transaction<'_>, doc: &DocId, update: &[u8]) -> Result<SeqNo,
     Ok(seq)
 }
 
-/// What a batched compare-and-append learnt so far in its transaction.
+/// What a batched compare-and-append learnt so far in its transaction. It borrows from the
+/// appends, so judging one costs no allocation.
 #[derive(Default)]
-struct Judged {
+struct Judged<'a> {
     /// Leases found current (checked once per transaction, not once per append).
-    current: HashSet<(DocId, String, u64)>,
+    current: HashSet<(&'a str, &'a str, u64)>,
     /// Documents with a refused append: their later appends are refused too.
-    refused: HashSet<DocId>,
+    refused: HashSet<&'a str>,
 }
 
 /// One compare-and-append inside `tx`: the outer `Err` is a failure (abort the transaction),
-/// the inner one a refusal (nothing written, carry on).
-fn append_checked(
+/// the inner one a refusal (nothing written, carry on). The head moves in the same statement
+/// that checks it (`UPDATE … WHERE head = expected RETURNING`), as in PostgreSQL.
+fn append_checked<'a>(
     tx: &Transaction<'_>,
-    lease: &Lease,
+    lease: &'a Lease,
     expected: SeqNo,
     update: &[u8],
-    judged: &mut Judged,
+    judged: &mut Judged<'a>,
 ) -> Result<Result<SeqNo, StoreError>, StoreError> {
-    let key = (lease.doc.clone(), lease.holder.clone(), lease.epoch);
+    let doc = lease.doc.as_str();
+    let key = (doc, lease.holder.as_str(), lease.epoch);
     if !judged.current.contains(&key) {
         match lease::check(tx, lease) {
             Ok(()) => {
                 judged.current.insert(key);
             }
             Err(e @ StoreError::Fenced { .. }) => {
-                judged.refused.insert(lease.doc.clone());
+                judged.refused.insert(doc);
                 return Ok(Err(e));
             }
             Err(e) => return Err(e),
         }
     }
-    let head = head(tx, &lease.doc)?;
-    if head != expected || judged.refused.contains(&lease.doc) {
-        judged.refused.insert(lease.doc.clone());
+    let moved: Option<SeqNo> = if judged.refused.contains(doc) {
+        None
+    } else if expected == 0 {
+        tx.prepare_cached(
+            "INSERT INTO heads (doc, head) VALUES (?1, 1) ON CONFLICT (doc) DO NOTHING
+             RETURNING head",
+        )?
+        .query_row([doc], |r| r.get(0))
+        .optional()?
+    } else {
+        tx.prepare_cached(
+            "UPDATE heads SET head = head + 1 WHERE doc = ?1 AND head = ?2 RETURNING head",
+        )?
+        .query_row(params![doc, expected], |r| r.get(0))
+        .optional()?
+    };
+    let Some(seq) = moved else {
+        judged.refused.insert(doc);
         return Ok(Err(StoreError::HeadMoved {
-            doc: lease.doc.to_string(),
+            doc: doc.to_owned(),
             expected,
-            head,
+            head: head(tx, &lease.doc)?,
         }));
-    }
-    Ok(Ok(append_one(tx, &lease.doc, update)?))
+    };
+    tx.prepare_cached("INSERT INTO updates (doc, seq, data, digest) VALUES (?1, ?2, ?3, ?4)")?
+        .execute(params![doc, seq, update, digest(update)])?;
+    Ok(Ok(seq))
 }
 
 impl SqliteStore {
