@@ -1,4 +1,5 @@
-//! The command line: `cardsync-server serve` and `cardsync-server token`.
+//! The command line: `cardsync-server serve`, `cardsync-server token` and
+//! `cardsync-server migrate`.
 //!
 //! Layering, lowest first: defaults, the TOML file (`--config`), environment variables
 //! (`CARDSYNC_*`), flags. clap gives each flag its environment fallback; what neither sets
@@ -34,6 +35,19 @@ pub enum Command {
     Serve(ServeArgs),
     /// Print a signed token for one document and role.
     Token(TokenArgs),
+    /// Copy every document of a SQLite data directory to PostgreSQL (safe to run again).
+    Migrate(MigrateArgs),
+}
+
+/// `migrate`.
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// The data directory of the SQLite store (the one `serve --data-dir` used).
+    #[arg(long)]
+    pub from: PathBuf,
+    /// The PostgreSQL store: `postgres://user:password@host:port/database`.
+    #[arg(long)]
+    pub to: String,
 }
 
 /// Where the configuration comes from.

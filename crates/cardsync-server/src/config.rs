@@ -23,6 +23,8 @@
 //!
 //! [storage]
 //! synchronous = "full"
+//! lease_ms = 10000       # a node's lease of each document it serves
+//! head_check_ms = 1000   # how often a room looks for other nodes' entries it missed
 //!
 //! [room]                 # cardsync_sync's RoomConfig
 //! max_update_bytes = 4194304   # frames may be 64 bytes more (framing)
@@ -180,6 +182,13 @@ pub struct StorageConfig {
     /// Check every stored update at start (digest and the core's screen). Linear in the size of
     /// the store; turning it off moves the checks to each document's first load.
     pub verify_on_start: bool,
+    /// How long a node's lease of a document it serves lasts (renewed every third of it, off
+    /// the ack path). A node that cannot renew for this long (a pause, a lost database) is
+    /// fenced: its appends are refused and it gives the room up (docs/design.md §12).
+    pub lease_ms: u64,
+    /// How often a room checks the store for entries other nodes appended, in case a
+    /// wake-up from the bus was missed.
+    pub head_check_ms: u64,
 }
 
 impl Default for StorageConfig {
@@ -188,6 +197,8 @@ impl Default for StorageConfig {
             synchronous: Synchronous::Full,
             compact_after: 1000,
             verify_on_start: true,
+            lease_ms: 10_000,
+            head_check_ms: 1_000,
         }
     }
 }

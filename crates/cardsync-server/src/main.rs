@@ -1,4 +1,5 @@
-//! The `cardsync-server` binary: parse the command line, then serve or mint a token.
+//! The `cardsync-server` binary: parse the command line, then serve, mint a token or migrate
+//! a SQLite store to PostgreSQL.
 //!
 //! On start it prints one line to stdout, `cardsync-server listening on ws://ADDR/rooms/{doc}`,
 //! which scripts (and the integration tests, which start it on port 0) read to learn the
@@ -11,7 +12,7 @@ use std::io::Write as _;
 use std::process::ExitCode;
 
 use cardsync_server::auth::{Claims, mint, unix_now};
-use cardsync_server::cli::{Cli, Command, ServeArgs, TokenArgs};
+use cardsync_server::cli::{Cli, Command, MigrateArgs, ServeArgs, TokenArgs};
 use cardsync_server::{Server, ShutdownHandle};
 use clap::Parser as _;
 
@@ -20,6 +21,7 @@ fn main() -> ExitCode {
     cardsync_server::logging::init();
     match cli.command {
         Command::Token(args) => token(&args),
+        Command::Migrate(args) => migrate(&args),
         Command::Serve(args) => {
             let runtime = match tokio::runtime::Runtime::new() {
                 Ok(runtime) => runtime,
@@ -41,6 +43,27 @@ fn fail(code: u8, error: &dyn std::error::Error) -> ExitCode {
     tracing::error!("{message}");
     cardsync_server::logging::to_stderr(&format!("cardsync-server: error: {message}"));
     ExitCode::from(code)
+}
+
+/// Copies a SQLite data directory to PostgreSQL; one line per document and a summary on
+/// stdout.
+fn migrate(args: &MigrateArgs) -> ExitCode {
+    let mut out = std::io::stdout().lock();
+    let result = cardsync_server::migrate::migrate(&args.from, &args.to, |doc, copied| {
+        let what = if copied { "copied" } else { "already there" };
+        let _ = writeln!(out, "{doc}: {what}");
+    });
+    match result {
+        Ok(done) => {
+            let _ = writeln!(
+                out,
+                "migrated: {} documents copied ({} updates, {} bytes), {} already there",
+                done.copied, done.updates, done.bytes, done.skipped
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(2, &e),
+    }
 }
 
 fn token(args: &TokenArgs) -> ExitCode {

@@ -35,6 +35,11 @@ pub struct Metrics {
     updates_persisted: AtomicU64,
     persist_failures: AtomicU64,
     compactions: AtomicU64,
+    fenced: AtomicU64,
+    caught_up: AtomicU64,
+    rebuilds: AtomicU64,
+    bus_connected: AtomicU64,
+    store_available: AtomicU64,
     /// Ack latencies in microseconds, newest last.
     latencies: Mutex<VecDeque<u64>>,
     /// Acks per whole second since start: `(second, count)`, newest last.
@@ -74,6 +79,18 @@ pub struct Snapshot {
     pub persist_failures: u64,
     /// Compactions done.
     pub compactions: u64,
+    /// Rooms given up because their lease ended (docs/design.md §12).
+    pub rooms_fenced: u64,
+    /// Log entries other nodes appended that rooms caught up with.
+    pub entries_caught_up: u64,
+    /// Rooms rebuilt because another node appended first (their batches judged again).
+    pub rebuilds: u64,
+    /// Whether the bus that wakes rooms on other nodes' appends is listening (always `true`
+    /// on a store no other node writes to).
+    pub bus_connected: bool,
+    /// Whether the store's last write went through (`false` while the writer is retrying an
+    /// unreachable database: no ack leaves then).
+    pub store_available: bool,
 }
 
 /// Latency percentiles in milliseconds (`None` before the first sample).
@@ -118,6 +135,11 @@ impl Default for Metrics {
             updates_persisted: AtomicU64::new(0),
             persist_failures: AtomicU64::new(0),
             compactions: AtomicU64::new(0),
+            fenced: AtomicU64::new(0),
+            caught_up: AtomicU64::new(0),
+            rebuilds: AtomicU64::new(0),
+            bus_connected: AtomicU64::new(1),
+            store_available: AtomicU64::new(1),
             latencies: Mutex::new(VecDeque::with_capacity(WINDOW)),
             per_second: Mutex::new(VecDeque::new()),
         }
@@ -145,6 +167,22 @@ impl Metrics {
     }
     pub(crate) fn paused(&self) {
         add(&self.pauses, 1);
+    }
+    pub(crate) fn fenced(&self) {
+        add(&self.fenced, 1);
+    }
+    pub(crate) fn caught_up(&self, entries: u64) {
+        add(&self.caught_up, entries);
+    }
+    pub(crate) fn rebuilt(&self) {
+        add(&self.rebuilds, 1);
+    }
+    /// Records whether the store is available; returns whether it was before.
+    pub(crate) fn store_available(&self, up: bool) -> bool {
+        self.store_available.swap(u64::from(up), Ordering::Relaxed) == 1
+    }
+    pub(crate) fn bus_connected(&self, up: bool) {
+        self.bus_connected.store(u64::from(up), Ordering::Relaxed);
     }
     pub(crate) fn refused(&self) {
         add(&self.refused_connections, 1);
@@ -221,6 +259,11 @@ impl Metrics {
             updates_persisted: get(&self.updates_persisted),
             persist_failures: get(&self.persist_failures),
             compactions: get(&self.compactions),
+            rooms_fenced: get(&self.fenced),
+            entries_caught_up: get(&self.caught_up),
+            rebuilds: get(&self.rebuilds),
+            bus_connected: get(&self.bus_connected) == 1,
+            store_available: get(&self.store_available) == 1,
         }
     }
 }

@@ -27,7 +27,7 @@ use crate::conn::Outgoing;
 use crate::metrics::Metrics;
 use crate::persist::Persister;
 use crate::room_task;
-use crate::store::{DocId, Store};
+use crate::store::{DocId, SeqNo, Store};
 
 /// What a connection sends its room.
 #[derive(Debug)]
@@ -48,6 +48,8 @@ pub(crate) enum Inbox {
     },
     /// The connection ended.
     Disconnect { peer: PeerId },
+    /// The bus says the document's log reached `head` (another node appended): catch up.
+    Wake { head: SeqNo },
 }
 
 /// Why a connection could not join a room. Each maps to a close code and reason.
@@ -106,6 +108,9 @@ pub(crate) struct Shared {
     pub budget: Budget,
     /// Becomes `true` once shutdown starts.
     pub shutdown: watch::Receiver<bool>,
+    /// This process's name as a lease holder: unique per process, so a restarted node never
+    /// inherits the leases (and the state) of its previous run.
+    pub node: String,
     pub epoch: tokio::time::Instant,
     next_peer: AtomicU64,
     next_generation: AtomicU64,
@@ -134,6 +139,7 @@ impl Shared {
             metrics,
             registry: Mutex::new(Registry::default()),
             shutdown,
+            node: node_name(),
             epoch: tokio::time::Instant::now(),
             next_peer: AtomicU64::new(1),
             next_generation: AtomicU64::new(1),
@@ -146,6 +152,22 @@ impl Shared {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// How long a room's lease lasts. On a store no other node writes to (SQLite), a lease
+    /// fences nobody, so it is taken for a year and never renewed: a renewal is a write
+    /// transaction, and on SQLite an fsync that would stall the writer's group commits.
+    pub fn lease_ttl(&self) -> std::time::Duration {
+        if self.store.is_shared() {
+            std::time::Duration::from_millis(self.config.storage.lease_ms.max(30))
+        } else {
+            std::time::Duration::from_secs(365 * 24 * 3600)
+        }
+    }
+
+    /// How often a room on a shared store checks for entries it missed.
+    pub fn head_check(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.config.storage.head_check_ms.max(10))
+    }
+
     pub fn next_peer(&self) -> PeerId {
         PeerId(self.next_peer.fetch_add(1, Ordering::Relaxed))
     }
@@ -154,6 +176,32 @@ impl Shared {
     pub fn now(&self) -> cardsync_sync::Instant {
         let ms = u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX);
         cardsync_sync::Instant::from_millis(ms)
+    }
+}
+
+/// A lease holder name unique to this process: host, process id and start time.
+fn node_name() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_else(|_| "node".into());
+    let started = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!("{host}-{}-{started:x}", std::process::id())
+}
+
+/// Tells the room of `doc`, if this node serves it, that the log reached `head`. A room whose
+/// inbox is full misses it: its periodic check catches up.
+pub(crate) fn wake(shared: &Shared, doc: &DocId, head: SeqNo) {
+    if let Some(entry) = shared.registry().rooms.get(doc) {
+        let _ = entry.inbox.try_send(Inbox::Wake { head });
+    }
+}
+
+/// Wakes every room (the bus reconnected: wake-ups may have been missed).
+pub(crate) fn wake_all(shared: &Shared) {
+    for entry in shared.registry().rooms.values() {
+        let _ = entry.inbox.try_send(Inbox::Wake { head: SeqNo::MAX });
     }
 }
 

@@ -24,8 +24,8 @@ use crate::config::{DB_FILE, ServerConfig};
 use crate::error::{ServerError, StartError};
 use crate::metrics::{Metrics, Snapshot};
 use crate::persist::Persister;
-use crate::rooms::Shared;
-use crate::store::{PostgresStore, SqliteStore, Store};
+use crate::rooms::{self, Shared};
+use crate::store::{PostgresStore, SqliteStore, Store, WakeUp};
 
 /// How long shutdown waits for connections to finish their closing handshakes.
 const CONNECTION_GRACE: Duration = Duration::from_secs(5);
@@ -121,6 +121,7 @@ impl Server {
             Arc::clone(&metrics),
             stop_rx.clone(),
         ));
+        let bus = listen(&shared);
         let app = crate::http::router(Arc::clone(&shared));
         let head_timeout = Duration::from_millis(shared.config.limits.handshake_timeout_ms);
         let task = tokio::spawn(async move {
@@ -137,7 +138,14 @@ impl Server {
             })
             .await;
             // Every `Persister` clone lived in `Shared`, now dropped, so the threads end.
-            tokio::task::spawn_blocking(move || threads.join()).await?;
+            tokio::task::spawn_blocking(move || {
+                threads.join();
+                // The bus ends within a second of the node stopping (its next idle report).
+                if let Some(bus) = bus {
+                    let _ = bus.join();
+                }
+            })
+            .await?;
             drained?;
             flushed.map_err(ServerError::Flush)?;
             tracing::info!("shut down");
@@ -192,4 +200,28 @@ async fn drain(shared: &Arc<Shared>) -> Result<(), ServerError> {
         joined?;
     }
     Ok(())
+}
+
+/// Starts the store's bus: wake-ups go to the rooms, and its state to the metrics. The
+/// listener holds the node weakly, so it ends once the node has stopped.
+fn listen(shared: &Arc<Shared>) -> Option<std::thread::JoinHandle<()>> {
+    let node = Arc::downgrade(shared);
+    shared.store.bus().listen(Box::new(move |wake_up| {
+        let Some(shared) = node.upgrade() else {
+            return false;
+        };
+        if *shared.shutdown.borrow() {
+            return false;
+        }
+        match wake_up {
+            WakeUp::Head { doc, head } => rooms::wake(&shared, &doc, head),
+            WakeUp::Missed => {
+                shared.metrics.bus_connected(true);
+                rooms::wake_all(&shared);
+            }
+            WakeUp::Lost => shared.metrics.bus_connected(false),
+            WakeUp::Idle => {}
+        }
+        true
+    }))
 }

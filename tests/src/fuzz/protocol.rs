@@ -66,8 +66,8 @@ pub(super) fn room(data: &[u8]) {
         hello_less_role: Some(Role::Editor),
         ..RoomConfig::default()
     };
-    let mut room = Room::new(config, schema(), tokens, &log)
-        .expect("the fixture's log opens a room");
+    let mut room =
+        Room::new(config, schema(), tokens, &log).expect("the fixture's log opens a room");
     let mut persisted = log;
     let peer = PeerId(1);
     room.handle_connect(Instant(0), peer)

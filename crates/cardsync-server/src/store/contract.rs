@@ -18,6 +18,17 @@ pub struct Append {
     pub update: Vec<u8>,
 }
 
+/// One compare-and-append of the batched multi-node path ([`Store::append_if_heads`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HeadAppend {
+    /// The lease it is written under (its `doc` is the document appended to).
+    pub lease: Lease,
+    /// The head the update was validated against: it becomes entry `expected + 1`.
+    pub expected: SeqNo,
+    /// A v1 update the room validated and applied.
+    pub update: Vec<u8>,
+}
+
 /// One entry of a document's log, as [`Store::read_since`] returns it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Entry {
@@ -107,6 +118,21 @@ pub trait Store: Send + Sync + 'static {
         update: &[u8],
     ) -> Result<SeqNo, StoreError>;
 
+    /// The multi-node path, batched for group commit: judges each of `appends` in order as
+    /// [`Store::append_if_head`] would, all in **one** transaction, so that many rooms'
+    /// appends share one commit (one fsync on SQLite, one round of WAL flush on PostgreSQL).
+    /// A refused item ([`StoreError::HeadMoved`], [`StoreError::Fenced`]) writes nothing and
+    /// does not stop the others; a later item of the same document is then refused too (as
+    /// `HeadMoved`), because it was validated on top of the refused one. The outer `Err` is a
+    /// failure of the whole transaction: nothing of it is visible after a restart. Durable on
+    /// `Ok`. A shared store also announces each document's new head to the other nodes from
+    /// inside the same transaction, so the announcement is delivered only after `COMMIT`
+    /// (PostgreSQL: `pg_notify`, see `bus.rs` of the server).
+    fn append_if_heads(
+        &self,
+        appends: &[HeadAppend],
+    ) -> Result<Vec<Result<SeqNo, StoreError>>, StoreError>;
+
     /// The entries of `doc` after `since`, oldest first, each with its sequence number, in one
     /// consistent read, digest-checked and screened like [`Store::load`]. Empty when `since` is
     /// the head. [`StoreError::Compacted`] when entries after `since` were deleted by a
@@ -114,10 +140,12 @@ pub trait Store: Send + Sync + 'static {
     /// beyond the head (the caller holds entries the store does not).
     fn read_since(&self, doc: &DocId, since: SeqNo) -> Result<Vec<Entry>, StoreError>;
 
-    /// Takes the lease of `doc` for `holder` for `ttl`, with an epoch one above the last one
-    /// ever handed out for `doc`. Succeeds when nobody holds it, the holder's lease expired or
-    /// was released, `holder` already holds it, or `force` is set (an operator's takeover).
-    /// Otherwise [`StoreError::LeaseHeld`].
+    /// Takes `holder`'s lease of `doc` for `ttl`, with an epoch one above the last one ever
+    /// handed out for `doc`. Leases are per document *and* holder: several nodes serve one
+    /// document at once, each under its own lease, and the compare-and-append orders their
+    /// writes; the lease fences one node (a node that paused past its lease, or that an
+    /// operator took the document from, cannot write afterwards). With `force` set (an
+    /// operator's takeover) every other holder's lease of `doc` ends at once.
     fn acquire_lease(
         &self,
         doc: &DocId,
@@ -126,9 +154,10 @@ pub trait Store: Send + Sync + 'static {
         force: bool,
     ) -> Result<Lease, StoreError>;
 
-    /// Extends `lease` to `ttl` from now, if its epoch is still current
-    /// ([`StoreError::Fenced`] otherwise). A lease that expired but that nobody took since is
-    /// renewed: no one else can have written under it.
+    /// Extends `lease` to `ttl` from now, if its epoch is still current and it has not
+    /// expired ([`StoreError::Fenced`] otherwise). An expired lease is never renewed: its
+    /// holder may have missed entries and served stale state meanwhile, so it starts again
+    /// (reloads the document under a new lease).
     fn renew_lease(&self, lease: &Lease, ttl: Duration) -> Result<(), StoreError>;
 
     /// Gives `lease` up at once, so another node need not wait for its expiry. Releasing a
@@ -153,6 +182,14 @@ pub trait Store: Send + Sync + 'static {
         upto: SeqNo,
         tail: u64,
     ) -> Result<Compaction, StoreError>;
+
+    /// Whether other nodes may append to this store's logs (PostgreSQL: yes; SQLite: one
+    /// node is the only writer). Rooms on a shared store check their heads periodically.
+    fn is_shared(&self) -> bool;
+
+    /// The bus on which this store's nodes hear of each other's appends
+    /// ([`NoBus`](super::NoBus) when the store is not shared).
+    fn bus(&self) -> Box<dyn super::Bus>;
 
     /// Makes everything written so far durable in the store's main file and releases what
     /// can be released (SQLite: a WAL checkpoint; PostgreSQL: nothing, a commit is durable).

@@ -111,8 +111,8 @@ pub enum StoreError {
         /// The head now.
         head: SeqNo,
     },
-    /// The lease the caller holds was superseded (another acquisition bumped the epoch) or
-    /// expired: the write is refused (fencing). Stop serving the document, or acquire again.
+    /// The lease the caller holds was superseded (its holder acquired again, or an operator
+    /// forced a takeover) or expired: the write is refused (fencing). Stop serving the document, or acquire again.
     #[error(
         "lease of document {doc:?} with epoch {epoch} is no longer valid (current epoch {current}, expired: {expired})"
     )]
@@ -125,16 +125,6 @@ pub enum StoreError {
         current: u64,
         /// The epoch is current but its time ran out.
         expired: bool,
-    },
-    /// Another holder has a live lease of the document.
-    #[error("document {doc:?} is leased to {holder} (epoch {epoch})")]
-    LeaseHeld {
-        /// The document.
-        doc: String,
-        /// Who holds it.
-        holder: String,
-        /// Its epoch.
-        epoch: u64,
     },
     /// Entries after `since` were folded into the snapshot and deleted: load the document
     /// instead of catching up entry by entry.
@@ -161,6 +151,24 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// Whether the store could not be reached (the database is down or restarting, the
+    /// connection dropped): worth trying again, unlike a refusal or damage.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Unreachable { .. } => true,
+            // Closed, a connection exception (08…), an operator's shutdown (57…), or I/O.
+            StoreError::Postgres(e) => {
+                e.is_closed()
+                    || e.code().is_some_and(|c| {
+                        let c = c.code();
+                        c.starts_with("08") || c.starts_with("57")
+                    })
+                    || std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>())
+            }
+            _ => false,
+        }
+    }
+
     /// A stable identifier of the kind of error, for logs, metrics and callers.
     pub fn code(&self) -> &'static str {
         match self {
@@ -179,7 +187,6 @@ impl StoreError {
             StoreError::Merge { .. } => "merge_failed",
             StoreError::HeadMoved { .. } => "head_moved",
             StoreError::Fenced { .. } => "fenced",
-            StoreError::LeaseHeld { .. } => "lease_held",
             StoreError::Compacted { .. } => "compacted",
             StoreError::AheadOfHead { .. } => "ahead_of_head",
         }

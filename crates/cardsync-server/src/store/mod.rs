@@ -53,6 +53,7 @@
 //! at start ([`Store::verify`]) or at load, and never loads as a silently empty or shorter
 //! document.
 
+pub mod bus;
 mod contract;
 mod doc_id;
 mod error;
@@ -63,7 +64,8 @@ mod seq;
 pub mod sqlite;
 mod verify;
 
-pub use contract::{Append, Compaction, Entry, Lease, Store, StoredDoc, VerifyReport};
+pub use bus::{Bus, NoBus, WakeUp};
+pub use contract::{Append, Compaction, Entry, HeadAppend, Lease, Store, StoredDoc, VerifyReport};
 pub use doc_id::{DocId, DocIdError};
 pub use error::StoreError;
 pub use postgres::PostgresStore;

@@ -1,15 +1,15 @@
 //! The shared store: PostgreSQL, for several nodes serving the same documents
 //! (docs/design.md §12), through the blocking `postgres` client.
 //!
-//! # Layout (schema version 1, see `postgres/schema.rs`)
+//! # Layout (schema version 2, see `postgres/schema.rs`)
 //! ```sql
 //! cardsync_schema(version)                                   -- one row
 //! cardsync_heads(doc PRIMARY KEY, head)                      -- the last sequence number
 //! cardsync_log(doc, seq, data, digest, PRIMARY KEY (doc, seq))
 //! cardsync_snapshots(doc PRIMARY KEY, seq, floor, data, digest)
-//! cardsync_leases(doc PRIMARY KEY, holder, epoch, expires_at)
+//! cardsync_leases(doc, holder, epoch, expires_at, PRIMARY KEY (doc, holder))
 //! ```
-//! The same shape as SQLite's format 2, so that both stores keep one contract with one
+//! The same shape as SQLite's format 3, so that both stores keep one contract with one
 //! meaning: a snapshot covers the entries up to its `seq`, rows up to its `floor` are deleted,
 //! and the head moves in the transaction that inserts its row.
 //!
@@ -40,8 +40,10 @@
 
 mod bigint;
 mod lease;
+pub(crate) mod notify;
 mod schema;
 
+use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -53,7 +55,8 @@ use super::fold::fold;
 use super::read::{SnapshotRow, check_since};
 use super::verify::{Tally, check_contiguous, check_row, digest, log_location};
 use super::{
-    Append, Compaction, DocId, Entry, Lease, SeqNo, Store, StoreError, StoredDoc, VerifyReport,
+    Append, Compaction, DocId, Entry, HeadAppend, Lease, SeqNo, Store, StoreError, StoredDoc,
+    VerifyReport,
 };
 
 /// How long a connection attempt may take when the URL does not say
@@ -383,6 +386,87 @@ fn insert_log(
     Ok(())
 }
 
+/// What a batched compare-and-append learnt so far in its transaction. It borrows from the
+/// appends, so judging one costs no allocation.
+#[derive(Default)]
+struct Judged<'a> {
+    /// Leases found current (checked once per transaction, not once per append).
+    current: HashSet<(&'a str, &'a str, u64)>,
+    /// Documents with a refused append: their later appends are refused too.
+    refused: HashSet<&'a str>,
+    /// Each document's new head, announced at the end of the transaction.
+    heads: HashMap<&'a DocId, SeqNo>,
+}
+
+impl Judged<'_> {
+    /// Sends one `pg_notify` per document appended to, with its new head. PostgreSQL delivers
+    /// notifications only when (and if) the transaction commits, so no node hears of a head
+    /// that is not durable.
+    fn announce(&self, tx: &mut Transaction<'_>) -> Result<(), StoreError> {
+        for (doc, head) in &self.heads {
+            tx.execute(
+                "SELECT pg_notify($1, $2)",
+                &[&notify::CHANNEL, &notify::payload(doc, *head)],
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// One compare-and-append inside `tx`: the outer `Err` is a failure (abort the transaction),
+/// the inner one a refusal (nothing written, carry on).
+fn append_checked<'a>(
+    tx: &mut Transaction<'_>,
+    lease: &'a Lease,
+    expected: SeqNo,
+    update: &[u8],
+    judged: &mut Judged<'a>,
+) -> Result<Result<SeqNo, StoreError>, StoreError> {
+    let doc = lease.doc.as_str();
+    let key = (doc, lease.holder.as_str(), lease.epoch);
+    if !judged.current.contains(&key) {
+        match lease::check(tx, lease) {
+            Ok(()) => {
+                judged.current.insert(key);
+            }
+            Err(e @ StoreError::Fenced { .. }) => {
+                judged.refused.insert(doc);
+                return Ok(Err(e));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    let moved = if judged.refused.contains(doc) {
+        None
+    } else if expected == 0 {
+        // The head row exists from the first entry on; an empty log has none.
+        tx.query_opt(
+            "INSERT INTO cardsync_heads (doc, head) VALUES ($1, 1)
+             ON CONFLICT (doc) DO NOTHING RETURNING head",
+            &[&doc],
+        )?
+    } else {
+        tx.query_opt(
+            "UPDATE cardsync_heads SET head = head + 1 WHERE doc = $1 AND head = $2
+             RETURNING head",
+            &[&doc, &to_db(expected)],
+        )?
+    };
+    let Some(row) = moved else {
+        judged.refused.insert(doc);
+        let head = head(tx, &lease.doc)?;
+        return Ok(Err(StoreError::HeadMoved {
+            doc: doc.to_owned(),
+            expected,
+            head,
+        }));
+    };
+    let seq = from_db(row.get(0));
+    insert_log(tx, &lease.doc, seq, update)?;
+    judged.heads.insert(&lease.doc, seq);
+    Ok(Ok(seq))
+}
+
 /// Reads every row of `sql` (doc, location, data, digest columns as the caller maps them) in
 /// batches, checking each.
 fn verify_rows(
@@ -464,34 +548,37 @@ impl Store for PostgresStore {
     ) -> Result<SeqNo, StoreError> {
         self.with(&self.writer, |client| {
             let mut tx = client.transaction()?;
-            lease::check(&mut tx, lease)?;
-            let doc = lease.doc.as_str();
-            // The head row exists from the first entry on; an empty log has none.
-            let moved = if expected == 0 {
-                tx.query_opt(
-                    "INSERT INTO cardsync_heads (doc, head) VALUES ($1, 1)
-                     ON CONFLICT (doc) DO NOTHING RETURNING head",
-                    &[&doc],
-                )?
-            } else {
-                tx.query_opt(
-                    "UPDATE cardsync_heads SET head = head + 1 WHERE doc = $1 AND head = $2
-                     RETURNING head",
-                    &[&doc, &to_db(expected)],
-                )?
-            };
-            let Some(row) = moved else {
-                let head = head(&mut tx, &lease.doc)?;
-                return Err(StoreError::HeadMoved {
-                    doc: doc.to_owned(),
-                    expected,
-                    head,
-                });
-            };
-            let seq = from_db(row.get(0));
-            insert_log(&mut tx, &lease.doc, seq, update)?;
+            let mut judged = Judged::default();
+            let seq = append_checked(&mut tx, lease, expected, update, &mut judged)??;
+            judged.announce(&mut tx)?;
             tx.commit()?;
             Ok(seq)
+        })
+    }
+
+    fn append_if_heads(
+        &self,
+        appends: &[HeadAppend],
+    ) -> Result<Vec<Result<SeqNo, StoreError>>, StoreError> {
+        if appends.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.with(&self.writer, |client| {
+            let mut tx = client.transaction()?;
+            let mut judged = Judged::default();
+            let mut out = Vec::with_capacity(appends.len());
+            for a in appends {
+                out.push(append_checked(
+                    &mut tx,
+                    &a.lease,
+                    a.expected,
+                    &a.update,
+                    &mut judged,
+                )?);
+            }
+            judged.announce(&mut tx)?;
+            tx.commit()?;
+            Ok(out)
         })
     }
 
@@ -532,7 +619,12 @@ impl Store for PostgresStore {
     }
 
     fn release_lease(&self, lease: &Lease) -> Result<(), StoreError> {
-        self.with(&self.writer, |client| lease::release(client, lease))
+        self.with(&self.writer, |client| {
+            let mut tx = client.transaction()?;
+            lease::release(&mut tx, lease)?;
+            tx.commit()?;
+            Ok(())
+        })
     }
 
     fn compact(&self, doc: &DocId) -> Result<Compaction, StoreError> {
@@ -546,6 +638,14 @@ impl Store for PostgresStore {
         tail: u64,
     ) -> Result<Compaction, StoreError> {
         self.compact_to(&lease.doc, Some(lease), Some(upto), tail)
+    }
+
+    fn is_shared(&self) -> bool {
+        true
+    }
+
+    fn bus(&self) -> Box<dyn super::Bus> {
+        Box::new(notify::PgBus::new(self.config.clone(), self.target.clone()))
     }
 
     fn flush(&self) -> Result<(), StoreError> {

@@ -45,6 +45,7 @@
 mod lease;
 mod schema;
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
@@ -58,7 +59,8 @@ use super::fold::fold;
 use super::read::{SnapshotRow, check_since};
 use super::verify::{Tally, check_contiguous, check_row, digest, log_location};
 use super::{
-    Append, Compaction, DocId, Entry, Lease, SeqNo, Store, StoreError, StoredDoc, VerifyReport,
+    Append, Compaction, DocId, Entry, HeadAppend, Lease, SeqNo, Store, StoreError, StoredDoc,
+    VerifyReport,
 };
 
 /// SQLite's `synchronous` setting for the WAL; see the [module docs](self) for the choice.
@@ -148,6 +150,22 @@ impl SqliteStore {
             reader: Mutex::new(reader),
             compacting: Mutex::new(()),
         })
+    }
+
+    /// Every document the store holds (with a log entry or a snapshot), in id order: what
+    /// `cardsync-server migrate` copies.
+    pub fn documents(&self) -> Result<Vec<DocId>, StoreError> {
+        let conn = lock(&self.reader);
+        let mut stmt =
+            conn.prepare("SELECT doc FROM heads UNION SELECT doc FROM snapshots ORDER BY doc")?;
+        let ids: Vec<String> = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        ids.into_iter()
+            .map(|id| {
+                DocId::new(&id).map_err(|e| StoreError::Format(format!("document id {id:?}: {e}")))
+            })
+            .collect()
     }
 
     /// The database file.
@@ -270,6 +288,69 @@ fn append_one(tx: &Transaction<'_>, doc: &DocId, update: &[u8]) -> Result<SeqNo,
     tx.prepare_cached("INSERT INTO updates (doc, seq, data, digest) VALUES (?1, ?2, ?3, ?4)")?
         .execute(params![doc.as_str(), seq, update, digest(update)])?;
     Ok(seq)
+}
+
+/// What a batched compare-and-append learnt so far in its transaction. It borrows from the
+/// appends, so judging one costs no allocation.
+#[derive(Default)]
+struct Judged<'a> {
+    /// Leases found current (checked once per transaction, not once per append).
+    current: HashSet<(&'a str, &'a str, u64)>,
+    /// Documents with a refused append: their later appends are refused too.
+    refused: HashSet<&'a str>,
+}
+
+/// One compare-and-append inside `tx`: the outer `Err` is a failure (abort the transaction),
+/// the inner one a refusal (nothing written, carry on). The head moves in the same statement
+/// that checks it (`UPDATE … WHERE head = expected RETURNING`), as in PostgreSQL.
+fn append_checked<'a>(
+    tx: &Transaction<'_>,
+    lease: &'a Lease,
+    expected: SeqNo,
+    update: &[u8],
+    judged: &mut Judged<'a>,
+) -> Result<Result<SeqNo, StoreError>, StoreError> {
+    let doc = lease.doc.as_str();
+    let key = (doc, lease.holder.as_str(), lease.epoch);
+    if !judged.current.contains(&key) {
+        match lease::check(tx, lease) {
+            Ok(()) => {
+                judged.current.insert(key);
+            }
+            Err(e @ StoreError::Fenced { .. }) => {
+                judged.refused.insert(doc);
+                return Ok(Err(e));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    let moved: Option<SeqNo> = if judged.refused.contains(doc) {
+        None
+    } else if expected == 0 {
+        tx.prepare_cached(
+            "INSERT INTO heads (doc, head) VALUES (?1, 1) ON CONFLICT (doc) DO NOTHING
+             RETURNING head",
+        )?
+        .query_row([doc], |r| r.get(0))
+        .optional()?
+    } else {
+        tx.prepare_cached(
+            "UPDATE heads SET head = head + 1 WHERE doc = ?1 AND head = ?2 RETURNING head",
+        )?
+        .query_row(params![doc, expected], |r| r.get(0))
+        .optional()?
+    };
+    let Some(seq) = moved else {
+        judged.refused.insert(doc);
+        return Ok(Err(StoreError::HeadMoved {
+            doc: doc.to_owned(),
+            expected,
+            head: head(tx, &lease.doc)?,
+        }));
+    };
+    tx.prepare_cached("INSERT INTO updates (doc, seq, data, digest) VALUES (?1, ?2, ?3, ?4)")?
+        .execute(params![doc, seq, update, digest(update)])?;
+    Ok(Ok(seq))
 }
 
 impl SqliteStore {
@@ -402,18 +483,27 @@ impl Store for SqliteStore {
     ) -> Result<SeqNo, StoreError> {
         let mut conn = lock(&self.writer);
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        lease::check(&tx, lease)?;
-        let head = head(&tx, &lease.doc)?;
-        if head != expected {
-            return Err(StoreError::HeadMoved {
-                doc: lease.doc.to_string(),
-                expected,
-                head,
-            });
-        }
-        let seq = append_one(&tx, &lease.doc, update)?;
+        let seq = append_checked(&tx, lease, expected, update, &mut Judged::default())??;
         tx.commit()?;
         Ok(seq)
+    }
+
+    fn append_if_heads(
+        &self,
+        appends: &[HeadAppend],
+    ) -> Result<Vec<Result<SeqNo, StoreError>>, StoreError> {
+        if appends.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut conn = lock(&self.writer);
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut judged = Judged::default();
+        let out = appends
+            .iter()
+            .map(|a| append_checked(&tx, &a.lease, a.expected, &a.update, &mut judged))
+            .collect::<Result<Vec<_>, _>>()?;
+        tx.commit()?;
+        Ok(out)
     }
 
     fn read_since(&self, doc: &DocId, since: SeqNo) -> Result<Vec<Entry>, StoreError> {
@@ -463,6 +553,14 @@ impl Store for SqliteStore {
         tail: u64,
     ) -> Result<Compaction, StoreError> {
         self.compact_to(&lease.doc, Some(lease), Some(upto), tail)
+    }
+
+    fn is_shared(&self) -> bool {
+        false
+    }
+
+    fn bus(&self) -> Box<dyn super::Bus> {
+        Box::new(super::NoBus)
     }
 
     fn flush(&self) -> Result<(), StoreError> {

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use cardsync_core::{CardDoc, CardId, CardKind, Schema, Stamp};
-use cardsync_server::store::{Append, DocId, Lease, SeqNo, Store, StoreError};
+use cardsync_server::store::{Append, DocId, HeadAppend, Lease, SeqNo, Store, StoreError};
 
 use crate::backends::Backend;
 
@@ -353,9 +353,9 @@ pub fn damaged_rows_are_refused(b: &impl Backend) {
     );
 }
 
-/// Leases fence: a held lease is refused to others; after expiry, or a forced takeover, the
-/// old holder's appends, renewals and compactions are refused; a release frees it at once;
-/// epochs only grow.
+/// Leases fence: each node serving a document holds its own lease; after expiry, or a forced
+/// takeover, the old holder's appends, renewals and compactions are refused (an expired lease
+/// is not renewed either); a release ends it at once; epochs only grow.
 pub fn a_stale_lease_is_fenced(b: &impl Backend) {
     let (node1, node2) = (b.open(), b.open());
     let d = doc("f");
@@ -363,12 +363,12 @@ pub fn a_stale_lease_is_fenced(b: &impl Backend) {
     let short = Duration::from_millis(300);
     let first = node1.acquire_lease(&d, "node-1", short, false).unwrap();
     assert_eq!(first.epoch, 1);
-    let err = node2.acquire_lease(&d, "node-2", TTL, false).unwrap_err();
-    assert!(
-        matches!(&err, StoreError::LeaseHeld { holder, epoch: 1, .. } if holder == "node-1"),
-        "{err}"
-    );
+    // A second node serves the same document under a lease of its own: both may append,
+    // the head orders them.
+    let second = node2.acquire_lease(&d, "node-2", TTL, false).unwrap();
+    assert_eq!(second.epoch, 2);
     assert_eq!(node1.append_if_head(&first, 0, &ups[0]).unwrap(), 1);
+    assert_eq!(node2.append_if_head(&second, 1, &ups[1]).unwrap(), 2);
     // A lease that nobody held cannot append.
     let forged = Lease {
         doc: d.clone(),
@@ -376,7 +376,7 @@ pub fn a_stale_lease_is_fenced(b: &impl Backend) {
         epoch: 1,
     };
     assert!(matches!(
-        node2.append_if_head(&forged, 1, &ups[1]),
+        node2.append_if_head(&forged, 2, &ups[2]),
         Err(StoreError::Fenced { .. })
     ));
     let never = Lease {
@@ -384,22 +384,22 @@ pub fn a_stale_lease_is_fenced(b: &impl Backend) {
         holder: "node-1".into(),
         epoch: 1,
     };
-    let err = node1.append_if_head(&never, 0, &ups[1]).unwrap_err();
+    let err = node1.append_if_head(&never, 0, &ups[2]).unwrap_err();
     assert!(
         matches!(err, StoreError::Fenced { current: 0, .. }),
         "{err}"
     );
 
-    // Expiry: the holder pauses past its lease; its append is refused even before anyone
-    // takes over.
+    // Expiry: the holder pauses past its lease; its append is refused, and so is a renewal:
+    // it must start again under a new lease.
     std::thread::sleep(short * 2);
-    let err = node1.append_if_head(&first, 1, &ups[1]).unwrap_err();
+    let err = node1.append_if_head(&first, 2, &ups[2]).unwrap_err();
     assert!(
         matches!(
             err,
             StoreError::Fenced {
                 epoch: 1,
-                current: 1,
+                current: 2,
                 expired: true,
                 ..
             }
@@ -407,63 +407,135 @@ pub fn a_stale_lease_is_fenced(b: &impl Backend) {
         "{err}"
     );
     assert_eq!(err.code(), "fenced");
-    let second = node2.acquire_lease(&d, "node-2", TTL, false).unwrap();
-    assert_eq!(second.epoch, 2);
-    // The old holder wakes up: append, renew and compaction are all fenced.
-    let err = node1.append_if_head(&first, 1, &ups[1]).unwrap_err();
-    assert!(
-        matches!(
-            err,
-            StoreError::Fenced {
-                epoch: 1,
-                current: 2,
-                expired: false,
-                ..
-            }
-        ),
-        "{err}"
-    );
     assert!(matches!(
         node1.renew_lease(&first, TTL),
-        Err(StoreError::Fenced { current: 2, .. })
+        Err(StoreError::Fenced { expired: true, .. })
     ));
     assert!(matches!(
         node1.compact_leased(&first, 1, 0),
         Err(StoreError::Fenced { .. })
     ));
-    // Releasing a superseded lease changes nothing.
+    // Releasing an ended lease changes nothing; the live one carries on.
     node1.release_lease(&first).unwrap();
-    assert_eq!(node2.append_if_head(&second, 1, &ups[1]).unwrap(), 2);
+    assert_eq!(node2.append_if_head(&second, 2, &ups[2]).unwrap(), 3);
     node2.renew_lease(&second, TTL).unwrap();
 
-    // A forced takeover (an operator moving the document) fences the live holder at once.
-    let third = node1.acquire_lease(&d, "node-1", TTL, true).unwrap();
+    // Acquiring again gives the holder a new epoch; the old one stays refused.
+    let third = node1.acquire_lease(&d, "node-1", TTL, false).unwrap();
     assert_eq!(third.epoch, 3);
-    let err = node2.append_if_head(&second, 2, &ups[2]).unwrap_err();
+    assert!(matches!(
+        node1.append_if_head(&first, 3, &ups[3]),
+        Err(StoreError::Fenced {
+            epoch: 1,
+            current: 3,
+            expired: false,
+            ..
+        })
+    ));
+
+    // A forced takeover (an operator moving the document) fences every other holder at once.
+    let fourth = node1.acquire_lease(&d, "node-1", TTL, true).unwrap();
+    assert_eq!(fourth.epoch, 4);
+    let err = node2.append_if_head(&second, 3, &ups[3]).unwrap_err();
     assert!(
         matches!(
             err,
             StoreError::Fenced {
                 epoch: 2,
-                current: 3,
+                current: 4,
                 ..
             }
         ),
         "{err}"
     );
-    assert_eq!(node1.append_if_head(&third, 2, &ups[2]).unwrap(), 3);
-    assert_eq!(node1.compact_leased(&third, 3, 1).unwrap().upto, 3);
-
-    // A release frees the document at once, without force, and the epoch keeps growing.
-    node1.release_lease(&third).unwrap();
     assert!(matches!(
         node1.append_if_head(&third, 3, &ups[3]),
         Err(StoreError::Fenced { .. })
     ));
-    let fourth = node2.acquire_lease(&d, "node-2", TTL, false).unwrap();
-    assert_eq!(fourth.epoch, 4);
-    assert_eq!(node2.append_if_head(&fourth, 3, &ups[3]).unwrap(), 4);
+    assert_eq!(node1.append_if_head(&fourth, 3, &ups[3]).unwrap(), 4);
+    assert_eq!(node1.compact_leased(&fourth, 4, 1).unwrap().upto, 4);
+
+    // A release ends the lease at once, and the epoch keeps growing.
+    node1.release_lease(&fourth).unwrap();
+    assert!(matches!(
+        node1.append_if_head(&fourth, 4, &ups[4]),
+        Err(StoreError::Fenced { .. })
+    ));
+    let fifth = node2.acquire_lease(&d, "node-2", TTL, false).unwrap();
+    assert_eq!(fifth.epoch, 5);
+    assert_eq!(node2.append_if_head(&fifth, 4, &ups[4]).unwrap(), 5);
     let loaded = node1.load(&d).unwrap();
-    assert_eq!(loaded.head, 4);
-    assert_eq!(replay(&loaded.updates).export(), replay(&ups[..4]).export());
+    assert_eq!(loaded.head, 5);
+    assert_eq!(replay(&loaded.updates).export(), replay(&ups[..5]).export());
+}
+
+/// The batched compare-and-append judges each item in order in one transaction: refusals
+/// write nothing and do not stop other documents, and a document's items after a refused one
+/// are refused too (they were validated on top of it), even where the head would match.
+pub fn batched_append_if_heads_judges_each_in_order(b: &impl Backend) {
+    let (node1, node2) = (b.open(), b.open());
+    let (x, y) = (doc("bx"), doc("by"));
+    let (_, ups) = updates(7, 8);
+    let lx = lease(&node1, "bx", "node-1");
+    let ly = lease(&node1, "by", "node-1");
+    let other = lease(&node2, "bx", "node-2");
+    let item = |l: &Lease, expected: SeqNo, i: usize| HeadAppend {
+        lease: l.clone(),
+        expected,
+        update: ups[i].clone(),
+    };
+    let out = node1
+        .append_if_heads(&[item(&lx, 0, 0), item(&ly, 0, 1), item(&lx, 1, 2)])
+        .unwrap();
+    assert_eq!(
+        out.iter().map(|r| *r.as_ref().unwrap()).collect::<Vec<_>>(),
+        [1, 1, 2]
+    );
+    // Another node moves x's head to 3.
+    assert_eq!(node2.append_if_head(&other, 2, &ups[3]).unwrap(), 3);
+    // x at 2 is refused; x at 3 comes after a refused item of x: refused, though the head
+    // is 3; y carries on.
+    let out = node1
+        .append_if_heads(&[item(&lx, 2, 4), item(&ly, 1, 5), item(&lx, 3, 6)])
+        .unwrap();
+    assert!(
+        matches!(
+            &out[0],
+            Err(StoreError::HeadMoved {
+                expected: 2,
+                head: 3,
+                ..
+            })
+        ),
+        "{:?}",
+        out[0]
+    );
+    assert_eq!(*out[1].as_ref().unwrap(), 2);
+    assert!(
+        matches!(&out[2], Err(StoreError::HeadMoved { expected: 3, .. })),
+        "{:?}",
+        out[2]
+    );
+    // A fenced lease refuses its items and leaves the others.
+    let fresh = node2.acquire_lease(&x, "node-2", TTL, true).unwrap();
+    let out = node1
+        .append_if_heads(&[item(&lx, 3, 4), item(&ly, 2, 5)])
+        .unwrap();
+    assert!(
+        matches!(&out[0], Err(StoreError::Fenced { .. })),
+        "{:?}",
+        out[0]
+    );
+    assert_eq!(*out[1].as_ref().unwrap(), 3);
+    assert!(node1.append_if_heads(&[]).unwrap().is_empty());
+    assert_eq!(node2.append_if_head(&fresh, 3, &ups[4]).unwrap(), 4);
+    assert_eq!(node1.load(&x).unwrap().head, 4);
+    assert_eq!(node1.load(&y).unwrap().head, 3);
+    let xs: Vec<SeqNo> = node1
+        .read_since(&x, 0)
+        .unwrap()
+        .iter()
+        .map(|e| e.seq)
+        .collect();
+    assert_eq!(xs, [1, 2, 3, 4]);
 }

@@ -49,6 +49,11 @@ macro_rules! conformance {
             fn a_stale_lease_is_fenced() {
                 cases::a_stale_lease_is_fenced(&$open);
             }
+
+            #[test]
+            fn batched_append_if_heads_judges_each_in_order() {
+                cases::batched_append_if_heads_judges_each_in_order(&$open);
+            }
         }
     };
 }

@@ -53,6 +53,10 @@ pub(super) enum Accepted {
         clocks: Vec<(u64, u32)>,
         /// For a stock peer's invalid update, the room's compensation (`compensate.rs`).
         compensation: Option<Compensation>,
+        /// The update as the peer sent it, kept only when compensated (`effect` then holds
+        /// the room's own writes, which a second judgement would refuse): what is judged
+        /// again if the append is refused because the log moved on (`log.rs`).
+        source: Option<Vec<u8>>,
     },
 }
 
@@ -158,7 +162,7 @@ impl<A: Authenticator> Room<A> {
     /// `rate_limited`: a batch of this client id was rate-limited on this connection.
     /// `stock`: the peer said no hello, so an update breaking a document rule is compensated
     /// instead of refused.
-    fn judge(
+    pub(super) fn judge(
         &mut self,
         role: Role,
         batch: Option<BatchId>,
@@ -334,10 +338,12 @@ impl<A: Authenticator> Room<A> {
             let id = COMPENSATOR_CLIENT_ID;
             clocks.push((id, held.get(&ClientID::new(id))));
         }
+        let source = compensation.as_ref().map(|_| update.to_vec());
         Ok(Accepted::Applied {
             effect,
             clocks,
             compensation,
+            source,
         })
     }
 }

@@ -33,6 +33,14 @@ pub enum RoomError {
     /// which case frames still in flight from it can be dropped).
     #[error("{0} is not connected")]
     UnknownPeer(PeerId),
+    /// `handle_log_entries` while persists are in flight: the driver must wait for their
+    /// outcomes first (an entry after a head the room's own appends expect makes them fail,
+    /// and `handle_log_moved` takes that case).
+    #[error("{pending} persists are in flight")]
+    PersistsInFlight {
+        /// How many.
+        pending: usize,
+    },
     /// `handle_persisted` with a token the room never issued.
     #[error("persist token {} was never issued", .0.0)]
     UnknownToken(PersistToken),

@@ -111,8 +111,10 @@ mod config;
 mod error;
 mod fixed_ids;
 mod incoming;
+mod log;
 mod peer;
 mod peers;
+mod replica;
 mod restore;
 mod settle;
 mod shadow;
@@ -145,7 +147,7 @@ use awareness::Presence;
 use fixed_ids::FixedIds;
 use peer::Peer;
 use settle::{Mark, PendingPersist};
-use shadow::{ROOM_CLIENT_ID, Shadow};
+use shadow::Shadow;
 
 /// The `seq` of the `BatchId` in a `Reject` of an update that came without one (a stock
 /// client's `Update` or `SyncStep2`).
@@ -198,22 +200,9 @@ impl<A: Authenticator> Room<A> {
         log: impl IntoIterator<Item = U>,
     ) -> Result<Self, RoomError> {
         let schema = schema.into();
-        let mut doc = CardDoc::with_schema(Arc::clone(&schema), ROOM_CLIENT_ID)
-            .map_err(|e| RoomError::Open(e.into()))?;
-        doc.set_undo_enabled(false);
-        for (index, update) in log.into_iter().enumerate() {
-            doc.apply_update_v1(update.as_ref())
-                .map_err(|source| RoomError::CorruptLog { index, source })?;
-        }
-        // The log was written under the schemas it records; ours must not strand its data.
-        doc.check_schema_upgrade()
-            .map_err(|e| RoomError::Open(e.into()))?;
+        let doc = replica::open_doc(&schema, log)?;
         let shadow = Some(Shadow::load(Arc::clone(&schema), &doc.snapshot_v1())?);
-        let durable = {
-            use yrs::{ReadTxn, Transact};
-            let sv = doc.yrs_doc().transact().state_vector();
-            sv.iter().map(|(c, clock)| (c.get(), *clock)).collect()
-        };
+        let durable = replica::held(&doc);
         let fixed = FixedIds::build(&doc, &schema);
         Ok(Self {
             config,

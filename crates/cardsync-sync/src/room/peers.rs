@@ -235,7 +235,7 @@ impl<A: Authenticator> Room<A> {
     fn answer_step1(&mut self, peer: PeerId, state_vector: &[u8]) {
         // `diff_v1` runs the core's screen on the state vector first.
         match self.doc.diff_v1(state_vector).ok() {
-            Some(update) => self.answer_step1_when_durable(peer, update),
+            Some(update) => self.answer_step1_when_durable(peer, state_vector, update),
             None => self.close(peer, PeerCloseReason::Malformed),
         }
     }

@@ -45,20 +45,32 @@ pub(crate) struct Mark {
 /// A persist in flight and what waits for it.
 #[derive(Debug)]
 pub(crate) struct PendingPersist {
-    token: u64,
-    from: PeerId,
-    batch: Option<BatchId>,
+    pub(super) token: u64,
+    pub(super) from: PeerId,
+    pub(super) batch: Option<BatchId>,
     /// What the update changed, to broadcast.
-    effect: Vec<u8>,
+    pub(super) effect: Vec<u8>,
     /// `(client, clock)` pairs the room holds once this persist is durable.
     clocks: Vec<(u64, u32)>,
     /// Duplicates that arrived meanwhile: acked when this completes.
-    reacks: Vec<(PeerId, BatchId)>,
-    /// Sync step 2 answers computed meanwhile: sent when this completes.
-    answers: Vec<(PeerId, Vec<u8>)>,
+    pub(super) reacks: Vec<(PeerId, BatchId)>,
+    /// Sync step 2 answers computed meanwhile: sent when this completes. Each keeps the
+    /// state vector it answers, to compute it again if the log moved on (`log.rs`).
+    pub(super) answers: Vec<Answer>,
     /// For a compensated stock update: the room's own change, which the sender lacks (it gets
     /// it when this completes, with the audit record).
     compensation: Option<Compensation>,
+    /// The update as the peer sent it, when compensated (see `Accepted::Applied`).
+    pub(super) source: Option<Vec<u8>>,
+}
+
+/// A sync step 2 answer waiting for the persists before it.
+#[derive(Debug)]
+pub(crate) struct Answer {
+    pub(super) peer: PeerId,
+    /// The state vector the peer sent in its step 1.
+    pub(super) state_vector: Vec<u8>,
+    pub(super) update: Vec<u8>,
 }
 
 impl<A: Authenticator> Room<A> {
@@ -76,6 +88,7 @@ impl<A: Authenticator> Room<A> {
                 effect,
                 clocks,
                 compensation,
+                source,
             }) => {
                 self.issued += 1;
                 let token = self.issued;
@@ -93,13 +106,20 @@ impl<A: Authenticator> Room<A> {
                     reacks: Vec::new(),
                     answers: Vec::new(),
                     compensation,
+                    source,
                 });
             }
             Err(refusal) => self.refuse(now, peer, batch, refusal),
         }
     }
 
-    fn refuse(&mut self, now: Instant, peer: PeerId, batch: Option<BatchId>, refusal: Refusal) {
+    pub(super) fn refuse(
+        &mut self,
+        now: Instant,
+        peer: PeerId,
+        batch: Option<BatchId>,
+        refusal: Refusal,
+    ) {
         let Refusal {
             code,
             reason,
@@ -142,7 +162,7 @@ impl<A: Authenticator> Room<A> {
 
     /// Acks a batch the room already holds: now if nothing is being persisted, else when the
     /// last pending persist completes (the batch's clocks may be in it).
-    fn acknowledge(&mut self, peer: PeerId, batch: Option<BatchId>) {
+    pub(super) fn acknowledge(&mut self, peer: PeerId, batch: Option<BatchId>) {
         let Some(batch) = batch else { return };
         match self.pending.back_mut() {
             Some(last) => last.reacks.push((peer, batch)),
@@ -153,9 +173,18 @@ impl<A: Authenticator> Room<A> {
     /// Sends a sync step 2 answer (computed from the doc as it is now): now if nothing is
     /// being persisted, else when the last pending persist completes, so that it never shows
     /// a peer state a crash could still lose.
-    pub(super) fn answer_step1_when_durable(&mut self, peer: PeerId, update: Vec<u8>) {
+    pub(super) fn answer_step1_when_durable(
+        &mut self,
+        peer: PeerId,
+        state_vector: &[u8],
+        update: Vec<u8>,
+    ) {
         match self.pending.back_mut() {
-            Some(last) => last.answers.push((peer, update)),
+            Some(last) => last.answers.push(Answer {
+                peer,
+                state_vector: state_vector.to_vec(),
+                update,
+            }),
             None => self.send(peer, &Message::SyncStep2 { update }),
         }
     }
@@ -212,7 +241,7 @@ impl<A: Authenticator> Room<A> {
                 };
                 self.actions.push_back(RoomAction::Audit(record));
             }
-            for (peer, update) in done.answers {
+            for Answer { peer, update, .. } in done.answers {
                 if self.peers.contains_key(&peer) {
                     self.send(peer, &Message::SyncStep2 { update });
                 }

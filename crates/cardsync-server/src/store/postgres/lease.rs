@@ -1,54 +1,71 @@
-//! Leases in the PostgreSQL store: one row per document, judged by the database's clock.
+//! Leases in the PostgreSQL store: one row per document and holder, judged by the database's
+//! clock.
 //!
-//! Every function runs inside the caller's transaction. The fence check locks the lease row
-//! `FOR SHARE`, and an acquisition locks it `FOR UPDATE`, so an append in flight and a takeover
-//! are ordered: the takeover waits for the append's commit, and every append after the
-//! takeover sees the new epoch (docs/design.md §12). Rows are never deleted, only expired, so
-//! a document's epoch only grows.
+//! Every function runs inside the caller's transaction. The fence check locks the holder's
+//! lease row `FOR SHARE`; a forced takeover updates the other holders' rows, which takes
+//! their row locks, so it waits for an append in flight under one of them, and every append
+//! after it sees the lease ended (docs/design.md §12). Acquisitions of one document are
+//! serialised by a transaction advisory lock on the document, so each takes an epoch one
+//! above the document's highest. Rows are never deleted, only expired, so a document's epochs
+//! only grow.
 
 use std::time::Duration;
 
-use postgres::{GenericClient, Transaction};
+use postgres::Transaction;
 
 use super::bigint::{from_db, to_db};
 use crate::store::{DocId, Lease, StoreError};
 
 struct Row {
-    holder: String,
     epoch: u64,
     live: bool,
 }
 
-fn read(tx: &mut Transaction<'_>, doc: &DocId, lock: &str) -> Result<Option<Row>, StoreError> {
+fn read(tx: &mut Transaction<'_>, lease: &Lease, lock: &str) -> Result<Option<Row>, StoreError> {
     let row = tx.query_opt(
         &format!(
-            "SELECT holder, epoch, expires_at > clock_timestamp() FROM cardsync_leases
-             WHERE doc = $1 {lock}"
+            "SELECT epoch, expires_at > clock_timestamp() FROM cardsync_leases
+             WHERE doc = $1 AND holder = $2 {lock}"
         ),
-        &[&doc.as_str()],
+        &[&lease.doc.as_str(), &lease.holder],
     )?;
     Ok(row.map(|r| Row {
-        holder: r.get(0),
-        epoch: from_db(r.get(1)),
-        live: r.get(2),
+        epoch: from_db(r.get(0)),
+        live: r.get(1),
     }))
+}
+
+fn top_epoch(tx: &mut Transaction<'_>, doc: &DocId) -> Result<u64, StoreError> {
+    let row = tx.query_one(
+        "SELECT coalesce(max(epoch), 0) FROM cardsync_leases WHERE doc = $1",
+        &[&doc.as_str()],
+    )?;
+    Ok(from_db(row.get(0)))
 }
 
 fn ttl_ms(ttl: Duration) -> f64 {
     ttl.as_secs_f64() * 1000.0
 }
 
-/// Refuses `lease` unless it is the document's current, unexpired lease; holds the row
-/// `FOR SHARE` until the transaction ends.
+fn fenced(
+    tx: &mut Transaction<'_>,
+    lease: &Lease,
+    row: Option<&Row>,
+) -> Result<StoreError, StoreError> {
+    Ok(StoreError::Fenced {
+        doc: lease.doc.to_string(),
+        epoch: lease.epoch,
+        current: top_epoch(tx, &lease.doc)?,
+        expired: row.is_some_and(|r| r.epoch == lease.epoch && !r.live),
+    })
+}
+
+/// Refuses `lease` unless it is its holder's current, unexpired lease of the document; holds
+/// the row `FOR SHARE` until the transaction ends.
 pub(super) fn check(tx: &mut Transaction<'_>, lease: &Lease) -> Result<(), StoreError> {
-    match read(tx, &lease.doc, "FOR SHARE")? {
-        Some(row) if row.epoch == lease.epoch && row.holder == lease.holder && row.live => Ok(()),
-        row => Err(StoreError::Fenced {
-            doc: lease.doc.to_string(),
-            epoch: lease.epoch,
-            current: row.as_ref().map_or(0, |r| r.epoch),
-            expired: row.is_some_and(|r| r.epoch == lease.epoch && !r.live),
-        }),
+    match read(tx, lease, "FOR SHARE")? {
+        Some(row) if row.epoch == lease.epoch && row.live => Ok(()),
+        row => Err(fenced(tx, lease, row.as_ref())?),
     }
 }
 
@@ -60,28 +77,21 @@ pub(super) fn acquire(
     force: bool,
 ) -> Result<Lease, StoreError> {
     tx.execute(
-        "INSERT INTO cardsync_leases (doc, holder, epoch, expires_at)
-         VALUES ($1, '', 0, '-infinity') ON CONFLICT (doc) DO NOTHING",
+        "SELECT pg_advisory_xact_lock(hashtext('cardsync_leases'), hashtext($1))",
         &[&doc.as_str()],
     )?;
-    let row = read(tx, doc, "FOR UPDATE")?;
-    let epoch = row.as_ref().map_or(0, |r| r.epoch);
-    if let Some(row) = row
-        && row.live
-        && row.holder != holder
-        && !force
-    {
-        return Err(StoreError::LeaseHeld {
-            doc: doc.to_string(),
-            holder: row.holder,
-            epoch: row.epoch,
-        });
+    let epoch = top_epoch(tx, doc)? + 1;
+    if force {
+        tx.execute(
+            "UPDATE cardsync_leases SET expires_at = '-infinity' WHERE doc = $1 AND holder <> $2",
+            &[&doc.as_str(), &holder],
+        )?;
     }
-    let epoch = epoch + 1;
     tx.execute(
-        "UPDATE cardsync_leases SET holder = $2, epoch = $3,
-             expires_at = clock_timestamp() + $4::float8 * interval '1 millisecond'
-         WHERE doc = $1",
+        "INSERT INTO cardsync_leases (doc, holder, epoch, expires_at)
+         VALUES ($1, $2, $3, clock_timestamp() + $4::float8 * interval '1 millisecond')
+         ON CONFLICT (doc, holder) DO UPDATE SET epoch = excluded.epoch,
+             expires_at = excluded.expires_at",
         &[&doc.as_str(), &holder, &to_db(epoch), &ttl_ms(ttl)],
     )?;
     Ok(Lease {
@@ -98,7 +108,7 @@ pub(super) fn renew(
 ) -> Result<(), StoreError> {
     let changed = tx.execute(
         "UPDATE cardsync_leases SET expires_at = clock_timestamp() + $4::float8 * interval '1 millisecond'
-         WHERE doc = $1 AND holder = $2 AND epoch = $3",
+         WHERE doc = $1 AND holder = $2 AND epoch = $3 AND expires_at > clock_timestamp()",
         &[
             &lease.doc.as_str(),
             &lease.holder,
@@ -109,17 +119,12 @@ pub(super) fn renew(
     if changed == 1 {
         return Ok(());
     }
-    let current = read(tx, &lease.doc, "")?.map_or(0, |r| r.epoch);
-    Err(StoreError::Fenced {
-        doc: lease.doc.to_string(),
-        epoch: lease.epoch,
-        current,
-        expired: false,
-    })
+    let row = read(tx, lease, "")?;
+    Err(fenced(tx, lease, row.as_ref())?)
 }
 
-pub(super) fn release(client: &mut impl GenericClient, lease: &Lease) -> Result<(), StoreError> {
-    client.execute(
+pub(super) fn release(tx: &mut Transaction<'_>, lease: &Lease) -> Result<(), StoreError> {
+    tx.execute(
         "UPDATE cardsync_leases SET expires_at = '-infinity'
          WHERE doc = $1 AND holder = $2 AND epoch = $3",
         &[&lease.doc.as_str(), &lease.holder, &to_db(lease.epoch)],

@@ -11,13 +11,15 @@
 //! - **Version 1**: `cardsync_heads(doc, head)`, `cardsync_log(doc, seq, data, digest)`,
 //!   `cardsync_snapshots(doc, seq, floor, data, digest)`, `cardsync_leases(doc, holder, epoch,
 //!   expires_at)`: the same layout as SQLite's format 2 (`sqlite/schema.rs`).
+//! - **Version 2**: a lease row per document *and holder*, `PRIMARY KEY (doc, holder)`, so
+//!   several nodes serve one document at once (SQLite's format 3).
 
 use postgres::Client;
 
 use crate::store::StoreError;
 
 /// The schema version this code writes and reads.
-pub(super) const VERSION: i32 = 1;
+pub(super) const VERSION: i32 = 2;
 
 /// An arbitrary constant: the advisory lock key of the migration.
 const MIGRATION_LOCK: i64 = 0x6361_7264_7379_6e63; // "cardsync"
@@ -33,6 +35,11 @@ const TO_1: &str = "
     CREATE TABLE cardsync_leases (
         doc TEXT PRIMARY KEY, holder TEXT NOT NULL, epoch BIGINT NOT NULL,
         expires_at TIMESTAMPTZ NOT NULL);
+";
+
+const TO_2: &str = "
+    ALTER TABLE cardsync_leases DROP CONSTRAINT cardsync_leases_pkey;
+    ALTER TABLE cardsync_leases ADD PRIMARY KEY (doc, holder);
 ";
 
 /// Creates or migrates the tables, or refuses a newer schema.
@@ -52,6 +59,9 @@ pub(super) fn migrate(client: &mut Client) -> Result<(), StoreError> {
     }
     if found < 1 {
         tx.batch_execute(TO_1)?;
+    }
+    if found < 2 {
+        tx.batch_execute(TO_2)?;
     }
     if found < VERSION {
         tx.execute("DELETE FROM cardsync_schema", &[])?;

@@ -1,8 +1,9 @@
-//! Leases in the SQLite store: one row per document, judged by SQLite's clock.
+//! Leases in the SQLite store: one row per document and holder, judged by SQLite's clock.
 //!
 //! Every function runs inside the caller's write transaction, so a fence check and the write
-//! it guards are one atomic step (docs/design.md §12). The row is never deleted, only expired,
-//! so a document's epoch only grows: a holder from before a release can never match again.
+//! it guards are one atomic step (docs/design.md §12). Rows are never deleted, only expired,
+//! and each acquisition takes an epoch one above the document's highest, so a document's
+//! epochs only grow: a holder from before a release can never match again.
 
 use std::time::Duration;
 
@@ -14,48 +15,54 @@ use crate::store::{DocId, Lease, StoreError};
 const NOW_MS: &str = "CAST(unixepoch('subsec') * 1000 AS INTEGER)";
 
 struct Row {
-    holder: String,
     epoch: u64,
     live: bool,
 }
 
-fn read(conn: &Connection, doc: &DocId) -> Result<Option<Row>, StoreError> {
+fn read(conn: &Connection, doc: &DocId, holder: &str) -> Result<Option<Row>, StoreError> {
     Ok(conn
         .query_row(
-            &format!("SELECT holder, epoch, expires_ms > {NOW_MS} FROM leases WHERE doc = ?1"),
-            [doc.as_str()],
+            &format!(
+                "SELECT epoch, expires_ms > {NOW_MS} FROM leases WHERE doc = ?1 AND holder = ?2"
+            ),
+            [doc.as_str(), holder],
             |r| {
                 Ok(Row {
-                    holder: r.get(0)?,
-                    epoch: r.get(1)?,
-                    live: r.get(2)?,
+                    epoch: r.get(0)?,
+                    live: r.get(1)?,
                 })
             },
         )
         .optional()?)
 }
 
+/// The highest epoch ever handed out for `doc` (0: none).
+fn top_epoch(conn: &Connection, doc: &DocId) -> Result<u64, StoreError> {
+    Ok(conn.query_row(
+        "SELECT coalesce(max(epoch), 0) FROM leases WHERE doc = ?1",
+        [doc.as_str()],
+        |r| r.get(0),
+    )?)
+}
+
 fn ttl_ms(ttl: Duration) -> i64 {
     i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX / 2)
 }
 
-/// Refuses `lease` unless it is the document's current, unexpired lease.
+fn fenced(conn: &Connection, lease: &Lease, row: Option<&Row>) -> Result<StoreError, StoreError> {
+    Ok(StoreError::Fenced {
+        doc: lease.doc.to_string(),
+        epoch: lease.epoch,
+        current: top_epoch(conn, &lease.doc)?,
+        expired: row.is_some_and(|r| r.epoch == lease.epoch && !r.live),
+    })
+}
+
+/// Refuses `lease` unless it is its holder's current, unexpired lease of the document.
 pub(super) fn check(conn: &Connection, lease: &Lease) -> Result<(), StoreError> {
-    let row = read(conn, &lease.doc)?;
-    match row {
-        Some(row) if row.epoch == lease.epoch && row.holder == lease.holder && row.live => Ok(()),
-        Some(row) => Err(StoreError::Fenced {
-            doc: lease.doc.to_string(),
-            epoch: lease.epoch,
-            current: row.epoch,
-            expired: row.epoch == lease.epoch && !row.live,
-        }),
-        None => Err(StoreError::Fenced {
-            doc: lease.doc.to_string(),
-            epoch: lease.epoch,
-            current: 0,
-            expired: false,
-        }),
+    match read(conn, &lease.doc, &lease.holder)? {
+        Some(row) if row.epoch == lease.epoch && row.live => Ok(()),
+        row => Err(fenced(conn, lease, row.as_ref())?),
     }
 }
 
@@ -66,23 +73,17 @@ pub(super) fn acquire(
     ttl: Duration,
     force: bool,
 ) -> Result<Lease, StoreError> {
-    let row = read(tx, doc)?;
-    if let Some(row) = &row
-        && row.live
-        && row.holder != holder
-        && !force
-    {
-        return Err(StoreError::LeaseHeld {
-            doc: doc.to_string(),
-            holder: row.holder.clone(),
-            epoch: row.epoch,
-        });
+    let epoch = top_epoch(tx, doc)? + 1;
+    if force {
+        tx.execute(
+            "UPDATE leases SET expires_ms = 0 WHERE doc = ?1 AND holder <> ?2",
+            params![doc.as_str(), holder],
+        )?;
     }
-    let epoch = row.map_or(0, |r| r.epoch) + 1;
     tx.execute(
         &format!(
             "INSERT INTO leases (doc, holder, epoch, expires_ms) VALUES (?1, ?2, ?3, {NOW_MS} + ?4)
-             ON CONFLICT (doc) DO UPDATE SET holder = excluded.holder, epoch = excluded.epoch,
+             ON CONFLICT (doc, holder) DO UPDATE SET epoch = excluded.epoch,
                  expires_ms = excluded.expires_ms"
         ),
         params![doc.as_str(), holder, epoch, ttl_ms(ttl)],
@@ -98,20 +99,15 @@ pub(super) fn renew(tx: &Transaction<'_>, lease: &Lease, ttl: Duration) -> Resul
     let changed = tx.execute(
         &format!(
             "UPDATE leases SET expires_ms = {NOW_MS} + ?4
-             WHERE doc = ?1 AND holder = ?2 AND epoch = ?3"
+             WHERE doc = ?1 AND holder = ?2 AND epoch = ?3 AND expires_ms > {NOW_MS}"
         ),
         params![lease.doc.as_str(), lease.holder, lease.epoch, ttl_ms(ttl)],
     )?;
     if changed == 1 {
         return Ok(());
     }
-    let current = read(tx, &lease.doc)?.map_or(0, |r| r.epoch);
-    Err(StoreError::Fenced {
-        doc: lease.doc.to_string(),
-        epoch: lease.epoch,
-        current,
-        expired: false,
-    })
+    let row = read(tx, &lease.doc, &lease.holder)?;
+    Err(fenced(tx, lease, row.as_ref())?)
 }
 
 pub(super) fn release(conn: &Connection, lease: &Lease) -> Result<(), StoreError> {

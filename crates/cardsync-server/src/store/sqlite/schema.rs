@@ -11,13 +11,16 @@
 //!   (1, 2, … per document; a document that already had a snapshot has it count as entry 1),
 //!   `heads(doc, head)`, `snapshots.seq` (the entries the snapshot covers) and `.floor` (rows up
 //!   to it are deleted), and `leases(doc, holder, epoch, expires_ms)`.
+//! - **Format 3**: a lease row per document *and holder* (`PRIMARY KEY (doc, holder)`), so
+//!   that several nodes serve one document at once, each fenced on its own (docs/design.md
+//!   §12).
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
 use crate::store::StoreError;
 
 /// The store format this code writes and reads.
-pub(super) const FORMAT: i64 = 2;
+pub(super) const FORMAT: i64 = 3;
 
 /// Creates a new store's tables, or checks and migrates an existing file's.
 pub(super) fn create_or_migrate(conn: &mut Connection) -> Result<(), StoreError> {
@@ -37,6 +40,7 @@ pub(super) fn create_or_migrate(conn: &mut Connection) -> Result<(), StoreError>
         match format {
             FORMAT => return Ok(()),
             1 => tx.execute_batch(TO_2)?,
+            2 => tx.execute_batch(TO_3)?,
             newer if newer > FORMAT => {
                 return Err(StoreError::NewerSchema {
                     found: newer,
@@ -87,4 +91,18 @@ const TO_2: &str = "
     DROP INDEX updates_by_doc;
     CREATE UNIQUE INDEX updates_by_seq ON updates (doc, seq);
     UPDATE meta SET value = '2' WHERE key = 'format';
+";
+
+/// Format 2 to 3: one lease row per document and holder. The rows kept are each document's
+/// last lease, so epochs keep growing from where they were.
+const TO_3: &str = "
+    CREATE TABLE leases_3 (
+        doc TEXT NOT NULL, holder TEXT NOT NULL,
+        epoch INTEGER NOT NULL, expires_ms INTEGER NOT NULL,
+        PRIMARY KEY (doc, holder)) STRICT;
+    INSERT INTO leases_3 (doc, holder, epoch, expires_ms)
+        SELECT doc, holder, epoch, expires_ms FROM leases;
+    DROP TABLE leases;
+    ALTER TABLE leases_3 RENAME TO leases;
+    UPDATE meta SET value = '3' WHERE key = 'format';
 ";

@@ -7,6 +7,7 @@ mod handshake;
 mod hostile;
 mod legit;
 mod limits;
+mod log;
 mod proptests;
 mod stock;
 

@@ -1,0 +1,173 @@
+//! Two rooms of one document on two nodes, sharing one log (docs/design.md §12): entries
+//! another node appended reach a room's peers; a batch whose append was refused because the
+//! head moved is judged again against the new state, accepted or rejected with the normal
+//! reasons, and nothing of it reaches other peers before that.
+
+use cardsync_core::{FieldValue, Value};
+
+use super::batches::rejects;
+use super::*;
+use crate::protocol::RejectCode;
+use crate::room::RoomError;
+
+/// A room on node 1 (editor client 17 as peer 1, a viewer as peer 2) and one on node 2
+/// (editor client 9 as peer 1), both opened on `log`.
+fn two_nodes(log: &[Vec<u8>]) -> (Driver, Driver) {
+    let open = || Driver {
+        room: Room::new(RoomConfig::default(), schema(), tokens(), log).unwrap(),
+        now: Instant(1_000),
+        unpersisted: Vec::new(),
+    };
+    let (mut n1, mut n2) = (open(), open());
+    n1.join(1, "edit", 17);
+    n1.join(2, "view", 8);
+    n2.join(1, "edit", 9);
+    (n1, n2)
+}
+
+/// Submits `ops` from `client` as peer 1 of `node`; returns the batch and the update to
+/// append.
+fn submit(node: &mut Driver, client: &mut Client, ops: &[Op]) -> (BatchId, Vec<u8>) {
+    let (msg, batch, _) = client.batch(ops);
+    let actions = node.send(PeerId(1), &msg);
+    let update = actions
+        .iter()
+        .find_map(|a| match a {
+            RoomAction::Persist { update, .. } => Some(update.clone()),
+            _ => None,
+        })
+        .expect("a persist");
+    (batch, update)
+}
+
+fn status(doc: &CardDoc, id: u128) -> Option<FieldValue> {
+    doc.card(card(id))?.fields.get("status").cloned()
+}
+
+fn updates_to(actions: &[RoomAction], peer: PeerId) -> Vec<Vec<u8>> {
+    to(actions, peer)
+        .into_iter()
+        .filter_map(|m| match m {
+            Message::Update { update } => Some(update),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn entries_from_another_node_reach_every_peer_and_count_as_durable() {
+    let (mut n1, mut n2) = two_nodes(&[]);
+    let (mut seven, mut nine) = (Client::new(17), Client::new(9));
+    // Node 2 accepts a card and appends it.
+    let (_, entry) = submit(&mut n2, &mut nine, &[create_task(1, "todo")]);
+    n2.persist_all();
+    n1.room
+        .handle_log_entries(n1.now, [entry.as_slice()])
+        .unwrap();
+    let actions = n1.drain();
+    for peer in [PeerId(1), PeerId(2)] {
+        assert_eq!(
+            updates_to(&actions, peer),
+            std::slice::from_ref(&entry),
+            "{peer}"
+        );
+    }
+    assert!(n1.room.doc().card(card(1)).is_some());
+    // Node 1's editor builds on it: judged against the state that holds the card.
+    seven.doc.apply_update_v1(&entry).unwrap();
+    let (batch, _) = submit(&mut n1, &mut seven, &[set(1, "status", "doing")]);
+    // While that persist is in flight, entries must wait.
+    assert!(matches!(
+        n1.room.handle_log_entries(n1.now, [entry.as_slice()]),
+        Err(RoomError::PersistsInFlight { pending: 1 })
+    ));
+    let acked = n1.persist_all();
+    assert!(
+        to(&acked, PeerId(1))
+            .iter()
+            .any(|m| matches!(m, Message::Ack { batch: b, .. } if *b == batch))
+    );
+}
+
+#[test]
+fn a_batch_refused_for_a_moved_head_is_judged_again_and_rejected() {
+    let mut seed = Client::new(3);
+    let (_, _, created) = seed.batch(&[create_task(1, "todo")]);
+    let mut log = vec![created.update.clone()];
+    let (mut n1, mut n2) = two_nodes(&log);
+    let (mut seven, mut nine) = (Client::new(17), Client::new(9));
+    seven.doc.apply_update_v1(&log[0]).unwrap();
+    nine.doc.apply_update_v1(&log[0]).unwrap();
+    // Node 2 moves the card on to done, and appends first.
+    for to_status in ["doing", "done"] {
+        let (_, entry) = submit(&mut n2, &mut nine, &[set(1, "status", to_status)]);
+        log.push(entry);
+    }
+    n2.persist_all();
+    // Node 1 judged its own todo → doing against the old head: valid there. (Its client id
+    // is the higher, so its write would win the register's merge: done → doing, refused.)
+    let (batch, _) = submit(&mut n1, &mut seven, &[set(1, "status", "doing")]);
+    assert_eq!(n1.room.pending_persists(), 1);
+    // The store refuses it (the head moved): node 1 rebuilds from the log, judges it again.
+    let dropped = n1.room.handle_log_moved(n1.now, &log).unwrap();
+    assert_eq!(dropped.len(), 1);
+    n1.unpersisted.clear();
+    let actions = n1.drain();
+    assert_eq!(persists(&actions), 0);
+    assert_eq!(
+        rejects(&actions, PeerId(1)),
+        [(batch, RejectCode::InvalidTransition)]
+    );
+    assert_eq!(
+        status(n1.room.doc(), 1),
+        Some(FieldValue::Register(Value::from("done")))
+    );
+    // The viewer got what node 2 appended, and never the refused batch.
+    let mut viewer = CardDoc::new(schema(), 8).unwrap();
+    viewer.apply_update_v1(&log[0]).unwrap();
+    for update in updates_to(&actions, PeerId(2)) {
+        viewer.apply_update_v1(&update).unwrap();
+    }
+    assert_eq!(
+        status(&viewer, 1),
+        Some(FieldValue::Register(Value::from("done")))
+    );
+    assert_eq!(n1.room.pending_persists(), 0);
+}
+
+#[test]
+fn a_batch_refused_for_a_moved_head_is_judged_again_and_appended() {
+    let (mut n1, mut n2) = two_nodes(&[]);
+    let (mut seven, mut nine) = (Client::new(17), Client::new(9));
+    let (_, entry) = submit(&mut n2, &mut nine, &[create_task(2, "todo")]);
+    n2.persist_all();
+    let log = vec![entry];
+    let (batch, _) = submit(&mut n1, &mut seven, &[create_task(1, "todo")]);
+    let dropped = n1.room.handle_log_moved(n1.now, &log).unwrap();
+    n1.unpersisted.retain(|t| !dropped.contains(t));
+    let actions = n1.drain();
+    assert_eq!(persists(&actions), 1, "appended again, at the new head");
+    assert!(
+        to(&actions, PeerId(1))
+            .iter()
+            .all(|m| !matches!(m, Message::Ack { .. }))
+    );
+    let acked = n1.persist_all();
+    assert!(
+        to(&acked, PeerId(1))
+            .iter()
+            .any(|m| matches!(m, Message::Ack { batch: b, .. } if *b == batch))
+    );
+    for id in [1, 2] {
+        assert!(n1.room.doc().card(card(id)).is_some(), "card {id}");
+    }
+    // The viewer ends with both: node 2's from the catch-up, node 1's from the broadcast.
+    let mut viewer = CardDoc::new(schema(), 8).unwrap();
+    for update in updates_to(&actions, PeerId(2))
+        .into_iter()
+        .chain(updates_to(&acked, PeerId(2)))
+    {
+        viewer.apply_update_v1(&update).unwrap();
+    }
+    assert_eq!(viewer.export(), n1.room.doc().export());
+}
