@@ -166,16 +166,26 @@ async fn load(shared: &Arc<Shared>, doc: &DocId) -> Result<Loaded, LoadError> {
 /// the lease, the lease is fenced.
 async fn renew(shared: Arc<Shared>, lease: Lease, lost: mpsc::Sender<StoreError>) {
     let ttl = shared.lease_ttl();
+    let mut failing = false;
     loop {
         sleep(ttl / 3).await;
         let (store, held) = (Arc::clone(&shared.store), lease.clone());
         match tokio::task::spawn_blocking(move || store.renew_lease(&held, ttl)).await {
-            Ok(Ok(())) => {}
+            Ok(Ok(())) => {
+                if std::mem::take(&mut failing) {
+                    tracing::info!(doc = %lease.doc, "lease renewed again");
+                }
+            }
             Ok(Err(e @ StoreError::Fenced { .. })) => {
                 let _ = lost.send(e).await;
                 return;
             }
-            Ok(Err(e)) => tracing::warn!(doc = %lease.doc, error = %e, "cannot renew the lease"),
+            // Once per outage, not once per try.
+            Ok(Err(e)) => {
+                if !std::mem::replace(&mut failing, true) {
+                    tracing::warn!(doc = %lease.doc, error = %e, "cannot renew the lease; trying again");
+                }
+            }
             Err(_) => return,
         }
     }
