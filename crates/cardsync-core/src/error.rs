@@ -10,7 +10,7 @@
 
 use thiserror::Error;
 
-use crate::ids::{CardId, SequenceId};
+use crate::ids::{BoardId, CardId, ColumnId, SequenceId};
 use crate::schema_change::SchemaChange;
 use crate::untrusted::DecodeError;
 use crate::value::FieldKind;
@@ -51,6 +51,14 @@ pub enum SchemaError {
         field: String,
         /// The state.
         state: String,
+    },
+    /// A board kind names a card kind the schema lacks.
+    #[error("board kind {board:?} names unknown card kind {kind:?}")]
+    UnknownBoardCardKind {
+        /// Board kind.
+        board: String,
+        /// The card kind.
+        kind: String,
     },
     /// Relationship kinds have names.
     #[error("a relationship kind has an empty name")]
@@ -305,6 +313,49 @@ pub enum WriteError {
         /// Card.
         card: CardId,
     },
+    /// A board kind the schema does not declare.
+    #[error("unknown board kind {0:?}")]
+    UnknownBoardKind(String),
+    /// No such board.
+    #[error("unknown board {0}")]
+    UnknownBoard(BoardId),
+    /// The board id is taken.
+    #[error("board {0} exists already")]
+    BoardExists(BoardId),
+    /// No such column on the board, or it was removed.
+    #[error("board {board} has no column {column}")]
+    UnknownColumn {
+        /// Board.
+        board: BoardId,
+        /// Column.
+        column: ColumnId,
+    },
+    /// The column id is taken on this board (removed columns keep theirs).
+    #[error("board {board} has a column {column} already")]
+    ColumnExists {
+        /// Board.
+        board: BoardId,
+        /// Column.
+        column: ColumnId,
+    },
+    /// The board's kind does not allow cards of this kind.
+    #[error("boards of kind {board_kind:?} do not hold {card_kind:?} cards (card {card})")]
+    CardNotAllowed {
+        /// The board's kind.
+        board_kind: String,
+        /// The card.
+        card: CardId,
+        /// Its kind.
+        card_kind: String,
+    },
+    /// The card is not on the board.
+    #[error("card {card} is not on board {board}")]
+    NotOnBoard {
+        /// Board.
+        board: BoardId,
+        /// Card.
+        card: CardId,
+    },
     /// The index is past the end of the sequence.
     #[error("index {index} past the end of a sequence of {len}")]
     IndexOutOfRange {
@@ -340,6 +391,12 @@ impl WriteError {
             SequenceExists(_) => "sequence_exists",
             AlreadyInSequence { .. } => "already_in_sequence",
             NotInSequence { .. } => "not_in_sequence",
+            UnknownBoardKind(_) | CardNotAllowed { .. } => "schema_violation",
+            UnknownBoard(_) => "unknown_board",
+            BoardExists(_) => "board_exists",
+            UnknownColumn { .. } => "unknown_column",
+            ColumnExists { .. } => "column_exists",
+            NotOnBoard { .. } => "not_on_board",
         }
     }
 }

@@ -186,6 +186,24 @@ pub struct RelationshipKind {
     pub to: Vec<String>,
 }
 
+/// A board kind: which card kinds its boards may hold (empty: any kind). A placement of a
+/// card of another kind is refused locally ([`WriteError::CardNotAllowed`]) and by the room.
+///
+/// [`WriteError::CardNotAllowed`]: crate::WriteError::CardNotAllowed
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct BoardKind {
+    /// Card kinds its boards may hold.
+    #[serde(default)]
+    pub cards: Vec<String>,
+}
+
+impl BoardKind {
+    /// Whether a card of `kind` may be placed on a board of this kind.
+    pub fn allows(&self, kind: &str) -> bool {
+        self.cards.is_empty() || self.cards.iter().any(|k| k == kind)
+    }
+}
+
 /// The whole schema.
 ///
 /// ```
@@ -210,6 +228,10 @@ pub struct Schema {
     /// Relationship kinds by name.
     #[serde(default)]
     pub relationships: BTreeMap<String, RelationshipKind>,
+    /// Board kinds by name. Skipped when empty, so the JSON (and the recorded schema of
+    /// every document, docs/design.md §3) of a schema without boards is what it was before.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub boards: BTreeMap<String, BoardKind>,
 }
 
 impl Schema {
@@ -230,6 +252,12 @@ impl Schema {
     /// Adds a relationship kind.
     pub fn relationship(mut self, name: &str, kind: RelationshipKind) -> Self {
         self.relationships.insert(name.to_owned(), kind);
+        self
+    }
+
+    /// Adds a board kind.
+    pub fn board(mut self, name: &str, kind: BoardKind) -> Self {
+        self.boards.insert(name.to_owned(), kind);
         self
     }
 
@@ -261,6 +289,14 @@ impl Schema {
                         });
                     }
                 }
+            }
+        }
+        for (name, board) in &self.boards {
+            if let Some(kind) = board.cards.iter().find(|k| !self.cards.contains_key(*k)) {
+                return Err(SchemaError::UnknownBoardCardKind {
+                    board: name.clone(),
+                    kind: kind.clone(),
+                });
             }
         }
         for (name, rel) in &self.relationships {

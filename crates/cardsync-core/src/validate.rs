@@ -32,6 +32,8 @@ pub(crate) struct Overlay {
     edges: HashMap<RelationshipKey, bool>,
     /// Membership changes per sequence; `None` marks a sequence created by the batch.
     sequences: HashMap<SequenceId, HashMap<CardId, bool>>,
+    /// What the batch's board ops did (`board/validate.rs`).
+    pub(crate) boards: crate::board::BoardOverlay,
 }
 
 /// Largest integer JavaScript represents exactly.
@@ -70,6 +72,7 @@ impl Overlay {
             astral_inserts,
             edges: HashMap::new(),
             sequences: HashMap::new(),
+            boards: Default::default(),
         }
     }
 }
@@ -96,7 +99,7 @@ impl CardDoc {
         Some((kind, deleted))
     }
 
-    fn live_card<T: ReadTxn>(
+    pub(crate) fn live_card<T: ReadTxn>(
         &self,
         txn: &T,
         ov: &Overlay,
@@ -455,6 +458,13 @@ impl CardDoc {
                     .or_default()
                     .insert(*card, false);
             }
+            Op::CreateBoard { .. }
+            | Op::AddColumn { .. }
+            | Op::RenameColumn { .. }
+            | Op::MoveColumn { .. }
+            | Op::RemoveColumn { .. }
+            | Op::PlaceCard { .. }
+            | Op::UnplaceCard { .. } => self.validate_board(txn, ov, op)?,
         }
         Ok(())
     }

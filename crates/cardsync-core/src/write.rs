@@ -290,6 +290,13 @@ impl CardDoc {
                 self.roots.sequences.remove(txn, &entry);
                 self.tracker().place(*sequence, *card, None);
             }
+            Op::CreateBoard { .. }
+            | Op::AddColumn { .. }
+            | Op::RenameColumn { .. }
+            | Op::MoveColumn { .. }
+            | Op::RemoveColumn { .. }
+            | Op::PlaceCard { .. }
+            | Op::UnplaceCard { .. } => self.write_board(txn, op),
         }
     }
 
