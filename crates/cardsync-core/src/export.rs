@@ -9,9 +9,9 @@ use serde::{Deserialize, Serialize};
 
 use yrs::Transact;
 
+use crate::board::BoardView;
 use crate::btree::map_of;
 use crate::doc::CardDoc;
-use crate::board::BoardView;
 use crate::ids::{BoardId, CardId, SequenceId};
 use crate::read::Card;
 use crate::relationship::Relationship;

@@ -110,9 +110,14 @@ fn columns_add_rename_move_remove() {
     let mut doc = doc(1);
     board(&mut doc, 3, 0);
     doc.move_column(&stamp(1), BOARD, col(2), 0).unwrap();
-    doc.rename_column(&stamp(1), BOARD, col(1), "Doing").unwrap();
+    doc.rename_column(&stamp(1), BOARD, col(1), "Doing")
+        .unwrap();
     let view = doc.board(BOARD).unwrap();
-    let names: Vec<_> = view.columns.iter().map(|c| (c.id, c.name.as_str())).collect();
+    let names: Vec<_> = view
+        .columns
+        .iter()
+        .map(|c| (c.id, c.name.as_str()))
+        .collect();
     assert_eq!(names, [(col(2), "c2"), (col(0), "c0"), (col(1), "Doing")]);
     doc.remove_column(&stamp(1), BOARD, col(0)).unwrap();
     let ids: Vec<_> = columns(&doc).into_iter().map(|(c, _)| c).collect();
@@ -259,7 +264,8 @@ fn deleted_cards_hide_and_come_back_in_place() {
     doc.delete_card(&stamp(1), cards[1]).unwrap();
     assert_eq!(columns(&doc)[0].1, [cards[0], cards[2]]);
     assert_eq!(doc.card_place(BOARD, cards[1]), None);
-    doc.place_card(&stamp(1), BOARD, cards[2], col(0), 0).unwrap();
+    doc.place_card(&stamp(1), BOARD, cards[2], col(0), 0)
+        .unwrap();
     doc.restore_card(&stamp(1), cards[1]).unwrap();
     assert_eq!(columns(&doc)[0].1, [cards[2], cards[0], cards[1]]);
 }
@@ -283,7 +289,8 @@ fn measure_moves_on_a_10k_board() {
     doc.apply(&s, &ops).unwrap();
     for i in 0..10_000u128 {
         let card = CardId::from_u128(10_000 + i);
-        doc.place_card(&s, BOARD, card, col(i % 5), u32::MAX).unwrap();
+        doc.place_card(&s, BOARD, card, col(i % 5), u32::MAX)
+            .unwrap();
     }
     let mut rng = cardsync_core::SplitMix64::new(7);
     let moves = 20_000;
@@ -298,4 +305,37 @@ fn measure_moves_on_a_10k_board() {
     println!("cross-column move on a 10k-card board: {per:.2} µs");
     let total: usize = columns(&doc).iter().map(|(_, c)| c.len()).sum();
     assert_eq!(total, 10_000);
+}
+
+/// The same measurement for today's sequence move, for comparison.
+#[test]
+#[ignore = "a measurement, run by hand"]
+fn measure_sequence_moves_on_10k() {
+    let mut doc = doc(1);
+    doc.set_undo_enabled(false);
+    let s = stamp(1);
+    let seq = cardsync_core::SequenceId::from_u128(1);
+    doc.create_sequence(&s, seq).unwrap();
+    let ops: Vec<Op> = (0..10_000u128)
+        .map(|i| Op::CreateCard {
+            card: CardId::from_u128(10_000 + i),
+            kind: "task".into(),
+            fields: [("title".to_owned(), "t".into())].into(),
+        })
+        .collect();
+    doc.apply(&s, &ops).unwrap();
+    for i in 0..10_000u128 {
+        let card = CardId::from_u128(10_000 + i);
+        doc.insert_into_sequence(&s, seq, card, u32::MAX).unwrap();
+    }
+    let mut rng = cardsync_core::SplitMix64::new(7);
+    let moves = 20_000;
+    let start = std::time::Instant::now();
+    for _ in 0..moves {
+        let card = CardId::from_u128(10_000 + u128::from(rng.next_u64() % 10_000));
+        let index = (rng.next_u64() % 10_000) as u32;
+        doc.move_in_sequence(&s, seq, card, index).unwrap();
+    }
+    let per = start.elapsed().as_secs_f64() * 1e6 / f64::from(moves);
+    println!("sequence move on 10k cards: {per:.2} µs");
 }

@@ -61,6 +61,15 @@ impl BoardState {
         live
     }
 
+    /// The first live column, without sorting them all.
+    fn first_live(&self) -> Option<ColumnId> {
+        self.columns
+            .iter()
+            .filter(|(_, c)| !c.removed)
+            .min_by(|a, b| (&a.1.order, a.0).cmp(&(&b.1.order, b.0)))
+            .map(|(id, _)| *id)
+    }
+
     /// Records a card's placement (`None`: taken off the board).
     pub fn place(&mut self, card: CardId, placement: Option<(ColumnId, Arc<str>)>, hidden: bool) {
         let old = match &placement {
@@ -77,7 +86,10 @@ impl BoardState {
             }
         }
         if let Some((column, key)) = placement {
-            self.cells.entry(column).or_default().upsert(card, key, hidden);
+            self.cells
+                .entry(column)
+                .or_default()
+                .upsert(card, key, hidden);
         }
     }
 
@@ -156,7 +168,7 @@ impl BoardState {
     /// whose column is removed; with its index there.
     pub fn place_of(&self, card: CardId) -> Option<(ColumnId, usize)> {
         let stored = *self.placements.get(&card)?;
-        let first = self.live_columns().first().map(|(id, _)| *id)?;
+        let first = self.first_live()?;
         let column = if self.is_live(stored) { stored } else { first };
         let index = if column == first && self.has_visible_orphans() {
             self.merged_first(first).rank(card)?
@@ -169,8 +181,7 @@ impl BoardState {
     /// An order key placing `card` at visible `index` of live `column`, counted without the
     /// card itself, as the column shows (orphans merged into the first).
     pub fn key_for(&self, column: ColumnId, card: CardId, index: u32, jitter: u64) -> Arc<str> {
-        let first = self.live_columns().first().map(|(id, _)| *id);
-        if first == Some(column) && self.has_visible_orphans() {
+        if self.first_live() == Some(column) && self.has_visible_orphans() {
             return self.merged_first(column).key_for(card, index, jitter);
         }
         match self.cells.get(&column) {

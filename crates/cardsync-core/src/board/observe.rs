@@ -5,8 +5,8 @@
 //! one; a validating room refuses it) reads as absent, like an order key the core cannot
 //! parse in a sequence.
 
-use yrs::types::{Event, Events};
 use yrs::TransactionMut;
+use yrs::types::{Event, Events};
 
 use crate::events::{ChangeEvent, Tracker, new_value};
 use crate::layout::{self, BoardKey};

@@ -16,7 +16,10 @@ use crate::order_index::OrderIndex;
 
 fn column_any(value: &ColumnValue) -> Any {
     Any::from(HashMap::from([
-        (layout::COLUMN_NAME.to_owned(), Any::String(value.name.clone())),
+        (
+            layout::COLUMN_NAME.to_owned(),
+            Any::String(value.name.clone()),
+        ),
         (layout::ORDER.to_owned(), Any::String(value.order.clone())),
         (layout::REMOVED.to_owned(), Any::Bool(value.removed)),
     ]))
@@ -48,10 +51,20 @@ impl CardDoc {
                 );
             }
         }
-        order.key_for(crate::ids::CardId::from_u128(column.as_u128()), index, jitter)
+        order.key_for(
+            crate::ids::CardId::from_u128(column.as_u128()),
+            index,
+            jitter,
+        )
     }
 
-    fn write_column(&self, txn: &mut TransactionMut<'_>, board: BoardId, column: ColumnId, value: ColumnValue) {
+    fn write_column(
+        &self,
+        txn: &mut TransactionMut<'_>,
+        board: BoardId,
+        column: ColumnId,
+        value: ColumnValue,
+    ) {
         let key = layout::column_entry(&board.to_string(), &column.to_string());
         self.roots.boards.insert(txn, key, column_any(&value));
         self.tracker()

@@ -7,6 +7,7 @@
 //!   changes, `$` keys only the layout's own, every field declared by the kind and stored in
 //!   its kind's shape (see `check_card.rs`);
 //! - relationships, their properties and sequences: see `check_graph.rs`;
+//! - boards, their columns and placements: see `check_board.rs`;
 //! - `meta`: only a numeric `schema_version` and recorded schemas (`schema@{version}`, the
 //!   room's own for its version, none newer);
 //! - no new root types.
@@ -48,6 +49,7 @@ pub(super) struct Side<'d> {
     pub relationships: Option<MapRef>,
     pub props: Option<MapRef>,
     pub sequences: Option<MapRef>,
+    pub boards: Option<MapRef>,
     pub meta: Option<MapRef>,
 }
 
@@ -59,6 +61,7 @@ impl<'d> Side<'d> {
             relationships: txn.get_map(layout::RELATIONSHIPS),
             props: txn.get_map(layout::RELATIONSHIP_PROPS),
             sequences: txn.get_map(layout::SEQUENCES),
+            boards: txn.get_map(layout::BOARDS),
             meta: txn.get_map(layout::META),
             txn,
         }
@@ -118,6 +121,9 @@ pub(crate) fn check(
     }
     for key in touched.sequences.keys() {
         check.sequence(key)?;
+    }
+    for key in touched.boards.keys() {
+        check.board_entry(key)?;
     }
     for key in &touched.meta {
         check.meta(key)?;

@@ -59,6 +59,7 @@ enum Root {
     Relationships,
     Props,
     Sequences,
+    Boards,
     Meta,
 }
 
@@ -69,6 +70,7 @@ impl Root {
             Root::Relationships => layout::RELATIONSHIPS,
             Root::Props => layout::RELATIONSHIP_PROPS,
             Root::Sequences => layout::SEQUENCES,
+            Root::Boards => layout::BOARDS,
             Root::Meta => layout::META,
         }
     }
@@ -130,6 +132,12 @@ fn key_of(violation: &Violation) -> Option<String> {
         | Violation::BadEdgeEntry { .. }
         | Violation::EndpointKind { .. }
         | Violation::BadSequenceEntry { .. }
+        | Violation::BadBoardEntry { .. }
+        | Violation::UnknownBoardKind { .. }
+        | Violation::BoardKindChanged { .. }
+        | Violation::UnknownBoard { .. }
+        | Violation::UnknownColumn { .. }
+        | Violation::CardNotAllowed { .. }
         | Violation::BadMeta { .. }
         | Violation::UnknownRoot(_) => None,
     }
@@ -172,6 +180,9 @@ fn failures(
     }
     for key in touched.sequences.keys() {
         note(Root::Sequences, key, check.sequence(key));
+    }
+    for key in touched.boards.keys() {
+        note(Root::Boards, key, check.board_entry(key));
     }
     for key in &touched.meta {
         note(Root::Meta, key, check.meta(key));
@@ -221,6 +232,7 @@ fn write(
         Root::Relationships,
         Root::Props,
         Root::Sequences,
+        Root::Boards,
         Root::Meta,
     ]
     .map(|root| (root, target(root)));

@@ -102,6 +102,7 @@ mod awareness;
 mod batches;
 mod bucket;
 mod check;
+mod check_board;
 mod check_card;
 mod check_container;
 mod check_field;
