@@ -10,6 +10,7 @@
 
 use thiserror::Error;
 
+use crate::composite::ShapeError;
 use crate::ids::{BoardId, CardId, ColumnId, SequenceId};
 use crate::schema_change::SchemaChange;
 use crate::untrusted::DecodeError;
@@ -156,6 +157,9 @@ pub enum RegisterError {
         /// The requested state.
         to: String,
     },
+    /// A composite value that does not fit its declared shape or limits.
+    #[error("the value does not fit the register's shape: {0}")]
+    BadShape(ShapeError),
 }
 
 impl RegisterError {
@@ -171,6 +175,7 @@ impl RegisterError {
                 from: from.unwrap_or_default(),
                 to,
             },
+            RegisterError::BadShape(error) => WriteError::BadShape { field, error },
         }
     }
 }
@@ -313,6 +318,14 @@ pub enum WriteError {
         /// Card.
         card: CardId,
     },
+    /// A composite value that does not fit its field's shape or limits.
+    #[error("field {field:?}: {error}")]
+    BadShape {
+        /// Field.
+        field: String,
+        /// What does not fit.
+        error: ShapeError,
+    },
     /// A board kind the schema does not declare.
     #[error("unknown board kind {0:?}")]
     UnknownBoardKind(String),
@@ -393,6 +406,7 @@ impl WriteError {
             NotInSequence { .. } => "not_in_sequence",
             UnknownBoardKind(_) | CardNotAllowed { .. } => "schema_violation",
             UnknownBoard(_) => "unknown_board",
+            BadShape { .. } => "bad_shape",
             BoardExists(_) => "board_exists",
             UnknownColumn { .. } => "unknown_column",
             ColumnExists { .. } => "column_exists",

@@ -71,6 +71,7 @@ pub struct ReadmeDoctests;
 mod board;
 mod btree;
 mod card_writes;
+mod composite;
 mod container;
 mod doc;
 mod error;
@@ -97,6 +98,7 @@ mod value;
 mod write;
 
 pub use board::{BoardView, ColumnView, Place};
+pub use composite::{Composite, Shape, ShapeError};
 pub use doc::CardDoc;
 pub use error::{OpenError, RegisterError, SchemaError, WriteError};
 pub use events::{ChangeBatch, ChangeEvent, Origin};

@@ -41,6 +41,13 @@ const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
 
 /// Numbers in attributes and properties must be finite, like register values.
 fn check_attributes(field: &str, attributes: &crate::value::Attributes) -> Result<(), WriteError> {
+    // Composites belong only in composite registers, whose schema declares their shape.
+    if let Some(value) = attributes.values().find(|v| v.is_composite()) {
+        return Err(WriteError::TypeMismatch {
+            field: field.to_owned(),
+            got: value.type_name(),
+        });
+    }
     if attributes
         .values()
         .any(|v| matches!(v, Value::Number(n) if !n.is_finite()))

@@ -88,12 +88,16 @@ impl Field<'_> {
 
     /// Checks a register's change with the core's own rule
     /// ([`FieldDef::check_register_write`]). The room only adds what the core's [`Value`]
-    /// cannot express: a stored array, map, binary or undefined is refused here, and values
+    /// cannot express: a stored binary or undefined, or an array or map outside a composite
+    /// register, is refused here, and values
     /// are read with [`Value::from_any`], as every read of the core sees them.
     pub fn register(&self, old: Option<&Any>, new: Option<&Any>) -> Result<(), Violation> {
         let (card, field) = (self.card.to_owned(), self.name.to_owned());
         let expected = self.def.value_type;
+        let composite =
+            self.def.composite.is_some() && matches!(new, Some(Any::Array(_) | Any::Map(_)));
         if let Some(any) = new
+            && !composite
             && !matches!(
                 any,
                 Any::Null | Any::Bool(_) | Any::Number(_) | Any::String(_)
@@ -126,6 +130,7 @@ impl Field<'_> {
                     from,
                     to,
                 },
+                RegisterError::BadShape(error) => Violation::BadShape { card, field, error },
             })
     }
 

@@ -110,6 +110,7 @@ fn key_of(violation: &Violation) -> Option<String> {
         | Violation::WrongShape { field, .. }
         | Violation::TypeMismatch { field, .. }
         | Violation::NotFinite { field, .. }
+        | Violation::BadShape { field, .. }
         | Violation::MissingRequired { field, .. }
         | Violation::InvalidTransition { field, .. }
         | Violation::ForeignEntry { field, .. }

@@ -117,6 +117,16 @@ pub enum Violation {
         /// What came.
         got: &'static str,
     },
+    /// A composite register value that does not fit its declared shape or limits.
+    #[error("field {field:?} of card {card}: {error}")]
+    BadShape {
+        /// Card key.
+        card: String,
+        /// Field.
+        field: String,
+        /// What does not fit.
+        error: cardsync_core::ShapeError,
+    },
     /// A number that is NaN or infinite.
     #[error("field {field:?} of card {card} must be a finite number")]
     NotFinite {

@@ -9,6 +9,7 @@ mod hostile;
 mod legit;
 mod limits;
 mod proptests;
+mod registers;
 mod stock;
 
 use cardsync_core::{
