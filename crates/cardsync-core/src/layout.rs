@@ -127,6 +127,38 @@ pub const SEQUENCE_SEPARATOR: char = ':';
 /// Separates the item from the replica in a set entry key.
 pub const SET_SEPARATOR: char = '@';
 
+/// Slot field of a time-ordered register: the value.
+pub const SLOT_VALUE: &str = "value";
+/// Slot field of a time-ordered register: the write's stamp (`Stamp::at`).
+pub const SLOT_AT: &str = "at";
+
+/// Reads a time-ordered register's slot `{value, at}`: the stamp and the value, or `None` if
+/// malformed (a stamp that is not a non-negative safe integer, other entries).
+pub fn slot_value(value: &Out) -> Option<(u64, &Any)> {
+    let map = plain_map(value, &[SLOT_VALUE, SLOT_AT])?;
+    let at = match map.get(SLOT_AT)? {
+        Any::Number(yrs::Number::Int(n)) => u64::try_from(*n).ok(),
+        Any::Number(yrs::Number::Float(f)) if f.fract() == 0.0 && *f >= 0.0 => Some(*f as u64),
+        _ => None,
+    }
+    .filter(|at| *at <= MAX_CLIENT_ID)?;
+    Some((at, map.get(SLOT_VALUE)?))
+}
+
+/// The winning slot of a time-ordered register: the greatest `(at, replica)` among the
+/// well-formed slots keyed by a canonical replica id.
+pub fn latest_slot<'a>(
+    slots: impl Iterator<Item = (&'a str, &'a Out)>,
+) -> Option<(u64, u64, &'a Any)> {
+    slots
+        .filter_map(|(key, value)| {
+            let replica = parse_replica_key(key)?;
+            let (at, value) = slot_value(value)?;
+            Some((at, replica, value))
+        })
+        .max_by_key(|(at, replica, _)| (*at, *replica))
+}
+
 /// Separates the board from a column in a `boards` key.
 pub const COLUMN_SEPARATOR: char = '/';
 /// Board value field: the board kind (a string of the schema's `boards`).

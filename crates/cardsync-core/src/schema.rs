@@ -292,9 +292,11 @@ impl Schema {
                     let (kind, field) = at();
                     return Err(SchemaError::ReservedFieldName { kind, field });
                 }
-                let register_only =
-                    def.required || def.transitions.is_some() || def.composite.is_some();
-                if def.kind != FieldKind::Register && register_only {
+                let register_only = def.required || def.transitions.is_some();
+                let valued = matches!(def.kind, FieldKind::Register | FieldKind::TimeOrdered);
+                if (def.kind != FieldKind::Register && register_only)
+                    || (!valued && def.composite.is_some())
+                {
                     let (kind, field) = at();
                     return Err(SchemaError::RegisterOnly { kind, field });
                 }

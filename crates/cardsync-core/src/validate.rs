@@ -254,7 +254,7 @@ impl CardDoc {
                 for (name, value) in fields {
                     let def = self.field_def(kind, name)?;
                     match def.kind {
-                        FieldKind::Register => {
+                        FieldKind::Register | FieldKind::TimeOrdered => {
                             def.check_register_write(None, value)
                                 .map_err(|e| e.into_write_error(name))?;
                             ov.registers.insert((*card, name.clone()), value.clone());
@@ -292,7 +292,12 @@ impl CardDoc {
                 ov.cards.insert(*card, (kind.clone(), false));
             }
             Op::SetField { card, field, value } => {
-                let def = self.live_field(txn, ov, *card, field, FieldKind::Register)?;
+                let kind = self.live_card(txn, ov, *card)?;
+                let expected = match self.field_def(&kind, field)?.kind {
+                    FieldKind::TimeOrdered => FieldKind::TimeOrdered,
+                    _ => FieldKind::Register,
+                };
+                let def = self.live_field(txn, ov, *card, field, expected)?;
                 let current = self.register_value(txn, ov, *card, field);
                 def.check_register_write(current.as_ref(), value)
                     .map_err(|e| e.into_write_error(field))?;

@@ -30,6 +30,10 @@ pub enum FieldKind {
     Max,
     /// An add-wins set of strings.
     Set,
+    /// A register where the write with the latest stamp wins, ties to the higher replica id,
+    /// whatever order writes arrive in: each replica writes its own slot, the value is the
+    /// slot with the greatest `(at, replica)` (docs/design.md §3, "Time-ordered registers").
+    TimeOrdered,
 }
 
 /// The type a register accepts.

@@ -272,6 +272,9 @@ impl<A: Authenticator> Room<A> {
             permissions: &self.config.permissions,
             role,
             writers: &writers,
+            latest_stamp: self
+                .wall_ms
+                .map(|now| now.saturating_add(self.config.max_stamp_skew_ms)),
         };
         let foreign_roots = shadow.new_foreign_roots(&self.doc);
         // Clocks of a reserved client id are refused outright, for every peer: no change of the

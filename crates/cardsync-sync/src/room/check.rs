@@ -38,8 +38,10 @@ pub(crate) struct Rules<'a> {
     /// The writer's role.
     pub role: Role,
     /// Client ids whose clocks the update adds: the only keys it may write counter, max and
-    /// set entries under.
+    /// set entries (and time-ordered slots) under.
     pub writers: &'a BTreeSet<u64>,
+    /// The latest stamp a time-ordered register may take (`None`: no limit).
+    pub latest_stamp: Option<u64>,
 }
 
 /// One replica, read through one transaction.

@@ -140,6 +140,7 @@ impl Field<'_> {
         old: &BTreeMap<String, Option<Any>>,
         new: &BTreeMap<String, Option<Any>>,
         writers: &BTreeSet<u64>,
+        latest_stamp: Option<u64>,
     ) -> Result<(), Violation> {
         let own = |client: Option<u64>| client.is_some_and(|c| writers.contains(&c));
         let keys: BTreeSet<&String> = old.keys().chain(new.keys()).collect();
@@ -192,6 +193,27 @@ impl Field<'_> {
                     }
                     if *after != Any::Bool(true) {
                         return Err(self.err_shape("a map of `item@client` → true"));
+                    }
+                }
+                FieldKind::TimeOrdered => {
+                    if !own(parse_replica_key(key)) {
+                        return Err(foreign());
+                    }
+                    let Some(after) = after else { continue };
+                    let slot = yrs::Out::Any(after.clone());
+                    let Some((at, value)) = cardsync_core::layout::slot_value(&slot) else {
+                        return Err(self.err_shape("a map of replica → {value, at}"));
+                    };
+                    self.register(None, Some(value))?;
+                    if let Some(latest) = latest_stamp
+                        && at > latest
+                    {
+                        return Err(Violation::StampAhead {
+                            card: self.card.to_owned(),
+                            field: self.name.to_owned(),
+                            at,
+                            latest,
+                        });
                     }
                 }
                 FieldKind::Register | FieldKind::Text => {}

@@ -111,6 +111,7 @@ fn key_of(violation: &Violation) -> Option<String> {
         | Violation::TypeMismatch { field, .. }
         | Violation::NotFinite { field, .. }
         | Violation::BadShape { field, .. }
+        | Violation::StampAhead { field, .. }
         | Violation::MissingRequired { field, .. }
         | Violation::InvalidTransition { field, .. }
         | Violation::ForeignEntry { field, .. }

@@ -127,6 +127,20 @@ pub enum Violation {
         /// What does not fit.
         error: cardsync_core::ShapeError,
     },
+    /// A time-ordered register's stamp too far ahead of the room's clock.
+    #[error(
+        "field {field:?} of card {card}: stamp {at} is more than the allowed skew ahead of the server clock (latest {latest})"
+    )]
+    StampAhead {
+        /// Card key.
+        card: String,
+        /// Field.
+        field: String,
+        /// The stamp.
+        at: u64,
+        /// The latest stamp allowed now.
+        latest: u64,
+    },
     /// A number that is NaN or infinite.
     #[error("field {field:?} of card {card} must be a finite number")]
     NotFinite {
