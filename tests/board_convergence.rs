@@ -111,20 +111,20 @@ fn b() -> impl Strategy<Value = u8> + Clone {
 fn step() -> impl Strategy<Value = Step> {
     let r = any::<u8>();
     prop_oneof![
-        1 => (r.clone(), any::<u8>()).prop_map(|(r, board)| Step::CreateBoard { r, board }),
-        2 => (r.clone(), b(), any::<u8>(), any::<u8>())
+        1 => (r, any::<u8>()).prop_map(|(r, board)| Step::CreateBoard { r, board }),
+        2 => (r, b(), any::<u8>(), any::<u8>())
             .prop_map(|(r, board, column, index)| Step::AddColumn { r, board, column, index: index % 6 }),
-        1 => (r.clone(), b(), any::<u8>(), any::<u8>())
+        1 => (r, b(), any::<u8>(), any::<u8>())
             .prop_map(|(r, board, column, index)| Step::MoveColumn { r, board, column, index: index % 6 }),
-        1 => (r.clone(), b(), any::<u8>())
+        1 => (r, b(), any::<u8>())
             .prop_map(|(r, board, column)| Step::RemoveColumn { r, board, column }),
-        6 => (r.clone(), b(), any::<u8>(), any::<u8>(), any::<u8>())
+        6 => (r, b(), any::<u8>(), any::<u8>(), any::<u8>())
             .prop_map(|(r, board, card, column, index)| Step::Place { r, board, card, column, index: index % 8 }),
-        1 => (r.clone(), b(), any::<u8>())
+        1 => (r, b(), any::<u8>())
             .prop_map(|(r, board, card)| Step::Unplace { r, board, card }),
-        2 => (r.clone(), any::<u8>(), any::<i8>(), any::<i16>())
+        2 => (r, any::<u8>(), any::<i8>(), any::<i16>())
             .prop_map(|(r, card, lat, lng)| Step::Geo { r, card, lat: lat % 90, lng: lng % 180 }),
-        2 => (r.clone(), any::<u8>(), any::<u8>()).prop_map(|(r, card, at)| Step::Pin { r, card, at: at % 16 }),
+        2 => (r, any::<u8>(), any::<u8>()).prop_map(|(r, card, at)| Step::Pin { r, card, at: at % 16 }),
         3 => (any::<u8>(), any::<u8>()).prop_map(|(from, to)| Step::Sync { from, to }),
     ]
 }
@@ -133,13 +133,16 @@ fn geo(lat: f64, lng: f64) -> Value {
     Value::Object([("lat".into(), lat.into()), ("lng".into(), lng.into())].into())
 }
 
+/// A time-ordered write: `(at, replica, seq)` and the value.
+type PinWrite = ((u64, u64, usize), Value);
+
 /// The replicas, and every value written to the registers under test.
 struct World {
     docs: Vec<CardDoc>,
     /// Per card: every composite value written.
     geos: BTreeMap<CardId, Vec<Value>>,
     /// Per card: every time-ordered write as `((at, replica, seq), value)`.
-    pins: BTreeMap<CardId, Vec<((u64, u64, usize), Value)>>,
+    pins: BTreeMap<CardId, Vec<PinWrite>>,
     writes: usize,
     applied: usize,
 }

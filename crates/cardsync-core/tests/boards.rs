@@ -274,6 +274,10 @@ fn deleted_cards_hide_and_come_back_in_place() {
 /// 10k-card board. `cargo test --release -p cardsync-core --test boards -- --ignored --nocapture`
 #[test]
 #[ignore = "a measurement, run by hand"]
+#[expect(
+    clippy::print_stdout,
+    reason = "a measurement run by hand prints its figure"
+)]
 fn measure_moves_on_a_10k_board() {
     let mut doc = doc(1);
     doc.set_undo_enabled(false);
@@ -310,6 +314,10 @@ fn measure_moves_on_a_10k_board() {
 /// The same measurement for today's sequence move, for comparison.
 #[test]
 #[ignore = "a measurement, run by hand"]
+#[expect(
+    clippy::print_stdout,
+    reason = "a measurement run by hand prints its figure"
+)]
 fn measure_sequence_moves_on_10k() {
     let mut doc = doc(1);
     doc.set_undo_enabled(false);

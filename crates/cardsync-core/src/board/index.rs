@@ -17,6 +17,9 @@ use crate::ids::{CardId, ColumnId};
 use crate::layout::ColumnValue;
 use crate::order_index::OrderIndex;
 
+/// A live column as drawn: its id, its stored value and its visible cards in order.
+pub(crate) type DrawnColumn<'a> = (ColumnId, &'a ColumnValue, Vec<CardId>);
+
 /// One board as the document holds it.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct BoardState {
@@ -132,7 +135,7 @@ impl BoardState {
 
     /// The visible cards of each live column in order, and (only when the board has no live
     /// column) the cards that therefore have no place.
-    pub fn view(&self) -> (Vec<(ColumnId, &ColumnValue, Vec<CardId>)>, Vec<CardId>) {
+    pub fn view(&self) -> (Vec<DrawnColumn<'_>>, Vec<CardId>) {
         let live = self.live_columns();
         let orphans = self.has_visible_orphans();
         let columns = live
