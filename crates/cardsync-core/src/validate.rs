@@ -33,7 +33,7 @@ pub(crate) struct Overlay {
     /// Membership changes per sequence; `None` marks a sequence created by the batch.
     sequences: HashMap<SequenceId, HashMap<CardId, bool>>,
     /// What the batch's board ops did (`board/validate.rs`).
-    pub(crate) boards: crate::board::BoardOverlay,
+    pub(crate) boards: crate::board::overlay::BoardOverlay,
 }
 
 /// Largest integer JavaScript represents exactly.

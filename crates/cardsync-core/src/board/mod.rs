@@ -18,6 +18,7 @@
 
 mod index;
 mod observe;
+pub(crate) mod overlay;
 mod validate;
 mod write;
 
@@ -25,7 +26,6 @@ use serde::{Deserialize, Serialize};
 
 pub(crate) use index::Boards;
 pub(crate) use observe::on_boards;
-pub(crate) use validate::BoardOverlay;
 
 use crate::doc::CardDoc;
 use crate::error::WriteError;

@@ -1,31 +1,20 @@
 //! Validation of board ops, before anything is written (see `validate.rs` for why a batch is
-//! checked whole first). Later ops of a batch see earlier ones through [`BoardOverlay`]: a
+//! checked whole first). Later ops of a batch see earlier ones through `BoardOverlay`: a
 //! batch may create a board, add its columns and place cards in them.
 //!
 //! The rules are the ones the room's validator enforces on the stored entries
 //! (`check_board.rs` in the sync crate): a board of a declared kind, placements only in live
 //! columns, only cards of kinds the board kind allows.
 
-use std::collections::HashMap;
-
 use yrs::ReadTxn;
 
 use crate::doc::CardDoc;
 use crate::error::WriteError;
-use crate::ids::{BoardId, CardId, ColumnId};
+use crate::ids::{BoardId, ColumnId};
 use crate::ops::Op;
 use crate::validate::Overlay;
 
-/// What the board ops validated so far in this batch changed.
-#[derive(Default)]
-pub(crate) struct BoardOverlay {
-    /// Kinds of the boards the batch created.
-    created: HashMap<BoardId, String>,
-    /// Columns the batch added (`true`) or removed (`false`).
-    columns: HashMap<(BoardId, ColumnId), bool>,
-    /// Placements the batch made (`true`) or took away (`false`).
-    placed: HashMap<(BoardId, CardId), bool>,
-}
+use super::overlay::BoardOverlay;
 
 impl CardDoc {
     fn board_kind(&self, ov: &BoardOverlay, board: BoardId) -> Result<String, WriteError> {
