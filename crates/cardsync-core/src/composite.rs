@@ -20,8 +20,12 @@ use thiserror::Error;
 use crate::value::Value;
 
 /// The shape a composite value must have.
+///
+/// Serialized internally tagged (`{"type": "number", "min": -90}`), deserialized through a
+/// private flat `WireShape` (as [`Op`](crate::Op) is, and for the same reason: serde's derive
+/// for internally tagged enums buffers every value and costs kilobytes of wasm).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(tag = "type", rename_all = "snake_case", try_from = "WireShape")]
 pub enum Shape {
     /// A finite number, optionally within `min..=max`.
     Number {
@@ -56,6 +60,54 @@ pub enum Shape {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         max_items: Option<u32>,
     },
+}
+
+/// The shape tags (`"type"`).
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum ShapeTag {
+    Number,
+    String,
+    Bool,
+    Object,
+    Array,
+}
+
+/// One shape as JSON has it: every field any shape has, each optional.
+#[derive(Deserialize)]
+struct WireShape {
+    #[serde(rename = "type")]
+    tag: ShapeTag,
+    min: Option<f64>,
+    max: Option<f64>,
+    max_len: Option<u32>,
+    fields: Option<BTreeMap<String, Shape>>,
+    optional: Option<Vec<String>>,
+    items: Option<Box<Shape>>,
+    max_items: Option<u32>,
+}
+
+impl TryFrom<WireShape> for Shape {
+    type Error = &'static str;
+
+    fn try_from(w: WireShape) -> Result<Self, Self::Error> {
+        Ok(match w.tag {
+            ShapeTag::Number => Shape::Number {
+                min: w.min,
+                max: w.max,
+            },
+            ShapeTag::String => Shape::String { max_len: w.max_len },
+            ShapeTag::Bool => Shape::Bool,
+            ShapeTag::Object => Shape::Object {
+                fields: w.fields.ok_or("missing field `fields`")?,
+                optional: w.optional.unwrap_or_default(),
+            },
+            ShapeTag::Array => Shape::Array {
+                items: w.items.ok_or("missing field `items`")?,
+                max_items: w.max_items,
+            },
+        })
+    }
 }
 
 impl Shape {
