@@ -45,7 +45,6 @@ pub(crate) struct Roots {
     pub relationships: MapRef,
     pub relationship_props: MapRef,
     pub sequences: MapRef,
-    pub boards: MapRef,
     pub meta: MapRef,
 }
 
@@ -108,17 +107,19 @@ impl CardDoc {
             relationships: doc.get_or_insert_map(layout::RELATIONSHIPS),
             relationship_props: doc.get_or_insert_map(layout::RELATIONSHIP_PROPS),
             sequences: doc.get_or_insert_map(layout::SEQUENCES),
-            boards: doc.get_or_insert_map(layout::BOARDS),
             meta: doc.get_or_insert_map(layout::META),
         };
         let tracker = Arc::new(Mutex::new(Tracker::default()));
         type Handler = for<'a, 'b, 'c> fn(&mut Tracker, &TransactionMut<'a>, &Events<'b>);
+        // The `boards` root is not kept in `Roots`: board writes reach it through their
+        // transaction, and one more handle here made every `CardDoc` larger.
+        let boards = doc.get_or_insert_map(layout::BOARDS);
         let observers: [(&MapRef, Handler); 5] = [
             (&roots.cards, events::on_cards),
             (&roots.relationships, events::on_relationships),
             (&roots.relationship_props, events::on_relationship_props),
             (&roots.sequences, events::on_sequences),
-            (&roots.boards, crate::board::on_boards),
+            (&boards, crate::board::on_boards),
         ];
         for (root, handler) in observers {
             let tracker = Arc::clone(&tracker);
@@ -329,7 +330,7 @@ fn undo_manager(doc: &Doc, roots: &Roots) -> UndoManager {
     undo.expand_scope(doc, &roots.relationships);
     undo.expand_scope(doc, &roots.relationship_props);
     undo.expand_scope(doc, &roots.sequences);
-    undo.expand_scope(doc, &roots.boards);
+    undo.expand_scope(doc, &doc.get_or_insert_map(layout::BOARDS));
     undo
 }
 

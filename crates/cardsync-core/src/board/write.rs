@@ -6,13 +6,18 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use yrs::{Any, Map, TransactionMut};
+use yrs::{Any, Map, TransactionMut, WriteTxn};
 
 use crate::doc::CardDoc;
 use crate::ids::{BoardId, ColumnId};
 use crate::layout::{self, ColumnValue};
 use crate::ops::Op;
 use crate::order_index::OrderIndex;
+
+/// The `boards` root, through the writing transaction.
+fn boards(txn: &mut TransactionMut<'_>) -> yrs::MapRef {
+    txn.get_or_insert_map(layout::BOARDS)
+}
 
 fn column_any(value: &ColumnValue) -> Any {
     Any::from(HashMap::from([
@@ -66,7 +71,7 @@ impl CardDoc {
         value: ColumnValue,
     ) {
         let key = layout::column_entry(&board.to_string(), &column.to_string());
-        self.roots.boards.insert(txn, key, column_any(&value));
+        boards(txn).insert(txn, key, column_any(&value));
         self.tracker()
             .boards
             .boards
@@ -93,7 +98,7 @@ impl CardDoc {
                     layout::BOARD_KIND.to_owned(),
                     Any::String(Arc::from(kind.as_str())),
                 )]));
-                self.roots.boards.insert(txn, board.to_string(), value);
+                boards(txn).insert(txn, board.to_string(), value);
                 self.tracker().boards.boards.entry(*board).or_default().kind =
                     Some(Arc::from(kind.as_str()));
             }
@@ -155,13 +160,11 @@ impl CardDoc {
                     .boards
                     .place(*board, *card, Some((*column, order.clone())), hidden);
                 drop(tracker);
-                self.roots
-                    .boards
-                    .insert(txn, key, placement_any(*column, &order));
+                boards(txn).insert(txn, key, placement_any(*column, &order));
             }
             Op::UnplaceCard { board, card } => {
                 let key = layout::placement_entry(&board.to_string(), &card.to_string());
-                self.roots.boards.remove(txn, &key);
+                boards(txn).remove(txn, &key);
                 let mut tracker = self.tracker();
                 tracker.boards.place(*board, *card, None, true);
             }
