@@ -7,7 +7,7 @@
 //! concurrent writes of one last-writer-wins register, so the card ends up in exactly one
 //! column, at exactly one place. Within a column, cards order by their order keys
 //! ([`crate::order_key`]) like a sequence's, and a move is one map write plus an index update
-//! ([`index`]), the cost of a sequence move.
+//! ([`index`]), close to the cost of a sequence move.
 //!
 //! Columns are entries `{board}/{column}` → `{name, order, removed}`, ordered by their own
 //! order keys, so reordering columns never touches a card and runs concurrently with card
