@@ -651,3 +651,77 @@ fn diffs_round_trip_through_state_vectors_both_ways() {
     assert_eq!(Some(visible_order(&yjs_v1, BOARD)), doc.sequence(BOARD));
     assert_eq!(doc.sequence(BOARD).unwrap().len(), 3);
 }
+
+/// A board as a stock Yjs doc sees it: `boards` holds `{board}` → `{kind}`, `{board}/{column}`
+/// → `{name, order, removed}` and `{board}:{card}` → `{column, order}`, all plain JSON. Drawing
+/// the board from that JSON alone (columns by order key then id; cards by order key then id;
+/// a removed column's cards in the first live column) gives what cardsync reads, after
+/// concurrent moves of one card to two columns and a column removed meanwhile.
+#[test]
+fn yjs_reads_a_board() {
+    use cardsync_core::{BoardId, BoardKind, ColumnId};
+    let schema = schema().board("kanban", BoardKind::default());
+    let (board, cols) = (BoardId::from_u128(0xb0), [1, 2, 3].map(ColumnId::from_u128));
+    let mut a = CardDoc::new(schema.clone(), 1).unwrap();
+    let s = stamp(1);
+    a.create_board(&s, board, "kanban").unwrap();
+    for (i, column) in cols.iter().enumerate() {
+        a.add_column(&s, board, *column, &format!("c{i}"), i as u32)
+            .unwrap();
+    }
+    let cards = [T1, T2, T3];
+    for card in cards {
+        a.create_card(&s, card, "task", [("title", Value::from("t"))])
+            .unwrap();
+        a.place_card(&s, board, card, cols[1], 9).unwrap();
+    }
+    let mut b = CardDoc::new(schema, 2).unwrap();
+    b.apply_update_v1(&a.snapshot_v1()).unwrap();
+    a.place_card(&s, board, T1, cols[0], 0).unwrap();
+    b.place_card(&s, board, T1, cols[2], 0).unwrap();
+    b.remove_column(&s, board, cols[1]).unwrap();
+    a.apply_update_v1(&b.diff_v1(&a.state_vector()).unwrap())
+        .unwrap();
+    let view = yjs_view(&[(&a.snapshot_v1(), false)]);
+    let root = view["boards"].as_object().expect("boards root");
+    assert_eq!(root[&board.to_string()], json!({ "kind": "kanban" }));
+    // Columns, from the plain JSON.
+    let prefix = format!("{board}/");
+    let mut columns: Vec<(String, String, bool)> = root
+        .iter()
+        .filter_map(|(key, v)| {
+            let id = key.strip_prefix(&prefix)?.to_owned();
+            let removed = v["removed"].as_bool().expect("removed flag");
+            Some((v["order"].as_str()?.to_owned(), id, removed))
+        })
+        .collect();
+    columns.sort();
+    let live: Vec<String> = columns
+        .iter()
+        .filter(|(.., removed)| !removed)
+        .map(|(_, id, _)| id.clone())
+        .collect();
+    // Placements, from the plain JSON.
+    let prefix = format!("{board}:");
+    let mut drawn: Vec<(String, Vec<(String, String)>)> =
+        live.iter().map(|id| (id.clone(), Vec::new())).collect();
+    for (key, v) in root {
+        let Some(card) = key.strip_prefix(&prefix) else {
+            continue;
+        };
+        let column = v["column"].as_str().expect("column id");
+        let at = live.iter().position(|c| c == column).unwrap_or(0);
+        let order = v["order"].as_str().expect("order key").to_owned();
+        drawn[at].1.push((order, card.to_owned()));
+    }
+    let cardsync = a.board(board).unwrap();
+    assert_eq!(cardsync.columns.len(), drawn.len());
+    for (column, (id, mut entries)) in cardsync.columns.iter().zip(drawn) {
+        entries.sort();
+        let ids: Vec<String> = entries.into_iter().map(|(_, c)| c).collect();
+        let expected: Vec<String> = column.cards.iter().map(ToString::to_string).collect();
+        assert_eq!((column.id.to_string(), expected), (id, ids));
+    }
+    let placed: usize = cardsync.columns.iter().map(|c| c.cards.len()).sum();
+    assert_eq!(placed, 3, "every card in exactly one column");
+}

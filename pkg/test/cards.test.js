@@ -85,8 +85,9 @@ test("malformed arguments are invalid_argument or invalid_id errors, never traps
   const doc = makeDoc(3);
   const card = doc.createCard("task", { title: "A" });
   throwsCode(() => doc.setField("not an id", "title", "x"), "invalid_id");
-  throwsCode(() => doc.setField(card, "note", { nested: true }), "invalid_argument");
-  throwsCode(() => doc.setField(card, "note", [1]), "invalid_argument");
+  // Objects and arrays are values only of composite registers (`FieldDef.composite`).
+  throwsCode(() => doc.setField(card, "note", { nested: true }), "schema_violation");
+  throwsCode(() => doc.setField(card, "note", [1]), "schema_violation");
   throwsCode(() => doc.setField(card, "note", 10n), "invalid_argument");
   throwsCode(() => doc.setField(card, "estimate", NaN), "schema_violation");
   throwsCode(() => doc.insertText(card, "body", -1, "x"), "invalid_argument");
@@ -96,7 +97,7 @@ test("malformed arguments are invalid_argument or invalid_id errors, never traps
   throwsCode(() => doc.insertText(card, "body", 0, "x", { size: Infinity }), "invalid_argument");
   throwsCode(() => doc.apply([{ op: "explode" }]), "invalid_argument");
   throwsCode(() => doc.apply("nope"), "invalid_argument");
-  throwsCode(() => doc.link(card, "assigned", card, { weight: {} }), "invalid_argument");
+  throwsCode(() => doc.link(card, "assigned", card, { weight: {} }), "schema_violation");
   throwsCode(() => new CardDoc({ version: "one" }), "invalid_argument");
   throwsCode(() => new CardDoc(schema, { clientId: 2 ** 60 }), "invalid_client_id");
   throwsCode(() => new CardDoc(schema, { clientId: -1 }), "invalid_client_id");

@@ -2,6 +2,7 @@
 // TypeScript user gets must type-check real use, and must reject obvious misuse.
 
 import {
+  type BoardView,
   type Card,
   CardDoc,
   type ChangeBatch,
@@ -11,6 +12,7 @@ import {
   type ErrorCode,
   MemoryStore,
   type Op,
+  type Place,
   type RejectCode,
   type Schema,
   SyncClient,
@@ -47,8 +49,8 @@ export async function use(): Promise<number> {
       console.log(code);
     }
   }
-  // @ts-expect-error: values are null, boolean, number or string
-  doc.setField(id, "title", { nested: true });
+  // @ts-expect-error: values are plain data (objects and arrays only for composite registers)
+  doc.setField(id, "title", () => 1);
   // @ts-expect-error: unknown op
   doc.apply([{ op: "explode" }]);
   doc.free();
@@ -96,3 +98,32 @@ export function hookTypes(doc: CardDoc, client: SyncClient): string {
   const status: ClientStatus = useSyncStatus(client);
   return `${card?.id}${order?.length}${status.status}`;
 }
+
+// Boards, composite and time-ordered registers.
+const boardSchema: Schema = {
+  version: 1,
+  cards: {
+    place: {
+      fields: {
+        geo: {
+          kind: "register",
+          composite: { shape: { type: "object", fields: { lat: { type: "number", min: -90, max: 90 } } } },
+        },
+        pin: { kind: "time_ordered" },
+      },
+    },
+  },
+  boards: { kanban: { cards: ["place"] } },
+};
+const boardDoc = new CardDoc(boardSchema, { clientId: 9 });
+const boardId: string = boardDoc.createBoard("kanban");
+const columnId: string = boardDoc.addColumn(boardId, "Todo", 0);
+const placeCard: string = boardDoc.createCard("place", { geo: { lat: 1 } });
+boardDoc.placeCard(boardId, placeCard, columnId, 0);
+const drawn: BoardView | undefined = boardDoc.board(boardId);
+const where: Place | undefined = boardDoc.cardPlace(boardId, placeCard);
+const moveOp: Op = { op: "place_card", board: boardId, card: placeCard, column: columnId, index: 0 };
+const boardCode: ErrorCode = "unknown_column";
+void [drawn?.columns[0]?.cards, where?.index, moveOp, boardCode];
+// @ts-expect-error a column index is a number
+boardDoc.placeCard(boardId, placeCard, columnId, "0");

@@ -31,7 +31,7 @@ export function load (updates, doc = new Y.Doc()) {
 }
 
 /**
- * What a stock Yjs peer sees of a cardsync document: the five roots as plain JSON, the
+ * What a stock Yjs peer sees of a cardsync document: the six roots as plain JSON, the
  * formatting deltas of every nested Y.Text (toJSON drops formatting), the type of every card
  * entry (so the Rust side can check that fields live in the containers docs/design.md §3 promises),
  * and the encoded state.
@@ -63,6 +63,7 @@ export function describe (doc) {
     relationships: doc.getMap('relationships').toJSON(),
     relationship_props: doc.getMap('relationship_props').toJSON(),
     sequences: doc.getMap('sequences').toJSON(),
+    boards: doc.getMap('boards').toJSON(),
     meta: doc.getMap('meta').toJSON(),
     stateVector: toHex(Y.encodeStateVector(doc)),
     snapshot: toHex(Y.encodeStateAsUpdate(doc))

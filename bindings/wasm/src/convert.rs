@@ -114,9 +114,10 @@ pub(crate) fn safe_integer(value: f64, what: &str) -> Result<i64, JsValue> {
     }
 }
 
-/// A register value: `null`/`undefined`, a boolean, a number or a string. Anything else
-/// (objects, arrays, bigints) is refused here rather than stored as something Yjs would read
-/// differently.
+/// A register value: `null`/`undefined`, a boolean, a number, a string, or a plain array or
+/// object of those (for a composite register; the core checks its shape). Anything else
+/// (bigints, functions, symbols) is refused here rather than stored as something Yjs would
+/// read differently.
 pub(crate) fn value(value: JsValue) -> Result<Value, JsValue> {
     if value.is_null() || value.is_undefined() {
         Ok(Value::Null)
@@ -126,10 +127,12 @@ pub(crate) fn value(value: JsValue) -> Result<Value, JsValue> {
         Ok(Value::Number(n))
     } else if let Some(s) = value.as_string() {
         Ok(Value::String(s))
+    } else if value.is_object() {
+        from_js(value, "value")
     } else {
         Err(js_error(
             "invalid_argument",
-            "a value is null, a boolean, a finite number or a string",
+            "a value is null, a boolean, a finite number, a string, or an array or object of them",
         ))
     }
 }

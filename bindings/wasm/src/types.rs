@@ -9,14 +9,62 @@ use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &'static str = r#"
-/** A register value, text attribute or relationship property. Numbers must be finite. */
-export type Value = null | boolean | number | string;
+/**
+ * A register value, text attribute or relationship property. Numbers must be finite. Arrays
+ * and objects only in a composite register (`FieldDef.composite`), written and merged whole.
+ */
+export type Value = null | boolean | number | string | Value[] | { [key: string]: Value };
 
 /** Named values: initial register values, text formatting, relationship properties. */
 export type Attributes = { [name: string]: Value };
 
-/** How a field merges concurrent writes. */
-export type FieldKind = "register" | "text" | "counter" | "max" | "set";
+/**
+ * How a field merges concurrent writes. `time_ordered`: a register where the write with the
+ * latest stamp wins (ties: the higher replica id), whatever order writes arrive in.
+ */
+export type FieldKind = "register" | "text" | "counter" | "max" | "set" | "time_ordered";
+
+/** The shape of a composite register's value. */
+export type Shape =
+  | { type: "number"; min?: number; max?: number }
+  | { type: "string"; max_len?: number }
+  | { type: "bool" }
+  | { type: "object"; fields: { [key: string]: Shape }; optional?: string[] }
+  | { type: "array"; items: Shape; max_items?: number };
+
+/** A composite register's shape and limits (defaults: depth 4, 4096 bytes of JSON, 64 keys). */
+export interface Composite {
+  shape: Shape;
+  max_depth?: number;
+  max_bytes?: number;
+  max_keys?: number;
+}
+
+/** A board kind: the card kinds its boards may hold (empty or absent: any kind). */
+export interface BoardKind {
+  cards?: string[];
+}
+
+/** A board as read at one moment: live columns in order with their visible cards. */
+export interface BoardView {
+  kind: string;
+  columns: ColumnView[];
+  /** Cards placed on a board that has no live column. */
+  unplaced?: string[];
+}
+
+/** One column of a `BoardView`. */
+export interface ColumnView {
+  id: string;
+  name: string;
+  cards: string[];
+}
+
+/** Where a card shows on a board. */
+export interface Place {
+  column: string;
+  index: number;
+}
 
 /** The type a register accepts. */
 export type ValueType = "any" | "string" | "number" | "bool";
@@ -31,6 +79,8 @@ export interface FieldDef {
   required?: boolean;
   /** For string registers: a state machine; keys are states, values the states each may move to. */
   transitions?: { [state: string]: string[] };
+  /** For registers: a composite value of this shape, written and merged whole. */
+  composite?: Composite;
 }
 
 /** A card kind: the fields its cards may hold. */
@@ -55,6 +105,8 @@ export interface Schema {
   cards?: { [kind: string]: CardKind };
   /** Relationship kinds by name. */
   relationships?: { [kind: string]: RelationshipKind };
+  /** Board kinds by name. */
+  boards?: { [kind: string]: BoardKind };
 }
 
 /** Who changed something and when (`at`: milliseconds since the epoch). */
@@ -122,6 +174,8 @@ export interface DocExport {
   relationships: Relationship[];
   /** Each sequence's visible order of card ids. */
   sequences: { [id: string]: string[] };
+  /** Each board's columns and visible cards (absent when there is none). */
+  boards?: { [id: string]: BoardView };
 }
 
 /** Where a transaction came from. */
@@ -136,7 +190,8 @@ export type ChangeEvent =
   | { type: "relationship_added"; key: string }
   | { type: "relationship_removed"; key: string }
   | { type: "relationship_changed"; key: string }
-  | { type: "sequence_changed"; sequence: string };
+  | { type: "sequence_changed"; sequence: string }
+  | { type: "board_changed"; board: string };
 
 /** The events of one transaction. */
 export interface ChangeBatch {
@@ -165,7 +220,14 @@ export type Op =
   | { op: "create_sequence"; sequence: string }
   | { op: "insert_into_sequence"; sequence: string; card: string; index: number }
   | { op: "move_in_sequence"; sequence: string; card: string; index: number }
-  | { op: "remove_from_sequence"; sequence: string; card: string };
+  | { op: "remove_from_sequence"; sequence: string; card: string }
+  | { op: "create_board"; board: string; kind: string }
+  | { op: "add_column"; board: string; column: string; name: string; index: number }
+  | { op: "rename_column"; board: string; column: string; name: string }
+  | { op: "move_column"; board: string; column: string; index: number }
+  | { op: "remove_column"; board: string; column: string }
+  | { op: "place_card"; board: string; card: string; column: string; index: number }
+  | { op: "unplace_card"; board: string; card: string };
 
 /** Options of a new or loaded document. */
 export interface DocOptions {
@@ -190,6 +252,9 @@ export interface DocOptions {
  * - `out_of_range`: a text range, sequence index or counter beyond its bounds;
  * - `unknown_relationship`, `unknown_sequence`, `sequence_exists`, `already_in_sequence`,
  *   `not_in_sequence`: relationships and sequences likewise;
+ * - `unknown_board`, `board_exists`, `unknown_column`, `column_exists`, `not_on_board`: boards
+ *   likewise (a card kind the board kind does not allow is a `schema_violation`);
+ * - `bad_shape`: a composite value does not fit its declared shape or limits;
  * - `invalid_argument`, `invalid_id`, `invalid_schema`, `invalid_client_id`: a malformed argument;
  * - `unsafe_schema_change`: the schema cannot replace the one the document records (a field
  *   removed or changed kind, a state removed...): opening it would strand data;
@@ -209,6 +274,12 @@ export type ErrorCode =
   | "sequence_exists"
   | "already_in_sequence"
   | "not_in_sequence"
+  | "unknown_board"
+  | "board_exists"
+  | "unknown_column"
+  | "column_exists"
+  | "not_on_board"
+  | "bad_shape"
   | "invalid_argument"
   | "invalid_id"
   | "invalid_schema"
@@ -270,6 +341,12 @@ extern "C" {
     /// `Op[]` in TypeScript.
     #[wasm_bindgen(typescript_type = "Op[]")]
     pub type JsOps;
+    /// `BoardView | undefined` in TypeScript.
+    #[wasm_bindgen(typescript_type = "BoardView | undefined")]
+    pub type JsOptionalBoard;
+    /// `Place | undefined` in TypeScript.
+    #[wasm_bindgen(typescript_type = "Place | undefined")]
+    pub type JsOptionalPlace;
     /// `ChangeListener` in TypeScript.
     #[wasm_bindgen(typescript_type = "ChangeListener")]
     pub type JsChangeListener;

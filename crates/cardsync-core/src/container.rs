@@ -114,8 +114,14 @@ fn encode(missing: &[Missing], schema: Option<(u32, &str)>) -> Vec<u8> {
 /// The field a container-writing op needs, and its kind. Ops that only take away (deleting
 /// or formatting text, removing from a set) need none: with no container there is nothing to
 /// take away.
-fn needs_container(op: &Op) -> Option<(CardId, &str, FieldKind)> {
+fn needs_container(
+    op: &Op,
+    time_ordered: impl Fn(CardId, &str) -> bool,
+) -> Option<(CardId, &str, FieldKind)> {
     match op {
+        Op::SetField { card, field, .. } if time_ordered(*card, field) => {
+            Some((*card, field, FieldKind::TimeOrdered))
+        }
         Op::InsertText { card, field, .. } => Some((*card, field, FieldKind::Text)),
         Op::Increment { card, field, .. } => Some((*card, field, FieldKind::Counter)),
         Op::RaiseMax { card, field, .. } => Some((*card, field, FieldKind::Max)),
@@ -131,7 +137,7 @@ pub(crate) fn is_container(value: &Out, kind: FieldKind) -> bool {
         (Out::YText(_), FieldKind::Text)
             | (
                 Out::YMap(_),
-                FieldKind::Counter | FieldKind::Max | FieldKind::Set
+                FieldKind::Counter | FieldKind::Max | FieldKind::Set | FieldKind::TimeOrdered
             )
     )
 }
@@ -193,7 +199,20 @@ impl CardDoc {
             return FixedItems::default();
         }
         let mut missing: Vec<Missing> = Vec::new();
-        for (card, field, kind) in ops.iter().filter_map(needs_container) {
+        let time_ordered = |card: CardId, field: &str| {
+            let kind = self
+                .card_map(txn, card)
+                .and_then(|m| match m.get(txn, layout::KIND) {
+                    Some(yrs::Out::Any(yrs::Any::String(k))) => Some(k),
+                    _ => None,
+                });
+            kind.and_then(|k| self.schema.cards.get(&*k)?.fields.get(field))
+                .is_some_and(|def| def.kind == FieldKind::TimeOrdered)
+        };
+        for (card, field, kind) in ops
+            .iter()
+            .filter_map(|op| needs_container(op, time_ordered))
+        {
             let Some(map) = self.card_map(txn, card) else {
                 continue;
             };

@@ -13,6 +13,7 @@
 //! | `read.rs` | card reads: [`CardDoc::card`], [`CardDoc::cards`], [`CardDoc::is_visible`], [`CardDoc::text_runs`] |
 //! | `card_writes.rs` | card writes, one op each: [`CardDoc::create_card`], [`CardDoc::set_field`], text, counters, max, sets, [`CardDoc::delete_card`], [`CardDoc::restore_card`] |
 //! | `relationship.rs` | relationship reads ([`CardDoc::outgoing`], [`CardDoc::incoming`], [`CardDoc::relationships`], [`CardDoc::integrity_report`]) and writes ([`CardDoc::link`], [`CardDoc::unlink`]) |
+//! | `board/` | board reads ([`CardDoc::board`], [`CardDoc::card_place`], [`CardDoc::board_ids`]) and writes ([`CardDoc::create_board`], columns, [`CardDoc::place_card`], [`CardDoc::unplace_card`]) |
 //! | `sequence.rs` | sequence reads ([`CardDoc::sequence`], [`CardDoc::sequence_ids`]) and writes ([`CardDoc::create_sequence`], [`CardDoc::insert_into_sequence`], [`CardDoc::move_in_sequence`], [`CardDoc::remove_from_sequence`]) |
 //! | `write.rs` | applying a batch of ops as one transaction: [`CardDoc::apply`], [`CardDoc::apply_with_origin`] |
 //! | `validate.rs` | checking every op of a batch before anything is written (crate-private) |
@@ -37,7 +38,7 @@ use crate::schema::Schema;
 use crate::splitmix::SplitMix64;
 use crate::untrusted::Intake;
 
-/// Handles to the four root maps.
+/// Handles to the root maps.
 #[derive(Clone)]
 pub(crate) struct Roots {
     pub cards: MapRef,
@@ -110,11 +111,15 @@ impl CardDoc {
         };
         let tracker = Arc::new(Mutex::new(Tracker::default()));
         type Handler = for<'a, 'b, 'c> fn(&mut Tracker, &TransactionMut<'a>, &Events<'b>);
-        let observers: [(&MapRef, Handler); 4] = [
+        // The `boards` root is not kept in `Roots`: board writes reach it through their
+        // transaction, and one more handle here made every `CardDoc` larger.
+        let boards = doc.get_or_insert_map(layout::BOARDS);
+        let observers: [(&MapRef, Handler); 5] = [
             (&roots.cards, events::on_cards),
             (&roots.relationships, events::on_relationships),
             (&roots.relationship_props, events::on_relationship_props),
             (&roots.sequences, events::on_sequences),
+            (&boards, crate::board::on_boards),
         ];
         for (root, handler) in observers {
             let tracker = Arc::clone(&tracker);
@@ -325,6 +330,7 @@ fn undo_manager(doc: &Doc, roots: &Roots) -> UndoManager {
     undo.expand_scope(doc, &roots.relationships);
     undo.expand_scope(doc, &roots.relationship_props);
     undo.expand_scope(doc, &roots.sequences);
+    undo.expand_scope(doc, &doc.get_or_insert_map(layout::BOARDS));
     undo
 }
 

@@ -10,7 +10,8 @@
 
 use thiserror::Error;
 
-use crate::ids::{CardId, SequenceId};
+use crate::composite::ShapeError;
+use crate::ids::{BoardId, CardId, ColumnId, SequenceId};
 use crate::schema_change::SchemaChange;
 use crate::untrusted::DecodeError;
 use crate::value::FieldKind;
@@ -51,6 +52,14 @@ pub enum SchemaError {
         field: String,
         /// The state.
         state: String,
+    },
+    /// A board kind names a card kind the schema lacks.
+    #[error("board kind {board:?} names unknown card kind {kind:?}")]
+    UnknownBoardCardKind {
+        /// Board kind.
+        board: String,
+        /// The card kind.
+        kind: String,
     },
     /// Relationship kinds have names.
     #[error("a relationship kind has an empty name")]
@@ -148,6 +157,9 @@ pub enum RegisterError {
         /// The requested state.
         to: String,
     },
+    /// A composite value that does not fit its declared shape or limits.
+    #[error("the value does not fit the register's shape: {0}")]
+    BadShape(ShapeError),
 }
 
 impl RegisterError {
@@ -163,6 +175,7 @@ impl RegisterError {
                 from: from.unwrap_or_default(),
                 to,
             },
+            RegisterError::BadShape(error) => WriteError::BadShape { field, error },
         }
     }
 }
@@ -305,6 +318,57 @@ pub enum WriteError {
         /// Card.
         card: CardId,
     },
+    /// A composite value that does not fit its field's shape or limits.
+    #[error("field {field:?}: {error}")]
+    BadShape {
+        /// Field.
+        field: String,
+        /// What does not fit.
+        error: ShapeError,
+    },
+    /// A board kind the schema does not declare.
+    #[error("unknown board kind {0:?}")]
+    UnknownBoardKind(String),
+    /// No such board.
+    #[error("unknown board {0}")]
+    UnknownBoard(BoardId),
+    /// The board id is taken.
+    #[error("board {0} exists already")]
+    BoardExists(BoardId),
+    /// No such column on the board, or it was removed.
+    #[error("board {board} has no column {column}")]
+    UnknownColumn {
+        /// Board.
+        board: BoardId,
+        /// Column.
+        column: ColumnId,
+    },
+    /// The column id is taken on this board (removed columns keep theirs).
+    #[error("board {board} has a column {column} already")]
+    ColumnExists {
+        /// Board.
+        board: BoardId,
+        /// Column.
+        column: ColumnId,
+    },
+    /// The board's kind does not allow cards of this kind.
+    #[error("boards of kind {board_kind:?} do not hold {card_kind:?} cards (card {card})")]
+    CardNotAllowed {
+        /// The board's kind.
+        board_kind: String,
+        /// The card.
+        card: CardId,
+        /// Its kind.
+        card_kind: String,
+    },
+    /// The card is not on the board.
+    #[error("card {card} is not on board {board}")]
+    NotOnBoard {
+        /// Board.
+        board: BoardId,
+        /// Card.
+        card: CardId,
+    },
     /// The index is past the end of the sequence.
     #[error("index {index} past the end of a sequence of {len}")]
     IndexOutOfRange {
@@ -340,6 +404,13 @@ impl WriteError {
             SequenceExists(_) => "sequence_exists",
             AlreadyInSequence { .. } => "already_in_sequence",
             NotInSequence { .. } => "not_in_sequence",
+            UnknownBoardKind(_) | CardNotAllowed { .. } => "schema_violation",
+            UnknownBoard(_) => "unknown_board",
+            BadShape { .. } => "bad_shape",
+            BoardExists(_) => "board_exists",
+            UnknownColumn { .. } => "unknown_column",
+            ColumnExists { .. } => "column_exists",
+            NotOnBoard { .. } => "not_on_board",
         }
     }
 }

@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 use yrs::types::{Delta, EntryChange, Event, Events, PathSegment};
 use yrs::{Any, Map, Out, TransactionMut};
 
-use crate::ids::{CardId, RelationshipKey, SequenceId};
+use crate::board::Boards;
+use crate::ids::{BoardId, CardId, RelationshipKey, SequenceId};
 use crate::layout::{self, SequenceKey, edge_removed};
 use crate::order_index::OrderIndex;
 use crate::text_bounds::has_astral;
@@ -92,6 +93,11 @@ pub enum ChangeEvent {
         /// Which one.
         sequence: SequenceId,
     },
+    /// A board was created, or its columns or placements changed.
+    BoardChanged {
+        /// Which one.
+        board: BoardId,
+    },
 }
 
 /// The events of one transaction.
@@ -120,6 +126,8 @@ pub(crate) struct Tracker {
     pub created_sequences: HashSet<SequenceId>,
     /// The sequences each card has an entry in, so a card's deletion touches only those.
     memberships: HashMap<CardId, Vec<SequenceId>>,
+    /// Every board's columns and placements.
+    pub boards: Boards,
     /// Text fields that may contain characters outside the BMP (see `validate`).
     pub astral: HashMap<(CardId, String), bool>,
     /// A transaction of validated ops is being written: its text inserts were already
@@ -129,7 +137,7 @@ pub(crate) struct Tracker {
 }
 
 impl Tracker {
-    fn push(&mut self, event: ChangeEvent) {
+    pub(crate) fn push(&mut self, event: ChangeEvent) {
         if self.seen.insert(event.clone()) {
             self.events.push(event);
         }
@@ -158,6 +166,7 @@ impl Tracker {
                 index.set_hidden(card, hidden);
             }
         }
+        self.boards.set_hidden(card, hidden);
     }
 
     /// Records a relationship key.
@@ -211,7 +220,7 @@ impl Tracker {
     }
 }
 
-fn new_value(change: &EntryChange) -> Option<&Out> {
+pub(crate) fn new_value(change: &EntryChange) -> Option<&Out> {
     match change {
         EntryChange::Inserted(v) | EntryChange::Updated(_, v) => Some(v),
         EntryChange::Removed(_) => None,

@@ -9,9 +9,10 @@ use serde::{Deserialize, Serialize};
 
 use yrs::Transact;
 
+use crate::board::BoardView;
 use crate::btree::map_of;
 use crate::doc::CardDoc;
-use crate::ids::{CardId, SequenceId};
+use crate::ids::{BoardId, CardId, SequenceId};
 use crate::read::Card;
 use crate::relationship::Relationship;
 
@@ -24,6 +25,9 @@ pub struct DocExport {
     pub relationships: Vec<Relationship>,
     /// Each sequence's visible order.
     pub sequences: BTreeMap<SequenceId, Vec<CardId>>,
+    /// Each board's columns and their visible cards (absent from JSON when there is none).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub boards: BTreeMap<BoardId, BoardView>,
 }
 
 impl CardDoc {
@@ -42,10 +46,16 @@ impl CardDoc {
                 .into_iter()
                 .filter_map(|id| Some((id, self.sequence(id)?))),
         );
+        let boards = map_of(
+            self.board_ids()
+                .into_iter()
+                .filter_map(|id| Some((id, self.board(id)?))),
+        );
         DocExport {
             cards,
             relationships: self.relationships(),
             sequences,
+            boards,
         }
     }
 

@@ -184,6 +184,17 @@ id_type!(
     SequenceId
 );
 
+id_type!(
+    /// Identifies a board: ordered columns, each card in at most one of them
+    /// (docs/design.md §3, "Boards"). Printed like a [`CardId`].
+    BoardId
+);
+
+id_type!(
+    /// Identifies a column of a board. Printed like a [`CardId`].
+    ColumnId
+);
+
 /// Identifies a relationship: its endpoints and kind.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct RelationshipKey {

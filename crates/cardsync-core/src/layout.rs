@@ -14,6 +14,7 @@
 //! | [`RELATIONSHIPS`] | `{from}:{kind}:{to}` ([`RelationshipKey::from_key`]) | a plain map of [`FROM`], [`REL_KIND`], [`TO`], [`REMOVED`] |
 //! | [`RELATIONSHIP_PROPS`] | `{edge}\u{1f}{name}` ([`parse_prop_key`]) | a plain value |
 //! | [`SEQUENCES`] | `{sequence}` or `{sequence}:{card}` ([`parse_sequence_key`]) | `true`, or an order key |
+//! | [`BOARDS`] | `{board}`, `{board}/{column}` or `{board}:{card}` ([`parse_board_key`]) | `{kind}`, `{name, order, removed}` or `{column, order}`: plain maps ([`board_value`], [`column_value`], [`placement_value`]) |
 //! | [`META`] | [`SCHEMA_VERSION`] | a number |
 //! | [`META`] | `schema@{version}` ([`schema_key`]) | the schema of that version, as JSON text, written as the item `(schema_client, 0)` ([`schema_client`]) |
 //!
@@ -29,11 +30,13 @@
 //! hide the other's data. Every parser here accepts only the spelling the core itself writes;
 //! anything else is not a cardsync entry: reads ignore it and the server refuses it.
 
+use std::sync::Arc;
+
 use yrs::{Any, Out};
 
 use crate::ids::{
-    COMPENSATOR_CLIENT_ID, CONTAINER_CLIENT_BASE, CardId, MAX_CLIENT_ID, RelationshipKey,
-    SequenceId,
+    BoardId, COMPENSATOR_CLIENT_ID, CONTAINER_CLIENT_BASE, CardId, ColumnId, MAX_CLIENT_ID,
+    RelationshipKey, SequenceId,
 };
 
 /// Root map: card id → card map.
@@ -48,10 +51,23 @@ pub const RELATIONSHIP_PROPS: &str = "relationship_props";
 /// Root map, flat for the same reason: `{sequence}` → `true` marks a created sequence, and
 /// `{sequence}:{card}` → the card's order key in it.
 pub const SEQUENCES: &str = "sequences";
+/// Root map, flat like [`SEQUENCES`]: `{board}` → `{kind}` marks a created board,
+/// `{board}/{column}` → `{name, order, removed}` is a column, and `{board}:{card}` →
+/// `{column, order}` is the card's one placement on the board. A placement is one plain
+/// value, so concurrent moves of a card to two columns leave it in exactly one
+/// (docs/design.md §3, "Boards").
+pub const BOARDS: &str = "boards";
 /// Root map: document metadata.
 pub const META: &str = "meta";
 /// Every root of a cardsync document; any other root type is foreign.
-pub const ROOTS: [&str; 5] = [CARDS, RELATIONSHIPS, RELATIONSHIP_PROPS, SEQUENCES, META];
+pub const ROOTS: [&str; 6] = [
+    CARDS,
+    RELATIONSHIPS,
+    RELATIONSHIP_PROPS,
+    SEQUENCES,
+    BOARDS,
+    META,
+];
 
 /// `meta` key holding the schema version.
 pub const SCHEMA_VERSION: &str = "schema_version";
@@ -110,6 +126,149 @@ pub const PROP_SEPARATOR: char = '\u{1f}';
 pub const SEQUENCE_SEPARATOR: char = ':';
 /// Separates the item from the replica in a set entry key.
 pub const SET_SEPARATOR: char = '@';
+
+/// Slot field of a time-ordered register: the value.
+pub const SLOT_VALUE: &str = "value";
+/// Slot field of a time-ordered register: the write's stamp (`Stamp::at`).
+pub const SLOT_AT: &str = "at";
+
+/// Reads a time-ordered register's slot `{value, at}`: the stamp and the value, or `None` if
+/// malformed (a stamp that is not a non-negative safe integer, other entries).
+pub fn slot_value(value: &Out) -> Option<(u64, &Any)> {
+    let map = plain_map(value, &[SLOT_VALUE, SLOT_AT])?;
+    let at = match map.get(SLOT_AT)? {
+        Any::Number(yrs::Number::Int(n)) => u64::try_from(*n).ok(),
+        Any::Number(yrs::Number::Float(f)) if f.fract() == 0.0 && *f >= 0.0 => Some(*f as u64),
+        _ => None,
+    }
+    .filter(|at| *at <= MAX_CLIENT_ID)?;
+    Some((at, map.get(SLOT_VALUE)?))
+}
+
+/// The winning slot of a time-ordered register: the greatest `(at, replica)` among the
+/// well-formed slots keyed by a canonical replica id.
+pub fn latest_slot<'a>(
+    slots: impl Iterator<Item = (&'a str, &'a Out)>,
+) -> Option<(u64, u64, &'a Any)> {
+    slots
+        .filter_map(|(key, value)| {
+            let replica = parse_replica_key(key)?;
+            let (at, value) = slot_value(value)?;
+            Some((at, replica, value))
+        })
+        .max_by_key(|(at, replica, _)| (*at, *replica))
+}
+
+/// Separates the board from a column in a `boards` key.
+pub const COLUMN_SEPARATOR: char = '/';
+/// Board value field: the board kind (a string of the schema's `boards`).
+pub const BOARD_KIND: &str = "kind";
+/// Column value field: its name.
+pub const COLUMN_NAME: &str = "name";
+/// Column and placement value field: the order key ([`crate::order_key`]).
+pub const ORDER: &str = "order";
+/// Placement value field: the column id.
+pub const COLUMN: &str = "column";
+
+/// Key of a board's column.
+pub fn column_entry(board: &str, column: &str) -> String {
+    format!("{board}{COLUMN_SEPARATOR}{column}")
+}
+
+/// Key of a card's placement on a board.
+pub fn placement_entry(board: &str, card: &str) -> String {
+    format!("{board}{SEQUENCE_SEPARATOR}{card}")
+}
+
+/// A key of the `boards` root.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BoardKey {
+    /// `{board}`: the board and its kind.
+    Board(BoardId),
+    /// `{board}/{column}`: one column.
+    Column(BoardId, ColumnId),
+    /// `{board}:{card}`: the card's placement.
+    Placement(BoardId, CardId),
+}
+
+/// Parses a key of the `boards` root, canonical ids only.
+pub fn parse_board_key(key: &str) -> Option<BoardKey> {
+    if let Some((board, column)) = key.split_once(COLUMN_SEPARATOR) {
+        return Some(BoardKey::Column(
+            BoardId::from_key(board)?,
+            ColumnId::from_key(column)?,
+        ));
+    }
+    match key.split_once(SEQUENCE_SEPARATOR) {
+        None => Some(BoardKey::Board(BoardId::from_key(key)?)),
+        Some((board, card)) => Some(BoardKey::Placement(
+            BoardId::from_key(board)?,
+            CardId::from_key(card)?,
+        )),
+    }
+}
+
+/// A plain map's string entry.
+fn text<'a>(map: &'a std::collections::HashMap<String, Any>, key: &str) -> Option<&'a Arc<str>> {
+    match map.get(key)? {
+        Any::String(s) => Some(s),
+        _ => None,
+    }
+}
+
+/// A plain map holding exactly `keys` (no others).
+fn plain_map<'a>(
+    value: &'a Out,
+    keys: &[&str],
+) -> Option<&'a std::collections::HashMap<String, Any>> {
+    match value {
+        Out::Any(Any::Map(map)) if map.keys().all(|k| keys.contains(&k.as_str())) => Some(map),
+        _ => None,
+    }
+}
+
+/// Reads a board value `{kind}`: the board kind, or `None` if malformed.
+pub fn board_value(value: &Out) -> Option<Arc<str>> {
+    text(plain_map(value, &[BOARD_KIND])?, BOARD_KIND).cloned()
+}
+
+/// A column as stored: `{name, order, removed}`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ColumnValue {
+    /// Display name.
+    pub name: Arc<str>,
+    /// Order key among the board's columns.
+    pub order: Arc<str>,
+    /// Removed columns stay as tombstones: their cards show in the first live column.
+    pub removed: bool,
+}
+
+/// Reads a column value, or `None` if malformed (missing or extra entries, an invalid order
+/// key).
+pub fn column_value(value: &Out) -> Option<ColumnValue> {
+    let map = plain_map(value, &[COLUMN_NAME, ORDER, REMOVED])?;
+    let order = text(map, ORDER)?;
+    if !crate::order_key::is_valid(order) {
+        return None;
+    }
+    let removed = match map.get(REMOVED) {
+        Some(Any::Bool(b)) => *b,
+        _ => return None,
+    };
+    Some(ColumnValue {
+        name: text(map, COLUMN_NAME)?.clone(),
+        order: order.clone(),
+        removed,
+    })
+}
+
+/// Reads a placement value `{column, order}`, or `None` if malformed.
+pub fn placement_value(value: &Out) -> Option<(ColumnId, Arc<str>)> {
+    let map = plain_map(value, &[COLUMN, ORDER])?;
+    let column = ColumnId::from_key(text(map, COLUMN)?)?;
+    let order = text(map, ORDER)?;
+    crate::order_key::is_valid(order).then(|| (column, order.clone()))
+}
 
 /// Key of a relationship property.
 pub fn prop_key(edge: &str, name: &str) -> String {

@@ -53,6 +53,8 @@
 //! - [`Schema`]: card kinds, field kinds ([`FieldKind`]), state machines.
 //! - Relationships: [`CardDoc::link`], [`CardDoc::outgoing`], [`CardDoc::integrity_report`].
 //! - Sequences: [`CardDoc::insert_into_sequence`], [`CardDoc::move_in_sequence`].
+//! - Boards (a card in at most one column): [`CardDoc::create_board`],
+//!   [`CardDoc::place_card`], [`CardDoc::board`], [`CardDoc::card_place`].
 //! - Events: [`CardDoc::poll_changes`] hands out a [`ChangeBatch`] per transaction (after
 //!   [`CardDoc::buffer_changes`]).
 //! - Updates: state vectors, diffs, v1/v2, snapshots, [`merge_updates_v1`]. Every entry point
@@ -66,8 +68,10 @@
 #[doc = include_str!("../../../README.md")]
 pub struct ReadmeDoctests;
 
+mod board;
 mod btree;
 mod card_writes;
+mod composite;
 mod container;
 mod doc;
 mod error;
@@ -93,18 +97,20 @@ mod validate;
 mod value;
 mod write;
 
+pub use board::{BoardView, ColumnView, Place};
+pub use composite::{Composite, Shape, ShapeError};
 pub use doc::CardDoc;
 pub use error::{OpenError, RegisterError, SchemaError, WriteError};
 pub use events::{ChangeBatch, ChangeEvent, Origin};
 pub use export::DocExport;
 pub use ids::{
-    COMPENSATOR_CLIENT_ID, CONTAINER_CLIENT_BASE, CardId, IdError, MAX_CLIENT_ID,
-    MAX_REPLICA_CLIENT_ID, RelationshipKey, SequenceId,
+    BoardId, COMPENSATOR_CLIENT_ID, CONTAINER_CLIENT_BASE, CardId, ColumnId, IdError,
+    MAX_CLIENT_ID, MAX_REPLICA_CLIENT_ID, RelationshipKey, SequenceId,
 };
 pub use ops::{Op, Stamp};
 pub use read::{Card, FieldValue, TextRun};
 pub use relationship::{DanglingEdge, DanglingReason, IntegrityReport, Relationship};
-pub use schema::{CardKind, FieldDef, RelationshipKind, Schema};
+pub use schema::{BoardKind, CardKind, FieldDef, RelationshipKind, Schema};
 pub use schema_change::SchemaChange;
 pub use splitmix::SplitMix64;
 pub use untrusted::{DecodeError, IntegrateError, concat_updates_v1};

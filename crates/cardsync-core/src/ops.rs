@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{CardId, SequenceId};
+use crate::ids::{BoardId, CardId, ColumnId, SequenceId};
 use crate::value::{Attributes, Value};
 
 /// Who changed something and when, as the caller's clock and identity say. The core reads no
@@ -192,6 +192,68 @@ pub enum Op {
         /// Card.
         card: CardId,
     },
+    /// Creates an empty board of a kind the schema declares.
+    CreateBoard {
+        /// New id.
+        board: BoardId,
+        /// Board kind.
+        kind: String,
+    },
+    /// Adds a column at a position among the board's columns (past the end appends).
+    AddColumn {
+        /// Board.
+        board: BoardId,
+        /// New column id.
+        column: ColumnId,
+        /// Its name.
+        name: String,
+        /// Position among the live columns.
+        index: u32,
+    },
+    /// Renames a column.
+    RenameColumn {
+        /// Board.
+        board: BoardId,
+        /// Column.
+        column: ColumnId,
+        /// New name.
+        name: String,
+    },
+    /// Moves a column to a position among the other live columns.
+    MoveColumn {
+        /// Board.
+        board: BoardId,
+        /// Column.
+        column: ColumnId,
+        /// Target position.
+        index: u32,
+    },
+    /// Removes a column. Its cards are not lost: they show in the first live column.
+    RemoveColumn {
+        /// Board.
+        board: BoardId,
+        /// Column.
+        column: ColumnId,
+    },
+    /// Places a card in a column of a board at a visible index (counted without the card
+    /// itself; past the end appends), moving it from wherever it was on that board.
+    PlaceCard {
+        /// Board.
+        board: BoardId,
+        /// Card.
+        card: CardId,
+        /// Column.
+        column: ColumnId,
+        /// Position among the column's visible cards.
+        index: u32,
+    },
+    /// Takes a card off a board.
+    UnplaceCard {
+        /// Board.
+        board: BoardId,
+        /// Card.
+        card: CardId,
+    },
 }
 
 impl Op {
@@ -204,7 +266,14 @@ impl Op {
             | Op::CreateSequence { .. }
             | Op::InsertIntoSequence { .. }
             | Op::MoveInSequence { .. }
-            | Op::RemoveFromSequence { .. } => None,
+            | Op::RemoveFromSequence { .. }
+            | Op::CreateBoard { .. }
+            | Op::AddColumn { .. }
+            | Op::RenameColumn { .. }
+            | Op::MoveColumn { .. }
+            | Op::RemoveColumn { .. }
+            | Op::PlaceCard { .. }
+            | Op::UnplaceCard { .. } => None,
             Op::SetField { card, .. }
             | Op::InsertText { card, .. }
             | Op::DeleteText { card, .. }
@@ -227,7 +296,7 @@ mod wire {
     use serde::{Deserialize, Deserializer};
 
     use super::Op;
-    use crate::ids::{CardId, SequenceId};
+    use crate::ids::{BoardId, CardId, ColumnId, SequenceId};
     use crate::value::{Attributes, Value};
 
     /// The op names (`"op"`), exactly the variant names in snake case.
@@ -251,6 +320,13 @@ mod wire {
         InsertIntoSequence,
         MoveInSequence,
         RemoveFromSequence,
+        CreateBoard,
+        AddColumn,
+        RenameColumn,
+        MoveColumn,
+        RemoveColumn,
+        PlaceCard,
+        UnplaceCard,
     }
 
     /// One op as JSON has it.
@@ -274,6 +350,9 @@ mod wire {
         to: Option<CardId>,
         properties: Option<Attributes>,
         sequence: Option<SequenceId>,
+        board: Option<BoardId>,
+        column: Option<ColumnId>,
+        name: Option<String>,
     }
 
     fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, D::Error> {
@@ -390,6 +469,40 @@ mod wire {
                     sequence: need(w.sequence, "sequence")?,
                     card: card()?,
                 },
+                Tag::CreateBoard => Op::CreateBoard {
+                    board: need(w.board, "board")?,
+                    kind: need(w.kind, "kind")?,
+                },
+                Tag::AddColumn => Op::AddColumn {
+                    board: need(w.board, "board")?,
+                    column: need(w.column, "column")?,
+                    name: need(w.name, "name")?,
+                    index: need(w.index, "index")?,
+                },
+                Tag::RenameColumn => Op::RenameColumn {
+                    board: need(w.board, "board")?,
+                    column: need(w.column, "column")?,
+                    name: need(w.name, "name")?,
+                },
+                Tag::MoveColumn => Op::MoveColumn {
+                    board: need(w.board, "board")?,
+                    column: need(w.column, "column")?,
+                    index: need(w.index, "index")?,
+                },
+                Tag::RemoveColumn => Op::RemoveColumn {
+                    board: need(w.board, "board")?,
+                    column: need(w.column, "column")?,
+                },
+                Tag::PlaceCard => Op::PlaceCard {
+                    board: need(w.board, "board")?,
+                    card: card()?,
+                    column: need(w.column, "column")?,
+                    index: need(w.index, "index")?,
+                },
+                Tag::UnplaceCard => Op::UnplaceCard {
+                    board: need(w.board, "board")?,
+                    card: card()?,
+                },
             })
         }
     }
@@ -397,7 +510,7 @@ mod wire {
     #[cfg(test)]
     mod tests {
         use super::super::Op;
-        use crate::ids::{CardId, SequenceId};
+        use crate::ids::{BoardId, CardId, ColumnId, SequenceId};
         use crate::value::Value;
 
         fn every_op() -> Vec<Op> {
@@ -501,6 +614,40 @@ mod wire {
                     index: 0,
                 },
                 Op::RemoveFromSequence { sequence, card },
+                Op::CreateBoard {
+                    board: BoardId::from_u128(9),
+                    kind: "kanban".into(),
+                },
+                Op::AddColumn {
+                    board: BoardId::from_u128(9),
+                    column: ColumnId::from_u128(4),
+                    name: "Todo".into(),
+                    index: 0,
+                },
+                Op::RenameColumn {
+                    board: BoardId::from_u128(9),
+                    column: ColumnId::from_u128(4),
+                    name: "Doing".into(),
+                },
+                Op::MoveColumn {
+                    board: BoardId::from_u128(9),
+                    column: ColumnId::from_u128(4),
+                    index: 2,
+                },
+                Op::RemoveColumn {
+                    board: BoardId::from_u128(9),
+                    column: ColumnId::from_u128(4),
+                },
+                Op::PlaceCard {
+                    board: BoardId::from_u128(9),
+                    card,
+                    column: ColumnId::from_u128(4),
+                    index: 3,
+                },
+                Op::UnplaceCard {
+                    board: BoardId::from_u128(9),
+                    card,
+                },
             ]
         }
 

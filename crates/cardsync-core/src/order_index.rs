@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::ids::CardId;
+use crate::order_key;
 
 const BLOCK: usize = 128;
 
@@ -182,6 +183,58 @@ impl OrderIndex {
             .map(|e| e.card)
     }
 
+    /// An order key placing `card` at visible `index` (clamped to the end), counted without
+    /// the card itself; `jitter` comes from the replica's SplitMix64 sequence.
+    pub fn key_for(&self, card: CardId, index: u32, jitter: u64) -> Arc<str> {
+        let len = self.visible_len() - usize::from(self.visible_entry(card));
+        let (before, at) = self.neighbours((index as usize).min(len), Some(card));
+        // Foreign or colliding keys can leave no room between the neighbours; then step past
+        // the run of equal keys, then give up on one bound. Order stays deterministic either
+        // way because it is read from the stored keys.
+        let key = order_key::between_jittered(before, at, jitter)
+            .or_else(|| {
+                let next = self.next_distinct_key(before?);
+                order_key::between_jittered(before, next, jitter)
+            })
+            .or_else(|| order_key::between_jittered(before, None, jitter))
+            .or_else(|| order_key::between_jittered(None, at, jitter))
+            .unwrap_or_else(|| "a0".to_owned());
+        Arc::from(key)
+    }
+
+    /// Whether the card has a visible entry.
+    fn visible_entry(&self, card: CardId) -> bool {
+        let Some(key) = self.keys.get(&card) else {
+            return false;
+        };
+        match self.locate(key, card) {
+            (b, Ok(at)) => !self.blocks[b].entries[at].hidden,
+            _ => false,
+        }
+    }
+
+    /// The card's position among the visible entries, if its entry is visible: whole blocks
+    /// before it are skipped by their counts.
+    pub fn rank(&self, card: CardId) -> Option<usize> {
+        let key = self.keys.get(&card)?;
+        let (b, at) = self.locate(key, card);
+        let at = at.ok()?;
+        let block = &self.blocks[b];
+        if block.entries[at].hidden {
+            return None;
+        }
+        let before: usize = self.blocks[..b].iter().map(|blk| blk.visible).sum();
+        Some(before + block.entries[..at].iter().filter(|e| !e.hidden).count())
+    }
+
+    /// Every entry in order, hidden ones included: `(key, card, hidden)`.
+    pub fn entries(&self) -> impl Iterator<Item = (&Arc<str>, CardId, bool)> + '_ {
+        self.blocks
+            .iter()
+            .flat_map(|b| &b.entries)
+            .map(|e| (&e.key, e.card, e.hidden))
+    }
+
     /// The first key strictly greater than `key` (to step past runs of equal keys).
     pub fn next_distinct_key(&self, key: &str) -> Option<&str> {
         self.blocks
@@ -228,6 +281,7 @@ mod tests {
                     let without: Vec<_> = expect.iter().filter(|x| *x != c).collect();
                     let got = index.nth_visible(i, Some(*c)).map(|e| e.card);
                     prop_assert_eq!(got, without.get(i).map(|x| **x));
+                    prop_assert_eq!(index.rank(*c), Some(i));
                 }
             }
         }

@@ -97,6 +97,11 @@ fn read_field<T: ReadTxn>(txn: &T, value: Out, kind: FieldKind) -> Option<FieldV
         (FieldKind::Register, Out::Any(any)) => FieldValue::Register(Value::from_stored(&any)),
         (FieldKind::Text, Out::YText(text)) => FieldValue::Text(text.get_string(txn)),
         (FieldKind::Counter | FieldKind::Max, Out::YMap(map)) => fold_entries(txn, &map, kind),
+        (FieldKind::TimeOrdered, Out::YMap(map)) => {
+            let slots: Vec<(String, Out)> = map.iter(txn).map(|(k, v)| (k.to_owned(), v)).collect();
+            let latest = layout::latest_slot(slots.iter().map(|(k, v)| (k.as_str(), v)));
+            FieldValue::Register(latest.map_or(Value::Null, |(_, _, v)| Value::from_stored(v)))
+        }
         (FieldKind::Set, Out::YMap(map)) => FieldValue::Set(set_of(
             map.keys(txn)
                 .filter_map(layout::set_item)

@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use crate::btree::set_of;
+use crate::composite::Composite;
 use crate::error::{RegisterError, SchemaError};
 use crate::layout::RESERVED_PREFIX;
 use crate::value::{FieldKind, Value, ValueType};
@@ -31,6 +32,10 @@ pub struct FieldDef {
     /// state has a way in).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transitions: Option<BTreeMap<String, Vec<String>>>,
+    /// For registers: a composite value (an object or array of this shape, written and merged
+    /// whole). Without it a register takes only scalars.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub composite: Option<Composite>,
 }
 
 impl FieldDef {
@@ -41,6 +46,15 @@ impl FieldDef {
             value_type: ValueType::Any,
             required: false,
             transitions: None,
+            composite: None,
+        }
+    }
+
+    /// A last-writer-wins register holding a composite value of the given shape.
+    pub fn composite(composite: Composite) -> Self {
+        Self {
+            composite: Some(composite),
+            ..Self::new(FieldKind::Register)
         }
     }
 
@@ -83,7 +97,8 @@ impl FieldDef {
     /// the sync server's validator (which reads `from` and `to` out of a replica with
     /// [`Value::from_any`]) both call it, so a client and a server can never disagree on
     /// what a valid write is. In order:
-    /// - the value has the field's [`ValueType`] ([`RegisterError::TypeMismatch`]);
+    /// - the value has the field's [`ValueType`] ([`RegisterError::TypeMismatch`]), or, for a
+    ///   composite register, its declared shape within its limits ([`RegisterError::BadShape`]);
     /// - numbers are finite ([`RegisterError::NotFinite`]);
     /// - a required register is never left unset: `Null` is refused unless the register
     ///   already holds `Null` (rewriting it changes nothing) ([`RegisterError::MissingRequired`]);
@@ -114,10 +129,17 @@ impl FieldDef {
         from: Option<&Value>,
         to: &Value,
     ) -> Result<(), RegisterError> {
-        if !self.value_type.accepts(to) {
-            return Err(RegisterError::TypeMismatch {
-                got: to.type_name(),
-            });
+        match &self.composite {
+            Some(composite) if *to != Value::Null => {
+                composite.check(to).map_err(RegisterError::BadShape)?;
+            }
+            Some(_) => {}
+            None if !self.value_type.accepts(to) => {
+                return Err(RegisterError::TypeMismatch {
+                    got: to.type_name(),
+                });
+            }
+            None => {}
         }
         if matches!(to, Value::Number(n) if !n.is_finite()) {
             return Err(RegisterError::NotFinite);
@@ -186,6 +208,24 @@ pub struct RelationshipKind {
     pub to: Vec<String>,
 }
 
+/// A board kind: which card kinds its boards may hold (empty: any kind). A placement of a
+/// card of another kind is refused locally ([`WriteError::CardNotAllowed`]) and by the room.
+///
+/// [`WriteError::CardNotAllowed`]: crate::WriteError::CardNotAllowed
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct BoardKind {
+    /// Card kinds its boards may hold.
+    #[serde(default)]
+    pub cards: Vec<String>,
+}
+
+impl BoardKind {
+    /// Whether a card of `kind` may be placed on a board of this kind.
+    pub fn allows(&self, kind: &str) -> bool {
+        self.cards.is_empty() || self.cards.iter().any(|k| k == kind)
+    }
+}
+
 /// The whole schema.
 ///
 /// ```
@@ -210,6 +250,10 @@ pub struct Schema {
     /// Relationship kinds by name.
     #[serde(default)]
     pub relationships: BTreeMap<String, RelationshipKind>,
+    /// Board kinds by name. Skipped when empty, so the JSON (and the recorded schema of
+    /// every document, docs/design.md §3) of a schema without boards is what it was before.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub boards: BTreeMap<String, BoardKind>,
 }
 
 impl Schema {
@@ -233,6 +277,12 @@ impl Schema {
         self
     }
 
+    /// Adds a board kind.
+    pub fn board(mut self, name: &str, kind: BoardKind) -> Self {
+        self.boards.insert(name.to_owned(), kind);
+        self
+    }
+
     /// Checks the schema itself: field names, transition tables, endpoint kinds.
     pub fn check(&self) -> Result<(), SchemaError> {
         for (kind_name, kind) in &self.cards {
@@ -242,12 +292,16 @@ impl Schema {
                     let (kind, field) = at();
                     return Err(SchemaError::ReservedFieldName { kind, field });
                 }
-                if def.kind != FieldKind::Register && (def.required || def.transitions.is_some()) {
+                let register_only = def.required || def.transitions.is_some();
+                let valued = matches!(def.kind, FieldKind::Register | FieldKind::TimeOrdered);
+                if (def.kind != FieldKind::Register && register_only)
+                    || (!valued && def.composite.is_some())
+                {
                     let (kind, field) = at();
                     return Err(SchemaError::RegisterOnly { kind, field });
                 }
                 if let Some(table) = &def.transitions {
-                    if def.value_type != ValueType::String {
+                    if def.value_type != ValueType::String || def.composite.is_some() {
                         let (kind, field) = at();
                         return Err(SchemaError::TransitionsNeedStrings { kind, field });
                     }
@@ -261,6 +315,14 @@ impl Schema {
                         });
                     }
                 }
+            }
+        }
+        for (name, board) in &self.boards {
+            if let Some(kind) = board.cards.iter().find(|k| !self.cards.contains_key(*k)) {
+                return Err(SchemaError::UnknownBoardCardKind {
+                    board: name.clone(),
+                    kind: kind.clone(),
+                });
             }
         }
         for (name, rel) in &self.relationships {

@@ -15,7 +15,6 @@ use crate::doc::CardDoc;
 use crate::error::WriteError;
 use crate::ids::{CardId, SequenceId};
 use crate::ops::{Op, Stamp};
-use crate::order_key;
 
 impl CardDoc {
     /// Visible cards of a sequence in order (deleted and unknown cards are hidden), or `None`
@@ -50,24 +49,10 @@ impl CardDoc {
     ) -> Arc<str> {
         let jitter = self.next_jitter();
         let tracker = self.tracker();
-        let Some(order) = tracker.sequences.get(&sequence) else {
-            return Arc::from("a0");
-        };
-        let len =
-            order.visible_len() - usize::from(order.contains(card) && tracker.is_visible(card));
-        let (before, at) = order.neighbours((index as usize).min(len), Some(card));
-        // Foreign or colliding keys can leave no room between the neighbours; then step past
-        // the run of equal keys, then give up on one bound. Order stays deterministic either
-        // way because it is read from the stored keys.
-        let key = order_key::between_jittered(before, at, jitter)
-            .or_else(|| {
-                let next = order.next_distinct_key(before?);
-                order_key::between_jittered(before, next, jitter)
-            })
-            .or_else(|| order_key::between_jittered(before, None, jitter))
-            .or_else(|| order_key::between_jittered(None, at, jitter))
-            .unwrap_or_else(|| "a0".to_owned());
-        Arc::from(key)
+        match tracker.sequences.get(&sequence) {
+            Some(order) => order.key_for(card, index, jitter),
+            None => Arc::from("a0"),
+        }
     }
 
     /// Creates an empty sequence.

@@ -32,6 +32,8 @@ pub(crate) struct Overlay {
     edges: HashMap<RelationshipKey, bool>,
     /// Membership changes per sequence; `None` marks a sequence created by the batch.
     sequences: HashMap<SequenceId, HashMap<CardId, bool>>,
+    /// What the batch's board ops did (`board/validate.rs`).
+    pub(crate) boards: crate::board::overlay::BoardOverlay,
 }
 
 /// Largest integer JavaScript represents exactly.
@@ -39,6 +41,13 @@ const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
 
 /// Numbers in attributes and properties must be finite, like register values.
 fn check_attributes(field: &str, attributes: &crate::value::Attributes) -> Result<(), WriteError> {
+    // Composites belong only in composite registers, whose schema declares their shape.
+    if let Some(value) = attributes.values().find(|v| v.is_composite()) {
+        return Err(WriteError::TypeMismatch {
+            field: field.to_owned(),
+            got: value.type_name(),
+        });
+    }
     if attributes
         .values()
         .any(|v| matches!(v, Value::Number(n) if !n.is_finite()))
@@ -70,6 +79,7 @@ impl Overlay {
             astral_inserts,
             edges: HashMap::new(),
             sequences: HashMap::new(),
+            boards: Default::default(),
         }
     }
 }
@@ -96,7 +106,7 @@ impl CardDoc {
         Some((kind, deleted))
     }
 
-    fn live_card<T: ReadTxn>(
+    pub(crate) fn live_card<T: ReadTxn>(
         &self,
         txn: &T,
         ov: &Overlay,
@@ -244,7 +254,7 @@ impl CardDoc {
                 for (name, value) in fields {
                     let def = self.field_def(kind, name)?;
                     match def.kind {
-                        FieldKind::Register => {
+                        FieldKind::Register | FieldKind::TimeOrdered => {
                             def.check_register_write(None, value)
                                 .map_err(|e| e.into_write_error(name))?;
                             ov.registers.insert((*card, name.clone()), value.clone());
@@ -282,7 +292,12 @@ impl CardDoc {
                 ov.cards.insert(*card, (kind.clone(), false));
             }
             Op::SetField { card, field, value } => {
-                let def = self.live_field(txn, ov, *card, field, FieldKind::Register)?;
+                let kind = self.live_card(txn, ov, *card)?;
+                let expected = match self.field_def(&kind, field)?.kind {
+                    FieldKind::TimeOrdered => FieldKind::TimeOrdered,
+                    _ => FieldKind::Register,
+                };
+                let def = self.live_field(txn, ov, *card, field, expected)?;
                 let current = self.register_value(txn, ov, *card, field);
                 def.check_register_write(current.as_ref(), value)
                     .map_err(|e| e.into_write_error(field))?;
@@ -455,6 +470,13 @@ impl CardDoc {
                     .or_default()
                     .insert(*card, false);
             }
+            Op::CreateBoard { .. }
+            | Op::AddColumn { .. }
+            | Op::RenameColumn { .. }
+            | Op::MoveColumn { .. }
+            | Op::RemoveColumn { .. }
+            | Op::PlaceCard { .. }
+            | Op::UnplaceCard { .. } => self.validate_board(txn, ov, op)?,
         }
         Ok(())
     }

@@ -1,7 +1,8 @@
 //! Plain values: what a register holds, what text attributes and relationship properties carry.
 //!
-//! The set is deliberately JSON-shaped and small (no nested objects, no binary): every value
-//! must read the same in Rust, in JavaScript through the wasm layer, and in a stock Yjs doc.
+//! The set is deliberately JSON-shaped and small (no binary; arrays and objects only in a
+//! composite register whose schema declares their shape): every value must read the same in
+//! Rust, in JavaScript through the wasm layer, and in a stock Yjs doc.
 //! Numbers are `f64` because that is what Yjs and JavaScript store.
 //!
 //! Reading a stored number back is here too (`any_number`, and the entries of counter and max
@@ -29,6 +30,10 @@ pub enum FieldKind {
     Max,
     /// An add-wins set of strings.
     Set,
+    /// A register where the write with the latest stamp wins, ties to the higher replica id,
+    /// whatever order writes arrive in: each replica writes its own slot, the value is the
+    /// slot with the greatest `(at, replica)` (docs/design.md §3, "Time-ordered registers").
+    TimeOrdered,
 }
 
 /// The type a register accepts.
@@ -50,15 +55,17 @@ impl ValueType {
     /// Whether a register of this type may hold `value`. Null is always accepted here;
     /// whether a register may be cleared is the field's `required` flag
     /// ([`FieldDef::check_register_write`](crate::FieldDef::check_register_write)).
+    /// Composites are accepted only by a composite register, never by a value type.
     pub fn accepts(self, value: &Value) -> bool {
-        matches!(
-            (self, value),
-            (_, Value::Null)
-                | (ValueType::Any, _)
-                | (ValueType::String, Value::String(_))
-                | (ValueType::Number, Value::Number(_))
-                | (ValueType::Bool, Value::Bool(_))
-        )
+        !value.is_composite()
+            && matches!(
+                (self, value),
+                (_, Value::Null)
+                    | (ValueType::Any, _)
+                    | (ValueType::String, Value::String(_))
+                    | (ValueType::Number, Value::Number(_))
+                    | (ValueType::Bool, Value::Bool(_))
+            )
     }
 }
 
@@ -75,6 +82,11 @@ pub enum Value {
     Number(f64),
     /// A string.
     String(String),
+    /// An array: only in a composite register, written and merged whole
+    /// ([`crate::Composite`]).
+    Array(Vec<Value>),
+    /// An object: only in a composite register, written and merged whole.
+    Object(BTreeMap<String, Value>),
 }
 
 impl Value {
@@ -85,6 +97,8 @@ impl Value {
             Value::Bool(_) => "bool",
             Value::Number(_) => "number",
             Value::String(_) => "string",
+            Value::Array(_) => "array",
+            Value::Object(_) => "object",
         }
     }
 
@@ -103,12 +117,23 @@ impl Value {
             // Integral values travel as Yjs integers (varint), as JavaScript would write them.
             Value::Number(n) => Any::Number(Number::try_i64(*n)),
             Value::String(s) => Any::String(Arc::from(s.as_str())),
+            Value::Array(items) => Any::Array(items.iter().map(Value::to_any).collect()),
+            Value::Object(map) => Any::from(
+                map.iter()
+                    .map(|(k, v)| (k.clone(), v.to_any()))
+                    .collect::<std::collections::HashMap<_, _>>(),
+            ),
         }
     }
 
-    /// Reads a value written by any peer, for validating it. Shapes outside the model
-    /// (arrays, maps, binary, undefined), which only a foreign writer could have stored, read
-    /// as `Null` rather than failing; numbers come out as stored, NaN and infinities included,
+    /// Whether this is an array or object (a composite value).
+    pub fn is_composite(&self) -> bool {
+        matches!(self, Value::Array(_) | Value::Object(_))
+    }
+
+    /// Reads a value written by any peer, for validating it. Arrays and maps read as
+    /// composites (item by item); shapes outside the model (binary, undefined), which only a
+    /// foreign writer could have stored, read as `Null` rather than failing; numbers come out as stored, NaN and infinities included,
     /// so that the register rule can refuse them ([`RegisterError::NotFinite`]). A validator
     /// that wants to agree with the core's local checks reads stored values through this.
     ///
@@ -118,6 +143,12 @@ impl Value {
             Any::Bool(b) => Value::Bool(*b),
             Any::Number(_) => any_number(any).map_or(Value::Null, Value::Number),
             Any::String(s) => Value::String(s.to_string()),
+            Any::Array(items) => Value::Array(items.iter().map(Value::from_any).collect()),
+            Any::Map(map) => {
+                let mut object = BTreeMap::new();
+                object.extend(map.iter().map(|(k, v)| (k.clone(), Value::from_any(v))));
+                Value::Object(object)
+            }
             _ => Value::Null,
         }
     }
@@ -127,10 +158,19 @@ impl Value {
     /// but a peer without one can store) reads as `Null`. A `Value::Number` is finite by
     /// contract: it must survive JSON, and a document must read equal to itself.
     pub(crate) fn from_stored(any: &Any) -> Value {
-        match Value::from_any(any) {
-            Value::Number(n) if !n.is_finite() => Value::Null,
-            value => value,
+        fn finite(value: Value) -> Value {
+            match value {
+                Value::Number(n) if !n.is_finite() => Value::Null,
+                Value::Array(items) => Value::Array(items.into_iter().map(finite).collect()),
+                Value::Object(map) => {
+                    let mut object = BTreeMap::new();
+                    object.extend(map.into_iter().map(|(k, v)| (k, finite(v))));
+                    Value::Object(object)
+                }
+                value => value,
+            }
         }
+        finite(Value::from_any(any))
     }
 }
 

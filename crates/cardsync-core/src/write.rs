@@ -58,6 +58,17 @@ fn stamp_any(stamp: &Stamp) -> Any {
     ]))
 }
 
+/// A time-ordered register's slot: `{value, at}`.
+fn slot_any(at: u64, value: &Value) -> Any {
+    Any::from(HashMap::from([
+        (layout::SLOT_VALUE.to_owned(), value.to_any()),
+        (
+            layout::SLOT_AT.to_owned(),
+            Any::Number(Number::try_i64(at as f64)),
+        ),
+    ]))
+}
+
 /// A relationship's value: its ends, kind and removed flag, as one plain map.
 fn edge_value(key: &RelationshipKey, removed: bool) -> Any {
     Any::from(HashMap::from([
@@ -165,8 +176,24 @@ impl CardDoc {
                 self.write_card(txn, stamp, *card, kind, fields)
             }
             Op::SetField { card, field, value } => {
-                self.card_map_mut(txn, *card)
-                    .insert(txn, field.as_str(), value.to_any());
+                let map = self.card_map_mut(txn, *card);
+                match nested_map(&map, txn, field) {
+                    // A time-ordered register (validation checked the kind): this replica's
+                    // own slot, unless it holds a later stamp, which this write could never beat.
+                    Some(slots) => {
+                        let own = slots.get(txn, &client);
+                        let newer = own
+                            .as_ref()
+                            .and_then(layout::slot_value)
+                            .is_some_and(|(at, _)| at > stamp.at);
+                        if !newer {
+                            slots.insert(txn, client, slot_any(stamp.at, value));
+                        }
+                    }
+                    None => {
+                        map.insert(txn, field.as_str(), value.to_any());
+                    }
+                }
             }
             Op::InsertText {
                 card,
@@ -290,6 +317,13 @@ impl CardDoc {
                 self.roots.sequences.remove(txn, &entry);
                 self.tracker().place(*sequence, *card, None);
             }
+            Op::CreateBoard { .. }
+            | Op::AddColumn { .. }
+            | Op::RenameColumn { .. }
+            | Op::MoveColumn { .. }
+            | Op::RemoveColumn { .. }
+            | Op::PlaceCard { .. }
+            | Op::UnplaceCard { .. } => self.write_board(txn, op),
         }
     }
 
@@ -332,6 +366,14 @@ impl CardDoc {
                 }
                 FieldKind::Counter | FieldKind::Max | FieldKind::Set => {
                     In::Map(MapPrelim::default())
+                }
+                FieldKind::TimeOrdered => {
+                    let mut prelim = MapPrelim::default();
+                    if let Some(v) = value.filter(|v| **v != Value::Null) {
+                        let client = layout::replica_key(txn.doc().client_id().get());
+                        prelim.insert(client.into(), In::Any(slot_any(stamp.at, v)));
+                    }
+                    In::Map(prelim)
                 }
             };
             map.insert(txn, name.as_str(), entry);

@@ -478,6 +478,12 @@ impl Driver {
             } => {
                 self.arrival = at;
                 self.charge = Some(charge);
+                // Stamps of time-ordered registers are wall-clock milliseconds: the room
+                // checks them against this (docs/design.md §3, "Time-ordered registers").
+                let wall = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+                self.room.handle_wall_clock(wall);
                 // An unknown peer is one the room closed; its frames in flight are dropped.
                 let _ = self.room.handle_message(now, peer, &frame);
             }

@@ -324,6 +324,14 @@ fn targets_gone(ops: &[Op], doc: &CardDoc) -> bool {
             sequence, card: c, ..
         }
         | Op::RemoveFromSequence { sequence, card: c } => !sequences.contains(sequence) || card(c),
+        Op::CreateBoard { .. } => false,
+        Op::AddColumn { board, .. }
+        | Op::RenameColumn { board, .. }
+        | Op::MoveColumn { board, .. }
+        | Op::RemoveColumn { board, .. } => doc.board(*board).is_none(),
+        Op::PlaceCard { board, card: c, .. } | Op::UnplaceCard { board, card: c } => {
+            doc.board(*board).is_none() || card(c)
+        }
     })
 }
 

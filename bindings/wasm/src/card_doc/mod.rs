@@ -9,6 +9,7 @@
 //! lets an event listener, which runs after the borrow ended, call back into the document.
 
 mod backing;
+mod board;
 mod cards;
 mod links;
 mod updates;

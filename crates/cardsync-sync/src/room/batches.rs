@@ -277,6 +277,9 @@ impl<A: Authenticator> Room<A> {
             role,
             writers: &writers,
             fixed: &self.fixed,
+            latest_stamp: self
+                .wall_ms
+                .map(|now| now.saturating_add(self.config.max_stamp_skew_ms)),
         };
         let foreign_roots = shadow.foreign_roots_in_use();
         // Clocks of a reserved client id are refused outright, for every peer: no change of the

@@ -7,6 +7,7 @@
 //!   changes, `$` keys only the layout's own, every field declared by the kind and stored in
 //!   its kind's shape (see `check_card.rs`);
 //! - relationships, their properties and sequences: see `check_graph.rs`;
+//! - boards, their columns and placements: see `check_board.rs`;
 //! - `meta`: only a numeric `schema_version` and recorded schemas (`schema@{version}`, the
 //!   room's own for its version, none newer);
 //! - no new root types.
@@ -38,10 +39,12 @@ pub(crate) struct Rules<'a> {
     /// The writer's role.
     pub role: Role,
     /// Client ids whose clocks the update adds: the only keys it may write counter, max and
-    /// set entries under.
+    /// set entries (and time-ordered slots) under.
     pub writers: &'a BTreeSet<u64>,
     /// The fixed container ids the room's cards claim (`fixed_ids.rs`).
     pub fixed: &'a FixedIds,
+    /// The latest stamp a time-ordered register may take (`None`: no limit).
+    pub latest_stamp: Option<u64>,
 }
 
 /// One replica, read through one transaction.
@@ -51,6 +54,7 @@ pub(super) struct Side<'d> {
     pub relationships: Option<MapRef>,
     pub props: Option<MapRef>,
     pub sequences: Option<MapRef>,
+    pub boards: Option<MapRef>,
     pub meta: Option<MapRef>,
 }
 
@@ -62,6 +66,7 @@ impl<'d> Side<'d> {
             relationships: txn.get_map(layout::RELATIONSHIPS),
             props: txn.get_map(layout::RELATIONSHIP_PROPS),
             sequences: txn.get_map(layout::SEQUENCES),
+            boards: txn.get_map(layout::BOARDS),
             meta: txn.get_map(layout::META),
             txn,
         }
@@ -121,6 +126,9 @@ pub(crate) fn check(
     }
     for key in touched.sequences.keys() {
         check.sequence(key)?;
+    }
+    for key in touched.boards.keys() {
+        check.board_entry(key)?;
     }
     for key in &touched.meta {
         check.meta(key)?;

@@ -177,7 +177,7 @@ impl Check<'_, '_> {
                 None | Some(Out::YText(_)) => Ok(()),
                 Some(_) => Err(field.err_shape("a text")),
             },
-            FieldKind::Counter | FieldKind::Max | FieldKind::Set => {
+            FieldKind::Counter | FieldKind::Max | FieldKind::Set | FieldKind::TimeOrdered => {
                 let new = match new {
                     None => None,
                     Some(Out::YMap(map)) => Some(map),
@@ -189,7 +189,7 @@ impl Check<'_, '_> {
                 };
                 let before = entries(old.as_ref(), &self.old.txn);
                 let after = entries(new.as_ref(), &self.new.txn);
-                field.entries(&before, &after, self.rules.writers)
+                field.entries(&before, &after, self.rules.writers, self.rules.latest_stamp)
             }
         }
     }

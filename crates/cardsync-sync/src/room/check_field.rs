@@ -88,12 +88,16 @@ impl Field<'_> {
 
     /// Checks a register's change with the core's own rule
     /// ([`FieldDef::check_register_write`]). The room only adds what the core's [`Value`]
-    /// cannot express: a stored array, map, binary or undefined is refused here, and values
+    /// cannot express: a stored binary or undefined, or an array or map outside a composite
+    /// register, is refused here, and values
     /// are read with [`Value::from_any`], as every read of the core sees them.
     pub fn register(&self, old: Option<&Any>, new: Option<&Any>) -> Result<(), Violation> {
         let (card, field) = (self.card.to_owned(), self.name.to_owned());
         let expected = self.def.value_type;
+        let composite =
+            self.def.composite.is_some() && matches!(new, Some(Any::Array(_) | Any::Map(_)));
         if let Some(any) = new
+            && !composite
             && !matches!(
                 any,
                 Any::Null | Any::Bool(_) | Any::Number(_) | Any::String(_)
@@ -126,6 +130,7 @@ impl Field<'_> {
                     from,
                     to,
                 },
+                RegisterError::BadShape(error) => Violation::BadShape { card, field, error },
             })
     }
 
@@ -135,6 +140,7 @@ impl Field<'_> {
         old: &BTreeMap<String, Option<Any>>,
         new: &BTreeMap<String, Option<Any>>,
         writers: &BTreeSet<u64>,
+        latest_stamp: Option<u64>,
     ) -> Result<(), Violation> {
         let own = |client: Option<u64>| client.is_some_and(|c| writers.contains(&c));
         let keys: BTreeSet<&String> = old.keys().chain(new.keys()).collect();
@@ -187,6 +193,27 @@ impl Field<'_> {
                     }
                     if *after != Any::Bool(true) {
                         return Err(self.err_shape("a map of `item@client` → true"));
+                    }
+                }
+                FieldKind::TimeOrdered => {
+                    if !own(parse_replica_key(key)) {
+                        return Err(foreign());
+                    }
+                    let Some(after) = after else { continue };
+                    let slot = yrs::Out::Any(after.clone());
+                    let Some((at, value)) = cardsync_core::layout::slot_value(&slot) else {
+                        return Err(self.err_shape("a map of replica → {value, at}"));
+                    };
+                    self.register(None, Some(value))?;
+                    if let Some(latest) = latest_stamp
+                        && at > latest
+                    {
+                        return Err(Violation::StampAhead {
+                            card: self.card.to_owned(),
+                            field: self.name.to_owned(),
+                            at,
+                            latest,
+                        });
                     }
                 }
                 FieldKind::Register | FieldKind::Text => {}

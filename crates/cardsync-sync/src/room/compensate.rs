@@ -63,6 +63,7 @@ enum Root {
     Relationships,
     Props,
     Sequences,
+    Boards,
     Meta,
 }
 
@@ -73,6 +74,7 @@ impl Root {
             Root::Relationships => layout::RELATIONSHIPS,
             Root::Props => layout::RELATIONSHIP_PROPS,
             Root::Sequences => layout::SEQUENCES,
+            Root::Boards => layout::BOARDS,
             Root::Meta => layout::META,
         }
     }
@@ -112,6 +114,8 @@ fn key_of(violation: &Violation) -> Option<String> {
         | Violation::WrongShape { field, .. }
         | Violation::TypeMismatch { field, .. }
         | Violation::NotFinite { field, .. }
+        | Violation::BadShape { field, .. }
+        | Violation::StampAhead { field, .. }
         | Violation::MissingRequired { field, .. }
         | Violation::InvalidTransition { field, .. }
         | Violation::ForeignEntry { field, .. }
@@ -135,6 +139,12 @@ fn key_of(violation: &Violation) -> Option<String> {
         | Violation::BadEdgeEntry { .. }
         | Violation::EndpointKind { .. }
         | Violation::BadSequenceEntry { .. }
+        | Violation::BadBoardEntry { .. }
+        | Violation::UnknownBoardKind { .. }
+        | Violation::BoardKindChanged { .. }
+        | Violation::UnknownBoard { .. }
+        | Violation::UnknownColumn { .. }
+        | Violation::CardNotAllowed { .. }
         | Violation::BadMeta { .. }
         | Violation::UnknownRoot(_) => None,
     }
@@ -177,6 +187,9 @@ fn failures(
     }
     for key in touched.sequences.keys() {
         note(Root::Sequences, key, check.sequence(key));
+    }
+    for key in touched.boards.keys() {
+        note(Root::Boards, key, check.board_entry(key));
     }
     for key in &touched.meta {
         note(Root::Meta, key, check.meta(key));
@@ -247,6 +260,7 @@ fn write(
         Root::Relationships,
         Root::Props,
         Root::Sequences,
+        Root::Boards,
         Root::Meta,
     ]
     .map(|root| (root, target(root)));

@@ -37,6 +37,11 @@ pub struct RoomConfig {
     pub hello_less_role: Option<Role>,
     /// The write policy.
     pub permissions: Permissions,
+    /// How far (milliseconds) a time-ordered register's stamp may be ahead of the room's
+    /// wall clock ([`Room::handle_wall_clock`](super::Room::handle_wall_clock)). Past it the
+    /// write is refused (`StampAhead`): a client with a clock in the future would otherwise
+    /// win every later conflict of that register (docs/design.md §3).
+    pub max_stamp_skew_ms: u64,
 }
 
 impl Default for RoomConfig {
@@ -54,6 +59,7 @@ impl Default for RoomConfig {
             hello_timeout_ms: 10_000,
             hello_less_role: Some(Role::Viewer),
             permissions: Permissions::default(),
+            max_stamp_skew_ms: 60_000,
         }
     }
 }

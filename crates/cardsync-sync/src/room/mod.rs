@@ -102,6 +102,7 @@ mod awareness;
 mod batches;
 mod bucket;
 mod check;
+mod check_board;
 mod check_card;
 mod check_container;
 mod check_field;
@@ -178,6 +179,9 @@ pub struct Room<A> {
     fixed: FixedIds,
     /// Acks and rejections sent, for the driver's metrics.
     verdicts: Verdicts,
+    /// The wall clock (ms since the Unix epoch) the driver last reported, for the skew limit
+    /// of time-ordered registers; `None` until it reports one (no limit then).
+    wall_ms: Option<u64>,
 }
 
 /// How many acks and rejections a room has sent since it opened ([`Room::verdicts`]), so a
@@ -219,6 +223,7 @@ impl<A: Authenticator> Room<A> {
             issued: 0,
             durable,
             marks: HashMap::new(),
+            wall_ms: None,
         })
     }
 
@@ -246,6 +251,15 @@ impl<A: Authenticator> Room<A> {
     /// The authoritative replica (read-only: reads, exports, snapshots for log compaction).
     pub fn doc(&self) -> &CardDoc {
         &self.doc
+    }
+
+    /// Reports the wall clock, milliseconds since the Unix epoch. The room's [`Instant`]s are
+    /// monotonic from an origin the driver chose, but stamps of time-ordered registers are
+    /// wall-clock milliseconds, so the skew limit ([`RoomConfig::max_stamp_skew_ms`]) needs
+    /// this; a driver calls it before handing in messages. Until the first call no stamp is
+    /// refused for being ahead.
+    pub fn handle_wall_clock(&mut self, wall_ms: u64) {
+        self.wall_ms = Some(wall_ms);
     }
 
     /// The room's configuration.

@@ -11,7 +11,7 @@
 //! `ChangeBatch` is made for UIs: it reports what reads will show, so it passes over keys that
 //! are not canonical ids and the `$` bookkeeping keys of cards (a `$kind` change alone makes no
 //! event), and it does not watch `meta`. A validator that trusted it would let exactly the
-//! hostile changes through. So the shadow adds its own deep observers on the five roots and
+//! hostile changes through. So the shadow adds its own deep observers on the six roots and
 //! records, per root, which entries were written or removed whole and which keys inside them
 //! changed, whatever they are. An update observer also captures what the update *effectively*
 //! changed (nothing, for a duplicate), which is what the room persists and broadcasts.
@@ -70,6 +70,8 @@ pub(crate) struct Touched {
     pub props: BTreeMap<String, Touch>,
     /// Per sequence key.
     pub sequences: BTreeMap<String, Touch>,
+    /// Per `boards` key.
+    pub boards: BTreeMap<String, Touch>,
     /// Keys of `meta` that changed.
     pub meta: BTreeSet<String>,
 }
@@ -81,6 +83,7 @@ impl Touched {
             && self.relationships.is_empty()
             && self.props.is_empty()
             && self.sequences.is_empty()
+            && self.boards.is_empty()
             && self.meta.is_empty()
     }
 
@@ -105,6 +108,7 @@ impl Touched {
                 layout::CARDS => &mut self.cards,
                 layout::RELATIONSHIPS => &mut self.relationships,
                 layout::RELATIONSHIP_PROPS => &mut self.props,
+                layout::BOARDS => &mut self.boards,
                 _ => &mut self.sequences,
             };
             match (path.front(), path.get(1)) {

@@ -117,6 +117,30 @@ pub enum Violation {
         /// What came.
         got: &'static str,
     },
+    /// A composite register value that does not fit its declared shape or limits.
+    #[error("field {field:?} of card {card}: {error}")]
+    BadShape {
+        /// Card key.
+        card: String,
+        /// Field.
+        field: String,
+        /// What does not fit.
+        error: cardsync_core::ShapeError,
+    },
+    /// A time-ordered register's stamp too far ahead of the room's clock.
+    #[error(
+        "field {field:?} of card {card}: stamp {at} is more than the allowed skew ahead of the server clock (latest {latest})"
+    )]
+    StampAhead {
+        /// Card key.
+        card: String,
+        /// Field.
+        field: String,
+        /// The stamp.
+        at: u64,
+        /// The latest stamp allowed now.
+        latest: u64,
+    },
     /// A number that is NaN or infinite.
     #[error("field {field:?} of card {card} must be a finite number")]
     NotFinite {
@@ -221,6 +245,53 @@ pub enum Violation {
     BadSequenceEntry {
         /// Entry key.
         key: String,
+    },
+    /// A `boards` entry whose value is not the layout's shape (`{kind}`, `{name, order,
+    /// removed}` or `{column, order}`, with valid order keys).
+    #[error("boards entry {key:?} is invalid")]
+    BadBoardEntry {
+        /// Entry key.
+        key: String,
+    },
+    /// A board of a kind the schema does not declare.
+    #[error("unknown board kind {kind:?}")]
+    UnknownBoardKind {
+        /// Kind.
+        kind: String,
+    },
+    /// A board's kind changed.
+    #[error("board {board} changed kind from {from:?} to {to:?}")]
+    BoardKindChanged {
+        /// Board id.
+        board: String,
+        /// Old kind.
+        from: String,
+        /// New kind.
+        to: String,
+    },
+    /// A column or placement on a board that does not exist.
+    #[error("board {board} does not exist")]
+    UnknownBoard {
+        /// Board id.
+        board: String,
+    },
+    /// A placement naming a column the board does not have, or has removed.
+    #[error("board {board} has no column {column}")]
+    UnknownColumn {
+        /// Board id.
+        board: String,
+        /// Column id.
+        column: String,
+    },
+    /// A card placed on a board whose kind does not allow its kind.
+    #[error("board {board} may not hold card {card} of kind {kind:?}")]
+    CardNotAllowed {
+        /// Board id.
+        board: String,
+        /// Card id.
+        card: String,
+        /// The card's kind.
+        kind: String,
     },
     /// A `meta` entry other than a numeric schema version.
     #[error("meta entry {key:?} is invalid")]

@@ -2,6 +2,7 @@
 //! the batches.
 
 mod batches;
+mod boards;
 mod containers;
 mod handshake;
 mod hostile;
@@ -9,6 +10,7 @@ mod legit;
 mod limits;
 mod log;
 mod proptests;
+mod registers;
 mod stock;
 
 use cardsync_core::{
@@ -57,7 +59,11 @@ pub(super) struct Driver {
 
 impl Driver {
     pub fn new(config: RoomConfig) -> Self {
-        let room = Room::new(config, schema(), tokens(), Vec::<Vec<u8>>::new()).unwrap();
+        Self::with_schema(config, schema())
+    }
+
+    pub fn with_schema(config: RoomConfig, schema: Schema) -> Self {
+        let room = Room::new(config, schema, tokens(), Vec::<Vec<u8>>::new()).unwrap();
         Self {
             room,
             now: Instant(1_000),
@@ -137,8 +143,12 @@ pub(super) struct Client {
 
 impl Client {
     pub fn new(client_id: u64) -> Self {
+        Self::with_schema(client_id, schema())
+    }
+
+    pub fn with_schema(client_id: u64, schema: Schema) -> Self {
         Self {
-            doc: CardDoc::new(schema(), client_id).unwrap(),
+            doc: CardDoc::new(schema, client_id).unwrap(),
             seq: 0,
         }
     }
