@@ -56,6 +56,11 @@ impl<'a> Reader<'a> {
         String::from_utf8(bytes.to_vec()).map_err(|_| ProtocolError::InvalidUtf8)
     }
 
+    /// How many bytes are left to read.
+    pub fn remaining(&self) -> usize {
+        self.bytes.len()
+    }
+
     pub fn finish(self) -> Result<(), ProtocolError> {
         if self.bytes.is_empty() {
             Ok(())

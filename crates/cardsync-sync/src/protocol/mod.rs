@@ -39,6 +39,7 @@
 
 pub mod close_code;
 mod lib0;
+pub mod mux;
 
 use lib0::{Reader, write_buf, write_str, write_var};
 use serde::{Deserialize, Serialize};
@@ -248,6 +249,12 @@ pub enum ProtocolError {
     /// Unknown reject code (a newer peer).
     #[error("unknown reject code {0}")]
     UnknownRejectCode(u64),
+    /// Unknown frame kind on a multiplexed socket ([`mux`]).
+    #[error("unknown multiplexed frame kind {0}")]
+    UnknownMuxKind(u64),
+    /// Unknown error code in a multiplexed error frame (a newer server).
+    #[error("unknown multiplexed error code {0}")]
+    UnknownMuxError(u64),
 }
 
 impl ProtocolError {
