@@ -61,7 +61,7 @@ impl Outgoing {
 }
 
 /// Decrements the connection gauge however the task ends.
-struct ConnGauge(Arc<Shared>);
+pub(crate) struct ConnGauge(pub(crate) Arc<Shared>);
 
 impl Drop for ConnGauge {
     fn drop(&mut self) {

@@ -31,6 +31,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
     let files = shared.config.static_dir.clone();
     let router = Router::new()
         .route("/rooms/{doc}", get(room))
+        .route("/ws", get(crate::mux::endpoint))
         .route("/metrics", get(metrics))
         .route("/healthz", get(|| async { "ok" }))
         .with_state(shared);
@@ -72,7 +73,7 @@ async fn room(
     }
 }
 
-async fn refuse(socket: WebSocket, max: usize) {
+pub(crate) async fn refuse(socket: WebSocket, max: usize) {
     let (mut sink, mut stream) = socket.split();
     let reason = format!("server at its connection limit ({max}); retry later");
     conn::close(&mut sink, &mut stream, close_code::TRY_AGAIN_LATER, &reason).await;

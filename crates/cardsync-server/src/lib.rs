@@ -44,6 +44,7 @@ mod http;
 pub mod logging;
 mod meter;
 pub mod metrics;
+mod mux;
 mod persist;
 mod room_task;
 mod rooms;

@@ -439,6 +439,18 @@ impl Message {
     }
 }
 
+impl Message {
+    /// Whether `frame` is a hello, from its first bytes: how the multiplexed endpoint checks
+    /// that a room begins with one without decoding (or copying) anything else.
+    pub fn is_hello(frame: &[u8]) -> bool {
+        let mut r = Reader::new(frame);
+        if r.var().ok() != Some(MSG_CARDSYNC) {
+            return false;
+        }
+        r.buf().is_ok_and(|p| Reader::new(p).var().ok() == Some(0))
+    }
+}
+
 fn sync(out: &mut Vec<u8>, kind: u64, bytes: &[u8]) {
     write_var(out, MSG_SYNC);
     write_var(out, kind);

@@ -309,6 +309,14 @@ pub fn next_piece(room: RoomId, message: &[u8], offset: usize) -> (Vec<u8>, usiz
     }
 }
 
+/// The room id of a frame, read from its header alone: how a server names the room of a
+/// frame whose body does not decode. `None` if not even the header does.
+pub fn peek_room(frame: &[u8]) -> Option<RoomId> {
+    let mut r = Reader::new(frame);
+    r.var().ok()?;
+    Some(RoomId(r.var().ok()?))
+}
+
 /// A client's reassembly of fragmented messages, per room, with a bound on what it holds.
 #[derive(Debug, Default)]
 pub struct Reassembly {
