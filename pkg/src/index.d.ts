@@ -10,6 +10,7 @@ export {
   SyncMachine,
 } from "../dist/wasm/cardsync_wasm.js";
 export { SyncClient } from "./sync/client.js";
+export { MuxClient } from "./sync/mux.js";
 export type {
   ClientStatus,
   OutboxStore,

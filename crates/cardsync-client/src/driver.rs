@@ -19,7 +19,8 @@ use cardsync_sync::session::{ClientSession, SessionError};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 
-use crate::socket::{self, SocketEvent, WsOut};
+use crate::mux::Transport;
+use crate::socket::{SocketEvent, WsOut};
 use crate::{ClientEvent, SyncStatus};
 
 /// A request from the [`Client`](crate::Client) handle.
@@ -44,7 +45,8 @@ pub(crate) type StoreDone = Result<u64, String>;
 
 pub(crate) struct Driver {
     pub machine: SyncMachine,
-    pub url: String,
+    /// A socket of its own, or a room of a shared connection (`mux.rs`).
+    pub transport: Transport,
     pub epoch: Instant,
     pub store: std_mpsc::Sender<StoreJob>,
     pub events: mpsc::UnboundedSender<ClientEvent>,
@@ -165,8 +167,7 @@ impl Driver {
         while let Some(action) = self.machine.poll_action() {
             match action {
                 SyncAction::OpenSocket { socket } => {
-                    let (url, tx) = (self.url.clone(), self.socket_tx.clone());
-                    tokio::spawn(socket::run(socket, url, tx));
+                    self.transport.open(socket, self.socket_tx.clone());
                 }
                 SyncAction::Send { socket, frame } => {
                     if let Some(writer) = self.writers.get(&socket) {

@@ -32,6 +32,7 @@
 //! ```
 
 mod driver;
+mod mux;
 mod socket;
 mod store;
 
@@ -46,6 +47,7 @@ use cardsync_sync::connection::{Connection, ConnectionConfig, ConnectionConfigEr
 use cardsync_sync::outbox::{MemoryStore, OutboxStore, Persisted};
 use cardsync_sync::protocol::BatchId;
 use cardsync_sync::session::{ClientSession, SessionConfig, SessionError};
+pub use mux::MuxClient;
 pub use store::{OutboxStoreError, SqliteOutboxStore};
 use thiserror::Error;
 use tokio::sync::{mpsc, oneshot, watch};
@@ -146,10 +148,21 @@ fn default_seed() -> u64 {
 }
 
 impl Client {
-    /// Opens the store, resumes the session from it, and starts the client task.
+    /// Opens the store, resumes the session from it, and starts the client task, with a
+    /// WebSocket of its own to `config.url`. [`MuxClient::open`] opens many documents over
+    /// one connection instead.
     pub async fn open(
         schema: Arc<Schema>,
         config: ClientConfig,
+    ) -> Result<(Client, ClientEvents), ClientError> {
+        let transport = mux::Transport::Direct(config.url.clone());
+        Self::start(schema, config, transport).await
+    }
+
+    pub(crate) async fn start(
+        schema: Arc<Schema>,
+        config: ClientConfig,
+        transport: mux::Transport,
     ) -> Result<(Client, ClientEvents), ClientError> {
         let path = config.store.clone();
         let (store, persisted): (
@@ -191,7 +204,7 @@ impl Client {
         let (socket_tx, socket_rx) = mpsc::unbounded_channel();
         let driver = Driver {
             machine,
-            url: config.url,
+            transport,
             epoch,
             store: store_tx,
             events: events_tx,

@@ -11,9 +11,9 @@
 //! - **routing**: a frame's room id picks the room; its message goes on as a slice of the
 //!   socket layer's `Bytes` (no copy), charged to the budget for bytes in flight as on a
 //!   connection of its own (`conn.rs`);
-//! - **fair writing** ([`slots`]): the rooms' send queues are served round-robin, one piece of
-//!   at most 256 KiB per turn, so a large snapshot in one room does not hold up another
-//!   room's acks;
+//! - **fair writing** (`mux/write.rs`, a task of its own so reading never waits behind a
+//!   write): the rooms' send queues are served round-robin, one piece of at most 256 KiB per
+//!   turn, so a large snapshot in one room does not hold up another room's acks;
 //! - **errors per room**: a close from a room, an unknown room id, a join past the socket's
 //!   cap (`limits.max_rooms_per_connection`) become an error frame for that room, with a
 //!   stable code; the socket and its other rooms carry on.
@@ -24,7 +24,8 @@
 //! stream: a frame for a room whose inbox is full waits, and so does the socket behind it
 //! (backpressure), while writing goes on.
 
-mod slots;
+mod read;
+mod write;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,15 +35,19 @@ use axum::extract::ws::{Message as WsMessage, WebSocket, WebSocketUpgrade};
 use axum::extract::{Extension, State};
 use axum::response::Response;
 use cardsync_sync::protocol::close_code;
-use cardsync_sync::protocol::mux::{self, MUX_OVERHEAD, MuxError, RoomId};
-use futures_util::{SinkExt as _, StreamExt as _};
+use cardsync_sync::protocol::mux::{MUX_OVERHEAD, RoomId};
+use futures_util::StreamExt as _;
 use tokio::sync::{OwnedSemaphorePermit, mpsc};
 
 use crate::budget::Charge;
-use crate::conn::{self, ConnGauge};
+use crate::conn::ConnGauge;
 use crate::meter::Meter;
 use crate::rooms::{Inbox, Shared};
-use slots::{Ready, Route, Slots};
+use read::{Rooms, Route};
+use write::{Control, Notice};
+
+/// How long to wait for the client's half of a closing handshake.
+const CLOSE_GRACE: Duration = Duration::from_secs(2);
 
 /// The largest WebSocket message `/ws` reads: a connection's limit plus the mux header.
 fn message_limit(shared: &Shared) -> usize {
@@ -82,19 +87,25 @@ pub(crate) struct Waiting {
     charge: Option<Charge>,
 }
 
-/// Serves one multiplexed socket until it closes.
+/// Serves one multiplexed socket until it closes: reads here, writes on a task of its own
+/// (`write.rs`).
 async fn serve(shared: Arc<Shared>, socket: WebSocket, meter: Meter, permit: OwnedSemaphorePermit) {
     let _permit = permit;
     shared.metrics.connection_opened();
     let _gauge = ConnGauge(Arc::clone(&shared));
-    let (mut sink, mut stream) = socket.split();
+    let (sink, mut stream) = socket.split();
+    let (control, control_rx) = mpsc::unbounded_channel();
+    let (notices_tx, mut notices) = mpsc::unbounded_channel();
+    let writer = tokio::spawn(write::run(sink, control_rx, notices_tx));
     meter.activate(&shared.budget, message_limit(&shared));
-    let mut slots = Slots::new(Arc::clone(&shared));
+    let mut rooms = Rooms::new(Arc::clone(&shared), control.clone());
     let idle = Duration::from_millis(shared.config.limits.idle_timeout_ms.max(1));
     let mut heard = tokio::time::Instant::now();
     let mut pinged = false;
     let mut waiting: Option<Waiting> = None;
     let mut paused: Option<tokio::time::Instant> = None;
+    // The close this side starts, if any: (code, reason).
+    let mut closing: Option<(u16, &str)> = None;
     loop {
         let reading = waiting.is_none() && paused.is_none();
         let deadline = if pinged {
@@ -105,13 +116,11 @@ async fn serve(shared: Arc<Shared>, socket: WebSocket, meter: Meter, permit: Own
         tokio::select! {
             () = tokio::time::sleep_until(deadline), if reading => {
                 if pinged {
-                    conn::close(&mut sink, &mut stream, close_code::GOING_AWAY, "idle timeout").await;
+                    closing = Some((close_code::GOING_AWAY, "idle timeout"));
                     break;
                 }
                 pinged = true;
-                if sink.send(WsMessage::Ping(Vec::new().into())).await.is_err() {
-                    break;
-                }
+                let _ = control.send(Control::Ping);
             }
             admitted = admit(&shared, waiting.as_mut()), if waiting.is_some() => {
                 let Some(w) = waiting.take() else { continue };
@@ -119,79 +128,64 @@ async fn serve(shared: Arc<Shared>, socket: WebSocket, meter: Meter, permit: Own
                     Some((permit, charge)) => {
                         permit.send(Inbox::Frame { peer: w.peer, frame: w.frame, at: w.at, charge });
                     }
-                    None => {
-                        let error = slots.lost(w.room);
-                        if write_error(&mut sink, w.room, &error).await.is_err() {
-                            break;
-                        }
-                    }
+                    None => rooms.lost_task(w.room),
                 }
             }
             () = sleep_until_some(paused), if paused.is_some() => {
                 paused = None;
                 (heard, pinged) = (tokio::time::Instant::now(), false);
             }
+            notice = notices.recv() => match notice {
+                Some(Notice::Lost { room, peer }) => rooms.lost(room, peer),
+                Some(Notice::Pause(until)) => paused = Some(paused.map_or(until, |p| p.max(until))),
+                // The writer stopped: a write failed.
+                None => break,
+            },
             incoming = stream.next(), if reading => match incoming {
                 Some(Ok(WsMessage::Binary(bytes))) => {
                     (heard, pinged) = (tokio::time::Instant::now(), false);
                     let charge = meter
                         .settle(bytes.len())
                         .or_else(|| shared.budget.try_charge(bytes.len()));
-                    match slots.route(&bytes, charge, heard) {
-                        Route::Done => {}
-                        Route::Wait(w) => waiting = Some(w),
-                        Route::Error(room, error) => {
-                            if write_error(&mut sink, room, &error).await.is_err() {
-                                break;
-                            }
-                        }
+                    if let Route::Wait(w) = rooms.route(&bytes, charge, heard) {
+                        waiting = Some(w);
                     }
                 }
                 Some(Ok(WsMessage::Text(_))) => {
-                    conn::close(&mut sink, &mut stream, close_code::UNSUPPORTED_DATA, "binary frames only").await;
+                    closing = Some((close_code::UNSUPPORTED_DATA, "binary frames only"));
                     break;
                 }
                 Some(Ok(WsMessage::Ping(payload) | WsMessage::Pong(payload))) => {
                     meter.settle(payload.len());
                     (heard, pinged) = (tokio::time::Instant::now(), false);
                 }
-                Some(Ok(WsMessage::Close(_))) | None => {
-                    let _ = sink.close().await;
-                    break;
-                }
+                Some(Ok(WsMessage::Close(_))) | None => break,
                 Some(Err(e)) => {
                     tracing::debug!(error = %e, "multiplexed socket error");
                     let reason = "message too big or not a valid WebSocket frame";
-                    conn::close(&mut sink, &mut stream, close_code::MESSAGE_TOO_BIG, reason).await;
+                    closing = Some((close_code::MESSAGE_TOO_BIG, reason));
                     break;
                 }
             },
-            ready = slots.ready() => match ready {
-                Ready::Piece(frame) => {
-                    if sink.send(WsMessage::Binary(frame.into())).await.is_err() {
-                        break;
-                    }
-                }
-                Ready::Error(room, error) => {
-                    if write_error(&mut sink, room, &error).await.is_err() {
-                        break;
-                    }
-                }
-                Ready::Pause(until) => paused = Some(paused.map_or(until, |p| p.max(until))),
-            },
         }
     }
-    slots.leave_all();
-}
-
-/// Writes a room's error frame.
-async fn write_error<S>(sink: &mut S, room: RoomId, error: &MuxError) -> Result<(), S::Error>
-where
-    S: futures_util::Sink<WsMessage> + Unpin,
-{
-    tracing::debug!(%room, code = error.code.as_str(), reason = %error.reason, "room error");
-    sink.send(WsMessage::Binary(mux::error_frame(room, error).into()))
-        .await
+    rooms.leave_all();
+    if let Some((code, reason)) = closing {
+        let reason = reason.to_owned();
+        let _ = control.send(Control::Close { code, reason });
+        // Wait briefly for the client's close, so it sees the code and reason, not a reset.
+        let _ = tokio::time::timeout(CLOSE_GRACE, async {
+            while let Some(Ok(message)) = stream.next().await {
+                if matches!(message, WsMessage::Close(_)) {
+                    break;
+                }
+            }
+        })
+        .await;
+    }
+    drop(control);
+    drop(rooms);
+    let _ = writer.await;
 }
 
 /// Gets a waiting message its charge (if it has none yet), then a slot in its room's inbox.
