@@ -15,6 +15,7 @@ test("the entry point exports exactly the public API", () => {
     "CardsyncError",
     "IndexedDbStore",
     "MemoryStore",
+    "MuxClient",
     "SyncClient",
     "SyncMachine",
     "init",

@@ -32,6 +32,7 @@ pub(crate) enum Request {
     },
     Read(Box<dyn FnOnce(&ClientSession) + Send>),
     Online(bool),
+    Token(String),
     Close(oneshot::Sender<()>),
 }
 
@@ -97,6 +98,7 @@ impl Driver {
                     Some(Request::Read(f)) => f(self.machine.session()),
                     Some(Request::Online(true)) => self.machine.handle_start(self.now()),
                     Some(Request::Online(false)) => self.machine.handle_stop(self.now()),
+                    Some(Request::Token(token)) => self.machine.set_token(self.now(), token),
                     Some(Request::Close(reply)) => {
                         self.machine.handle_stop(self.now());
                         closing = Some(reply);

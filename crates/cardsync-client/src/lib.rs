@@ -249,6 +249,13 @@ impl Client {
         self.request(Request::Online(online))
     }
 
+    /// Supplies a token for the next hello. After a refusal (`status().unauthorized`: the
+    /// server refused the token, and the client stays offline rather than reconnect with it
+    /// forever) the client connects again at once.
+    pub fn set_token(&self, token: impl Into<String>) -> Result<(), ClientError> {
+        self.request(Request::Token(token.into()))
+    }
+
     /// The current status.
     pub fn status(&self) -> SyncStatus {
         self.status.borrow().clone()

@@ -419,3 +419,39 @@ async fn a_flood_in_one_room_spends_that_rooms_budget_only() {
     assert!(limited >= 200, "only {limited} of 400 refused");
     assert_eq!(calm, Some(Ok(BatchId { client: 42, seq: 0 })));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_token_leaves_the_room_unauthorized_until_a_new_one_comes() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path(), "", 0);
+    let mux = MuxClient::new(mux_url(&server), Arc::new(schema()));
+    let secret = cardsync_server::auth::Secret::new(SECRET.to_vec()).unwrap();
+    let claims = cardsync_server::auth::Claims {
+        doc: "expiring".into(),
+        role: Role::Editor,
+        exp: cardsync_server::auth::unix_now(),
+    };
+    let expired = cardsync_server::auth::mint(&secret, &claims);
+    let mut config = ClientConfig::new(String::new(), expired);
+    config.connection = fast_connection();
+    let (client, _events) = mux.open_with("expiring", config).await.unwrap();
+    let (calm, _) = mux.open("calm", token("calm", Role::Editor)).await.unwrap();
+    let status = within(
+        "unauthorized",
+        client.wait_for(|s| s.unauthorized.is_some()),
+    )
+    .await;
+    assert_eq!(status.unauthorized.as_deref(), Some("token expired"));
+    // An edit made meanwhile waits; the other document on the socket is unaffected.
+    client.apply(Stamp::new(1, "me"), create(1)).await.unwrap();
+    calm.apply(Stamp::new(1, "me"), create(2)).await.unwrap();
+    settled(&calm, "the other document").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let status = client.status();
+    assert_eq!(status.connection.state, State::Offline, "no reconnect loop");
+    assert_eq!(status.session.pending, 1);
+    // A fresh token: the client rejoins and the edit lands.
+    client.set_token(token("expiring", Role::Editor)).unwrap();
+    settled(&client, "the edit after the new token").await;
+    assert_eq!(client.status().unauthorized, None);
+}
