@@ -18,7 +18,7 @@ export type {
   SyncClientOptions,
   WebSocketConstructor,
 } from "./sync/client.js";
-export { IndexedDbStore, MemoryStore } from "./sync/stores.js";
+export { FileStore, IndexedDbStore, MemoryStore } from "./sync/stores.js";
 export type {
   Attributes,
   BatchId,

@@ -12,4 +12,5 @@ export { SyncClient } from "./sync/client.js";
 export { MuxClient } from "./sync/mux.js";
 export { IndexedDbStore } from "./sync/idb-store.js";
 export { MemoryStore } from "./sync/memory-store.js";
+export { FileStore } from "./sync/file-store.js";
 export { CardsyncError } from "./error.js";

@@ -13,6 +13,7 @@ test("the entry point exports exactly the public API", () => {
   assert.deepEqual(Object.keys(cardsync).sort(), [
     "CardDoc",
     "CardsyncError",
+    "FileStore",
     "IndexedDbStore",
     "MemoryStore",
     "MuxClient",
