@@ -242,7 +242,8 @@ impl Task {
                 );
                 match ws {
                     Some(open) => {
-                        if !self.join(open, room).await {
+                        let joined = self.join(open, room).await;
+                        if !joined {
                             *ws = None;
                             self.lost(close_code::ABNORMAL, "write failed");
                         }

@@ -94,7 +94,7 @@ async fn serve(shared: Arc<Shared>, socket: WebSocket, meter: Meter, permit: Own
     shared.metrics.connection_opened();
     let _gauge = ConnGauge(Arc::clone(&shared));
     let (sink, mut stream) = socket.split();
-    let (control, control_rx) = mpsc::unbounded_channel();
+    let (control, control_rx) = mpsc::channel(shared.config.limits.send_queue.max(1));
     let (notices_tx, mut notices) = mpsc::unbounded_channel();
     let writer = tokio::spawn(write::run(sink, control_rx, notices_tx));
     meter.activate(&shared.budget, message_limit(&shared));
@@ -107,6 +107,10 @@ async fn serve(shared: Arc<Shared>, socket: WebSocket, meter: Meter, permit: Own
     // The close this side starts, if any: (code, reason).
     let mut closing: Option<(u16, &str)> = None;
     loop {
+        if rooms.overrun() {
+            closing = Some((close_code::TRY_AGAIN_LATER, "too far behind; reconnect"));
+            break;
+        }
         let reading = waiting.is_none() && paused.is_none();
         let deadline = if pinged {
             heard + idle
@@ -120,7 +124,7 @@ async fn serve(shared: Arc<Shared>, socket: WebSocket, meter: Meter, permit: Own
                     break;
                 }
                 pinged = true;
-                let _ = control.send(Control::Ping);
+                let _ = control.try_send(Control::Ping);
             }
             admitted = admit(&shared, waiting.as_mut()), if waiting.is_some() => {
                 let Some(w) = waiting.take() else { continue };
@@ -150,6 +154,7 @@ async fn serve(shared: Arc<Shared>, socket: WebSocket, meter: Meter, permit: Own
                     if let Route::Wait(w) = rooms.route(&bytes, charge, heard) {
                         waiting = Some(w);
                     }
+
                 }
                 Some(Ok(WsMessage::Text(_))) => {
                     closing = Some((close_code::UNSUPPORTED_DATA, "binary frames only"));
@@ -171,8 +176,11 @@ async fn serve(shared: Arc<Shared>, socket: WebSocket, meter: Meter, permit: Own
     }
     rooms.leave_all();
     if let Some((code, reason)) = closing {
-        let reason = reason.to_owned();
-        let _ = control.send(Control::Close { code, reason });
+        let close = Control::Close {
+            code,
+            reason: reason.to_owned(),
+        };
+        let _ = tokio::time::timeout(CLOSE_GRACE, control.send(close)).await;
         // Wait briefly for the client's close, so it sees the code and reason, not a reset.
         let _ = tokio::time::timeout(CLOSE_GRACE, async {
             while let Some(Ok(message)) = stream.next().await {
@@ -185,7 +193,14 @@ async fn serve(shared: Arc<Shared>, socket: WebSocket, meter: Meter, permit: Own
     }
     drop(control);
     drop(rooms);
-    let _ = writer.await;
+    // A writer blocked on a client that reads nothing would hold the connection forever.
+    let mut writer = writer;
+    if tokio::time::timeout(CLOSE_GRACE, &mut writer)
+        .await
+        .is_err()
+    {
+        writer.abort();
+    }
 }
 
 /// Gets a waiting message its charge (if it has none yet), then a slot in its room's inbox.

@@ -319,13 +319,12 @@ async fn a_large_snapshot_does_not_hold_up_another_rooms_ack() {
     // reading a while: the server is blocked on the socket with most of the snapshot unsent.
     within("the snapshot's first piece", async {
         loop {
-            if let Some(Ok(WsMessage::Binary(bytes))) = ws.next().await {
-                if let Ok(MuxFrame::Fragment {
+            if let Some(Ok(WsMessage::Binary(bytes))) = ws.next().await
+                && let Ok(MuxFrame::Fragment {
                     room: RoomId(1), ..
                 }) = MuxFrame::decode(&bytes, usize::MAX)
-                {
-                    return;
-                }
+            {
+                return;
             }
         }
     })

@@ -1,6 +1,6 @@
 //! What a multiplexed socket saves, measured (not asserted: figures for
 //! `benches/results/latest.md`, printed by `cargo test -p cardsync-server --release --test
-//! mux_cost -- --ignored --nocapture`):
+//! mux_cost -- --ignored --nocapture`, on stderr):
 //!
 //! - **switch time**: opening an already-known board until its client is online, as a room of
 //!   an open `/ws` connection (`MuxClient::open`) against a socket of its own (`Client::open`,
@@ -82,7 +82,7 @@ async fn switch_time_and_memory() {
         own_socket.push(started.elapsed());
         board.close().await.unwrap();
     }
-    println!(
+    eprintln!(
         "switch to a known board (50 cards), {SWITCHES} switches: open /ws connection p50 {:?} p90 {:?}; new socket p50 {:?} p90 {:?}",
         percentile(&mut over_mux, 0.5),
         percentile(&mut over_mux, 0.9),
@@ -129,7 +129,7 @@ async fn switch_time_and_memory() {
     assert!(connections > SOCKETS);
     tokio::time::sleep(Duration::from_millis(500)).await;
     let sockets_rss = rss_kib(pid);
-    println!(
+    eprintln!(
         "server memory (VmRSS): {:.1} KiB per idle room ({ROOMS} rooms over one /ws socket), {:.1} KiB per idle /ws connection ({SOCKETS} sockets, no room)",
         (rooms_rss.saturating_sub(before)) as f64 / ROOMS as f64,
         (sockets_rss.saturating_sub(rooms_rss)) as f64 / SOCKETS as f64,

@@ -50,21 +50,36 @@ fn error(code: MuxErrorCode, close_code: u16, reason: impl Into<String>) -> MuxE
 pub(crate) struct Rooms {
     shared: Arc<Shared>,
     rooms: BTreeMap<RoomId, Slot>,
-    writer: mpsc::UnboundedSender<Control>,
+    writer: mpsc::Sender<Control>,
+    /// The writer's queue was full: the client does not read what it is sent.
+    overrun: bool,
 }
 
 impl Rooms {
-    pub fn new(shared: Arc<Shared>, writer: mpsc::UnboundedSender<Control>) -> Self {
+    pub fn new(shared: Arc<Shared>, writer: mpsc::Sender<Control>) -> Self {
         Self {
             shared,
             rooms: BTreeMap::new(),
             writer,
+            overrun: false,
+        }
+    }
+
+    /// Whether the writer's queue overflowed: a client that sends frames (each may earn an
+    /// error) but reads nothing would otherwise grow it without bound. The socket closes.
+    pub fn overrun(&self) -> bool {
+        self.overrun
+    }
+
+    fn tell(&mut self, control: Control) {
+        if self.writer.try_send(control).is_err() {
+            self.overrun = true;
         }
     }
 
     /// Has the writer send `error` for `room`.
-    pub fn refuse(&self, room: RoomId, error: MuxError) {
-        let _ = self.writer.send(Control::Error { room, error });
+    pub fn refuse(&mut self, room: RoomId, error: MuxError) {
+        self.tell(Control::Error { room, error });
     }
 
     /// Routes one frame read from the socket.
@@ -197,7 +212,7 @@ impl Rooms {
         match rooms::join(&self.shared, &doc, peer, None, out_tx) {
             Ok(inbox) => {
                 tracing::debug!(%doc, %peer, %room, "joined over a multiplexed socket");
-                let _ = self.writer.send(Control::Add { room, peer, out });
+                self.tell(Control::Add { room, peer, out });
                 let slot = Slot {
                     peer,
                     inbox,
@@ -224,7 +239,7 @@ impl Rooms {
         let Some(slot) = self.rooms.remove(&room) else {
             return false;
         };
-        let _ = self.writer.send(Control::Remove { room });
+        self.tell(Control::Remove { room });
         let disconnect = Inbox::Disconnect { peer: slot.peer };
         if let Err(TrySendError::Full(disconnect)) = slot.inbox.try_send(disconnect) {
             let inbox = slot.inbox;

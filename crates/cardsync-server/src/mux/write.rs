@@ -74,7 +74,7 @@ enum Ready {
 /// Writes until the reader says close, the reader is gone, or a write fails.
 pub(crate) async fn run<S>(
     mut sink: S,
-    mut control: mpsc::UnboundedReceiver<Control>,
+    mut control: mpsc::Receiver<Control>,
     notices: mpsc::UnboundedSender<Notice>,
 ) where
     S: Sink<WsMessage> + Unpin,
@@ -211,10 +211,10 @@ impl Slots {
 /// error frame can say "token expired" rather than only "auth_denied".
 fn note_denial(slot: &mut Slot, frame: &[u8]) {
     const MSG_AUTH: u8 = 2;
-    if frame.first() == Some(&MSG_AUTH) {
-        if let Ok(Message::AuthDenied { reason }) = Message::decode(frame, usize::MAX) {
-            slot.denied = Some(reason);
-        }
+    if frame.first() == Some(&MSG_AUTH)
+        && let Ok(Message::AuthDenied { reason }) = Message::decode(frame, usize::MAX)
+    {
+        slot.denied = Some(reason);
     }
 }
 
