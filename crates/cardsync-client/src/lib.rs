@@ -47,7 +47,6 @@ use cardsync_sync::connection::{Connection, ConnectionConfig, ConnectionConfigEr
 use cardsync_sync::outbox::{MemoryStore, OutboxStore, Persisted};
 use cardsync_sync::protocol::BatchId;
 use cardsync_sync::session::{ClientSession, SessionConfig, SessionError};
-pub use mux::MuxClient;
 pub use store::{OutboxStoreError, SqliteOutboxStore};
 use thiserror::Error;
 use tokio::sync::{mpsc, oneshot, watch};
@@ -285,6 +284,50 @@ impl Client {
         self.requests
             .send(request)
             .map_err(|_| ClientError::Stopped)
+    }
+}
+
+/// One connection to a server's `/ws`, shared by many documents: each [`MuxClient::open`]
+/// is a [`Client`] whose socket is a room of that connection (docs/design.md §6, *Many rooms
+/// over one socket*).
+pub struct MuxClient {
+    commands: mpsc::UnboundedSender<mux::MuxCommand>,
+    schema: Arc<Schema>,
+}
+
+impl MuxClient {
+    /// A shared connection to `url` (the server's multiplexed endpoint, e.g.
+    /// `ws://127.0.0.1:4455/ws`), opened when the first document needs it. Call it inside a
+    /// tokio runtime.
+    pub fn new(url: impl Into<String>, schema: Arc<Schema>) -> Self {
+        Self {
+            commands: mux::spawn(url.into()),
+            schema,
+        }
+    }
+
+    /// Opens document `doc` with `token` over this connection, with the default settings.
+    pub async fn open(
+        &self,
+        doc: &str,
+        token: impl Into<String>,
+    ) -> Result<(Client, ClientEvents), ClientError> {
+        self.open_with(doc, ClientConfig::new(String::new(), token))
+            .await
+    }
+
+    /// Opens document `doc` over this connection with `config` (its `url` is not used: the
+    /// document is reached through this connection).
+    pub async fn open_with(
+        &self,
+        doc: &str,
+        config: ClientConfig,
+    ) -> Result<(Client, ClientEvents), ClientError> {
+        let transport = mux::Transport::Mux {
+            commands: self.commands.clone(),
+            doc: doc.to_owned(),
+        };
+        Client::start(Arc::clone(&self.schema), config, transport).await
     }
 }
 

@@ -1,6 +1,6 @@
-//! Many documents over one connection: [`MuxClient`] holds one WebSocket to the server's
-//! multiplexed endpoint (`/ws`), and [`MuxClient::open`] gives a [`Client`] per document with
-//! the same API as a client with a socket of its own (docs/design.md §6, *Many rooms over one
+//! Many documents over one connection: `MuxClient` (in `lib.rs`) holds one WebSocket to the
+//! server's multiplexed endpoint (`/ws`), run by the task here, and `MuxClient::open` gives a
+//! `Client` per document with the same API as a client with a socket of its own (docs/design.md §6, *Many rooms over one
 //! socket*).
 //!
 //! **Why a socket per room, virtually.** The per-document engine, `SyncMachine`, stays exactly
@@ -17,24 +17,20 @@
 //! Messages the server sends in pieces are reassembled per room
 //! ([`Reassembly`](cardsync_sync::protocol::mux::Reassembly)).
 
-use std::collections::HashMap;
-use std::future::Future;
-use std::pin::Pin;
-use std::sync::Arc;
-
 use bytes::Bytes;
-use cardsync_core::Schema;
 use cardsync_sync::connection::SocketId;
 use cardsync_sync::protocol::close_code;
 use cardsync_sync::protocol::mux::{self, MuxFrame, Reassembly, RoomId};
 use futures_util::{SinkExt as _, StreamExt as _};
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::socket::{SocketEvent, WsOut};
-use crate::{Client, ClientConfig, ClientError, ClientEvents};
 
 /// The largest message reassembled from pieces: the socket layer's default message limit,
 /// which bounds a message on a socket of its own the same way.
@@ -55,52 +51,20 @@ pub(crate) enum MuxCommand {
     Leave { room: RoomId },
 }
 
-/// One connection to a server's `/ws`, shared by many documents. See the [module docs](self).
-pub struct MuxClient {
-    commands: mpsc::UnboundedSender<MuxCommand>,
-    schema: Arc<Schema>,
-}
-
-impl MuxClient {
-    /// A shared connection to `url` (the server's multiplexed endpoint, e.g.
-    /// `ws://127.0.0.1:4455/ws`), opened when the first document needs it. Call it inside a
-    /// tokio runtime.
-    pub fn new(url: impl Into<String>, schema: Arc<Schema>) -> Self {
-        let (commands, rx) = mpsc::unbounded_channel();
-        let task = Task {
-            url: url.into(),
-            commands: commands.downgrade(),
-            rooms: HashMap::new(),
-            next_room: 1,
-            reassembly: Reassembly::default(),
-        };
-        tokio::spawn(task.run(rx));
-        Self { commands, schema }
-    }
-
-    /// Opens document `doc` with `token` over this connection, with the default settings.
-    pub async fn open(
-        &self,
-        doc: &str,
-        token: impl Into<String>,
-    ) -> Result<(Client, ClientEvents), ClientError> {
-        self.open_with(doc, ClientConfig::new(String::new(), token))
-            .await
-    }
-
-    /// Opens document `doc` over this connection with `config` (its `url` is not used: the
-    /// document is reached through this connection).
-    pub async fn open_with(
-        &self,
-        doc: &str,
-        config: ClientConfig,
-    ) -> Result<(Client, ClientEvents), ClientError> {
-        let transport = Transport::Mux {
-            commands: self.commands.clone(),
-            doc: doc.to_owned(),
-        };
-        Client::start(Arc::clone(&self.schema), config, transport).await
-    }
+/// Starts the task of a connection to `url` (the server's `/ws`), opened when the first room
+/// needs it; it ends once every sender of its commands is gone. Call it inside a tokio
+/// runtime.
+pub(crate) fn spawn(url: String) -> mpsc::UnboundedSender<MuxCommand> {
+    let (commands, rx) = mpsc::unbounded_channel();
+    let task = Task {
+        url,
+        commands: commands.downgrade(),
+        rooms: HashMap::new(),
+        next_room: 1,
+        reassembly: Reassembly::default(),
+    };
+    tokio::spawn(task.run(rx));
+    commands
 }
 
 /// How a document's driver reaches its room.

@@ -263,3 +263,10 @@ where
     })
     .await;
 }
+
+/// Refuses an upgraded socket at the connection limit, with a close code and reason.
+pub(crate) async fn refuse(socket: WebSocket, max: usize) {
+    let (mut sink, mut stream) = socket.split();
+    let reason = format!("server at its connection limit ({max}); retry later");
+    close(&mut sink, &mut stream, close_code::TRY_AGAIN_LATER, &reason).await;
+}

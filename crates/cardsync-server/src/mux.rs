@@ -30,12 +30,11 @@ mod write;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::Bytes;
 use axum::extract::ws::{Message as WsMessage, WebSocket, WebSocketUpgrade};
 use axum::extract::{Extension, State};
 use axum::response::Response;
 use cardsync_sync::protocol::close_code;
-use cardsync_sync::protocol::mux::{MUX_OVERHEAD, RoomId};
+use cardsync_sync::protocol::mux::MUX_OVERHEAD;
 use futures_util::StreamExt as _;
 use tokio::sync::{OwnedSemaphorePermit, mpsc};
 
@@ -43,7 +42,7 @@ use crate::budget::Charge;
 use crate::conn::ConnGauge;
 use crate::meter::Meter;
 use crate::rooms::{Inbox, Shared};
-use read::{Rooms, Route};
+use read::{Rooms, Route, Waiting};
 use write::{Control, Notice};
 
 /// How long to wait for the client's half of a closing handshake.
@@ -72,19 +71,9 @@ pub(crate) async fn endpoint(
             shared.metrics.refused();
             let max = shared.config.limits.max_connections;
             tracing::info!(max, "multiplexed connection refused: connection limit");
-            upgrade.on_upgrade(move |socket| crate::http::refuse(socket, max))
+            upgrade.on_upgrade(move |socket| crate::conn::refuse(socket, max))
         }
     }
-}
-
-/// A message read for a room and not yet in its room's inbox.
-pub(crate) struct Waiting {
-    room: RoomId,
-    peer: cardsync_sync::room::PeerId,
-    inbox: mpsc::Sender<Inbox>,
-    frame: Bytes,
-    at: tokio::time::Instant,
-    charge: Option<Charge>,
 }
 
 /// Serves one multiplexed socket until it closes: reads here, writes on a task of its own

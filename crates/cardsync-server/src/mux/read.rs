@@ -15,12 +15,21 @@ use cardsync_sync::room::PeerId;
 use tokio::sync::mpsc;
 use tokio::sync::mpsc::error::TrySendError;
 
-use super::Waiting;
 use super::write::Control;
 use crate::budget::Charge;
 use crate::conn::Outgoing;
 use crate::rooms::{self, Inbox, Shared};
 use crate::store::DocId;
+
+/// A message read for a room and not yet in its room's inbox.
+pub(crate) struct Waiting {
+    pub room: RoomId,
+    pub peer: PeerId,
+    pub inbox: mpsc::Sender<Inbox>,
+    pub frame: Bytes,
+    pub at: tokio::time::Instant,
+    pub charge: Option<Charge>,
+}
 
 /// One joined room, as the reader sees it.
 struct Slot {
