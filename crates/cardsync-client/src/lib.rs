@@ -35,6 +35,7 @@ mod driver;
 mod mux;
 mod socket;
 mod store;
+mod token;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -49,6 +50,7 @@ use cardsync_sync::protocol::BatchId;
 use cardsync_sync::session::{ClientSession, SessionConfig, SessionError};
 pub use store::{OutboxStoreError, SqliteOutboxStore};
 use thiserror::Error;
+pub use token::TokenSource;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
@@ -71,6 +73,9 @@ pub struct ClientConfig {
     pub seed: Option<u64>,
     /// Connect at once.
     pub online: bool,
+    /// Asked for a token before each connection and when the server refuses one; `None`
+    /// sends `session.token` every time.
+    pub token_source: Option<TokenSource>,
 }
 
 impl ClientConfig {
@@ -86,6 +91,7 @@ impl ClientConfig {
             store: None,
             seed: None,
             online: true,
+            token_source: None,
         }
     }
 }
@@ -201,6 +207,7 @@ impl Client {
         let (events_tx, events_rx) = mpsc::unbounded_channel();
         let (requests_tx, requests_rx) = mpsc::unbounded_channel();
         let (socket_tx, socket_rx) = mpsc::unbounded_channel();
+        let (token_tx, token_rx) = mpsc::unbounded_channel();
         let driver = Driver {
             machine,
             transport,
@@ -210,11 +217,15 @@ impl Client {
             status: status_tx,
             writers: std::collections::HashMap::new(),
             socket_tx,
+            token_source: config.token_source.clone(),
+            token_tx,
+            token: config.session.token.clone(),
+            fresh: false,
             issued: 0,
             confirmed: 0,
             store_failed: false,
         };
-        let task = tokio::spawn(driver.run(requests_rx, socket_rx, persisted_rx));
+        let task = tokio::spawn(driver.run(requests_rx, socket_rx, persisted_rx, token_rx));
         let client = Client {
             requests: requests_tx,
             status: status_rx,

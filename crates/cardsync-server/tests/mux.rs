@@ -454,3 +454,81 @@ async fn an_expired_token_leaves_the_room_unauthorized_until_a_new_one_comes() {
     settled(&client, "the edit after the new token").await;
     assert_eq!(client.status().unauthorized, None);
 }
+
+/// A token `exp` seconds from now (0: already expired).
+fn token_expiring(doc: &str, exp: u64) -> String {
+    use cardsync_server::auth::{Claims, Secret, mint, unix_now};
+    let claims = Claims {
+        doc: doc.into(),
+        role: Role::Editor,
+        exp: unix_now() + exp,
+    };
+    mint(&Secret::new(SECRET.to_vec()).unwrap(), &claims)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_source_refreshes_an_expired_token_and_a_refusal_does_not_loop() {
+    use cardsync_client::TokenSource;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path(), "", 0);
+    let mux = MuxClient::new(mux_url(&server), Arc::new(schema()));
+
+    // Asked on connect (expired), then after the refusal (fresh): two asks, the edit lands.
+    let calls = Arc::new(AtomicUsize::new(0));
+    let (expired, fresh) = (
+        token_expiring("renewed", 0),
+        token_expiring("renewed", 3600),
+    );
+    let source = {
+        let calls = Arc::clone(&calls);
+        TokenSource::new(move || {
+            let n = calls.fetch_add(1, Ordering::SeqCst);
+            let token = if n == 0 {
+                expired.clone()
+            } else {
+                fresh.clone()
+            };
+            async move { Some(token) }
+        })
+    };
+    let mut config = ClientConfig::new(String::new(), String::new());
+    config.connection = fast_connection();
+    config.token_source = Some(source);
+    config.online = false;
+    let (client, _events) = mux.open_with("renewed", config).await.unwrap();
+    client.apply(Stamp::new(1, "me"), create(1)).await.unwrap();
+    client.set_online(true).unwrap();
+    settled(&client, "the edit after the refresh").await;
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+    assert_eq!(client.status().unauthorized, None);
+
+    // A source that gives up: unauthorized with the reason, one ask after the refusal, no loop.
+    let calls = Arc::new(AtomicUsize::new(0));
+    let expired = token_expiring("refused", 0);
+    let source = {
+        let calls = Arc::clone(&calls);
+        TokenSource::new(move || {
+            let n = calls.fetch_add(1, Ordering::SeqCst);
+            let token = (n == 0).then(|| expired.clone());
+            async move { token }
+        })
+    };
+    let mut config = ClientConfig::new(String::new(), String::new());
+    config.connection = fast_connection();
+    config.token_source = Some(source);
+    let (client, _events) = mux.open_with("refused", config).await.unwrap();
+    let status = within(
+        "unauthorized",
+        client.wait_for(|s| s.unauthorized.is_some()),
+    )
+    .await;
+    assert_eq!(status.unauthorized.as_deref(), Some("token expired"));
+    client.apply(Stamp::new(1, "me"), create(2)).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(calls.load(Ordering::SeqCst), 2, "no reconnect loop");
+    assert_eq!(client.status().session.pending, 1);
+    client.set_token(token_expiring("refused", 3600)).unwrap();
+    settled(&client, "the edit after set_token").await;
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+}
