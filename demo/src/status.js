@@ -12,6 +12,9 @@ export function showBadge(status) {
   if (status.storeError) {
     text = `Cannot save locally: ${status.storeError}`;
     tone = "error";
+  } else if (status.status === "unauthorized") {
+    text = `Not signed in: ${status.unauthorized}${status.pending > 0 ? ` · ${pending} kept on this device` : ""}`;
+    tone = "error";
   } else if (status.status === "offline") {
     text = status.pending > 0 ? `Offline · ${pending} kept on this device` : "Offline";
   } else if (status.status === "backoff") {

@@ -10,6 +10,7 @@ export {
   SyncMachine,
 } from "../dist/wasm/cardsync_wasm.js";
 export { SyncClient } from "./sync/client.js";
+export { MuxClient } from "./sync/mux.js";
 export type {
   ClientStatus,
   OutboxStore,
@@ -17,7 +18,7 @@ export type {
   SyncClientOptions,
   WebSocketConstructor,
 } from "./sync/client.js";
-export { IndexedDbStore, MemoryStore } from "./sync/stores.js";
+export { FileStore, IndexedDbStore, MemoryStore } from "./sync/stores.js";
 export type {
   Attributes,
   BatchId,

@@ -9,6 +9,8 @@ export {
   SyncMachine,
 } from "../dist/wasm/cardsync_wasm.js";
 export { SyncClient } from "./sync/client.js";
+export { MuxClient } from "./sync/mux.js";
 export { IndexedDbStore } from "./sync/idb-store.js";
 export { MemoryStore } from "./sync/memory-store.js";
+export { FileStore } from "./sync/file-store.js";
 export { CardsyncError } from "./error.js";

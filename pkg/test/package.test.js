@@ -13,8 +13,10 @@ test("the entry point exports exactly the public API", () => {
   assert.deepEqual(Object.keys(cardsync).sort(), [
     "CardDoc",
     "CardsyncError",
+    "FileStore",
     "IndexedDbStore",
     "MemoryStore",
+    "MuxClient",
     "SyncClient",
     "SyncMachine",
     "init",

@@ -43,9 +43,10 @@ export async function startServer({ schema = fixtureSchema, staticDir } = {}) {
     url(doc) {
       return `${this.origin}/rooms/${doc}`;
     },
-    /** A signed token for `doc` and `role` (viewer, editor, admin). */
-    token(doc, role = "editor") {
-      return execFileSync(bin, ["token", "--doc", doc, "--role", role], { env }).toString().trim();
+    /** A signed token for `doc` and `role` (viewer, editor, admin), valid `ttlSecs` (0: expired). */
+    token(doc, role = "editor", ttlSecs = undefined) {
+      const ttl = ttlSecs === undefined ? [] : ["--ttl-secs", String(ttlSecs)];
+      return execFileSync(bin, ["token", "--doc", doc, "--role", role, ...ttl], { env }).toString().trim();
     },
     /** Kills the process (SIGKILL: no clean shutdown) and starts it again on the same port. */
     async restart() {

@@ -11,6 +11,7 @@ import {
   type ConnectionCause,
   type ErrorCode,
   MemoryStore,
+  MuxClient,
   type Op,
   type Place,
   type RejectCode,
@@ -67,7 +68,19 @@ async function syncClientTypes(): Promise<void> {
     connection: { backoff_base: 100 },
   });
   const status: ClientStatus = client.status;
-  const state: "offline" | "connecting" | "syncing" | "online" | "backoff" = status.status;
+  const state: "offline" | "connecting" | "syncing" | "online" | "backoff" | "unauthorized" =
+    status.status;
+  const unauthorized: string | null = status.unauthorized;
+  client.setToken("t2");
+  const refreshing: SyncClient = await SyncClient.open({
+    url: "ws://127.0.0.1:4455/rooms/board",
+    schema,
+    token: async () => "fresh",
+  });
+  const mux = new MuxClient({ url: "ws://127.0.0.1:4455/ws", schema });
+  const board: SyncClient = await mux.open("board", "t");
+  mux.close();
+  void [unauthorized, refreshing, board];
   const off = client.on("rejected", (report) => {
     const code: RejectCode = report.code;
     const vanished: Op[] = report.vanished;

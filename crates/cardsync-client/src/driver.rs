@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::sync::mpsc as std_mpsc;
 
 use cardsync_core::{Op, Stamp};
-use cardsync_sync::client::{SyncAction, SyncMachine};
+use cardsync_sync::client::{SyncAction, SyncEvent, SyncMachine};
 use cardsync_sync::connection::{SocketId, State};
 use cardsync_sync::outbox::PersistOp;
 use cardsync_sync::protocol::BatchId;
@@ -19,7 +19,9 @@ use cardsync_sync::session::{ClientSession, SessionError};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 
-use crate::socket::{self, SocketEvent, WsOut};
+use crate::mux::Transport;
+use crate::socket::{SocketEvent, WsOut};
+use crate::token::{TokenAnswer, TokenSource};
 use crate::{ClientEvent, SyncStatus};
 
 /// A request from the [`Client`](crate::Client) handle.
@@ -31,6 +33,7 @@ pub(crate) enum Request {
     },
     Read(Box<dyn FnOnce(&ClientSession) + Send>),
     Online(bool),
+    Token(String),
     Close(oneshot::Sender<()>),
 }
 
@@ -44,7 +47,8 @@ pub(crate) type StoreDone = Result<u64, String>;
 
 pub(crate) struct Driver {
     pub machine: SyncMachine,
-    pub url: String,
+    /// A socket of its own, or a room of a shared connection (`mux.rs`).
+    pub transport: Transport,
     pub epoch: Instant,
     pub store: std_mpsc::Sender<StoreJob>,
     pub events: mpsc::UnboundedSender<ClientEvent>,
@@ -52,6 +56,12 @@ pub(crate) struct Driver {
     /// The writers of the sockets that are open and not yet closed by us.
     pub writers: HashMap<SocketId, mpsc::UnboundedSender<WsOut>>,
     pub socket_tx: mpsc::UnboundedSender<SocketEvent>,
+    /// The app's token source (`token.rs`), where its answers come back, the token last
+    /// sent, and whether it was fetched for the socket about to open.
+    pub token_source: Option<TokenSource>,
+    pub token_tx: mpsc::UnboundedSender<TokenAnswer>,
+    pub token: String,
+    pub fresh: bool,
     /// Persist ops issued and confirmed (sequence numbers).
     pub issued: u64,
     pub confirmed: u64,
@@ -70,6 +80,7 @@ impl Driver {
         mut requests: mpsc::UnboundedReceiver<Request>,
         mut sockets: mpsc::UnboundedReceiver<SocketEvent>,
         mut persisted: mpsc::UnboundedReceiver<StoreDone>,
+        mut tokens: mpsc::UnboundedReceiver<TokenAnswer>,
     ) {
         let mut closing: Option<oneshot::Sender<()>> = None;
         let mut handle_gone = false;
@@ -95,6 +106,12 @@ impl Driver {
                     Some(Request::Read(f)) => f(self.machine.session()),
                     Some(Request::Online(true)) => self.machine.handle_start(self.now()),
                     Some(Request::Online(false)) => self.machine.handle_stop(self.now()),
+                    Some(Request::Token(token)) => {
+                        // The next connection uses it, without asking the source first.
+                        self.token.clone_from(&token);
+                        self.fresh = true;
+                        self.machine.set_token(self.now(), token);
+                    }
                     Some(Request::Close(reply)) => {
                         self.machine.handle_stop(self.now());
                         closing = Some(reply);
@@ -105,6 +122,7 @@ impl Driver {
                     }
                 },
                 Some(event) = sockets.recv() => self.socket_event(event),
+                Some(answer) = tokens.recv() => self.token_answer(answer),
                 Some(done) = persisted.recv() => match done {
                     Ok(seq) => {
                         self.confirmed = self.confirmed.max(seq);
@@ -125,6 +143,44 @@ impl Driver {
         if let Some(reply) = closing {
             let _ = reply.send(());
         }
+    }
+
+    fn token_answer(&mut self, answer: TokenAnswer) {
+        let now = self.now();
+        match answer {
+            TokenAnswer::ForSocket {
+                socket,
+                token: Some(token),
+            } => {
+                self.token.clone_from(&token);
+                self.machine.set_token(now, token);
+                self.transport.open(socket, self.socket_tx.clone());
+            }
+            TokenAnswer::ForSocket { token: None, .. } => {
+                let reason = "no token from the token source".to_owned();
+                self.machine.handle_token_refused(now, reason);
+            }
+            TokenAnswer::Refresh {
+                token: Some(token), ..
+            } if token != self.token => {
+                self.token.clone_from(&token);
+                self.fresh = true;
+                self.machine.set_token(now, token);
+            }
+            TokenAnswer::Refresh { reason, .. } => self.machine.handle_token_refused(now, reason),
+        }
+    }
+
+    /// Asks the token source (off the task) and sends its answer back as `answer(token)`.
+    fn fetch_token(&self, answer: impl FnOnce(Option<String>) -> TokenAnswer + Send + 'static) {
+        let Some(source) = self.token_source.clone() else {
+            return;
+        };
+        let tx = self.token_tx.clone();
+        tokio::spawn(async move {
+            let token = source.fetch().await;
+            let _ = tx.send(answer(token));
+        });
     }
 
     fn socket_event(&mut self, event: SocketEvent) {
@@ -165,8 +221,12 @@ impl Driver {
         while let Some(action) = self.machine.poll_action() {
             match action {
                 SyncAction::OpenSocket { socket } => {
-                    let (url, tx) = (self.url.clone(), self.socket_tx.clone());
-                    tokio::spawn(socket::run(socket, url, tx));
+                    if self.token_source.is_some() && !self.fresh {
+                        self.fetch_token(move |token| TokenAnswer::ForSocket { socket, token });
+                    } else {
+                        self.fresh = false;
+                        self.transport.open(socket, self.socket_tx.clone());
+                    }
                 }
                 SyncAction::Send { socket, frame } => {
                     if let Some(writer) = self.writers.get(&socket) {
@@ -196,6 +256,10 @@ impl Driver {
             let _ = self.events.send(ClientEvent::Changes(batch));
         }
         while let Some(event) = self.machine.poll_event() {
+            if let SyncEvent::AuthDenied(reason) = &event {
+                let reason = reason.clone();
+                self.fetch_token(move |token| TokenAnswer::Refresh { reason, token });
+            }
             let _ = self.events.send(ClientEvent::Sync(event));
         }
     }

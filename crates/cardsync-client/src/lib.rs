@@ -32,8 +32,10 @@
 //! ```
 
 mod driver;
+mod mux;
 mod socket;
 mod store;
+mod token;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -48,6 +50,7 @@ use cardsync_sync::protocol::BatchId;
 use cardsync_sync::session::{ClientSession, SessionConfig, SessionError};
 pub use store::{OutboxStoreError, SqliteOutboxStore};
 use thiserror::Error;
+pub use token::TokenSource;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
@@ -70,6 +73,9 @@ pub struct ClientConfig {
     pub seed: Option<u64>,
     /// Connect at once.
     pub online: bool,
+    /// Asked for a token before each connection and when the server refuses one; `None`
+    /// sends `session.token` every time.
+    pub token_source: Option<TokenSource>,
 }
 
 impl ClientConfig {
@@ -85,6 +91,7 @@ impl ClientConfig {
             store: None,
             seed: None,
             online: true,
+            token_source: None,
         }
     }
 }
@@ -146,10 +153,21 @@ fn default_seed() -> u64 {
 }
 
 impl Client {
-    /// Opens the store, resumes the session from it, and starts the client task.
+    /// Opens the store, resumes the session from it, and starts the client task, with a
+    /// WebSocket of its own to `config.url`. [`MuxClient::open`] opens many documents over
+    /// one connection instead.
     pub async fn open(
         schema: Arc<Schema>,
         config: ClientConfig,
+    ) -> Result<(Client, ClientEvents), ClientError> {
+        let transport = mux::Transport::Direct(config.url.clone());
+        Self::start(schema, config, transport).await
+    }
+
+    pub(crate) async fn start(
+        schema: Arc<Schema>,
+        config: ClientConfig,
+        transport: mux::Transport,
     ) -> Result<(Client, ClientEvents), ClientError> {
         let path = config.store.clone();
         let (store, persisted): (
@@ -189,20 +207,25 @@ impl Client {
         let (events_tx, events_rx) = mpsc::unbounded_channel();
         let (requests_tx, requests_rx) = mpsc::unbounded_channel();
         let (socket_tx, socket_rx) = mpsc::unbounded_channel();
+        let (token_tx, token_rx) = mpsc::unbounded_channel();
         let driver = Driver {
             machine,
-            url: config.url,
+            transport,
             epoch,
             store: store_tx,
             events: events_tx,
             status: status_tx,
             writers: std::collections::HashMap::new(),
             socket_tx,
+            token_source: config.token_source.clone(),
+            token_tx,
+            token: config.session.token.clone(),
+            fresh: false,
             issued: 0,
             confirmed: 0,
             store_failed: false,
         };
-        let task = tokio::spawn(driver.run(requests_rx, socket_rx, persisted_rx));
+        let task = tokio::spawn(driver.run(requests_rx, socket_rx, persisted_rx, token_rx));
         let client = Client {
             requests: requests_tx,
             status: status_rx,
@@ -236,6 +259,13 @@ impl Client {
         self.request(Request::Online(online))
     }
 
+    /// Supplies a token for the next hello. After a refusal (`status().unauthorized`: the
+    /// server refused the token, and the client stays offline rather than reconnect with it
+    /// forever) the client connects again at once.
+    pub fn set_token(&self, token: impl Into<String>) -> Result<(), ClientError> {
+        self.request(Request::Token(token.into()))
+    }
+
     /// The current status.
     pub fn status(&self) -> SyncStatus {
         self.status.borrow().clone()
@@ -265,6 +295,50 @@ impl Client {
         self.requests
             .send(request)
             .map_err(|_| ClientError::Stopped)
+    }
+}
+
+/// One connection to a server's `/ws`, shared by many documents: each [`MuxClient::open`]
+/// is a [`Client`] whose socket is a room of that connection (docs/design.md §6, *Many rooms
+/// over one socket*).
+pub struct MuxClient {
+    commands: mpsc::UnboundedSender<mux::MuxCommand>,
+    schema: Arc<Schema>,
+}
+
+impl MuxClient {
+    /// A shared connection to `url` (the server's multiplexed endpoint, e.g.
+    /// `ws://127.0.0.1:4455/ws`), opened when the first document needs it. Call it inside a
+    /// tokio runtime.
+    pub fn new(url: impl Into<String>, schema: Arc<Schema>) -> Self {
+        Self {
+            commands: mux::spawn(url.into()),
+            schema,
+        }
+    }
+
+    /// Opens document `doc` with `token` over this connection, with the default settings.
+    pub async fn open(
+        &self,
+        doc: &str,
+        token: impl Into<String>,
+    ) -> Result<(Client, ClientEvents), ClientError> {
+        self.open_with(doc, ClientConfig::new(String::new(), token))
+            .await
+    }
+
+    /// Opens document `doc` over this connection with `config` (its `url` is not used: the
+    /// document is reached through this connection).
+    pub async fn open_with(
+        &self,
+        doc: &str,
+        config: ClientConfig,
+    ) -> Result<(Client, ClientEvents), ClientError> {
+        let transport = mux::Transport::Mux {
+            commands: self.commands.clone(),
+            doc: doc.to_owned(),
+        };
+        Client::start(Arc::clone(&self.schema), config, transport).await
     }
 }
 

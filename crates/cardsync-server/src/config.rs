@@ -18,6 +18,7 @@
 //! max_rooms = 10000
 //! max_bytes_in_flight = 33554432   # frames read and updates not yet durable, process-wide
 //! max_connections = 10000
+//! max_rooms_per_connection = 1000   # rooms joined on one multiplexed socket (`/ws`)
 //! handshake_timeout_ms = 10000   # the whole HTTP upgrade request, or the socket is closed
 //! idle_timeout_ms = 60000        # a WebSocket silent this long (pinged halfway) is closed
 //!
@@ -120,8 +121,11 @@ impl ServerConfig {
 pub struct Limits {
     /// Documents loaded at once.
     pub max_rooms: usize,
-    /// WebSocket connections at once.
+    /// WebSocket connections at once (a multiplexed socket on `/ws` counts once).
     pub max_connections: usize,
+    /// Rooms one multiplexed socket (`/ws`) may have joined at once; a join past it gets the
+    /// room error `too_many_rooms`, and the socket's other rooms carry on.
+    pub max_rooms_per_connection: usize,
     /// A room with no connection and nothing left to persist is unloaded after this long.
     pub idle_room_ms: u64,
     /// Frames queued for one connection. A connection that falls this far behind (a client
@@ -160,6 +164,7 @@ impl Default for Limits {
         Self {
             max_rooms: 10_000,
             max_connections: 10_000,
+            max_rooms_per_connection: 1_000,
             idle_room_ms: 30_000,
             send_queue: 4096,
             room_queue: 4096,

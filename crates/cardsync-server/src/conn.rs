@@ -61,7 +61,7 @@ impl Outgoing {
 }
 
 /// Decrements the connection gauge however the task ends.
-struct ConnGauge(Arc<Shared>);
+pub(crate) struct ConnGauge(pub(crate) Arc<Shared>);
 
 impl Drop for ConnGauge {
     fn drop(&mut self) {
@@ -262,4 +262,11 @@ where
         }
     })
     .await;
+}
+
+/// Refuses an upgraded socket at the connection limit, with a close code and reason.
+pub(crate) async fn refuse(socket: WebSocket, max: usize) {
+    let (mut sink, mut stream) = socket.split();
+    let reason = format!("server at its connection limit ({max}); retry later");
+    close(&mut sink, &mut stream, close_code::TRY_AGAIN_LATER, &reason).await;
 }

@@ -13,13 +13,11 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::ws::{WebSocket, WebSocketUpgrade};
+use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{Extension, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::get;
-use cardsync_sync::protocol::close_code;
-use futures_util::StreamExt as _;
 use serde::Deserialize;
 
 use crate::conn;
@@ -31,6 +29,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
     let files = shared.config.static_dir.clone();
     let router = Router::new()
         .route("/rooms/{doc}", get(room))
+        .route("/ws", get(crate::mux::endpoint))
         .route("/metrics", get(metrics))
         .route("/healthz", get(|| async { "ok" }))
         .with_state(shared);
@@ -67,15 +66,9 @@ async fn room(
             shared.metrics.refused();
             let max = shared.config.limits.max_connections;
             tracing::info!(max, "connection refused: connection limit");
-            upgrade.on_upgrade(move |socket| refuse(socket, max))
+            upgrade.on_upgrade(move |socket| conn::refuse(socket, max))
         }
     }
-}
-
-async fn refuse(socket: WebSocket, max: usize) {
-    let (mut sink, mut stream) = socket.split();
-    let reason = format!("server at its connection limit ({max}); retry later");
-    conn::close(&mut sink, &mut stream, close_code::TRY_AGAIN_LATER, &reason).await;
 }
 
 async fn metrics(State(shared): State<Arc<Shared>>) -> Json<crate::metrics::Snapshot> {

@@ -45,6 +45,7 @@ pub mod logging;
 mod meter;
 pub mod metrics;
 pub mod migrate;
+mod mux;
 mod persist;
 mod room_task;
 mod rooms;

@@ -32,7 +32,15 @@ import { MemoryStore } from "./memory-store.js";
 export async function openStore({ store, name, url }) {
   const memory = { store: new MemoryStore(), durable: false, release: () => {} };
   if (store) return { store, durable: !(store instanceof MemoryStore), release: () => {} };
-  if (typeof indexedDB === "undefined") return memory;
+  if (typeof indexedDB === "undefined") {
+    // Node (or a worker without IndexedDB): nothing would survive the process. Say so, once
+    // per client, beside `status.durable` being false; pass `store: await FileStore.open(path)`.
+    console.warn(
+      `cardsync: no IndexedDB here, so the outbox of ${name ?? url} is kept in memory only ` +
+        "(status.durable is false); pass store: await FileStore.open(path) to keep it",
+    );
+    return memory;
+  }
   const dbName = `cardsync:${name ?? url}`;
   const locks = globalThis.navigator?.locks;
   if (!locks) return idb(dbName, () => {});

@@ -29,8 +29,14 @@ export interface SyncClientOptions {
   url: string;
   /** The document schema (the same the server validates against). */
   schema: Schema;
-  /** The bearer token (`cardsync-server token --doc board --role editor`). */
-  token?: string;
+  /**
+   * The bearer token (`cardsync-server token --doc board --role editor`), or a callback
+   * (sync or async) the client calls before each connection and when the server refuses the
+   * token (e.g. `"token expired"`). A callback that throws or gives no token, or gives the
+   * refused token again, leaves the status `unauthorized` with the reason, and the client
+   * offline (no reconnect loop) until `setToken()` or `start()`; no edit is lost meanwhile.
+   */
+  token?: string | (() => string | Promise<string>);
   /** The actor written into the stamps of local writes. */
   actor?: string;
   /**
@@ -51,7 +57,9 @@ export interface SyncClientOptions {
 /** What a UI shows about sync. Times are `Date.now()` milliseconds. */
 export interface ClientStatus {
   /** The connection: `backoff` waits until `nextRetryAt` before trying again. */
-  status: "offline" | "connecting" | "syncing" | "online" | "backoff";
+  status: "offline" | "connecting" | "syncing" | "online" | "backoff" | "unauthorized";
+  /** Why the server refused the token (or none could be had); `null` otherwise. */
+  unauthorized: string | null;
   nextRetryAt: number | null;
   /** Local changes the server has not acked yet. */
   pending: number;
@@ -105,6 +113,8 @@ export declare class SyncClient {
     type: K,
     listener: (event: SyncClientEvents[K]) => void,
   ): () => void;
+  /** Supplies a token; after an `unauthorized` status the client connects again at once. */
+  setToken(token: string): void;
   /** Connects (again). */
   start(): void;
   /** Disconnects and stays offline; edits keep queueing. */

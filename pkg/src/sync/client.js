@@ -41,10 +41,16 @@ export class SyncClient {
   #release;
   #detach = () => {};
   #stopWaiting = () => {};
+  /** The app's token callback, if `options.token` is one (sync or async). */
+  #tokenSource;
+  /** The token last sent, and whether it was fetched for the connection about to open. */
+  #token;
+  #fresh = false;
 
   /** Use `SyncClient.open`. */
-  constructor(machine, store, url, WebSocketImpl, durable, release) {
+  constructor(machine, store, url, WebSocketImpl, durable, release, tokenSource) {
     this.#machine = machine;
+    this.#tokenSource = tokenSource;
     this.#doc = machine.doc;
     this.#durable = durable;
     this.#release = release;
@@ -72,12 +78,15 @@ export class SyncClient {
     const queue = this.#queue;
     this.#drain = new Drain(machine, {
       actions: {
-        open: (id) => sockets.open(id),
+        open: (id) => this.#open(id),
         send: (id, frame) => sockets.send(id, frame),
         close: (id, reason) => sockets.close(id, reason),
         persist: (op) => queue.push(op),
       },
-      report: (report) => this.#emit(report.type, report),
+      report: (report) => {
+        this.#emit(report.type, report);
+        if (report.type === "auth_denied" && this.#tokenSource) this.#refresh(report.reason);
+      },
       settled: () => this.#publishStatus(),
       closed,
     });
@@ -105,7 +114,8 @@ export class SyncClient {
       release();
       throw error;
     }
-    const client = new SyncClient(machine, store, url, WebSocketImpl, durable, release);
+    const tokenSource = typeof options.token === "function" ? options.token : undefined;
+    const client = new SyncClient(machine, store, url, WebSocketImpl, durable, release, tokenSource);
     if (takeover) {
       client.#stopWaiting = takeover.cancel;
       takeover.owned.then((owned) => owned && client.#adopt(owned));
@@ -144,6 +154,19 @@ export class SyncClient {
     if (!set) this.#listeners.set(type, (set = new Set()));
     set.add(listener);
     return () => set.delete(listener);
+  }
+
+  /**
+   * Supplies a token (after an `unauthorized` status, or ahead of the next connection): the
+   * client connects again at once if the server had refused the last one.
+   * @param {string} token
+   */
+  setToken(token) {
+    this.#token = token;
+    // The next connection uses it, without asking the callback first.
+    this.#fresh = true;
+    this.#machine.setToken(token);
+    this.#drain.run();
   }
 
   /** Connects (again): the opposite of `stop()`. */
@@ -192,6 +215,57 @@ export class SyncClient {
     if (unsaved > 0) {
       throw new Error(`SyncClient.close: ${unsaved} changes could not be stored: ${this.#storeError}`);
     }
+  }
+
+  /**
+   * The machine asks for a socket. With a token callback, the callback is asked first (on
+   * every connection, unless it was just asked after a refusal), and the socket opens with
+   * its answer; no answer (an error, or no token) is `unauthorized`, and no socket opens.
+   */
+  #open(id) {
+    if (!this.#tokenSource || this.#fresh) {
+      this.#fresh = false;
+      this.#sockets.open(id);
+      return;
+    }
+    this.#fetchToken().then(
+      (token) => {
+        if (this.#closed) return;
+        this.#token = token;
+        this.#machine.setToken(token);
+        this.#sockets.open(id);
+        this.#drain.run();
+      },
+      (error) => this.#drain.input(() => this.#machine.tokenRefused(message(error))),
+    );
+  }
+
+  /**
+   * The server refused the token: ask the callback for a new one. The same token again, an
+   * error or no token leaves the status `unauthorized` with the reason, and the client
+   * offline (no reconnect loop) until `setToken` or `start`.
+   */
+  #refresh(reason) {
+    const refused = this.#token;
+    this.#fetchToken().then(
+      (token) => {
+        if (token === refused) {
+          this.#drain.input(() => this.#machine.tokenRefused(reason));
+          return;
+        }
+        this.#token = token;
+        this.#fresh = true;
+        this.#drain.input(() => this.#machine.setToken(token));
+      },
+      (error) => this.#drain.input(() => this.#machine.tokenRefused(message(error))),
+    );
+  }
+
+  /** The callback's token (awaited), or a rejection when it gives none. */
+  async #fetchToken() {
+    const token = await this.#tokenSource();
+    if (typeof token !== "string" || token === "") throw new Error("no token from the token callback");
+    return token;
   }
 
   /** This tab now owns the document's store: adopt what the last owner left there. */
@@ -264,7 +338,7 @@ function message(error) {
 
 function machineOptions({ token, actor, session, connection }) {
   const options = {};
-  if (token !== undefined) options.token = token;
+  if (typeof token === "string") options.token = token;
   if (actor !== undefined) options.actor = actor;
   if (session !== undefined) options.session = session;
   if (connection !== undefined) options.connection = connection;

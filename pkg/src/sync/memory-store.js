@@ -39,7 +39,7 @@ function copy(state) {
  * @param {Required<Persisted>} state
  * @param {PersistOp} op
  */
-function applyOp(state, op) {
+export function applyOp(state, op) {
   switch (op.kind) {
     case "put_batch":
       state.outbox.push(op.batch);

@@ -9,8 +9,10 @@
  */
 export function clientStatus(raw, driver) {
   const { connection: c, session: s } = raw;
+  const unauthorized = raw.unauthorized ?? null;
   return {
-    status: c.state.kind,
+    status: unauthorized === null ? c.state.kind : "unauthorized",
+    unauthorized,
     nextRetryAt: c.next_retry_at,
     pending: s.pending,
     oldestPendingMs: s.oldest_pending_ms,

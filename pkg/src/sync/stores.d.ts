@@ -19,3 +19,16 @@ export declare class MemoryStore implements OutboxStore {
   apply(ops: PersistOp[]): Promise<void>;
   close(): void;
 }
+
+/**
+ * The outbox in a file, for Node: an append-only log, each `apply` synced to disk before it
+ * resolves; survives a crash or `kill -9`.
+ */
+export declare class FileStore implements OutboxStore {
+  private constructor();
+  /** Opens (creating if needed) the store at `path`. */
+  static open(path: string): Promise<FileStore>;
+  load(): Promise<Persisted>;
+  apply(ops: PersistOp[]): Promise<void>;
+  close(): void;
+}

@@ -131,6 +131,20 @@ impl SyncMachine {
         adopted.js()
     }
 
+    /// A token for the next hello (a token callback answered, or the app supplied one).
+    /// After a refusal (`status().unauthorized`) it connects again at once.
+    #[wasm_bindgen(js_name = setToken)]
+    pub fn set_token(&self, token: String) -> Result<(), JsValue> {
+        self.input(|c| c.set_token(now(), token))
+    }
+
+    /// No valid token can be had: the status shows `unauthorized` with `reason`, and the
+    /// machine stays offline (edits keep queueing) until `setToken` or `start`.
+    #[wasm_bindgen(js_name = tokenRefused)]
+    pub fn token_refused(&self, reason: String) -> Result<(), JsValue> {
+        self.input(|c| c.handle_token_refused(now(), reason))
+    }
+
     /// Start syncing (connects unless the network is down).
     pub fn start(&self) -> Result<(), JsValue> {
         self.input(|c| c.handle_start(now()))

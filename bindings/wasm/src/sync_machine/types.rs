@@ -179,6 +179,9 @@ export interface SyncStatus {
     server_acks: boolean;
     next_retry: number | null;
   };
+  /** Why the server refused the token (or none could be had), until a new one comes; the
+   * machine stays offline meanwhile. */
+  unauthorized: string | null;
 }
 "#;
 

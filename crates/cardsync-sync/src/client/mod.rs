@@ -75,6 +75,11 @@ pub struct SyncStatus {
     pub connection: ConnectionStatus,
     /// Pending count, oldest pending age, last ack, last rejection.
     pub session: SessionStatus,
+    /// Why the server refused the token (or the app could supply none), while no new token
+    /// has been supplied: the machine stays offline instead of reconnecting with a token that
+    /// would be refused again. `None` otherwise.
+    #[serde(default)]
+    pub unauthorized: Option<String>,
 }
 
 /// The sync engine of one client: its session and its connection state machine; see the
@@ -86,6 +91,8 @@ pub struct SyncMachine {
     socket: Option<SocketId>,
     actions: VecDeque<SyncAction>,
     events: VecDeque<SyncEvent>,
+    /// The token refusal in force (see [`SyncStatus::unauthorized`]).
+    unauthorized: Option<String>,
 }
 
 impl SyncMachine {
@@ -98,6 +105,7 @@ impl SyncMachine {
             socket: None,
             actions: VecDeque::new(),
             events: VecDeque::new(),
+            unauthorized: None,
         };
         // A restored session may already have reports (rollbacks made durable before a crash).
         machine.pump(Instant::ZERO);
@@ -119,6 +127,7 @@ impl SyncMachine {
         SyncStatus {
             connection: self.conn.status(),
             session: self.session.status(now),
+            unauthorized: self.unauthorized.clone(),
         }
     }
 
@@ -157,9 +166,31 @@ impl SyncMachine {
         adopted
     }
 
-    /// The user wants to sync (connects unless the network is down).
+    /// The user wants to sync (connects unless the network is down), with the token it has
+    /// even after a refusal.
     pub fn handle_start(&mut self, now: Instant) {
+        self.unauthorized = None;
         self.conn.handle_start(now);
+        self.pump(now);
+    }
+
+    /// A token for the next hello: an app's token callback answered, or the app supplied one.
+    /// After a refusal (`status().unauthorized`) the machine connects again at once; otherwise
+    /// the token waits for the next connection.
+    pub fn set_token(&mut self, now: Instant, token: String) {
+        self.session.set_token(token);
+        if self.unauthorized.take().is_some() {
+            self.conn.handle_start(now);
+        }
+        self.pump(now);
+    }
+
+    /// No valid token can be had (the app's token callback failed or gave none): the status
+    /// shows `unauthorized` with `reason`, and the machine stays offline, with every outbox
+    /// entry kept, until [`SyncMachine::set_token`] or [`SyncMachine::handle_start`].
+    pub fn handle_token_refused(&mut self, now: Instant, reason: String) {
+        self.unauthorized = Some(reason);
+        self.conn.handle_stop(now);
         self.pump(now);
     }
 
@@ -218,7 +249,7 @@ impl SyncMachine {
         // Only refused for a stale socket, which the check above rules out.
         let _ = self.conn.handle_message_received(now, socket);
         let handled = self.session.handle_frame(now, frame);
-        match handled {
+        match &handled {
             Err(_) => {
                 if self.conn.handle_socket_error(now, socket).is_ok() {
                     self.disconnected(now, socket);
@@ -230,7 +261,13 @@ impl SyncMachine {
             }
             // A pong of a stale nonce is refused by the connection, which is all it needs.
             Ok(Signal::Pong(nonce)) => {
-                let _ = self.conn.handle_pong(now, nonce);
+                let _ = self.conn.handle_pong(now, *nonce);
+            }
+            // The same token would be refused again: stay offline until a new one comes,
+            // instead of reconnecting with it forever (docs/design.md §6, *Tokens that expire*).
+            Ok(Signal::AuthDenied(reason)) => {
+                self.unauthorized = Some(reason.clone());
+                self.conn.handle_stop(now);
             }
             Ok(_) => {}
         }

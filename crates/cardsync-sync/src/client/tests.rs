@@ -11,7 +11,7 @@ use crate::connection::{
 };
 use crate::outbox::Persisted;
 use crate::protocol::Message;
-use crate::room::{PeerId, Role, Room, RoomAction, RoomConfig, StaticTokens};
+use crate::room::{PeerId, Role, Room, RoomAction, RoomConfig, RoomError, StaticTokens};
 use crate::session::{ClientSession, SessionConfig};
 
 fn schema() -> Schema {
@@ -74,7 +74,10 @@ fn drive(now: Instant, c: &mut SyncMachine, room: &mut Room<StaticTokens>, seen:
                     if matches!(Message::decode(&frame, 1 << 20), Ok(Message::Ping { .. })) {
                         seen.pings += 1;
                     }
-                    room.handle_message(now, PeerId(socket.0), &frame).unwrap();
+                    // A peer the room closed (a refused token) has its later frames refused.
+                    if let Err(e) = room.handle_message(now, PeerId(socket.0), &frame) {
+                        assert!(matches!(e, RoomError::UnknownPeer(_)), "{e}");
+                    }
                 }
             }
         }
@@ -214,4 +217,64 @@ fn a_stale_socket_that_opens_late_is_closed_and_its_frames_ignored() {
     assert!(c.handle_frame(now, first, &hello).is_ok());
     assert!(c.poll_action().is_none(), "nothing answers a stale socket");
     assert_eq!(c.status(now).connection.state, State::Offline);
+}
+
+#[test]
+fn a_refused_token_stops_reconnecting_until_a_new_one_comes_and_loses_no_edit() {
+    let (mut c, mut room, mut seen) = (machine(), room(), Seen::default());
+    c.set_token(Instant(0), "mallory".into());
+    let now = Instant(0);
+    connect(now, &mut c, &mut room, &mut seen);
+    assert!(
+        seen.events
+            .iter()
+            .any(|e| matches!(e, SyncEvent::AuthDenied(_)))
+    );
+    let status = c.status(now);
+    assert!(status.unauthorized.is_some(), "{status:?}");
+    assert_eq!(status.connection.state, State::Offline);
+    // An edit made meanwhile waits in the outbox; no timer reopens a socket.
+    c.apply(now, &Stamp::new(1, "alice"), &[create(1)]).unwrap();
+    drive(now, &mut c, &mut room, &mut seen);
+    let opened = seen.opened.len();
+    for t in [1_000, 60_000, 600_000] {
+        c.handle_timeout(Instant(t));
+        drive(Instant(t), &mut c, &mut room, &mut seen);
+    }
+    assert_eq!(seen.opened.len(), opened, "no reconnect loop");
+    assert_eq!(c.status(Instant(600_000)).session.pending, 1);
+
+    // A new token: connects at once, and the edit is acked.
+    let now = Instant(600_000);
+    c.set_token(now, "alice".into());
+    drive(now, &mut c, &mut room, &mut seen);
+    assert_eq!(seen.opened.len(), opened + 1);
+    let socket = *seen.opened.last().unwrap();
+    room.handle_connect(now, PeerId(socket.0)).unwrap();
+    c.handle_socket_opened(now, socket).unwrap();
+    drive(now, &mut c, &mut room, &mut seen);
+    let status = c.status(now);
+    assert_eq!(status.unauthorized, None);
+    assert_eq!(status.session.pending, 0);
+    assert_eq!(room.doc().export(), c.local().export());
+}
+
+#[test]
+fn a_token_the_app_cannot_supply_shows_unauthorized_and_stays_offline() {
+    let (mut c, mut room, mut seen) = (machine(), room(), Seen::default());
+    let now = Instant(0);
+    c.handle_start(now);
+    drive(now, &mut c, &mut room, &mut seen);
+    assert_eq!(seen.opened.len(), 1);
+    c.handle_token_refused(now, "signed out".into());
+    drive(now, &mut c, &mut room, &mut seen);
+    assert_eq!(c.status(now).unauthorized.as_deref(), Some("signed out"));
+    c.handle_timeout(Instant(60_000));
+    drive(Instant(60_000), &mut c, &mut room, &mut seen);
+    assert_eq!(seen.opened.len(), 1, "no reconnect loop");
+    // Starting again by hand clears it.
+    c.handle_start(Instant(60_000));
+    drive(Instant(60_000), &mut c, &mut room, &mut seen);
+    assert_eq!(c.status(Instant(60_000)).unauthorized, None);
+    assert_eq!(seen.opened.len(), 2);
 }

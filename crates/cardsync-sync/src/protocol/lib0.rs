@@ -56,9 +56,9 @@ impl<'a> Reader<'a> {
         String::from_utf8(bytes.to_vec()).map_err(|_| ProtocolError::InvalidUtf8)
     }
 
-    /// Whether every byte was read (an optional trailing field is absent).
-    pub fn is_empty(&self) -> bool {
-        self.bytes.is_empty()
+    /// How many bytes are left to read.
+    pub fn remaining(&self) -> usize {
+        self.bytes.len()
     }
 
     pub fn finish(self) -> Result<(), ProtocolError> {

@@ -39,6 +39,7 @@
 
 pub mod close_code;
 mod lib0;
+pub mod mux;
 
 use lib0::{Reader, write_buf, write_str, write_var};
 use serde::{Deserialize, Serialize};
@@ -253,6 +254,12 @@ pub enum ProtocolError {
     /// Unknown reject code (a newer peer).
     #[error("unknown reject code {0}")]
     UnknownRejectCode(u64),
+    /// Unknown frame kind on a multiplexed socket ([`mux`]).
+    #[error("unknown multiplexed frame kind {0}")]
+    UnknownMuxKind(u64),
+    /// Unknown error code in a multiplexed error frame (a newer server).
+    #[error("unknown multiplexed error code {0}")]
+    UnknownMuxError(u64),
 }
 
 impl ProtocolError {
@@ -474,6 +481,18 @@ pub fn borrow_update(frame: &[u8]) -> Option<(Option<BatchId>, &[u8])> {
     Some(found)
 }
 
+impl Message {
+    /// Whether `frame` is a hello, from its first bytes: how the multiplexed endpoint checks
+    /// that a room begins with one without decoding (or copying) anything else.
+    pub fn is_hello(frame: &[u8]) -> bool {
+        let mut r = Reader::new(frame);
+        if r.var().ok() != Some(MSG_CARDSYNC) {
+            return false;
+        }
+        r.buf().is_ok_and(|p| Reader::new(p).var().ok() == Some(0))
+    }
+}
+
 fn sync(out: &mut Vec<u8>, kind: u64, bytes: &[u8]) {
     write_var(out, MSG_SYNC);
     write_var(out, kind);
@@ -496,7 +515,11 @@ fn decode_extension(p: &mut Reader<'_>) -> Result<Message, ProtocolError> {
         1 => Message::Welcome {
             version: p.var_u32()?,
             role: p.string()?,
-            max_update_bytes: if p.is_empty() { None } else { Some(p.var()?) },
+            max_update_bytes: if p.remaining() == 0 {
+                None
+            } else {
+                Some(p.var()?)
+            },
         },
         2 => Message::SubmitBatch {
             batch: batch_id(p)?,

@@ -10,7 +10,7 @@ use crate::time::Instant;
 /// What a frame means for the connection state machine, which the session does not own: the
 /// machine above it (`client/`) feeds it on, so that nobody outside `protocol/` reads frame
 /// bytes to find out.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Signal {
     /// Nothing for the connection.
     None,
@@ -18,6 +18,9 @@ pub enum Signal {
     Pong(u64),
     /// The server's sync step 2: the answer to our sync step 1, which ends the initial sync.
     SyncStep2,
+    /// The server refused the token, for this reason (`"token expired"`, `"invalid token"`,
+    /// ...): reconnecting with the same token would be refused again.
+    AuthDenied(String),
 }
 
 impl ClientSession {
@@ -80,7 +83,10 @@ impl ClientSession {
                 self.refuse_oversize(now)?;
                 self.send_ready(now);
             }
-            Message::AuthDenied { reason } => self.events.push_back(SyncEvent::AuthDenied(reason)),
+            Message::AuthDenied { reason } => {
+                self.events.push_back(SyncEvent::AuthDenied(reason.clone()));
+                return Ok(Signal::AuthDenied(reason));
+            }
             Message::Ack { batch, clock } => self.handle_ack(now, batch, clock)?,
             Message::Reject {
                 batch,

@@ -365,6 +365,11 @@ impl ClientSession {
         id
     }
 
+    /// Replaces the bearer token the next hello sends (a refreshed token).
+    pub fn set_token(&mut self, token: String) {
+        self.config.token = token;
+    }
+
     /// A status snapshot.
     pub fn status(&self, now: Instant) -> SessionStatus {
         SessionStatus {
