@@ -56,7 +56,15 @@ pub fn run(mode: Mode) -> Result<()> {
     for workload in WORKLOADS {
         let native = scratch.join(format!("native-{workload}.json"));
         bench_bin(&root)
-            .args(["run", mode.flag(), "--only", workload, "--git-sha", &sha, "--out"])
+            .args([
+                "run",
+                mode.flag(),
+                "--only",
+                workload,
+                "--git-sha",
+                &sha,
+                "--out",
+            ])
             .args([&native])
             .run()?;
         inputs.push(native);
