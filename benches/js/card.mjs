@@ -16,10 +16,20 @@ export function body(i) {
 }
 
 const ids = [];
+const indexes = new Map();
 /** The id of card `i`. */
 export function cardId(i) {
-  while (ids.length <= i) ids.push(newId());
+  while (ids.length <= i) {
+    const id = newId();
+    indexes.set(id, ids.length);
+    ids.push(id);
+  }
   return ids[i];
+}
+
+/** The `i` of a card id `cardId(i)` returned (ids are random per process). */
+export function cardIndex(id) {
+  return indexes.get(id);
 }
 
 /** The relationship kind, as in the native runner. */

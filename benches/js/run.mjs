@@ -3,7 +3,12 @@
 // `cargo xtask bench` after the native runner; writes JSON of the native report's shape,
 // which `cardsync-bench render` merges into the table.
 //
-//   node run.mjs [--quick|--full] --out FILE.json
+// Every (workload, peer) cell runs in a fresh Node process, and timed cells report the main
+// thread's CPU time with wall time beside it (measure.mjs says why: in one process, wasm
+// memory made V8's collector inflate later cells 5–8×, docs/design.md §8).
+//
+//   node run.mjs [--quick|--full] [--only K1,K5] [--peers cardsync-wasm,yjs] --out FILE.json
+//   node --expose-gc run.mjs --cell K PEER [--quick|--full|--tiny]  (internal: one cell, JSON on stdout)
 //   node --expose-gc run.mjs --heap PEER N     (internal: one fresh process per memory cell)
 
 import { execFileSync } from "node:child_process";
@@ -14,7 +19,7 @@ import { Automerge } from "./peers/automerge.mjs";
 import { Cardsync } from "./peers/cardsync.mjs";
 import { Loro } from "./peers/loro.mjs";
 import { Yjs } from "./peers/yjs.mjs";
-import { k1, k2, k3, k4, k5, k6, k7, k8 } from "./workloads.mjs";
+import { WORKLOADS } from "./workloads.mjs";
 
 const PEERS = [Cardsync, Yjs, Automerge, Loro];
 const args = process.argv.slice(2);
@@ -41,10 +46,11 @@ if (args[0] === "--heap") {
 }
 
 const quick = args.includes("--quick");
+const mode = args.includes("--tiny") ? "--tiny" : quick ? "--quick" : "--full";
 // --tiny: every code path in seconds (a check of the runner, figures meaningless).
 const tiny = args.includes("--tiny");
 const out = flag("--out");
-if (!out) {
+if (!out && args[0] !== "--cell") {
   console.error("usage: node run.mjs [--quick|--full] --out FILE.json");
   process.exit(2);
 }
@@ -76,8 +82,41 @@ function wasmKind() {
   return `wasm ${Math.round(bytes / 1024)} KiB, ${bytes > 2_000_000 ? "DEBUG build" : "release build"}`;
 }
 
+if (args[0] === "--cell") {
+  // One workload on one peer; its figures as JSON on stdout (progress goes to stderr).
+  const P = PEERS.find((p) => p.NAME === args[2]);
+  const figures = WORKLOADS[args[1]].cell(ctx, P, heapOf);
+  process.stdout.write(JSON.stringify(figures));
+  process.exit(0);
+}
+
+/** One cell in a fresh process (with `gc` exposed: each sample starts after a collection). */
+function cell(workload, P) {
+  try {
+    const text = execFileSync(process.execPath, ["--expose-gc", fileURLToPath(import.meta.url), "--cell", workload, P.NAME, mode], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "inherit"],
+      maxBuffer: 64 << 20,
+    });
+    return JSON.parse(text);
+  } catch (error) {
+    console.error(`  JS ${workload} ${P.NAME} failed: ${error.message}`);
+    return undefined;
+  }
+}
+
+const only = flag("--only")?.split(",") ?? Object.keys(WORKLOADS);
+const wanted = flag("--peers")?.split(",");
+const peers = wanted ? PEERS.filter((P) => wanted.includes(P.NAME)) : PEERS;
 const started = performance.now();
-const rows = [...k1(ctx, PEERS, heapOf), ...k2(ctx, PEERS), ...k3(ctx, PEERS), ...k4(ctx, PEERS), ...k5(ctx, PEERS), ...k6(ctx, PEERS), ...k7(ctx, PEERS), ...k8(ctx, PEERS)];
+const rows = only.flatMap((k) => WORKLOADS[k].rows(ctx, peers, peers.map((P) => cell(k, P))));
+// The other threads' CPU beside the main thread's, over every timed cell: the GC noise.
+const helperShare = rows
+  .flatMap((r) => Object.entries(r.cells).map(([peer, c]) => [r, peer, c]))
+  .filter(([, , c]) => c.helpers && c.median > 0)
+  .map(([r, peer, c]) => [c.helpers.median / c.median, `${r.workload} ${peer} "${r.case}"`])
+  .sort((a, b) => b[0] - a[0]);
+for (const r of rows) for (const c of Object.values(r.cells)) delete c.helpers;
 // Versions from the installed packages' manifests (some packages do not export package.json).
 const pkg = (name) => {
   const dir = name === "cardsync" && process.env.CARDSYNC_PKG ? process.env.CARDSYNC_PKG : fileURLToPath(new URL(`node_modules/${name}`, import.meta.url));
@@ -99,10 +138,10 @@ const report = {
     seconds: (performance.now() - started) / 1000,
     date: "",
   },
-  peers: PEERS.map((p) => p.NAME),
+  peers: peers.map((p) => p.NAME),
   rows,
   notes: [
-    `JS (Node ${process.version}): the release wasm of the npm package (\`cargo xtask wasm --release\`); ${ctx.samples.warmUp} warm-up and ${ctx.samples.timed} timed samples per cell within ${ctx.samples.budget} s. Memory is the RSS growth of a fresh process building the document (after GC), so wasm linear memory counts. JS K3's neighbour lists hold the JS peers' own card ids (random, as in every JS workload), so they compare across the JS peers, not with the native rows. ${quick ? "Quick JS sizes (automerge-js takes minutes at the native quick sizes): K1 1k, K2 5k writes over 1k cards, K3 1200 cards (native quick: 2k; five distinct link strides need over 1009 cards), K4 1k moves in 1k cards, K5 first 20k patches, K6 1k/10k, K7 10k cards, K8 1k clients." : ""}`,
+    `JS (Node ${process.version}): the release wasm of the npm package (\`cargo xtask wasm --release\`). Each (workload, peer) cell runs in a fresh Node process (\`--expose-gc\`), ${ctx.samples.warmUp} warm-up and ${ctx.samples.timed} timed samples per cell within ${ctx.samples.budget} s, a forced collection before each sample (untimed), every untimed run's output freed. Timed JS rows are the main thread's CPU time (its /proc schedstat), which leaves out other work on the shared machine and V8's helper threads; the row after each, "(wall time)", is the wall clock of the same samples. The helper threads (concurrent GC marking and sweeping, background compilation) used ${helperShare.length ? `at most ${(helperShare[0][0] * 100).toFixed(0)}% of the main thread's CPU time in a cell (${helperShare[0][1]}), median ${(helperShare[helperShare.length >> 1][0] * 100).toFixed(0)}%` : "no measurable CPU"}. Memory is the RSS growth of a fresh process building the document (after GC), so wasm linear memory counts. JS K3's neighbour lists are compared as sorted card indexes (the ids are random, as in every JS workload, and differ from process to process), across the JS peers, not with the native rows. ${quick ? "Quick JS sizes (automerge-js takes minutes at the native quick sizes): K1 1k, K2 5k writes over 1k cards, K3 1200 cards (native quick: 2k; five distinct link strides need over 1009 cards), K4 1k moves in 1k cards, K5 first 20k patches, K6 1k/10k, K7 10k cards, K8 1k clients." : ""}`,
     "JS K7 builds its document in one transaction (building 100k cards one at a time in automerge-js takes minutes); the native K7 builds one transaction per card.",
   ],
 };

@@ -1,11 +1,13 @@
 // The JS workloads: the native runner's K1–K8 (see benches/src/workloads) on the npm packages,
-// one transaction per action. Each returns rows of the native report's
+// one transaction per action. Each is a pair: `cell(ctx, P)` measures one peer and returns
+// plain JSON figures (run.mjs calls it in a fresh process per peer and workload), and
+// `rows(ctx, peers, figures)` turns every peer's figures into rows of the native report's
 // shape ({ workload, case, unit, cells: { peer: { median, min } | "text" } }).
 
 import { readFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
-import { cardId } from "./card.mjs";
-import { per, time, value } from "./measure.mjs";
+import { cardId, cardIndex } from "./card.mjs";
+import { per, release, time, value } from "./measure.mjs";
 
 const short = (n) => (n >= 1000 && n % 1000 === 0 ? `${n / 1000}k` : String(n));
 
@@ -27,14 +29,23 @@ export class Rng {
   }
 }
 
+/**
+ * Rows from every peer's figures. A timed cell holds main-thread CPU time (see measure.mjs);
+ * its wall time follows in a row of its own, so both are in the table.
+ */
 function rows(workload, peers, figures, specs) {
-  return specs.map(([kase, unit, pick]) => {
+  return specs.flatMap(([kase, unit, pick]) => {
     const cells = {};
+    const walls = {};
     peers.forEach((P, k) => {
-      const c = pick(figures[k]);
-      if (c !== undefined) cells[P.NAME] = c;
+      const c = figures[k] === undefined ? undefined : pick(figures[k]);
+      if (c === undefined) return;
+      cells[P.NAME] = c.wall ? { median: c.median, min: c.min, helpers: c.helpers } : c;
+      if (c.wall) walls[P.NAME] = c.wall;
     });
-    return { workload: `JS ${workload}`, case: kase, unit, cells };
+    const row = { workload: `JS ${workload}`, case: kase, unit, cells };
+    if (Object.keys(walls).length === 0) return [row];
+    return [row, { workload: `JS ${workload}`, case: `${kase} (wall time)`, unit, cells: walls }];
   });
 }
 
@@ -44,20 +55,25 @@ function build(P, n) {
   return p;
 }
 
-export function k1(ctx, peers, heapOf) {
-  const out = [];
-  for (const n of ctx.sizes.k1) {
-    const figures = peers.map((P) => {
-      ctx.progress(`JS K1 ${P.NAME} ${short(n)}`);
-      const { timing: perCard, output } = time(ctx.samples, () => null, () => build(P, n));
-      const bytes = output.snapshot().length;
-      output.free();
-      const { timing: batched } = time(ctx.samples, () => P.create(1), (p) => {
-        p.createCardsBatched(n);
-        p.free();
-      });
-      return { perCard: per(perCard, 1e6 / n), batched: per(batched, 1e6 / n), bytes, heap: heapOf(P.NAME, n) };
+function k1Cell(ctx, P, heapOf) {
+  return ctx.sizes.k1.map((n) => {
+    ctx.progress(`JS K1 ${P.NAME} ${short(n)}`);
+    const { timing: perCard, output } = time(ctx.samples, () => null, () => build(P, n));
+    const bytes = output.snapshot().length;
+    output.free();
+    const { timing: batched, output: last } = time(ctx.samples, () => P.create(1), (p) => {
+      p.createCardsBatched(n);
+      return p;
     });
+    last.free();
+    return { perCard: per(perCard, 1e6 / n), batched: per(batched, 1e6 / n), bytes, heap: heapOf(P.NAME, n) };
+  });
+}
+
+function k1Rows(ctx, peers, perPeer) {
+  const out = [];
+  ctx.sizes.k1.forEach((n, s) => {
+    const figures = perPeer.map((sizes) => sizes?.[s]);
     out.push(
       ...rows("K1", peers, figures, [
         [`create ${short(n)} cards, txn per card`, "µs/card", (f) => f.perCard],
@@ -66,7 +82,7 @@ export function k1(ctx, peers, heapOf) {
         [`${short(n)} cards: memory incl. wasm linear memory (RSS delta)`, "B/card", (f) => (f.heap === undefined ? undefined : value(f.heap / n))],
       ]),
     );
-  }
+  });
   return out;
 }
 
@@ -106,10 +122,10 @@ function zipf(cards, count, seed) {
   });
 }
 
-export function k2(ctx, peers) {
+function k2Cell(ctx, P) {
   const { cards, writes } = ctx.sizes.k2;
   const targets = zipf(cards, writes, 2);
-  const figures = peers.map((P) => {
+  {
     ctx.progress(`JS K2 ${P.NAME}`);
     const base = build(P, cards);
     const snap = base.snapshot();
@@ -121,7 +137,11 @@ export function k2(ctx, peers) {
     const after = output.snapshot().length;
     output.free();
     return { perWrite: per(timing, 1e6 / writes), growth: (after - snap.length) / writes };
-  });
+  }
+}
+
+function k2Rows(ctx, peers, figures) {
+  const { cards, writes } = ctx.sizes.k2;
   const kase = `${short(writes)} Zipf writes over ${short(cards)} cards`;
   return rows("K2", peers, figures, [
     [`${kase}, txn per write`, "µs/write", (f) => f.perWrite],
@@ -176,28 +196,24 @@ function concurrentRelink(P) {
  * K3: relationships. Five links per card, delete 20% of the cards, list one card's
  * neighbours, and two replicas adding and removing the same edge at once (k3.rs).
  */
-export function k3(ctx, peers) {
+function k3Cell(ctx, P) {
   const n = ctx.sizes.k3;
   const gone = deleted(n);
-  const figures = peers.map((P) => {
+  {
     ctx.progress(`JS K3 ${P.NAME} ${short(n)}`);
     const empty = P.create(1);
     for (let i = 0; i < n; i++) empty.createSmallCard(i);
     const cards = empty.snapshot();
     empty.free();
-    // Each sample's document is freed before the next is loaded, outside the timing. Loaded
-    // as client 2 (native: 1), as the other JS workloads load: Yjs renames a client that
-    // finds its own id in a loaded update, with a warning.
-    let previous;
-    const fresh = (snap) => () => {
-      previous?.free();
-      return (previous = P.load(2, snap));
-    };
-    const { timing: link } = time(ctx.samples, fresh(cards), (p) => {
+    // Each sample's document is freed (by `time`) before the next is loaded, outside the
+    // timing. Loaded as client 2 (native: 1), as the other JS workloads load: Yjs renames a
+    // client that finds its own id in a loaded update, with a warning.
+    const fresh = (snap) => () => P.load(2, snap);
+    const { timing: link, output: linkedPeer } = time(ctx.samples, fresh(cards), (p) => {
       for (let i = 0; i < n; i++) for (const t of linkTargets(i, n, PER_CARD)) p.link(i, t);
+      return p;
     });
-    previous?.free();
-    previous = undefined;
+    linkedPeer.free();
     const built = linked(P, n);
     const links = built.snapshot();
     built.free();
@@ -209,7 +225,8 @@ export function k3(ctx, peers) {
     if (visible !== n - gone.length) throw new Error(`JS K3 ${P.NAME}: ${n - gone.length} visible cards expected, found ${visible}`);
     // As many queries per sample as fit in ~20 ms (1 to 100): scans differ by 1000×.
     const start = performance.now();
-    const neighbours = peer.neighbours(PROBE);
+    // As sorted card indexes: ids are random per process, and each peer runs in its own.
+    const neighbours = peer.neighbours(PROBE).map(cardIndex).sort((a, b) => a - b);
     const once = (performance.now() - start) / 1000;
     const queries = Math.floor(Math.min(100, Math.max(1, 0.02 / Math.max(once, 1e-9))));
     const { timing: query } = time(
@@ -227,8 +244,11 @@ export function k3(ctx, peers) {
       neighbours,
       concurrent: concurrentRelink(P),
     };
-  });
-  const s = short(n);
+  }
+}
+
+function k3Rows(ctx, peers, figures) {
+  const s = short(ctx.sizes.k3);
   const reference = JSON.stringify(figures[0]?.neighbours ?? []);
   return rows("K3", peers, figures, [
     [`link ${s} cards × ${PER_CARD}, txn per link`, "µs/link", (f) => f.link],
@@ -284,15 +304,18 @@ function concurrentMoves(P) {
   b.apply(toB);
   const sa = a.sequence();
   const sb = b.sequence();
+  base.free();
+  a.free();
+  b.free();
   const dup = sa.length - new Set(sa).size;
   const lost = N - new Set(sa).size;
   return `${dup} dup, ${lost} lost, ${JSON.stringify(sa) === JSON.stringify(sb) ? "converged" : "DIVERGED"}`;
 }
 
-export function k4(ctx, peers) {
+function k4Cell(ctx, P) {
   const { cards: n, moves: count } = ctx.sizes.k4;
   const plan = moves(n, count, 4);
-  const figures = peers.map((P) => {
+  {
     ctx.progress(`JS K4 ${P.NAME}`);
     const empty = sequenceOf(P, n);
     const emptySnap = empty.snapshot();
@@ -307,8 +330,14 @@ export function k4(ctx, peers) {
       return p;
     });
     const ok = JSON.stringify(moved.sequence()) === JSON.stringify(plan.order.map(cardId));
+    appended.free();
+    moved.free();
     return { append: per(append, 1e6 / n), move: per(move, 1e6 / Math.max(1, count)), ok: ok ? "yes" : "NO", concurrent: concurrentMoves(P) };
-  });
+  }
+}
+
+function k4Rows(ctx, peers, figures) {
+  const { cards: n, moves: count } = ctx.sizes.k4;
   return rows("K4", peers, figures, [
     [`append ${short(n)} cards, txn per append`, "µs/append", (f) => f.append],
     [`${short(count)} random moves in ${short(n)} cards, txn per move`, "µs/move", (f) => f.move],
@@ -317,7 +346,7 @@ export function k4(ctx, peers) {
   ]);
 }
 
-export function k5(ctx, peers) {
+function k5Patches(ctx) {
   const trace = JSON.parse(gunzipSync(readFileSync(ctx.trace)).toString("utf8"));
   const all = trace.txns.flatMap((t) => t.patches);
   const patches = all.slice(0, ctx.sizes.k5 ?? all.length);
@@ -327,7 +356,12 @@ export function k5(ctx, peers) {
     expected = "";
     for (const [pos, del, ins] of patches) expected = expected.slice(0, pos) + ins + expected.slice(pos + del);
   }
-  const figures = peers.map((P) => {
+  return { patches, expected };
+}
+
+function k5Cell(ctx, P) {
+  const { patches, expected } = k5Patches(ctx);
+  {
     ctx.progress(`JS K5 ${P.NAME} ${patches.length} patches`);
     const { timing, output } = time(
       ctx.samples,
@@ -345,19 +379,23 @@ export function k5(ctx, peers) {
     const bytes = output.snapshot().length;
     output.free();
     return { total: per(timing, 1e3), perPatch: per(timing, 1e6 / patches.length), bytes, ok };
-  });
+  }
+}
+
+function k5Rows(ctx, peers, figures) {
+  const { patches } = k5Patches(ctx);
   const kase = `automerge-paper trace, ${patches.length} patches, txn per patch`;
   return rows("K5", peers, figures, [
     [`${kase}: total`, "ms", (f) => f.total],
+    [`${kase}: per patch`, "µs/patch", (f) => f.perPatch],
     [`${kase}: doc bytes`, "KB", (f) => value(f.bytes / 1e3)],
     [`${kase}: final text matches`, "check", (f) => (f.ok ? "yes" : "NO")],
   ]);
 }
 
-export function k6(ctx, peers) {
-  const out = [];
-  for (const n of ctx.sizes.k6) {
-    const figures = peers.map((P) => {
+function k6Cell(ctx, P) {
+  return ctx.sizes.k6.map((n) => {
+    {
       ctx.progress(`JS K6 ${P.NAME} ${short(n)}`);
       const base = P.create(1);
       base.createSmallCard(0);
@@ -382,7 +420,14 @@ export function k6(ctx, peers) {
       const ok = server.votes(0) === n;
       server.free();
       return { sync: per(timing, 1e3), wire, ok };
-    });
+    }
+  });
+}
+
+function k6Rows(ctx, peers, perPeer) {
+  const out = [];
+  ctx.sizes.k6.forEach((n, s) => {
+    const figures = perPeer.map((sizes) => sizes?.[s]);
     out.push(
       ...rows("K6", peers, figures, [
         [`${short(n)} offline txns: sync by state vector (version, diff, apply)`, "ms", (f) => f.sync],
@@ -390,13 +435,13 @@ export function k6(ctx, peers) {
         [`${short(n)} offline txns: server counter right`, "check", (f) => (f.ok ? "yes" : "NO")],
       ]),
     );
-  }
+  });
   return out;
 }
 
-export function k7(ctx, peers) {
+function k7Cell(ctx, P) {
   const n = ctx.sizes.k7;
-  const figures = peers.map((P) => {
+  {
     ctx.progress(`JS K7 ${P.NAME} ${short(n)}`);
     const p = P.create(1);
     p.createCardsBatched(n);
@@ -413,7 +458,11 @@ export function k7(ctx, peers) {
       q.free();
     });
     return { first: per(first, 1e3), full: per(full, 1e3), bytes: snap.length };
-  });
+  }
+}
+
+function k7Rows(ctx, peers, figures) {
+  const n = ctx.sizes.k7;
   return rows("K7", peers, figures, [
     [`cold load of ${short(n)} cards (built in one txn): first card read`, "ms", (f) => f.first],
     [`cold load of ${short(n)} cards: all cards materialized`, "ms", (f) => f.full],
@@ -422,9 +471,9 @@ export function k7(ctx, peers) {
 }
 
 /** K8: `n` client ids each increment one card's counter once; one replica applies them all. */
-export function k8(ctx, peers) {
+function k8Cell(ctx, P) {
   const n = ctx.sizes.k8;
-  const figures = peers.map((P) => {
+  {
     ctx.progress(`JS K8 ${P.NAME} ${short(n)}`);
     const base = P.create(1);
     base.createSmallCard(0);
@@ -446,10 +495,26 @@ export function k8(ctx, peers) {
     const figure = { perApply: per(timing, 1e6 / n), version: output.version().length, bytes: output.snapshot().length };
     output.free();
     return figure;
-  });
+  }
+}
+
+function k8Rows(ctx, peers, figures) {
+  const n = ctx.sizes.k8;
   return rows("K8", peers, figures, [
     [`${short(n)} clients' updates applied, one at a time`, "µs/update", (f) => f.perApply],
     [`${short(n)} clients: version (state vector / heads / vv)`, "B", (f) => value(f.version)],
     [`${short(n)} clients: doc bytes`, "KB", (f) => value(f.bytes / 1e3)],
   ]);
 }
+
+/** Every workload: its cell (one peer, in a fresh process) and its rows (every peer's figures). */
+export const WORKLOADS = {
+  K1: { cell: k1Cell, rows: k1Rows },
+  K2: { cell: k2Cell, rows: k2Rows },
+  K3: { cell: k3Cell, rows: k3Rows },
+  K4: { cell: k4Cell, rows: k4Rows },
+  K5: { cell: k5Cell, rows: k5Rows },
+  K6: { cell: k6Cell, rows: k6Rows },
+  K7: { cell: k7Cell, rows: k7Rows },
+  K8: { cell: k8Cell, rows: k8Rows },
+};

@@ -51,7 +51,10 @@ pub fn notes(sizes: &Sizes, samples: Samples) -> Vec<String> {
         "Native: {} warm-up and {} timed samples per cell, fewer once a cell has spent {} s \
          (runs over 2 s count as timed without warm-up); K1's per-card row uses the heap build \
          as its warm-up; K3's neighbour query times batches of up to 100 queries. Release \
-         build, one process, single thread.",
+         build, single thread, the thread's CPU time (/proc/thread-self/schedstat: the \
+         machine is shared with builds), one process per workload (`cargo xtask bench` runs the runner \
+         once per `--only Kn`), so no workload's allocations are left in the heap another one \
+         runs in; within a workload cardsync's cells run first.",
         samples.warm_up, samples.timed, samples.budget
     )];
     notes.extend(sizes.shrunk());

@@ -128,7 +128,12 @@ impl Report {
         }
         self.machine.seconds += other.machine.seconds;
         self.rows.extend(other.rows);
-        self.notes.extend(other.notes);
+        // Runs of one runner (one per workload) repeat the same notes.
+        for note in other.notes {
+            if !self.notes.contains(&note) {
+                self.notes.push(note);
+            }
+        }
     }
 
     /// The Markdown table: one section per workload, a column per peer, ratios to cardsync.

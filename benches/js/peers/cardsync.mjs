@@ -1,6 +1,10 @@
-// The cardsync npm package (wasm), through its public API: one call per action, `apply` with
-// all of a card's ops for a create (one transaction, as the native runner does); links,
-// unlinks and deletes are the single calls, neighbours the outgoing/incoming indexes.
+// The cardsync npm package (wasm), through its public API: one call per action; a card's
+// creation (its fields, counter, max and set entries) and a text splice (delete + insert) are
+// one transaction each, as the native runner does: the typed calls inside `transact(fn)`, or
+// `apply(ops)` on a package older than `transact` (issue 16's comparison runs the same code
+// on an older build). Links, unlinks and deletes are the single calls, neighbours the
+// outgoing/incoming indexes. CARDSYNC_BENCH_OPS=json forces `apply(ops)` (to measure what
+// the typed calls save).
 
 import { CardDoc } from "../cardsync.mjs";
 import { LINK_KIND, body, cardId, schema } from "../card.mjs";
@@ -16,6 +20,18 @@ function createOps(i) {
   ];
 }
 
+const TYPED = process.env.CARDSYNC_BENCH_OPS !== "json";
+
+/** A card's creation through the typed calls (inside a `transact`). */
+function createTyped(doc, i) {
+  const card = cardId(i);
+  doc.createCard("task", { title: `Card ${i}`, status: "todo", priority: i % 5, done: false, body: body(i) }, card);
+  doc.increment(card, "votes", 1);
+  doc.raiseMax(card, "progress", 0.5);
+  doc.addToSet(card, "tags", "backend");
+  doc.addToSet(card, "tags", `team-${i % 7}`);
+}
+
 export class Cardsync {
   static NAME = "cardsync-wasm";
   constructor(doc) {
@@ -29,9 +45,16 @@ export class Cardsync {
     return new Cardsync(CardDoc.loadV1(schema, bytes, { clientId: client, actor: "bench-user" }));
   }
   createCard(i) {
-    this.doc.apply(createOps(i));
+    if (TYPED && this.doc.transact) this.doc.transact(() => createTyped(this.doc, i));
+    else this.doc.apply(createOps(i));
   }
   createCardsBatched(n) {
+    if (TYPED && this.doc.transact) {
+      this.doc.transact(() => {
+        for (let i = 0; i < n; i++) createTyped(this.doc, i);
+      });
+      return;
+    }
     const ops = [];
     for (let i = 0; i < n; i++) ops.push(...createOps(i));
     this.doc.apply(ops);
@@ -88,6 +111,17 @@ export class Cardsync {
     return this.doc.sequence(this.#sequence) ?? [];
   }
   spliceBody(i, index, del, ins) {
+    const card = cardId(i);
+    if (TYPED && this.doc.transact) {
+      if (del > 0 && ins.length > 0) {
+        this.doc.transact(() => {
+          this.doc.deleteText(card, "body", index, del);
+          this.doc.insertText(card, "body", index, ins);
+        });
+      } else if (del > 0) this.doc.deleteText(card, "body", index, del);
+      else if (ins.length > 0) this.doc.insertText(card, "body", index, ins);
+      return;
+    }
     const ops = [];
     if (del > 0) ops.push({ op: "delete_text", card: cardId(i), field: "body", index, len: del });
     if (ins.length > 0) ops.push({ op: "insert_text", card: cardId(i), field: "body", index, text: ins });

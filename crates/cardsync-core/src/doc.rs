@@ -178,6 +178,7 @@ impl CardDoc {
     /// transaction for [`CardDoc::poll_changes`]. Off by default: a document nobody reads
     /// events from (a server's, a confirmed doc) keeps nothing.
     pub fn buffer_changes(&mut self, on: bool) {
+        self.tracker().collect = on;
         match (on, self.changes.is_some()) {
             (true, false) => self.changes = Some(VecDeque::new()),
             (false, true) => self.changes = None,

@@ -134,11 +134,15 @@ pub(crate) struct Tracker {
     /// accounted for in `astral` by the validation, so the events need not read them back.
     /// (Reading a text event's delta walks the whole text: O(length) per keystroke.)
     pub writing_ops: bool,
+    /// Whether events are gathered at all: only while the document buffers change batches
+    /// (`CardDoc::buffer_changes`). Nobody reads them otherwise, and gathering them (a
+    /// clone, a hash and a push per event) was 4–11% of a JS write (issue 21's profile).
+    pub collect: bool,
 }
 
 impl Tracker {
     pub(crate) fn push(&mut self, event: ChangeEvent) {
-        if self.seen.insert(event.clone()) {
+        if self.collect && self.seen.insert(event.clone()) {
             self.events.push(event);
         }
     }

@@ -2,9 +2,11 @@
 //!
 //! Three steps, each a program of its own so it can be rerun by hand:
 //! 1. the native runner (`benches/src/bin/cardsync-bench.rs`, release build) measures
-//!    cardsync, raw yrs, automerge and loro on K1–K8 and writes JSON;
+//!    cardsync, raw yrs, automerge and loro on K1–K8, one process per workload, and writes
+//!    JSON;
 //! 2. the Node runners: `benches/js/run.mjs` measures the npm package next to yjs, loro-crdt
-//!    and @automerge/automerge on the document workloads, and `benches/js/e1.mjs` measures E1,
+//!    and @automerge/automerge on the document workloads (each workload and peer in a fresh
+//!    Node process, main-thread CPU time beside wall time; docs/design.md §8), and `benches/js/e1.mjs` measures E1,
 //!    the end-to-end latency through the release `cardsync-server` next to a stock
 //!    y-websocket pair; both write JSON of the same shape;
 //! 3. E2, server load: the ignored measurement `cardsync-server/tests/load.rs` in release,
@@ -49,12 +51,24 @@ pub fn run(mode: Mode) -> Result<()> {
         .output()
         .map(|s| s.trim().to_owned())
         .unwrap_or_default();
-    let native = scratch.join("native.json");
-    bench_bin(&root)
-        .args(["run", mode.flag(), "--git-sha", &sha, "--out"])
-        .args([&native])
-        .run()?;
-    let mut inputs = vec![native];
+    // One process per workload: nothing a workload allocated stays in the heap of the next.
+    let mut inputs = Vec::new();
+    for workload in WORKLOADS {
+        let native = scratch.join(format!("native-{workload}.json"));
+        bench_bin(&root)
+            .args([
+                "run",
+                mode.flag(),
+                "--only",
+                workload,
+                "--git-sha",
+                &sha,
+                "--out",
+            ])
+            .args([&native])
+            .run()?;
+        inputs.push(native);
+    }
     inputs.extend(run_js(&root, &scratch, mode)?);
     inputs.extend(run_e2(&root, &scratch, mode)?);
     let results = root.join("benches/results");
@@ -74,6 +88,9 @@ pub fn run(mode: Mode) -> Result<()> {
         .args(inputs)
         .run()
 }
+
+/// The native runner's workloads, each run in a process of its own.
+const WORKLOADS: [&str; 8] = ["K1", "K2", "K3", "K4", "K5", "K6", "K7", "K8"];
 
 /// `cargo run --release` of the native runner, so the build is always current.
 fn bench_bin(root: &Path) -> Cmd {

@@ -73,6 +73,13 @@ impl Backing {
         }
     }
 
+    /// Starts keeping change batches for listeners (a synced document's session always does).
+    pub fn listen(&mut self) {
+        if let Backing::Plain(doc) = self {
+            doc.buffer_changes(true);
+        }
+    }
+
     /// The next change batch of the document (a synced one's, from the session's local doc).
     pub fn poll_changes(&mut self) -> Option<ChangeBatch> {
         match self {

@@ -4,7 +4,7 @@ use cardsync_core::{Attributes, CardId, Op};
 use wasm_bindgen::prelude::*;
 
 use super::CardDoc;
-use crate::convert::{self, card_id, from_js, from_js_or_default, safe_integer, to_js};
+use crate::convert::{self, card_id, from_js, safe_integer, to_js};
 use crate::random;
 use crate::types::{JsAttributes, JsCards, JsOps, JsOptionalCard, JsTextRuns, JsValueType};
 
@@ -19,8 +19,7 @@ impl CardDoc {
         fields: Option<JsAttributes>,
         id: Option<String>,
     ) -> Result<String, JsValue> {
-        let fields: Attributes =
-            from_js_or_default(fields.map(JsValue::from).unwrap_or_default(), "fields")?;
+        let fields = convert::attributes(fields.map(JsValue::from).unwrap_or_default(), "fields")?;
         let card = match id {
             Some(id) => card_id(&id)?,
             None => CardId::from_bytes(random::id_bytes()?),
@@ -71,7 +70,7 @@ impl CardDoc {
             field,
             index: convert::index(index, "index")?,
             text,
-            attributes: from_js_or_default(
+            attributes: convert::attributes(
                 attributes.map(JsValue::from).unwrap_or_default(),
                 "attributes",
             )?,

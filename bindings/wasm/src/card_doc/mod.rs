@@ -71,6 +71,8 @@ pub struct CardDoc {
     doc: Rc<RefCell<Backing>>,
     actor: Rc<RefCell<String>>,
     listeners: Rc<Listeners>,
+    /// The ops of an open `transact(fn)`, applied as one transaction when `fn` returns.
+    batch: Rc<RefCell<Option<Vec<Op>>>>,
 }
 
 impl CardDoc {
@@ -78,11 +80,13 @@ impl CardDoc {
         if options.undo == Some(false) {
             doc.set_undo_enabled(false);
         }
-        doc.buffer_changes(true);
+        // Change batches are kept from the first `subscribe` on (`Backing::listen`): a
+        // document nobody listens to builds no events.
         Self {
             doc: Rc::new(RefCell::new(Backing::Plain(doc))),
             actor: Rc::new(RefCell::new(options.actor)),
             listeners: Rc::default(),
+            batch: Rc::default(),
         }
     }
 
@@ -92,6 +96,7 @@ impl CardDoc {
             doc: Rc::new(RefCell::new(Backing::Synced(Box::new(synced)))),
             actor: Rc::new(RefCell::new(actor)),
             listeners: Rc::default(),
+            batch: Rc::default(),
         }
     }
 
@@ -101,6 +106,7 @@ impl CardDoc {
             doc: Rc::clone(&self.doc),
             actor: Rc::clone(&self.actor),
             listeners: Rc::clone(&self.listeners),
+            batch: Rc::clone(&self.batch),
         }
     }
 
@@ -139,14 +145,24 @@ impl CardDoc {
         &self,
         write: impl FnOnce(&mut Backing, &Stamp) -> Result<T, JsValue>,
     ) -> Result<T, JsValue> {
+        if self.batch.borrow().is_some() {
+            return Err(js_error(
+                "reentrant_call",
+                "inside transact() only op writes are allowed (no undo, redo or updates)",
+            ));
+        }
         let stamp = self.stamp();
         let result = write(&mut *self.backing()?, &stamp);
         self.after_write();
         result
     }
 
-    /// Local ops as one transaction.
+    /// Local ops as one transaction, or queued in the open `transact` batch.
     fn write_ops(&self, ops: Vec<Op>) -> Result<(), JsValue> {
+        if let Some(batch) = self.batch.borrow_mut().as_mut() {
+            batch.extend(ops);
+            return Ok(());
+        }
         self.write(|backing, stamp| backing.apply(stamp, &ops))
     }
 
@@ -246,7 +262,30 @@ impl CardDoc {
         let listener: js_sys::Function = JsValue::from(listener)
             .dyn_into()
             .map_err(|_| js_error("invalid_argument", "listener must be a function"))?;
+        self.backing()?.listen();
         Ok(self.listeners.subscribe(listener).unchecked_into())
+    }
+
+    /// Runs `fn` and applies every write it made through this document as one transaction
+    /// when it returns: one undo step, one event batch, all or nothing, like `apply(ops)`
+    /// but with the typed calls (`createCard`, `setField`, `insertText`, …), so no op goes
+    /// through JSON. Inside `fn` the writes are only checked for well-formed arguments and
+    /// queued: reads still see the document as it was, and a refused op throws from
+    /// `transact` itself, after `fn` returned, with nothing applied. If `fn` throws, nothing
+    /// is applied and the exception propagates. A nested `transact` joins the outer one.
+    /// Returns what `fn` returned.
+    pub fn transact(&self, f: &js_sys::Function) -> Result<JsValue, JsValue> {
+        if self.batch.borrow().is_some() {
+            return f.call0(&JsValue::UNDEFINED);
+        }
+        *self.batch.borrow_mut() = Some(Vec::new());
+        let result = f.call0(&JsValue::UNDEFINED);
+        let ops = self.batch.borrow_mut().take().unwrap_or_default();
+        let value = result?;
+        if !ops.is_empty() {
+            self.write(|backing, stamp| backing.apply(stamp, &ops))?;
+        }
+        Ok(value)
     }
 
     /// Undoes the last local write not yet undone. Returns whether there was one.
