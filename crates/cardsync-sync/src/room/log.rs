@@ -38,9 +38,9 @@ use super::{PersistToken, Room};
 
 impl<A: Authenticator> Room<A> {
     /// Entries that other nodes appended to the document's log after what the room holds,
-    /// oldest first (see the [module docs](self)): applied, broadcast to every peer, durable.
-    /// Refused with [`RoomError::PersistsInFlight`] while the room's own persists are in
-    /// flight. A failure to apply one (a corrupt store) leaves the entries before it applied.
+    /// oldest first (see `room/log.rs` and docs/design.md §12): applied, broadcast to every
+    /// peer, durable. Refused with [`RoomError::PersistsInFlight`] while the room's own
+    /// persists are in flight. A failure to apply one (a corrupt store) leaves the entries before it applied.
     pub fn handle_log_entries<U: AsRef<[u8]>>(
         &mut self,
         _now: Instant,
@@ -81,8 +81,8 @@ impl<A: Authenticator> Room<A> {
     /// Every persist in flight was refused because the log moved on (the driver waited for
     /// each one's outcome); `log` is the document as the store holds it now, snapshot then
     /// entries. The room rebuilds its replica from it, sends every peer what it lacked, and
-    /// judges the refused batches again in order (see the [module docs](self)). Returns the
-    /// tokens of the refused persists it dropped. On `Err` (a corrupt store) nothing changed.
+    /// judges the refused batches again in order (see `room/log.rs` and docs/design.md §12).
+    /// Returns the tokens of the refused persists it dropped. On `Err` (a corrupt store) nothing changed.
     pub fn handle_log_moved<U: AsRef<[u8]>>(
         &mut self,
         now: Instant,
