@@ -11,15 +11,13 @@ test("transact applies the typed writes of fn as one transaction: one batch, one
   const batches = [];
   doc.subscribe((batch) => batches.push(batch));
   const card = newId();
-  const result = doc.transact(() => {
+  doc.transact(() => {
     doc.createCard("task", { title: "A", status: "todo", estimate: 3, note: null }, card);
     doc.insertText(card, "body", 0, "Hello", { bold: true });
     doc.increment(card, "votes", 2);
     doc.addToSet(card, "tags", "x");
     assert.equal(doc.card(card), undefined, "inside fn, reads see the document as it was");
-    return 42;
   });
-  assert.equal(result, 42);
   const read = doc.card(card);
   assert.deepEqual(
     [read.fields.title, read.fields.estimate, read.fields.body, read.fields.votes, read.fields.tags],
@@ -73,7 +71,8 @@ test("inside transact: undo and updates are refused, a nested transact joins the
 test("fields and attributes read without JSON refuse what the JSON path refused", () => {
   const doc = makeDoc(74);
   throwsCode(() => doc.createCard("task", { title: "A", estimate: NaN }), "invalid_argument");
-  throwsCode(() => doc.createCard("task", { title: "A", note: { nested: true } }), "invalid_argument");
+  // An object is a composite value (issue 19): refused by the field's schema, not as an argument.
+  throwsCode(() => doc.createCard("task", { title: "A", note: { nested: true } }), "schema_violation");
   throwsCode(() => doc.createCard("task", ["A"]), "invalid_argument");
   throwsCode(() => doc.createCard("task", { title: 1 }), "schema_violation");
   const card = doc.createCard("task", { title: "A", note: undefined });

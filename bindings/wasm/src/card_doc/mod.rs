@@ -273,19 +273,23 @@ impl CardDoc {
     /// queued: reads still see the document as it was, and a refused op throws from
     /// `transact` itself, after `fn` returned, with nothing applied. If `fn` throws, nothing
     /// is applied and the exception propagates. A nested `transact` joins the outer one.
-    /// Returns what `fn` returned.
-    pub fn transact(&self, f: &js_sys::Function) -> Result<JsValue, JsValue> {
+    /// What `fn` returns is ignored (the declarations stay free of `any` and `unknown`; read
+    /// what you need after `transact` returns).
+    pub fn transact(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "() => void")] f: &js_sys::Function,
+    ) -> Result<(), JsValue> {
         if self.batch.borrow().is_some() {
-            return f.call0(&JsValue::UNDEFINED);
+            return f.call0(&JsValue::UNDEFINED).map(drop);
         }
         *self.batch.borrow_mut() = Some(Vec::new());
         let result = f.call0(&JsValue::UNDEFINED);
         let ops = self.batch.borrow_mut().take().unwrap_or_default();
-        let value = result?;
+        result?;
         if !ops.is_empty() {
             self.write(|backing, stamp| backing.apply(stamp, &ops))?;
         }
-        Ok(value)
+        Ok(())
     }
 
     /// Undoes the last local write not yet undone. Returns whether there was one.
