@@ -38,6 +38,7 @@
 //! errors) when it applies them.
 
 pub mod close_code;
+mod codes;
 mod lib0;
 pub mod mux;
 
@@ -116,17 +117,11 @@ impl RejectCode {
     }
 
     fn wire(self) -> u64 {
-        Self::ALL
-            .iter()
-            .position(|c| *c == self)
-            .unwrap_or_default() as u64
+        codes::to_wire(&Self::ALL, &self)
     }
 
     fn from_wire(code: u64) -> Result<Self, ProtocolError> {
-        usize::try_from(code)
-            .ok()
-            .and_then(|i| Self::ALL.get(i).copied())
-            .ok_or(ProtocolError::UnknownRejectCode(code))
+        codes::from_wire(&Self::ALL, code).ok_or(ProtocolError::UnknownRejectCode(code))
     }
 }
 

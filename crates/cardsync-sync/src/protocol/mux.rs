@@ -43,6 +43,7 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
 use super::ProtocolError;
+use super::codes;
 use super::lib0::{Reader, write_str, write_var};
 
 /// The largest piece of a message the server sends in one frame.
@@ -134,17 +135,11 @@ impl MuxErrorCode {
     }
 
     fn wire(self) -> u64 {
-        Self::ALL
-            .iter()
-            .position(|c| *c == self)
-            .unwrap_or_default() as u64
+        codes::to_wire(&Self::ALL, &self)
     }
 
     fn from_wire(code: u64) -> Result<Self, ProtocolError> {
-        usize::try_from(code)
-            .ok()
-            .and_then(|i| Self::ALL.get(i).copied())
-            .ok_or(ProtocolError::UnknownMuxError(code))
+        codes::from_wire(&Self::ALL, code).ok_or(ProtocolError::UnknownMuxError(code))
     }
 }
 
