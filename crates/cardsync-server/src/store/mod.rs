@@ -58,6 +58,7 @@ mod contract;
 mod doc_id;
 mod error;
 mod fold;
+mod judged;
 pub mod postgres;
 mod read;
 mod seq;

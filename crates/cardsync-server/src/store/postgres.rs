@@ -43,7 +43,6 @@ mod lease;
 pub(crate) mod notify;
 mod schema;
 
-use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -52,6 +51,7 @@ use postgres::{Client, Config, IsolationLevel, NoTls, Transaction};
 use bigint::{from_db, to_db};
 
 use super::fold::fold;
+use super::judged::Judged;
 use super::read::{SnapshotRow, check_since};
 use super::verify::{Tally, check_contiguous, check_row, digest, log_location};
 use super::{
@@ -386,18 +386,6 @@ fn insert_log(
     Ok(())
 }
 
-/// What a batched compare-and-append learnt so far in its transaction. It borrows from the
-/// appends, so judging one costs no allocation.
-#[derive(Default)]
-struct Judged<'a> {
-    /// Leases found current (checked once per transaction, not once per append).
-    current: HashSet<(&'a str, &'a str, u64)>,
-    /// Documents with a refused append: their later appends are refused too.
-    refused: HashSet<&'a str>,
-    /// Each document's new head, announced at the end of the transaction.
-    heads: HashMap<&'a DocId, SeqNo>,
-}
-
 impl Judged<'_> {
     /// Sends one `pg_notify` per document appended to, with its new head. PostgreSQL delivers
     /// notifications only when (and if) the transaction commits, so no node hears of a head
@@ -423,20 +411,10 @@ fn append_checked<'a>(
     judged: &mut Judged<'a>,
 ) -> Result<Result<SeqNo, StoreError>, StoreError> {
     let doc = lease.doc.as_str();
-    let key = (doc, lease.holder.as_str(), lease.epoch);
-    if !judged.current.contains(&key) {
-        match lease::check(tx, lease) {
-            Ok(()) => {
-                judged.current.insert(key);
-            }
-            Err(e @ StoreError::Fenced { .. }) => {
-                judged.refused.insert(doc);
-                return Ok(Err(e));
-            }
-            Err(e) => return Err(e),
-        }
+    if let Err(refusal) = judged.lease(lease, || lease::check(tx, lease))? {
+        return Ok(Err(refusal));
     }
-    let moved = if judged.refused.contains(doc) {
+    let moved = if judged.refused(doc) {
         None
     } else if expected == 0 {
         // The head row exists from the first entry on; an empty log has none.
@@ -453,17 +431,12 @@ fn append_checked<'a>(
         )?
     };
     let Some(row) = moved else {
-        judged.refused.insert(doc);
         let head = head(tx, &lease.doc)?;
-        return Ok(Err(StoreError::HeadMoved {
-            doc: doc.to_owned(),
-            expected,
-            head,
-        }));
+        return Ok(Err(judged.moved(lease, expected, head)));
     };
     let seq = from_db(row.get(0));
     insert_log(tx, &lease.doc, seq, update)?;
-    judged.heads.insert(&lease.doc, seq);
+    judged.appended(&lease.doc, seq);
     Ok(Ok(seq))
 }
 

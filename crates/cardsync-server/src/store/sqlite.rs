@@ -45,7 +45,6 @@
 mod lease;
 mod schema;
 
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
@@ -56,6 +55,7 @@ use rusqlite::{
 use serde::{Deserialize, Serialize};
 
 use super::fold::fold;
+use super::judged::Judged;
 use super::read::{SnapshotRow, check_since};
 use super::verify::{Tally, check_contiguous, check_row, digest, log_location};
 use super::{
@@ -290,16 +290,6 @@ fn append_one(tx: &Transaction<'_>, doc: &DocId, update: &[u8]) -> Result<SeqNo,
     Ok(seq)
 }
 
-/// What a batched compare-and-append learnt so far in its transaction. It borrows from the
-/// appends, so judging one costs no allocation.
-#[derive(Default)]
-struct Judged<'a> {
-    /// Leases found current (checked once per transaction, not once per append).
-    current: HashSet<(&'a str, &'a str, u64)>,
-    /// Documents with a refused append: their later appends are refused too.
-    refused: HashSet<&'a str>,
-}
-
 /// One compare-and-append inside `tx`: the outer `Err` is a failure (abort the transaction),
 /// the inner one a refusal (nothing written, carry on). The head moves in the same statement
 /// that checks it (`UPDATE … WHERE head = expected RETURNING`), as in PostgreSQL.
@@ -311,20 +301,10 @@ fn append_checked<'a>(
     judged: &mut Judged<'a>,
 ) -> Result<Result<SeqNo, StoreError>, StoreError> {
     let doc = lease.doc.as_str();
-    let key = (doc, lease.holder.as_str(), lease.epoch);
-    if !judged.current.contains(&key) {
-        match lease::check(tx, lease) {
-            Ok(()) => {
-                judged.current.insert(key);
-            }
-            Err(e @ StoreError::Fenced { .. }) => {
-                judged.refused.insert(doc);
-                return Ok(Err(e));
-            }
-            Err(e) => return Err(e),
-        }
+    if let Err(refusal) = judged.lease(lease, || lease::check(tx, lease))? {
+        return Ok(Err(refusal));
     }
-    let moved: Option<SeqNo> = if judged.refused.contains(doc) {
+    let moved: Option<SeqNo> = if judged.refused(doc) {
         None
     } else if expected == 0 {
         tx.prepare_cached(
@@ -341,15 +321,12 @@ fn append_checked<'a>(
         .optional()?
     };
     let Some(seq) = moved else {
-        judged.refused.insert(doc);
-        return Ok(Err(StoreError::HeadMoved {
-            doc: doc.to_owned(),
-            expected,
-            head: head(tx, &lease.doc)?,
-        }));
+        let head = head(tx, &lease.doc)?;
+        return Ok(Err(judged.moved(lease, expected, head)));
     };
     tx.prepare_cached("INSERT INTO updates (doc, seq, data, digest) VALUES (?1, ?2, ?3, ?4)")?
         .execute(params![doc, seq, update, digest(update)])?;
+    judged.appended(&lease.doc, seq);
     Ok(Ok(seq))
 }
 
