@@ -22,7 +22,7 @@ const client = await SyncClient.open({
   token: params.get("token") ?? "",
   actor,
   online: !offline,
-  connection: { backoff_base: 500, backoff_cap: 4000 },
+  connection: { backoffBase: 500, backoffCap: 4000 },
 });
 const doc = client.doc;
 document.querySelector("#who").textContent = actor;

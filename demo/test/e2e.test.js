@@ -269,7 +269,7 @@ test("a hidden page pings less often, and at the usual pace again once visible",
         name: `${room}-heartbeat`,
         schema,
         token,
-        connection: { heartbeat_interval: 250, heartbeat_interval_hidden: 60_000 },
+        connection: { heartbeatInterval: 250, heartbeatIntervalHidden: 60_000 },
         WebSocket: CountingSocket,
       });
       await client.whenSynced();

@@ -25,7 +25,7 @@ function mux() {
     schema,
     actor: "tester",
     store: new MemoryStore(),
-    connection: { backoff_base: 50, backoff_cap: 200 },
+    connection: { backoffBase: 50, backoffCap: 200 },
   });
 }
 

@@ -28,7 +28,7 @@ function open(doc, options = {}) {
     store: options.store ?? new MemoryStore(),
     online: options.online ?? true,
     // Short backoff so the restart test reconnects quickly.
-    connection: { backoff_base: 50, backoff_cap: 200 },
+    connection: { backoffBase: 50, backoffCap: 200 },
   });
 }
 
@@ -98,7 +98,7 @@ test("a failed connection reports its cause as its TypeScript type says", { time
     actor: "tester",
     WebSocket,
     store: new MemoryStore(),
-    connection: { backoff_base: 50, backoff_cap: 200 },
+    connection: { backoffBase: 50, backoffCap: 200 },
   });
   const cause = await new Promise((resolve) => {
     client.on("connection", (r) => {

@@ -36,7 +36,7 @@ async function open(doc, token) {
     WebSocket: Counting,
     store: new MemoryStore(),
     online: false,
-    connection: { backoff_base: 50, backoff_cap: 200 },
+    connection: { backoffBase: 50, backoffCap: 200 },
   });
   return { client, counter };
 }

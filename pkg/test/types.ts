@@ -65,7 +65,7 @@ async function syncClientTypes(): Promise<void> {
     schema,
     token: "t",
     store: new MemoryStore(),
-    connection: { backoff_base: 100 },
+    connection: { backoffBase: 100 },
   });
   const status: ClientStatus = client.status;
   const state: "offline" | "connecting" | "syncing" | "online" | "backoff" | "unauthorized" =

@@ -28,7 +28,7 @@ const open = (url, extra = {}) =>
     schema,
     WebSocket,
     store: new MemoryStore(),
-    connection: { heartbeat_interval: 200, backoff_base: 50, backoff_cap: 200 },
+    connection: { heartbeatInterval: 200, backoffBase: 50, backoffCap: 200 },
     ...extra,
   });
 

@@ -13,17 +13,17 @@ export function clientStatus(raw, driver) {
   return {
     status: unauthorized === null ? c.state.kind : "unauthorized",
     unauthorized,
-    nextRetryAt: c.next_retry_at,
+    nextRetryAt: c.nextRetryAt,
     pending: s.pending,
-    oldestPendingMs: s.oldest_pending_ms,
-    lastAckAt: s.last_ack === null ? null : s.last_ack[1],
+    oldestPendingMs: s.oldestPendingMs,
+    lastAckAt: s.lastAck === null ? null : s.lastAck[1],
     lastRejection:
-      s.last_rejection === null
+      s.lastRejection === null
         ? null
-        : { code: s.last_rejection.code, reason: s.last_rejection.reason, at: s.last_rejection.at },
+        : { code: s.lastRejection.code, reason: s.lastRejection.reason, at: s.lastRejection.at },
     rttMs: c.rtt === null ? null : c.rtt.srtt,
-    lastFailure: c.last_failure === null ? null : c.last_failure.kind,
-    serverAcks: s.server_acks,
+    lastFailure: c.lastFailure === null ? null : c.lastFailure.kind,
+    serverAcks: s.serverAcks,
     storeError: driver.storeError,
     durable: driver.durable,
   };

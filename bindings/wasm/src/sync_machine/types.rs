@@ -1,5 +1,5 @@
 //! The TypeScript shapes of the sync machine's options, actions, reports and status, so the
-//! `.d.ts` has no `any`. They mirror the serde shapes of `cardsync_sync` (snake_case fields,
+//! `.d.ts` has no `any`. They mirror the serde shapes of `cardsync_sync` (camelCase fields, snake_case tags,
 //! durations and instants in milliseconds, `null` for absent values).
 
 use wasm_bindgen::prelude::*;
@@ -8,41 +8,41 @@ use wasm_bindgen::prelude::*;
 const TYPES: &'static str = r#"
 /** Bounds of the outbox: past them local writes throw `outbox_full`. */
 export interface OutboxLimits {
-  max_batches: number;
-  max_bytes: number;
+  maxBatches: number;
+  maxBytes: number;
   /** Largest batch offline compaction builds. */
-  compact_max_bytes: number;
+  compactMaxBytes: number;
 }
 
 /** Settings of the sync session; every field is optional. */
 export interface SessionConfig {
   outbox?: OutboxLimits;
   /** How many conflicts the log keeps. */
-  conflict_log?: number;
+  conflictLog?: number;
   /** Compact the outbox while offline once this many batches wait. */
-  compact_after?: number;
+  compactAfter?: number;
   /** Largest frame accepted from the server, in bytes. */
-  max_frame?: number;
+  maxFrame?: number;
   /** Compact the persisted confirmed state after this many appended updates. */
-  confirmed_log?: number;
+  confirmedLog?: number;
   /** First wait before resending a rate-limited batch, in ms (doubles per refusal). */
-  retry_base_ms?: number;
+  retryBaseMs?: number;
   /** Longest such wait, in ms. */
-  retry_cap_ms?: number;
+  retryCapMs?: number;
 }
 
 /** Backoff, heartbeat and timeouts, in milliseconds; every field is optional. */
 export interface ConnectionConfig {
-  backoff_base?: number;
-  backoff_cap?: number;
-  backoff_multiplier?: number;
+  backoffBase?: number;
+  backoffCap?: number;
+  backoffMultiplier?: number;
   /** Symmetric jitter as a fraction of the delay, 0 to 1. */
-  backoff_jitter?: number;
-  heartbeat_interval?: number;
-  heartbeat_interval_hidden?: number;
-  missed_pongs_before_dead?: number;
-  connect_timeout?: number;
-  sync_timeout?: number;
+  backoffJitter?: number;
+  heartbeatInterval?: number;
+  heartbeatIntervalHidden?: number;
+  missedPongsBeforeDead?: number;
+  connectTimeout?: number;
+  syncTimeout?: number;
 }
 
 /** Options of `SyncMachine` (and `SyncClient`). */
@@ -98,13 +98,13 @@ export type Failure =
   | { kind: "sync_timeout" }
   | { kind: "heartbeat_timeout" };
 
-/** The connection's state; `retry_at` is in `Date.now()` milliseconds. */
+/** The connection's state; `retryAt` is in `Date.now()` milliseconds. */
 export type ConnectionState =
   | { kind: "offline" }
   | { kind: "connecting" }
   | { kind: "syncing" }
   | { kind: "online" }
-  | { kind: "backoff"; retry_at: number };
+  | { kind: "backoff"; retryAt: number };
 
 /** What moved the connection to a new state. */
 export type ConnectionCause =
@@ -157,27 +157,27 @@ export interface SyncStatus {
   connection: {
     state: ConnectionState;
     wanted: boolean;
-    network_online: boolean;
+    networkOnline: boolean;
     hidden: boolean;
-    next_retry_at: number | null;
-    consecutive_failures: number;
-    last_failure: Failure | null;
+    nextRetryAt: number | null;
+    consecutiveFailures: number;
+    lastFailure: Failure | null;
     socket: number | null;
-    online_since: number | null;
+    onlineSince: number | null;
     /** Smoothed round-trip time, in ms. */
     rtt: { srtt: number; rttvar: number; latest: number; samples: number } | null;
-    last_pong_at: number | null;
-    last_received_at: number | null;
+    lastPongAt: number | null;
+    lastReceivedAt: number | null;
   };
   session: {
     /** Batches not yet acked. */
     pending: number;
-    oldest_pending_ms: number | null;
-    last_ack: [BatchId, number] | null;
-    last_rejection: { batch: BatchId; code: RejectCode; reason: string; at: number } | null;
+    oldestPendingMs: number | null;
+    lastAck: [BatchId, number] | null;
+    lastRejection: { batch: BatchId; code: RejectCode; reason: string; at: number } | null;
     /** Whether the server acks batches (`false` behind a stock y-websocket server). */
-    server_acks: boolean;
-    next_retry: number | null;
+    serverAcks: boolean;
+    nextRetry: number | null;
   };
   /** Why the server refused the token (or none could be had), until a new one comes; the
    * machine stays offline meanwhile. */

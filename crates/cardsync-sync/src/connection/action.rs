@@ -23,7 +23,11 @@ impl fmt::Display for SocketId {
 
 /// An instruction for the driver, returned by [`Connection::poll_action`](super::Connection::poll_action).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(
+    tag = "kind",
+    rename_all = "snake_case",
+    rename_all_fields = "camelCase"
+)]
 pub enum Action {
     /// Open a new socket and report its fate with this id (`handle_socket_opened`,
     /// `handle_socket_error`, `handle_socket_closed`).
@@ -51,7 +55,11 @@ pub enum Action {
 /// Why a connection attempt or an established connection failed. Each failure counts
 /// toward the backoff.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(
+    tag = "kind",
+    rename_all = "snake_case",
+    rename_all_fields = "camelCase"
+)]
 pub enum Failure {
     /// The socket reported an error.
     SocketError,
@@ -88,7 +96,11 @@ impl fmt::Display for Failure {
 /// closing a peer and maps to a close code; this one is the client's own decision, for logs
 /// and for the reason text of the driver's close.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(
+    tag = "kind",
+    rename_all = "snake_case",
+    rename_all_fields = "camelCase"
+)]
 pub enum CloseCause {
     /// The user no longer wants to sync (`handle_stop`).
     Stopped,

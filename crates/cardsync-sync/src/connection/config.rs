@@ -5,7 +5,7 @@
 //! 10 s heartbeat there would be late by construction and would look like missed pongs.
 //!
 //! Durations serialize as integer milliseconds so that a JavaScript caller can write
-//! `{ "heartbeat_interval": 5000 }`; missing fields take their defaults and unknown fields
+//! `{ "heartbeatInterval": 5000 }` (camelCase, as every JavaScript-facing field name); missing fields take their defaults and unknown fields
 //! are rejected, because a misspelt knob that silently keeps its default is a bug that only
 //! shows up in production.
 
@@ -16,7 +16,7 @@ use thiserror::Error;
 
 /// How a [`Connection`](super::Connection) backs off, times out and checks liveness.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct ConnectionConfig {
     /// Nominal delay after the first failure. Later failures multiply it.
     #[serde(with = "crate::time::serde_millis")]
@@ -149,12 +149,12 @@ mod tests {
 
     #[test]
     fn json_uses_millis_and_defaults_missing_fields() {
-        let c: ConnectionConfig = serde_json::from_str(r#"{"heartbeat_interval": 5000}"#).unwrap();
+        let c: ConnectionConfig = serde_json::from_str(r#"{"heartbeatInterval": 5000}"#).unwrap();
         assert_eq!(c.heartbeat_interval, Duration::from_millis(5000));
         assert_eq!(c.backoff_cap, Duration::from_secs(8));
         let json = serde_json::to_value(&c).unwrap();
-        assert_eq!(json["backoff_base"], 2000);
-        assert!(serde_json::from_str::<ConnectionConfig>(r#"{"heartbeat_intreval": 1}"#).is_err());
+        assert_eq!(json["backoffBase"], 2000);
+        assert!(serde_json::from_str::<ConnectionConfig>(r#"{"heartbeatIntreval": 1}"#).is_err());
     }
 
     #[test]

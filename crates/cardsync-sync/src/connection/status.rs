@@ -19,7 +19,11 @@ use crate::time::Instant;
 
 /// Where the connection is in its life cycle.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(
+    tag = "kind",
+    rename_all = "snake_case",
+    rename_all_fields = "camelCase"
+)]
 pub enum State {
     /// Not trying: the user has not started (or has stopped), or the network is down.
     /// [`ConnectionStatus::wanted`] and [`ConnectionStatus::network_online`] say which.
@@ -51,7 +55,11 @@ impl fmt::Display for State {
 
 /// Why a transition happened.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(
+    tag = "kind",
+    rename_all = "snake_case",
+    rename_all_fields = "camelCase"
+)]
 pub enum Cause {
     /// `handle_start`.
     Started,
@@ -93,6 +101,7 @@ pub struct StateChanged {
 ///
 /// `#[non_exhaustive]` so fields can be added without breaking drivers in other crates.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct ConnectionStatus {
     /// The current state.

@@ -36,6 +36,7 @@ use crate::protocol::BatchId;
 
 /// Bounds of the outbox.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct OutboxLimits {
     /// Most batches held before local writes are refused.
     pub max_batches: usize,

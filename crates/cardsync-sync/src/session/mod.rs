@@ -63,7 +63,7 @@ use crate::protocol::{BatchId, ProtocolError};
 
 /// Session settings. Missing fields take their defaults.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, rename_all = "camelCase")]
 pub struct SessionConfig {
     /// The bearer token sent in hello.
     pub token: String,
@@ -148,6 +148,7 @@ impl SessionError {
 
 /// A snapshot for status displays.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct SessionStatus {
     /// Batches not yet acked.
     pub pending: usize,

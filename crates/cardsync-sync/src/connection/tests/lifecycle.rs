@@ -242,12 +242,14 @@ fn status_serializes_for_javascript() {
     sim.conn.handle_socket_error(sim.now, socket).unwrap();
     let json = serde_json::to_value(sim.conn.status()).unwrap();
     assert_eq!(json["state"]["kind"], "backoff");
-    assert_eq!(json["state"]["retry_at"], json["next_retry_at"]);
+    // Field names are camelCase for JavaScript; tags stay snake_case string values.
+    assert_eq!(json["state"]["retryAt"], json["nextRetryAt"]);
+    assert!(json["nextRetryAt"].is_u64());
     assert_eq!(
-        json["last_failure"],
+        json["lastFailure"],
         serde_json::json!({ "kind": "socket_error" })
     );
-    assert_eq!(json["consecutive_failures"], 1);
+    assert_eq!(json["consecutiveFailures"], 1);
 }
 
 #[test]
