@@ -19,6 +19,8 @@ export type {
   WebSocketConstructor,
 } from "./sync/client.js";
 export { FileStore, IndexedDbStore, MemoryStore } from "./sync/stores.js";
+export { LiveQuery, liveQuery } from "./query.js";
+export type { Query, QueryDelta } from "./query.js";
 export type {
   Attributes,
   BatchId,

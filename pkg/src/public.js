@@ -14,3 +14,4 @@ export { IndexedDbStore } from "./sync/idb-store.js";
 export { MemoryStore } from "./sync/memory-store.js";
 export { FileStore } from "./sync/file-store.js";
 export { CardsyncError } from "./error.js";
+export { LiveQuery, liveQuery } from "./query.js";

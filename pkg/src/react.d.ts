@@ -1,9 +1,10 @@
 // Types of `cardsync/react`.
 
 import type { Card, CardDoc } from "../dist/wasm/cardsync_wasm.js";
+import type { Query } from "./query.js";
 import type { ClientStatus, SyncClient } from "./sync/client.js";
 
-/** A card of `doc` (`undefined` while it does not exist), re-rendered when it changes. */
+/** A card of `doc` (`undefined` while it does not exist), re-read only when a change names it. */
 export declare function useCard(doc: CardDoc, id: string): Card | undefined;
 
 /** The card ids of a sequence in order (`undefined` if there is no such sequence). */
@@ -11,3 +12,6 @@ export declare function useSequence(doc: CardDoc, id: string): string[] | undefi
 
 /** A sync client's status, re-rendered when it changes. */
 export declare function useSyncStatus(client: SyncClient): ClientStatus;
+
+/** The ids of the cards matching `query` (see `liveQuery`), in its order, kept by a live query while mounted. */
+export declare function useQuery(doc: CardDoc, query: Query): string[];

@@ -15,7 +15,7 @@ globalThis.navigator ??= dom.window.navigator;
 globalThis.IS_REACT_ACT_ENVIRONMENT = true;
 const { act, createElement: h } = await import("react");
 const { createRoot } = await import("react-dom/client");
-const { useCard, useSequence, useSyncStatus } = await import("cardsync/react");
+const { useCard, useQuery, useSequence, useSyncStatus } = await import("cardsync/react");
 
 /** Renders `element` into a fresh container; returns the container and `unmount`. */
 async function render(element) {
@@ -36,15 +36,50 @@ test("useCard re-renders on its card's changes only", async () => {
     const read = useCard(doc, card);
     return h("span", null, read === undefined || read.deleted ? "gone" : read.fields.title);
   };
+  // Count the hook's reads: an edit of another card must not even re-read this one.
+  let reads = 0;
+  const read = doc.card.bind(doc);
+  doc.card = (id) => {
+    reads += 1;
+    return read(id);
+  };
   const { container, unmount } = await render(h(Title));
   assert.equal(container.textContent, "First");
-  const before = renders;
+  const [rendersBefore, readsBefore] = [renders, reads];
   await act(async () => doc.setField(other, "title", "Unrelated"));
-  assert.equal(renders, before, "an edit of another card does not re-render");
+  assert.equal(renders, rendersBefore, "an edit of another card does not re-render");
+  assert.equal(reads, readsBefore, "nor re-read the card");
   await act(async () => doc.setField(card, "title", "Second"));
   assert.equal(container.textContent, "Second");
   await act(async () => doc.deleteCard(card));
   assert.equal(container.textContent, "gone");
+  await unmount();
+  doc.free();
+});
+
+test("useQuery follows its result, and only it re-renders the list", async () => {
+  const doc = new CardDoc(schema, { clientId: 4, actor: "ada" });
+  const query = { kind: "task", where: { urgent: true }, orderBy: { field: "title" } };
+  let renders = 0;
+  const List = () => {
+    renders += 1;
+    const ids = useQuery(doc, query);
+    return h("ol", null, ...ids.map((id) => h("li", { key: id }, doc.card(id)?.fields.title)));
+  };
+  const b = doc.createCard("task", { title: "b", urgent: true });
+  const { container, unmount } = await render(h(List));
+  assert.equal(container.textContent, "b");
+  let a;
+  await act(async () => {
+    a = doc.createCard("task", { title: "a", urgent: true });
+  });
+  assert.equal(container.textContent, "ab");
+  const before = renders;
+  await act(async () => doc.createCard("task", { title: "calm", urgent: false }));
+  await act(async () => doc.setField(a, "note", "outside the query's fields"));
+  assert.equal(renders, before, "changes that leave the ids as they were re-render nothing");
+  await act(async () => doc.setField(b, "urgent", false));
+  assert.equal(container.textContent, "a");
   await unmount();
   doc.free();
 });

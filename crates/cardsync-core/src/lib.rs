@@ -80,9 +80,11 @@ mod export;
 mod ids;
 pub mod layout;
 pub mod lib0;
+mod live_query;
 mod ops;
 mod order_index;
 pub mod order_key;
+mod query;
 mod read;
 mod relationship;
 mod schema;
@@ -107,7 +109,9 @@ pub use ids::{
     BoardId, COMPENSATOR_CLIENT_ID, CONTAINER_CLIENT_BASE, CardId, ColumnId, IdError,
     MAX_CLIENT_ID, MAX_REPLICA_CLIENT_ID, RelationshipKey, SequenceId,
 };
+pub use live_query::{LiveQuery, QueryDelta};
 pub use ops::{Op, Stamp};
+pub use query::{OrderBy, Query, QueryError};
 pub use read::{Card, FieldValue, TextRun};
 pub use relationship::{DanglingEdge, DanglingReason, IntegrityReport, Relationship};
 pub use schema::{BoardKind, CardKind, FieldDef, RelationshipKind, Schema};

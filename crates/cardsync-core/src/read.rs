@@ -92,7 +92,7 @@ pub(crate) fn fold_entries<T: ReadTxn>(txn: &T, map: &MapRef, kind: FieldKind) -
     }
 }
 
-fn read_field<T: ReadTxn>(txn: &T, value: Out, kind: FieldKind) -> Option<FieldValue> {
+pub(crate) fn read_field<T: ReadTxn>(txn: &T, value: Out, kind: FieldKind) -> Option<FieldValue> {
     Some(match (kind, value) {
         (FieldKind::Register, Out::Any(any)) => FieldValue::Register(Value::from_stored(&any)),
         (FieldKind::Text, Out::YText(text)) => FieldValue::Text(text.get_string(txn)),
