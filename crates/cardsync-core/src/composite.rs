@@ -215,6 +215,77 @@ impl Composite {
     }
 }
 
+impl Composite {
+    /// Whether every value `old` accepts, this accepts too: a schema may move from `old` to
+    /// this without stranding stored values (docs/design.md §3, "Moving to a new schema").
+    /// Limits may only grow, and the shape may only widen ([`Shape::admits`]).
+    pub fn admits(&self, old: &Composite) -> bool {
+        self.max_depth >= old.max_depth
+            && self.max_bytes >= old.max_bytes
+            && self.max_keys >= old.max_keys
+            && self.shape.admits(&old.shape)
+    }
+}
+
+/// Whether a bound `new` admits every value bound by `old` (`None`: unbounded).
+fn bound_admits<T>(new: Option<T>, old: Option<T>, wider: fn(&T, &T) -> bool) -> bool {
+    match (new, old) {
+        (None, _) => true,
+        (Some(_), None) => false,
+        (Some(new), Some(old)) => wider(&new, &old),
+    }
+}
+
+impl Shape {
+    /// Whether every value of shape `old` is a value of this shape. Conservative: a shape of
+    /// another kind never admits (a number is never a string), and an object admits only if
+    /// it keeps every old key, with a shape admitting the old one, optional where it was, and
+    /// adds only optional keys.
+    pub fn admits(&self, old: &Shape) -> bool {
+        match (self, old) {
+            (Shape::Bool, Shape::Bool) => true,
+            (
+                Shape::Number { min, max },
+                Shape::Number {
+                    min: was_min,
+                    max: was_max,
+                },
+            ) => {
+                bound_admits(*min, *was_min, |n, o| n <= o)
+                    && bound_admits(*max, *was_max, |n, o| n >= o)
+            }
+            (Shape::String { max_len }, Shape::String { max_len: was }) => {
+                bound_admits(*max_len, *was, |n, o| n >= o)
+            }
+            (
+                Shape::Array { items, max_items },
+                Shape::Array {
+                    items: was_items,
+                    max_items: was_max,
+                },
+            ) => items.admits(was_items) && bound_admits(*max_items, *was_max, |n, o| n >= o),
+            (
+                Shape::Object { fields, optional },
+                Shape::Object {
+                    fields: was_fields,
+                    optional: was_optional,
+                },
+            ) => {
+                let kept = was_fields.iter().all(|(key, was)| {
+                    fields.get(key).is_some_and(|now| now.admits(was))
+                        && (!was_optional.contains(key) || optional.contains(key))
+                });
+                let added_optional = fields
+                    .keys()
+                    .filter(|key| !was_fields.contains_key(*key))
+                    .all(|key| optional.contains(key));
+                kept && added_optional
+            }
+            _ => false,
+        }
+    }
+}
+
 fn depth(value: &Value) -> u32 {
     match value {
         Value::Array(items) => 1 + items.iter().map(depth).max().unwrap_or(0),

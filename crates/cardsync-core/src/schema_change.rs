@@ -14,7 +14,9 @@
 //!
 //! Safe, and kept: a new card kind, a new field of any kind on an existing card kind (its
 //! container is the fixed item of `container.rs`), a new state or move in a state
-//! machine, a relationship kind change (relationships hold plain values). Everything else
+//! machine, a relationship kind change (relationships hold plain values), a composite shape
+//! that admits every value the old one did (an optional key added, a range or a limit
+//! widened: `Composite::admits`). Everything else
 //! that changes how stored data reads is an [`SchemaChange`].
 
 use std::fmt;
@@ -76,6 +78,29 @@ pub enum SchemaChange {
         /// Field.
         field: String,
     },
+    /// A plain register became a composite: its stored values need not have the shape.
+    CompositeAdded {
+        /// Card kind.
+        kind: String,
+        /// Field.
+        field: String,
+    },
+    /// A composite register became a plain one: no value type accepts its stored objects and
+    /// arrays.
+    CompositeRemoved {
+        /// Card kind.
+        kind: String,
+        /// Field.
+        field: String,
+    },
+    /// A composite's shape or limits no longer admit every value the old ones did (a key
+    /// removed or made required, a range or a limit narrowed, another shape).
+    ShapeNarrowed {
+        /// Card kind.
+        kind: String,
+        /// Field.
+        field: String,
+    },
     /// The document records another schema under the same version number.
     VersionReused {
         /// The version.
@@ -114,6 +139,16 @@ impl fmt::Display for SchemaChange {
             SchemaChange::StateMachineAdded { kind, field } => {
                 write!(f, "field {field:?} of {kind:?} became a state machine")
             }
+            SchemaChange::CompositeAdded { kind, field } => {
+                write!(f, "field {field:?} of {kind:?} became a composite")
+            }
+            SchemaChange::CompositeRemoved { kind, field } => {
+                write!(f, "field {field:?} of {kind:?} is no longer a composite")
+            }
+            SchemaChange::ShapeNarrowed { kind, field } => write!(
+                f,
+                "the shape of field {field:?} of {kind:?} no longer admits every stored value"
+            ),
             SchemaChange::VersionReused { version } => {
                 write!(f, "version {version} names another schema in the document")
             }

@@ -72,6 +72,21 @@ impl Schema {
                         to: now.value_type,
                     });
                 }
+                match (&was.composite, &now.composite) {
+                    (None, Some(_)) => {
+                        let (kind, field) = at();
+                        changes.push(SchemaChange::CompositeAdded { kind, field });
+                    }
+                    (Some(_), None) => {
+                        let (kind, field) = at();
+                        changes.push(SchemaChange::CompositeRemoved { kind, field });
+                    }
+                    (Some(before), Some(after)) if !after.admits(before) => {
+                        let (kind, field) = at();
+                        changes.push(SchemaChange::ShapeNarrowed { kind, field });
+                    }
+                    _ => {}
+                }
                 match (&was.transitions, &now.transitions) {
                     (Some(before), Some(after)) => {
                         for state in before.keys().filter(|s| !after.contains_key(*s)) {

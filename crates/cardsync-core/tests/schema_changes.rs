@@ -5,8 +5,8 @@
 use std::sync::Arc;
 
 use cardsync_core::{
-    CardDoc, CardId, CardKind, FieldDef, FieldKind, OpenError, Schema, SchemaChange, Stamp,
-    ValueType,
+    CardDoc, CardId, CardKind, Composite, FieldDef, FieldKind, OpenError, Schema, SchemaChange,
+    Shape, Stamp, ValueType,
 };
 
 fn v1() -> Schema {
@@ -169,4 +169,103 @@ fn another_schema_under_the_same_version_is_refused() {
             if changes == &[SchemaChange::VersionReused { version: 1 }]),
         "{err}"
     );
+}
+
+/// A document with a card whose `geo` field is the composite `v1` (or a plain register), written
+/// under schema version 1, then opened under version 2 with `v2` in its place.
+fn reopen_composite(v1: Option<Composite>, v2: Option<Composite>) -> Result<(), Vec<SchemaChange>> {
+    let schema = |version, geo: Option<Composite>| {
+        let def = match geo {
+            Some(c) => FieldDef::composite(c),
+            None => FieldDef::register(ValueType::Any),
+        };
+        Arc::new(Schema::new(version).card("task", CardKind::default().field("geo", def)))
+    };
+    let mut doc = CardDoc::with_schema(schema(1, v1), 1).unwrap();
+    doc.create_card(&Stamp::new(1, "a"), CardId::from_u128(1), "task", [])
+        .unwrap();
+    match CardDoc::load_v1(schema(2, v2), 2, &doc.snapshot_v1()) {
+        Ok(_) => Ok(()),
+        Err(OpenError::UnsafeSchemaChange { changes, .. }) => Err(changes),
+        Err(other) => panic!("{other}"),
+    }
+}
+
+#[test]
+fn a_composite_may_widen_and_never_narrow() {
+    let geo = |lat: f64, optional_alt: Option<bool>| {
+        let mut fields = vec![
+            ("lat", Shape::number(-lat, lat)),
+            ("lng", Shape::number(-180.0, 180.0)),
+        ];
+        if optional_alt.is_some() {
+            fields.push((
+                "alt",
+                Shape::Number {
+                    min: None,
+                    max: None,
+                },
+            ));
+        }
+        let mut shape = Shape::object(fields);
+        if optional_alt == Some(true)
+            && let Shape::Object { optional, .. } = &mut shape
+        {
+            optional.push("alt".into());
+        }
+        Composite::new(shape)
+    };
+    // Wider: a wider range, an optional key added, a larger limit.
+    assert_eq!(
+        reopen_composite(Some(geo(80.0, None)), Some(geo(90.0, None))),
+        Ok(())
+    );
+    assert_eq!(
+        reopen_composite(Some(geo(90.0, None)), Some(geo(90.0, Some(true)))),
+        Ok(())
+    );
+    let mut bigger = geo(90.0, None);
+    bigger.max_bytes *= 2;
+    assert_eq!(
+        reopen_composite(Some(geo(90.0, None)), Some(bigger)),
+        Ok(())
+    );
+    // Narrower, or another shape: refused by name.
+    let narrowed = |changes: Result<(), Vec<SchemaChange>>| {
+        assert!(
+            matches!(&changes, Err(c) if matches!(c[..], [SchemaChange::ShapeNarrowed { .. }])),
+            "{changes:?}"
+        );
+    };
+    narrowed(reopen_composite(
+        Some(geo(90.0, None)),
+        Some(geo(80.0, None)),
+    ));
+    narrowed(reopen_composite(
+        Some(geo(90.0, None)),
+        Some(geo(90.0, Some(false))),
+    ));
+    narrowed(reopen_composite(
+        Some(geo(90.0, Some(true))),
+        Some(geo(90.0, None)),
+    ));
+    let mut smaller = geo(90.0, None);
+    smaller.max_keys = 1;
+    narrowed(reopen_composite(Some(geo(90.0, None)), Some(smaller)));
+    narrowed(reopen_composite(
+        Some(geo(90.0, None)),
+        Some(Composite::new(Shape::Array {
+            items: Box::new(Shape::Bool),
+            max_items: None,
+        })),
+    ));
+    // A register becoming a composite, or the reverse.
+    assert!(matches!(
+        reopen_composite(None, Some(geo(90.0, None))).unwrap_err()[..],
+        [SchemaChange::CompositeAdded { .. }]
+    ));
+    assert!(matches!(
+        reopen_composite(Some(geo(90.0, None)), None).unwrap_err()[..],
+        [SchemaChange::CompositeRemoved { .. }]
+    ));
 }
