@@ -63,7 +63,7 @@ pub(crate) async fn submit(
     let written = tokio::time::timeout(VERDICT_DEADLINE, peer.write(stamp, ops)).await;
     peer.leave().await;
     let deadline_ms = u64::try_from(VERDICT_DEADLINE.as_millis()).unwrap_or(u64::MAX);
-    written.unwrap_or_else(|_| Err(ApiError::Timeout(deadline_ms)))
+    written.unwrap_or(Err(ApiError::Timeout(deadline_ms)))
 }
 
 /// One request's peer: its session and its place in the room.
