@@ -14,6 +14,10 @@
 //!   in the hello (or taken from `?token=` for stock `y-websocket` clients).
 //! - **Limits**: message size and batch rate per connection (the room's), rooms and
 //!   connections per process ([`config::Limits`]); past one, a close with a code and reason.
+//! - **HTTP API**: `GET /docs/{doc}`, `GET /docs/{doc}/cards/{card}` and
+//!   `POST /docs/{doc}/ops` for backends, with the same tokens (`Authorization: Bearer`); a
+//!   posted batch enters the room as an in-process peer and is judged like a client's
+//!   (`docs/openapi.json`, docs/design.md §10).
 //! - **Observability**: `tracing` logs, `GET /metrics` in the Prometheus text format and
 //!   `GET /metrics.json` ([`metrics::Snapshot`]).
 //!
