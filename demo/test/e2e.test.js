@@ -389,7 +389,7 @@ test("an outbox left by the first store version (no retired ids) is upgraded and
   // that version did (outbox with its key index, confirmed, and no "retired" store).
   const context = await withIdbDone(await browser.newContext());
   const setup = await context.newPage();
-  await setup.goto(`${server.http}/metrics`); // same origin, no board
+  await setup.goto(`${server.http}/metrics.json`); // same origin, no board
   await setup.evaluate(
     async ([dbName, records]) => {
       const { outbox, confirmed } = JSON.parse(records, (_, v) => (v?.$bytes ? new Uint8Array(v.$bytes) : v));

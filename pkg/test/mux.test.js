@@ -1,6 +1,6 @@
 // MuxClient: many documents over one WebSocket to a real cardsync-server's `/ws` on 127.0.0.1
 // (docs/design.md §6, "Many rooms over one socket"). Each `open(doc, token)` is a `SyncClient`
-// with the API of one that has a socket of its own; the server's `/metrics` counts the
+// with the API of one that has a socket of its own; the server's `/metrics.json` counts the
 // sockets.
 
 import assert from "node:assert/strict";
@@ -30,7 +30,7 @@ function mux() {
 }
 
 async function connections() {
-  const response = await fetch(`${server.http}/metrics`);
+  const response = await fetch(`${server.http}/metrics.json`);
   return (await response.json()).connections;
 }
 

@@ -23,16 +23,20 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::meter::{Meter, Metered};
+use crate::metrics::Metrics;
+use crate::traffic::Counted;
 
 /// How long to wait before accepting again after `accept` failed (typically out of file
 /// descriptors), as `axum::serve` does.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
 /// Serves `app` on `listener` until `stop` turns true, then waits for every connection.
+/// Every connection's bytes are counted in `metrics` (`traffic.rs`).
 pub(crate) async fn serve(
     listener: TcpListener,
     app: Router,
     head_timeout: Duration,
+    metrics: std::sync::Arc<Metrics>,
     mut stop: watch::Receiver<bool>,
 ) {
     // Every connection task holds a receiver; `closed` resolves once all are dropped.
@@ -60,7 +64,7 @@ pub(crate) async fn serve(
         // Reads are metered against the budget for bytes in flight once the connection is a
         // WebSocket (`meter.rs`); the room handler finds the meter in the request.
         let meter = Meter::default();
-        let stream = Metered::new(stream, meter.clone());
+        let stream = Metered::new(Counted::new(stream, metrics.clone()), meter.clone());
         let service = TowerToHyperService::new(app.clone().layer(Extension(meter)));
         let (open, mut stop) = (open_rx.clone(), stop.clone());
         tokio::spawn(async move {

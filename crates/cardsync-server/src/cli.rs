@@ -123,6 +123,8 @@ pub enum RoleArg {
     Editor,
     /// Read and write, including admin-only fields.
     Admin,
+    /// A backend using the HTTP API: read and write.
+    Service,
 }
 
 impl From<RoleArg> for Role {
@@ -131,6 +133,7 @@ impl From<RoleArg> for Role {
             RoleArg::Viewer => Role::Viewer,
             RoleArg::Editor => Role::Editor,
             RoleArg::Admin => Role::Admin,
+            RoleArg::Service => Role::Service,
         }
     }
 }

@@ -1,5 +1,6 @@
-//! The HTTP surface: the room WebSockets, `/metrics`, `/healthz`, and optionally static files
-//! at `/` (`static_dir`: the demo board, or an app's build).
+//! The HTTP surface: the room WebSockets, the HTTP API under `/docs` (`http_api.rs`),
+//! `/metrics` (Prometheus text) and `/metrics.json`, `/healthz`, and optionally static files at `/` (`static_dir`: the demo board, or an app's
+//! build).
 //!
 //! Rooms live under `/rooms/{doc}` rather than at the root as in `y-websocket`'s own server,
 //! so that `/metrics` can never collide with a document name. A stock `y-websocket` client
@@ -16,6 +17,7 @@ use axum::Router;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{Extension, Path, Query, State};
 use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::get;
 use serde::Deserialize;
@@ -31,7 +33,9 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/rooms/{doc}", get(room))
         .route("/ws", get(crate::mux::endpoint))
         .route("/metrics", get(metrics))
+        .route("/metrics.json", get(metrics_json))
         .route("/healthz", get(|| async { "ok" }))
+        .merge(crate::http_api::routes())
         .with_state(shared);
     match files {
         Some(dir) => router.fallback_service(tower_http::services::ServeDir::new(dir)),
@@ -71,6 +75,12 @@ async fn room(
     }
 }
 
-async fn metrics(State(shared): State<Arc<Shared>>) -> Json<crate::metrics::Snapshot> {
+async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
+    let text = crate::metrics_text::render(&shared.metrics);
+    let content_type = [(CONTENT_TYPE, crate::metrics_text::CONTENT_TYPE)];
+    (content_type, text).into_response()
+}
+
+async fn metrics_json(State(shared): State<Arc<Shared>>) -> Json<crate::metrics::Snapshot> {
     Json(shared.metrics.snapshot())
 }

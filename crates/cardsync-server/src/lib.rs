@@ -14,7 +14,12 @@
 //!   in the hello (or taken from `?token=` for stock `y-websocket` clients).
 //! - **Limits**: message size and batch rate per connection (the room's), rooms and
 //!   connections per process ([`config::Limits`]); past one, a close with a code and reason.
-//! - **Observability**: `tracing` logs and `GET /metrics` ([`metrics::Snapshot`]).
+//! - **HTTP API**: `GET /docs/{doc}`, `GET /docs/{doc}/cards/{card}` and
+//!   `POST /docs/{doc}/ops` for backends, with the same tokens (`Authorization: Bearer`); a
+//!   posted batch enters the room as an in-process peer and is judged like a client's
+//!   (`docs/openapi.json`, docs/design.md §10).
+//! - **Observability**: `tracing` logs, `GET /metrics` in the Prometheus text format and
+//!   `GET /metrics.json` ([`metrics::Snapshot`]).
 //!
 //! ```no_run
 //! use cardsync_core::Schema;
@@ -40,10 +45,15 @@ pub mod cli;
 pub mod config;
 mod conn;
 mod error;
+mod histogram;
 mod http;
+mod http_api;
+mod http_error;
+mod http_peer;
 pub mod logging;
 mod meter;
 pub mod metrics;
+mod metrics_text;
 pub mod migrate;
 mod mux;
 mod persist;
@@ -51,6 +61,7 @@ mod room_task;
 mod rooms;
 mod server;
 pub mod store;
+mod traffic;
 
 pub use error::{LoadError, ServerError, StartError};
 pub use server::{Server, ShutdownHandle};

@@ -1,20 +1,28 @@
-//! Counters and latency samples, served as JSON at `GET /metrics` and logged periodically.
+//! Counters and latency samples, served in the Prometheus text format at `GET /metrics`
+//! (`metrics_text.rs`) and as JSON at `GET /metrics.json` (the demo and the tests read that).
 //!
-//! Kept deliberately small: gauges (rooms, connections), counters (batches acked, rejections,
-//! refusals) and two derived figures an operator asks first, acked batches per second and ack
-//! latency. Ack latency is measured where the driver sees it: from the moment a frame that
+//! Kept deliberately small: gauges (rooms, connections), counters (batches acked, rejections by
+//! code, refusals, bytes in and out) and two derived figures an operator asks first, acked
+//! batches per second and ack latency. Ack latency is measured where the driver sees it: from the moment a frame that
 //! led to a persist was handed to the room until the room acked it (after the store made it
 //! durable), so it covers validation, queueing for the writer and the fsync.
 //!
-//! Latency percentiles come from the last [`WINDOW`] samples, and the rate from the last ten
-//! whole seconds, so both describe now, not the process's lifetime.
+//! In the JSON, latency percentiles come from the last [`WINDOW`] samples, and the rate from
+//! the last ten whole seconds, so both describe now, not the process's lifetime. For
+//! Prometheus, ack latency and store latency (one group commit's time in the store) are also
+//! lifetime histograms with fixed buckets ([`Histogram`]), from which a monitoring system
+//! derives percentiles over any interval and across nodes.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use cardsync_sync::protocol::RejectCode;
 use serde::Serialize;
+
+use crate::histogram::Histogram;
+pub use crate::histogram::{BOUNDS, HistogramSnapshot};
 
 /// Latency samples kept for percentiles.
 pub const WINDOW: usize = 8192;
@@ -28,6 +36,9 @@ pub struct Metrics {
     connections: AtomicU64,
     batches_acked: AtomicU64,
     rejections: AtomicU64,
+    rejections_by_code: [AtomicU64; RejectCode::ALL.len()],
+    bytes_received: AtomicU64,
+    bytes_sent: AtomicU64,
     compensations: AtomicU64,
     pauses: AtomicU64,
     refused_connections: AtomicU64,
@@ -44,9 +55,23 @@ pub struct Metrics {
     latencies: Mutex<VecDeque<u64>>,
     /// Acks per whole second since start: `(second, count)`, newest last.
     per_second: Mutex<VecDeque<(u64, u64)>>,
+    /// Ack latency over the process's lifetime.
+    ack_histogram: Histogram,
+    /// Time of each group commit in the store (appends of one or more batches, with the
+    /// retries of an unreachable database).
+    store_histogram: Histogram,
 }
 
-/// What `GET /metrics` returns.
+/// The lifetime histograms, for the Prometheus exposition.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Histograms {
+    /// Ack latency.
+    pub ack_latency: HistogramSnapshot,
+    /// Store latency (one group commit).
+    pub store_latency: HistogramSnapshot,
+}
+
+/// What `GET /metrics.json` returns (and, with [`Histograms`], what `GET /metrics` shows).
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct Snapshot {
     /// Seconds since start.
@@ -63,6 +88,12 @@ pub struct Snapshot {
     pub ack_latency_ms: Percentiles,
     /// Rejections sent since start.
     pub rejections: u64,
+    /// Rejections sent since start, per stable code (every code, zeros included).
+    pub rejections_by_code: BTreeMap<&'static str, u64>,
+    /// Bytes read from clients' sockets (HTTP and WebSocket, headers included).
+    pub bytes_received: u64,
+    /// Bytes written to clients' sockets.
+    pub bytes_sent: u64,
     /// Stock peers' invalid updates the rooms undid with a compensating change (each also
     /// logged as a warning with its violations).
     pub compensations: u64,
@@ -98,6 +129,8 @@ pub struct Snapshot {
 pub struct Percentiles {
     /// Median.
     pub p50: Option<f64>,
+    /// 90th percentile.
+    pub p90: Option<f64>,
     /// 99th percentile.
     pub p99: Option<f64>,
     /// Samples they are computed from.
@@ -128,6 +161,9 @@ impl Default for Metrics {
             connections: AtomicU64::new(0),
             batches_acked: AtomicU64::new(0),
             rejections: AtomicU64::new(0),
+            rejections_by_code: Default::default(),
+            bytes_received: AtomicU64::new(0),
+            bytes_sent: AtomicU64::new(0),
             compensations: AtomicU64::new(0),
             pauses: AtomicU64::new(0),
             refused_connections: AtomicU64::new(0),
@@ -142,6 +178,8 @@ impl Default for Metrics {
             store_available: AtomicU64::new(1),
             latencies: Mutex::new(VecDeque::with_capacity(WINDOW)),
             per_second: Mutex::new(VecDeque::new()),
+            ack_histogram: Histogram::default(),
+            store_histogram: Histogram::default(),
         }
     }
 }
@@ -159,8 +197,22 @@ impl Metrics {
     pub(crate) fn connection_closed(&self) {
         sub(&self.connections);
     }
-    pub(crate) fn rejected(&self, n: u64) {
-        add(&self.rejections, n);
+    /// Rejections sent since the last count: `by_code[i]` of code `RejectCode::ALL[i]`.
+    pub(crate) fn rejected(&self, by_code: &[u64]) {
+        for (counter, n) in self.rejections_by_code.iter().zip(by_code) {
+            add(counter, *n);
+            add(&self.rejections, *n);
+        }
+    }
+    pub(crate) fn received(&self, bytes: usize) {
+        add(&self.bytes_received, bytes as u64);
+    }
+    pub(crate) fn sent(&self, bytes: usize) {
+        add(&self.bytes_sent, bytes as u64);
+    }
+    /// A group commit took `latency` in the store.
+    pub(crate) fn store_latency(&self, latency: Duration) {
+        self.store_histogram.observe(latency);
     }
     pub(crate) fn compensated(&self) {
         add(&self.compensations, 1);
@@ -222,11 +274,20 @@ impl Metrics {
 
     /// A persist confirmed `latency` after the frame that caused it reached the room.
     pub(crate) fn ack_latency(&self, latency: Duration) {
+        self.ack_histogram.observe(latency);
         let mut latencies = lock(&self.latencies);
         if latencies.len() == WINDOW {
             latencies.pop_front();
         }
         latencies.push_back(u64::try_from(latency.as_micros()).unwrap_or(u64::MAX));
+    }
+
+    /// The lifetime histograms.
+    pub fn histograms(&self) -> Histograms {
+        Histograms {
+            ack_latency: self.ack_histogram.snapshot(),
+            store_latency: self.store_histogram.snapshot(),
+        }
     }
 
     /// The current figures.
@@ -248,10 +309,18 @@ impl Metrics {
             batches_per_s: recent as f64 / span as f64,
             ack_latency_ms: Percentiles {
                 p50: percentile(&samples, 50),
+                p90: percentile(&samples, 90),
                 p99: percentile(&samples, 99),
                 samples: samples.len(),
             },
             rejections: get(&self.rejections),
+            rejections_by_code: RejectCode::ALL
+                .iter()
+                .zip(&self.rejections_by_code)
+                .map(|(code, n)| (code.as_str(), get(n)))
+                .collect(),
+            bytes_received: get(&self.bytes_received),
+            bytes_sent: get(&self.bytes_sent),
             compensations: get(&self.compensations),
             pauses: get(&self.pauses),
             refused_connections: get(&self.refused_connections),
@@ -289,10 +358,16 @@ mod tests {
             m.acked(1);
             m.ack_latency(Duration::from_millis(ms));
         }
-        m.rejected(1);
+        let mut by_code = [0; RejectCode::ALL.len()];
+        by_code[RejectCode::Forbidden.index()] = 1;
+        m.rejected(&by_code);
         m.room_opened();
         let s = m.snapshot();
         assert_eq!(s.ack_latency_ms.p50, Some(50.0));
+        assert_eq!(s.ack_latency_ms.p90, Some(90.0));
+        assert_eq!(s.rejections_by_code["forbidden"], 1);
+        assert_eq!(s.rejections_by_code["malformed"], 0);
+        assert_eq!(m.histograms().ack_latency.count, 100);
         assert_eq!(s.ack_latency_ms.p99, Some(99.0));
         assert_eq!((s.batches_acked, s.rejections, s.rooms), (100, 1, 1));
     }

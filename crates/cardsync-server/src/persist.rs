@@ -264,23 +264,25 @@ fn commit(
     if appends.is_empty() {
         return;
     }
-    let results: Vec<Result<SeqNo, Arc<StoreError>>> =
-        match append_retrying(store, metrics, appends) {
-            Ok(results) => {
-                let landed = results.iter().filter(|r| r.is_ok()).count();
-                metrics.persisted(landed as u64);
-                results.into_iter().map(|r| r.map_err(Arc::new)).collect()
-            }
-            Err(e) => {
-                metrics.persist_failed();
-                tracing::error!(error = %e, appends = appends.len(), "store append failed");
-                memory
-                    .poisoned
-                    .extend(waiting.iter().map(|w| w.from.generation));
-                let e = Arc::new(e);
-                waiting.iter().map(|_| Err(Arc::clone(&e))).collect()
-            }
-        };
+    let started = std::time::Instant::now();
+    let appended = append_retrying(store, metrics, appends);
+    metrics.store_latency(started.elapsed());
+    let results: Vec<Result<SeqNo, Arc<StoreError>>> = match appended {
+        Ok(results) => {
+            let landed = results.iter().filter(|r| r.is_ok()).count();
+            metrics.persisted(landed as u64);
+            results.into_iter().map(|r| r.map_err(Arc::new)).collect()
+        }
+        Err(e) => {
+            metrics.persist_failed();
+            tracing::error!(error = %e, appends = appends.len(), "store append failed");
+            memory
+                .poisoned
+                .extend(waiting.iter().map(|w| w.from.generation));
+            let e = Arc::new(e);
+            waiting.iter().map(|_| Err(Arc::clone(&e))).collect()
+        }
+    };
     for (a, result) in appends.iter().zip(&results) {
         if let Ok(head) = result {
             bus.notify(&a.lease.doc, *head);

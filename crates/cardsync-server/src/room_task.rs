@@ -632,7 +632,13 @@ impl Driver {
         let now = self.room.verdicts();
         let metrics = &self.shared.metrics;
         metrics.acked(now.acks - self.counted.acks);
-        metrics.rejected(now.rejections - self.counted.rejections);
+        if now.rejections != self.counted.rejections {
+            let mut by_code = now.rejections_by_code;
+            for (n, counted) in by_code.iter_mut().zip(&self.counted.rejections_by_code) {
+                *n -= counted;
+            }
+            metrics.rejected(&by_code);
+        }
         self.counted = now;
     }
 }

@@ -125,7 +125,8 @@ impl Server {
         let app = crate::http::router(Arc::clone(&shared));
         let head_timeout = Duration::from_millis(shared.config.limits.handshake_timeout_ms);
         let task = tokio::spawn(async move {
-            crate::accept::serve(listener, app, head_timeout, stop_rx).await;
+            let traffic = Arc::clone(&shared.metrics);
+            crate::accept::serve(listener, app, head_timeout, traffic, stop_rx).await;
             let drained = drain(&shared).await;
             let flushed = shared.persister.flush().await;
             let max = shared.config.limits.max_connections;
@@ -170,7 +171,7 @@ impl Server {
         self.shutdown.clone()
     }
 
-    /// The live figures, as `GET /metrics` serves them.
+    /// The live figures, as `GET /metrics.json` serves them.
     pub fn metrics(&self) -> Snapshot {
         self.metrics.snapshot()
     }

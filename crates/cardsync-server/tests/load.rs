@@ -4,7 +4,7 @@
 //! (`LOAD_CLIENTS`, default 100, clients in rooms of 10; `LOAD_BATCHES`, default 100 per
 //! client). The per-peer batch rate limit is lifted so the server, not the limit, is measured.
 //! Reports sustained acked batches per second and the ack latency (apply to `Acked`), and the
-//! server's share of it (frame arrival to durable, from `/metrics`). With `LOAD_OUT=FILE` it
+//! server's share of it (frame arrival to durable, from `/metrics.json`). With `LOAD_OUT=FILE` it
 //! also writes them as benchmark rows (workload E2) for `cargo xtask bench`'s table.
 
 mod common;

@@ -168,12 +168,12 @@ impl TestServer {
         format!("ws://{}/rooms/{doc}", self.addr)
     }
 
-    /// The server's `/metrics` document.
+    /// The server's `/metrics.json` document.
     pub async fn metrics(&self) -> serde_json::Value {
-        serde_json::from_str(&http_get(self.addr, "/metrics").await).unwrap()
+        serde_json::from_str(&http_get(self.addr, "/metrics.json").await).unwrap()
     }
 
-    /// Waits until the server counts `n` WebSocket connections (`/metrics`).
+    /// Waits until the server counts `n` WebSocket connections (`/metrics.json`).
     pub async fn connections_settle_at(&self, n: u64) {
         within("the connection count to settle", async {
             while self.metrics().await["connections"] != n {

@@ -86,7 +86,8 @@ pub enum RejectCode {
 }
 
 impl RejectCode {
-    const ALL: [RejectCode; 7] = [
+    /// Every code, in wire order (a code's wire number is its index here).
+    pub const ALL: [RejectCode; 7] = [
         RejectCode::Malformed,
         RejectCode::SchemaViolation,
         RejectCode::InvalidTransition,
@@ -114,6 +115,14 @@ impl RejectCode {
             RejectCode::DependsOnRejected => "depends_on_rejected",
             RejectCode::RateLimited => "rate_limited",
         }
+    }
+
+    /// The code's index in [`RejectCode::ALL`] (its wire number), for per-code tables.
+    pub fn index(self) -> usize {
+        Self::ALL
+            .iter()
+            .position(|c| *c == self)
+            .unwrap_or_default()
     }
 
     fn wire(self) -> u64 {

@@ -22,15 +22,19 @@ pub enum Role {
     Editor,
     /// Reads and writes; field rules may reserve fields to admins.
     Admin,
+    /// A backend (the server's HTTP API, a job, an integration): reads and writes, subject to
+    /// [`FieldRule`]s like every role (a rule must list `service` to let it write a field).
+    Service,
 }
 
 impl Role {
-    /// The stable string sent in `Welcome` (`"viewer"`, `"editor"`, `"admin"`).
+    /// The stable string sent in `Welcome` (`"viewer"`, `"editor"`, `"admin"`, `"service"`).
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Viewer => "viewer",
             Role::Editor => "editor",
             Role::Admin => "admin",
+            Role::Service => "service",
         }
     }
 
@@ -148,6 +152,9 @@ mod tests {
         assert!(p.may_write_field(Role::Editor, "task", "title"));
         assert!(p.may_write_field(Role::Editor, "note", "priority"));
         assert!(!p.may_write_field(Role::Viewer, "task", "title"));
+        // A service writes what an editor may, and no reserved field it is not listed for.
+        assert!(p.may_write_field(Role::Service, "task", "title"));
+        assert!(!p.may_write_field(Role::Service, "task", "priority"));
         let json = serde_json::to_string(&p).unwrap();
         assert_eq!(serde_json::from_str::<Permissions>(&json).unwrap(), p);
     }

@@ -129,6 +129,7 @@ use std::sync::Arc;
 
 use cardsync_core::{CardDoc, Schema};
 
+use crate::protocol::RejectCode;
 use crate::time::Instant;
 
 pub use action::{PeerCloseReason, PeerId, PersistToken, RoomAction};
@@ -192,6 +193,8 @@ pub struct Verdicts {
     pub acks: u64,
     /// `Reject` messages sent.
     pub rejections: u64,
+    /// `Reject` messages sent, per code (indexed by [`RejectCode::index`]).
+    pub rejections_by_code: [u64; RejectCode::ALL.len()],
 }
 
 impl<A: Authenticator> Room<A> {

@@ -243,7 +243,10 @@ impl<A: Authenticator> Room<A> {
     pub(super) fn send(&mut self, peer: PeerId, message: &Message) {
         match message {
             Message::Ack { .. } => self.verdicts.acks += 1,
-            Message::Reject { .. } => self.verdicts.rejections += 1,
+            Message::Reject { code, .. } => {
+                self.verdicts.rejections += 1;
+                self.verdicts.rejections_by_code[code.index()] += 1;
+            }
             _ => {}
         }
         let frame = Bytes::from(message.encode());

@@ -1,0 +1,378 @@
+//! The HTTP API end to end, over real HTTP on 127.0.0.1 against the server binary: reads,
+//! a written batch reaching a connected WebSocket client and surviving a `kill -9`, every
+//! error with its status and stable code (and nothing written), and every response checked
+//! against the response schemas of `docs/openapi.json` with a JSON Schema validator.
+
+mod common;
+
+use std::net::SocketAddr;
+
+use cardsync_core::CardId;
+use cardsync_server::auth::{Claims, Secret, mint, unix_now};
+use cardsync_sync::room::Role;
+use common::*;
+use serde_json::{Value as Json, json};
+
+/// The server's field rule for these tests: only admins set `votes`, so a service's batch
+/// that does is judged and refused by the room (the core cannot know it in advance).
+const CONFIG: &str = r#"
+[room]
+max_update_bytes = 65536
+
+[[room.permissions.field_rules]]
+kind = "task"
+field = "votes"
+roles = ["admin"]
+"#;
+
+/// One answer: status and JSON body.
+#[derive(Debug)]
+struct Answer {
+    status: u16,
+    body: Json,
+}
+
+fn openapi() -> Json {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/openapi.json");
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// Sends a request (blocking: called through `spawn_blocking`), then checks the answer
+/// against the OpenAPI document: the operation (`route`, `method`) lists the status, and the
+/// body validates against that response's schema; an error's code is one the response
+/// lists.
+fn request(
+    addr: SocketAddr,
+    method: &str,
+    route: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Vec<u8>>,
+) -> Answer {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let url = format!("http://{addr}{path}");
+    let mut response = match (method, body) {
+        ("GET", _) => {
+            let mut r = agent.get(&url);
+            if let Some(token) = token {
+                r = r.header("Authorization", &format!("Bearer {token}"));
+            }
+            r.call()
+        }
+        ("POST", body) => {
+            let mut r = agent.post(&url).header("Content-Type", "application/json");
+            if let Some(token) = token {
+                r = r.header("Authorization", &format!("Bearer {token}"));
+            }
+            r.send(&body.unwrap_or_default()[..])
+        }
+        _ => unreachable!(),
+    }
+    .unwrap();
+    let status = response.status().as_u16();
+    let text = response.body_mut().read_to_string().unwrap();
+    let body: Json = serde_json::from_str(&text).unwrap_or_else(|e| {
+        panic!("{method} {path}: {status} with a body that is not JSON ({e}): {text}")
+    });
+    conforms(method, route, status, &body);
+    Answer { status, body }
+}
+
+/// Checks an answer against the OpenAPI document's response for it.
+fn conforms(method: &str, route: &str, status: u16, body: &Json) {
+    let spec = openapi();
+    let operation = &spec["paths"][route][method.to_lowercase()];
+    assert!(
+        operation.is_object(),
+        "{method} {route} is not in the OpenAPI document"
+    );
+    let response = &operation["responses"][status.to_string()];
+    assert!(
+        response.is_object(),
+        "{method} {route}: status {status} is not documented ({body})"
+    );
+    let schema = &response["content"]["application/json"]["schema"];
+    let reference = schema["$ref"].as_str().expect("a schema reference");
+    let root = json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$ref": reference,
+        "components": spec["components"],
+    });
+    let validator = jsonschema::validator_for(&root).unwrap();
+    let errors: Vec<String> = validator.iter_errors(body).map(|e| e.to_string()).collect();
+    assert!(
+        errors.is_empty(),
+        "{method} {route} {status}: the body does not match {reference}: {errors:?}\n{body}"
+    );
+    if let Some(code) = body.get("code").and_then(Json::as_str) {
+        let listed = response["description"].as_str().unwrap_or_default();
+        assert!(
+            listed.contains(&format!("`{code}`")),
+            "{method} {route} {status}: code {code} is not documented there"
+        );
+    }
+}
+
+async fn call(
+    addr: SocketAddr,
+    method: &'static str,
+    route: &'static str,
+    path: String,
+    token: Option<String>,
+    body: Option<Vec<u8>>,
+) -> Answer {
+    tokio::task::spawn_blocking(move || request(addr, method, route, &path, token.as_deref(), body))
+        .await
+        .unwrap()
+}
+
+async fn post_ops(addr: SocketAddr, doc: &str, token: &str, body: Json) -> Answer {
+    let bytes = serde_json::to_vec(&body).unwrap();
+    post_raw(addr, doc, Some(token), bytes).await
+}
+
+async fn post_raw(addr: SocketAddr, doc: &str, token: Option<&str>, body: Vec<u8>) -> Answer {
+    let path = format!("/docs/{doc}/ops");
+    call(
+        addr,
+        "POST",
+        "/docs/{doc}/ops",
+        path,
+        token.map(str::to_owned),
+        Some(body),
+    )
+    .await
+}
+
+async fn get_doc(addr: SocketAddr, doc: &str, token: Option<&str>) -> Answer {
+    let path = format!("/docs/{doc}");
+    call(
+        addr,
+        "GET",
+        "/docs/{doc}",
+        path,
+        token.map(str::to_owned),
+        None,
+    )
+    .await
+}
+
+async fn get_card(addr: SocketAddr, doc: &str, card: &str, token: &str) -> Answer {
+    let path = format!("/docs/{doc}/cards/{card}");
+    let route = "/docs/{doc}/cards/{card}";
+    call(addr, "GET", route, path, Some(token.to_owned()), None).await
+}
+
+fn assert_error(answer: &Answer, status: u16, code: &str) {
+    assert_eq!(
+        (answer.status, answer.body["code"].as_str()),
+        (status, Some(code)),
+        "{answer:?}"
+    );
+}
+
+fn create(card: CardId, title: &str) -> Json {
+    json!({ "op": "create_card", "card": card, "kind": "task", "fields": { "title": title } })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_posted_batch_is_acked_broadcast_readable_and_durable() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path(), CONFIG, 0);
+    let addr = server.addr;
+    let service = token("board", Role::Service);
+    let (editor, _) = client(&server.url("board"), "board", Role::Editor, None).await;
+    settled(&editor, "editor online").await;
+
+    let card = CardId::from_u128(42);
+    let body = json!({ "ops": [create(card, "from the backend")], "actor": "billing" });
+    let answer = post_ops(addr, "board", &service, body).await;
+    assert_eq!(answer.status, 200, "{answer:?}");
+    assert_eq!(answer.body["status"], "acked");
+
+    // Broadcast to the connected WebSocket client, as any client's batch is.
+    eventually(&editor, "the editor sees the backend's card", move |s| {
+        s.local().card(card).is_some_and(|c| {
+            c.fields.get("title")
+                == Some(&cardsync_core::FieldValue::Register(
+                    "from the backend".into(),
+                ))
+        })
+    })
+    .await;
+
+    let doc = get_doc(addr, "board", Some(&service)).await;
+    assert_eq!(doc.status, 200, "{doc:?}");
+    let id = card.to_string();
+    assert_eq!(
+        doc.body["cards"][&id]["fields"]["title"],
+        "from the backend"
+    );
+    assert_eq!(doc.body["cards"][&id]["created"]["by"], "billing");
+    let got = get_card(addr, "board", &id, &token("board", Role::Viewer)).await;
+    assert_eq!(got.status, 200, "{got:?}");
+    assert_eq!(got.body, doc.body["cards"][&id]);
+
+    // Acked means durable: a kill -9 loses nothing.
+    drop(editor);
+    server.kill_9();
+    let server = TestServer::start(dir.path(), CONFIG, 0);
+    let again = get_card(server.addr, "board", &id, &service).await;
+    assert_eq!(again.status, 200, "{again:?}");
+    assert_eq!(again.body, got.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_error_is_json_with_its_status_and_code_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path(), CONFIG, 0);
+    let addr = server.addr;
+    let service = token("board", Role::Service);
+    let card = CardId::from_u128(7);
+    let answer = post_ops(
+        addr,
+        "board",
+        &service,
+        json!({ "ops": [create(card, "t")] }),
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{answer:?}");
+    let before = get_doc(addr, "board", Some(&service)).await;
+    let head = before.body["head"].clone();
+
+    let secret = Secret::new(SECRET.to_vec()).unwrap();
+    let expired = mint(
+        &secret,
+        &Claims {
+            doc: "board".into(),
+            role: Role::Service,
+            exp: unix_now() - 1,
+        },
+    );
+    let forged = mint(
+        &Secret::new(vec![9; 32]).unwrap(),
+        &Claims {
+            doc: "board".into(),
+            role: Role::Service,
+            exp: unix_now() + 60,
+        },
+    );
+    let good = serde_json::to_vec(&json!({ "ops": [create(CardId::from_u128(8), "x")] })).unwrap();
+
+    // Tokens, on reads and writes.
+    assert_error(&get_doc(addr, "board", None).await, 401, "missing_token");
+    assert_error(
+        &get_doc(addr, "board", Some("garbage")).await,
+        401,
+        "invalid_token",
+    );
+    assert_error(
+        &get_doc(addr, "board", Some(&forged)).await,
+        401,
+        "invalid_token",
+    );
+    assert_error(
+        &get_doc(addr, "board", Some(&expired)).await,
+        401,
+        "token_expired",
+    );
+    let other = token("other", Role::Admin);
+    assert_error(
+        &get_doc(addr, "board", Some(&other)).await,
+        403,
+        "no_access",
+    );
+    assert_error(
+        &post_raw(addr, "board", None, good.clone()).await,
+        401,
+        "missing_token",
+    );
+    let answer = post_raw(addr, "board", Some(&expired), good.clone()).await;
+    assert_error(&answer, 401, "token_expired");
+    let answer = post_raw(addr, "board", Some(&forged), good.clone()).await;
+    assert_error(&answer, 401, "invalid_token");
+    let answer = post_raw(addr, "board", Some(&other), good.clone()).await;
+    assert_error(&answer, 403, "no_access");
+    let viewer = token("board", Role::Viewer);
+    let answer = post_raw(addr, "board", Some(&viewer), good.clone()).await;
+    assert_error(&answer, 403, "forbidden");
+
+    // Bodies.
+    let answer = post_raw(addr, "board", Some(&service), b"{\"ops\": [".to_vec()).await;
+    assert_error(&answer, 400, "malformed_json");
+    let unknown = json!({ "ops": [{ "op": "teleport_card", "card": card }] });
+    assert_error(
+        &post_ops(addr, "board", &service, unknown).await,
+        400,
+        "invalid_ops",
+    );
+    let typo = json!({ "opz": [] });
+    assert_error(
+        &post_ops(addr, "board", &service, typo).await,
+        400,
+        "invalid_ops",
+    );
+    assert_error(
+        &post_ops(addr, "board", &service, json!({ "ops": [] })).await,
+        400,
+        "empty_batch",
+    );
+    let huge = vec![b' '; 3 * 65536 + (64 << 10)];
+    let answer = post_raw(addr, "board", Some(&service), huge).await;
+    assert_error(&answer, 413, "body_too_large");
+
+    // Ops the core refuses before anything is sent.
+    let missing = json!({ "ops": [{ "op": "set_field", "card": CardId::from_u128(99), "field": "title", "value": "x" }] });
+    assert_error(
+        &post_ops(addr, "board", &service, missing).await,
+        422,
+        "unknown_card",
+    );
+    let bad_field =
+        json!({ "ops": [{ "op": "set_field", "card": card, "field": "colour", "value": "red" }] });
+    let answer = post_ops(addr, "board", &service, bad_field).await;
+    assert_error(&answer, 422, "schema_violation");
+    // A batch the room judges and refuses (a field rule the client side cannot see).
+    let votes = json!({ "ops": [{ "op": "increment", "card": card, "field": "votes", "by": 1 }] });
+    assert_error(
+        &post_ops(addr, "board", &service, votes).await,
+        403,
+        "forbidden",
+    );
+
+    // Reads of what is not there.
+    assert_error(
+        &get_doc(
+            addr,
+            "never-written",
+            Some(&token("never-written", Role::Viewer)),
+        )
+        .await,
+        404,
+        "unknown_doc",
+    );
+    let absent = CardId::from_u128(99).to_string();
+    assert_error(
+        &get_card(addr, "board", &absent, &service).await,
+        404,
+        "unknown_card",
+    );
+    assert_error(
+        &get_card(addr, "board", "not-a-card", &service).await,
+        400,
+        "invalid_card_id",
+    );
+
+    // Nothing was written by any of them.
+    let after = get_doc(addr, "board", Some(&service)).await;
+    assert_eq!(after.body["head"], head);
+    assert_eq!(after.body, before.body);
+    let json = server.metrics().await;
+    assert_eq!(
+        json["rejections_by_code"]["forbidden"], 1,
+        "only the room's own verdict counts"
+    );
+}
