@@ -12,6 +12,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use super::validator::Author;
+
 /// What a connection may do in the room.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -70,11 +72,22 @@ pub enum AuthError {
 pub trait Authenticator {
     /// The role `token` grants in this room.
     fn authenticate(&self, token: &str) -> Result<Role, AuthError>;
+
+    /// The role and the subject (user id) `token` grants: what the room hands validators as
+    /// the batch's [`Author`]. The default names no subject, so an authenticator that knows
+    /// only roles keeps working unchanged.
+    fn identify(&self, token: &str) -> Result<Author, AuthError> {
+        self.authenticate(token).map(Author::anonymous)
+    }
 }
 
 impl<A: Authenticator + ?Sized> Authenticator for &A {
     fn authenticate(&self, token: &str) -> Result<Role, AuthError> {
         (**self).authenticate(token)
+    }
+
+    fn identify(&self, token: &str) -> Result<Author, AuthError> {
+        (**self).identify(token)
     }
 }
 
