@@ -51,6 +51,7 @@ mod room_task;
 mod rooms;
 mod server;
 pub mod store;
+pub mod validators;
 
 pub use error::{LoadError, ServerError, StartError};
 pub use server::{Server, ShutdownHandle};

@@ -223,6 +223,11 @@ impl Validators {
         self.0.push(validator);
     }
 
+    /// Adds `other`'s validators after these.
+    pub fn extend(&mut self, other: Validators) {
+        self.0.extend(other.0);
+    }
+
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()

@@ -50,6 +50,7 @@ fn all_four() -> Validators {
         .with(WipLimit {
             column: "Doing".into(),
             limit: 1,
+            field: None,
         })
         .with(Distance {
             kind: "task".into(),

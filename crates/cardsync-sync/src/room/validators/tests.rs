@@ -147,6 +147,7 @@ fn wip_limit_refuses_only_growing_a_full_column() {
     let wip = WipLimit {
         column: "Doing".into(),
         limit: 2,
+        field: None,
     };
     let doc = board(4);
     assert_eq!(
@@ -181,6 +182,39 @@ fn wip_limit_refuses_only_growing_a_full_column() {
     assert_eq!(
         code(judge(&wip, &full, &[place(3, DOING)], &ana())),
         Some("wip_limit".into())
+    );
+}
+
+#[test]
+fn wip_limit_counts_a_status_field_when_named() {
+    let wip = WipLimit {
+        column: "doing".into(),
+        limit: 1,
+        field: Some("title".into()),
+    };
+    let doc = board(3);
+    assert_eq!(
+        judge(&wip, &doc, &[set(0, "title", "doing")], &ana()),
+        Ok(())
+    );
+    let one = after(&doc, &[set(0, "title", "doing")]);
+    assert_eq!(
+        code(judge(&wip, &one, &[set(1, "title", "doing")], &ana())),
+        Some("wip_limit".into())
+    );
+    // Leaving, or editing elsewhere, is fine; a deleted card does not count.
+    assert_eq!(
+        judge(&wip, &one, &[set(0, "title", "done")], &ana()),
+        Ok(())
+    );
+    assert_eq!(
+        judge(&wip, &one, &[set(1, "assignee", "bo")], &ana()),
+        Ok(())
+    );
+    let deleted = after(&one, &[Op::DeleteCard { card: card(0) }]);
+    assert_eq!(
+        judge(&wip, &deleted, &[set(1, "title", "doing")], &ana()),
+        Ok(())
     );
 }
 
@@ -330,7 +364,7 @@ fn only_the_assignee_moves_a_card_to_done() {
 #[test]
 fn validators_deserialize_strictly() {
     let wip: WipLimit = serde_json::from_str(r#"{"column":"Doing","limit":3}"#).unwrap();
-    assert_eq!(wip.limit, 3);
+    assert_eq!((wip.limit, wip.field), (3, None));
     assert!(serde_json::from_str::<WipLimit>(r#"{"column":"Doing","limit":3,"x":1}"#).is_err());
     assert!(serde_json::from_str::<Milestone>(r#"{"kind":"task"}"#).is_err());
 }
