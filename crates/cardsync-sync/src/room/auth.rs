@@ -8,11 +8,10 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
-
-use super::validator::Author;
 
 /// What a connection may do in the room.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -45,6 +44,34 @@ impl Role {
 impl fmt::Display for Role {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// Who wrote a batch: what the token the connection was admitted with says.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Author {
+    /// The role the token grants.
+    pub role: Role,
+    /// The user id the token names (its subject), or `None` for a token without one (tokens
+    /// minted before subjects existed) and for peers admitted without a token.
+    pub subject: Option<Arc<str>>,
+}
+
+impl Author {
+    /// An author without a subject.
+    pub fn anonymous(role: Role) -> Self {
+        Self {
+            role,
+            subject: None,
+        }
+    }
+
+    /// An author with a subject.
+    pub fn with_subject(role: Role, subject: impl Into<Arc<str>>) -> Self {
+        Self {
+            role,
+            subject: Some(subject.into()),
+        }
     }
 }
 

@@ -34,13 +34,13 @@ use crate::time::Instant;
 
 use super::Room;
 use super::action::{PeerId, RoomAction};
-use super::auth::{Authenticator, Role};
+use super::auth::{Authenticator, Author, Role};
 use super::check::{Rules, check};
 use super::check_container::{is_reserved, reserved_clients};
 use super::compensate::{Compensation, compensate};
 use super::incoming::{Fresh, Incoming};
 use super::shadow::{COMPENSATOR_CLIENT_ID, Shadow};
-use super::validator::{Author, Proposal};
+use super::validator::Proposal;
 use super::violation::Violation;
 
 /// A batch passed every check.

@@ -29,12 +29,11 @@ use yrs::updates::encoder::Encode;
 use crate::protocol::Message;
 use crate::time::Instant;
 
-use super::auth::{Authenticator, Role};
+use super::auth::{Authenticator, Author, Role};
 use super::error::RoomError;
 use super::fixed_ids::FixedIds;
 use super::replica::{held, open_doc};
 use super::settle::Answer;
-use super::validator::Author;
 use super::{PersistToken, Room};
 
 impl<A: Authenticator> Room<A> {

@@ -136,7 +136,7 @@ use crate::time::Instant;
 
 pub use action::{PeerCloseReason, PeerId, PersistToken, RoomAction};
 pub use audit::AuditRecord;
-pub use auth::{AuthError, Authenticator, FieldRule, Permissions, Role, StaticTokens};
+pub use auth::{AuthError, Authenticator, Author, FieldRule, Permissions, Role, StaticTokens};
 pub use awareness::AwarenessError;
 pub use bucket::RateLimit;
 /// The screen of untrusted bytes lives in `cardsync_core`, which runs it in every entry point that
@@ -145,7 +145,7 @@ pub use cardsync_core::untrusted::{MAX_DEPTH, ScreenError};
 pub use config::{FRAME_OVERHEAD, RoomConfig};
 pub use error::RoomError;
 pub use shadow::{COMPENSATOR_CLIENT_ID, ShadowError};
-pub use validator::{Author, Proposal, Refused, Validator, Validators};
+pub use validator::{Proposal, Refused, Validator, Validators};
 pub use violation::Violation;
 
 use awareness::Presence;

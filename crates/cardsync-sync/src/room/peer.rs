@@ -8,10 +8,9 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use super::auth::Role;
+use super::auth::{Author, Role};
 use super::bucket::TokenBucket;
 use super::config::RoomConfig;
-use super::validator::Author;
 use crate::time::Instant;
 
 /// Where a peer stands.

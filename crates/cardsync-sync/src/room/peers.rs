@@ -19,11 +19,10 @@ use crate::time::Instant;
 
 use super::Room;
 use super::action::{PeerCloseReason, PeerId, RoomAction};
-use super::auth::{Authenticator, Role};
+use super::auth::{Authenticator, Author, Role};
 use super::batches::Refusal;
 use super::error::RoomError;
 use super::peer::{Peer, Stage};
-use super::validator::Author;
 
 /// Why a peer that brought no token at all is refused, when the room admits no hello-less
 /// peer. It names what is missing and both ways to bring it, because the peer is most likely a

@@ -34,36 +34,8 @@ use std::sync::Arc;
 use cardsync_core::layout::{BoardKey, parse_board_key};
 use cardsync_core::{BoardId, CardDoc, CardId, ColumnId, Op};
 
-use super::auth::Role;
+use super::auth::Author;
 use super::shadow::Touched;
-
-/// Who wrote a batch: what the token the connection was admitted with says.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct Author {
-    /// The role the token grants.
-    pub role: Role,
-    /// The user id the token names (its subject), or `None` for a token without one (tokens
-    /// minted before subjects existed) and for peers admitted without a token.
-    pub subject: Option<Arc<str>>,
-}
-
-impl Author {
-    /// An author without a subject.
-    pub fn anonymous(role: Role) -> Self {
-        Self {
-            role,
-            subject: None,
-        }
-    }
-
-    /// An author with a subject.
-    pub fn with_subject(role: Role, subject: impl Into<Arc<str>>) -> Self {
-        Self {
-            role,
-            subject: Some(subject.into()),
-        }
-    }
-}
 
 /// A batch a room is about to accept, as validators see it. See the [module docs](self).
 pub struct Proposal<'a> {

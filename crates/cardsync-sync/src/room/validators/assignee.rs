@@ -9,7 +9,7 @@
 use cardsync_core::Value;
 use serde::{Deserialize, Serialize};
 
-use super::{column_name, live_card, register};
+use super::read::{column_name, live_card, register};
 use crate::room::validator::{Proposal, Refused, Validator};
 
 /// See the [module docs](self).

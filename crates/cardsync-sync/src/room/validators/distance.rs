@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use cardsync_core::Value;
 use serde::{Deserialize, Serialize};
 
-use super::{live_card, register};
+use super::read::{live_card, register};
 use crate::room::validator::{Proposal, Refused, Validator};
 
 /// The Earth's mean radius, in metres (IUGG).

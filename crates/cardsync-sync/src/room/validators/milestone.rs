@@ -9,7 +9,7 @@
 use cardsync_core::Value;
 use serde::{Deserialize, Serialize};
 
-use super::{live_card, number, register};
+use super::read::{live_card, number, register};
 use crate::room::validator::{Proposal, Refused, Validator};
 
 /// See the [module docs](self).

@@ -11,7 +11,7 @@ use cardsync_core::{
 use super::distance::metres_between;
 use super::{AssigneeMovesToDone, Distance, Milestone, WipLimit};
 use crate::room::Role;
-use crate::room::validator::{Author, Proposal, Refused, Validator};
+use crate::room::{Author, Proposal, Refused, Validator};
 
 const BOARD: BoardId = BoardId::from_u128(1);
 const TODO: ColumnId = ColumnId::from_u128(1);

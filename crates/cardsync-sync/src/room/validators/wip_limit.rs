@@ -12,7 +12,7 @@
 use cardsync_core::{CardDoc, Value};
 use serde::{Deserialize, Serialize};
 
-use super::register;
+use super::read::register;
 use crate::room::validator::{Proposal, Refused, Validator};
 
 /// See the [module docs](self).
