@@ -40,7 +40,12 @@ showBadge(client.status);
 // Status events skip the mere ageing of a pending change; the badge's "Saving…" needs it.
 setInterval(() => showBadge(client.status), 1000);
 client.on("rejected", (r) =>
-  showNotice(`Your change was refused by the server (${r.code}: ${r.reason}) and rolled back.`),
+  showNotice(
+    r.code === "rejected_by_validator"
+      ? // The board's own rules (a server validator); the reason starts with its code.
+        `The board's rules refused your change (${r.reason}) and it was rolled back.`
+      : `Your change was refused by the server (${r.code}: ${r.reason}) and rolled back.`,
+  ),
 );
 client.on("auth_denied", (r) => showNotice(`The server refused this board's token: ${r.reason}`));
 client.on("store_error", (e) => showNotice(`Cannot save offline changes: ${e.message}`));

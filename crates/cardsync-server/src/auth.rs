@@ -8,7 +8,8 @@
 //!
 //! # Format
 //! `v1.<payload>.<mac>`: `payload` is base64url (no padding) of
-//! `{"doc":"board-1","role":"editor","exp":1767225600}` (`exp` in Unix seconds), and `mac` is
+//! `{"doc":"board-1","role":"editor","exp":1767225600,"sub":"ana"}` (`exp` in Unix seconds;
+//! `sub`, the user id the room's validators see as the author, is optional), and `mac` is
 //! base64url of HMAC-SHA256(secret, `"v1." + payload`). The MAC is compared in constant time
 //! (`hmac`'s `verify_slice`), and nothing in the payload is read before it verifies.
 //!
@@ -20,7 +21,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use cardsync_sync::room::{AuthError, Authenticator, Role};
+use cardsync_sync::room::{AuthError, Authenticator, Author, Role};
 use hmac::{Hmac, KeyInit, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
@@ -77,6 +78,11 @@ pub struct Claims {
     pub role: Role,
     /// Expiry, in Unix seconds.
     pub exp: u64,
+    /// The user the token was minted for (the subject), handed to the room's validators as
+    /// the author of every batch sent under it. Absent in tokens minted before subjects
+    /// existed, which stay valid: their batches have an anonymous author.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sub: Option<String>,
 }
 
 /// Signs a token for `claims`.
@@ -85,7 +91,7 @@ pub struct Claims {
 /// use cardsync_server::auth::{Claims, Secret, mint, verify};
 /// use cardsync_sync::room::Role;
 /// let secret = Secret::new(vec![7; 32])?;
-/// let claims = Claims { doc: "board".into(), role: Role::Editor, exp: 2_000_000_000 };
+/// let claims = Claims { doc: "board".into(), role: Role::Editor, exp: 2_000_000_000, sub: None };
 /// let token = mint(&secret, &claims);
 /// assert_eq!(verify(&secret, &token, "board", 1_700_000_000), Ok(Role::Editor));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -103,6 +109,16 @@ pub fn mint(secret: &Secret, claims: &Claims) -> String {
 
 /// Checks a token for document `doc` at `now` (Unix seconds) and returns the role it grants.
 pub fn verify(secret: &Secret, token: &str, doc: &str, now: u64) -> Result<Role, AuthError> {
+    verify_claims(secret, token, doc, now).map(|claims| claims.role)
+}
+
+/// Checks a token for document `doc` at `now` (Unix seconds) and returns its claims.
+pub fn verify_claims(
+    secret: &Secret,
+    token: &str,
+    doc: &str,
+    now: u64,
+) -> Result<Claims, AuthError> {
     let rest = token.strip_prefix(PREFIX).ok_or(AuthError::InvalidToken)?;
     let (payload, tag) = rest.split_once('.').ok_or(AuthError::InvalidToken)?;
     let tag = URL_SAFE_NO_PAD
@@ -123,7 +139,7 @@ pub fn verify(secret: &Secret, token: &str, doc: &str, now: u64) -> Result<Role,
     if claims.doc != doc {
         return Err(AuthError::NoAccess);
     }
-    Ok(claims.role)
+    Ok(claims)
 }
 
 /// Seconds since the Unix epoch (0 if the clock is before it).
@@ -151,6 +167,14 @@ impl Authenticator for TokenAuth {
     fn authenticate(&self, token: &str) -> Result<Role, AuthError> {
         verify(&self.secret, token, self.doc.as_str(), unix_now())
     }
+
+    fn identify(&self, token: &str) -> Result<Author, AuthError> {
+        let claims = verify_claims(&self.secret, token, self.doc.as_str(), unix_now())?;
+        Ok(Author {
+            role: claims.role,
+            subject: claims.sub.map(Into::into),
+        })
+    }
 }
 
 #[cfg(test)]
@@ -166,6 +190,7 @@ mod tests {
             doc: doc.into(),
             role: Role::Viewer,
             exp,
+            sub: None,
         }
     }
 
@@ -178,6 +203,31 @@ mod tests {
         assert_eq!(verify(&s, &t, "b", 99), Err(AuthError::NoAccess));
         let other = Secret::new(vec![1; 32]).unwrap();
         assert_eq!(verify(&other, &t, "a", 99), Err(AuthError::InvalidToken));
+    }
+
+    #[test]
+    fn a_subject_reaches_the_author_and_old_tokens_stay_valid() {
+        let s = secret();
+        let auth = TokenAuth::new(s.clone(), DocId::new("a").unwrap());
+        let with = Claims {
+            sub: Some("ana".into()),
+            exp: u64::MAX,
+            ..claims("a", 0)
+        };
+        let author = auth.identify(&mint(&s, &with)).unwrap();
+        assert_eq!(author, Author::with_subject(Role::Viewer, "ana"));
+        // A token minted before subjects existed: its payload has no `sub` key at all.
+        let old = mint(&s, &claims("a", u64::MAX));
+        assert!(
+            !String::from_utf8(
+                URL_SAFE_NO_PAD
+                    .decode(old.split('.').nth(1).unwrap())
+                    .unwrap()
+            )
+            .unwrap()
+            .contains("sub")
+        );
+        assert_eq!(auth.identify(&old), Ok(Author::anonymous(Role::Viewer)));
     }
 
     #[test]

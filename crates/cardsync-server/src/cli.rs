@@ -112,6 +112,10 @@ pub struct TokenArgs {
     /// Lifetime in seconds.
     #[arg(long, default_value_t = 86_400)]
     pub ttl_secs: u64,
+    /// The user id the token names (its subject), which the room's validators see as the
+    /// author of the batches sent under it. Omitted: an anonymous author.
+    #[arg(long)]
+    pub sub: Option<String>,
 }
 
 /// `--role`.

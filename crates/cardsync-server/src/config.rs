@@ -30,6 +30,10 @@
 //! [room]                 # cardsync_sync's RoomConfig
 //! max_update_bytes = 4194304   # frames may be 64 bytes more (framing)
 //! batch_rate = { burst = 100, refill_ms = 20 }
+//!
+//! [[validators]]         # example validators per document pattern (validators.rs)
+//! docs = "team-*"
+//! wip_limit = { column = "Doing", limit = 3 }
 //! ```
 
 use std::net::{Ipv4Addr, SocketAddr};
@@ -39,6 +43,7 @@ use cardsync_sync::room::{Role, RoomConfig};
 use serde::{Deserialize, Serialize};
 
 use crate::store::Synchronous;
+use crate::validators::ValidatorEntry;
 
 /// The name of the SQLite file inside the data directory.
 pub const DB_FILE: &str = "cardsync.db";
@@ -75,6 +80,9 @@ pub struct ServerConfig {
     /// Serve the files of this directory at `/` (the demo board, or an app's build), so
     /// one process serves the page and its rooms. None by default.
     pub static_dir: Option<PathBuf>,
+    /// The example validators to run per document pattern (`[[validators]]`, see
+    /// [`ValidatorEntry`]); none by default.
+    pub validators: Vec<ValidatorEntry>,
 }
 
 impl Default for ServerConfig {
@@ -90,6 +98,7 @@ impl Default for ServerConfig {
             storage: StorageConfig::default(),
             room: RoomConfig::default(),
             static_dir: None,
+            validators: Vec::new(),
         }
     }
 }
@@ -229,6 +238,14 @@ mod tests {
         assert!(toml::from_str::<ServerConfig>("lisen = \"127.0.0.1:1\"").is_err());
         assert!(toml::from_str::<ServerConfig>("[limits]\nmax_room = 1").is_err());
         assert!(ServerConfig::default().listen.ip().is_loopback());
+        let config: ServerConfig = toml::from_str(
+            "[[validators]]\ndocs = \"demo\"\nwip_limit = { column = \"Doing\", limit = 3 }\n",
+        )
+        .unwrap();
+        assert_eq!(
+            config.validators[0].wip_limit.as_ref().map(|w| w.limit),
+            Some(3)
+        );
         let config: ServerConfig = toml::from_str("store = \"postgres://u@h/db\"").unwrap();
         assert_eq!(config.store.as_deref(), Some("postgres://u@h/db"));
     }

@@ -137,9 +137,9 @@ impl ApiError {
                 RejectCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
                 RejectCode::Malformed => StatusCode::BAD_REQUEST,
                 RejectCode::DependsOnRejected => StatusCode::CONFLICT,
-                RejectCode::SchemaViolation | RejectCode::InvalidTransition => {
-                    StatusCode::UNPROCESSABLE_ENTITY
-                }
+                RejectCode::SchemaViolation
+                | RejectCode::InvalidTransition
+                | RejectCode::RejectedByValidator => StatusCode::UNPROCESSABLE_ENTITY,
             },
             ApiError::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
             ApiError::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,

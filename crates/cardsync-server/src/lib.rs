@@ -62,6 +62,7 @@ mod rooms;
 mod server;
 pub mod store;
 mod traffic;
+pub mod validators;
 
 pub use error::{LoadError, ServerError, StartError};
 pub use server::{Server, ShutdownHandle};

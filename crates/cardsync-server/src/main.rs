@@ -75,6 +75,7 @@ fn token(args: &TokenArgs) -> ExitCode {
         doc: args.doc.clone(),
         role: args.role.into(),
         exp: unix_now().saturating_add(args.ttl_secs),
+        sub: args.sub.clone(),
     };
     let _ = writeln!(std::io::stdout().lock(), "{}", mint(&secret, &claims));
     ExitCode::SUCCESS

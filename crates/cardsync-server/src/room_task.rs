@@ -143,13 +143,14 @@ async fn load(shared: &Arc<Shared>, doc: &DocId) -> Result<Loaded, LoadError> {
     let (store, doc) = (Arc::clone(&shared.store), doc.clone());
     let (config, schema) = (shared.room_config.clone(), Arc::clone(&shared.schema));
     let auth = TokenAuth::new(shared.secret.clone(), doc.clone());
+    let validators = shared.validators.for_doc(doc.as_str());
     let (node, ttl) = (shared.node.clone(), shared.lease_ttl());
     tokio::task::spawn_blocking(move || {
         // The lease first: whatever the load then reads, appends under this lease are judged
         // against the head it ends at.
         let lease = store.acquire_lease(&doc, &node, ttl, false)?;
         let stored = store.load(&doc)?;
-        let room = Room::new(config, schema, auth, &stored.updates)?;
+        let room = Room::new(config, schema, auth, &stored.updates)?.with_validators(validators);
         Ok(Loaded {
             room,
             log_len: stored.log_len,

@@ -28,6 +28,7 @@ use crate::metrics::Metrics;
 use crate::persist::Persister;
 use crate::room_task;
 use crate::store::{DocId, SeqNo, Store};
+use crate::validators::AppValidators;
 
 /// What a connection sends its room.
 #[derive(Debug)]
@@ -112,6 +113,8 @@ pub(crate) struct Shared {
     /// inherits the leases (and the state) of its previous run.
     pub node: String,
     pub epoch: tokio::time::Instant,
+    /// The validators each room runs, chosen by document when it loads.
+    pub validators: AppValidators,
     next_peer: AtomicU64,
     next_generation: AtomicU64,
 }
@@ -126,8 +129,10 @@ impl Shared {
         persister: Persister,
         metrics: Arc<Metrics>,
         shutdown: watch::Receiver<bool>,
+        validators: AppValidators,
     ) -> Self {
         Self {
+            validators,
             room_config: config.effective_room(),
             connections: Arc::new(Semaphore::new(config.limits.max_connections)),
             budget: Budget::new(config.limits.max_bytes_in_flight),

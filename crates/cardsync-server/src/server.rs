@@ -26,6 +26,7 @@ use crate::metrics::{Metrics, Snapshot};
 use crate::persist::Persister;
 use crate::rooms::{self, Shared};
 use crate::store::{PostgresStore, SqliteStore, Store, WakeUp};
+use crate::validators::{AppValidators, RoomValidators};
 
 /// How long shutdown waits for connections to finish their closing handshakes.
 const CONNECTION_GRACE: Duration = Duration::from_secs(5);
@@ -59,6 +60,27 @@ impl Server {
         schema: Schema,
         secret: Secret,
     ) -> Result<Self, StartError> {
+        Self::open(config, schema, secret, None).await
+    }
+
+    /// [`Server::start`], with an application's own validators beside those the
+    /// configuration enables: each room runs `validators.for_doc(doc)` after the configured
+    /// ones (see [`crate::validators`]). How a team builds its own server binary.
+    pub async fn start_with_validators(
+        config: ServerConfig,
+        schema: Schema,
+        secret: Secret,
+        validators: impl RoomValidators + 'static,
+    ) -> Result<Self, StartError> {
+        Self::open(config, schema, secret, Some(Arc::new(validators))).await
+    }
+
+    async fn open(
+        config: ServerConfig,
+        schema: Schema,
+        secret: Secret,
+        custom: Option<Arc<dyn RoomValidators>>,
+    ) -> Result<Self, StartError> {
         let (location, dir) = (config.store.clone(), config.data_dir.clone());
         let (synchronous, verify) = (config.storage.synchronous, config.storage.verify_on_start);
         let store = tokio::task::spawn_blocking(move || -> Result<Arc<dyn Store>, StartError> {
@@ -88,7 +110,7 @@ impl Server {
             Ok(store)
         })
         .await??;
-        Self::start_with_store(config, schema, secret, store).await
+        Self::launch(config, schema, secret, store, custom).await
     }
 
     /// Starts serving on a store of the caller's choice (checked by the caller).
@@ -97,6 +119,16 @@ impl Server {
         schema: Schema,
         secret: Secret,
         store: Arc<dyn Store>,
+    ) -> Result<Self, StartError> {
+        Self::launch(config, schema, secret, store, None).await
+    }
+
+    async fn launch(
+        config: ServerConfig,
+        schema: Schema,
+        secret: Secret,
+        store: Arc<dyn Store>,
+        custom: Option<Arc<dyn RoomValidators>>,
     ) -> Result<Self, StartError> {
         schema.check()?;
         let listener = tokio::net::TcpListener::bind(config.listen)
@@ -109,6 +141,7 @@ impl Server {
             addr: config.listen,
             source,
         })?;
+        let validators = config.validators.clone();
         let metrics = Arc::new(Metrics::default());
         let (persister, threads) = Persister::start(Arc::clone(&store), Arc::clone(&metrics));
         let (stop_tx, stop_rx) = watch::channel(false);
@@ -120,6 +153,7 @@ impl Server {
             persister,
             Arc::clone(&metrics),
             stop_rx.clone(),
+            AppValidators::new(validators, custom),
         ));
         let bus = listen(&shared);
         let app = crate::http::router(Arc::clone(&shared));

@@ -27,6 +27,7 @@ async fn bad_missing_expired_and_foreign_tokens_are_refused() {
             doc: "board".into(),
             role: Role::Editor,
             exp: unix_now() - 1,
+            sub: None,
         },
     );
     let other_secret = Secret::new(vec![9; 32]).unwrap();
@@ -36,6 +37,7 @@ async fn bad_missing_expired_and_foreign_tokens_are_refused() {
             doc: "board".into(),
             role: Role::Admin,
             exp: unix_now() + 60,
+            sub: None,
         },
     );
     let cases = [

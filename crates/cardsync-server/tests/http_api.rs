@@ -250,6 +250,7 @@ async fn every_error_is_json_with_its_status_and_code_and_writes_nothing() {
             doc: "board".into(),
             role: Role::Service,
             exp: unix_now() - 1,
+            sub: None,
         },
     );
     let forged = mint(
@@ -258,6 +259,7 @@ async fn every_error_is_json_with_its_status_and_code_and_writes_nothing() {
             doc: "board".into(),
             role: Role::Service,
             exp: unix_now() + 60,
+            sub: None,
         },
     );
     let good = serde_json::to_vec(&json!({ "ops": [create(CardId::from_u128(8), "x")] })).unwrap();

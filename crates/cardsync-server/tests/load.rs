@@ -5,7 +5,9 @@
 //! client). The per-peer batch rate limit is lifted so the server, not the limit, is measured.
 //! Reports sustained acked batches per second and the ack latency (apply to `Acked`), and the
 //! server's share of it (frame arrival to durable, from `/metrics.json`). With `LOAD_OUT=FILE` it
-//! also writes them as benchmark rows (workload E2) for `cargo xtask bench`'s table.
+//! also writes them as benchmark rows (workload E2) for `cargo xtask bench`'s table. With
+//! `LOAD_VALIDATORS=1` every room runs one example validator of each kind (`VALIDATORS`), for
+//! their cost against the same run without them (docs/design.md §10).
 
 mod common;
 
@@ -20,6 +22,17 @@ use cardsync_sync::protocol::BatchId;
 use cardsync_sync::room::Role;
 use common::*;
 
+/// One example validator of each kind, on every document. Each judges every batch (reads the
+/// touched card); none refuses the workload's votes.
+const VALIDATORS: &str = r#"
+[[validators]]
+docs = "*"
+wip_limit = { column = "doing", field = "status", limit = 3 }
+distance = { kind = "task", field = "title", planned = "body", max_metres = 100.0 }
+milestone = { kind = "task", field = "votes", threshold = 1e12, flag = "title" }
+assignee_moves_to_done = { column = "Done", field = "title" }
+"#;
+
 fn env(name: &str, default: usize) -> usize {
     std::env::var(name)
         .ok()
@@ -32,11 +45,13 @@ fn env(name: &str, default: usize) -> usize {
 async fn acked_batches_per_second_and_ack_latency_under_many_clients() {
     let (clients, batches) = (env("LOAD_CLIENTS", 100), env("LOAD_BATCHES", 100));
     let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(
-        dir.path(),
-        "[room.batch_rate]\nburst = 1000000\nrefill_ms = 0\n[limits]\nmax_connections = 100000\n",
-        0,
-    );
+    let mut config =
+        "[room.batch_rate]\nburst = 1000000\nrefill_ms = 0\n[limits]\nmax_connections = 100000\n"
+            .to_owned();
+    if env("LOAD_VALIDATORS", 0) == 1 {
+        config.push_str(VALIDATORS);
+    }
+    let server = TestServer::start(dir.path(), &config, 0);
     let sent: Arc<Mutex<HashMap<BatchId, Instant>>> = Arc::default();
     let latencies: Arc<Mutex<Vec<Duration>>> = Arc::default();
     let mut handles = Vec::new();

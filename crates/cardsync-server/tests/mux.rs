@@ -429,6 +429,7 @@ async fn an_expired_token_leaves_the_room_unauthorized_until_a_new_one_comes() {
         doc: "expiring".into(),
         role: Role::Editor,
         exp: cardsync_server::auth::unix_now(),
+        sub: None,
     };
     let expired = cardsync_server::auth::mint(&secret, &claims);
     let mut config = ClientConfig::new(String::new(), expired);
@@ -462,6 +463,7 @@ fn token_expiring(doc: &str, exp: u64) -> String {
         doc: doc.into(),
         role: Role::Editor,
         exp: unix_now() + exp,
+        sub: None,
     };
     mint(&Secret::new(SECRET.to_vec()).unwrap(), &claims)
 }

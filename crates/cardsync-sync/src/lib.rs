@@ -129,9 +129,9 @@ pub use protocol::{
     BatchId, MSG_CARDSYNC, Message, PROTOCOL_VERSION, ProtocolError, RejectCode, close_code,
 };
 pub use room::{
-    AuthError, Authenticator, AwarenessError, FieldRule, PeerCloseReason, PeerId, Permissions,
-    PersistToken, RateLimit, Role, Room, RoomAction, RoomConfig, RoomError, ShadowError,
-    StaticTokens, UNBATCHED, Verdicts, Violation,
+    AuthError, Authenticator, Author, AwarenessError, FieldRule, PeerCloseReason, PeerId,
+    Permissions, PersistToken, Proposal, RateLimit, Refused, Role, Room, RoomAction, RoomConfig,
+    RoomError, ShadowError, StaticTokens, UNBATCHED, Validator, Validators, Verdicts, Violation,
 };
 pub use session::{
     ClientSession, Conflict, ConflictLog, SessionAction, SessionConfig, SessionError,

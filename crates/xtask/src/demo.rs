@@ -5,7 +5,8 @@
 //!
 //! The board's schema comes from the board's own source (`demo/src/schema.js`), so page and
 //! server cannot disagree. The token secret is made once and kept beside the database, so
-//! the printed links keep working across restarts (and the board's content persists).
+//! the printed links keep working across restarts (and the board's content persists). The
+//! server's configuration enables one example validator, a WIP limit of 3 on Doing.
 
 use std::io::Read as _;
 use std::path::Path;
@@ -16,6 +17,12 @@ use crate::{e2e, server, wasm};
 
 /// Where the demo listens.
 const LISTEN: &str = "127.0.0.1:4455";
+
+/// The demo server's configuration: the example WIP limit, on the board's `status` column
+/// (the server's validators, `cardsync_server::validators`). A fourth card dragged into
+/// Doing is refused and rolled back, and the board shows the notice.
+const DEMO_CONFIG: &str = "[[validators]]\ndocs = \"board\"\n\
+wip_limit = { column = \"doing\", field = \"status\", limit = 3 }\n";
 
 /// Builds everything and serves the board until interrupted.
 pub fn run() -> Result<()> {
@@ -34,6 +41,9 @@ pub fn run() -> Result<()> {
         .args(["import { schema } from './src/schema.js'; process.stdout.write(JSON.stringify(schema));"])
         .output()?;
     write(&schema, json.as_bytes())?;
+    // The board's rules beyond the schema: a WIP limit on "doing" (docs/design.md §10).
+    let config = data.join("server.toml");
+    write(&config, DEMO_CONFIG.as_bytes())?;
     let secret = data.join("secret");
     if !secret.exists() {
         write(&secret, random_hex()?.as_bytes())?;
@@ -61,6 +71,7 @@ pub fn run() -> Result<()> {
     println!("Ctrl-C stops the server.\n");
     Cmd::new(&bin, &root)
         .args(["serve", "--listen", LISTEN])
+        .args([std::ffi::OsStr::new("--config"), config.as_os_str()])
         .args([std::ffi::OsStr::new("--data-dir"), data.as_os_str()])
         .args([std::ffi::OsStr::new("--schema"), schema.as_os_str()])
         .args([std::ffi::OsStr::new("--secret-file"), secret.as_os_str()])

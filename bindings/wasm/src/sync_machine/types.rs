@@ -125,7 +125,8 @@ export type RejectCode =
   | "forbidden"
   | "too_large"
   | "depends_on_rejected"
-  | "rate_limited";
+  | "rate_limited"
+  | "rejected_by_validator";
 
 /** Two writers set the same field concurrently; `winner` is what the document holds. */
 export interface Conflict {

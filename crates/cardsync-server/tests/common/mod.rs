@@ -51,6 +51,7 @@ pub fn token(doc: &str, role: Role) -> String {
         doc: doc.into(),
         role,
         exp: unix_now() + 3600,
+        sub: None,
     };
     mint(&Secret::new(SECRET.to_vec()).unwrap(), &claims)
 }
@@ -81,8 +82,13 @@ pub struct TestServer {
 
 /// Writes the schema and a config (plus `extra` TOML) into `dir`.
 pub fn write_config(dir: &Path, extra: &str) -> PathBuf {
+    write_config_with(dir, extra, &schema())
+}
+
+/// [`write_config`] with another schema.
+pub fn write_config_with(dir: &Path, extra: &str, schema: &Schema) -> PathBuf {
     let schema_file = dir.join("schema.json");
-    std::fs::write(&schema_file, serde_json::to_string(&schema()).unwrap()).unwrap();
+    std::fs::write(&schema_file, serde_json::to_string(schema).unwrap()).unwrap();
     let config = dir.join("server.toml");
     let text = format!(
         "data_dir = {:?}\nschema = {:?}\n{extra}",
@@ -95,7 +101,12 @@ pub fn write_config(dir: &Path, extra: &str) -> PathBuf {
 
 /// Runs the binary with `args`, the test secret and quiet logs.
 pub fn command(dir: &Path, extra: &str, port: u16) -> Command {
-    let config = write_config(dir, extra);
+    command_with(dir, extra, port, &schema())
+}
+
+/// [`command`] with another schema.
+pub fn command_with(dir: &Path, extra: &str, port: u16, schema: &Schema) -> Command {
+    let config = write_config_with(dir, extra, schema);
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_cardsync-server"));
     cmd.args(["serve", "--config"])
         .arg(&config)
@@ -125,7 +136,15 @@ impl TestServer {
 
     /// [`TestServer::start`], with the server's stderr going where `logs` says.
     pub fn start_with_logs(dir: &Path, extra: &str, port: u16, logs: Logs) -> TestServer {
-        let mut command = command(dir, extra, port);
+        Self::spawn(dir, command(dir, extra, port), logs)
+    }
+
+    /// [`TestServer::start`] with another schema.
+    pub fn start_with_schema(dir: &Path, extra: &str, schema: &Schema) -> TestServer {
+        Self::spawn(dir, command_with(dir, extra, 0, schema), Logs::Forwarded)
+    }
+
+    fn spawn(dir: &Path, mut command: Command, logs: Logs) -> TestServer {
         if logs == Logs::BrokenPipe {
             command.env("RUST_LOG", "debug");
         }

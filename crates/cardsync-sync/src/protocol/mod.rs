@@ -28,7 +28,9 @@
 //! | 6 | pong | `nonce` |
 //!
 //! **Versioning.** The client states its [`PROTOCOL_VERSION`] in hello; the server answers with
-//! the version it will speak (the lower of the two) or refuses with an auth message. New
+//! the version it will speak (the lower of the two) or refuses with an auth message, and sends
+//! nothing the agreed version cannot decode (version 2 added the reject code
+//! `rejected_by_validator`). New
 //! extension kinds get new numbers; a peer that meets an unknown kind gets
 //! [`ProtocolError::UnknownExtension`] for that message and carries on.
 //!
@@ -46,8 +48,9 @@ use lib0::{Reader, write_buf, write_str, write_var};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-/// The protocol version this crate speaks.
-pub const PROTOCOL_VERSION: u32 = 1;
+/// The protocol version this crate speaks. Version 2 added the reject code
+/// `rejected_by_validator`; a room speaking to a version 1 client sends `forbidden` instead.
+pub const PROTOCOL_VERSION: u32 = 2;
 /// Message type of the cardsync extension.
 pub const MSG_CARDSYNC: u64 = 99;
 
@@ -83,11 +86,16 @@ pub enum RejectCode {
     DependsOnRejected,
     /// The connection sends faster than allowed.
     RateLimited,
+    /// An application's validator refused the batch (`room::Validator`); the reason starts
+    /// with the validator's own stable code, then `": "` (`room::Refused::code_of`). Sent
+    /// only to clients of protocol version 2 or later; version 1 clients, which cannot decode
+    /// it, get `Forbidden` with the same reason.
+    RejectedByValidator,
 }
 
 impl RejectCode {
     /// Every code, in wire order (a code's wire number is its index here).
-    pub const ALL: [RejectCode; 7] = [
+    pub const ALL: [RejectCode; 8] = [
         RejectCode::Malformed,
         RejectCode::SchemaViolation,
         RejectCode::InvalidTransition,
@@ -95,6 +103,7 @@ impl RejectCode {
         RejectCode::TooLarge,
         RejectCode::DependsOnRejected,
         RejectCode::RateLimited,
+        RejectCode::RejectedByValidator,
     ];
 
     /// Whether the refusal says "not now" rather than "no": the same batch may be sent again
@@ -114,6 +123,7 @@ impl RejectCode {
             RejectCode::TooLarge => "too_large",
             RejectCode::DependsOnRejected => "depends_on_rejected",
             RejectCode::RateLimited => "rate_limited",
+            RejectCode::RejectedByValidator => "rejected_by_validator",
         }
     }
 

@@ -206,3 +206,21 @@ fn an_ack_is_small() {
     };
     assert!(ack.encode().len() <= 16, "{} bytes", ack.encode().len());
 }
+
+#[test]
+fn the_validator_code_is_appended_to_the_table() {
+    // Wire numbers never move: the first seven are version 1's, the validators' code is 7.
+    assert_eq!(RejectCode::RateLimited.wire(), 6);
+    assert_eq!(RejectCode::RejectedByValidator.wire(), 7);
+    assert_eq!(
+        RejectCode::from_wire(7),
+        Ok(RejectCode::RejectedByValidator)
+    );
+    assert_eq!(
+        RejectCode::RejectedByValidator.as_str(),
+        "rejected_by_validator"
+    );
+    assert!(!RejectCode::RejectedByValidator.is_retryable());
+    let json = serde_json::to_string(&RejectCode::RejectedByValidator).unwrap();
+    assert_eq!(json, "\"rejected_by_validator\"");
+}

@@ -8,6 +8,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -50,6 +51,34 @@ impl fmt::Display for Role {
     }
 }
 
+/// Who wrote a batch: what the token the connection was admitted with says.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Author {
+    /// The role the token grants.
+    pub role: Role,
+    /// The user id the token names (its subject), or `None` for a token without one (tokens
+    /// minted before subjects existed) and for peers admitted without a token.
+    pub subject: Option<Arc<str>>,
+}
+
+impl Author {
+    /// An author without a subject.
+    pub fn anonymous(role: Role) -> Self {
+        Self {
+            role,
+            subject: None,
+        }
+    }
+
+    /// An author with a subject.
+    pub fn with_subject(role: Role, subject: impl Into<Arc<str>>) -> Self {
+        Self {
+            role,
+            subject: Some(subject.into()),
+        }
+    }
+}
+
 /// Why a token was refused. The `Display` text travels to the client in `AuthDenied`, so it
 /// must not leak secrets.
 #[derive(Clone, Debug, Error, PartialEq, Eq)]
@@ -74,11 +103,22 @@ pub enum AuthError {
 pub trait Authenticator {
     /// The role `token` grants in this room.
     fn authenticate(&self, token: &str) -> Result<Role, AuthError>;
+
+    /// The role and the subject (user id) `token` grants: what the room hands validators as
+    /// the batch's [`Author`]. The default names no subject, so an authenticator that knows
+    /// only roles keeps working unchanged.
+    fn identify(&self, token: &str) -> Result<Author, AuthError> {
+        self.authenticate(token).map(Author::anonymous)
+    }
 }
 
 impl<A: Authenticator + ?Sized> Authenticator for &A {
     fn authenticate(&self, token: &str) -> Result<Role, AuthError> {
         (**self).authenticate(token)
+    }
+
+    fn identify(&self, token: &str) -> Result<Author, AuthError> {
+        (**self).identify(token)
     }
 }
 

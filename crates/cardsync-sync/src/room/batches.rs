@@ -34,12 +34,13 @@ use crate::time::Instant;
 
 use super::Room;
 use super::action::{PeerId, RoomAction};
-use super::auth::{Authenticator, Role};
+use super::auth::{Authenticator, Author, Role};
 use super::check::{Rules, check};
 use super::check_container::{is_reserved, reserved_clients};
 use super::compensate::{Compensation, compensate};
 use super::incoming::{Fresh, Incoming};
 use super::shadow::{COMPENSATOR_CLIENT_ID, Shadow};
+use super::validator::Proposal;
 use super::violation::Violation;
 
 /// A batch passed every check.
@@ -103,7 +104,9 @@ impl<A: Authenticator> Room<A> {
         let Some(state) = self.peers.get_mut(&peer) else {
             return;
         };
-        let role = state.role().unwrap_or(Role::Viewer);
+        let author = state
+            .author()
+            .unwrap_or_else(|| Author::anonymous(Role::Viewer));
         let stock = !state.hello;
         let verdict = if stock {
             // A stock client never resends: judge every update, and past the rate stop
@@ -111,10 +114,10 @@ impl<A: Authenticator> Room<A> {
             if let Some(until) = state.batches.take_owing(now) {
                 self.actions.push_back(RoomAction::Pause { peer, until });
             }
-            self.judge(role, batch, update, false, stock)
+            self.judge(&author, batch, update, false, stock)
         } else if state.batches.try_take(now) {
             let rate_limited = batch.is_some_and(|b| state.rate_limited.contains(&b.client));
-            self.judge(role, batch, update, rate_limited, stock)
+            self.judge(&author, batch, update, rate_limited, stock)
         } else {
             if let Some(b) = batch {
                 state.rate_limited.insert(b.client);
@@ -164,12 +167,13 @@ impl<A: Authenticator> Room<A> {
     /// instead of refused.
     pub(super) fn judge(
         &mut self,
-        role: Role,
+        author: &Author,
         batch: Option<BatchId>,
         update: &[u8],
         rate_limited: bool,
         stock: bool,
     ) -> Result<Accepted, Refusal> {
+        let role = author.role;
         let max = self.config.max_update_bytes;
         if update.len() > max {
             let reason = format!(
@@ -314,6 +318,17 @@ impl<A: Authenticator> Room<A> {
         let Some(mut effect) = applied.effect else {
             return Ok(Accepted::Held);
         };
+        // The application's rules, after the schema's and before anything is applied
+        // (`validator.rs`). A compensated stock update is the room's own undoing of a broken
+        // rule, judged by the schema alone: a validator's refusal could not be compensated.
+        if compensation.is_none() && !self.validators.is_empty() {
+            let proposal = Proposal::new(&self.doc, shadow.doc(), author, &applied.touched);
+            if let Err(refused) = self.validators.validate(&proposal) {
+                self.shadow = None;
+                let code = RejectCode::RejectedByValidator;
+                return Err(refuse(code, refused.wire_reason(), mark));
+            }
+        }
         let mut clocks: Vec<(u64, u32)> = fresh.iter().map(|f| (f.client, f.end)).collect();
         if let Some(c) = &compensation {
             effect = match cardsync_core::merge_updates_v1(&[&effect, &c.update]) {

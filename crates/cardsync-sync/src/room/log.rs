@@ -29,7 +29,7 @@ use yrs::updates::encoder::Encode;
 use crate::protocol::Message;
 use crate::time::Instant;
 
-use super::auth::{Authenticator, Role};
+use super::auth::{Authenticator, Author, Role};
 use super::error::RoomError;
 use super::fixed_ids::FixedIds;
 use super::replica::{held, open_doc};
@@ -122,10 +122,14 @@ impl<A: Authenticator> Room<A> {
             dropped.push(PersistToken(p.token));
             // A peer that left was never acked: a cardsync client resends from its outbox.
             if let Some(state) = self.peers.get(&p.from) {
-                let role = state.role().unwrap_or(Role::Viewer);
+                // The same author as the first judgement (the peer's admission), so the
+                // validators, pure functions of author, state and batch, judge alike.
+                let author = state
+                    .author()
+                    .unwrap_or_else(|| Author::anonymous(Role::Viewer));
                 let stock = !state.hello;
                 let update = p.source.unwrap_or(p.effect);
-                let verdict = self.judge(role, p.batch, &update, false, stock);
+                let verdict = self.judge(&author, p.batch, &update, false, stock);
                 self.settle(now, p.from, p.batch, verdict);
             }
             for (peer, batch) in p.reacks {

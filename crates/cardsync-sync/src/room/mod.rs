@@ -19,7 +19,8 @@
 //!    room rejected for that client id, or after a hole, make a dependent
 //!    (`DependsOnRejected`);
 //! 4. **validate** on the shadow replica (`shadow.rs`, `check.rs`): schema, state machines,
-//!    per-replica entries, role and field permissions;
+//!    per-replica entries, role and field permissions; then the application's
+//!    [`Validator`]s, which see the document before and after and the batch's [`Author`];
 //! 5. **apply** to the authoritative replica;
 //! 6. **persist** what the batch actually changed (duplicated parts dropped):
 //!    [`RoomAction::Persist`]; nothing is acked or broadcast before the driver confirms with
@@ -119,6 +120,8 @@ mod replica;
 mod restore;
 mod settle;
 mod shadow;
+mod validator;
+pub mod validators;
 mod violation;
 
 #[cfg(test)]
@@ -134,7 +137,7 @@ use crate::time::Instant;
 
 pub use action::{PeerCloseReason, PeerId, PersistToken, RoomAction};
 pub use audit::AuditRecord;
-pub use auth::{AuthError, Authenticator, FieldRule, Permissions, Role, StaticTokens};
+pub use auth::{AuthError, Authenticator, Author, FieldRule, Permissions, Role, StaticTokens};
 pub use awareness::AwarenessError;
 pub use bucket::RateLimit;
 /// The screen of untrusted bytes lives in `cardsync_core`, which runs it in every entry point that
@@ -143,6 +146,7 @@ pub use cardsync_core::untrusted::{MAX_DEPTH, ScreenError};
 pub use config::{FRAME_OVERHEAD, RoomConfig};
 pub use error::RoomError;
 pub use shadow::{COMPENSATOR_CLIENT_ID, ShadowError};
+pub use validator::{Proposal, Refused, Validator, Validators};
 pub use violation::Violation;
 
 use awareness::Presence;
@@ -180,6 +184,8 @@ pub struct Room<A> {
     fixed: FixedIds,
     /// Acks and rejections sent, for the driver's metrics.
     verdicts: Verdicts,
+    /// The application's validators, run on every batch after the schema checks.
+    validators: Validators,
     /// The wall clock (ms since the Unix epoch) the driver last reported, for the skew limit
     /// of time-ordered registers; `None` until it reports one (no limit then).
     wall_ms: Option<u64>,
@@ -226,8 +232,16 @@ impl<A: Authenticator> Room<A> {
             issued: 0,
             durable,
             marks: HashMap::new(),
+            validators: Validators::new(),
             wall_ms: None,
         })
+    }
+
+    /// The room with `validators`, run on every batch after the schema checks and before it
+    /// is accepted (see [`Validator`]).
+    pub fn with_validators(mut self, validators: Validators) -> Self {
+        self.validators = validators;
+        self
     }
 
     /// The acks and rejections this room has sent since it opened.

@@ -6,8 +6,9 @@
 //! receive broadcasts and presence.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
-use super::auth::Role;
+use super::auth::{Author, Role};
 use super::bucket::TokenBucket;
 use super::config::RoomConfig;
 use crate::time::Instant;
@@ -44,6 +45,11 @@ pub(crate) struct Peer {
     /// Client ids with a batch refused as `RateLimited` on this connection: a later batch
     /// of theirs that misses clocks is refused the same way (see `batches.rs`).
     pub rate_limited: HashSet<u64>,
+    /// The user id its token names, handed to validators with its role (`validator.rs`).
+    pub subject: Option<Arc<str>>,
+    /// The protocol version agreed in its welcome (0 without a hello): a version 1 client
+    /// knows no `RejectedByValidator` and gets `Forbidden` instead (`settle.rs`).
+    pub version: u32,
 }
 
 impl Peer {
@@ -55,7 +61,17 @@ impl Peer {
             rejections: TokenBucket::new(config.rejection_rate, now),
             rate_limited: HashSet::new(),
             hello: false,
+            subject: None,
+            version: 0,
         }
+    }
+
+    /// Who writes through this peer, once admitted.
+    pub fn author(&self) -> Option<Author> {
+        Some(Author {
+            role: self.role()?,
+            subject: self.subject.clone(),
+        })
     }
 
     /// The role, once admitted.

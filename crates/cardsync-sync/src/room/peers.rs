@@ -19,7 +19,7 @@ use crate::time::Instant;
 
 use super::Room;
 use super::action::{PeerCloseReason, PeerId, RoomAction};
-use super::auth::{Authenticator, Role};
+use super::auth::{Authenticator, Author, Role};
 use super::batches::Refusal;
 use super::error::RoomError;
 use super::peer::{Peer, Stage};
@@ -171,9 +171,12 @@ impl<A: Authenticator> Room<A> {
             self.deny(peer, "unsupported protocol version 0".to_owned());
             return;
         }
-        match self.auth.authenticate(token) {
+        match self.auth.identify(token) {
             Err(e) => self.deny(peer, e.to_string()),
-            Ok(role) => {
+            Ok(Author { role, subject }) => {
+                if let Some(state) = self.peers.get_mut(&peer) {
+                    state.subject = subject;
+                }
                 if let Some(version) = version {
                     let version = version.min(PROTOCOL_VERSION);
                     let role = role.as_str().to_owned();
@@ -187,10 +190,11 @@ impl<A: Authenticator> Room<A> {
                         },
                     );
                 }
-                if version.is_some()
+                if let Some(version) = version
                     && let Some(state) = self.peers.get_mut(&peer)
                 {
                     state.hello = true;
+                    state.version = version.min(PROTOCOL_VERSION);
                 }
                 self.admit(peer, role);
             }

@@ -32,6 +32,9 @@ use super::error::RoomError;
 use super::shadow::COMPENSATOR_CLIENT_ID;
 use super::{Room, UNBATCHED};
 
+/// The protocol version that brought `RejectCode::RejectedByValidator`.
+const VALIDATOR_CODE_SINCE: u32 = 2;
+
 /// Where a client id's rejected range starts, and why it was rejected.
 #[derive(Clone, Debug)]
 pub(crate) struct Mark {
@@ -142,6 +145,19 @@ impl<A: Authenticator> Room<A> {
             client,
             seq: UNBATCHED,
         });
+        // A client of protocol version 1 cannot decode the validators' code: it gets the
+        // verdict it knows that rolls back too, with the same reason.
+        let code = match code {
+            RejectCode::RejectedByValidator
+                if self
+                    .peers
+                    .get(&peer)
+                    .is_some_and(|p| p.version < VALIDATOR_CODE_SINCE) =>
+            {
+                RejectCode::Forbidden
+            }
+            code => code,
+        };
         self.send(
             peer,
             &Message::Reject {

@@ -12,6 +12,7 @@ mod log;
 mod proptests;
 mod registers;
 mod stock;
+mod validators;
 
 use cardsync_core::{
     Applied, CardDoc, CardId, CardKind, FieldDef, FieldKind, Op, Origin, RelationshipKind, Schema,
