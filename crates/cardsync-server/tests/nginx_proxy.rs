@@ -27,7 +27,10 @@ struct Nginx(Child);
 
 impl Drop for Nginx {
     fn drop(&mut self) {
-        let _ = self.0.kill();
+        // SIGTERM makes the master stop its workers too (SIGKILL would leave them running).
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status();
         let _ = self.0.wait();
     }
 }
@@ -47,18 +50,20 @@ fn start_nginx(dir: &std::path::Path, nodes: [u16; 2], port: u16) -> Nginx {
         .replace("127.0.0.1:8080", &format!("127.0.0.1:{port}"));
     let conf = dir.join("nginx.conf");
     std::fs::write(&conf, text).unwrap();
-    let child = Command::new("nginx")
-        .arg("-p")
-        .arg(dir)
-        .arg("-c")
-        .arg(&conf)
-        .args(["-g", "daemon off;"])
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run nginx ({e}): `apt-get install nginx`"));
+    let nginx = Nginx(
+        Command::new("nginx")
+            .arg("-p")
+            .arg(dir)
+            .arg("-c")
+            .arg(&conf)
+            .args(["-g", "daemon off;"])
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run nginx ({e}): `apt-get install nginx`")),
+    );
     for _ in 0..100 {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Nginx(child);
+            return nginx;
         }
         std::thread::sleep(Duration::from_millis(50));
     }
