@@ -127,11 +127,28 @@ impl Report {
             self.machine.versions.entry(peer).or_insert(version);
         }
         self.machine.seconds += other.machine.seconds;
-        self.rows.extend(other.rows);
-        // Runs of one runner (one per workload) repeat the same notes.
+        // A later run's row replaces an earlier one of the same workload and case, in place
+        // (`cargo xtask bench --nodes` renders its rows over the last full run's).
+        for row in other.rows {
+            match self
+                .rows
+                .iter_mut()
+                .find(|r| r.workload == row.workload && r.case == row.case)
+            {
+                Some(earlier) => *earlier = row,
+                None => self.rows.push(row),
+            }
+        }
+        // Runs of one runner (one per workload) repeat the same notes; a note whose heading
+        // (the text before its first ": ") matches an earlier one replaces it.
         for note in other.notes {
-            if !self.notes.contains(&note) {
-                self.notes.push(note);
+            match self
+                .notes
+                .iter_mut()
+                .find(|n| note_heading(n) == note_heading(&note))
+            {
+                Some(earlier) => *earlier = note,
+                None => self.notes.push(note),
             }
         }
     }
@@ -228,6 +245,11 @@ impl Report {
         }
         out
     }
+}
+
+/// A note's heading: the text before its first `": "`, or all of it.
+fn note_heading(note: &str) -> &str {
+    note.split_once(": ").map_or(note, |(heading, _)| heading)
 }
 
 /// Three significant digits, no exponent for the ranges that occur.

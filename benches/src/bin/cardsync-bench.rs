@@ -130,7 +130,10 @@ fn render(args: &[String]) -> Result<(), String> {
     for more in inputs {
         report.merge(read(more)?);
     }
-    report.machine.date = value(args, "--date").unwrap_or_default();
+    // Without --date the first input's stays (a partial rerun over the last full run).
+    if let Some(date) = value(args, "--date") {
+        report.machine.date = date;
+    }
     let text = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
     std::fs::write(&json, text).map_err(|e| format!("{}: {e}", json.display()))?;
     std::fs::write(&md, report.markdown()).map_err(|e| format!("{}: {e}", md.display()))?;

@@ -71,7 +71,7 @@ pub fn ensure(programs: &[Program]) -> Result<()> {
 }
 
 /// Whether this process runs as root (`id -u` prints 0).
-fn is_root() -> bool {
+pub fn is_root() -> bool {
     Command::new("id")
         .arg("-u")
         .output()

@@ -11,6 +11,8 @@
 //!    y-websocket pair; both write JSON of the same shape;
 //! 3. E2, server load: the ignored measurement `cardsync-server/tests/load.rs` in release,
 //!    with 100 and with 1,000 native clients, writing its figures as rows (`LOAD_OUT`);
+//!    then the scale-out rows ([`crate::bench_nodes`]): E2 on SQLite, PostgreSQL and two
+//!    nodes with CPU per acked batch, and E1 across two nodes;
 //! 4. `cardsync-bench render` merges them into `benches/results/latest.md` and `latest.json`.
 //!
 //! The intermediate JSON goes under the target directory; only the rendered pair is meant to
@@ -46,11 +48,7 @@ pub fn run(mode: Mode) -> Result<()> {
     let root = crate::paths::workspace_root();
     let scratch = crate::paths::target_dir(&root).join("bench");
     crate::paths::create_dir(&scratch)?;
-    let sha = Cmd::new("git", &root)
-        .args(["rev-parse", "--short=12", "HEAD"])
-        .output()
-        .map(|s| s.trim().to_owned())
-        .unwrap_or_default();
+    let sha = git_sha(&root);
     // One process per workload: nothing a workload allocated stays in the heap of the next.
     let mut inputs = Vec::new();
     for workload in WORKLOADS {
@@ -71,15 +69,53 @@ pub fn run(mode: Mode) -> Result<()> {
     }
     inputs.extend(run_js(&root, &scratch, mode)?);
     inputs.extend(run_e2(&root, &scratch, mode)?);
-    let results = root.join("benches/results");
-    crate::paths::create_dir(&results)?;
+    inputs.extend(crate::bench_nodes::run(&root, &scratch, mode, &sha)?);
     let date = Cmd::new("date", &root)
         .args(["-u", "+%Y-%m-%d %H:%M UTC"])
         .output()
         .map(|s| s.trim().to_owned())
         .unwrap_or_default();
-    bench_bin(&root)
-        .args(["render", "--date", &date, "--md"])
+    render(&root, inputs, Some(&date))
+}
+
+/// `cargo xtask bench --nodes`: only the scale-out rows, rendered over the last run's
+/// `latest.json` (the renderer replaces its rows and notes of the same case).
+pub fn run_nodes(mode: Mode) -> Result<()> {
+    let root = crate::paths::workspace_root();
+    let scratch = crate::paths::target_dir(&root).join("bench");
+    crate::paths::create_dir(&scratch)?;
+    let last = scratch.join("last.json");
+    copy(&root.join("benches/results/latest.json"), &last)?;
+    let mut inputs = vec![last];
+    inputs.extend(crate::bench_nodes::run(
+        &root,
+        &scratch,
+        mode,
+        &git_sha(&root),
+    )?);
+    // The header keeps the last full run's commit and date; the new rows' notes name theirs.
+    render(&root, inputs, None)
+}
+
+/// The commit measured, short.
+fn git_sha(root: &Path) -> String {
+    Cmd::new("git", root)
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .output()
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_default()
+}
+
+/// Merges the runs' JSON files into `benches/results/latest.md` and `latest.json`; `date`
+/// replaces the first input's end date when given.
+fn render(root: &Path, inputs: Vec<PathBuf>, date: Option<&str>) -> Result<()> {
+    let results = root.join("benches/results");
+    crate::paths::create_dir(&results)?;
+    let mut cmd = bench_bin(root).args(["render"]);
+    if let Some(date) = date {
+        cmd = cmd.args(["--date", date]);
+    }
+    cmd.args(["--md"])
         .args([
             results.join("latest.md"),
             PathBuf::from("--json"),

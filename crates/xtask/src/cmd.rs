@@ -83,6 +83,15 @@ impl Cmd {
         }
     }
 
+    /// Echoes and starts the command with inherited stdin/stdout/stderr, without waiting (the
+    /// demo's server nodes); the caller ends and reaps it.
+    pub fn spawn(&self) -> Result<std::process::Child> {
+        eprintln!("$ {self} &");
+        self.command()
+            .spawn()
+            .map_err(|error| self.start_error(&error))
+    }
+
     fn command(&self) -> Command {
         let mut command = Command::new(&self.program);
         command.args(&self.args).current_dir(&self.dir);

@@ -3,13 +3,16 @@
 //! the demo board and `cardsync-server` (release), then runs the server with its SQLite store under
 //! `target/cardsync-demo/`, serving the board and its room at `http://127.0.0.1:4455/`.
 //!
+//! `cargo xtask demo --cluster` serves the same board from two nodes on one throwaway
+//! PostgreSQL instead ([`crate::cluster`]).
+//!
 //! The board's schema comes from the board's own source (`demo/src/schema.js`), so page and
 //! server cannot disagree. The token secret is made once and kept beside the database, so
 //! the printed links keep working across restarts (and the board's content persists). The
 //! server's configuration enables one example validator, a WIP limit of 3 on Doing.
 
 use std::io::Read as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::cmd::Cmd;
 use crate::error::{Error, Result};
@@ -24,8 +27,29 @@ const LISTEN: &str = "127.0.0.1:4455";
 const DEMO_CONFIG: &str = "[[validators]]\ndocs = \"board\"\n\
 wip_limit = { column = \"doing\", field = \"status\", limit = 3 }\n";
 
-/// Builds everything and serves the board until interrupted.
-pub fn run() -> Result<()> {
+/// What both demos serve: the server binary, the board's files, its schema, the token secret
+/// and an editor's and a viewer's token for the document `board`.
+pub struct Prepared {
+    /// The release `cardsync-server`.
+    pub bin: PathBuf,
+    /// The built board (`--static-dir`).
+    pub board: PathBuf,
+    /// `target/cardsync-demo/`: the schema, the secret and (single node) the SQLite store.
+    pub data: PathBuf,
+    /// The board's schema as JSON.
+    pub schema: PathBuf,
+    /// The token secret.
+    pub secret: PathBuf,
+    /// The server's configuration ([`DEMO_CONFIG`]).
+    pub config: PathBuf,
+    /// An editor's token.
+    pub editor: String,
+    /// A viewer's token.
+    pub viewer: String,
+}
+
+/// Builds the package, the board and the release server, and writes the schema and secret.
+pub fn prepare() -> Result<Prepared> {
     let root = crate::paths::workspace_root();
     // The release wasm build installs what it needs: the wasm32 target, pkg's npm packages
     // (wasm-opt) and wasm-bindgen-cli.
@@ -64,18 +88,53 @@ pub fn run() -> Result<()> {
         Ok(out.trim().to_owned())
     };
     let (editor, viewer) = (token("editor")?, token("viewer")?);
+    Ok(Prepared {
+        bin,
+        board,
+        data,
+        schema,
+        secret,
+        config,
+        editor,
+        viewer,
+    })
+}
+
+impl Prepared {
+    /// `cardsync-server serve` on `listen` with the schema, secret and board; the caller adds
+    /// the store.
+    pub fn serve(&self, listen: &str) -> Cmd {
+        Cmd::new(&self.bin, &crate::paths::workspace_root())
+            .args(["serve", "--listen", listen])
+            .args([std::ffi::OsStr::new("--config"), self.config.as_os_str()])
+            .args([std::ffi::OsStr::new("--schema"), self.schema.as_os_str()])
+            .args([
+                std::ffi::OsStr::new("--secret-file"),
+                self.secret.as_os_str(),
+            ])
+            .args([std::ffi::OsStr::new("--static-dir"), self.board.as_os_str()])
+    }
+}
+
+/// Builds everything and serves the board until interrupted: one node on SQLite, or with
+/// `cluster` two nodes on a throwaway PostgreSQL ([`crate::cluster`]).
+pub fn run(cluster: bool) -> Result<()> {
+    if cluster {
+        crate::apt::ensure(&[crate::apt::POSTGRESQL])?;
+    }
+    let prepared = prepare()?;
+    if cluster {
+        return crate::cluster::run(&prepared);
+    }
+    let (data, editor, viewer) = (&prepared.data, &prepared.editor, &prepared.viewer);
     println!("\ncardsync demo board (SQLite store in {})", data.display());
     println!("  editor: http://{LISTEN}/?name=Ada&token={editor}");
     println!("  second editor (open in another window): http://{LISTEN}/?name=Bob&token={editor}");
     println!("  viewer (edits are rolled back): http://{LISTEN}/?name=Vic&token={viewer}");
     println!("Ctrl-C stops the server.\n");
-    Cmd::new(&bin, &root)
-        .args(["serve", "--listen", LISTEN])
-        .args([std::ffi::OsStr::new("--config"), config.as_os_str()])
+    prepared
+        .serve(LISTEN)
         .args([std::ffi::OsStr::new("--data-dir"), data.as_os_str()])
-        .args([std::ffi::OsStr::new("--schema"), schema.as_os_str()])
-        .args([std::ffi::OsStr::new("--secret-file"), secret.as_os_str()])
-        .args([std::ffi::OsStr::new("--static-dir"), board.as_os_str()])
         .run()
 }
 

@@ -15,13 +15,16 @@
 
 mod apt;
 mod bench;
+mod bench_nodes;
 mod browser;
+mod cluster;
 mod cmd;
 mod demo;
 mod e2e;
 mod error;
 mod fuzz;
 mod paths;
+mod pg;
 mod server;
 mod test;
 mod toolchain;
@@ -57,7 +60,12 @@ enum Command {
         steps: Vec<String>,
     },
     /// Serve the demo board: the sync server with its SQLite store at http://127.0.0.1:4455/.
-    Demo,
+    Demo {
+        /// Two nodes (127.0.0.1:4455 and :4456) on a throwaway PostgreSQL instead, with links
+        /// that put two users on different nodes; Ctrl-C removes the database.
+        #[arg(long)]
+        cluster: bool,
+    },
     /// Run the side-by-side benchmarks (cardsync, yrs, automerge, loro; K1–K8) and write
     /// benches/results/latest.md and latest.json.
     Bench {
@@ -67,6 +75,10 @@ enum Command {
         /// The full sizes and 7 samples per cell (the default).
         #[arg(long)]
         full: bool,
+        /// Only the scale-out rows (E2 on SQLite, PostgreSQL and two nodes; E1 across nodes),
+        /// rendered over the last run's benches/results/latest.json.
+        #[arg(long)]
+        nodes: bool,
     },
     /// Build the npm package's wasm into pkg/dist/wasm (cargo build, wasm-bindgen, wasm-opt).
     Wasm {
@@ -93,12 +105,23 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Test { slow, steps } => test::run(test::Options { slow, only: steps }),
-        Command::Demo => demo::run(),
-        Command::Bench { quick, full: _ } => bench::run(if quick {
-            bench::Mode::Quick
-        } else {
-            bench::Mode::Full
-        }),
+        Command::Demo { cluster } => demo::run(cluster),
+        Command::Bench {
+            quick,
+            full: _,
+            nodes,
+        } => {
+            let mode = if quick {
+                bench::Mode::Quick
+            } else {
+                bench::Mode::Full
+            };
+            if nodes {
+                bench::run_nodes(mode)
+            } else {
+                bench::run(mode)
+            }
+        }
         Command::Wasm { release } => wasm::run(wasm::Options { release }),
         Command::Size => wasm::size(),
         Command::Fuzz { target, secs } => fuzz::run(

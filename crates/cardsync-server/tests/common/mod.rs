@@ -99,7 +99,9 @@ pub fn write_config_with(dir: &Path, extra: &str, schema: &Schema) -> PathBuf {
     config
 }
 
-/// Runs the binary with `args`, the test secret and quiet logs.
+/// Runs the binary with `args`, the test secret and quiet logs. The binary is this build's,
+/// or the one `CARDSYNC_TEST_SERVER_BIN` names (a measurement comparing another commit's
+/// server, e.g. `load_nodes.rs`).
 pub fn command(dir: &Path, extra: &str, port: u16) -> Command {
     command_with(dir, extra, port, &schema())
 }
@@ -107,7 +109,9 @@ pub fn command(dir: &Path, extra: &str, port: u16) -> Command {
 /// [`command`] with another schema.
 pub fn command_with(dir: &Path, extra: &str, port: u16, schema: &Schema) -> Command {
     let config = write_config_with(dir, extra, schema);
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cardsync-server"));
+    let bin = std::env::var_os("CARDSYNC_TEST_SERVER_BIN")
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_cardsync-server").into());
+    let mut cmd = Command::new(bin);
     cmd.args(["serve", "--config"])
         .arg(&config)
         .args(["--listen", &format!("127.0.0.1:{port}")])
