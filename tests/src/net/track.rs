@@ -81,6 +81,16 @@ pub struct Stats {
     pub crashes: usize,
     /// Rate-limit backoffs that ran out (a session resent what the room had refused).
     pub retries: usize,
+    /// Rooms rebuilt because another node's append moved the head under theirs.
+    pub rebuilds: usize,
+    /// Nodes whose lease ended (a pause past it): they gave their room up.
+    pub fenced: usize,
+    /// Log entries of other nodes handed to a room.
+    pub caught_up: usize,
+    /// Clients that moved to another node.
+    pub switches: usize,
+    /// Node pauses.
+    pub pauses: usize,
 }
 
 /// The invariants' memory; see the module docs.
