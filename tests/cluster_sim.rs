@@ -52,7 +52,7 @@ proptest! {
     }
 }
 
-/// Runs a schedule, then heals and settles.
+/// Runs a schedule, then heals and settles; prints a trace with `CARDSYNC_SIM_TRACE` set.
 fn run(
     clients: usize,
     nodes: usize,
@@ -61,6 +61,8 @@ fn run(
     steps: &[ClusterStep],
 ) -> Net {
     let mut net = Net::cluster(clients, nodes, seed, compact_after);
+    // For triage: `CARDSYNC_SIM_TRACE=1 PROPTEST_MAX_SHRINK_ITERS=0` replays the saved case.
+    net.trace = std::env::var_os("CARDSYNC_SIM_TRACE").is_some();
     for s in steps {
         net.run_cluster(s);
     }
@@ -69,13 +71,13 @@ fn run(
 }
 
 /// The schedules must exercise what a cluster adds: lost races (rebuilds), catch-up from the
-/// log, fencing, node crashes, clients moving, and cross-node state-machine races the room
-/// refuses. (Counts only: the invariants are the property's job.)
+/// log, fencing, node crashes, clients moving, and cross-node state-machine races and board
+/// placements the room refuses. (Counts only: the invariants are the property's job.)
 #[test]
 fn schedules_exercise_races_catch_up_and_fencing() {
     let mut runner = proptest::test_runner::TestRunner::deterministic();
     let mut totals = cardsync_tests::net::Stats::default();
-    let (mut acks, mut codes) = (0, std::collections::BTreeMap::new());
+    let (mut acks, mut vanished, mut codes) = (0, 0, std::collections::BTreeMap::new());
     for case in 0..48u64 {
         let steps: Vec<ClusterStep> = proptest::collection::vec(cluster_step(), 100..250)
             .new_tree(&mut runner)
@@ -89,6 +91,8 @@ fn schedules_exercise_races_catch_up_and_fencing() {
         totals.fenced += s.fenced;
         totals.caught_up += s.caught_up;
         totals.switches += s.switches;
+        totals.placements += s.placements;
+        vanished += net.track.placements_vanished;
         acks += net.track.acks();
         for (code, n) in &net.track.rejections {
             *codes.entry(*code).or_insert(0) += n;
@@ -96,11 +100,12 @@ fn schedules_exercise_races_catch_up_and_fencing() {
     }
     let t = &totals;
     eprintln!(
-        "batches {} acks {acks} crashes {} rebuilds {} fenced {} caught up {} switches {} {codes:?}",
-        t.batches, t.crashes, t.rebuilds, t.fenced, t.caught_up, t.switches
+        "batches {} acks {acks} crashes {} rebuilds {} fenced {} caught up {} switches {} \
+         placements {} (rolled back {vanished}) {codes:?}",
+        t.batches, t.crashes, t.rebuilds, t.fenced, t.caught_up, t.switches, t.placements
     );
     assert!(acks > 1_000, "only {acks} acks");
-    assert!(t.rebuilds > 40, "only {} rebuilds", t.rebuilds);
+    assert!(t.rebuilds > 25, "only {} rebuilds", t.rebuilds);
     assert!(
         t.caught_up > 1_000,
         "only {} entries caught up",
@@ -109,6 +114,11 @@ fn schedules_exercise_races_catch_up_and_fencing() {
     assert!(t.fenced > 5, "only {} fenced", t.fenced);
     assert!(t.crashes > 50, "only {} crashes", t.crashes);
     assert!(t.switches > 50, "only {} switches", t.switches);
+    assert!(t.placements > 100, "only {} placements", t.placements);
+    assert!(
+        vanished > 0,
+        "no placement into a removed column rolled back"
+    );
     assert!(
         codes.get("invalid_transition").is_some_and(|&n| n >= 2),
         "{codes:?}"

@@ -251,6 +251,9 @@ impl Net {
         {
             Ok(Some(_)) => {
                 self.stats.batches += 1;
+                let place =
+                    |op: &cardsync_core::Op| matches!(op, cardsync_core::Op::PlaceCard { .. });
+                self.stats.placements += usize::from(ops.iter().any(place));
                 self.track.applied(i, &ops);
             }
             Ok(None) => {}
