@@ -124,3 +124,41 @@ fn schedules_exercise_races_catch_up_and_fencing() {
         "{codes:?}"
     );
 }
+
+/// Found by the two-node simulation: a client moves to a node that has peers but has not yet
+/// heard of the client's last acked batch (the bus is late or lost it). The node judged the
+/// client's next batch against its stale replica, saw a hole in the client's clocks, and
+/// rejected a valid batch (`depends_on_rejected`); when the first node appended the same batch
+/// meanwhile, a batch reported rejected was in the log. A node now catches up with the log
+/// whenever a peer connects, before judging its batches (`room_task.rs`, mirrored in
+/// `net/node.rs`).
+#[test]
+fn a_client_moving_to_a_node_behind_the_log_is_not_rejected() {
+    use cardsync_tests::net::{Action, Step};
+    // Client 0 (admin) on node 0; client 1 (editor) on node 1, so node 1 has a peer; client 2
+    // (viewer) on node 0. Node 1 hears nothing from the bus; its first head check is at 1 s.
+    let mut net = Net::cluster(3, 2, 7, 64);
+    net.deafen(1);
+    let create = || Step::Local {
+        client: 0,
+        action: Action::Create {
+            place: None,
+            vote: true,
+        },
+    };
+    net.run(&Step::Advance { ms: 100 });
+    net.run(&create());
+    net.run(&Step::Advance { ms: 400 });
+    assert_eq!(net.track.acks(), 1, "the first card is acked by node 0");
+    net.run(&create());
+    net.run_cluster(&ClusterStep::Switch { client: 0, node: 1 });
+    net.run(&Step::Advance { ms: 400 });
+    net.settle();
+    assert!(net.settled);
+    assert!(
+        net.track.rejections.is_empty(),
+        "{:?}",
+        net.track.rejections
+    );
+    net.check().unwrap();
+}

@@ -266,13 +266,6 @@ impl Net {
         self.cut & (1 << i) != 0
     }
 
-    /// Whether any client is connected to node `n`.
-    fn has_peers(&self, n: usize) -> bool {
-        self.clients
-            .iter()
-            .any(|c| c.link.as_ref().is_some_and(|l| l.node == n && !l.closed))
-    }
-
     fn connect(&mut self, i: usize) {
         if self.clients[i].link.is_some() || self.is_cut(i) {
             return;
@@ -282,7 +275,6 @@ impl Net {
         if self.nodes[n].paused_until > self.now {
             return;
         }
-        let first = !self.has_peers(n);
         self.next_peer += 1;
         let peer = PeerId(self.next_peer);
         let (up, down) = (VecDeque::new(), VecDeque::new());
@@ -301,9 +293,9 @@ impl Net {
         self.drain_room(n);
         self.clients[i].session.handle_connected(Instant(self.now));
         self.drain_client(i);
-        // A room on a shared log may have missed entries while nobody was here to check:
-        // catch up before the newcomer's batches are judged (as `room_task.rs` does).
-        if first && self.nodes[n].shared {
+        // A room on a shared log may be behind it (a late or lost wake-up, nobody here to
+        // check): catch up before the newcomer's batches are judged (as `room_task.rs` does).
+        if self.nodes[n].shared {
             self.nodes[n].stale = true;
             self.catch_up(n);
         }

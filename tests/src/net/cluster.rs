@@ -53,6 +53,13 @@ pub fn cluster_step() -> impl Strategy<Value = ClusterStep> {
 }
 
 impl Net {
+    /// From now on the bus delivers node `n` nothing (its listening connection is down): it
+    /// hears of other nodes' appends only by its own checks. For tests that need a node
+    /// behind the log.
+    pub fn deafen(&mut self, n: usize) {
+        self.nodes[n].deaf = true;
+    }
+
     /// Runs one step of a cluster's schedule.
     pub fn run_cluster(&mut self, step: &ClusterStep) {
         let (clients, nodes) = (self.clients.len(), self.nodes.len());

@@ -13,8 +13,9 @@
 //!   its peers (they reconnect and resend what was not acked), and loads the document again
 //!   under a new lease.
 //! - **Other nodes' entries**: a successful append wakes the other nodes over a bus that loses
-//!   one wake-up in eight; a periodic check of the head covers the lost ones, and so does a
-//!   room's first peer arriving. The entries are handed to `Room::handle_log_entries` only when
+//!   one wake-up in eight; a periodic check of the head covers the lost ones, and so does
+//!   every peer arriving (a client that moved here holds acks of entries the room may not have
+//!   read yet). The entries are handed to `Room::handle_log_entries` only when
 //!   nothing of the node's own is in flight; until then the node reads no frame, as the server.
 //! - **Crash**: the room and everything in flight is gone; a torn crash got its first appends
 //!   committed without the room hearing of it. The node reloads from the log.
@@ -59,6 +60,8 @@ pub(super) struct Node {
     pub(super) wakes: VecDeque<(u64, SeqNo)>,
     /// Nothing of the node runs before this.
     pub(super) paused_until: u64,
+    /// The bus delivers the node nothing (its listening connection is down).
+    pub(super) deaf: bool,
 }
 
 impl Node {
@@ -107,6 +110,7 @@ impl Net {
             next_check: shared.then_some(self.now + HEAD_CHECK_MS),
             wakes: VecDeque::new(),
             paused_until: 0,
+            deaf: false,
         }
     }
 
@@ -150,7 +154,7 @@ impl Net {
     /// lost).
     fn announce(&mut self, from: usize, head: SeqNo) {
         for m in (0..self.nodes.len()).filter(|&m| m != from) {
-            if self.rng.next_u64().is_multiple_of(8) {
+            if self.rng.next_u64().is_multiple_of(8) || self.nodes[m].deaf {
                 continue;
             }
             let at = self.latency(20);
@@ -219,8 +223,9 @@ impl Net {
             let at = self.latency(40);
             self.down(peer, at, None);
         }
-        let shared = self.nodes[n].shared;
+        let (shared, deaf) = (self.nodes[n].shared, self.nodes[n].deaf);
         self.nodes[n] = self.load_node(n, shared);
+        self.nodes[n].deaf = deaf;
         let doc = self.nodes[n].room.doc();
         self.track.check_acked_held(doc, "after a node was fenced");
     }
@@ -249,8 +254,9 @@ impl Net {
                 self.disconnected(i);
             }
         }
-        let shared = self.nodes[n].shared;
+        let (shared, deaf) = (self.nodes[n].shared, self.nodes[n].deaf);
         self.nodes[n] = self.load_node(n, shared);
+        self.nodes[n].deaf = deaf;
         let doc = self.nodes[n].room.doc();
         self.track.check_acked_held(doc, "after a node crash");
     }
