@@ -23,7 +23,8 @@
 //! 256 cases by default; `CARDSYNC_SLOW=1` (`cargo xtask test --slow`) runs 10,000.
 
 use cardsync_tests::cases;
-use cardsync_tests::net::{ClusterStep, Net, cluster_step};
+use cardsync_tests::net::Net;
+use cardsync_tests::net::cluster::{ClusterStep, cluster_step};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 

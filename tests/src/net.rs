@@ -44,12 +44,13 @@
 //! (backoff, heartbeats) has its own tests and is not wired in.
 //!
 //! The invariants live in `track.rs`; what the schedule can ask for is in `workload.rs`; the
-//! nodes and their log in `node.rs` and `store.rs`; the steps only a cluster takes in
-//! `cluster.rs`.
+//! nodes and their log in `node.rs`, `nodes.rs` and `store.rs`; the steps only a cluster
+//! takes in [`cluster`].
 
 mod bytes;
-mod cluster;
+pub mod cluster;
 mod node;
+mod nodes;
 mod store;
 mod track;
 mod workload;
@@ -63,7 +64,6 @@ use cardsync_sync::outbox::{MemoryStore, OutboxStore, PersistOp};
 use cardsync_sync::protocol::{Message, ProtocolError};
 use cardsync_sync::room::{PeerId, Room, RoomAction, StaticTokens};
 use cardsync_sync::session::{ClientSession, SessionAction, SessionConfig};
-pub use cluster::{ClusterStep, cluster_step};
 use node::Node;
 pub use store::{Lease, Refused, SeqNo, Store};
 pub use track::{Fate, Key, Stats, Tracker};
