@@ -2,7 +2,7 @@
 //! network with latency, dropped connections and partitions, client and server crashes (torn
 //! writes included), and a workload that mixes valid edits with batches the room refuses
 //! (a viewer's writes, an admin-only field set by editors, state-machine moves that a stale
-//! view allows). The model and why it is connection-level are in `cardsync_tests::net`.
+//! view allows, board placements into a column removed meanwhile). The model and why it is connection-level are in `cardsync_tests::net`.
 //!
 //! After every schedule the network heals, everyone reconnects and the system runs until
 //! quiescent; then `Net::check` asserts:
@@ -13,7 +13,8 @@
 //!   were stored, exist nowhere; acked ones exist on the server;
 //! - a rollback only takes the rejected batch and what cannot be replayed without it;
 //! - every stored operation ends acked or rejected with an event, across restarts;
-//! - each counter equals the sum of its acked increments.
+//! - each counter equals the sum of its acked increments;
+//! - on every board of every replica, each visible placed card shows in exactly one column.
 //!
 //! 256 cases by default; `CARDSYNC_SLOW=1` (`cargo xtask test --slow`) runs 10,000.
 
@@ -64,6 +65,7 @@ fn run(clients: usize, seed: u64, compact_after: usize, steps: &[Step]) -> Net {
 fn schedules_exercise_acks_rejections_and_crashes() {
     let mut runner = proptest::test_runner::TestRunner::deterministic();
     let (mut batches, mut crashes, mut acks, mut retries) = (0, 0, 0, 0);
+    let (mut placements, mut vanished) = (0, 0);
     let mut codes = std::collections::BTreeMap::new();
     for case in 0..48u64 {
         let steps: Vec<Step> = proptest::collection::vec(step(), 100..250)
@@ -74,15 +76,27 @@ fn schedules_exercise_acks_rejections_and_crashes() {
         batches += net.stats.batches;
         crashes += net.stats.crashes;
         retries += net.stats.retries;
+        placements += net.stats.placements;
+        vanished += net.track.placements_vanished;
         acks += net.track.acks();
         for (code, n) in &net.track.rejections {
             *codes.entry(*code).or_insert(0) += n;
         }
     }
-    eprintln!("batches {batches} acks {acks} crashes {crashes} retries {retries} {codes:?}");
+    eprintln!(
+        "batches {batches} acks {acks} crashes {crashes} retries {retries} \
+         placements {placements} (rolled back {vanished}) {codes:?}"
+    );
     assert!(batches > 1_000, "only {batches} batches");
     assert!(acks > 1_000, "only {acks} acks");
     assert!(crashes > 50, "only {crashes} crashes");
+    // Board moves race (one card into different columns), and a placement into a column
+    // another client removed meanwhile is refused and rolled back.
+    assert!(placements > 100, "only {placements} placements");
+    assert!(
+        vanished > 0,
+        "no placement into a removed column rolled back"
+    );
     // The room's batch rate is low on purpose (`room_config`): resends after a partition or a
     // restart are rate-limited, and sessions must wait and resend, not roll back.
     assert!(retries > 50, "only {retries} rate-limit retries");

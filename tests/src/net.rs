@@ -1,6 +1,8 @@
-//! A deterministic network simulation: one server [`Room`] and 2–5 [`ClientSession`]s, wired
-//! by a simulated network, disks and clock, all in one thread, driven by a schedule of
-//! [`Step`]s (proptest generates them; the fuzz targets can too).
+//! A deterministic network simulation: one or more server nodes, each with a [`Room`] of the
+//! same document over one shared log, and 2–5 [`ClientSession`]s, wired by a simulated
+//! network, disks and clock, all in one thread, driven by a schedule of [`Step`]s (proptest
+//! generates them; the fuzz targets can too). [`Net::new`] has one node, the single-node
+//! server on SQLite; [`Net::cluster`] has several, the server on PostgreSQL (`cluster.rs`).
 //!
 //! # The network model, and why it is connection-level
 //! The real transport is a WebSocket, i.e. TCP: *within* one connection, frames are never
@@ -22,9 +24,16 @@
 //! [`RoomAction::Persist`] is stored after a random delay, in order, and confirmed right after
 //! it is stored. A crash loses what was not stored yet; a *torn* crash also stores the first
 //! `torn` pending writes without confirming them (the driver died between the two). A
-//! crashed client restarts from its [`MemoryStore`] with a fresh RNG seed; a crashed server
-//! rebuilds its room from the update log. In-memory state (connections, unconfirmed writes,
-//! the room's record of rejected ranges) is gone.
+//! crashed client restarts from its [`MemoryStore`] with a fresh RNG seed; a crashed node
+//! rebuilds its room from the log. In-memory state (connections, unconfirmed writes, the
+//! room's record of rejected ranges) is gone.
+//!
+//! # The log
+//! A node's disk write is a compare-and-append to the shared log (`store.rs`) at the head its
+//! batch was validated against, under the node's lease, as the server's `room_task.rs` does.
+//! With one node it always lands; with several, a refused append makes the node rebuild its
+//! room and judge the refused batches again, other nodes' entries reach it by a bus or a
+//! periodic check, and a node paused past its lease is fenced (`cluster.rs` says how).
 //!
 //! # Time
 //! Simulated milliseconds. [`Step::Advance`] moves the clock and carries out, in time order,
@@ -34,27 +43,37 @@
 //! schedule ([`Step::Connect`]) and to [`Net::settle`]; the `Connection` state machine
 //! (backoff, heartbeats) has its own tests and is not wired in.
 //!
-//! The invariants live in `track.rs`; what the schedule can ask for is in `workload.rs`.
+//! The invariants live in `track.rs`; what the schedule can ask for is in `workload.rs`; the
+//! nodes and their log in `node.rs`, `nodes.rs` and `store.rs`; the steps only a cluster
+//! takes in [`cluster`].
 
 mod bytes;
+pub mod cluster;
+mod node;
+mod nodes;
+mod store;
 mod track;
 mod workload;
 
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use cardsync_core::{Schema, Stamp};
+use cardsync_core::{CardDoc, Schema, Stamp};
 use cardsync_sync::connection::{Instant, SplitMix64};
 use cardsync_sync::outbox::{MemoryStore, OutboxStore, PersistOp};
 use cardsync_sync::protocol::{Message, ProtocolError};
-use cardsync_sync::room::{PeerId, PersistToken, Room, RoomAction, StaticTokens};
+use cardsync_sync::room::{PeerId, Room, RoomAction, StaticTokens};
 use cardsync_sync::session::{ClientSession, SessionAction, SessionConfig};
+use node::Node;
+pub use store::{Lease, Refused, SeqNo, Store};
 pub use track::{Fate, Key, Stats, Tracker};
 pub use workload::{Action, Ids, Step, action, ops, room_config, schema, step, token, tokens};
 
 /// One connection: the two FIFO directions, with delivery times.
 struct Link {
     peer: PeerId,
+    /// The node it is connected to.
+    node: usize,
     up: VecDeque<(u64, Vec<u8>)>,
     /// `None` is the room's close, delivered after the frames before it.
     down: VecDeque<(u64, Option<Vec<u8>>)>,
@@ -69,12 +88,8 @@ struct Client {
     /// Persist ops issued and not stored yet: (due, seq, op).
     unstored: VecDeque<(u64, u64, PersistOp)>,
     link: Option<Link>,
-}
-
-struct Server {
-    room: Room<StaticTokens>,
-    log: Vec<Vec<u8>>,
-    unstored: VecDeque<(u64, PersistToken, Vec<u8>)>,
+    /// The node the client connects to.
+    home: usize,
 }
 
 /// Something due at a time.
@@ -83,8 +98,15 @@ enum Due {
     Down(usize),
     ClientDisk(usize),
     ClientTimer(usize),
-    ServerDisk,
-    RoomTimer,
+    /// A node's next append reaches the store.
+    NodeDisk(usize),
+    RoomTimer(usize),
+    /// A node renews its lease.
+    Renew(usize),
+    /// A node checks the log's head.
+    Check(usize),
+    /// The bus tells a node of another node's append.
+    Wake(usize),
 }
 
 /// The simulated system. See the module docs.
@@ -92,7 +114,8 @@ pub struct Net {
     now: u64,
     rng: SplitMix64,
     schema: Arc<Schema>,
-    server: Server,
+    store: Store,
+    nodes: Vec<Node>,
     clients: Vec<Client>,
     cut: u8,
     next_peer: u64,
@@ -118,23 +141,23 @@ fn later(queue_tail: Option<u64>, at: u64) -> u64 {
 }
 
 impl Net {
-    /// `clients` connected clients (2–5) and an empty room; `seed` drives latencies and client
-    /// ids; sessions compact their outbox offline once `compact_after` batches wait.
+    /// `clients` connected clients (2–5) and one node with an empty room; `seed` drives
+    /// latencies and client ids; sessions compact their outbox offline once `compact_after`
+    /// batches wait.
     pub fn new(clients: usize, seed: u64, compact_after: usize) -> Self {
+        Self::cluster(clients, 1, seed, compact_after)
+    }
+
+    /// As [`Net::new`], with `nodes` server nodes over one log; client `i` starts on node
+    /// `i % nodes`.
+    pub fn cluster(clients: usize, nodes: usize, seed: u64, compact_after: usize) -> Self {
         let schema = Arc::new(schema());
-        let (log, unstored) = (Vec::new(), VecDeque::new());
-        let room = Room::new(room_config(), (*schema).clone(), tokens(), &log)
-            .expect("the simulation's schema is valid");
-        let server = Server {
-            room,
-            log,
-            unstored,
-        };
         let mut net = Self {
             now: 0,
             rng: SplitMix64::new(seed),
             schema,
-            server,
+            store: Store::default(),
+            nodes: Vec::new(),
             clients: Vec::new(),
             cut: 0,
             next_peer: 0,
@@ -145,6 +168,10 @@ impl Net {
             trace: false,
             settled: false,
         };
+        for n in 0..nodes {
+            let node = net.load_node(n, nodes > 1);
+            net.nodes.push(node);
+        }
         for i in 0..clients {
             let config = SessionConfig {
                 token: token(i).into(),
@@ -160,6 +187,7 @@ impl Net {
                 config,
                 unstored,
                 link,
+                home: i % nodes,
             });
             net.connect(i);
         }
@@ -208,7 +236,7 @@ impl Net {
             Step::Drop { client } => self.drop_link(client as usize % n),
             Step::Partition { mask } => self.cut = mask,
             Step::CrashClient { client, torn } => self.crash_client(client as usize % n, torn),
-            Step::CrashServer { torn } => self.crash_server(torn),
+            Step::CrashServer { torn } => self.crash_node(0, torn),
         }
     }
 
@@ -223,6 +251,9 @@ impl Net {
         {
             Ok(Some(_)) => {
                 self.stats.batches += 1;
+                let place =
+                    |op: &cardsync_core::Op| matches!(op, cardsync_core::Op::PlaceCard { .. });
+                self.stats.placements += usize::from(ops.iter().any(place));
                 self.track.applied(i, &ops);
             }
             Ok(None) => {}
@@ -239,23 +270,35 @@ impl Net {
         if self.clients[i].link.is_some() || self.is_cut(i) {
             return;
         }
+        let n = self.clients[i].home;
+        // A paused node accepts nothing; the client tries again later.
+        if self.nodes[n].paused_until > self.now {
+            return;
+        }
         self.next_peer += 1;
         let peer = PeerId(self.next_peer);
         let (up, down) = (VecDeque::new(), VecDeque::new());
         let closed = false;
         self.clients[i].link = Some(Link {
             peer,
+            node: n,
             up,
             down,
             closed,
         });
-        self.server
+        self.nodes[n]
             .room
             .handle_connect(Instant(self.now), peer)
             .expect("fresh peer ids");
-        self.drain_room();
+        self.drain_room(n);
         self.clients[i].session.handle_connected(Instant(self.now));
         self.drain_client(i);
+        // A room on a shared log may be behind it (a late or lost wake-up, nobody here to
+        // check): catch up before the newcomer's batches are judged (as `room_task.rs` does).
+        if self.nodes[n].shared {
+            self.nodes[n].stale = true;
+            self.catch_up(n);
+        }
     }
 
     /// Both ends learn the connection is gone; what was in flight vanishes.
@@ -263,10 +306,12 @@ impl Net {
         let Some(link) = self.clients[i].link.take() else {
             return;
         };
-        self.server
-            .room
-            .handle_disconnect(Instant(self.now), link.peer);
-        self.drain_room();
+        if !link.closed {
+            self.nodes[link.node]
+                .room
+                .handle_disconnect(Instant(self.now), link.peer);
+            self.drain_room(link.node);
+        }
         self.disconnected(i);
     }
 
@@ -281,11 +326,13 @@ impl Net {
 
     fn crash_client(&mut self, i: usize, torn: u8) {
         self.stats.crashes += 1;
-        if let Some(link) = self.clients[i].link.take() {
-            self.server
+        if let Some(link) = self.clients[i].link.take()
+            && !link.closed
+        {
+            self.nodes[link.node]
                 .room
                 .handle_disconnect(Instant(self.now), link.peer);
-            self.drain_room();
+            self.drain_room(link.node);
         }
         let client = &mut self.clients[i];
         for (_, _, op) in client.unstored.drain(..).take(usize::from(torn)) {
@@ -301,23 +348,6 @@ impl Net {
         self.drain_client(i);
     }
 
-    fn crash_server(&mut self, torn: u8) {
-        self.stats.crashes += 1;
-        let server = &mut self.server;
-        let written = server.unstored.drain(..).take(usize::from(torn));
-        server.log.extend(written.map(|(_, _, update)| update));
-        for i in 0..self.clients.len() {
-            if self.clients[i].link.is_some() {
-                self.disconnected(i);
-            }
-        }
-        let log = &self.server.log;
-        self.server.room = Room::new(room_config(), (*self.schema).clone(), tokens(), log)
-            .expect("the log holds only validated updates");
-        self.track
-            .check_acked_held(self.server.room.doc(), "after a server crash");
-    }
-
     /// The next thing due at or before `until`, earliest first (ties: fixed order).
     fn next_due(&self, until: u64) -> Option<(u64, Due)> {
         let mut best: Option<(u64, Due)> = None;
@@ -330,14 +360,23 @@ impl Net {
         };
         for (i, c) in self.clients.iter().enumerate() {
             if let Some(link) = c.link.as_ref().filter(|_| !self.is_cut(i)) {
-                consider(link.up.front().map(|f| f.0), Due::Up(i));
+                // A node that is paused, or waits to catch up, reads no frame.
+                let node = &self.nodes[link.node];
+                let up = link.up.front().filter(|_| node.reading());
+                consider(up.map(|f| node.after_pause(f.0)), Due::Up(i));
                 consider(link.down.front().map(|f| f.0), Due::Down(i));
             }
             consider(c.unstored.front().map(|w| w.0), Due::ClientDisk(i));
             consider(c.session.poll_timeout().map(|t| t.0), Due::ClientTimer(i));
         }
-        consider(self.server.unstored.front().map(|w| w.0), Due::ServerDisk);
-        consider(self.server.room.poll_timeout().map(|t| t.0), Due::RoomTimer);
+        for (n, node) in self.nodes.iter().enumerate() {
+            let at = |t: Option<u64>| t.map(|t| node.after_pause(t));
+            consider(at(node.unstored.front().map(|w| w.0)), Due::NodeDisk(n));
+            consider(at(node.room.poll_timeout().map(|t| t.0)), Due::RoomTimer(n));
+            consider(at(node.next_renew), Due::Renew(n));
+            consider(at(node.next_check), Due::Check(n));
+            consider(at(node.wakes.front().map(|w| w.0)), Due::Wake(n));
+        }
         best
     }
 
@@ -356,18 +395,19 @@ impl Net {
         match due {
             Due::Up(i) => {
                 let link = self.clients[i].link.as_mut().expect("due on a live link");
-                let (peer, (_, frame)) = (link.peer, link.up.pop_front().expect("due"));
-                self.log(|| format!("{i} -> room: {:?}", decode(&frame)));
-                let room = &mut self.server.room;
+                let (peer, n) = (link.peer, link.node);
+                let (_, frame) = link.up.pop_front().expect("due");
+                self.log(|| format!("{i} -> node {n}: {:?}", decode(&frame)));
+                let room = &mut self.nodes[n].room;
                 room.handle_message(Instant(now), peer, &frame)
                     .expect("a peer the room knows");
-                self.drain_room();
+                self.drain_room(n);
             }
             Due::Down(i) => {
                 let link = self.clients[i].link.as_mut().expect("due on a live link");
                 match link.down.pop_front().expect("due").1 {
                     Some(frame) => {
-                        self.log(|| format!("room -> {i}: {:?}", decode(&frame)));
+                        self.log(|| format!("node -> {i}: {:?}", decode(&frame)));
                         let session = &mut self.clients[i].session;
                         session
                             .handle_frame(Instant(now), &frame)
@@ -393,18 +433,14 @@ impl Net {
                 self.clients[i].session.handle_timeout(Instant(now));
                 self.drain_client(i);
             }
-            Due::ServerDisk => {
-                let (_, token, update) = self.server.unstored.pop_front().expect("due");
-                self.server.log.push(update);
-                let room = &mut self.server.room;
-                room.handle_persisted(Instant(now), token)
-                    .expect("issued tokens");
-                self.drain_room();
+            Due::NodeDisk(n) => self.append(n),
+            Due::RoomTimer(n) => {
+                self.nodes[n].room.handle_timeout(Instant(now));
+                self.drain_room(n);
             }
-            Due::RoomTimer => {
-                self.server.room.handle_timeout(Instant(now));
-                self.drain_room();
-            }
+            Due::Renew(n) => self.renew(n),
+            Due::Check(n) => self.check_head(n),
+            Due::Wake(n) => self.wake(n),
         }
     }
 
@@ -436,9 +472,10 @@ impl Net {
         self.track.refresh(i, &client.session);
     }
 
-    /// The drain rule for the room.
-    fn drain_room(&mut self) {
-        while let Some(action) = self.server.room.poll_action() {
+    /// The drain rule for node `n`'s room. A persist becomes a compare-and-append at the
+    /// head the room's next append expects.
+    fn drain_room(&mut self, n: usize) {
+        while let Some(action) = self.nodes[n].room.poll_action() {
             let at = self.latency(40);
             match action {
                 RoomAction::Send { peer, frame } => self.down(peer, at, Some(frame.to_vec())),
@@ -450,8 +487,11 @@ impl Net {
                 RoomAction::Audit(_) | RoomAction::Pause { .. } => {}
                 RoomAction::Persist { token, update } => {
                     let at = self.latency(30);
-                    let queue = &mut self.server.unstored;
-                    queue.push_back((later(queue.back().map(|w| w.0), at), token, update));
+                    let node = &mut self.nodes[n];
+                    let queue = &mut node.unstored;
+                    let at = later(queue.back().map(|w| w.0), at);
+                    queue.push_back((at, token, update, node.expected));
+                    node.expected += 1;
                 }
             }
         }
@@ -474,10 +514,10 @@ impl Net {
         }
     }
 
-    /// Whether nothing is in flight, nothing waits for a disk, and every outbox is empty.
+    /// Whether nothing is in flight, nothing waits for a disk, every node holds the whole
+    /// log, and every outbox is empty.
     pub fn quiescent(&self) -> bool {
-        self.server.unstored.is_empty()
-            && self.server.room.pending_persists() == 0
+        self.nodes.iter().all(|node| node.idle(self.store.head()))
             && self.clients.iter().all(|c| {
                 c.unstored.is_empty()
                     && c.session.pending().next().is_none()
@@ -504,25 +544,44 @@ impl Net {
         self.settled = false;
     }
 
+    /// A room on the document as the log holds it (its `doc()`).
+    pub fn logged(&self) -> Room<StaticTokens> {
+        Room::new(
+            room_config(),
+            (*self.schema).clone(),
+            tokens(),
+            self.store.entries(),
+        )
+        .expect("the log holds only validated updates")
+    }
+
     /// After [`Net::settle`]: convergence plus every tracked invariant. Returns every
     /// violation found during the run and now.
     pub fn check(&mut self) -> Result<(), String> {
-        let server = self.server.room.doc();
-        let want = server.export();
+        let logged = self.logged();
+        let logged = logged.doc();
+        let want = logged.export();
         let mut found = Vec::new();
+        for (n, node) in self.nodes.iter().enumerate() {
+            if node.room.doc().export() != want {
+                found.push(format!("node {n}: its room differs from the log"));
+            }
+        }
         for (i, c) in self.clients.iter().enumerate() {
             let (local, confirmed) = (c.session.local().export(), c.session.confirmed().export());
             if local != want {
                 found.push(format!(
-                    "client {i}: local differs from the server:\n{local:#?}\nvs\n{want:#?}"
+                    "client {i}: local differs from the log:\n{local:#?}\nvs\n{want:#?}"
                 ));
             }
             if confirmed != local {
                 found.push(format!("client {i}: confirmed differs from local"));
             }
         }
-        let locals: Vec<_> = self.clients.iter().map(|c| c.session.local()).collect();
-        self.track.check_final(server, &locals);
+        let replicas: Vec<&CardDoc> = (self.clients.iter().map(|c| c.session.local()))
+            .chain(self.nodes.iter().map(|n| n.room.doc()))
+            .collect();
+        self.track.check_final(logged, &replicas);
         found.append(&mut self.track.violations);
         if found.is_empty() {
             Ok(())

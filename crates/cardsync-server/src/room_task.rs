@@ -457,9 +457,13 @@ impl Driver {
                     ));
                     return;
                 }
-                // A room on a shared store may have missed entries while nobody was here to
-                // check: catch up before the newcomer's batches are judged.
-                if self.peers.is_empty() && self.shared.store.is_shared() {
+                // A room on a shared store may be behind the log: entries appended while
+                // nobody was here to check, or whose wake-up is late or lost. Catch up before
+                // the newcomer's batches are judged: a client that moved here from another node
+                // holds acks of entries this room may not have read yet, and its next batch
+                // would start after a hole in its clocks, rejected as depending on a missing
+                // predecessor (found by `tests/cluster_sim.rs`).
+                if self.shared.store.is_shared() {
                     self.stale = true;
                 }
                 self.peers.insert(peer, out);

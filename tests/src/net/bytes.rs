@@ -36,10 +36,16 @@ fn zero_or_any(u: &mut Unstructured<'_>) -> Result<u8> {
 impl<'a> Arbitrary<'a> for Action {
     fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
         // As `action()`: Create 4, SetTitle 2, SetOwner 1, Status 6, Type 1, Vote 3, Tag 1,
-        // Delete 1, Restore 1, Link 1, Unlink 1, NewSequence 1, Insert 1, Move 2, Pair 2.
+        // Delete 1, Restore 1, Link 1, Unlink 1, NewSequence 1, Insert 1, Move 2, Pair 2,
+        // NewBoard 2, AddColumn 1, MoveColumn 1, RemoveColumn 1, Place 4, Unplace 1.
         let b = |u: &mut Unstructured<'a>| u8::arbitrary(u);
         Ok(
-            match weighted(u, &[4, 2, 1, 6, 1, 3, 1, 1, 1, 1, 1, 1, 1, 2, 2])? {
+            match weighted(
+                u,
+                &[
+                    4, 2, 1, 6, 1, 3, 1, 1, 1, 1, 1, 1, 1, 2, 2, 1, 1, 1, 1, 4, 1,
+                ],
+            )? {
                 0 => Action::Create {
                     place: Option::<u8>::arbitrary(u)?,
                     vote: bool::arbitrary(u)?,
@@ -87,7 +93,31 @@ impl<'a> Arbitrary<'a> for Action {
                     card: b(u)?,
                     at: b(u)?,
                 },
-                _ => Action::Pair { a: b(u)?, b: b(u)? },
+                14 => Action::Pair { a: b(u)?, b: b(u)? },
+                15 => Action::NewBoard,
+                16 => Action::AddColumn {
+                    board: b(u)?,
+                    at: b(u)?,
+                },
+                17 => Action::MoveColumn {
+                    board: b(u)?,
+                    column: b(u)?,
+                    at: b(u)?,
+                },
+                18 => Action::RemoveColumn {
+                    board: b(u)?,
+                    column: b(u)?,
+                },
+                19 => Action::Place {
+                    board: zero_or_any(u)?,
+                    card: zero_or_any(u)?,
+                    column: b(u)?,
+                    at: b(u)?,
+                },
+                _ => Action::Unplace {
+                    board: b(u)?,
+                    card: b(u)?,
+                },
             },
         )
     }

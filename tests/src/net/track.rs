@@ -19,15 +19,17 @@
 //! targets is therefore judged as the batch leaves the outbox (in the drain of the rollback),
 //! not when the event arrives.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::ops::Range;
 
-use cardsync_core::{CardDoc, CardId, FieldValue, Op};
+use cardsync_core::layout::{self, BoardKey};
+use cardsync_core::{BoardId, CardDoc, CardId, FieldValue, Op};
 use cardsync_sync::SyncEvent;
 use cardsync_sync::outbox::{PersistOp, Persisted};
 use cardsync_sync::protocol::BatchId;
 use cardsync_sync::room::PeerCloseReason;
 use cardsync_sync::session::ClientSession;
+use yrs::{Map, ReadTxn, Transact};
 
 /// Where a tracked operation stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,8 +81,20 @@ pub struct Stats {
     pub closes: Vec<PeerCloseReason>,
     /// Client and server crashes.
     pub crashes: usize,
+    /// Batches that place a card on a board.
+    pub placements: usize,
     /// Rate-limit backoffs that ran out (a session resent what the room had refused).
     pub retries: usize,
+    /// Rooms rebuilt because another node's append moved the head under theirs.
+    pub rebuilds: usize,
+    /// Nodes whose lease ended (a pause past it): they gave their room up.
+    pub fenced: usize,
+    /// Log entries of other nodes handed to a room.
+    pub caught_up: usize,
+    /// Clients that moved to another node.
+    pub switches: usize,
+    /// Node pauses.
+    pub pauses: usize,
 }
 
 /// The invariants' memory; see the module docs.
@@ -101,6 +115,9 @@ pub struct Tracker {
     pub violations: Vec<String>,
     /// Rejections seen by clients, by code.
     pub rejections: BTreeMap<&'static str, usize>,
+    /// Board placements (`PlaceCard`) that rollbacks of schema violations took back (a
+    /// placement into a column removed meanwhile), not counting a viewer's.
+    pub placements_vanished: usize,
 }
 
 impl Tracker {
@@ -177,6 +194,11 @@ impl Tracker {
                 vanished,
             } => {
                 *self.rejections.entry(rejection.code.as_str()).or_default() += 1;
+                if rejection.code.as_str() == "schema_violation" {
+                    self.placements_vanished += (vanished.iter())
+                        .filter(|op| matches!(op, Op::PlaceCard { .. }))
+                        .count();
+                }
                 let own = self
                     .batches
                     .get(&rejection.batch)
@@ -293,7 +315,52 @@ impl Tracker {
                 "acked increments ({sum}) on card {card}, absent on the server"
             ));
         }
+        for (i, doc) in std::iter::once(server)
+            .chain(clients.iter().copied())
+            .enumerate()
+        {
+            if let Err(e) = check_boards(doc) {
+                found.push(format!("replica {i} (0: the server): {e}"));
+            }
+        }
         self.violations.extend(found);
+    }
+}
+
+/// The board invariant, read as `tests/board_convergence.rs` reads it: on every board, no
+/// card shows twice, and the cards shown (in a column, or `unplaced` on a board without a live
+/// column) are exactly the visible cards with a stored placement.
+pub fn check_boards(doc: &CardDoc) -> Result<(), String> {
+    let mut placed: BTreeMap<BoardId, BTreeSet<CardId>> = BTreeMap::new();
+    {
+        let txn = doc.yrs_doc().transact();
+        if let Some(root) = txn.get_map(layout::BOARDS) {
+            for (key, value) in root.iter(&txn) {
+                if let Some(BoardKey::Placement(board, card)) = layout::parse_board_key(key)
+                    && layout::placement_value(&value).is_some()
+                    && doc.is_visible(card)
+                {
+                    placed.entry(board).or_default().insert(card);
+                }
+            }
+        }
+    }
+    for (id, view) in &doc.export().boards {
+        let mut shown: BTreeSet<CardId> = BTreeSet::new();
+        let cards = view.columns.iter().flat_map(|c| &c.cards);
+        for card in cards.chain(&view.unplaced) {
+            if !shown.insert(*card) {
+                return Err(format!("card {card} shows more than once on board {id}"));
+            }
+        }
+        let stored = placed.remove(id).unwrap_or_default();
+        if shown != stored {
+            return Err(format!("board {id}: placed {stored:?} but shows {shown:?}"));
+        }
+    }
+    match placed.into_iter().next() {
+        Some((board, cards)) => Err(format!("cards {cards:?} placed on missing board {board}")),
+        None => Ok(()),
     }
 }
 

@@ -8,7 +8,12 @@
 //! - `owner`, a field the room reserves to admins ([`room_config`]), set by an editor;
 //! - `status` moves the client's (stale) view allows but the room's state does not: from
 //!   `todo` a card may go to `doing` or to `dropped`, so when two clients move the same card
-//!   concurrently, the second move reaching the room starts from a state it does not allow.
+//!   concurrently, the second move reaching the room starts from a state it does not allow;
+//! - board placements into a column another client removed meanwhile (the room refuses a
+//!   placement naming a removed column; the client's view still had it live).
+//!
+//! Board moves race too: [`Step::Concurrent`] moves one card into a different column on each
+//! client, and at the end every replica must show each placed card in exactly one column.
 //!
 //! Actions pick cards and sequences by position in the client's *current* local view, so
 //! random programs stay mostly valid whatever happened before. Card ids are globally unique,
@@ -18,8 +23,8 @@
 use std::collections::BTreeMap;
 
 use cardsync_core::{
-    CardDoc, CardId, CardKind, FieldDef, FieldKind, FieldValue, Op, RelationshipKind, Schema,
-    SequenceId, Value, ValueType,
+    BoardId, BoardKind, CardDoc, CardId, CardKind, ColumnId, FieldDef, FieldKind, FieldValue, Op,
+    RelationshipKind, Schema, SequenceId, Value, ValueType,
 };
 use cardsync_sync::room::{FieldRule, RateLimit, Role, RoomConfig, StaticTokens};
 use proptest::prelude::*;
@@ -47,6 +52,7 @@ pub fn schema() -> Schema {
                 .field("tags", FieldDef::new(FieldKind::Set)),
         )
         .relationship("blocks", RelationshipKind::default())
+        .board("kanban", BoardKind::default())
 }
 
 /// The room's policy: only admins set `owner`; and a batch rate low enough that a client
@@ -146,16 +152,55 @@ pub enum Action {
         a: u8,
         b: u8,
     },
+    /// Create a board with one column.
+    NewBoard,
+    AddColumn {
+        board: u8,
+        at: u8,
+    },
+    MoveColumn {
+        board: u8,
+        column: u8,
+        at: u8,
+    },
+    RemoveColumn {
+        board: u8,
+        column: u8,
+    },
+    /// Place (or move) a card in a column of a board.
+    Place {
+        board: u8,
+        card: u8,
+        column: u8,
+        at: u8,
+    },
+    /// Take a card off a board.
+    Unplace {
+        board: u8,
+        card: u8,
+    },
 }
 
 impl Action {
     /// The action as client `i` takes it in a [`Step::Concurrent`]: a `Status` target shifted
-    /// by `2 * i`, so that neighbours race from `todo` to `doing` and to `dropped`.
+    /// by `2 * i`, so that neighbours race from `todo` to `doing` and to `dropped`; a
+    /// placement's column shifted by `i`, so that they move one card into different columns.
     pub fn for_client(&self, i: usize) -> Action {
         match *self {
             Action::Status { card, to } => Action::Status {
                 card,
                 to: to.wrapping_add(2 * i as u8),
+            },
+            Action::Place {
+                board,
+                card,
+                column,
+                at,
+            } => Action::Place {
+                board,
+                card,
+                column: column.wrapping_add(i as u8),
+                at,
             },
             ref other => other.clone(),
         }
@@ -182,6 +227,14 @@ pub fn action() -> impl Strategy<Value = Action> + Clone {
         1 => (b(), b(), b()).prop_map(|(seq, card, at)| Action::Insert { seq, card, at }),
         2 => (b(), b(), b()).prop_map(|(seq, card, at)| Action::Move { seq, card, at }),
         2 => (b(), b()).prop_map(|(a, b)| Action::Pair { a, b }),
+        2 => Just(Action::NewBoard),
+        1 => (b(), b()).prop_map(|(board, at)| Action::AddColumn { board, at }),
+        1 => (b(), b(), b()).prop_map(|(board, column, at)| Action::MoveColumn { board, column, at }),
+        1 => (b(), b()).prop_map(|(board, column)| Action::RemoveColumn { board, column }),
+        // Mostly the first board and card, so that moves race.
+        4 => (prop_oneof![Just(0u8), b()], prop_oneof![Just(0u8), b()], b(), b())
+            .prop_map(|(board, card, column, at)| Action::Place { board, card, column, at }),
+        1 => (b(), b()).prop_map(|(board, card)| Action::Unplace { board, card }),
     ]
 }
 
@@ -292,6 +345,10 @@ pub fn ops(doc: &CardDoc, action: &Action, ids: &mut Ids) -> Option<Vec<Op>> {
         .map(|(id, _)| *id)
         .collect();
     let seqs: Vec<SequenceId> = export.sequences.keys().copied().collect();
+    let boards: Vec<BoardId> = export.boards.keys().copied().collect();
+    let columns = |board: BoardId| -> Vec<ColumnId> {
+        export.boards[&board].columns.iter().map(|c| c.id).collect()
+    };
     let set = |card, field: &str, value: Value| Op::SetField {
         card,
         field: field.into(),
@@ -394,6 +451,67 @@ pub fn ops(doc: &CardDoc, action: &Action, ids: &mut Ids) -> Option<Vec<Op>> {
                 return None;
             }
             vec![set(a, "title", "pair".into()), vote(b, ids.vote(false))]
+        }
+        Action::NewBoard => {
+            let board = BoardId::from_u128(ids.id());
+            let (column, name) = (ColumnId::from_u128(ids.id()), "first".into());
+            let kind = "kanban".into();
+            vec![
+                Op::CreateBoard { board, kind },
+                Op::AddColumn {
+                    board,
+                    column,
+                    name,
+                    index: 0,
+                },
+            ]
+        }
+        Action::AddColumn { board, at } => vec![Op::AddColumn {
+            board: pick(&boards, board)?,
+            column: ColumnId::from_u128(ids.id()),
+            name: format!("c{at}"),
+            index: u32::from(at % 4),
+        }],
+        Action::MoveColumn { board, column, at } => {
+            let board = pick(&boards, board)?;
+            vec![Op::MoveColumn {
+                board,
+                column: pick(&columns(board), column)?,
+                index: u32::from(at % 4),
+            }]
+        }
+        Action::RemoveColumn { board, column } => {
+            let board = pick(&boards, board)?;
+            vec![Op::RemoveColumn {
+                board,
+                column: pick(&columns(board), column)?,
+            }]
+        }
+        Action::Place {
+            board,
+            card,
+            column,
+            at,
+        } => {
+            let board = pick(&boards, board)?;
+            vec![Op::PlaceCard {
+                board,
+                card: pick(&live, card)?,
+                column: pick(&columns(board), column)?,
+                index: u32::from(at % 8),
+            }]
+        }
+        Action::Unplace { board, card } => {
+            let board = pick(&boards, board)?;
+            let view = &export.boards[&board];
+            let placed: Vec<CardId> = (view.columns.iter().flat_map(|c| &c.cards))
+                .chain(&view.unplaced)
+                .copied()
+                .collect();
+            vec![Op::UnplaceCard {
+                board,
+                card: pick(&placed, card)?,
+            }]
         }
     })
 }

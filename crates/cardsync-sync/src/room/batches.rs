@@ -127,7 +127,7 @@ impl<A: Authenticator> Room<A> {
                 "too many batches; retry later",
             ))
         };
-        self.settle(now, peer, batch, verdict);
+        self.settle(now, peer, batch, update, verdict);
     }
 
     /// The verdict a client id's mark gives, if the update meets one. A batch numbered at or

@@ -17,7 +17,8 @@
 //!   against the new state: each is persisted again (a new [`RoomAction::Persist`]) or
 //!   rejected with the normal reasons. Peers stay connected: they get what the other nodes
 //!   appended (everything beyond the state the room had made durable), and a sync step 2 that
-//!   waited is computed again from durable state. A rebuild costs O(document), paid only on
+//!   waited is computed again from durable state. A duplicate that waited for a refused
+//!   persist to be re-acked is judged again as well: the rebuilt replica may not hold it. A rebuild costs O(document), paid only on
 //!   a lost race; routing a document to one node makes races rare (§12).
 //!
 //! [`RoomAction::Persist`]: super::RoomAction::Persist
@@ -26,9 +27,10 @@ use yrs::StateVector;
 use yrs::block::ClientID;
 use yrs::updates::encoder::Encode;
 
-use crate::protocol::Message;
+use crate::protocol::{BatchId, Message};
 use crate::time::Instant;
 
+use super::action::PeerId;
 use super::auth::{Authenticator, Author, Role};
 use super::error::RoomError;
 use super::fixed_ids::FixedIds;
@@ -121,21 +123,29 @@ impl<A: Authenticator> Room<A> {
         for p in refused {
             dropped.push(PersistToken(p.token));
             // A peer that left was never acked: a cardsync client resends from its outbox.
-            if let Some(state) = self.peers.get(&p.from) {
-                // The same author as the first judgement (the peer's admission), so the
-                // validators, pure functions of author, state and batch, judge alike.
-                let author = state
-                    .author()
-                    .unwrap_or_else(|| Author::anonymous(Role::Viewer));
-                let stock = !state.hello;
-                let update = p.source.unwrap_or(p.effect);
-                let verdict = self.judge(&author, p.batch, &update, false, stock);
-                self.settle(now, p.from, p.batch, verdict);
-            }
-            for (peer, batch) in p.reacks {
-                self.acknowledge(peer, Some(batch));
+            let update = p.source.unwrap_or(p.effect);
+            self.judge_again(now, p.from, p.batch, &update);
+            // Duplicates that waited for this persist are judged again too: the batch they
+            // duplicated may be gone with it (its peer left), and then acking them would ack
+            // what nothing durable holds.
+            for reack in p.reacks {
+                self.judge_again(now, reack.peer, Some(reack.batch), &reack.update);
             }
         }
         Ok(dropped)
+    }
+
+    /// Judges a batch whose persist was refused again, for its peer if still connected.
+    fn judge_again(&mut self, now: Instant, peer: PeerId, batch: Option<BatchId>, update: &[u8]) {
+        if let Some(state) = self.peers.get(&peer) {
+            // The same author as the first judgement (the peer's admission), so the
+            // validators, pure functions of author, state and batch, judge alike.
+            let author = state
+                .author()
+                .unwrap_or_else(|| Author::anonymous(Role::Viewer));
+            let stock = !state.hello;
+            let verdict = self.judge(&author, batch, update, false, stock);
+            self.settle(now, peer, batch, update, verdict);
+        }
     }
 }

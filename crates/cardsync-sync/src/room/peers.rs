@@ -112,7 +112,7 @@ impl<A: Authenticator> Room<A> {
                             client: batch.client,
                             mark: None,
                         };
-                        self.settle(now, peer, Some(batch), Err(refusal));
+                        self.settle(now, peer, Some(batch), &[], Err(refusal));
                     }
                     None => self.close(peer, PeerCloseReason::FrameTooLarge),
                 }

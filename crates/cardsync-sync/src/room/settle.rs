@@ -56,7 +56,7 @@ pub(crate) struct PendingPersist {
     /// `(client, clock)` pairs the room holds once this persist is durable.
     clocks: Vec<(u64, u32)>,
     /// Duplicates that arrived meanwhile: acked when this completes.
-    pub(super) reacks: Vec<(PeerId, BatchId)>,
+    pub(super) reacks: Vec<Reack>,
     /// Sync step 2 answers computed meanwhile: sent when this completes. Each keeps the
     /// state vector it answers, to compute it again if the log moved on (`log.rs`).
     pub(super) answers: Vec<Answer>,
@@ -65,6 +65,16 @@ pub(crate) struct PendingPersist {
     compensation: Option<Compensation>,
     /// The update as the peer sent it, when compensated (see `Accepted::Applied`).
     pub(super) source: Option<Vec<u8>>,
+}
+
+/// A duplicate batch waiting for the persists before it to be acked. It keeps its update: if
+/// those persists are refused because the log moved on, the rebuilt room may no longer hold
+/// it (the batch it duplicated came from a peer that left), so it is judged again (`log.rs`).
+#[derive(Debug)]
+pub(crate) struct Reack {
+    pub(super) peer: PeerId,
+    pub(super) batch: BatchId,
+    pub(super) update: Vec<u8>,
 }
 
 /// A sync step 2 answer waiting for the persists before it.
@@ -83,10 +93,11 @@ impl<A: Authenticator> Room<A> {
         now: Instant,
         peer: PeerId,
         batch: Option<BatchId>,
+        update: &[u8],
         verdict: Result<Accepted, Refusal>,
     ) {
         match verdict {
-            Ok(Accepted::Held) => self.acknowledge(peer, batch),
+            Ok(Accepted::Held) => self.acknowledge(peer, batch, update),
             Ok(Accepted::Applied {
                 effect,
                 clocks,
@@ -177,11 +188,16 @@ impl<A: Authenticator> Room<A> {
     }
 
     /// Acks a batch the room already holds: now if nothing is being persisted, else when the
-    /// last pending persist completes (the batch's clocks may be in it).
-    pub(super) fn acknowledge(&mut self, peer: PeerId, batch: Option<BatchId>) {
+    /// last pending persist completes (the batch's clocks may be in it). `update` is the
+    /// batch, kept while it waits (see [`Reack`]).
+    pub(super) fn acknowledge(&mut self, peer: PeerId, batch: Option<BatchId>, update: &[u8]) {
         let Some(batch) = batch else { return };
         match self.pending.back_mut() {
-            Some(last) => last.reacks.push((peer, batch)),
+            Some(last) => last.reacks.push(Reack {
+                peer,
+                batch,
+                update: update.to_vec(),
+            }),
             None => self.ack(peer, batch),
         }
     }
@@ -232,8 +248,8 @@ impl<A: Authenticator> Room<A> {
             if let Some(batch) = done.batch {
                 self.ack(done.from, batch);
             }
-            for &(peer, batch) in &done.reacks {
-                self.ack(peer, batch);
+            for reack in &done.reacks {
+                self.ack(reack.peer, reack.batch);
             }
             let frame = Message::Update {
                 update: done.effect,

@@ -171,3 +171,44 @@ fn a_batch_refused_for_a_moved_head_is_judged_again_and_appended() {
     }
     assert_eq!(viewer.export(), n1.room.doc().export());
 }
+
+/// Found by the two-node simulation (`tests/cluster_sim.rs`): a client resends a batch on a
+/// new connection while its first append is in flight, so the room takes the resend for a
+/// duplicate and keeps it to re-ack once that append is durable. The append is then refused
+/// (the head moved) and the first connection is gone, so the rebuilt room no longer holds the
+/// batch. The re-ack must not be sent as if it did: the batch is judged again for the peer
+/// that resent it, appended, and acked only once durable.
+#[test]
+fn a_resend_waiting_on_a_refused_append_is_judged_again_not_acked() {
+    let (mut n1, mut n2) = two_nodes(&[]);
+    let (mut seven, mut nine) = (Client::new(17), Client::new(9));
+    let (_, entry) = submit(&mut n2, &mut nine, &[create_task(2, "todo")]);
+    n2.persist_all();
+    let log = vec![entry];
+    // Client 17's batch is applied on node 1; its append is in flight.
+    let (msg, batch, _) = seven.batch(&[create_task(1, "todo")]);
+    let actions = n1.send(PeerId(1), &msg);
+    assert_eq!(persists(&actions), 1);
+    // The client reconnects and resends it: a duplicate of what the room holds, in memory.
+    n1.room.handle_disconnect(n1.now, PeerId(1));
+    n1.join(3, "edit", 17);
+    let actions = n1.send(PeerId(3), &msg);
+    assert!(to(&actions, PeerId(3)).is_empty(), "{actions:?}");
+    // The append is refused: node 2 appended first.
+    let dropped = n1.room.handle_log_moved(n1.now, &log).unwrap();
+    n1.unpersisted.retain(|t| !dropped.contains(t));
+    let actions = n1.drain();
+    let acked = |actions: &[RoomAction]| {
+        to(actions, PeerId(3))
+            .iter()
+            .any(|m| matches!(m, Message::Ack { batch: b, .. } if *b == batch))
+    };
+    assert!(
+        !acked(&actions),
+        "acked before anything durable holds it: {:?}",
+        to(&actions, PeerId(3))
+    );
+    assert_eq!(persists(&actions), 1, "judged again and appended");
+    assert!(acked(&n1.persist_all()));
+    assert!(n1.room.doc().card(card(1)).is_some());
+}
