@@ -48,7 +48,7 @@ use crate::validators::ValidatorEntry;
 /// The name of the SQLite file inside the data directory.
 pub const DB_FILE: &str = "cardsync.db";
 
-/// Everything the server reads at start. See the [module docs](self).
+/// Everything the server reads at start. See the module docs of `crates/cardsync-server/src/config.rs`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ServerConfig {

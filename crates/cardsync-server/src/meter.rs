@@ -101,7 +101,7 @@ enum Step {
 
 type Acquire = Pin<Box<dyn Future<Output = Result<OwnedSemaphorePermit, AcquireError>> + Send>>;
 
-/// A stream whose reads are metered by a [`Meter`] (see the [module docs](self)).
+/// A stream whose reads are metered by a [`Meter`] (see the module docs of `crates/cardsync-server/src/meter.rs`).
 pub(crate) struct Metered<S> {
     inner: S,
     meter: Meter,

@@ -10,7 +10,7 @@
 //! In the JSON, latency percentiles come from the last [`WINDOW`] samples, and the rate from
 //! the last ten whole seconds, so both describe now, not the process's lifetime. For
 //! Prometheus, ack latency and store latency (one group commit's time in the store) are also
-//! lifetime histograms with fixed buckets ([`Histogram`]), from which a monitoring system
+//! lifetime histograms with fixed buckets (`Histogram` in `histogram.rs`), from which a monitoring system
 //! derives percentiles over any interval and across nodes.
 
 use std::collections::{BTreeMap, VecDeque};

@@ -1,7 +1,7 @@
 //! Which validators each room runs: the example validators the configuration enables per
 //! document pattern, then an application's own, given in code.
 //!
-//! A room's [`Validators`](cardsync_sync::room::Validators) are chosen when it loads, from its
+//! A room's [`Validators`] are chosen when it loads, from its
 //! document id, so one server can hold a WIP limit on `team-*` boards and nothing on `notes-*`.
 //! The configuration can enable only the four examples of `cardsync_sync::room::validators`
 //! (they are plain data); an application's own rules are Rust, so a team builds its own

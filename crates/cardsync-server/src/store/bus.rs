@@ -40,7 +40,7 @@ pub enum WakeUp {
 /// Where wake-ups go: returns `false` once the node has stopped, which ends the listener.
 pub type Deliver = Box<dyn FnMut(WakeUp) -> bool + Send>;
 
-/// Announcements between the nodes sharing a store. See the [module docs](self).
+/// Announcements between the nodes sharing a store. See the module docs of `store/bus.rs`.
 pub trait Bus: Send + Sync + 'static {
     /// Tells the other nodes that `doc`'s log reached `head`. Called after the commit that
     /// appended it. A bus whose store announces inside its transactions does nothing here.

@@ -66,7 +66,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Rows read per round trip by [`Store::verify`].
 const VERIFY_BATCH: i32 = 256;
 
-/// A [`Store`] in a PostgreSQL database. See the [module docs](self).
+/// A [`Store`] in a PostgreSQL database. See the module docs of `store/postgres.rs`.
 pub struct PostgresStore {
     config: Config,
     /// Where the database is, for messages: never the password.

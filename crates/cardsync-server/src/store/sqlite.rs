@@ -63,7 +63,7 @@ use super::{
     VerifyReport,
 };
 
-/// SQLite's `synchronous` setting for the WAL; see the [module docs](self) for the choice.
+/// SQLite's `synchronous` setting for the WAL; see the module docs of `store/sqlite.rs` for the choice.
 /// The same values name it in the config file (`full`, `normal`) and on the command line.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
@@ -84,7 +84,7 @@ impl Synchronous {
     }
 }
 
-/// A [`Store`] in one SQLite file. See the [module docs](self).
+/// A [`Store`] in one SQLite file. See the module docs of `store/sqlite.rs`.
 #[derive(Debug)]
 pub struct SqliteStore {
     path: PathBuf,

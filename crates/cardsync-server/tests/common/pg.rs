@@ -13,7 +13,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// A running throwaway cluster. See the [module docs](self).
+/// A running throwaway cluster. See the module docs of `crates/cardsync-server/tests/common/pg.rs`.
 pub struct PgCluster {
     dir: tempfile::TempDir,
     bin: PathBuf,

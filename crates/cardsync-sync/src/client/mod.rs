@@ -83,7 +83,7 @@ pub struct SyncStatus {
 }
 
 /// The sync engine of one client: its session and its connection state machine; see the
-/// [module docs](self).
+/// module docs of `client/mod.rs`.
 pub struct SyncMachine {
     session: ClientSession,
     conn: Connection,

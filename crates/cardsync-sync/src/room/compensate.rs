@@ -312,7 +312,7 @@ fn write(
 }
 
 /// Undoes every invalid effect of the update the shadow just applied (`touched` is what it
-/// touched; `old` the authoritative replica without it). See the [module docs](self).
+/// touched; `old` the authoritative replica without it). See the module docs of `room/compensate.rs`.
 pub(super) fn compensate(
     shadow: &mut Shadow,
     old: &CardDoc,

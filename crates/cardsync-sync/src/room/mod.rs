@@ -159,7 +159,7 @@ use shadow::Shadow;
 /// client's `Update` or `SyncStep2`).
 pub const UNBATCHED: u64 = u64::MAX;
 
-/// One document's server state. See the [module docs](self).
+/// One document's server state. See the module docs of `room/mod.rs`.
 pub struct Room<A> {
     config: RoomConfig,
     auth: A,

@@ -37,7 +37,7 @@ use cardsync_core::{BoardId, CardDoc, CardId, ColumnId, Op};
 use super::auth::Author;
 use super::shadow::Touched;
 
-/// A batch a room is about to accept, as validators see it. See the [module docs](self).
+/// A batch a room is about to accept, as validators see it. See the module docs of `room/validator.rs`.
 pub struct Proposal<'a> {
     /// The document before the batch.
     pub before: &'a CardDoc,
@@ -46,7 +46,7 @@ pub struct Proposal<'a> {
     /// Who wrote it.
     pub author: &'a Author,
     /// The batch's typed ops, when the client sent them. Always `None` today: the wire
-    /// carries only the update (see the [module docs](self)).
+    /// carries only the update (see the module docs of `room/validator.rs`).
     pub ops: Option<&'a [Op]>,
     /// Cards whose own entry (kind, fields, deletion) the batch changed.
     pub cards: BTreeSet<CardId>,
@@ -155,7 +155,7 @@ impl fmt::Display for Refused {
     }
 }
 
-/// An application's rule about what a batch may do. See the [module docs](self): it must be
+/// An application's rule about what a batch may do. See the module docs of `room/validator.rs`: it must be
 /// deterministic, a pure function of the [`Proposal`].
 pub trait Validator: Send + Sync {
     /// Accepts the batch (`Ok`) or refuses it with a stable code and a reason.

@@ -38,7 +38,7 @@ pub(crate) fn parse(payload: &str) -> Option<(DocId, SeqNo)> {
     Some((DocId::new(doc).ok()?, head.parse().ok()?))
 }
 
-/// The PostgreSQL bus. See the [module docs](self).
+/// The PostgreSQL bus. See the module docs of `store/postgres/notify.rs`.
 pub struct PgBus {
     config: Config,
     target: String,

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::read::{column_name, live_card, register};
 use crate::room::validator::{Proposal, Refused, Validator};
 
-/// See the [module docs](self).
+/// See the module docs of `room/validators/assignee.rs`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AssigneeMovesToDone {

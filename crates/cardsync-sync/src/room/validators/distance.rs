@@ -21,7 +21,7 @@ use crate::room::validator::{Proposal, Refused, Validator};
 /// The Earth's mean radius, in metres (IUGG).
 const EARTH_RADIUS_M: f64 = 6_371_008.8;
 
-/// See the [module docs](self).
+/// See the module docs of `room/validators/distance.rs`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Distance {

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::read::{live_card, number, register};
 use crate::room::validator::{Proposal, Refused, Validator};
 
-/// See the [module docs](self).
+/// See the module docs of `room/validators/milestone.rs`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Milestone {

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use super::read::register;
 use crate::room::validator::{Proposal, Refused, Validator};
 
-/// See the [module docs](self).
+/// See the module docs of `room/validators/wip_limit.rs`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WipLimit {
