@@ -25,7 +25,7 @@ use cardsync_sync::protocol::BatchId;
 use cardsync_sync::room::Role;
 use serde::{Deserialize, Serialize};
 
-use crate::auth::{unix_now, verify};
+use crate::auth::{Claims, unix_now, verify_claims};
 use crate::http_error::ApiError;
 use crate::http_peer::{self, Written};
 use crate::rooms::Shared;
@@ -59,7 +59,8 @@ struct DocBody {
 struct OpsRequest {
     /// The ops, applied as one transaction: all or none.
     ops: Vec<Op>,
-    /// Who the batch is by (its stamp's actor); [`DEFAULT_ACTOR`] when absent.
+    /// Who the batch is by (its stamp's actor) when the token names no subject (`sub`, which
+    /// wins); [`DEFAULT_ACTOR`] when absent.
     #[serde(default)]
     actor: Option<String>,
 }
@@ -110,8 +111,8 @@ async fn write_ops(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<OpsAnswer>, ApiError> {
-    let (doc, role) = authorize(&shared, &doc, &headers)?;
-    if !role.can_write() {
+    let (doc, claims) = authorize(&shared, &doc, &headers)?;
+    if !claims.role.can_write() {
         return Err(ApiError::ViewerWrite);
     }
     let limit = shared.config.ws_message_limit();
@@ -128,7 +129,12 @@ async fn write_ops(
     let wall_ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
-    let actor = request.actor.unwrap_or_else(|| DEFAULT_ACTOR.to_owned());
+    // A token that names its user stamps the batch with it: a body cannot claim another
+    // user's identity. Without a subject the body's actor (or the default) names it.
+    let actor = claims
+        .sub
+        .or(request.actor)
+        .unwrap_or_else(|| DEFAULT_ACTOR.to_owned());
     let stamp = Stamp::new(wall_ms, actor);
     let token = bearer(&headers)?.to_owned();
     let answer = match http_peer::submit(&shared, &doc, token, stamp, request.ops).await? {
@@ -155,12 +161,13 @@ fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
     Ok(token.trim())
 }
 
-/// Checks the document id and the request's token for it; returns the role it grants.
-fn authorize(shared: &Shared, doc: &str, headers: &HeaderMap) -> Result<(DocId, Role), ApiError> {
+/// Checks the document id and the request's token for it; returns the token's claims.
+fn authorize(shared: &Shared, doc: &str, headers: &HeaderMap) -> Result<(DocId, Claims), ApiError> {
     let doc = DocId::new(doc).map_err(|e| ApiError::BadDocId(e.to_string()))?;
     let token = bearer(headers)?;
-    let role = verify(&shared.secret, token, doc.as_str(), unix_now()).map_err(ApiError::Auth)?;
-    Ok((doc, role))
+    let claims =
+        verify_claims(&shared.secret, token, doc.as_str(), unix_now()).map_err(ApiError::Auth)?;
+    Ok((doc, claims))
 }
 
 /// Reads the document from the store: what was acked, no more.

@@ -216,6 +216,23 @@ async fn a_posted_batch_is_acked_broadcast_readable_and_durable() {
     assert_eq!(got.status, 200, "{got:?}");
     assert_eq!(got.body, doc.body["cards"][&id]);
 
+    // A token that names its user stamps the batch with it, whatever actor the body claims.
+    let ann = mint(
+        &Secret::new(SECRET.to_vec()).unwrap(),
+        &Claims {
+            doc: "board".into(),
+            role: Role::Service,
+            exp: unix_now() + 60,
+            sub: Some("ann".into()),
+        },
+    );
+    let signed = CardId::from_u128(43);
+    let body = json!({ "ops": [create(signed, "signed")], "actor": "mallory" });
+    let answer = post_ops(addr, "board", &ann, body).await;
+    assert_eq!(answer.status, 200, "{answer:?}");
+    let read = get_card(addr, "board", &signed.to_string(), &service).await;
+    assert_eq!(read.body["created"]["by"], "ann", "{read:?}");
+
     // Acked means durable: a kill -9 loses nothing.
     drop(editor);
     server.kill_9();
