@@ -22,7 +22,6 @@ use axum::response::Json;
 use axum::routing::{get, post};
 use cardsync_core::{CardDoc, CardId, DocExport, Op, Stamp};
 use cardsync_sync::protocol::BatchId;
-use cardsync_sync::room::Role;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::{Claims, unix_now, verify_claims};
