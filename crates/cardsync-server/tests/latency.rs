@@ -6,11 +6,8 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
-
-use cardsync_client::ClientEvent;
-use cardsync_core::{CardId, Op, Stamp};
 use cardsync_sync::room::Role;
+use common::measure::op_to_event;
 use common::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -26,36 +23,7 @@ async fn loopback_latency_from_op_on_a_to_event_on_b() {
     let (b, mut b_events) = client(&url, "board", Role::Viewer, None).await;
     settled(&a, "a online").await;
     settled(&b, "b online").await;
-    let card = CardId::from_u128(1);
-    let create = Op::CreateCard {
-        card,
-        kind: "task".into(),
-        fields: Default::default(),
-    };
-    a.apply(Stamp::new(0, "a"), vec![create]).await.unwrap();
-    eventually(&b, "b has the card", move |s| {
-        s.local().card(card).is_some()
-    })
-    .await;
-    while b_events.try_recv().is_ok() {}
-
-    let mut samples = Vec::new();
-    for i in 0..1000u64 {
-        let vote = Op::Increment {
-            card,
-            field: "votes".into(),
-            by: 1,
-        };
-        let start = Instant::now();
-        a.apply(Stamp::new(i + 1, "a"), vec![vote]).await.unwrap();
-        next_event(&mut b_events, "b's change event", |e| {
-            matches!(e, ClientEvent::Changes(_)).then_some(())
-        })
-        .await;
-        samples.push(start.elapsed());
-        // Stay under the default per-connection batch rate (50/s after a burst of 100).
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let (_, mut samples) = op_to_event(&a, &b, &mut b_events, 1000).await;
     samples.sort();
     let at = |p: usize| samples[(p * samples.len()).div_ceil(100) - 1];
     eprintln!(

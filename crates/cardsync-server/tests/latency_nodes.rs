@@ -15,11 +15,10 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use cardsync_client::ClientEvent;
-use cardsync_core::{CardId, Op, Stamp};
 use cardsync_sync::room::Role;
+use common::measure::op_to_event;
 use common::pg::PgCluster;
 use common::*;
 
@@ -42,36 +41,7 @@ async fn latency_from_op_on_node_1_to_event_on_node_2() {
     let (b, mut b_events) = client(&n2.url("board"), "board", Role::Viewer, None).await;
     settled(&a, "a online").await;
     settled(&b, "b online").await;
-    let card = CardId::from_u128(1);
-    let create = Op::CreateCard {
-        card,
-        kind: "task".into(),
-        fields: Default::default(),
-    };
-    a.apply(Stamp::new(0, "a"), vec![create]).await.unwrap();
-    eventually(&b, "b has the card", move |s| {
-        s.local().card(card).is_some()
-    })
-    .await;
-    while b_events.try_recv().is_ok() {}
-
-    let mut samples = Vec::new();
-    for i in 0..ops {
-        let vote = Op::Increment {
-            card,
-            field: "votes".into(),
-            by: 1,
-        };
-        let start = Instant::now();
-        a.apply(Stamp::new(i + 1, "a"), vec![vote]).await.unwrap();
-        next_event(&mut b_events, "b's change event", |e| {
-            matches!(e, ClientEvent::Changes(_)).then_some(())
-        })
-        .await;
-        samples.push(start.elapsed());
-        // Stay under the default per-connection batch rate (50/s after a burst of 100).
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let (card, mut samples) = op_to_event(&a, &b, &mut b_events, ops).await;
     // Every op arrived on node 2: the counter is the sum of them.
     eventually(&b, "b has every vote", move |s| {
         s.local()

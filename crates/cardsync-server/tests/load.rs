@@ -11,15 +11,10 @@
 
 mod common;
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use cardsync_client::ClientEvent;
-use cardsync_core::{CardId, Op, Stamp};
-use cardsync_sync::SyncEvent;
-use cardsync_sync::protocol::BatchId;
 use cardsync_sync::room::Role;
+use common::measure::{Acks, env_or};
 use common::*;
 
 /// One example validator of each kind, on every document. Each judges every batch (reads the
@@ -33,86 +28,32 @@ milestone = { kind = "task", field = "votes", threshold = 1e12, flag = "title" }
 assignee_moves_to_done = { column = "Done", field = "title" }
 "#;
 
-fn env(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "a measurement; run explicitly"]
 async fn acked_batches_per_second_and_ack_latency_under_many_clients() {
-    let (clients, batches) = (env("LOAD_CLIENTS", 100), env("LOAD_BATCHES", 100));
+    let (clients, batches) = (env_or("LOAD_CLIENTS", 100), env_or("LOAD_BATCHES", 100));
     let dir = tempfile::tempdir().unwrap();
     let mut config =
         "[room.batch_rate]\nburst = 1000000\nrefill_ms = 0\n[limits]\nmax_connections = 100000\n"
             .to_owned();
-    if env("LOAD_VALIDATORS", 0) == 1 {
+    if env_or("LOAD_VALIDATORS", 0) == 1 {
         config.push_str(VALIDATORS);
     }
     let server = TestServer::start(dir.path(), &config, 0);
-    let sent: Arc<Mutex<HashMap<BatchId, Instant>>> = Arc::default();
-    let latencies: Arc<Mutex<Vec<Duration>>> = Arc::default();
+    let acks = Acks::default();
     let mut handles = Vec::new();
     for i in 0..clients {
         let doc = format!("load-{}", i / 10);
-        let (client, mut events) = client(&server.url(&doc), &doc, Role::Editor, None).await;
+        let (client, events) = client(&server.url(&doc), &doc, Role::Editor, None).await;
         settled(&client, "online").await;
-        let (sent_by_events, latencies) = (Arc::clone(&sent), Arc::clone(&latencies));
-        tokio::spawn(async move {
-            while let Some(event) = events.recv().await {
-                if let ClientEvent::Sync(SyncEvent::Acked(ids)) = event {
-                    let now = Instant::now();
-                    let sent = sent_by_events.lock().unwrap();
-                    let mut latencies = latencies.lock().unwrap();
-                    latencies.extend(ids.iter().filter_map(|id| sent.get(id)).map(|t| now - *t));
-                }
-            }
-        });
+        acks.watch(events);
         handles.push(client);
     }
     let start = Instant::now();
-    let mut tasks = Vec::new();
-    for (i, client) in handles.into_iter().enumerate() {
-        let sent = Arc::clone(&sent);
-        tasks.push(tokio::spawn(async move {
-            let card = CardId::from_u128(i as u128 + 1);
-            let create = Op::CreateCard {
-                card,
-                kind: "task".into(),
-                fields: Default::default(),
-            };
-            client
-                .apply(Stamp::new(0, "load"), vec![create])
-                .await
-                .unwrap();
-            for n in 0..batches {
-                let vote = Op::Increment {
-                    card,
-                    field: "votes".into(),
-                    by: 1,
-                };
-                let before = Instant::now();
-                if let Some(id) = client
-                    .apply(Stamp::new(n as u64 + 1, "load"), vec![vote])
-                    .await
-                    .unwrap()
-                {
-                    sent.lock().unwrap().insert(id, before);
-                }
-            }
-            settled(&client, "all acked").await;
-            client
-        }));
-    }
-    let mut done = Vec::new();
-    for task in tasks {
-        done.push(task.await.unwrap());
-    }
+    let done = acks.run(handles, batches).await;
     let elapsed = start.elapsed();
     let total = clients * (batches + 1);
-    let mut samples = latencies.lock().unwrap().clone();
+    let mut samples = acks.latencies.lock().unwrap().clone();
     assert!(!samples.is_empty(), "no ack matched a recorded send");
     samples.sort();
     let at = |p: usize| samples[((p * samples.len()).div_ceil(100)).max(1) - 1];

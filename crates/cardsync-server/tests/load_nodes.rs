@@ -31,24 +31,13 @@ mod common;
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use cardsync_client::ClientEvent;
-use cardsync_core::{CardId, Op, Stamp};
-use cardsync_sync::SyncEvent;
-use cardsync_sync::protocol::BatchId;
 use cardsync_sync::room::Role;
+use common::measure::{Acks, env_or};
 use common::pg::PgCluster;
 use common::*;
-
-fn env(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 /// The per-peer batch rate limit lifted, so the server, not the limit, is measured.
 const UNLIMITED: &str =
@@ -183,31 +172,14 @@ async fn measure(setup: Setup, clients: usize, batches: usize) -> Figures {
         .iter()
         .map(|d| TestServer::start(d.path(), &format!("{store}{UNLIMITED}"), 0))
         .collect();
-    let sent: Arc<Mutex<HashMap<BatchId, Instant>>> = Arc::default();
-    let latencies: Arc<Mutex<Vec<Duration>>> = Arc::default();
-    let acked = Arc::new(AtomicUsize::new(0));
+    let acks = Acks::default();
     let mut handles = Vec::new();
     for i in 0..clients {
         let doc = format!("load-{}", i / 10);
         let server = &servers[i % nodes];
-        let (client, mut events) = client(&server.url(&doc), &doc, Role::Editor, None).await;
+        let (client, events) = client(&server.url(&doc), &doc, Role::Editor, None).await;
         settled(&client, "online").await;
-        let (sent, latencies, acked) = (
-            Arc::clone(&sent),
-            Arc::clone(&latencies),
-            Arc::clone(&acked),
-        );
-        tokio::spawn(async move {
-            while let Some(event) = events.recv().await {
-                if let ClientEvent::Sync(SyncEvent::Acked(ids)) = event {
-                    let now = Instant::now();
-                    acked.fetch_add(ids.len(), Ordering::Relaxed);
-                    let sent = sent.lock().unwrap();
-                    let mut latencies = latencies.lock().unwrap();
-                    latencies.extend(ids.iter().filter_map(|id| sent.get(id)).map(|t| now - *t));
-                }
-            }
-        });
+        acks.watch(events);
         handles.push(client);
     }
     let pids: Vec<u32> = servers.iter().map(|s| s.child.id()).collect();
@@ -220,57 +192,21 @@ async fn measure(setup: Setup, clients: usize, batches: usize) -> Figures {
             .collect();
         (ticks, commits)
     });
-    acked.store(0, Ordering::Relaxed);
+    acks.acked.store(0, Ordering::Relaxed);
     let start = Instant::now();
-    let mut tasks = Vec::new();
-    for (i, client) in handles.into_iter().enumerate() {
-        let sent = Arc::clone(&sent);
-        tasks.push(tokio::spawn(async move {
-            let card = CardId::from_u128(i as u128 + 1);
-            let create = Op::CreateCard {
-                card,
-                kind: "task".into(),
-                fields: Default::default(),
-            };
-            client
-                .apply(Stamp::new(0, "load"), vec![create])
-                .await
-                .unwrap();
-            for n in 0..batches {
-                let vote = Op::Increment {
-                    card,
-                    field: "votes".into(),
-                    by: 1,
-                };
-                let before = Instant::now();
-                if let Some(id) = client
-                    .apply(Stamp::new(n as u64 + 1, "load"), vec![vote])
-                    .await
-                    .unwrap()
-                {
-                    sent.lock().unwrap().insert(id, before);
-                }
-            }
-            settled(&client, "all acked").await;
-            client
-        }));
-    }
-    let mut done = Vec::new();
-    for task in tasks {
-        done.push(task.await.unwrap());
-    }
+    let done = acks.run(handles, batches).await;
     let elapsed = start.elapsed();
     let server_after: u64 = pids.iter().filter_map(|p| cpu_ticks(*p)).sum();
     // Every client has seen its last ack; the event tasks may still be counting the last
     // ones, so give them a moment (bounded) to drain.
     let submitted = clients * (batches + 1);
     for _ in 0..100 {
-        if acked.load(Ordering::Relaxed) >= submitted {
+        if acks.acked.load(Ordering::Relaxed) >= submitted {
             break;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let acked = acked.load(Ordering::Relaxed);
+    let acked = acks.acked.load(Ordering::Relaxed);
     assert!(acked > 0, "no ack counted");
     if acked != submitted {
         println!("{acked} acks counted for {submitted} batches submitted");
@@ -294,7 +230,7 @@ async fn measure(setup: Setup, clients: usize, batches: usize) -> Figures {
         }
         _ => None,
     };
-    let mut samples = latencies.lock().unwrap().clone();
+    let mut samples = acks.latencies.lock().unwrap().clone();
     assert!(!samples.is_empty(), "no ack matched a recorded send");
     samples.sort();
     let at = |p: usize| samples[((p * samples.len()).div_ceil(100)).max(1) - 1];
@@ -317,7 +253,7 @@ async fn measure(setup: Setup, clients: usize, batches: usize) -> Figures {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "a measurement; run explicitly"]
 async fn acked_batches_per_second_and_cpu_per_batch_on_one_and_two_nodes() {
-    let (clients, batches) = (env("LOAD_CLIENTS", 100), env("LOAD_BATCHES", 100));
+    let (clients, batches) = (env_or("LOAD_CLIENTS", 100), env_or("LOAD_BATCHES", 100));
     let setups: Vec<Setup> = std::env::var("LOAD_SETUPS")
         .unwrap_or_else(|_| "sqlite,postgres,postgres-2".to_owned())
         .split(',')

@@ -6,6 +6,7 @@
 
 #![allow(dead_code)]
 
+pub mod measure;
 pub mod pg;
 
 use std::io::{BufRead as _, BufReader};
