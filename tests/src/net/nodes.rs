@@ -6,6 +6,8 @@ use std::collections::VecDeque;
 
 use cardsync_sync::connection::Instant;
 use cardsync_sync::room::{PeerId, Room};
+use yrs::Update;
+use yrs::updates::decoder::Decode;
 
 use super::node::{HEAD_CHECK_MS, LEASE_MS, LONE_LEASE_MS, Node};
 use super::store::{Refused, SeqNo};
@@ -50,6 +52,10 @@ impl Net {
             .append_if_head(node.lease, expected, &update, now)
         {
             Ok(head) => {
+                if self.trace {
+                    let entry = Update::decode_v1(&update).map(|u| u.to_string());
+                    eprintln!("{now:>6} node {n}: appended #{head}: {entry:?}");
+                }
                 node.head = head;
                 node.room
                     .handle_persisted(Instant(now), token)

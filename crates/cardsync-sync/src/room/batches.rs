@@ -54,10 +54,6 @@ pub(super) enum Accepted {
         clocks: Vec<(u64, u32)>,
         /// For a stock peer's invalid update, the room's compensation (`compensate.rs`).
         compensation: Option<Compensation>,
-        /// The update as the peer sent it, kept only when compensated (`effect` then holds
-        /// the room's own writes, which a second judgement would refuse): what is judged
-        /// again if the append is refused because the log moved on (`log.rs`).
-        source: Option<Vec<u8>>,
     },
 }
 
@@ -356,12 +352,10 @@ impl<A: Authenticator> Room<A> {
             let id = COMPENSATOR_CLIENT_ID;
             clocks.push((id, held.get(&ClientID::new(id))));
         }
-        let source = compensation.as_ref().map(|_| update.to_vec());
         Ok(Accepted::Applied {
             effect,
             clocks,
             compensation,
-            source,
         })
     }
 }

@@ -123,8 +123,7 @@ impl<A: Authenticator> Room<A> {
         for p in refused {
             dropped.push(PersistToken(p.token));
             // A peer that left was never acked: a cardsync client resends from its outbox.
-            let update = p.source.unwrap_or(p.effect);
-            self.judge_again(now, p.from, p.batch, &update);
+            self.judge_again(now, p.from, p.batch, &p.source);
             // Duplicates that waited for this persist are judged again too: the batch they
             // duplicated may be gone with it (its peer left), and then acking them would ack
             // what nothing durable holds.

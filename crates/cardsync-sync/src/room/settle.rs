@@ -63,8 +63,13 @@ pub(crate) struct PendingPersist {
     /// For a compensated stock update: the room's own change, which the sender lacks (it gets
     /// it when this completes, with the audit record).
     compensation: Option<Compensation>,
-    /// The update as the peer sent it, when compensated (see `Accepted::Applied`).
-    pub(super) source: Option<Vec<u8>>,
+    /// The update as the peer sent it: what is judged again if the log moved on (`log.rs`).
+    /// Never the effect: an effect is relative to the replica it was judged on. Items that a
+    /// batch persisting before it overwrote are encoded in it as already deleted, and the
+    /// deletions that batch made are left out; judged again on a rebuilt replica without that
+    /// batch, it would write something else than the peer did, or nothing. A compensated
+    /// effect also holds the room's own writes, which a second judgement would refuse.
+    pub(super) source: Vec<u8>,
 }
 
 /// A duplicate batch waiting for the persists before it to be acked. It keeps its update: if
@@ -102,14 +107,12 @@ impl<A: Authenticator> Room<A> {
                 effect,
                 clocks,
                 compensation,
-                source,
             }) => {
                 self.issued += 1;
                 let token = self.issued;
-                let update = effect.clone();
                 self.actions.push_back(RoomAction::Persist {
                     token: PersistToken(token),
-                    update,
+                    update: effect.clone(),
                 });
                 self.pending.push_back(PendingPersist {
                     token,
@@ -120,7 +123,7 @@ impl<A: Authenticator> Room<A> {
                     reacks: Vec::new(),
                     answers: Vec::new(),
                     compensation,
-                    source,
+                    source: update.to_vec(),
                 });
             }
             Err(refusal) => self.refuse(now, peer, batch, refusal),

@@ -212,3 +212,53 @@ fn a_resend_waiting_on_a_refused_append_is_judged_again_not_acked() {
     assert!(acked(&n1.persist_all()));
     assert!(n1.room.doc().card(card(1)).is_some());
 }
+
+/// Found by the two-node simulation (`tests/cluster_sim.rs`): two peers of node 1 write the
+/// same register concurrently, and both appends are refused because the head moved. The room
+/// must judge again what each peer *sent*, not the effect it persisted: the second batch's
+/// effect was computed on a replica where the first batch's write overwrote it, so it holds
+/// its write as already deleted. Judged again without the first batch (refused this time), that
+/// effect would delete the register's value outright and be acked, while the client's own doc
+/// shows its write: silent loss. Judged on what was sent, it is refused like the first one.
+#[test]
+fn batches_refused_for_a_moved_head_are_judged_again_on_what_their_peers_sent() {
+    let mut seed = Client::new(3);
+    let (_, _, created) = seed.batch(&[create_task(1, "todo")]);
+    let mut log = vec![created.update.clone()];
+    let (mut n1, mut n2) = two_nodes(&log);
+    n1.join(3, "edit", 15);
+    let (mut seventeen, mut fifteen, mut nine) =
+        (Client::new(17), Client::new(15), Client::new(9));
+    for client in [&mut seventeen, &mut fifteen, &mut nine] {
+        client.doc.apply_update_v1(&log[0]).unwrap();
+    }
+    // Node 2 moves the card on to done and appends first.
+    for to_status in ["doing", "done"] {
+        let (_, entry) = submit(&mut n2, &mut nine, &[set(1, "status", to_status)]);
+        log.push(entry);
+    }
+    n2.persist_all();
+    // Node 1's two editors each move todo → doing, valid against the old head. Client 15's
+    // write lands under client 17's (the lower id loses the register's merge).
+    let (first, _) = submit(&mut n1, &mut seventeen, &[set(1, "status", "doing")]);
+    let (msg, second, _) = fifteen.batch(&[set(1, "status", "doing")]);
+    assert_eq!(persists(&n1.send(PeerId(3), &msg)), 1);
+    let dropped = n1.room.handle_log_moved(n1.now, &log).unwrap();
+    assert_eq!(dropped.len(), 2);
+    n1.unpersisted.clear();
+    let actions = n1.drain();
+    // Either write wins over node 2's done (both ids are higher): done → doing, refused.
+    assert_eq!(
+        rejects(&actions, PeerId(1)),
+        [(first, RejectCode::InvalidTransition)]
+    );
+    assert_eq!(
+        rejects(&actions, PeerId(3)),
+        [(second, RejectCode::InvalidTransition)]
+    );
+    assert_eq!(persists(&actions), 0);
+    assert_eq!(
+        status(n1.room.doc(), 1),
+        Some(FieldValue::Register(Value::from("done")))
+    );
+}
