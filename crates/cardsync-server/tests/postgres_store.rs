@@ -1,7 +1,8 @@
 //! The real binary on PostgreSQL: `--store`, `CARDSYNC_STORE` and the config's `store` key
 //! select it; a bad URL, an unreachable database and a newer schema each stop the start with
 //! one clear line and exit code 2; a node serving from PostgreSQL converges two clients and
-//! keeps the document across a restart.
+//! keeps the document across a restart; the store reconnects after the database restarts; a
+//! lease renewal never queues behind the writer.
 
 mod common;
 
@@ -186,4 +187,84 @@ fn the_store_reconnects_after_the_database_restarts() {
     let loaded = store.load(&doc).unwrap();
     assert!(loaded.head >= 2, "head {}", loaded.head);
     assert_eq!(loaded.updates.len() as u64, loaded.head);
+}
+
+/// A lease renewal is due on time, so it must not queue behind the appends: with the writer's
+/// connection held by an append that waits on a lock (standing in for a long group commit), a
+/// renewal of another document's lease still completes (docs/design.md §12). The append then
+/// completes too once the lock is gone.
+#[test]
+fn a_lease_renewal_does_not_wait_behind_the_writer() {
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    use cardsync_server::store::{DocId, PostgresStore, Store};
+    let cluster = PgCluster::start();
+    let url = cluster.create_database("renewal");
+    let store = std::sync::Arc::new(PostgresStore::connect(&url).unwrap());
+    let (stuck, renewed) = (DocId::new("stuck").unwrap(), DocId::new("renewed").unwrap());
+    let ttl = Duration::from_secs(60);
+    let stuck_lease = store.acquire_lease(&stuck, "node-a", ttl, false).unwrap();
+    let renewed_lease = store.acquire_lease(&renewed, "node-a", ttl, false).unwrap();
+    let update = {
+        let mut source = cardsync_core::CardDoc::new(schema(), 5).unwrap();
+        let sv = source.state_vector();
+        source
+            .create_card(&Stamp::new(1, "t"), CardId::from_u128(1), "task", [])
+            .unwrap();
+        source.diff_v1(&sv).unwrap()
+    };
+    let first = store.append_if_head(&stuck_lease, 0, &update).unwrap();
+    // Another session locks the stuck document's head row: the next append on it waits.
+    let mut blocker = cluster.client("renewal");
+    let mut lock = blocker.transaction().unwrap();
+    lock.execute(
+        "SELECT head FROM cardsync_heads WHERE doc = $1 FOR UPDATE",
+        &[&"stuck"],
+    )
+    .unwrap();
+    let (appended_tx, appended) = mpsc::channel();
+    let appender = {
+        let (store, lease) = (store.clone(), stuck_lease.clone());
+        let update = update.clone();
+        std::thread::spawn(move || {
+            let result = store.append_if_head(&lease, first, &update);
+            appended_tx.send(result.map_err(|e| e.to_string())).unwrap();
+        })
+    };
+    // Wait until the append is blocked on the lock, holding the writer's connection.
+    let mut watcher = cluster.client("renewal");
+    let waiting = (0..600).any(|_| {
+        std::thread::sleep(Duration::from_millis(50));
+        let row = watcher
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity
+                 WHERE wait_event_type = 'Lock' AND query LIKE '%cardsync_heads%'",
+                &[],
+            )
+            .unwrap();
+        row.get::<_, i64>(0) > 0
+    });
+    assert!(waiting, "the append never waited on the lock");
+    let (renew_tx, renew) = mpsc::channel();
+    {
+        let (store, lease) = (store.clone(), renewed_lease.clone());
+        std::thread::spawn(move || {
+            let result = store.renew_lease(&lease, ttl);
+            let _ = renew_tx.send(result.map_err(|e| e.to_string()));
+        });
+    }
+    // The lock is still held: a renewal queued behind the writer could not finish now.
+    let renewal = renew.recv_timeout(Duration::from_secs(20));
+    assert!(
+        appended.try_recv().is_err(),
+        "the append finished before the lock was released"
+    );
+    lock.rollback().unwrap();
+    assert_eq!(renewal, Ok(Ok(())), "the renewal waited behind the writer");
+    assert_eq!(
+        appended.recv_timeout(Duration::from_secs(60)),
+        Ok(Ok(first + 1))
+    );
+    appender.join().unwrap();
 }

@@ -24,9 +24,14 @@
 //! so an ack sent on it is as durable as one after SQLite's fsync.
 //!
 //! # Connections
-//! Three connections, one per role, as the SQLite store has a writer and a reader: the writer
-//! (appends, leases), the reader (loads, catch-up reads, verification) and the compactor, so
-//! that a compaction's long read or a load never waits behind a commit. Reads run in
+//! Four connections, one per role, as the SQLite store has a writer and a reader: the writer
+//! (appends), the leaser (acquiring, renewing and releasing leases), the reader (loads, catch-up
+//! reads, verification) and the compactor, so that a compaction's long read or a load never
+//! waits behind a commit. Leases have their own connection because a renewal is due on time:
+//! on the writer it queued behind every group commit in flight, and under a saturating load a
+//! node missed its renewals and was fenced although it was healthy. On its own connection a
+//! renewal waits at most for the append transactions that hold its lease row `FOR SHARE` at
+//! that moment (`postgres/lease.rs`). Reads run in
 //! `REPEATABLE READ` read-only transactions: one consistent view per call. A connection that
 //! died (the database restarted) is discarded and opened again on the next call; a read is tried
 //! once more at once, a write returns its error, which the persist pipeline treats as any failed
@@ -72,6 +77,7 @@ pub struct PostgresStore {
     /// Where the database is, for messages: never the password.
     target: String,
     writer: Mutex<Option<Client>>,
+    leaser: Mutex<Option<Client>>,
     reader: Mutex<Option<Client>>,
     compactor: Mutex<Option<Client>>,
 }
@@ -138,10 +144,12 @@ impl PostgresStore {
             config,
             target,
             writer: Mutex::new(None),
+            leaser: Mutex::new(None),
             reader: Mutex::new(None),
             compactor: Mutex::new(None),
         };
         store.with(&store.writer, schema::migrate)?;
+        store.with(&store.leaser, |_| Ok(()))?;
         store.with(&store.reader, |_| Ok(()))?;
         store.with(&store.compactor, |_| Ok(()))?;
         Ok(store)
@@ -288,14 +296,15 @@ impl PostgresStore {
 
 impl Drop for PostgresStore {
     fn drop(&mut self) {
-        let clients: Vec<Option<Client>> = [&self.writer, &self.reader, &self.compactor]
-            .into_iter()
-            .map(|slot| {
-                slot.lock()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner())
-                    .take()
-            })
-            .collect();
+        let clients: Vec<Option<Client>> =
+            [&self.writer, &self.leaser, &self.reader, &self.compactor]
+                .into_iter()
+                .map(|slot| {
+                    slot.lock()
+                        .unwrap_or_else(|poisoned| poisoned.into_inner())
+                        .take()
+                })
+                .collect();
         // Closing a client blocks on its own runtime, which tokio forbids on an async thread.
         if tokio::runtime::Handle::try_current().is_ok() {
             let _ = std::thread::spawn(move || drop(clients)).join();
@@ -578,7 +587,7 @@ impl Store for PostgresStore {
         ttl: Duration,
         force: bool,
     ) -> Result<Lease, StoreError> {
-        self.with(&self.writer, |client| {
+        self.with(&self.leaser, |client| {
             let mut tx = client.transaction()?;
             let lease = lease::acquire(&mut tx, doc, holder, ttl, force)?;
             tx.commit()?;
@@ -587,7 +596,7 @@ impl Store for PostgresStore {
     }
 
     fn renew_lease(&self, lease: &Lease, ttl: Duration) -> Result<(), StoreError> {
-        self.with(&self.writer, |client| {
+        self.with(&self.leaser, |client| {
             let mut tx = client.transaction()?;
             lease::renew(&mut tx, lease, ttl)?;
             tx.commit()?;
@@ -596,7 +605,7 @@ impl Store for PostgresStore {
     }
 
     fn release_lease(&self, lease: &Lease) -> Result<(), StoreError> {
-        self.with(&self.writer, |client| {
+        self.with(&self.leaser, |client| {
             let mut tx = client.transaction()?;
             lease::release(&mut tx, lease)?;
             tx.commit()?;

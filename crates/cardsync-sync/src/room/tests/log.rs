@@ -227,8 +227,7 @@ fn batches_refused_for_a_moved_head_are_judged_again_on_what_their_peers_sent() 
     let mut log = vec![created.update.clone()];
     let (mut n1, mut n2) = two_nodes(&log);
     n1.join(3, "edit", 15);
-    let (mut seventeen, mut fifteen, mut nine) =
-        (Client::new(17), Client::new(15), Client::new(9));
+    let (mut seventeen, mut fifteen, mut nine) = (Client::new(17), Client::new(15), Client::new(9));
     for client in [&mut seventeen, &mut fifteen, &mut nine] {
         client.doc.apply_update_v1(&log[0]).unwrap();
     }
