@@ -2,35 +2,18 @@
 //
 // Why: last writer wins merges two concurrent titles without help, but silently: one of the
 // two people sees their title replaced and never learns why. The sync client reports each
-// such clash (its "conflict" event: a remote write overwrote a field that a pending local
-// batch also wrote, docs/design.md §5), and the board turns it into a marker on the card
-// that shows both values and lets the user pick: keep mine, or take theirs.
-//
-// A marker is open until the field is written again, by anyone: picking writes the chosen
-// value (always, even when the document holds it already, so the write reaches every
-// replica), typing a new title resolves it too, and a resolution made on another replica
-// arrives as a remote write of the field, which closes the marker here. The report that
-// opens a marker comes after the remote update that caused it (the client delivers an
-// update's changes, then its reports), so that update does not close it. Markers live in
-// the page: a reload forgets the open ones (the durable conflict log of issue 19 is not
-// built yet).
+// such clash and lists the ones nobody has resolved yet (`client.conflicts(card)`: open
+// until the field is written again, by anyone; docs/design.md §5). The board shows each as a
+// marker on its card with both values and lets the user pick: keep mine, or take theirs.
+// Picking writes the chosen value, always, even when the document holds it already, so the
+// write reaches every replica and closes the conflict wherever it is listed.
 
-/** Tracks the client's conflict reports; `changed()` is called when the open set changes. */
-export function trackConflicts(client, doc, notify, changed) {
-  const open = new Map();
-  const key = (card, field) => `${card}/${field}`;
-
-  client.on("conflict", ({ conflict }) => {
-    open.set(key(conflict.card, conflict.field), conflict);
-    changed();
-  });
-  doc.subscribe(({ events }) => {
-    let closed = false;
-    for (const event of events) {
-      if (event.type === "field_changed") closed = open.delete(key(event.card, event.field)) || closed;
-    }
-    if (closed) changed();
-  });
+/**
+ * Markers for the client's open conflicts: `decorate(element, card)` for `mountBoard`;
+ * `changed()` is called when a conflict is reported (writes re-render the board anyway).
+ */
+export function conflictMarkers(client, doc, notify, changed) {
+  client.on("conflict", () => changed());
 
   const resolve = (conflict, value) => {
     try {
@@ -40,19 +23,20 @@ export function trackConflicts(client, doc, notify, changed) {
     }
   };
 
-  /** The markers of one card's element, made to match the open conflicts of `card`. */
+  /** The markers of one card's element, made to match the card's open conflicts. */
   const decorate = (element, card) => {
-    const wanted = [...open.values()].filter((c) => c.card === card.id);
+    const wanted = client.conflicts(card.id);
     const shown = [...element.querySelectorAll(":scope > .conflict")];
-    const same =
-      shown.length === wanted.length && shown.every((marker, i) => marker.conflict === wanted[i]);
+    const same = shown.length === wanted.length && shown.every((m, i) => sameConflict(m.conflict, wanted[i]));
     if (same) return;
-    shown.forEach((marker) => marker.remove());
+    shown.forEach((m) => m.remove());
     element.prepend(...wanted.map((conflict) => marker(conflict, resolve)));
   };
 
-  return { decorate, open: () => [...open.values()] };
+  return { decorate };
 }
+
+const sameConflict = (a, b) => JSON.stringify(a) === JSON.stringify(b);
 
 function marker(conflict, resolve) {
   const text = (value) => (typeof value === "string" ? `“${value}”` : JSON.stringify(value));

@@ -5,7 +5,7 @@
 
 import { init, SyncClient } from "cardsync";
 import { mountBoard } from "./board.js";
-import { trackConflicts } from "./conflicts.js";
+import { conflictMarkers } from "./conflicts.js";
 import { schema } from "./schema.js";
 import { showBadge, showNotice } from "./status.js";
 
@@ -51,8 +51,8 @@ client.on("rejected", (r) =>
 client.on("auth_denied", (r) => showNotice(`The server refused this board's token: ${r.reason}`));
 client.on("store_error", (e) => showNotice(`Cannot save offline changes: ${e.message}`));
 
-// Conflict markers on cards whose concurrent edit met another (kept mine / take theirs).
-const conflicts = trackConflicts(client, doc, showNotice, () => board.render());
+// Conflict markers on cards whose concurrent edit met another (keep mine / take theirs).
+const conflicts = conflictMarkers(client, doc, showNotice, () => board.render());
 const board = mountBoard(document.querySelector("#board"), doc, showNotice, conflicts.decorate);
 // For the end-to-end tests and the curious: the public API of this page.
-window.cardsyncDemo = { client, doc, board, actor, conflicts };
+window.cardsyncDemo = { client, doc, board, actor };
