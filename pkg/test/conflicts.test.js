@@ -41,16 +41,6 @@ const open = (doc, actor) =>
     connection: { backoffBase: 50, backoffCap: 200 },
   });
 
-/**
- * Resolves once `client` has sent and had acked everything written so far. The client takes
- * a write in on its next drain (a microtask), so `whenSynced` right after a write could see
- * the status from before it.
- */
-async function synced(client) {
-  await new Promise((resolve) => setTimeout(resolve, 0));
-  await client.whenSynced();
-}
-
 /** Resolves when a remote write of `card`'s title reaches `client` (even of the same value). */
 function titleArrives(client, card) {
   return new Promise((resolve) => {
@@ -68,7 +58,7 @@ async function pair() {
   const doc = freshDoc();
   const [a, b] = await Promise.all([open(doc, "ada"), open(doc, "bob")]);
   const card = a.doc.createCard("task", { title: "Original" });
-  await synced(a);
+  await a.whenSynced();
   await until(() => b.doc.card(card) !== undefined, "the card at b");
   return { a, b, card };
 }
@@ -83,9 +73,9 @@ async function clash(first, second, card, [one, two]) {
   first.doc.setField(card, "title", one);
   second.doc.setField(card, "title", two);
   first.start();
-  await synced(first);
+  await first.whenSynced();
   second.start();
-  await synced(second);
+  await second.whenSynced();
   await until(() => second.conflicts().length > 0, "the clash reported");
   await until(() => first.doc.card(card).fields.title === second.doc.card(card).fields.title, "one title");
 }
@@ -104,7 +94,7 @@ test("a clash is open on the client whose write met the other, until the field i
   const keptAtAda = titleArrives(a, card);
   b.doc.setField(card, "title", "By Bob");
   assert.deepEqual(b.conflicts(), []);
-  await synced(b);
+  await b.whenSynced();
   await keptAtAda;
   assert.equal(a.doc.card(card).fields.title, "By Bob");
   assert.deepEqual(a.conflicts(), []);
@@ -114,7 +104,7 @@ test("a clash is open on the client whose write met the other, until the field i
   assert.equal(b.conflicts().length, 1);
   const settledAtBob = titleArrives(b, card);
   a.doc.setField(card, "title", "Settled by Ada");
-  await synced(a);
+  await a.whenSynced();
   await settledAtBob;
   assert.equal(b.doc.card(card).fields.title, "Settled by Ada");
   assert.deepEqual(b.conflicts(), []);

@@ -306,7 +306,9 @@ export class SyncClient {
   }
 
   #until(done, timeoutMs) {
-    if (done(this.#status)) return Promise.resolve();
+    // The status as of now: the last published one predates a write made since (the client
+    // publishes once its drain has run), so `whenSynced()` right after a write would resolve.
+    if (done(this.#computeStatus())) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         off();
