@@ -1,30 +1,34 @@
 // The board: columns of cards, kept in sync with the document.
 //
+// Cards live on the board of `schema.js` (docs/design.md §3, "Boards"): a move is one
+// `place_card`, a card's column and place one last-writer-wins value, so a card two people
+// drag into two columns at once ends in one. Columns have no transition rule (version 1's
+// `status` state machine refused To do → Done; a placement is not a register, see design §3).
+//
 // Rendering is keyed by card id and updates elements in place, so a remote edit never steals
 // the focus or the caret from a field being typed into. Every gesture is one `doc.apply` of
-// ops (one batch, one undo step); a refused one (an invalid status transition) changes
-// nothing and says why.
+// ops (one batch, one undo step); a refused one changes nothing and says why.
 
 import { newId } from "cardsync";
-import { COLUMNS, ORDER } from "./schema.js";
+import { BOARD, COLUMNS, LEGACY_ORDER } from "./schema.js";
 
 /**
  * Renders `doc` into `root` and keeps it rendered. Returns the board's gestures, which the
- * tests drive too.
+ * tests drive too; `decorate(element, card)` may add to each card's element after an update.
  */
-export function mountBoard(root, doc, notify) {
+export function mountBoard(root, doc, notify, decorate = () => {}) {
   const lists = new Map();
-  for (const { status, title } of COLUMNS) {
-    const section = el("section", { className: "column", dataset: { status } });
+  for (const { key, name } of COLUMNS) {
+    const section = el("section", { className: "column", dataset: { column: key } });
     const list = el("ol", { className: "cards" });
     const form = el("form", { className: "add" });
-    const input = el("input", { placeholder: "Add a card…", "aria-label": `Add a card to ${title}` });
+    const input = el("input", { placeholder: "Add a card…", "aria-label": `Add a card to ${name}` });
     form.append(input);
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       const text = input.value.trim();
       if (!text) return;
-      gestures.add(status, text);
+      gestures.add(key, text);
       input.value = "";
     });
     list.addEventListener("dragover", (event) => event.preventDefault());
@@ -32,11 +36,11 @@ export function mountBoard(root, doc, notify) {
       event.preventDefault();
       const card = event.dataTransfer.getData("text/plain");
       const before = event.target.closest?.("li.card")?.dataset.card;
-      if (card) gestures.move(card, status, before === card ? undefined : before);
+      if (card) gestures.move(card, key, before === card ? undefined : before);
     });
-    section.append(el("h2", { textContent: title }), list, form);
+    section.append(el("h2", { textContent: name }), list, form);
     root.append(section);
-    lists.set(status, list);
+    lists.set(key, list);
   }
 
   const elements = new Map();
@@ -46,48 +50,48 @@ export function mountBoard(root, doc, notify) {
       doc.apply(ops);
       return true;
     } catch (error) {
-      notify(error.code === "invalid_transition" ? `${what}: ${error.message}` : `${what} failed: ${error.message}`);
+      notify(`${what} failed: ${error.message}`);
       return false;
     }
   };
 
-  /** Index in the order sequence just after the last card of `status` (without `skip`). */
-  const endOf = (status, skip) => {
-    const order = (doc.sequence(ORDER) ?? []).filter((id) => id !== skip);
-    let index = order.length;
-    for (let i = order.length - 1; i >= 0; i--) {
-      const card = doc.card(order[i]);
-      if (card && statusOf(card) === status) {
-        index = i + 1;
-        break;
-      }
-    }
-    return index;
+  /**
+   * The ops that create the board and whichever of its columns are missing: the first gesture
+   * on an empty document makes them (with fixed ids, so replicas that do it at once agree).
+   */
+  const boardOps = () => {
+    const view = doc.board(BOARD);
+    const ops = view === undefined ? [{ op: "create_board", board: BOARD, kind: "kanban" }] : [];
+    COLUMNS.forEach(({ id, name }, index) => {
+      if (!view?.columns.some((c) => c.id === id)) ops.push({ op: "add_column", board: BOARD, column: id, name, index });
+    });
+    return ops;
   };
 
-  const orderOps = () => (doc.sequence(ORDER) === undefined ? [{ op: "create_sequence", sequence: ORDER }] : []);
+  const idOf = (key) => COLUMNS.find((c) => c.key === key)?.id;
+  /** The cards the board places in a column, in order: what `place_card`'s index counts. */
+  const onBoard = (key) => doc.board(BOARD)?.columns.find((c) => c.id === idOf(key))?.cards ?? [];
 
   const gestures = {
     /** Adds a card at the end of a column; returns its id. */
-    add(status, title) {
+    add(key, title) {
+      const column = idOf(key);
+      if (!column) return undefined;
       const card = newId();
       const ok = attempt("Adding a card", [
-        ...orderOps(),
-        { op: "create_card", card, kind: "task", fields: { title, status } },
-        { op: "insert_into_sequence", sequence: ORDER, card, index: endOf(status) },
+        ...boardOps(),
+        { op: "create_card", card, kind: "task", fields: { title } },
+        { op: "place_card", board: BOARD, card, column, index: onBoard(key).length },
       ]);
       return ok ? card : undefined;
     },
-    /** Moves a card into a column, before another card or at its end. */
-    move(card, status, before) {
-      const current = doc.card(card);
-      if (!current) return false;
-      const order = (doc.sequence(ORDER) ?? []).filter((id) => id !== card);
-      const index = before && order.includes(before) ? order.indexOf(before) : endOf(status, card);
-      const ops = [];
-      if (statusOf(current) !== status) ops.push({ op: "set_field", card, field: "status", value: status });
-      ops.push({ op: "move_in_sequence", sequence: ORDER, card, index });
-      return attempt("Moving the card", ops);
+    /** Moves a card into a column, before another card of it or at its end. */
+    move(card, key, before) {
+      const column = idOf(key);
+      if (!column || !doc.card(card)) return false;
+      const cards = onBoard(key).filter((id) => id !== card);
+      const index = before && cards.includes(before) ? cards.indexOf(before) : cards.length;
+      return attempt("Moving the card", [...boardOps(), { op: "place_card", board: BOARD, card, column, index }]);
     },
     rename(card, title) {
       return attempt("Renaming", [{ op: "set_field", card, field: "title", value: title }]);
@@ -130,11 +134,14 @@ export function mountBoard(root, doc, notify) {
     if (card) return card;
     const title = el("input", { className: "title", "aria-label": "Title" });
     title.addEventListener("change", () => gestures.rename(id, title.value));
+    // A field being typed into is not overwritten by remote edits; show them once it is left.
+    title.addEventListener("blur", () => schedule());
     const bar = el("div", { className: "bar" });
     const more = el("button", { className: "more", type: "button", textContent: "+10%" });
     more.addEventListener("click", () => gestures.progress(id));
     const body = el("textarea", { className: "body", rows: 2, placeholder: "Notes", "aria-label": "Notes" });
     body.addEventListener("input", () => gestures.editBody(id, body.value));
+    body.addEventListener("blur", () => schedule());
     const bold = el("button", { className: "bold", type: "button", textContent: "B", title: "Bold the selection" });
     bold.addEventListener("click", () => gestures.bold(id, body.selectionStart, body.selectionEnd - body.selectionStart));
     const runs = el("div", { className: "runs" });
@@ -204,17 +211,14 @@ export function mountBoard(root, doc, notify) {
     scheduled = false;
     const cards = new Map(doc.cards("task").map((card) => [card.id, card]));
     const titles = new Map([...cards.values()].map((c) => [c.id, String(c.fields.title ?? "")]));
-    const columns = new Map(COLUMNS.map(({ status }) => [status, []]));
-    for (const id of doc.sequence(ORDER) ?? []) {
-      const card = cards.get(id);
-      if (card) (columns.get(statusOf(card)) ?? columns.get("todo")).push(card);
-    }
+    const columns = layout(doc, cards);
     const shown = new Set();
-    for (const [status, list] of lists) {
-      const wanted = columns.get(status).map((card) => {
+    for (const [key, list] of lists) {
+      const wanted = columns.get(key).map((card) => {
         shown.add(card.id);
         const element = cardElement(card.id);
         update(element, card, titles);
+        decorate(element, card);
         return element;
       });
       wanted.forEach((element, i) => {
@@ -241,8 +245,31 @@ export function mountBoard(root, doc, notify) {
   return { ...gestures, render };
 }
 
-function statusOf(card) {
-  return typeof card.fields.status === "string" ? card.fields.status : "todo";
+/**
+ * The cards of each column (by key), in order: the board's placements, then cards written
+ * before the board (no placement; schema version 1) in the column their `status` named, in
+ * version 1's order. Cards in a column this page does not know (one added through the API)
+ * show in the first.
+ */
+function layout(doc, cards) {
+  const columns = new Map(COLUMNS.map(({ key }) => [key, []]));
+  const first = columns.get(COLUMNS[0].key);
+  const placed = new Set();
+  const view = doc.board(BOARD);
+  const groups = [...(view?.columns ?? []), { id: undefined, cards: view?.unplaced ?? [] }];
+  for (const { id, cards: ids } of groups) {
+    const into = columns.get(COLUMNS.find((c) => c.id === id)?.key) ?? first;
+    for (const card of ids) {
+      placed.add(card);
+      if (cards.has(card)) into.push(cards.get(card));
+    }
+  }
+  const order = doc.sequence(LEGACY_ORDER) ?? [];
+  const rank = new Map(order.map((id, i) => [id, i]));
+  const legacy = [...cards.values()].filter((card) => !placed.has(card.id));
+  legacy.sort((x, y) => (rank.get(x.id) ?? order.length) - (rank.get(y.id) ?? order.length));
+  for (const card of legacy) (columns.get(card.fields.status) ?? first).push(card);
+  return columns;
 }
 
 function fieldText(card, field) {

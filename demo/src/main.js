@@ -5,6 +5,7 @@
 
 import { init, SyncClient } from "cardsync";
 import { mountBoard } from "./board.js";
+import { conflictMarkers } from "./conflicts.js";
 import { schema } from "./schema.js";
 import { showBadge, showNotice } from "./status.js";
 
@@ -50,6 +51,8 @@ client.on("rejected", (r) =>
 client.on("auth_denied", (r) => showNotice(`The server refused this board's token: ${r.reason}`));
 client.on("store_error", (e) => showNotice(`Cannot save offline changes: ${e.message}`));
 
-const board = mountBoard(document.querySelector("#board"), doc, showNotice);
+// Conflict markers on cards whose concurrent edit met another (keep mine / take theirs).
+const conflicts = conflictMarkers(client, doc, showNotice, () => board.render());
+const board = mountBoard(document.querySelector("#board"), doc, showNotice, conflicts.decorate);
 // For the end-to-end tests and the curious: the public API of this page.
 window.cardsyncDemo = { client, doc, board, actor };

@@ -1,13 +1,19 @@
 // The board's schema: the same value the server validates against (`cargo xtask demo`
 // writes it to the server's schema file from here).
+//
+// Cards live on one board (docs/design.md §3, "Boards"): a card's column and its place in
+// it are one last-writer-wins value, so two people dragging one card into two columns at
+// once leave it in exactly one of them, the same on every replica.
 
 export const schema = {
-  version: 1,
+  version: 2,
   cards: {
     task: {
       fields: {
         title: { kind: "register", value_type: "string", required: true },
-        // The column: a state machine, so a drag from "todo" straight to "done" is refused.
+        // Version 1 kept a card's column here. Unused since the board (version 2), kept
+        // because removing a field or a state is an unsafe schema change (design §3);
+        // `board.js` still reads it to show cards written before the board in a column.
         status: {
           kind: "register",
           value_type: "string",
@@ -19,19 +25,22 @@ export const schema = {
     },
   },
   relationships: { blocks: { from: ["task"], to: ["task"] } },
+  boards: { kanban: { cards: ["task"] } },
 };
 
-/** The columns, in order: the values of `status`. */
-export const COLUMNS = [
-  { status: "todo", title: "To do" },
-  { status: "doing", title: "Doing" },
-  { status: "done", title: "Done" },
-];
+/** The board every card of the demo lives on (fixed, so every replica names the same one). */
+export const BOARD = "00000000000000000000000002";
 
 /**
- * The one sequence that orders every card. A card's column is its `status` field, not a
- * sequence of its own: two people moving one card to two different columns at once then
- * leave it in exactly one column (the register's winner), where per-column sequences would
- * show it in both.
+ * The board's columns, in order: `key` names a column in the page (`data-column`) and in the
+ * board's gestures, `id` is its column on the board, `name` its title, which the server's WIP
+ * limit names (`demo/server.toml`: at most 3 cards in "Doing").
  */
-export const ORDER = "00000000000000000000000001";
+export const COLUMNS = [
+  { key: "todo", id: "00000000000000000000000003", name: "To do" },
+  { key: "doing", id: "00000000000000000000000004", name: "Doing" },
+  { key: "done", id: "00000000000000000000000005", name: "Done" },
+];
+
+/** Version 1's one sequence of every card: read only to order cards written before the board. */
+export const LEGACY_ORDER = "00000000000000000000000001";

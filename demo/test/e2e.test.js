@@ -14,15 +14,17 @@ import { after, afterEach, before, test } from "node:test";
 import { chromium } from "playwright-core";
 import { startServer } from "../../pkg/test/sync-server.js";
 import { until } from "../../pkg/test/until.js";
-import { schema } from "../src/schema.js";
+import { BOARD, LEGACY_ORDER, schema } from "../src/schema.js";
 
 const DIST = fileURLToPath(new URL("../dist", import.meta.url));
+// The demo server's configuration (`cargo xtask demo` serves with it): the WIP limit on Doing.
+const CONFIG = fileURLToPath(new URL("../server.toml", import.meta.url));
 const ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking"];
 
 let server;
 let browser;
 before(async () => {
-  server = await startServer({ schema, staticDir: DIST });
+  server = await startServer({ schema, staticDir: DIST, config: CONFIG });
   browser = await chromium.launch({ executablePath: "/usr/bin/chromium", headless: true, args: ARGS });
 });
 after(async () => {
@@ -104,7 +106,7 @@ const storedOutbox = (u, room, text) =>
 const exported = (u) => u.page.evaluate(() => window.cardsyncDemo.doc.export());
 const cardCount = (u, card) => u.page.locator(`li.card[data-card="${card}"]`).count();
 const column = (u, card) =>
-  u.page.locator(`li.card[data-card="${card}"]`).evaluate((li) => li.closest("section").dataset.status);
+  u.page.locator(`li.card[data-card="${card}"]`).evaluate((li) => li.closest("section").dataset.column);
 const board = (u, f, ...args) => u.page.evaluate(([f, args]) => window.cardsyncDemo.board[f](...args), [f, args]);
 
 test("two users edit concurrently and converge; a card moved by both appears once", async () => {
@@ -119,7 +121,7 @@ test("two users edit concurrently and converge; a card moved by both appears onc
   await a.page.check("#offline");
   await b.page.check("#offline");
   // Ada drags X to "Doing" with the mouse; Bob moves X to the top of "To do" and edits Y.
-  await a.page.locator(`li[data-card="${x}"]`).dragTo(a.page.locator('section[data-status="doing"] ol'));
+  await a.page.locator(`li[data-card="${x}"]`).dragTo(a.page.locator('section[data-column="doing"] ol'));
   assert.equal(await column(a, x), "doing");
   await board(b, "move", x, "todo", y);
   await a.page.locator(`li[data-card="${y}"] input.title`).fill("Shared card, renamed by Ada");
@@ -141,13 +143,115 @@ test("two users edit concurrently and converge; a card moved by both appears onc
   await Promise.all([a.context.close(), b.context.close()]);
 });
 
+/** Where the card is, as each page's document says: its place, and every column it is in. */
+const placeOf = (u, card) =>
+  u.page.evaluate(([board, card]) => {
+    const doc = window.cardsyncDemo.doc;
+    const columns = doc.board(board).columns.filter((c) => c.cards.includes(card)).map((c) => c.name);
+    return { place: doc.cardPlace(board, card), columns };
+  }, [BOARD, card]);
+
+/** Drags a card with the mouse onto a column's list. */
+const drag = (u, card, column) =>
+  u.page.locator(`li[data-card="${card}"]`).dragTo(u.page.locator(`section[data-column="${column}"] ol`));
+
+test("two users drag one card into two different columns at once: it ends in exactly one, the same", async () => {
+  const room = freshRoom();
+  const [a, b] = [await user(room, "Ada"), await user(room, "Bob")];
+  await Promise.all([online(a), online(b)]);
+  const card = await board(a, "add", "todo", "Dragged by both");
+  const other = await board(a, "add", "doing", "Already doing");
+  await online(a);
+  await b.page.waitForFunction((card) => document.querySelector(`li[data-card="${card}"]`) !== null, card);
+
+  // Both offline, so both drags are made before either sees the other's.
+  await Promise.all([a.page.check("#offline"), b.page.check("#offline")]);
+  await drag(a, card, "doing");
+  await drag(b, card, "done");
+  assert.equal(await column(a, card), "doing");
+  assert.equal(await column(b, card), "done");
+  // Back online together: each sends its move while the other's arrives.
+  await Promise.all([a.page.uncheck("#offline"), b.page.uncheck("#offline")]);
+  await Promise.all([online(a), online(b)]);
+  await until(
+    async () => JSON.stringify(await placeOf(a, card)) === JSON.stringify(await placeOf(b, card)),
+    "both pages agree on the card's place",
+    20_000,
+  );
+
+  const [atA, atB] = [await placeOf(a, card), await placeOf(b, card)];
+  assert.equal(atA.columns.length, 1, `in exactly one column of the board: ${JSON.stringify(atA)}`);
+  assert.ok(["Doing", "Done"].includes(atA.columns[0]), "one of the two moves won");
+  assert.deepEqual(atB, atA);
+  assert.deepEqual(await exported(a), await exported(b));
+  for (const u of [a, b]) {
+    await u.page.waitForFunction(
+      ([card, key]) => document.querySelector(`li[data-card="${card}"]`)?.closest("section").dataset.column === key,
+      [card, atA.columns[0].toLowerCase()],
+    );
+    assert.equal(await cardCount(u, card), 1, "shown exactly once");
+    assert.equal(await cardCount(u, other), 1);
+    assert.deepEqual(u.errors, []);
+  }
+});
+
+test("a fourth card dragged into Doing is refused by the WIP limit, rolled back, and the notice says so", async () => {
+  const room = freshRoom();
+  const a = await user(room, "Ada");
+  await online(a);
+  for (let i = 1; i <= 3; i++) await board(a, "add", "doing", `Doing ${i}`);
+  const fourth = await board(a, "add", "todo", "One too many");
+  await online(a);
+  await drag(a, fourth, "doing");
+  await a.page.waitForSelector("#notice:not([hidden])");
+  assert.match(await a.page.textContent("#notice"), /board's rules refused your change \(wip_limit: .*"Doing".*at most 3.*rolled back/);
+  await a.page.waitForFunction((card) => document.querySelector(`li[data-card="${card}"]`)?.closest("section").dataset.column === "todo", fourth);
+  assert.equal(await a.page.locator('section[data-column="doing"] li.card').count(), 3);
+  const status = await a.page.evaluate(() => window.cardsyncDemo.client.status);
+  assert.equal(status.lastRejection?.code, "rejected_by_validator");
+  assert.equal(status.pending, 0);
+  // Moving one out of Doing, then the fourth in, is allowed.
+  await drag(a, await a.page.locator('section[data-column="doing"] li.card').first().getAttribute("data-card"), "done");
+  await drag(a, fourth, "doing");
+  await online(a);
+  assert.equal(await column(a, fourth), "doing");
+  assert.equal(await a.page.locator('section[data-column="doing"] li.card').count(), 3);
+  assert.deepEqual(a.errors, []);
+});
+
+test("a card written before the board (schema version 1: a status, no placement) shows in that column until moved", async () => {
+  const room = freshRoom();
+  const a = await user(room, "Ada");
+  await online(a);
+  await board(a, "add", "todo", "On the board");
+  // What version 1 wrote: the card with its status, in the one global sequence.
+  const card = "000000000000000000000000vv";
+  await a.page.evaluate(
+    ([card, order]) =>
+      window.cardsyncDemo.doc.apply([
+        { op: "create_card", card, kind: "task", fields: { title: "Written by version 1", status: "doing" } },
+        { op: "create_sequence", sequence: order },
+        { op: "insert_into_sequence", sequence: order, card, index: 0 },
+      ]),
+    [card, LEGACY_ORDER],
+  );
+  await a.page.waitForFunction((card) => document.querySelector(`li[data-card="${card}"]`) !== null, card);
+  assert.equal(await column(a, card), "doing");
+  assert.equal(await placeOf(a, card).then((p) => p.place), undefined, "not on the board yet");
+  await drag(a, card, "done");
+  assert.equal(await column(a, card), "done");
+  assert.deepEqual((await placeOf(a, card)).columns, ["Done"]);
+  await online(a);
+  assert.deepEqual(a.errors, []);
+});
+
 test("edits made offline survive a reload and land exactly once", async () => {
   const room = freshRoom();
   const a = await user(room, "Ada");
   await online(a);
   await a.page.check("#offline");
-  await a.page.fill('section[data-status="todo"] form.add input', "Written offline");
-  await a.page.press('section[data-status="todo"] form.add input', "Enter");
+  await a.page.fill('section[data-column="todo"] form.add input', "Written offline");
+  await a.page.press('section[data-column="todo"] form.add input', "Enter");
   const card = await a.page.locator("li.card").first().getAttribute("data-card");
   await a.page.locator(`li[data-card="${card}"] button.more`).click();
   // Both writes are in IndexedDB before the reload: the +10% one (the create has no progress).
@@ -181,11 +285,11 @@ test("a viewer's edit is rolled back and the notice says so", async () => {
   await online(editor);
   const viewer = await user(room, "Vic", { role: "viewer" });
   await online(viewer);
-  await viewer.page.fill('section[data-status="doing"] form.add input', "Not allowed");
-  await viewer.page.press('section[data-status="doing"] form.add input', "Enter");
+  await viewer.page.fill('section[data-column="doing"] form.add input', "Not allowed");
+  await viewer.page.press('section[data-column="doing"] form.add input', "Enter");
   await viewer.page.waitForSelector("#notice:not([hidden])");
   assert.match(await viewer.page.textContent("#notice"), /forbidden.*rolled back/);
-  await viewer.page.waitForFunction(() => document.querySelectorAll('section[data-status="doing"] li.card').length === 0);
+  await viewer.page.waitForFunction(() => document.querySelectorAll('section[data-column="doing"] li.card').length === 0);
   const status = await viewer.page.evaluate(() => window.cardsyncDemo.client.status);
   assert.equal(status.lastRejection?.code, "forbidden");
   assert.equal(status.pending, 0);
@@ -202,7 +306,7 @@ test("the server is killed and restarted while users keep editing, and they conv
   const restarting = server.restart();
   for (let i = 0; i < 10; i++) {
     await board(a, "editBody", card, `A${"a".repeat(i)}`);
-    await board(b, "add", "doing", `B${i}`);
+    await board(b, "add", "todo", `B${i}`);
   }
   await restarting;
   await Promise.all([online(a), online(b)]);
@@ -447,4 +551,78 @@ test("edits made offline survive a browser restart and land exactly once", async
   } finally {
     rmSync(profile, { recursive: true, force: true });
   }
+});
+
+test("concurrent title edits show a conflict marker, resolved from the card and gone on both sides", async () => {
+  const room = freshRoom();
+  const [a, b] = [await user(room, "Ada"), await user(room, "Bob")];
+  await Promise.all([online(a), online(b)]);
+  const card = await board(a, "add", "todo", "Original title");
+  await b.page.waitForFunction((card) => document.querySelector(`li[data-card="${card}"]`) !== null, card);
+  const title = (u) => u.page.locator(`li[data-card="${card}"] input.title`);
+  const markers = (u) => u.page.locator(`li[data-card="${card}"] .conflict`);
+  const shows = (u, text) =>
+    u.page.waitForFunction(
+      ([card, text]) => document.querySelector(`li[data-card="${card}"] input.title`)?.value === text,
+      [card, text],
+    );
+  const noMarker = (u) =>
+    u.page.waitForFunction((card) => document.querySelector(`li[data-card="${card}"] .conflict`) === null, card);
+
+  /**
+   * Both rename the card offline; `first` comes back online (and is acked) before `second`,
+   * so `second`'s rename is still pending when `first`'s reaches it: `second`'s client reports
+   * the clash. (The room orders batches, so the first writer is acked before the second
+   * write arrives and is told nothing: one pair of writes gives one side a marker.)
+   */
+  const clash = async (first, second, round) => {
+    await Promise.all([a.page.check("#offline"), b.page.check("#offline")]);
+    for (const u of [first, second]) {
+      await title(u).fill(`${round} by ${u === a ? "Ada" : "Bob"}`);
+      await title(u).press("Enter");
+      await title(u).blur(); // a focused title is not overwritten by remote edits
+    }
+    await first.page.uncheck("#offline");
+    await online(first);
+    await second.page.uncheck("#offline");
+    await online(second);
+    await second.page.waitForSelector(`li[data-card="${card}"] .conflict`);
+    assert.equal(await markers(second).count(), 1);
+    const [mine, theirs] = second === b ? ["Bob", "Ada"] : ["Ada", "Bob"];
+    assert.match(await markers(second).textContent(), new RegExp(`yours “${round} by ${mine}”, theirs “${round} by ${theirs}”`));
+    assert.equal(await markers(first).count(), 0, "the first writer was acked before the clash: no marker");
+    // Both pages hold the same winner, whichever it is.
+    await until(async () => (await title(a).inputValue()) === (await title(b).inputValue()), "one title on both", 20_000);
+  };
+
+  // Round 1: Bob's rename lands second; he keeps his. The marker goes, Ada sees his title.
+  await clash(a, b, "Round 1");
+  await markers(b).locator("button.keep-mine").click();
+  await noMarker(b);
+  await online(b);
+  await shows(a, "Round 1 by Bob");
+  await shows(b, "Round 1 by Bob");
+
+  // Round 2: Ada's lands second; she takes Bob's.
+  await clash(b, a, "Round 2");
+  await markers(a).locator("button.take-theirs").click();
+  await noMarker(a);
+  await online(a);
+  await shows(a, "Round 2 by Bob");
+  await shows(b, "Round 2 by Bob");
+
+  // Round 3: Bob has a marker, and Ada settles the title before he picks: her write closes
+  // his marker (the field was written again), and both show her title.
+  await clash(a, b, "Round 3");
+  await title(a).fill("Settled by Ada");
+  await title(a).press("Enter");
+  await online(a);
+  await noMarker(b);
+  await shows(b, "Settled by Ada");
+
+  for (const u of [a, b]) {
+    assert.equal(await markers(u).count(), 0);
+    assert.deepEqual(u.errors, []);
+  }
+  assert.deepEqual(await exported(a), await exported(b));
 });

@@ -1,6 +1,6 @@
 // Types of `cardsync/react`.
 
-import type { Card, CardDoc } from "../dist/wasm/cardsync_wasm.js";
+import type { Card, CardDoc, Conflict } from "../dist/wasm/cardsync_wasm.js";
 import type { Query } from "./query.js";
 import type { ClientStatus, SyncClient } from "./sync/client.js";
 
@@ -15,3 +15,9 @@ export declare function useSyncStatus(client: SyncClient): ClientStatus;
 
 /** The ids of the cards matching `query` (see `liveQuery`), in its order, kept by a live query while mounted. */
 export declare function useQuery(doc: CardDoc, query: Query): string[];
+
+/**
+ * A sync client's open conflicts (`client.conflicts(card)`), of `card` or of every card,
+ * re-rendered when one is reported or resolved.
+ */
+export declare function useConflicts(client: SyncClient, card?: string): Conflict[];

@@ -1,7 +1,7 @@
 // React hooks over a `CardDoc` and a `SyncClient`: `cardsync/react`.
 //
 // Each hook is `useSyncExternalStore` over the document's change events (or the client's
-// status events). A snapshot is recomputed only after an event that names what it reads (the
+// status and conflict events). A snapshot is recomputed only after an event that names what it reads (the
 // card, the sequence), and handed to React only when it differs from the last one (compared
 // as JSON), so unrelated edits neither re-read nor re-render a component and React sees a
 // stable value between events. `useQuery` keeps a live query (`liveQuery`) while mounted:
@@ -109,6 +109,22 @@ export function useQuery(doc, query) {
   const key = JSON.stringify(query);
   const store = useMemo(() => queryStore(doc, query), [doc, key]);
   return useSyncExternalStore(store.subscribe, store.get, store.get);
+}
+
+/**
+ * A sync client's open conflicts (`client.conflicts(card)`), of one card or of all: re-read
+ * after each conflict report and each change of the doc (a write of the field resolves one).
+ */
+export function useConflicts(client, card) {
+  const subscribe = (f) => {
+    const offReports = client.on("conflict", f);
+    const offDoc = client.doc.subscribe(f);
+    return () => {
+      offReports();
+      offDoc();
+    };
+  };
+  return useDerived(subscribe, () => client.conflicts(card), [client, card]);
 }
 
 /** A sync client's status: connection, pending count, last ack and rejection, RTT. */

@@ -1,7 +1,8 @@
 // A real `cardsync-server` for the sync tests (and the demo's end-to-end tests): the binary
 // cargo built (CARDSYNC_SERVER_BIN, set by `cargo xtask test`, else target/debug), on
 // 127.0.0.1 with its SQLite file in a temporary directory, the fixtures' schema unless given
-// another, and optionally static files. Tokens come from `cardsync-server token`.
+// another, and optionally static files and a configuration file (`--config`: the demo's
+// validators). Tokens come from `cardsync-server token`.
 
 import { execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
@@ -18,13 +19,14 @@ const bin =
 
 /**
  * Starts a server; `stop()` ends it and removes its files.
- * @param {{ schema?: object, staticDir?: string }} [options]
+ * @param {{ schema?: object, staticDir?: string, config?: string }} [options] `config`: the
+ *   path of a TOML configuration file.
  */
-export async function startServer({ schema = fixtureSchema, staticDir } = {}) {
+export async function startServer({ schema = fixtureSchema, staticDir, config } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "cardsync-sync-test-"));
   const schemaPath = join(dir, "schema.json");
   writeFileSync(schemaPath, JSON.stringify(schema));
-  const extra = staticDir ? ["--static-dir", staticDir] : [];
+  const extra = [...(staticDir ? ["--static-dir", staticDir] : []), ...(config ? ["--config", config] : [])];
   const env = {
     ...process.env,
     CARDSYNC_SECRET: "a-test-secret-that-is-at-least-32-bytes",

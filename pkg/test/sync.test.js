@@ -182,3 +182,16 @@ test("the server is killed and restarted while clients edit, and they converge",
   assert.deepEqual(a.doc.export(), b.doc.export());
   await Promise.all([a.close(), b.close()]);
 });
+
+test("whenSynced right after a write waits for the write's ack", async () => {
+  const doc = freshDoc();
+  const client = await open(doc);
+  await client.whenSynced();
+  let acked = 0;
+  client.on("acked", () => (acked += 1));
+  client.doc.createCard("task", { title: "acked before whenSynced resolves" });
+  await client.whenSynced();
+  assert.equal(acked, 1);
+  assert.equal(client.status.pending, 0);
+  await client.close();
+});

@@ -8,6 +8,7 @@ import {
   type ChangeBatch,
   CardsyncError,
   type ClientStatus,
+  type Conflict,
   type ConnectionCause,
   type ErrorCode,
   MemoryStore,
@@ -17,11 +18,12 @@ import {
   type RejectCode,
   type Schema,
   SyncClient,
+  type Value,
   init,
   mergeUpdatesV1,
   newId,
 } from "cardsync";
-import { useCard, useSequence, useSyncStatus } from "cardsync/react";
+import { useCard, useConflicts, useSequence, useSyncStatus } from "cardsync/react";
 
 const schema: Schema = {
   version: 1,
@@ -98,7 +100,9 @@ async function syncClientTypes(): Promise<void> {
   void cause;
   off();
   const card: string = client.doc.createCard("task", { title: "typed" });
-  void [state, card];
+  const open: Conflict[] = client.conflicts(card);
+  const winner: Value = client.conflicts()[0]?.winner ?? null;
+  void [state, card, open, winner];
   await client.whenSynced();
   await client.close();
 }
@@ -109,7 +113,9 @@ export function hookTypes(doc: CardDoc, client: SyncClient): string {
   const card: Card | undefined = useCard(doc, "id");
   const order: string[] | undefined = useSequence(doc, "seq");
   const status: ClientStatus = useSyncStatus(client);
-  return `${card?.id}${order?.length}${status.status}`;
+  const conflicts: Conflict[] = useConflicts(client, "id");
+  const all: Conflict[] = useConflicts(client);
+  return `${card?.id}${order?.length}${status.status}${conflicts[0]?.field}${all.length}`;
 }
 
 // Boards, composite and time-ordered registers.

@@ -21,11 +21,11 @@ use crate::{e2e, server, wasm};
 /// Where the demo listens.
 const LISTEN: &str = "127.0.0.1:4455";
 
-/// The demo server's configuration: the example WIP limit, on the board's `status` column
+/// The demo server's configuration, `demo/server.toml` (the end-to-end tests start their
+/// server with the same file): the example WIP limit, 3 cards on the board's "Doing" column
 /// (the server's validators, `cardsync_server::validators`). A fourth card dragged into
 /// Doing is refused and rolled back, and the board shows the notice.
-const DEMO_CONFIG: &str = "[[validators]]\ndocs = \"board\"\n\
-wip_limit = { column = \"doing\", field = \"status\", limit = 3 }\n";
+const DEMO_CONFIG: &str = include_str!("../../../demo/server.toml");
 
 /// What both demos serve: the server binary, the board's files, its schema, the token secret
 /// and an editor's and a viewer's token for the document `board`.
@@ -65,7 +65,7 @@ pub fn prepare() -> Result<Prepared> {
         .args(["import { schema } from './src/schema.js'; process.stdout.write(JSON.stringify(schema));"])
         .output()?;
     write(&schema, json.as_bytes())?;
-    // The board's rules beyond the schema: a WIP limit on "doing" (docs/design.md §10).
+    // The board's rules beyond the schema: a WIP limit on "Doing" (docs/design.md §10).
     let config = data.join("server.toml");
     write(&config, DEMO_CONFIG.as_bytes())?;
     let secret = data.join("secret");

@@ -24,9 +24,11 @@ pub fn build_board(root: &Path) -> Result<PathBuf> {
     Ok(demo.join("dist"))
 }
 
-/// The end-to-end tests (`demo/test/*.test.js`): two users converging, offline edits across
-/// a reload and a browser restart, a viewer's rollback, a server crash, status transitions,
-/// a hidden page's slower heartbeat, two tabs sharing one outbox, IndexedDB write failures.
+/// The end-to-end tests (`demo/test/*.test.js`): two users converging, one card dragged into
+/// two columns at once, the WIP limit's refusal, conflict markers resolved from the card,
+/// offline edits across a reload and a browser restart, a viewer's rollback, a server crash,
+/// status transitions, a hidden page's slower heartbeat, two tabs sharing one outbox,
+/// IndexedDB write failures. The server runs with the demo's config (`demo/server.toml`).
 pub fn test(root: &Path) -> Result<()> {
     build_board(root)?;
     let server = crate::server::build(root, false)?;

@@ -2,6 +2,7 @@
 
 import type {
   CardDoc,
+  Conflict,
   ConnectionConfig,
   Persisted,
   PersistOp,
@@ -119,6 +120,12 @@ export declare class SyncClient {
   start(): void;
   /** Disconnects and stays offline; edits keep queueing. */
   stop(): void;
+  /**
+   * The open conflicts, oldest first, of `card` or of every card: clashes the "conflict"
+   * event reported whose field nobody has written since. Writing the field (the value to
+   * keep, on this replica or any other) resolves one. In memory: a reload forgets them.
+   */
+  conflicts(card?: string): Conflict[];
   /** Resolves once online with nothing pending; rejects after `timeoutMs` (default 10 s). */
   whenSynced(timeoutMs?: number): Promise<void>;
   /** Disconnects, finishes store writes, releases everything. */

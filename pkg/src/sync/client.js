@@ -13,10 +13,12 @@
 //   confirmed only when it completes; a failed write is kept, shown and retried.
 // - page_life.js: `online`/`offline` and `visibilitychange` (slower heartbeat when hidden).
 // - adoption.js: the outbox in IndexedDB under a Web Lock, and its takeover by a second tab.
+// - open_conflicts.js: the conflict reports nobody has resolved yet (`conflicts()`).
 
 import { SyncMachine } from "../../dist/wasm/cardsync_wasm.js";
 import { adopt, openStore } from "./adoption.js";
 import { Drain } from "./drain.js";
+import { OpenConflicts } from "./open_conflicts.js";
 import { attachPageLife } from "./page_life.js";
 import { PersistQueue } from "./persist_queue.js";
 import { Sockets } from "./socket.js";
@@ -34,6 +36,8 @@ export class SyncClient {
   #queue;
   /** @type {Map<string, Set<Function>>} */
   #listeners = new Map();
+  /** @type {OpenConflicts} */
+  #conflicts;
   #storeError = null;
   #durable;
   #status;
@@ -52,6 +56,7 @@ export class SyncClient {
     this.#machine = machine;
     this.#tokenSource = tokenSource;
     this.#doc = machine.doc;
+    this.#conflicts = new OpenConflicts(this.#doc);
     this.#durable = durable;
     this.#release = release;
     this.#status = this.#computeStatus();
@@ -84,6 +89,7 @@ export class SyncClient {
         persist: (op) => queue.push(op),
       },
       report: (report) => {
+        if (report.type === "conflict") this.#conflicts.report(report.conflict);
         this.#emit(report.type, report);
         if (report.type === "auth_denied" && this.#tokenSource) this.#refresh(report.reason);
       },
@@ -181,6 +187,15 @@ export class SyncClient {
     this.#drain.run();
   }
 
+  /**
+   * The open conflicts (of `card`, or all): reported clashes whose field nobody has written
+   * since. Resolve one by writing the value to keep (`doc.setField`); see open_conflicts.js.
+   * @param {string} [card]
+   */
+  conflicts(card) {
+    return this.#conflicts.list(card);
+  }
+
   /** Resolves once every edit made so far is acked (or rejected), or rejects on timeout. */
   whenSynced(timeoutMs = 10_000) {
     return this.#until((s) => s.pending === 0 && s.status === "online", timeoutMs);
@@ -202,6 +217,7 @@ export class SyncClient {
     ]);
     clearTimeout(waited);
     this.#detach();
+    this.#conflicts.detach();
     this.#drain.stop();
     this.#queue.stop();
     this.#stopWaiting();
@@ -290,7 +306,9 @@ export class SyncClient {
   }
 
   #until(done, timeoutMs) {
-    if (done(this.#status)) return Promise.resolve();
+    // The status as of now: the last published one predates a write made since (the client
+    // publishes once its drain has run), so `whenSynced()` right after a write would resolve.
+    if (done(this.#computeStatus())) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         off();

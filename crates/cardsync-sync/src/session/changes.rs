@@ -2,8 +2,8 @@
 //!
 //! A rollback swaps the whole local doc, so yrs has no transaction to report. Instead the
 //! exports before and after are compared and every difference becomes a [`ChangeEvent`] with
-//! origin `Rollback`: the UI learns exactly which cards, fields, relationships and sequences
-//! the rejected change (and anything that depended on it) took with it.
+//! origin `Rollback`: the UI learns exactly which cards, fields, relationships, sequences and
+//! boards the rejected change (and anything that depended on it) took with it.
 
 use std::collections::BTreeSet;
 
@@ -69,5 +69,46 @@ pub(crate) fn diff_exports(before: &DocExport, after: &DocExport) -> Vec<ChangeE
             });
         }
     }
+    let mut boards = BTreeSet::new();
+    boards.extend(before.boards.keys().chain(after.boards.keys()));
+    for board in boards {
+        if before.boards.get(board) != after.boards.get(board) {
+            events.push(ChangeEvent::BoardChanged { board: *board });
+        }
+    }
     events
+}
+
+#[cfg(test)]
+mod tests {
+    use cardsync_core::{BoardId, CardDoc, CardId, ChangeEvent, ColumnId, Schema, Stamp};
+
+    use super::diff_exports;
+
+    /// A card moved to another column (a rejected move, rolled back) is a board change.
+    #[test]
+    fn a_changed_placement_is_a_board_change() {
+        let schema: Schema = serde_json::from_value(serde_json::json!({
+            "version": 1,
+            "cards": { "task": { "fields": {} } },
+            "boards": { "kanban": { "cards": ["task"] } }
+        }))
+        .unwrap();
+        let mut doc = CardDoc::new(schema, 1).unwrap();
+        let stamp = Stamp::new(1, "me");
+        let (board, card) = (BoardId::from_u128(1), CardId::from_u128(2));
+        let (todo, doing) = (ColumnId::from_u128(3), ColumnId::from_u128(4));
+        doc.create_board(&stamp, board, "kanban").unwrap();
+        doc.add_column(&stamp, board, todo, "To do", 0).unwrap();
+        doc.add_column(&stamp, board, doing, "Doing", 1).unwrap();
+        doc.create_card(&stamp, card, "task", []).unwrap();
+        doc.place_card(&stamp, board, card, todo, 0).unwrap();
+        let before = doc.export();
+        assert_eq!(diff_exports(&before, &doc.export()), vec![]);
+        doc.place_card(&stamp, board, card, doing, 0).unwrap();
+        assert_eq!(
+            diff_exports(&before, &doc.export()),
+            vec![ChangeEvent::BoardChanged { board }]
+        );
+    }
 }
