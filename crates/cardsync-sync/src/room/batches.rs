@@ -58,6 +58,7 @@ pub(super) enum Accepted {
 }
 
 /// A batch was refused.
+#[derive(Debug)]
 pub(super) struct Refusal {
     pub code: RejectCode,
     pub reason: String,
@@ -145,6 +146,16 @@ impl<A: Authenticator> Room<A> {
                 );
                 (RejectCode::DependsOnRejected, reason)
             });
+        }
+        if let Some(b) = batch
+            && let Some(&held) = self.held.get(&b.client)
+            && b.seq > held
+        {
+            let reason = format!(
+                "follows client {}'s batch {held}, which the room rejected",
+                b.client
+            );
+            return Some((RejectCode::DependsOnRejected, reason));
         }
         fresh.iter().find_map(|f| {
             let m = self.marks.get(&f.client)?;

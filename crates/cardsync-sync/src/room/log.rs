@@ -103,6 +103,8 @@ impl<A: Authenticator> Room<A> {
         self.durable = held(&self.doc);
         self.fixed = FixedIds::build(&self.doc, &self.schema);
         let refused = std::mem::take(&mut self.pending);
+        // Every rejection that waited is judged again below, on the rebuilt state.
+        self.held.clear();
         // What the other nodes appended: everything beyond the state the peers were given.
         if let Ok(catch_up) = self.doc.diff_v1(&before) {
             let frame = Message::Update { update: catch_up }.encode();
@@ -124,11 +126,13 @@ impl<A: Authenticator> Room<A> {
             dropped.push(PersistToken(p.token));
             // A peer that left was never acked: a cardsync client resends from its outbox.
             self.judge_again(now, p.from, p.batch, &p.source);
-            // Duplicates that waited for this persist are judged again too: the batch they
-            // duplicated may be gone with it (its peer left), and then acking them would ack
-            // what nothing durable holds.
-            for reack in p.reacks {
-                self.judge_again(now, reack.peer, Some(reack.batch), &reack.update);
+            // Verdicts that waited for this persist are judged again too, in their order: a
+            // duplicate's original may be gone with it (its peer left), and then acking it
+            // would ack what nothing durable holds; a rejection was reached on a state that
+            // held it (`settle.rs`).
+            for waiter in p.waiting {
+                let (peer, batch, update) = waiter.into_parts();
+                self.judge_again(now, peer, batch, &update);
             }
         }
         Ok(dropped)

@@ -180,6 +180,9 @@ pub struct Room<A> {
     durable: HashMap<u64, u32>,
     /// Per client id, where the range the room rejected for it starts.
     marks: HashMap<u64, Mark>,
+    /// Per client id, the first batch whose rejection waits for persists in flight
+    /// (`settle.rs`): a later batch of it is refused, as a mark would refuse it.
+    held: HashMap<u64, u64>,
     /// The fixed container ids of the room's cards.
     fixed: FixedIds,
     /// Acks and rejections sent, for the driver's metrics.
@@ -232,6 +235,7 @@ impl<A: Authenticator> Room<A> {
             issued: 0,
             durable,
             marks: HashMap::new(),
+            held: HashMap::new(),
             validators: Validators::new(),
             wall_ms: None,
         })

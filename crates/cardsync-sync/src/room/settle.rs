@@ -17,6 +17,16 @@
 //! flight is computed at once (it then holds nothing newer) and sent when the last of them
 //! completes, exactly like a re-ack.
 //!
+//! The same holds for rejections. A verdict reached while persists are in flight was reached
+//! on a state that holds them, and on a shared log (several nodes, docs/design.md §12) such a
+//! persist can still be refused, the room rebuilt without it, and the batch then judged
+//! otherwise: a move refused as an invalid transition from a state that never became durable
+//! would be valid. A rejection rolls back on the client at once and cannot be taken back, so it
+//! waits like a re-ack ([`Waiter::Reject`]) and is sent when the persists before it complete, or
+//! judged again if the log moved on (`log.rs`). Until then the batch's client id is *held*: a
+//! later batch of it is refused as depending on the held one (and waits too), as a mark would.
+//! `RateLimited` is no verdict on the batch (the client resends it), so it is sent at once.
+//!
 //! Every rejection but `RateLimited` spends the peer's rejection budget; a peer out of budget
 //! is closed, because each rejection after validation rebuilds the shadow, O(document).
 
@@ -55,8 +65,8 @@ pub(crate) struct PendingPersist {
     pub(super) effect: Vec<u8>,
     /// `(client, clock)` pairs the room holds once this persist is durable.
     clocks: Vec<(u64, u32)>,
-    /// Duplicates that arrived meanwhile: acked when this completes.
-    pub(super) reacks: Vec<Reack>,
+    /// Verdicts reached meanwhile, in arrival order: sent when this completes.
+    pub(super) waiting: Vec<Waiter>,
     /// Sync step 2 answers computed meanwhile: sent when this completes. Each keeps the
     /// state vector it answers, to compute it again if the log moved on (`log.rs`).
     pub(super) answers: Vec<Answer>,
@@ -72,14 +82,44 @@ pub(crate) struct PendingPersist {
     pub(super) source: Vec<u8>,
 }
 
-/// A duplicate batch waiting for the persists before it to be acked. It keeps its update: if
-/// those persists are refused because the log moved on, the rebuilt room may no longer hold
-/// it (the batch it duplicated came from a peer that left), so it is judged again (`log.rs`).
+/// A verdict waiting for the persists before it (see the module docs). Each keeps its
+/// batch's update: if those persists are refused because the log moved on, it is judged again
+/// on the rebuilt room (`log.rs`).
 #[derive(Debug)]
-pub(crate) struct Reack {
-    pub(super) peer: PeerId,
-    pub(super) batch: BatchId,
-    pub(super) update: Vec<u8>,
+pub(crate) enum Waiter {
+    /// A duplicate, acked once they are durable (its clocks may be in them). The rebuilt room
+    /// may no longer hold it: the batch it duplicated came from a peer that left.
+    Reack {
+        peer: PeerId,
+        batch: BatchId,
+        update: Vec<u8>,
+    },
+    /// A rejection, sent once they are durable (the state it was judged on is then final).
+    Reject {
+        peer: PeerId,
+        batch: Option<BatchId>,
+        update: Vec<u8>,
+        refusal: Refusal,
+    },
+}
+
+impl Waiter {
+    /// The peer, batch and update, to judge it again.
+    pub(super) fn into_parts(self) -> (PeerId, Option<BatchId>, Vec<u8>) {
+        match self {
+            Waiter::Reack {
+                peer,
+                batch,
+                update,
+            } => (peer, Some(batch), update),
+            Waiter::Reject {
+                peer,
+                batch,
+                update,
+                ..
+            } => (peer, batch, update),
+        }
+    }
 }
 
 /// A sync step 2 answer waiting for the persists before it.
@@ -120,13 +160,27 @@ impl<A: Authenticator> Room<A> {
                     batch,
                     effect,
                     clocks,
-                    reacks: Vec::new(),
+                    waiting: Vec::new(),
                     answers: Vec::new(),
                     compensation,
                     source: update.to_vec(),
                 });
             }
-            Err(refusal) => self.refuse(now, peer, batch, refusal),
+            Err(refusal) => match self.pending.back_mut() {
+                Some(last) if refusal.code != RejectCode::RateLimited => {
+                    if let Some(b) = batch {
+                        let held = self.held.entry(b.client).or_insert(b.seq);
+                        *held = (*held).min(b.seq);
+                    }
+                    last.waiting.push(Waiter::Reject {
+                        peer,
+                        batch,
+                        update: update.to_vec(),
+                        refusal,
+                    });
+                }
+                _ => self.refuse(now, peer, batch, refusal),
+            },
         }
     }
 
@@ -172,14 +226,15 @@ impl<A: Authenticator> Room<A> {
             }
             code => code,
         };
-        self.send(
-            peer,
-            &Message::Reject {
+        // A rejection that waited (see the module docs) may find its peer gone.
+        if self.peers.contains_key(&peer) {
+            let reject = Message::Reject {
                 batch,
                 code,
                 reason,
-            },
-        );
+            };
+            self.send(peer, &reject);
+        }
         let exhausted = code != RejectCode::RateLimited
             && self
                 .peers
@@ -192,11 +247,11 @@ impl<A: Authenticator> Room<A> {
 
     /// Acks a batch the room already holds: now if nothing is being persisted, else when the
     /// last pending persist completes (the batch's clocks may be in it). `update` is the
-    /// batch, kept while it waits (see [`Reack`]).
+    /// batch, kept while it waits (see [`Waiter`]).
     pub(super) fn acknowledge(&mut self, peer: PeerId, batch: Option<BatchId>, update: &[u8]) {
         let Some(batch) = batch else { return };
         match self.pending.back_mut() {
-            Some(last) => last.reacks.push(Reack {
+            Some(last) => last.waiting.push(Waiter::Reack {
                 peer,
                 batch,
                 update: update.to_vec(),
@@ -232,11 +287,7 @@ impl<A: Authenticator> Room<A> {
     }
 
     /// The driver made every persist up to `token` durable: ack and broadcast what waited.
-    pub fn handle_persisted(
-        &mut self,
-        _now: Instant,
-        token: PersistToken,
-    ) -> Result<(), RoomError> {
+    pub fn handle_persisted(&mut self, now: Instant, token: PersistToken) -> Result<(), RoomError> {
         if token.0 > self.issued {
             return Err(RoomError::UnknownToken(token));
         }
@@ -251,8 +302,21 @@ impl<A: Authenticator> Room<A> {
             if let Some(batch) = done.batch {
                 self.ack(done.from, batch);
             }
-            for reack in &done.reacks {
-                self.ack(reack.peer, reack.batch);
+            for waiter in done.waiting {
+                match waiter {
+                    Waiter::Reack { peer, batch, .. } => self.ack(peer, batch),
+                    Waiter::Reject {
+                        peer,
+                        batch,
+                        refusal,
+                        ..
+                    } => {
+                        if let Some(b) = batch {
+                            self.held.remove(&b.client);
+                        }
+                        self.refuse(now, peer, batch, refusal);
+                    }
+                }
             }
             let frame = Message::Update {
                 update: done.effect,

@@ -136,7 +136,7 @@ fn stock(d: &mut Driver, peer: u64, update: Vec<u8>) -> Option<(RejectCode, Stri
         .handle_connect_with_token(d.now, peer, "edit")
         .unwrap();
     d.drain();
-    let actions = d.send(peer, &Message::Update { update });
+    let actions = d.send_settled(peer, &Message::Update { update });
     reject(&actions, peer)
 }
 
@@ -359,7 +359,7 @@ fn a_new_card_may_not_claim_another_cards_fixed_container_id() {
     let refused = reject(&d.send(PeerId(1), &msg), PeerId(1));
     assert!(refused.is_none(), "{refused:?}");
     let (msg, ..) = c.batch(&[plain_task(b)]);
-    let (code, reason) = reject(&d.send(PeerId(1), &msg), PeerId(1)).expect("refused");
+    let (code, reason) = reject(&d.send_settled(PeerId(1), &msg), PeerId(1)).expect("refused");
     assert_eq!(code, RejectCode::SchemaViolation);
     assert!(reason.contains("fixed container id"), "{reason}");
     assert!(d.room.doc().card(card(b)).is_none());

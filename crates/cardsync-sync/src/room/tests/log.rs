@@ -261,3 +261,55 @@ fn batches_refused_for_a_moved_head_are_judged_again_on_what_their_peers_sent() 
         Some(FieldValue::Register(Value::from("done")))
     );
 }
+
+/// A rejection reached while a persist is in flight was reached on a state that holds that
+/// persist, which a moved head can still take back (`room/settle.rs`). So it waits: it is sent
+/// when the persist completes, and meanwhile a later batch of its client id is refused as
+/// depending on it, as a mark would refuse it. If the log moves instead, it is judged again on
+/// the rebuilt state and sent once.
+#[test]
+fn a_rejection_waits_for_the_persists_before_it_and_is_judged_again_if_the_log_moved() {
+    let mut seed = Client::new(3);
+    let (_, _, created) = seed.batch(&[create_task(1, "todo")]);
+    let log = vec![created.update.clone()];
+    let (mut n1, _) = two_nodes(&log);
+    let (mut seventeen, mut viewer) = (Client::new(17), Client::new(8));
+    for client in [&mut seventeen, &mut viewer] {
+        client.doc.apply_update_v1(&log[0]).unwrap();
+    }
+    // Client 17's move is in flight; the viewer's write is refused.
+    let _ = submit(&mut n1, &mut seventeen, &[set(1, "status", "doing")]);
+    let (refused, bad, _) = viewer.batch(&[set(1, "title", "mine")]);
+    let actions = n1.send(PeerId(2), &refused);
+    assert_eq!(
+        rejects(&actions, PeerId(2)),
+        [],
+        "sent before the persist completed"
+    );
+    // A later batch of the viewer follows the held one: refused too, and it waits as well.
+    let (later, after, _) = viewer.batch(&[set(1, "title", "later")]);
+    assert_eq!(rejects(&n1.send(PeerId(2), &later), PeerId(2)), []);
+    // The log moved (another node appended a title): everything is judged again, in order.
+    let mut nine = Client::new(9);
+    nine.doc.apply_update_v1(&log[0]).unwrap();
+    let (_, _, moved) = nine.batch(&[set(1, "title", "from node 2")]);
+    let log = vec![log[0].clone(), moved.update.clone()];
+    let dropped = n1.room.handle_log_moved(n1.now, &log).unwrap();
+    n1.unpersisted.retain(|t| !dropped.contains(t));
+    let mut actions = n1.drain();
+    // Client 17's move is appended again; the rejections still wait for it.
+    assert_eq!(persists(&actions), 1);
+    assert_eq!(rejects(&actions, PeerId(2)), []);
+    actions.extend(n1.persist_all());
+    assert_eq!(
+        rejects(&actions, PeerId(2)),
+        [
+            (bad, RejectCode::Forbidden),
+            (after, RejectCode::DependsOnRejected)
+        ]
+    );
+    // With nothing in flight, a rejection is sent at once (by the mark, now recorded).
+    let (again, next, _) = viewer.batch(&[set(1, "title", "again")]);
+    let rejected = rejects(&n1.send(PeerId(2), &again), PeerId(2));
+    assert_eq!(rejected, [(next, RejectCode::DependsOnRejected)]);
+}

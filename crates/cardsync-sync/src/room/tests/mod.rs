@@ -103,6 +103,14 @@ impl Driver {
     }
 
     /// Persists everything pending; returns what the room did then.
+    /// [`Driver::send`], then every persist completes: what the peer is told once the batches
+    /// before it are durable (a rejection waits for them, see `room/settle.rs`).
+    pub fn send_settled(&mut self, peer: PeerId, message: &Message) -> Vec<RoomAction> {
+        let mut actions = self.send(peer, message);
+        actions.extend(self.persist_all());
+        actions
+    }
+
     pub fn persist_all(&mut self) -> Vec<RoomAction> {
         self.drain();
         let tokens = std::mem::take(&mut self.unpersisted);

@@ -37,7 +37,7 @@ fn submit_geo(d: &mut Driver, client: u64, value: Any) -> Option<(RejectCode, St
         txn.encode_update_v1()
     };
     let batch = BatchId { client, seq: 0 };
-    let actions = d.send(PeerId(1), &Message::SubmitBatch { batch, update });
+    let actions = d.send_settled(PeerId(1), &Message::SubmitBatch { batch, update });
     to(&actions, PeerId(1)).into_iter().find_map(|m| match m {
         Message::Reject { code, reason, .. } => Some((code, reason)),
         _ => None,
@@ -86,7 +86,7 @@ fn composite_values_are_checked_against_their_shape() {
         let update = txn.encode_update_v1();
         drop(txn);
         let batch = BatchId { client: 43, seq: 0 };
-        let actions = d.send(PeerId(1), &Message::SubmitBatch { batch, update });
+        let actions = d.send_settled(PeerId(1), &Message::SubmitBatch { batch, update });
         to(&actions, PeerId(1))
             .into_iter()
             .find_map(|m| match m {
@@ -130,7 +130,7 @@ fn submit_slot(d: &mut Driver, client: u64, slot: u64, at: u64) -> Option<(Rejec
         txn.encode_update_v1()
     };
     let batch = BatchId { client, seq: 0 };
-    let actions = d.send(PeerId(1), &Message::SubmitBatch { batch, update });
+    let actions = d.send_settled(PeerId(1), &Message::SubmitBatch { batch, update });
     to(&actions, PeerId(1)).into_iter().find_map(|m| match m {
         Message::Reject { code, reason, .. } => Some((code, reason)),
         _ => None,
