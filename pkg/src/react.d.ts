@@ -3,6 +3,7 @@
 import type { Card, CardDoc } from "../dist/wasm/cardsync_wasm.js";
 import type { Query } from "./query.js";
 import type { ClientStatus, SyncClient } from "./sync/client.js";
+import type { PresencePeer } from "./sync/presence.js";
 
 /** A card of `doc` (`undefined` while it does not exist), re-read only when a change names it. */
 export declare function useCard(doc: CardDoc, id: string): Card | undefined;
@@ -15,3 +16,6 @@ export declare function useSyncStatus(client: SyncClient): ClientStatus;
 
 /** The ids of the cards matching `query` (see `liveQuery`), in its order, kept by a live query while mounted. */
 export declare function useQuery(doc: CardDoc, query: Query): string[];
+
+/** The other peers' presence on `client`'s document, re-rendered when an entry changes. */
+export declare function usePresence(client: SyncClient): readonly PresencePeer[];

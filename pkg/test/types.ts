@@ -14,6 +14,9 @@ import {
   MuxClient,
   type Op,
   type Place,
+  type PresenceChange,
+  type PresencePeer,
+  type PresenceState,
   type RejectCode,
   type Schema,
   SyncClient,
@@ -21,7 +24,7 @@ import {
   mergeUpdatesV1,
   newId,
 } from "cardsync";
-import { useCard, useSequence, useSyncStatus } from "cardsync/react";
+import { useCard, usePresence, useSequence, useSyncStatus } from "cardsync/react";
 
 const schema: Schema = {
   version: 1,
@@ -99,6 +102,19 @@ async function syncClientTypes(): Promise<void> {
   off();
   const card: string = client.doc.createCard("task", { title: "typed" });
   void [state, card];
+  // Presence: a typed state in, typed peers out.
+  const mine: PresenceState = { user: "ada", color: "#e91e63", card, field: "title", cursor: { anchor: 0, head: 3 } };
+  client.presence.set(mine);
+  // @ts-expect-error: user is required
+  client.presence.set({ card });
+  // @ts-expect-error: the shape has no other keys
+  client.presence.set({ user: "ada", avatar: "x" });
+  const peers: readonly PresencePeer[] = client.presence.others();
+  const who: string | null = peers[0]?.user ?? null;
+  const stopPresence = client.presence.on("change", (change: PresenceChange) => void change.removed.length);
+  stopPresence();
+  client.presence.clear();
+  void who;
   await client.whenSynced();
   await client.close();
 }
@@ -109,7 +125,8 @@ export function hookTypes(doc: CardDoc, client: SyncClient): string {
   const card: Card | undefined = useCard(doc, "id");
   const order: string[] | undefined = useSequence(doc, "seq");
   const status: ClientStatus = useSyncStatus(client);
-  return `${card?.id}${order?.length}${status.status}`;
+  const peers: readonly PresencePeer[] = usePresence(client);
+  return `${card?.id}${order?.length}${status.status}${peers.length}`;
 }
 
 // Boards, composite and time-ordered registers.
