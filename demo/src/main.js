@@ -5,6 +5,7 @@
 
 import { init, SyncClient } from "cardsync";
 import { mountBoard } from "./board.js";
+import { mountPresence } from "./presence.js";
 import { schema } from "./schema.js";
 import { showBadge, showNotice } from "./status.js";
 
@@ -51,5 +52,6 @@ client.on("auth_denied", (r) => showNotice(`The server refused this board's toke
 client.on("store_error", (e) => showNotice(`Cannot save offline changes: ${e.message}`));
 
 const board = mountBoard(document.querySelector("#board"), doc, showNotice);
+mountPresence(client, actor, document.querySelector("#board"), document.querySelector("header"));
 // For the end-to-end tests and the curious: the public API of this page.
 window.cardsyncDemo = { client, doc, board, actor };
