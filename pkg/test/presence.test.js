@@ -210,6 +210,21 @@ test("y-protocols clock rules: older entries lose, a removal wins at equal clock
   assert.deepEqual([gone.clientId, gone.state], [5, null]);
 });
 
+test("page hide withdraws the local entry at once, and showing the page again restores it", () => {
+  const { presence, driver, entries } = recorded({ clientId: 5 });
+  presence.set({ user: "me", card: "c" });
+  entries();
+  driver.hidden(true);
+  const [[gone]] = entries();
+  assert.deepEqual([gone.clientId, gone.state], [5, null]);
+  assert.deepEqual(presence.local, { user: "me", card: "c" }, "kept for when the page comes back");
+  driver.hidden(false);
+  const [[back]] = entries();
+  assert.deepEqual(back.state, { user: "me", card: "c" });
+  assert.ok(back.clock > gone.clock);
+  driver.close();
+});
+
 test("the awareness message is varuint 1 and the update as a varuint8array", () => {
   const body = encodeUpdate([{ clientId: 300, clock: 2 ** 40, json: '{"user":"é"}' }]);
   const frame = awarenessMessage(body);
