@@ -10,9 +10,12 @@
 
 mod common;
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cardsync_client::{ClientEvent, ClientEvents, Cursor, PresenceChange, PresenceState};
+use cardsync_client::{
+    ClientEvent, ClientEvents, Cursor, MuxClient, PresenceChange, PresenceState,
+};
 use cardsync_core::lib0::write_var;
 use cardsync_sync::protocol::Message;
 use cardsync_sync::room::Role;
@@ -224,4 +227,38 @@ async fn native_clients_publish_and_read_presence_in_the_y_protocols_encoding() 
     let change = presence_change(&mut bob_events, "ada gone on close").await;
     assert_eq!(change.removed, [id]);
     bob.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_document_of_a_multiplexed_connection_has_its_own_presence() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path(), "", 0);
+    let url = format!("ws://{}/ws", server.addr);
+    let (one, two) = (
+        MuxClient::new(url.clone(), Arc::new(schema())),
+        MuxClient::new(url, Arc::new(schema())),
+    );
+    let (a1, _) = one.open("one", token("one", Role::Editor)).await.unwrap();
+    let (a2, _) = one.open("two", token("two", Role::Editor)).await.unwrap();
+    let (b1, mut b1_events) = two.open("one", token("one", Role::Editor)).await.unwrap();
+    let (b2, mut b2_events) = two.open("two", token("two", Role::Editor)).await.unwrap();
+    for c in [&a1, &a2, &b1, &b2] {
+        settled(c, "every document online").await;
+    }
+    let on = |card: &str| PresenceState {
+        user: "ada".into(),
+        card: Some(card.into()),
+        ..PresenceState::default()
+    };
+    a1.set_presence(&on("on-one")).unwrap();
+    a2.set_presence(&on("on-two")).unwrap();
+    presence_change(&mut b1_events, "ada on document one").await;
+    presence_change(&mut b2_events, "ada on document two").await;
+    assert_eq!(b1.presence_others()[0].card.as_deref(), Some("on-one"));
+    assert_eq!(b2.presence_others()[0].card.as_deref(), Some("on-two"));
+    // Closing one document's client withdraws its entry there only.
+    a1.close().await.unwrap();
+    let change = presence_change(&mut b1_events, "ada gone from document one").await;
+    assert_eq!(change.removed.len(), 1);
+    assert_eq!(b2.presence_others().len(), 1, "still on document two");
 }
