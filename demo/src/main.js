@@ -6,6 +6,7 @@
 import { init, SyncClient } from "cardsync";
 import { mountBoard } from "./board.js";
 import { conflictMarkers } from "./conflicts.js";
+import { mountPresence } from "./presence.js";
 import { schema } from "./schema.js";
 import { showBadge, showNotice } from "./status.js";
 
@@ -54,5 +55,6 @@ client.on("store_error", (e) => showNotice(`Cannot save offline changes: ${e.mes
 // Conflict markers on cards whose concurrent edit met another (keep mine / take theirs).
 const conflicts = conflictMarkers(client, doc, showNotice, () => board.render());
 const board = mountBoard(document.querySelector("#board"), doc, showNotice, conflicts.decorate);
+mountPresence(client, actor, document.querySelector("#board"), document.querySelector("header"));
 // For the end-to-end tests and the curious: the public API of this page.
 window.cardsyncDemo = { client, doc, board, actor };

@@ -18,6 +18,14 @@ export type {
   SyncClientOptions,
   WebSocketConstructor,
 } from "./sync/client.js";
+export type {
+  Presence,
+  PresenceChange,
+  PresenceCursor,
+  PresenceJson,
+  PresencePeer,
+  PresenceState,
+} from "./sync/presence.js";
 export { FileStore, IndexedDbStore, MemoryStore } from "./sync/stores.js";
 export { LiveQuery, liveQuery } from "./query.js";
 export type { Query, QueryDelta } from "./query.js";

@@ -3,6 +3,7 @@
 import type { Card, CardDoc, Conflict } from "../dist/wasm/cardsync_wasm.js";
 import type { Query } from "./query.js";
 import type { ClientStatus, SyncClient } from "./sync/client.js";
+import type { PresencePeer } from "./sync/presence.js";
 
 /** A card of `doc` (`undefined` while it does not exist), re-read only when a change names it. */
 export declare function useCard(doc: CardDoc, id: string): Card | undefined;
@@ -21,3 +22,6 @@ export declare function useQuery(doc: CardDoc, query: Query): string[];
  * re-rendered when one is reported or resolved.
  */
 export declare function useConflicts(client: SyncClient, card?: string): Conflict[];
+
+/** The other peers' presence on `client`'s document, re-rendered when an entry changes. */
+export declare function usePresence(client: SyncClient): readonly PresencePeer[];

@@ -5,7 +5,9 @@
 // card, the sequence), and handed to React only when it differs from the last one (compared
 // as JSON), so unrelated edits neither re-read nor re-render a component and React sees a
 // stable value between events. `useQuery` keeps a live query (`liveQuery`) while mounted:
-// each change costs the cards it touched, not a scan. React is a peer dependency.
+// each change costs the cards it touched, not a scan. `usePresence` reads the client's
+// presence, whose `others()` is already one array kept until an entry changes. React is a
+// peer dependency.
 
 import { useMemo, useSyncExternalStore } from "react";
 import { liveQuery } from "./query.js";
@@ -130,4 +132,16 @@ export function useConflicts(client, card) {
 /** A sync client's status: connection, pending count, last ack and rejection, RTT. */
 export function useSyncStatus(client) {
   return useDerived((f) => client.on("status", f), () => client.status, [client]);
+}
+
+/**
+ * The other peers' presence on a sync client's document (`client.presence.others()`),
+ * re-rendered when an entry appears, changes or goes away. Publish this tab's own with
+ * `client.presence.set(…)`.
+ */
+export function usePresence(client) {
+  const { presence } = client;
+  const subscribe = useMemo(() => (notify) => presence.on("change", notify), [presence]);
+  const get = () => presence.others();
+  return useSyncExternalStore(subscribe, get, get);
 }

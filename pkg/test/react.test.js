@@ -15,7 +15,9 @@ globalThis.navigator ??= dom.window.navigator;
 globalThis.IS_REACT_ACT_ENVIRONMENT = true;
 const { act, createElement: h } = await import("react");
 const { createRoot } = await import("react-dom/client");
-const { useCard, useQuery, useSequence, useSyncStatus } = await import("cardsync/react");
+const { useCard, usePresence, useQuery, useSequence, useSyncStatus } = await import("cardsync/react");
+const { Presence } = await import("../src/sync/presence.js");
+const { encodeUpdate } = await import("../src/sync/awareness_codec.js");
 
 /** Renders `element` into a fresh container; returns the container and `unmount`. */
 async function render(element) {
@@ -123,4 +125,29 @@ test("useSyncStatus re-renders on status changes of a real client", async () => 
   assert.equal(container.textContent, "offline:1");
   await unmount();
   await client.close();
+});
+
+test("usePresence re-renders when another peer's entry appears, changes or goes", async () => {
+  // A real `Presence`, fed awareness updates as its sync client would feed it.
+  const { presence, driver } = Presence.create({ transmit: () => {} });
+  const client = { presence };
+  let renders = 0;
+  const Who = () => {
+    renders += 1;
+    return h("span", null, usePresence(client).map((p) => `${p.user}@${p.card}`).join(","));
+  };
+  const update = (clock, state) => encodeUpdate([{ clientId: 9, clock, json: JSON.stringify(state) }]);
+  const { container, unmount } = await render(h(Who));
+  assert.equal(container.textContent, "");
+  await act(async () => driver.receive(update(1, { user: "ada", card: "a" })));
+  assert.equal(container.textContent, "ada@a");
+  const before = renders;
+  await act(async () => driver.receive(update(2, { user: "ada", card: "a" })));
+  assert.equal(renders, before, "a renewal with the same state does not re-render");
+  await act(async () => driver.receive(update(3, { user: "ada", card: "b" })));
+  assert.equal(container.textContent, "ada@b");
+  await act(async () => driver.receive(update(4, null)));
+  assert.equal(container.textContent, "");
+  await unmount();
+  driver.close();
 });

@@ -79,7 +79,11 @@ test("page life: network and visibility reach the hooks, at once when they start
   });
   const seen = [];
   const detach = attachPageLife(
-    { network: (online) => seen.push(["network", online]), hidden: (hidden) => seen.push(["hidden", hidden]) },
+    {
+      network: (online) => seen.push(["network", online]),
+      hidden: (hidden) => seen.push(["hidden", hidden]),
+      leaving: (leaving) => seen.push(["leaving", leaving]),
+    },
     page,
   );
   assert.deepEqual(seen.splice(0), [["network", false], ["hidden", true]]);
@@ -90,7 +94,13 @@ test("page life: network and visibility reach the hooks, at once when they start
   page.navigator.onLine = false;
   page.dispatchEvent(new Event("offline"));
   assert.deepEqual(seen.splice(0), [["network", true], ["hidden", false], ["network", false]]);
+  // Leaving the page, and coming back from the back-forward cache (a plain pageshow is a load).
+  page.dispatchEvent(new Event("pagehide"));
+  page.dispatchEvent(Object.assign(new Event("pageshow"), { persisted: false }));
+  page.dispatchEvent(Object.assign(new Event("pageshow"), { persisted: true }));
+  assert.deepEqual(seen.splice(0), [["leaving", true], ["leaving", false]]);
   detach();
+  page.dispatchEvent(new Event("pagehide"));
   page.dispatchEvent(new Event("online"));
   page.document.dispatchEvent(new Event("visibilitychange"));
   assert.deepEqual(seen, [], "detached");
@@ -220,7 +230,7 @@ test("SyncClient: a WebSocket that cannot be built is a socket error, then backo
 });
 
 test("the parts depend on none of each other: only client.js composes them", () => {
-  const parts = ["adoption.js", "drain.js", "page_life.js", "persist_queue.js", "socket.js"];
+  const parts = ["adoption.js", "drain.js", "page_life.js", "persist_queue.js", "presence.js", "socket.js"];
   // Static imports and JSDoc type imports alike.
   const imports = (file) => {
     const text = readFileSync(new URL(`../src/sync/${file}`, import.meta.url), "utf8");

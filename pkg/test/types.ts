@@ -15,6 +15,9 @@ import {
   MuxClient,
   type Op,
   type Place,
+  type PresenceChange,
+  type PresencePeer,
+  type PresenceState,
   type RejectCode,
   type Schema,
   SyncClient,
@@ -23,7 +26,7 @@ import {
   mergeUpdatesV1,
   newId,
 } from "cardsync";
-import { useCard, useConflicts, useSequence, useSyncStatus } from "cardsync/react";
+import { useCard, useConflicts, usePresence, useSequence, useSyncStatus } from "cardsync/react";
 
 const schema: Schema = {
   version: 1,
@@ -103,6 +106,19 @@ async function syncClientTypes(): Promise<void> {
   const open: Conflict[] = client.conflicts(card);
   const winner: Value = client.conflicts()[0]?.winner ?? null;
   void [state, card, open, winner];
+  // Presence: a typed state in, typed peers out.
+  const mine: PresenceState = { user: "ada", color: "#e91e63", card, field: "title", cursor: { anchor: 0, head: 3 } };
+  client.presence.set(mine);
+  // @ts-expect-error: user is required
+  client.presence.set({ card });
+  // @ts-expect-error: the shape has no other keys
+  client.presence.set({ user: "ada", avatar: "x" });
+  const peers: readonly PresencePeer[] = client.presence.others();
+  const who: string | null = peers[0]?.user ?? null;
+  const stopPresence = client.presence.on("change", (change: PresenceChange) => void change.removed.length);
+  stopPresence();
+  client.presence.clear();
+  void who;
   await client.whenSynced();
   await client.close();
 }
@@ -115,7 +131,8 @@ export function hookTypes(doc: CardDoc, client: SyncClient): string {
   const status: ClientStatus = useSyncStatus(client);
   const conflicts: Conflict[] = useConflicts(client, "id");
   const all: Conflict[] = useConflicts(client);
-  return `${card?.id}${order?.length}${status.status}${conflicts[0]?.field}${all.length}`;
+  const peers: readonly PresencePeer[] = usePresence(client);
+  return `${card?.id}${order?.length}${status.status}${conflicts[0]?.field}${all.length}${peers.length}`;
 }
 
 // Boards, composite and time-ordered registers.

@@ -20,6 +20,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 
 use crate::mux::Transport;
+use crate::presence::{Presence, PresenceChange, PresencePeer, TICK_MS};
 use crate::socket::{SocketEvent, WsOut};
 use crate::token::{TokenAnswer, TokenSource};
 use crate::{ClientEvent, SyncStatus};
@@ -34,6 +35,8 @@ pub(crate) enum Request {
     Read(Box<dyn FnOnce(&ClientSession) + Send>),
     Online(bool),
     Token(String),
+    /// Publish this JSON state (checked by `presence::check`), or withdraw it.
+    Presence(Option<String>),
     Close(oneshot::Sender<()>),
 }
 
@@ -67,6 +70,11 @@ pub(crate) struct Driver {
     pub confirmed: u64,
     /// The store failed; it confirms nothing more.
     pub store_failed: bool,
+    /// This client's presence and the others' (`presence.rs`), what `Client::presence_others`
+    /// reads, and the socket presence goes out on (from syncing until it drops).
+    pub presence: Presence,
+    pub presence_view: watch::Sender<Vec<PresencePeer>>,
+    pub live: Option<SocketId>,
 }
 
 impl Driver {
@@ -84,6 +92,8 @@ impl Driver {
     ) {
         let mut closing: Option<oneshot::Sender<()>> = None;
         let mut handle_gone = false;
+        let mut presence_tick = tokio::time::interval(std::time::Duration::from_millis(TICK_MS));
+        presence_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             self.drain();
             let stopping = closing.is_some() || handle_gone;
@@ -112,11 +122,17 @@ impl Driver {
                         self.fresh = true;
                         self.machine.set_token(self.now(), token);
                     }
+                    Some(Request::Presence(json)) => {
+                        let frame = self.presence.set(self.now().0, json);
+                        self.send_presence(frame);
+                    }
                     Some(Request::Close(reply)) => {
+                        self.withdraw_presence();
                         self.machine.handle_stop(self.now());
                         closing = Some(reply);
                     }
                     None => {
+                        self.withdraw_presence();
                         self.machine.handle_stop(self.now());
                         handle_gone = true;
                     }
@@ -138,10 +154,68 @@ impl Driver {
                 () = tokio::time::sleep_until(timer), if due.is_some() => {
                     self.machine.handle_timeout(self.now());
                 }
+                _ = presence_tick.tick() => {
+                    let (change, renewal) = self.presence.tick(self.now().0);
+                    self.send_presence(renewal);
+                    self.presence_changed(change);
+                }
             }
         }
         if let Some(reply) = closing {
             let _ = reply.send(());
+        }
+    }
+
+    /// Sends a presence frame on the live socket, if there is one (a new socket gets the
+    /// local entry anyway once it says hello).
+    fn send_presence(&self, frame: Option<Vec<u8>>) {
+        if let (Some(frame), Some(socket)) = (frame, self.live)
+            && let Some(writer) = self.writers.get(&socket)
+        {
+            let _ = writer.send(WsOut::Frame(frame));
+        }
+    }
+
+    /// Closing: the others see this client's entry go at once, ahead of the close frame.
+    fn withdraw_presence(&mut self) {
+        let frame = self.presence.set(self.now().0, None);
+        self.send_presence(frame);
+    }
+
+    /// Publishes the others' entries after a change, and reports it.
+    fn presence_changed(&mut self, change: PresenceChange) {
+        if change.is_empty() {
+            return;
+        }
+        self.presence_view.send_replace(self.presence.others());
+        let _ = self.events.send(ClientEvent::Presence(change));
+    }
+
+    /// What presence does with an engine event: awareness from the server is applied; a
+    /// socket that said hello gets the local entry, and one that dropped takes every other
+    /// entry with it.
+    fn presence_event(&mut self, event: &SyncEvent) {
+        let now = self.now().0;
+        match event {
+            SyncEvent::Awareness(update) => {
+                let (change, answer) = self.presence.receive(now, update);
+                self.send_presence(answer);
+                self.presence_changed(change);
+            }
+            SyncEvent::Connection(changed) => {
+                if matches!(changed.to, State::Syncing | State::Online) {
+                    let socket = self.machine.status(self.now()).connection.socket;
+                    if self.live.is_none() || self.live != socket {
+                        self.live = socket;
+                        let frame = self.presence.local_frame(now);
+                        self.send_presence(frame);
+                    }
+                } else if self.live.take().is_some() {
+                    let change = self.presence.drop_others();
+                    self.presence_changed(change);
+                }
+            }
+            _ => {}
         }
     }
 
@@ -256,6 +330,7 @@ impl Driver {
             let _ = self.events.send(ClientEvent::Changes(batch));
         }
         while let Some(event) = self.machine.poll_event() {
+            self.presence_event(&event);
             if let SyncEvent::AuthDenied(reason) = &event {
                 let reason = reason.clone();
                 self.fetch_token(move |token| TokenAnswer::Refresh { reason, token });

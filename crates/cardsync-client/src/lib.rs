@@ -33,6 +33,7 @@
 
 mod driver;
 mod mux;
+mod presence;
 mod socket;
 mod store;
 mod token;
@@ -48,6 +49,7 @@ use cardsync_sync::connection::{Connection, ConnectionConfig, ConnectionConfigEr
 use cardsync_sync::outbox::{MemoryStore, OutboxStore, Persisted};
 use cardsync_sync::protocol::BatchId;
 use cardsync_sync::session::{ClientSession, SessionConfig, SessionError};
+pub use presence::{Cursor, PresenceChange, PresenceError, PresencePeer, PresenceState};
 pub use store::{OutboxStoreError, SqliteOutboxStore};
 use thiserror::Error;
 pub use token::TokenSource;
@@ -115,6 +117,8 @@ pub enum ClientEvent {
     },
     /// The store could not persist; affected batches stay unsent.
     StoreFailed(String),
+    /// Other peers' presence changed ([`Client::presence_others`] has the entries).
+    Presence(PresenceChange),
 }
 
 /// The client could not start or has stopped.
@@ -129,6 +133,9 @@ pub enum ClientError {
     /// The connection settings are invalid.
     #[error(transparent)]
     Config(#[from] ConnectionConfigError),
+    /// A presence state that cannot be published.
+    #[error(transparent)]
+    Presence(#[from] PresenceError),
     /// The client's task has stopped.
     #[error("the client has stopped")]
     Stopped,
@@ -141,6 +148,8 @@ pub type ClientEvents = mpsc::UnboundedReceiver<ClientEvent>;
 pub struct Client {
     requests: mpsc::UnboundedSender<Request>,
     status: watch::Receiver<SyncStatus>,
+    presence: watch::Receiver<Vec<PresencePeer>>,
+    presence_id: u64,
     task: JoinHandle<()>,
     store_thread: std::thread::JoinHandle<()>,
 }
@@ -208,6 +217,9 @@ impl Client {
         let (requests_tx, requests_rx) = mpsc::unbounded_channel();
         let (socket_tx, socket_rx) = mpsc::unbounded_channel();
         let (token_tx, token_rx) = mpsc::unbounded_channel();
+        let (presence_tx, presence_rx) = watch::channel(Vec::new());
+        // A 32-bit awareness client id, as Yjs draws its own.
+        let presence_id = SplitMix64::new(seed ^ 0x5052_4553).next_u64() >> 32;
         let driver = Driver {
             machine,
             transport,
@@ -224,11 +236,16 @@ impl Client {
             issued: 0,
             confirmed: 0,
             store_failed: false,
+            presence: presence::Presence::new(presence_id),
+            presence_view: presence_tx,
+            live: None,
         };
         let task = tokio::spawn(driver.run(requests_rx, socket_rx, persisted_rx, token_rx));
         let client = Client {
             requests: requests_tx,
             status: status_rx,
+            presence: presence_rx,
+            presence_id,
             task,
             store_thread,
         };
@@ -264,6 +281,30 @@ impl Client {
     /// forever) the client connects again at once.
     pub fn set_token(&self, token: impl Into<String>) -> Result<(), ClientError> {
         self.request(Request::Token(token.into()))
+    }
+
+    /// Publishes this client's presence (docs/design.md §6, *Presence*): sent at once when
+    /// connected, again on every new connection, renewed every 15 s, withdrawn on
+    /// [`Client::close`]. Stock y-websocket peers and npm clients see it.
+    pub fn set_presence(&self, state: &PresenceState) -> Result<(), ClientError> {
+        let json = presence::check(state)?;
+        self.request(Request::Presence(Some(json)))
+    }
+
+    /// Withdraws this client's presence: the others see its entry removed.
+    pub fn clear_presence(&self) -> Result<(), ClientError> {
+        self.request(Request::Presence(None))
+    }
+
+    /// The other peers' presence, by awareness client id (changes come as
+    /// [`ClientEvent::Presence`]).
+    pub fn presence_others(&self) -> Vec<PresencePeer> {
+        self.presence.borrow().clone()
+    }
+
+    /// This client's awareness client id.
+    pub fn presence_client_id(&self) -> u64 {
+        self.presence_id
     }
 
     /// The current status.

@@ -20,7 +20,8 @@
 //! max_connections = 10000
 //! max_rooms_per_connection = 1000   # rooms joined on one multiplexed socket (`/ws`)
 //! handshake_timeout_ms = 10000   # the whole HTTP upgrade request, or the socket is closed
-//! idle_timeout_ms = 60000        # a WebSocket silent this long (pinged halfway) is closed
+//! idle_timeout_ms = 60000        # a WebSocket silent this long (pinged halfway) is closed,
+//!                                # and its presence removed for everyone
 //!
 //! [storage]
 //! synchronous = "full"
@@ -30,6 +31,8 @@
 //! [room]                 # cardsync_sync's RoomConfig
 //! max_update_bytes = 4194304   # frames may be 64 bytes more (framing)
 //! batch_rate = { burst = 100, refill_ms = 20 }
+//! max_awareness_bytes = 8192               # larger presence updates are dropped and counted
+//! awareness_rate = { burst = 30, refill_ms = 50 }   # presence updates per peer; past it, dropped
 //!
 //! [[validators]]         # example validators per document pattern (validators.rs)
 //! docs = "team-*"

@@ -106,6 +106,8 @@ pub(crate) async fn serve(
     let mut waiting: Option<Waiting> = None;
     // The room paused this peer until then (backpressure on a stock client past its rate).
     let mut paused: Option<tokio::time::Instant> = None;
+    // Whether the room was already told this peer is gone.
+    let mut told = false;
     loop {
         let reading = waiting.is_none() && paused.is_none();
         // Ping halfway through the silence, close at its end.
@@ -119,6 +121,10 @@ pub(crate) async fn serve(
             () = tokio::time::sleep_until(deadline), if reading => {
                 if pinged {
                     tracing::debug!(%doc, %peer, "idle timeout");
+                    // The room forgets the peer (and the others see its presence go) now, not
+                    // after a close handshake a dead peer never answers (docs/design.md §6).
+                    let _ = inbox.send(Inbox::Disconnect { peer }).await;
+                    told = true;
                     close(&mut sink, &mut stream, close_code::GOING_AWAY, "idle timeout").await;
                     break;
                 }
@@ -205,7 +211,9 @@ pub(crate) async fn serve(
             },
         }
     }
-    let _ = inbox.send(Inbox::Disconnect { peer }).await;
+    if !told {
+        let _ = inbox.send(Inbox::Disconnect { peer }).await;
+    }
     tracing::debug!(%doc, %peer, "disconnected");
 }
 

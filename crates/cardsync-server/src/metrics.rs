@@ -40,6 +40,8 @@ pub struct Metrics {
     bytes_received: AtomicU64,
     bytes_sent: AtomicU64,
     compensations: AtomicU64,
+    awareness_too_large: AtomicU64,
+    awareness_rate_limited: AtomicU64,
     pauses: AtomicU64,
     refused_connections: AtomicU64,
     closed_by_room: AtomicU64,
@@ -97,6 +99,9 @@ pub struct Snapshot {
     /// Stock peers' invalid updates the rooms undid with a compensating change (each also
     /// logged as a warning with its violations).
     pub compensations: u64,
+    /// Awareness (presence) messages the rooms dropped, by reason: `too_large` (over
+    /// `room.max_awareness_bytes`) and `rate_limited` (over a peer's `room.awareness_rate`).
+    pub awareness_dropped: BTreeMap<&'static str, u64>,
     /// Times a room paused reading a stock peer's socket until its batch rate allowed more
     /// (backpressure instead of a refusal it could not act on).
     pub pauses: u64,
@@ -165,6 +170,8 @@ impl Default for Metrics {
             bytes_received: AtomicU64::new(0),
             bytes_sent: AtomicU64::new(0),
             compensations: AtomicU64::new(0),
+            awareness_too_large: AtomicU64::new(0),
+            awareness_rate_limited: AtomicU64::new(0),
             pauses: AtomicU64::new(0),
             refused_connections: AtomicU64::new(0),
             closed_by_room: AtomicU64::new(0),
@@ -213,6 +220,11 @@ impl Metrics {
     /// A group commit took `latency` in the store.
     pub(crate) fn store_latency(&self, latency: Duration) {
         self.store_histogram.observe(latency);
+    }
+    /// Awareness messages dropped since the last count, over the size limit and over the rate.
+    pub(crate) fn awareness_dropped(&self, too_large: u64, rate_limited: u64) {
+        add(&self.awareness_too_large, too_large);
+        add(&self.awareness_rate_limited, rate_limited);
     }
     pub(crate) fn compensated(&self) {
         add(&self.compensations, 1);
@@ -322,6 +334,10 @@ impl Metrics {
             bytes_received: get(&self.bytes_received),
             bytes_sent: get(&self.bytes_sent),
             compensations: get(&self.compensations),
+            awareness_dropped: BTreeMap::from([
+                ("too_large", get(&self.awareness_too_large)),
+                ("rate_limited", get(&self.awareness_rate_limited)),
+            ]),
             pauses: get(&self.pauses),
             refused_connections: get(&self.refused_connections),
             closed_by_room: get(&self.closed_by_room),

@@ -120,6 +120,16 @@ pub fn render(metrics: &Metrics) -> String {
     for (code, n) in &s.rejections_by_code {
         sample(&mut out, name, &format!("code=\"{code}\""), *n);
     }
+    let name = "awareness_dropped_total";
+    family(
+        &mut out,
+        name,
+        "Awareness (presence) messages dropped, by reason (too_large, rate_limited).",
+        "counter",
+    );
+    for (reason, n) in &s.awareness_dropped {
+        sample(&mut out, name, &format!("reason=\"{reason}\""), *n);
+    }
     histogram(
         &mut out,
         "ack_latency_seconds",

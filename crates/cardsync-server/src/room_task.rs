@@ -632,11 +632,15 @@ impl Driver {
         }
     }
 
-    /// Counts the acks and rejections the room sent since the last count.
+    /// Counts the acks, rejections and dropped awareness messages since the last count.
     fn count_verdicts(&mut self) {
         let now = self.room.verdicts();
         let metrics = &self.shared.metrics;
         metrics.acked(now.acks - self.counted.acks);
+        metrics.awareness_dropped(
+            now.awareness_too_large - self.counted.awareness_too_large,
+            now.awareness_rate_limited - self.counted.awareness_rate_limited,
+        );
         if now.rejections != self.counted.rejections {
             let mut by_code = now.rejections_by_code;
             for (n, counted) in by_code.iter_mut().zip(&self.counted.rejections_by_code) {

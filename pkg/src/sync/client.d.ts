@@ -10,6 +10,7 @@ import type {
   SessionConfig,
   SyncReport,
 } from "../../dist/wasm/cardsync_wasm.js";
+import type { Presence } from "./presence.js";
 
 /** Where a client keeps its outbox and confirmed state (`IndexedDbStore`, `MemoryStore`). */
 export interface OutboxStore {
@@ -109,6 +110,8 @@ export declare class SyncClient {
   readonly doc: CardDoc;
   /** The current status. */
   readonly status: ClientStatus;
+  /** Who else has this document open, and this tab's own entry (`presence.set(…)`). */
+  readonly presence: Presence;
   /** Calls `listener` on each event of `type`; returns the function that stops it. */
   on<K extends keyof SyncClientEvents>(
     type: K,

@@ -14,6 +14,7 @@
 // - page_life.js: `online`/`offline` and `visibilitychange` (slower heartbeat when hidden).
 // - adoption.js: the outbox in IndexedDB under a Web Lock, and its takeover by a second tab.
 // - open_conflicts.js: the conflict reports nobody has resolved yet (`conflicts()`).
+// - presence.js: the local awareness entry and the others', sent on the open socket.
 
 import { SyncMachine } from "../../dist/wasm/cardsync_wasm.js";
 import { adopt, openStore } from "./adoption.js";
@@ -21,6 +22,7 @@ import { Drain } from "./drain.js";
 import { OpenConflicts } from "./open_conflicts.js";
 import { attachPageLife } from "./page_life.js";
 import { PersistQueue } from "./persist_queue.js";
+import { Presence } from "./presence.js";
 import { Sockets } from "./socket.js";
 import { clientStatus, sameStatus } from "./status.js";
 
@@ -50,6 +52,12 @@ export class SyncClient {
   /** The token last sent, and whether it was fetched for the connection about to open. */
   #token;
   #fresh = false;
+  /** The presence, and the hooks this driver calls on it. */
+  #presence;
+  #presenceDriver;
+  /** The socket last opened, and the one presence goes out on (syncing or online). */
+  #opened;
+  #live;
 
   /** Use `SyncClient.open`. */
   constructor(machine, store, url, WebSocketImpl, durable, release, tokenSource) {
@@ -81,6 +89,9 @@ export class SyncClient {
     });
     const sockets = this.#sockets;
     const queue = this.#queue;
+    ({ presence: this.#presence, driver: this.#presenceDriver } = Presence.create({
+      transmit: (frame) => this.#live !== undefined && sockets.send(this.#live, frame),
+    }));
     this.#drain = new Drain(machine, {
       actions: {
         open: (id) => this.#open(id),
@@ -90,6 +101,8 @@ export class SyncClient {
       },
       report: (report) => {
         if (report.type === "conflict") this.#conflicts.report(report.conflict);
+        if (report.type === "awareness") this.#presenceDriver.receive(report.update);
+        if (report.type === "connection") this.#connectionChanged(report.to.kind);
         this.#emit(report.type, report);
         if (report.type === "auth_denied" && this.#tokenSource) this.#refresh(report.reason);
       },
@@ -135,6 +148,7 @@ export class SyncClient {
         machine.setHidden(hidden);
         client.#drain.run();
       },
+      leaving: (leaving) => client.#presenceDriver.hidden(leaving),
     });
     if (online) machine.start();
     client.#drain.run();
@@ -144,6 +158,14 @@ export class SyncClient {
   /** The local doc: read and write it like any `CardDoc`; writes are synced. */
   get doc() {
     return this.#doc;
+  }
+
+  /**
+   * Who else has this document open, and this tab's own entry: `presence.set({ user, color,
+   * card, field, cursor })`, `presence.others()`, `presence.on("change", …)`.
+   */
+  get presence() {
+    return this.#presence;
   }
 
   /** The current status (a fresh plain object). */
@@ -207,6 +229,8 @@ export class SyncClient {
    */
   async close() {
     if (this.#closed) return;
+    // The others see this tab's entry go at once, ahead of the close frame.
+    this.#presenceDriver.close();
     this.#machine.stop();
     this.#drain.run();
     this.#closed = true;
@@ -239,6 +263,7 @@ export class SyncClient {
    * its answer; no answer (an error, or no token) is `unauthorized`, and no socket opens.
    */
   #open(id) {
+    this.#opened = id;
     if (!this.#tokenSource || this.#fresh) {
       this.#fresh = false;
       this.#sockets.open(id);
@@ -282,6 +307,21 @@ export class SyncClient {
     const token = await this.#tokenSource();
     if (typeof token !== "string" || token === "") throw new Error("no token from the token callback");
     return token;
+  }
+
+  /**
+   * Presence goes out on a socket once it says hello (syncing) and until it drops; each new
+   * socket gets the local entry again, and a dropped one takes everyone else's with it.
+   */
+  #connectionChanged(state) {
+    if (state === "syncing" || state === "online") {
+      if (this.#live === this.#opened) return;
+      this.#live = this.#opened;
+      this.#presenceDriver.connected();
+    } else if (this.#live !== undefined) {
+      this.#live = undefined;
+      this.#presenceDriver.disconnected();
+    }
   }
 
   /** This tab now owns the document's store: adopt what the last owner left there. */

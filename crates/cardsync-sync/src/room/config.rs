@@ -42,6 +42,20 @@ pub struct RoomConfig {
     /// write is refused (`StampAhead`): a client with a clock in the future would otherwise
     /// win every later conflict of that register (docs/design.md §3).
     pub max_stamp_skew_ms: u64,
+    /// Awareness (presence) messages per peer. Past it, a message is dropped: neither
+    /// relayed nor remembered, and counted ([`Verdicts::awareness_rate_limited`]). Presence is
+    /// renewed every 15 s by y-protocols clients and cardsync's, so a dropped state is stale
+    /// for at most that long; the npm client sends at most one message per 50 ms, inside the
+    /// default (docs/design.md §6, "Presence").
+    ///
+    /// [`Verdicts::awareness_rate_limited`]: super::Verdicts::awareness_rate_limited
+    pub awareness_rate: RateLimit,
+    /// Largest awareness update (bytes, after the message header) a peer may send; larger
+    /// ones are dropped and counted ([`Verdicts::awareness_too_large`]). It bounds what the
+    /// room remembers per peer (16 states at most) and what every other peer receives.
+    ///
+    /// [`Verdicts::awareness_too_large`]: super::Verdicts::awareness_too_large
+    pub max_awareness_bytes: usize,
 }
 
 impl Default for RoomConfig {
@@ -60,6 +74,11 @@ impl Default for RoomConfig {
             hello_less_role: Some(Role::Viewer),
             permissions: Permissions::default(),
             max_stamp_skew_ms: 60_000,
+            awareness_rate: RateLimit {
+                burst: 30,
+                refill_ms: 50,
+            },
+            max_awareness_bytes: 8 << 10,
         }
     }
 }

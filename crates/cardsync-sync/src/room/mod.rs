@@ -204,6 +204,10 @@ pub struct Verdicts {
     pub rejections: u64,
     /// `Reject` messages sent, per code (indexed by [`RejectCode::index`]).
     pub rejections_by_code: [u64; RejectCode::ALL.len()],
+    /// Awareness messages dropped for exceeding `max_awareness_bytes`.
+    pub awareness_too_large: u64,
+    /// Awareness messages dropped for exceeding a peer's `awareness_rate`.
+    pub awareness_rate_limited: u64,
 }
 
 impl<A: Authenticator> Room<A> {

@@ -37,6 +37,8 @@ pub(crate) struct Peer {
     pub batches: TokenBucket,
     /// Rejections it may still cause before it is closed.
     pub rejections: TokenBucket,
+    /// Awareness messages it may still send; past them, its presence is dropped.
+    pub awareness: TokenBucket,
     /// Whether it said a cardsync `Hello`. A peer without one is a stock Yjs client, which
     /// cannot roll back or resend: its invalid updates are compensated instead of refused,
     /// and past its rate it is paused ([`RoomAction::Pause`](super::RoomAction::Pause))
@@ -59,6 +61,7 @@ impl Peer {
             stage,
             batches: TokenBucket::new(config.batch_rate, now),
             rejections: TokenBucket::new(config.rejection_rate, now),
+            awareness: TokenBucket::new(config.awareness_rate, now),
             rate_limited: HashSet::new(),
             hello: false,
             subject: None,

@@ -141,11 +141,7 @@ impl<A: Authenticator> Room<A> {
             Message::SubmitBatch { batch, update } => {
                 self.receive(now, peer, Some(batch), &update);
             }
-            Message::Awareness { update } => {
-                if self.presence.apply(peer, &update).is_ok() {
-                    self.broadcast(Some(peer), Bytes::copy_from_slice(frame));
-                }
-            }
+            Message::Awareness { update } => self.relay_awareness(now, peer, &update, frame),
             Message::QueryAwareness => {
                 if let Some(update) = self.presence.snapshot_for(peer) {
                     self.send(peer, &Message::Awareness { update });
@@ -228,6 +224,27 @@ impl<A: Authenticator> Room<A> {
             if let Some(update) = self.presence.snapshot_for(peer) {
                 self.send(peer, &Message::Awareness { update });
             }
+        }
+    }
+
+    /// Relays a peer's presence to everyone else and remembers it, unless it is over the size
+    /// limit or the peer's awareness rate: then it is dropped and counted, and the peer stays
+    /// (presence is ephemeral and renewed every 15 s; closing a tab for a fast cursor would
+    /// cost its edits' connection).
+    fn relay_awareness(&mut self, now: Instant, peer: PeerId, update: &[u8], frame: &[u8]) {
+        if update.len() > self.config.max_awareness_bytes {
+            self.verdicts.awareness_too_large += 1;
+            return;
+        }
+        let Some(state) = self.peers.get_mut(&peer) else {
+            return;
+        };
+        if !state.awareness.try_take(now) {
+            self.verdicts.awareness_rate_limited += 1;
+            return;
+        }
+        if self.presence.apply(peer, update).is_ok() {
+            self.broadcast(Some(peer), Bytes::copy_from_slice(frame));
         }
     }
 

@@ -195,21 +195,6 @@ fn silent_peers_time_out() {
     d.room.handle_disconnect(d.now, PeerId(1));
 }
 
-/// An awareness update with one entry.
-fn awareness(client: u64, clock: u64, json: &str) -> Vec<u8> {
-    let mut out = vec![1];
-    for v in [client, clock, json.len() as u64] {
-        let mut v = v;
-        while v >= 0x80 {
-            out.push((v as u8) | 0x80);
-            v >>= 7;
-        }
-        out.push(v as u8);
-    }
-    out.extend_from_slice(json.as_bytes());
-    out
-}
-
 #[test]
 fn awareness_is_relayed_unchanged_greets_newcomers_and_is_removed_on_leave() {
     let mut d = Driver::new(RoomConfig::default());

@@ -273,3 +273,52 @@ fn a_stock_client_past_the_rate_is_paused_not_refused() {
     assert_eq!(pauses(&actions), at(4_000));
     assert_eq!(persists(&actions), 1);
 }
+
+#[test]
+fn awareness_over_the_size_or_rate_is_dropped_and_counted_and_the_peer_stays() {
+    let config = RoomConfig {
+        awareness_rate: RateLimit {
+            burst: 3,
+            refill_ms: 1_000,
+        },
+        max_awareness_bytes: 100,
+        ..RoomConfig::default()
+    };
+    let mut d = Driver::new(config);
+    d.join(1, "edit", 7);
+    d.join(2, "view", 8);
+    let presence = |clock: u64, json: &str| Message::Awareness {
+        update: awareness(11, clock, json),
+    };
+    // Too large: dropped (not relayed, not remembered), counted; the peer is not closed.
+    let big = format!(r#"{{"user":"{}"}}"#, "x".repeat(100));
+    assert_eq!(d.send(PeerId(1), &presence(1, &big)), []);
+    assert_eq!(d.room.verdicts().awareness_too_large, 1);
+    // Within the burst: relayed.
+    for clock in 2..5 {
+        let actions = d.send(PeerId(1), &presence(clock, r#"{"user":"ada"}"#));
+        assert_eq!(
+            to(&actions, PeerId(2)),
+            [presence(clock, r#"{"user":"ada"}"#)]
+        );
+    }
+    // Past the rate: dropped and counted; the last relayed state is what a newcomer gets.
+    assert_eq!(d.send(PeerId(1), &presence(5, r#"{"user":"fast"}"#)), []);
+    assert_eq!(d.room.verdicts().awareness_rate_limited, 1);
+    let newcomer = d.join(3, "view", 9);
+    assert!(newcomer.contains(&presence(4, r#"{"user":"ada"}"#)));
+    // A token later it is relayed again, and the peer was never closed.
+    d.now = d.now + Duration::from_secs(1);
+    let actions = d.send(PeerId(1), &presence(6, r#"{"user":"ada"}"#));
+    assert_eq!(to(&actions, PeerId(2)), [presence(6, r#"{"user":"ada"}"#)]);
+    let ping = d.send(PeerId(1), &Message::Ping { nonce: 1 });
+    assert_eq!(to(&ping, PeerId(1)), [Message::Pong { nonce: 1 }]);
+    // Another peer's budget is its own.
+    let actions = d.send(
+        PeerId(2),
+        &Message::Awareness {
+            update: awareness(12, 1, r#"{"user":"bob"}"#),
+        },
+    );
+    assert_eq!(to(&actions, PeerId(1)).len(), 1);
+}

@@ -123,6 +123,21 @@ impl Driver {
     }
 }
 
+/// An awareness update with one entry.
+pub(super) fn awareness(client: u64, clock: u64, json: &str) -> Vec<u8> {
+    let mut out = vec![1];
+    for v in [client, clock, json.len() as u64] {
+        let mut v = v;
+        while v >= 0x80 {
+            out.push((v as u8) | 0x80);
+            v >>= 7;
+        }
+        out.push(v as u8);
+    }
+    out.extend_from_slice(json.as_bytes());
+    out
+}
+
 /// The messages `peer` received among `actions`.
 pub(super) fn to(actions: &[RoomAction], peer: PeerId) -> Vec<Message> {
     actions
