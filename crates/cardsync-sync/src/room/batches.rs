@@ -39,6 +39,7 @@ use super::check::{Rules, check};
 use super::check_container::{is_reserved, reserved_clients};
 use super::compensate::{Compensation, compensate};
 use super::incoming::{Fresh, Incoming};
+use super::judgement::Summary;
 use super::shadow::{COMPENSATOR_CLIENT_ID, Shadow};
 use super::validator::Proposal;
 use super::violation::Violation;
@@ -58,6 +59,8 @@ pub(super) enum Accepted {
         /// the room's own writes, which a second judgement would refuse): what is judged
         /// again if the append is refused because the log moved on (`log.rs`).
         source: Option<Vec<u8>>,
+        /// What it touched, when the room reports judgements (`judgement.rs`).
+        summary: Option<Summary>,
     },
 }
 
@@ -69,6 +72,8 @@ pub(super) struct Refusal {
     pub client: u64,
     /// The mark to record, for `SubmitBatch` rejections that are final.
     pub mark: Option<(u64, u32)>,
+    /// What the batch touched, when the room got as far as the shadow and reports judgements.
+    pub summary: Option<Summary>,
 }
 
 impl Refusal {
@@ -78,6 +83,15 @@ impl Refusal {
             reason: reason.into(),
             client: 0,
             mark: None,
+            summary: None,
+        }
+    }
+
+    /// The refusal of a batch that touched what `summary` says.
+    fn touching(self, summary: &Option<Summary>) -> Self {
+        Self {
+            summary: summary.clone(),
+            ..self
         }
     }
 }
@@ -196,6 +210,7 @@ impl<A: Authenticator> Room<A> {
             reason,
             client,
             mark,
+            summary: None,
         };
         let violation = |v: Violation| refuse(v.code(), v.to_string(), mark);
 
@@ -256,6 +271,11 @@ impl<A: Authenticator> Room<A> {
                 return Err(refuse(RejectCode::Malformed, e.to_string(), None));
             }
         };
+        // What the batch touched, for the driver's audit trail (`judgement.rs`).
+        let summary = self
+            .judgements
+            .is_some()
+            .then(|| Summary::of(&applied.touched));
         if shadow.has_missing_updates() {
             self.shadow = None;
             // A verdict the session rolls back, replaying this client id's later batches under
@@ -263,11 +283,11 @@ impl<A: Authenticator> Room<A> {
             // later batch it accepts here would land twice. A delete-only batch has no clocks
             // of its own; its mark starts at the clock the room holds for its client.
             let reason = "the update needs changes the room does not hold".to_owned();
-            return Err(refuse(RejectCode::DependsOnRejected, reason, mark));
+            return Err(refuse(RejectCode::DependsOnRejected, reason, mark).touching(&summary));
         }
         if !role.can_write() && applied.effect.is_some() {
             self.shadow = None;
-            return Err(violation(Violation::ReadOnly { role }));
+            return Err(violation(Violation::ReadOnly { role }).touching(&summary));
         }
         // Field containers' reserved ids write no entries (`check_container.rs`).
         let writers: BTreeSet<u64> = fresh
@@ -290,7 +310,7 @@ impl<A: Authenticator> Room<A> {
         // room's can take clocks back (`check_container.rs`).
         if let Err(v) = reserved_clients(&fresh, &applied.touched, shadow.doc()) {
             self.shadow = None;
-            return Err(violation(v));
+            return Err(violation(v).touching(&summary));
         }
         let mut compensation = None;
         if let Err(v) = check(
@@ -304,14 +324,14 @@ impl<A: Authenticator> Room<A> {
             // `compensate.rs`); everything else is refused.
             if !stock || !role.can_write() {
                 self.shadow = None;
-                return Err(violation(v));
+                return Err(violation(v).touching(&summary));
             }
             match compensate(shadow, &self.doc, &rules, &applied.touched, &foreign_roots) {
                 Ok(c) => compensation = Some(c),
                 Err(e) => {
                     self.shadow = None;
                     let reason = format!("the room cannot compensate the update: {e}");
-                    return Err(refuse(RejectCode::Malformed, reason, None));
+                    return Err(refuse(RejectCode::Malformed, reason, None).touching(&summary));
                 }
             }
         }
@@ -326,7 +346,7 @@ impl<A: Authenticator> Room<A> {
             if let Err(refused) = self.validators.validate(&proposal) {
                 self.shadow = None;
                 let code = RejectCode::RejectedByValidator;
-                return Err(refuse(code, refused.wire_reason(), mark));
+                return Err(refuse(code, refused.wire_reason(), mark).touching(&summary));
             }
         }
         let mut clocks: Vec<(u64, u32)> = fresh.iter().map(|f| (f.client, f.end)).collect();
@@ -336,7 +356,7 @@ impl<A: Authenticator> Room<A> {
                 Err(e) => {
                     self.shadow = None;
                     let reason = format!("the room cannot compensate the update: {e}");
-                    return Err(refuse(RejectCode::Malformed, reason, None));
+                    return Err(refuse(RejectCode::Malformed, reason, None).touching(&summary));
                 }
             };
         }
@@ -346,7 +366,7 @@ impl<A: Authenticator> Room<A> {
                 // Unreachable in practice: the shadow integrated the same bytes from the same
                 // state.
                 self.shadow = None;
-                return Err(refuse(RejectCode::Malformed, e.to_string(), None));
+                return Err(refuse(RejectCode::Malformed, e.to_string(), None).touching(&summary));
             }
         }
         self.fixed
@@ -362,6 +382,7 @@ impl<A: Authenticator> Room<A> {
             clocks,
             compensation,
             source,
+            summary,
         })
     }
 }

@@ -113,6 +113,7 @@ mod config;
 mod error;
 mod fixed_ids;
 mod incoming;
+mod judgement;
 mod log;
 mod peer;
 mod peers;
@@ -145,6 +146,7 @@ pub use bucket::RateLimit;
 pub use cardsync_core::untrusted::{MAX_DEPTH, ScreenError};
 pub use config::{FRAME_OVERHEAD, RoomConfig};
 pub use error::RoomError;
+pub use judgement::{CardChange, Judgement, Summary, Verdict};
 pub use shadow::{COMPENSATOR_CLIENT_ID, ShadowError};
 pub use validator::{Proposal, Refused, Validator, Validators};
 pub use violation::Violation;
@@ -189,6 +191,9 @@ pub struct Room<A> {
     /// The wall clock (ms since the Unix epoch) the driver last reported, for the skew limit
     /// of time-ordered registers; `None` until it reports one (no limit then).
     wall_ms: Option<u64>,
+    /// Judgements for the driver's audit trail, when it asked for them
+    /// ([`Room::with_judgements`]).
+    judgements: Option<VecDeque<Judgement>>,
 }
 
 /// How many acks and rejections a room has sent since it opened ([`Room::verdicts`]), so a
@@ -234,6 +239,7 @@ impl<A: Authenticator> Room<A> {
             marks: HashMap::new(),
             validators: Validators::new(),
             wall_ms: None,
+            judgements: None,
         })
     }
 
@@ -242,6 +248,20 @@ impl<A: Authenticator> Room<A> {
     pub fn with_validators(mut self, validators: Validators) -> Self {
         self.validators = validators;
         self
+    }
+
+    /// The room, reporting a [`Judgement`] for every batch it judges (accepted, or rejected
+    /// with a verdict), to be drained with [`Room::poll_judgement`] after each call, like the
+    /// actions. Off by default: a driver without an audit trail pays nothing.
+    pub fn with_judgements(mut self) -> Self {
+        self.judgements = Some(VecDeque::new());
+        self
+    }
+
+    /// The next judgement, once [`Room::with_judgements`] turned them on. An accepted batch's
+    /// judgement names the persist token of the [`RoomAction::Persist`] drained with it.
+    pub fn poll_judgement(&mut self) -> Option<Judgement> {
+        self.judgements.as_mut()?.pop_front()
     }
 
     /// The acks and rejections this room has sent since it opened.

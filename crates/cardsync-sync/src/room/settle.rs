@@ -25,10 +25,12 @@ use crate::time::Instant;
 
 use super::action::{PeerCloseReason, PeerId, PersistToken, RoomAction};
 use super::audit::AuditRecord;
-use super::auth::Authenticator;
+use super::auth::{Authenticator, Author, Role};
 use super::batches::{Accepted, Refusal};
 use super::compensate::Compensation;
 use super::error::RoomError;
+use super::judgement::{Judgement, Summary, Verdict};
+use super::peer::Peer;
 use super::shadow::COMPENSATOR_CLIENT_ID;
 use super::{Room, UNBATCHED};
 
@@ -103,9 +105,11 @@ impl<A: Authenticator> Room<A> {
                 clocks,
                 compensation,
                 source,
+                summary,
             }) => {
                 self.issued += 1;
                 let token = self.issued;
+                self.judged(peer, batch, Verdict::Accepted(PersistToken(token)), summary);
                 let update = effect.clone();
                 self.actions.push_back(RoomAction::Persist {
                     token: PersistToken(token),
@@ -139,7 +143,16 @@ impl<A: Authenticator> Room<A> {
             reason,
             client,
             mark,
+            summary,
         } = refusal;
+        // `rate_limited` is no verdict ("not now", resent later), so it is not judged.
+        if code != RejectCode::RateLimited {
+            let verdict = Verdict::Rejected {
+                code,
+                reason: reason.clone(),
+            };
+            self.judged(peer, batch, verdict, summary);
+        }
         if let Some((client, clock)) = mark {
             let m = Mark {
                 clock,
@@ -185,6 +198,31 @@ impl<A: Authenticator> Room<A> {
         if exhausted {
             self.close(peer, PeerCloseReason::TooManyRejections);
         }
+    }
+
+    /// Reports a judgement to the driver, if it asked for them (`judgement.rs`).
+    fn judged(
+        &mut self,
+        peer: PeerId,
+        batch: Option<BatchId>,
+        verdict: Verdict,
+        summary: Option<Summary>,
+    ) {
+        let Some(queue) = self.judgements.as_mut() else {
+            return;
+        };
+        let author = self
+            .peers
+            .get(&peer)
+            .and_then(Peer::author)
+            .unwrap_or_else(|| Author::anonymous(Role::Viewer));
+        queue.push_back(Judgement {
+            peer,
+            author,
+            batch,
+            verdict,
+            summary: summary.unwrap_or_default(),
+        });
     }
 
     /// Acks a batch the room already holds: now if nothing is being persisted, else when the
