@@ -1,6 +1,7 @@
 //! The HTTP API beside the WebSocket rooms (docs/design.md §10, "The HTTP API"), for backends
 //! that read and write documents without holding a WebSocket: `GET /docs/{doc}`,
-//! `GET /docs/{doc}/cards/{card}` and `POST /docs/{doc}/ops`. Described in
+//! `GET /docs/{doc}/cards/{card}` and `POST /docs/{doc}/ops`, beside the audit trail
+//! (`http_history.rs`) and the change feed (`http_feed.rs`). Described in
 //! `docs/openapi.json`.
 //!
 //! Authorized by the same per-document tokens as the rooms, sent as
@@ -39,6 +40,8 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/docs/{doc}", get(read_doc))
         .route("/docs/{doc}/cards/{card}", get(read_card))
         .route("/docs/{doc}/ops", post(write_ops))
+        .merge(crate::http_history::routes())
+        .merge(crate::http_feed::routes())
 }
 
 /// `GET /docs/{doc}`: the document, typed by the schema.
@@ -161,7 +164,11 @@ fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
 }
 
 /// Checks the document id and the request's token for it; returns the token's claims.
-fn authorize(shared: &Shared, doc: &str, headers: &HeaderMap) -> Result<(DocId, Claims), ApiError> {
+pub(crate) fn authorize(
+    shared: &Shared,
+    doc: &str,
+    headers: &HeaderMap,
+) -> Result<(DocId, Claims), ApiError> {
     let doc = DocId::new(doc).map_err(|e| ApiError::BadDocId(e.to_string()))?;
     let token = bearer(headers)?;
     let claims =

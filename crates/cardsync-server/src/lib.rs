@@ -41,6 +41,7 @@
 mod accept;
 pub mod auth;
 mod budget;
+mod changes;
 pub mod cli;
 pub mod config;
 mod conn;
@@ -49,6 +50,8 @@ mod histogram;
 mod http;
 mod http_api;
 mod http_error;
+mod http_feed;
+mod http_history;
 mod http_peer;
 pub mod logging;
 mod meter;
