@@ -30,7 +30,7 @@ pub(crate) struct Change {
     /// The v1 update the entry holds.
     pub update: Vec<u8>,
     /// Its audit record, when the trail is on.
-    pub audit: Option<Audit>,
+    pub audit: Option<Box<Audit>>,
 }
 
 /// The sending side, held by the writer thread; readers subscribe through the persister.

@@ -239,7 +239,7 @@ impl Feed {
                     if change.seq == self.last + 1 {
                         self.last = change.seq;
                         let (update, audit) =
-                            (Some(change.update.as_slice()), change.audit.as_ref());
+                            (Some(change.update.as_slice()), change.audit.as_deref());
                         return Some(self.event(change.seq, update, audit));
                     }
                     // A gap: entries another node appended. The store has them.

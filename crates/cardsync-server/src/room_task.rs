@@ -662,7 +662,7 @@ impl Driver {
                         lease: self.lease.clone(),
                         expected: self.expected,
                         update,
-                        audit: self.audits.remove(&token),
+                        audit: self.audits.remove(&token).map(Box::new),
                     };
                     self.expected += 1;
                     let from = Chain {

@@ -164,7 +164,7 @@ async fn the_trail_names_each_token_user_and_keeps_rejections_with_their_code() 
 
     // Per card, and by time.
     let of_first = records(&history(addr, "board", &format!("?card={first}"), Some(&admin)).await);
-    assert_eq!(of_first, [by_alice.clone()]);
+    assert_eq!(of_first, std::slice::from_ref(by_alice));
     let of_second =
         records(&history(addr, "board", &format!("?card={second}"), Some(&admin)).await);
     assert_eq!(of_second, [by_job.clone(), rejected.clone()]);

@@ -29,7 +29,7 @@ pub struct HeadAppend {
     pub update: Vec<u8>,
     /// The batch's audit record, written in the same transaction as the entry and numbered
     /// with its sequence number, only if the append lands (`audit.rs`).
-    pub audit: Option<Audit>,
+    pub audit: Option<Box<Audit>>,
 }
 
 /// One entry of a document's log, as [`Store::read_since`] returns it.

@@ -592,20 +592,20 @@ pub fn audit_records_ride_on_appends_filter_page_and_prune(b: &impl Backend) {
                 lease: lx.clone(),
                 expected: 0,
                 update: ups[0].clone(),
-                audit: Some(audit(1_000, "alice", &[1], accepted.clone())),
+                audit: Some(Box::new(audit(1_000, "alice", &[1], accepted.clone()))),
             },
             HeadAppend {
                 lease: ly.clone(),
                 expected: 0,
                 update: ups[1].clone(),
-                audit: Some(audit(2_000, "bob", &[2], accepted.clone())),
+                audit: Some(Box::new(audit(2_000, "bob", &[2], accepted.clone()))),
             },
             // Refused (the head is 1 now): its record must not land.
             HeadAppend {
                 lease: lx.clone(),
                 expected: 0,
                 update: ups[2].clone(),
-                audit: Some(audit(2_500, "carol", &[1], accepted.clone())),
+                audit: Some(Box::new(audit(2_500, "carol", &[1], accepted.clone()))),
             },
         ])
         .unwrap();

@@ -60,7 +60,7 @@ pub(super) enum Accepted {
         /// again if the append is refused because the log moved on (`log.rs`).
         source: Option<Vec<u8>>,
         /// What it touched, when the room reports judgements (`judgement.rs`).
-        summary: Option<Summary>,
+        summary: Option<Box<Summary>>,
     },
 }
 
@@ -73,7 +73,7 @@ pub(super) struct Refusal {
     /// The mark to record, for `SubmitBatch` rejections that are final.
     pub mark: Option<(u64, u32)>,
     /// What the batch touched, when the room got as far as the shadow and reports judgements.
-    pub summary: Option<Summary>,
+    pub summary: Option<Box<Summary>>,
 }
 
 impl Refusal {
@@ -88,7 +88,7 @@ impl Refusal {
     }
 
     /// The refusal of a batch that touched what `summary` says.
-    fn touching(self, summary: &Option<Summary>) -> Self {
+    fn touching(self, summary: &Option<Box<Summary>>) -> Self {
         Self {
             summary: summary.clone(),
             ..self
@@ -275,7 +275,7 @@ impl<A: Authenticator> Room<A> {
         let summary = self
             .judgements
             .is_some()
-            .then(|| Summary::of(&applied.touched));
+            .then(|| Box::new(Summary::of(&applied.touched)));
         if shadow.has_missing_updates() {
             self.shadow = None;
             // A verdict the session rolls back, replaying this client id's later batches under

@@ -206,7 +206,7 @@ impl<A: Authenticator> Room<A> {
         peer: PeerId,
         batch: Option<BatchId>,
         verdict: Verdict,
-        summary: Option<Summary>,
+        summary: Option<Box<Summary>>,
     ) {
         let Some(queue) = self.judgements.as_mut() else {
             return;
@@ -221,7 +221,7 @@ impl<A: Authenticator> Room<A> {
             author,
             batch,
             verdict,
-            summary: summary.unwrap_or_default(),
+            summary: summary.map_or_else(Summary::default, |s| *s),
         });
     }
 
