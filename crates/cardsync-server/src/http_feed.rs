@@ -43,8 +43,8 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, watch};
 
 use crate::changes::Change;
+use crate::http_auth::authorize_auditor;
 use crate::http_error::ApiError;
-use crate::http_history::authorize_auditor;
 use crate::rooms::Shared;
 use crate::store::{Audit, DocId, SeqNo, StoreError};
 

@@ -22,14 +22,12 @@ use axum::http::HeaderMap;
 use axum::response::Json;
 use axum::routing::get;
 use cardsync_core::CardId;
-use cardsync_sync::room::Role;
 use serde::{Deserialize, Serialize};
 
-use crate::auth::Claims;
-use crate::http_api::authorize;
+use crate::http_auth::authorize_auditor;
 use crate::http_error::ApiError;
 use crate::rooms::Shared;
-use crate::store::{AuditQuery, AuditRecord, DocId, MAX_AUDIT_PAGE};
+use crate::store::{AuditQuery, AuditRecord, MAX_AUDIT_PAGE};
 
 /// The history route.
 pub(crate) fn routes() -> Router<Arc<Shared>> {
@@ -56,19 +54,6 @@ struct HistoryPage {
     records: Vec<AuditRecord>,
     /// The cursor of the next page (pass it as `after`), when this one is full.
     next: Option<u64>,
-}
-
-/// Checks the token and that its role may read the audit trail (admin, service).
-pub(crate) fn authorize_auditor(
-    shared: &Shared,
-    doc: &str,
-    headers: &HeaderMap,
-) -> Result<(DocId, Claims), ApiError> {
-    let (doc, claims) = authorize(shared, doc, headers)?;
-    match claims.role {
-        Role::Admin | Role::Service => Ok((doc, claims)),
-        role @ (Role::Editor | Role::Viewer) => Err(ApiError::NotAnAuditor(role)),
-    }
 }
 
 fn query(params: HistoryParams) -> Result<AuditQuery, ApiError> {

@@ -49,6 +49,7 @@ mod error;
 mod histogram;
 mod http;
 mod http_api;
+mod http_auth;
 mod http_error;
 mod http_feed;
 mod http_history;
