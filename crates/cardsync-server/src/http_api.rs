@@ -41,6 +41,7 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/docs/{doc}/ops", post(write_ops))
         .merge(crate::http_history::routes())
         .merge(crate::http_feed::routes())
+        .merge(crate::http_restore::routes())
 }
 
 /// `GET /docs/{doc}`: the document, typed by the schema.

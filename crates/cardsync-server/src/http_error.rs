@@ -39,6 +39,12 @@ pub(crate) enum ApiError {
     /// The change feed cannot resume from that sequence number (beyond the head).
     #[error("{0}")]
     InvalidSince(String),
+    /// A restore to a sequence number beyond the head.
+    #[error("{0}")]
+    RestorePoint(String),
+    /// A restore to a state that compaction folded into the snapshot.
+    #[error("{0}")]
+    Compacted(String),
     /// The document id is not a valid one.
     #[error("{0}")]
     BadDocId(String),
@@ -108,6 +114,8 @@ impl ApiError {
             ApiError::ViewerWrite | ApiError::NotAnAuditor(_) => "forbidden",
             ApiError::InvalidQuery(_) => "invalid_query",
             ApiError::InvalidSince(_) => "invalid_since",
+            ApiError::RestorePoint(_) => "invalid_seq",
+            ApiError::Compacted(_) => "compacted",
             ApiError::BadDocId(_) => "invalid_doc_id",
             ApiError::BadCardId(_) => "invalid_card_id",
             ApiError::UnknownDoc(_) => "unknown_doc",
@@ -141,10 +149,12 @@ impl ApiError {
             | ApiError::BadCardId(_)
             | ApiError::InvalidQuery(_)
             | ApiError::InvalidSince(_)
+            | ApiError::RestorePoint(_)
             | ApiError::MalformedJson(_)
             | ApiError::InvalidOps(_)
             | ApiError::EmptyBatch => StatusCode::BAD_REQUEST,
             ApiError::UnknownDoc(_) | ApiError::UnknownCard(_) => StatusCode::NOT_FOUND,
+            ApiError::Compacted(_) => StatusCode::CONFLICT,
             ApiError::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Write(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Rejected { code, .. } => match code {
