@@ -4,7 +4,7 @@
 //! sequence number of an accepted batch, what it touched, the ops of a batch posted over HTTP,
 //! and the code of a rejection; reads filter by card and time and page; who may read it; bad
 //! query parameters give JSON errors with stable codes; records past the retention are
-//! pruned. Every answer is checked against `docs/openapi.json`.
+//! pruned; a rejection's record survives a clean shutdown right after its answer. Every answer is checked against `docs/openapi.json`.
 
 mod common;
 
@@ -280,4 +280,36 @@ async fn records_past_the_retention_are_pruned() {
         }
     })
     .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rejection_answered_just_before_a_clean_shutdown_keeps_its_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path(), CONFIG, 0);
+    let job = token_of("board", Role::Service, "billing-job");
+    let card = CardId::from_u128(5);
+    let create = json!({ "ops": [{ "op": "create_card", "card": card, "kind": "task" }] });
+    assert_eq!(
+        post_ops(server.addr, "board", &job, create).await.status,
+        200
+    );
+    let votes = json!({ "ops": [{ "op": "increment", "card": card, "field": "votes", "by": 1 }] });
+    assert_error(
+        &post_ops(server.addr, "board", &job, votes).await,
+        403,
+        "forbidden",
+    );
+    // At once: the record may not be written yet; the shutdown writes it before it stops.
+    assert!(server.terminate(), "a clean shutdown");
+    let server = TestServer::start(dir.path(), CONFIG, 0);
+    let admin = token_of("board", Role::Admin, "auditor");
+    let all = records(&history(server.addr, "board", "", Some(&admin)).await);
+    let verdicts: Vec<(&str, Option<&str>)> = all
+        .iter()
+        .map(|r| (r["verdict"].as_str().unwrap(), r["code"].as_str()))
+        .collect();
+    assert_eq!(
+        verdicts,
+        [("accepted", None), ("rejected", Some("forbidden"))]
+    );
 }
