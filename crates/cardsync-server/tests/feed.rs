@@ -2,7 +2,8 @@
 //! server binary: every accepted batch once, in sequence order, with its author, ops and
 //! update; resumable from `since` or `Last-Event-ID` across a real restart with nothing
 //! missed or duplicated; and a reader that stops reading never delays an ack: it is cut off
-//! with an error event naming where to resume, and resumes from there without a gap.
+//! with an error event naming where to resume, and resumes from there without a gap. On
+//! PostgreSQL, a feed on one node streams what another node appended.
 
 mod common;
 
@@ -297,4 +298,29 @@ async fn a_reader_that_stops_reading_never_delays_an_ack_and_resumes_without_a_g
         seqs(&got),
         ((resume + 1)..=batches as u64).collect::<Vec<_>>()
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_feed_on_one_node_streams_the_batches_of_another_node_in_order() {
+    let cluster = common::pg::PgCluster::start();
+    let url = cluster.create_database("feed");
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let extra = format!("store = {url:?}\n[storage]\nhead_check_ms = 200\n");
+    let a = TestServer::start(dir_a.path(), &extra, 0);
+    let b = TestServer::start(dir_b.path(), &extra, 0);
+    let (job, admin) = (
+        token_of("board", Role::Service, "job"),
+        token_of("board", Role::Admin, "auditor"),
+    );
+    let feed = open_feed(a.addr, &admin, "?since=0", None).await;
+    // Alternating nodes: node a hears of b's entries from the store (a gap, or its check).
+    for n in 1..=6 {
+        let node = if n % 2 == 0 { a.addr } else { b.addr };
+        assert_eq!(post_card(node, &job, n, 8).await.0, 200);
+    }
+    let (_, got) = read(feed, 6).await;
+    assert_eq!(seqs(&got), [1, 2, 3, 4, 5, 6]);
+    for event in &got {
+        assert_eq!(event.data["author"]["subject"], "job", "{event:?}");
+    }
 }
