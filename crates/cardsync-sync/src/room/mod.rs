@@ -28,6 +28,9 @@
 //! 7. **ack** the sender and **broadcast** a y-protocols `Update` to everyone else, so stock
 //!    clients understand it.
 //!
+//! A driver that keeps an audit trail turns on [`Room::with_judgements`]: the room then also
+//! reports a [`Judgement`] per batch it judges (author, verdict, what the batch touched).
+//!
 //! Nothing the room sends is ahead of its disk: a sync step 2 answering a peer's step 1
 //! while persists are in flight waits for them too, because a cardsync session counts its
 //! own batches found in a step 2 as acked.
