@@ -232,24 +232,34 @@ async fn the_feed_resumes_across_a_restart_with_nothing_missed_or_duplicated() {
     }
     assert!((1..=11).all(|n| doc.card(CardId::from_u128(n)).is_some()));
 
-    // Refusals: a resume point beyond the head, a role that may not read the trail.
-    let refused = |token: String, query: &'static str| {
-        let addr = server.addr;
-        tokio::task::spawn_blocking(move || open(addr, "board", &token, query, None).err())
+    // Refusals, as the OpenAPI document describes them: a resume point beyond the head, one
+    // that is not a number, a role that may not read the trail.
+    let refused = |token: String, query: &str| {
+        let path = format!("/docs/board/changes{query}");
+        common::openapi::call(
+            server.addr,
+            "GET",
+            "/docs/{doc}/changes",
+            path,
+            Some(token),
+            None,
+        )
     };
-    let (status, body) = refused(admin.clone(), "?since=99").await.unwrap().unwrap();
+    let answer = refused(admin.clone(), "?since=99").await;
     assert_eq!(
-        (status, body["code"].as_str()),
+        (answer.status, answer.body["code"].as_str()),
         (400, Some("invalid_since"))
     );
-    let (status, body) = refused(admin.clone(), "?since=-1").await.unwrap().unwrap();
+    let answer = refused(admin.clone(), "?since=-1").await;
     assert_eq!(
-        (status, body["code"].as_str()),
+        (answer.status, answer.body["code"].as_str()),
         (400, Some("invalid_query"))
     );
-    let editor = token("board", Role::Editor);
-    let (status, body) = refused(editor, "").await.unwrap().unwrap();
-    assert_eq!((status, body["code"].as_str()), (403, Some("forbidden")));
+    let answer = refused(token("board", Role::Editor), "").await;
+    assert_eq!(
+        (answer.status, answer.body["code"].as_str()),
+        (403, Some("forbidden"))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
