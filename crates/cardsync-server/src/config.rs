@@ -34,6 +34,10 @@
 //! max_awareness_bytes = 8192               # larger presence updates are dropped and counted
 //! awareness_rate = { burst = 30, refill_ms = 50 }   # presence updates per peer; past it, dropped
 //!
+//! [audit]                # the audit trail and the change feed (docs/design.md §10)
+//! retention_days = 90    # records older than this are pruned (0: kept forever)
+//! feed_buffer = 1024     # committed batches a change-feed reader may lag behind
+//!
 //! [[validators]]         # example validators per document pattern (validators.rs)
 //! docs = "team-*"
 //! wip_limit = { column = "Doing", limit = 3 }
@@ -78,6 +82,8 @@ pub struct ServerConfig {
     pub limits: Limits,
     /// The store.
     pub storage: StorageConfig,
+    /// The audit trail and the change feed.
+    pub audit: AuditConfig,
     /// Per-room policy and limits (message size, batch rate, permissions).
     pub room: RoomConfig,
     /// Serve the files of this directory at `/` (the demo board, or an app's build), so
@@ -99,6 +105,7 @@ impl Default for ServerConfig {
             anonymous_role: None,
             limits: Limits::default(),
             storage: StorageConfig::default(),
+            audit: AuditConfig::default(),
             room: RoomConfig::default(),
             static_dir: None,
             validators: Vec::new(),
@@ -220,9 +227,58 @@ impl Default for StorageConfig {
     }
 }
 
+/// The audit trail (`store/audit.rs`) and the change feed (`http_feed.rs`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuditConfig {
+    /// Record every judged batch (default `true`). Off, nothing is recorded: history is
+    /// empty, and the change feed still streams accepted batches, without author or summary.
+    pub enabled: bool,
+    /// Records older than this many days are deleted, at start and every hour after
+    /// (`0`: kept forever).
+    pub retention_days: u32,
+    /// How many committed batches the change feed keeps for its readers: a reader further
+    /// behind than this is cut off with an error event naming where to resume (it never
+    /// slows a commit or an ack).
+    pub feed_buffer: usize,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            retention_days: 90,
+            feed_buffer: 1024,
+        }
+    }
+}
+
+impl AuditConfig {
+    /// How long records are kept, `None` for ever.
+    pub fn retention(&self) -> Option<std::time::Duration> {
+        (self.retention_days > 0)
+            .then(|| std::time::Duration::from_secs(u64::from(self.retention_days) * 24 * 60 * 60))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn audit_section_with_defaults() {
+        let config: ServerConfig =
+            toml::from_str("[audit]\nretention_days = 7\nfeed_buffer = 16\n").unwrap();
+        assert_eq!(
+            config.audit.retention(),
+            Some(std::time::Duration::from_secs(7 * 86_400))
+        );
+        assert_eq!(config.audit.feed_buffer, 16);
+        assert!(config.audit.enabled);
+        let forever: ServerConfig = toml::from_str("[audit]\nretention_days = 0\n").unwrap();
+        assert_eq!(forever.audit.retention(), None);
+        assert!(toml::from_str::<ServerConfig>("[audit]\nretention = 3\n").is_err());
+    }
 
     #[test]
     fn toml_with_defaults_and_strictness() {

@@ -1,6 +1,7 @@
 //! The HTTP API beside the WebSocket rooms (docs/design.md §10, "The HTTP API"), for backends
 //! that read and write documents without holding a WebSocket: `GET /docs/{doc}`,
-//! `GET /docs/{doc}/cards/{card}` and `POST /docs/{doc}/ops`. Described in
+//! `GET /docs/{doc}/cards/{card}` and `POST /docs/{doc}/ops`, beside the audit trail
+//! (`http_history.rs`) and the change feed (`http_feed.rs`). Described in
 //! `docs/openapi.json`.
 //!
 //! Authorized by the same per-document tokens as the rooms, sent as
@@ -17,14 +18,13 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
-use axum::http::header::AUTHORIZATION;
 use axum::response::Json;
 use axum::routing::{get, post};
 use cardsync_core::{CardDoc, CardId, DocExport, Op, Stamp};
 use cardsync_sync::protocol::BatchId;
 use serde::{Deserialize, Serialize};
 
-use crate::auth::{Claims, unix_now, verify_claims};
+use crate::http_auth::{authorize, bearer};
 use crate::http_error::ApiError;
 use crate::http_peer::{self, Written};
 use crate::rooms::Shared;
@@ -39,6 +39,9 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/docs/{doc}", get(read_doc))
         .route("/docs/{doc}/cards/{card}", get(read_card))
         .route("/docs/{doc}/ops", post(write_ops))
+        .merge(crate::http_history::routes())
+        .merge(crate::http_feed::routes())
+        .merge(crate::http_restore::routes())
 }
 
 /// `GET /docs/{doc}`: the document, typed by the schema.
@@ -147,26 +150,6 @@ async fn write_ops(
         },
     };
     Ok(Json(answer))
-}
-
-/// The bearer token of the request.
-fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
-    let value = headers.get(AUTHORIZATION).ok_or(ApiError::MissingToken)?;
-    let value = value.to_str().map_err(|_| ApiError::MissingToken)?;
-    let (scheme, token) = value.split_once(' ').ok_or(ApiError::MissingToken)?;
-    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
-        return Err(ApiError::MissingToken);
-    }
-    Ok(token.trim())
-}
-
-/// Checks the document id and the request's token for it; returns the token's claims.
-fn authorize(shared: &Shared, doc: &str, headers: &HeaderMap) -> Result<(DocId, Claims), ApiError> {
-    let doc = DocId::new(doc).map_err(|e| ApiError::BadDocId(e.to_string()))?;
-    let token = bearer(headers)?;
-    let claims =
-        verify_claims(&shared.secret, token, doc.as_str(), unix_now()).map_err(ApiError::Auth)?;
-    Ok((doc, claims))
 }
 
 /// Reads the document from the store: what was acked, no more.

@@ -29,6 +29,22 @@ pub(crate) enum ApiError {
     /// A viewer token on a write.
     #[error("a viewer token cannot write")]
     ViewerWrite,
+    /// A role that may not read the audit trail (history, change feed).
+    #[error("a {0} token cannot read the audit trail; admin and service tokens can")]
+    NotAnAuditor(cardsync_sync::room::Role),
+    /// The query string does not parse, names an unknown parameter, or asks for an empty
+    /// range.
+    #[error("invalid query: {0}")]
+    InvalidQuery(String),
+    /// The change feed cannot resume from that sequence number (beyond the head).
+    #[error("{0}")]
+    InvalidSince(String),
+    /// A restore to a sequence number beyond the head.
+    #[error("{0}")]
+    RestorePoint(String),
+    /// A restore to a state that compaction folded into the snapshot.
+    #[error("{0}")]
+    Compacted(String),
     /// The document id is not a valid one.
     #[error("{0}")]
     BadDocId(String),
@@ -95,7 +111,11 @@ impl ApiError {
             ApiError::Auth(AuthError::Expired) => "token_expired",
             ApiError::Auth(AuthError::NoAccess) => "no_access",
             ApiError::Auth(AuthError::Unavailable) => "auth_unavailable",
-            ApiError::ViewerWrite => "forbidden",
+            ApiError::ViewerWrite | ApiError::NotAnAuditor(_) => "forbidden",
+            ApiError::InvalidQuery(_) => "invalid_query",
+            ApiError::InvalidSince(_) => "invalid_since",
+            ApiError::RestorePoint(_) => "invalid_seq",
+            ApiError::Compacted(_) => "compacted",
             ApiError::BadDocId(_) => "invalid_doc_id",
             ApiError::BadCardId(_) => "invalid_card_id",
             ApiError::UnknownDoc(_) => "unknown_doc",
@@ -119,16 +139,22 @@ impl ApiError {
             | ApiError::Auth(AuthError::InvalidToken | AuthError::Expired) => {
                 StatusCode::UNAUTHORIZED
             }
-            ApiError::Auth(AuthError::NoAccess) | ApiError::ViewerWrite => StatusCode::FORBIDDEN,
+            ApiError::Auth(AuthError::NoAccess)
+            | ApiError::ViewerWrite
+            | ApiError::NotAnAuditor(_) => StatusCode::FORBIDDEN,
             ApiError::Auth(AuthError::Unavailable) | ApiError::Unavailable(_) => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
             ApiError::BadDocId(_)
             | ApiError::BadCardId(_)
+            | ApiError::InvalidQuery(_)
+            | ApiError::InvalidSince(_)
+            | ApiError::RestorePoint(_)
             | ApiError::MalformedJson(_)
             | ApiError::InvalidOps(_)
             | ApiError::EmptyBatch => StatusCode::BAD_REQUEST,
             ApiError::UnknownDoc(_) | ApiError::UnknownCard(_) => StatusCode::NOT_FOUND,
+            ApiError::Compacted(_) => StatusCode::CONFLICT,
             ApiError::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Write(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Rejected { code, .. } => match code {

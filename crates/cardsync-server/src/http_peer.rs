@@ -137,6 +137,16 @@ impl<'a> Peer<'a> {
             Err(SessionError::Write(e)) => return Err(ApiError::Write(e)),
             Err(e) => return Err(ApiError::Unavailable(e.to_string())),
         };
+        // The room's audit record of the batch keeps its typed ops (the wire carries only
+        // the update); sent before the batch, so the room has them when it judges it.
+        let intent = Inbox::Intent {
+            peer: self.id,
+            batch,
+            ops,
+        };
+        if self.inbox.send(intent).await.is_err() {
+            return Err(ApiError::Unavailable("the room went away".into()));
+        }
         self.flush().await?;
         loop {
             if let Signal::AuthDenied(reason) = self.next().await? {

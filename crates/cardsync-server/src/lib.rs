@@ -18,6 +18,11 @@
 //!   `POST /docs/{doc}/ops` for backends, with the same tokens (`Authorization: Bearer`); a
 //!   posted batch enters the room as an in-process peer and is judged like a client's
 //!   (`docs/openapi.json`, docs/design.md §10).
+//! - **Audit trail, change feed, restore**: every judged batch leaves an audit record in the
+//!   store (who from the token, when, the sequence number, what it touched, the verdict;
+//!   [`store::AuditRecord`]), read at `GET /docs/{doc}/history`; accepted batches stream as
+//!   Server-Sent Events at `GET /docs/{doc}/changes?since=SEQ`; `POST /docs/{doc}/restore`
+//!   puts a card or the document back to a past sequence number as a new batch.
 //! - **Observability**: `tracing` logs, `GET /metrics` in the Prometheus text format and
 //!   `GET /metrics.json` ([`metrics::Snapshot`]).
 //!
@@ -41,6 +46,7 @@
 mod accept;
 pub mod auth;
 mod budget;
+mod changes;
 pub mod cli;
 pub mod config;
 mod conn;
@@ -48,8 +54,12 @@ mod error;
 mod histogram;
 mod http;
 mod http_api;
+mod http_auth;
 mod http_error;
+mod http_feed;
+mod http_history;
 mod http_peer;
+mod http_restore;
 pub mod logging;
 mod meter;
 pub mod metrics;
@@ -57,6 +67,7 @@ mod metrics_text;
 pub mod migrate;
 mod mux;
 mod persist;
+mod restore_ops;
 mod room_task;
 mod rooms;
 mod server;

@@ -36,6 +36,14 @@
 //!   connection reloads the document from what is durable, and clients resend what was never
 //!   acked.
 //!
+//! # Audit records and the change feed
+//! An accepted batch's audit record rides on its append and is written in the same
+//! transaction (`store/audit.rs`). Rejections' records come as [`Persister::audit`] jobs and
+//! are written after the group they arrived with, in one transaction of their own, never
+//! before a commit that acks; a flush (shutdown) writes them before the store is flushed. After
+//! each commit the writer announces every landed append on the change channel
+//! (`changes.rs`), which never blocks it.
+//!
 //! # Compaction
 //! Folding a log into a snapshot decodes the whole document, so it runs on its own thread,
 //! never delaying a commit. The store makes it safe against appends that land meanwhile. It
@@ -51,8 +59,9 @@ use std::time::{Duration, Instant};
 use cardsync_sync::room::PersistToken;
 use tokio::sync::{mpsc as tokio_mpsc, oneshot};
 
+use crate::changes::{Change, ChangeSender};
 use crate::metrics::Metrics;
-use crate::store::{Bus, HeadAppend, Lease, SeqNo, Store, StoreError};
+use crate::store::{Audit, Bus, DocId, HeadAppend, Lease, SeqNo, Store, StoreError};
 
 /// Most appends committed in one transaction.
 pub const MAX_GROUP: usize = 1024;
@@ -90,6 +99,8 @@ enum Job {
         token: PersistToken,
         done: tokio_mpsc::UnboundedSender<PersistOutcome>,
     },
+    /// Audit records of rejected batches (no log entry): written after the group.
+    Audit(Vec<(DocId, Audit)>),
     Flush(oneshot::Sender<Result<(), StoreError>>),
 }
 
@@ -98,6 +109,7 @@ enum Job {
 pub(crate) struct Persister {
     jobs: mpsc::Sender<Job>,
     compactions: mpsc::Sender<(Lease, SeqNo)>,
+    changes: ChangeSender,
 }
 
 /// The threads behind a [`Persister`], to stop at shutdown.
@@ -107,16 +119,23 @@ pub(crate) struct PersistThreads {
 }
 
 impl Persister {
-    /// Starts the writer and compactor threads on `store`.
-    pub fn start(store: Arc<dyn Store>, metrics: Arc<Metrics>) -> (Self, PersistThreads) {
+    /// Starts the writer and compactor threads on `store`; the change channel keeps the last
+    /// `feed_buffer` commits for the change feed's readers.
+    pub fn start(
+        store: Arc<dyn Store>,
+        metrics: Arc<Metrics>,
+        feed_buffer: usize,
+    ) -> (Self, PersistThreads) {
         let (jobs, job_rx) = mpsc::channel();
         let (compactions, compact_rx) = mpsc::channel();
+        let changes = crate::changes::channel(feed_buffer);
         let writer = {
             let store = Arc::clone(&store);
             let metrics = Arc::clone(&metrics);
+            let changes = changes.clone();
             std::thread::Builder::new()
                 .name("cardsync-writer".into())
-                .spawn(move || write_loop(&*store, &metrics, &job_rx))
+                .spawn(move || write_loop(&*store, &metrics, &changes, &job_rx))
                 .expect("cannot spawn the store writer thread")
         };
         let compactor = std::thread::Builder::new()
@@ -124,7 +143,11 @@ impl Persister {
             .spawn(move || compact_loop(&*store, &metrics, &compact_rx))
             .expect("cannot spawn the store compactor thread");
         (
-            Self { jobs, compactions },
+            Self {
+                jobs,
+                compactions,
+                changes,
+            },
             PersistThreads { writer, compactor },
         )
     }
@@ -147,6 +170,18 @@ impl Persister {
             let result = Err(Arc::new(StoreError::Stopped));
             let _ = done.send(PersistOutcome { token, result });
         }
+    }
+
+    /// Queues the audit records of rejected batches; written after the next group commit.
+    pub fn audit(&self, records: Vec<(DocId, Audit)>) {
+        if self.jobs.send(Job::Audit(records)).is_err() {
+            tracing::error!("audit records lost: the store writer has stopped");
+        }
+    }
+
+    /// A new reader of the change channel (`changes.rs`): every commit from now on.
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Arc<Change>> {
+        self.changes.subscribe()
     }
 
     /// Asks for a compaction of the lease's document up to `upto`, in the background.
@@ -201,9 +236,15 @@ impl Memory {
     }
 }
 
-fn write_loop(store: &dyn Store, metrics: &Metrics, jobs: &mpsc::Receiver<Job>) {
+fn write_loop(
+    store: &dyn Store,
+    metrics: &Metrics,
+    changes: &ChangeSender,
+    jobs: &mpsc::Receiver<Job>,
+) {
     let mut memory = Memory::default();
     let bus = store.bus();
+    let mut rejected = Vec::new();
     while let Ok(first) = jobs.recv() {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
@@ -229,15 +270,18 @@ fn write_loop(store: &dyn Store, metrics: &Metrics, jobs: &mpsc::Receiver<Job>) 
                     appends.push(append);
                     waiting.push(Waiting { from, token, done });
                 }
+                Job::Audit(records) => rejected.extend(records),
                 Job::Flush(reply) => {
                     commit(
                         store,
                         &*bus,
                         metrics,
+                        changes,
                         &mut memory,
                         &mut appends,
                         &mut waiting,
                     );
+                    write_audit(store, &mut rejected);
                     let _ = reply.send(store.flush());
                 }
             }
@@ -246,17 +290,31 @@ fn write_loop(store: &dyn Store, metrics: &Metrics, jobs: &mpsc::Receiver<Job>) 
             store,
             &*bus,
             metrics,
+            changes,
             &mut memory,
             &mut appends,
             &mut waiting,
         );
+        write_audit(store, &mut rejected);
     }
+}
+
+/// Writes the rejections' audit records, after the commit that acks (never before it).
+fn write_audit(store: &dyn Store, records: &mut Vec<(DocId, Audit)>) {
+    if records.is_empty() {
+        return;
+    }
+    if let Err(e) = store.append_audit(records) {
+        tracing::error!(error = %e, records = records.len(), "cannot write audit records of rejected batches");
+    }
+    records.clear();
 }
 
 fn commit(
     store: &dyn Store,
     bus: &dyn Bus,
     metrics: &Metrics,
+    changes: &ChangeSender,
     memory: &mut Memory,
     appends: &mut Vec<HeadAppend>,
     waiting: &mut Vec<Waiting>,
@@ -283,12 +341,18 @@ fn commit(
             waiting.iter().map(|_| Err(Arc::clone(&e))).collect()
         }
     };
-    for (a, result) in appends.iter().zip(&results) {
+    for (a, result) in appends.drain(..).zip(&results) {
         if let Ok(head) = result {
             bus.notify(&a.lease.doc, *head);
+            // No reader, or only lagging ones: the change is dropped, the writer never waits.
+            let _ = changes.send(Arc::new(Change {
+                doc: a.lease.doc,
+                seq: *head,
+                update: a.update,
+                audit: a.audit,
+            }));
         }
     }
-    appends.clear();
     for (w, result) in waiting.drain(..).zip(results) {
         if result.is_err() {
             let last = memory.refused.entry(w.from.generation).or_default();

@@ -44,8 +44,9 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
-use cardsync_sync::protocol::close_code;
-use cardsync_sync::room::{PeerId, PersistToken, Room, RoomAction, Verdicts};
+use cardsync_core::Op;
+use cardsync_sync::protocol::{BatchId, close_code};
+use cardsync_sync::room::{Judgement, PeerId, PersistToken, Room, RoomAction, Verdict, Verdicts};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep, sleep_until};
 
@@ -55,7 +56,10 @@ use crate::conn::Outgoing;
 use crate::error::LoadError;
 use crate::persist::{Chain, PersistOutcome};
 use crate::rooms::{self, Inbox, Shared};
-use crate::store::{DocId, HeadAppend, Lease, SeqNo, StoreError, StoredDoc};
+use crate::store::{
+    Audit, AuditAuthor, AuditVerdict, DocId, HeadAppend, Lease, SeqNo, StoreError, StoredDoc,
+    now_ms,
+};
 
 /// Loads the room of `doc` and drives it until it goes away.
 pub(crate) async fn run(
@@ -110,6 +114,8 @@ pub(crate) async fn run(
         chain: 0,
         moved: false,
         stale: false,
+        audits: HashMap::new(),
+        intents: HashMap::new(),
     };
     driver.run(inbox, persisted_rx, lost_rx).await;
     drop(renewer);
@@ -144,6 +150,7 @@ async fn load(shared: &Arc<Shared>, doc: &DocId) -> Result<Loaded, LoadError> {
     let (config, schema) = (shared.room_config.clone(), Arc::clone(&shared.schema));
     let auth = TokenAuth::new(shared.secret.clone(), doc.clone());
     let validators = shared.validators.for_doc(doc.as_str());
+    let judged = shared.config.audit.enabled;
     let (node, ttl) = (shared.node.clone(), shared.lease_ttl());
     tokio::task::spawn_blocking(move || {
         // The lease first: whatever the load then reads, appends under this lease are judged
@@ -151,6 +158,8 @@ async fn load(shared: &Arc<Shared>, doc: &DocId) -> Result<Loaded, LoadError> {
         let lease = store.acquire_lease(&doc, &node, ttl, false)?;
         let stored = store.load(&doc)?;
         let room = Room::new(config, schema, auth, &stored.updates)?.with_validators(validators);
+        // Judgements feed the audit trail (`store/audit.rs`).
+        let room = if judged { room.with_judgements() } else { room };
         Ok(Loaded {
             room,
             log_len: stored.log_len,
@@ -240,6 +249,10 @@ struct Driver {
     stale: bool,
     /// When the next periodic check of the head is due (shared stores only).
     next_check: Instant,
+    /// Audit records of accepted batches, until their `Persist` carries them to the writer.
+    audits: HashMap<PersistToken, Audit>,
+    /// The typed ops a peer (the HTTP API's writer) said its batch holds.
+    intents: HashMap<PeerId, (BatchId, Vec<Op>)>,
 }
 
 /// What ended a room's loop.
@@ -492,7 +505,11 @@ impl Driver {
                 // An unknown peer is one the room closed; its frames in flight are dropped.
                 let _ = self.room.handle_message(now, peer, &frame);
             }
+            Inbox::Intent { peer, batch, ops } => {
+                self.intents.insert(peer, (batch, ops));
+            }
             Inbox::Disconnect { peer } => {
+                self.intents.remove(&peer);
                 self.peers.remove(&peer);
                 self.room.handle_disconnect(now, peer);
             }
@@ -564,8 +581,53 @@ impl Driver {
         }
     }
 
+    /// Turns the room's judgements into audit records, stamped with the server's clock: an
+    /// accepted batch's waits for its `Persist` (same drain), a rejection's goes to the writer
+    /// at once (written after its next group commit).
+    fn take_judgements(&mut self) {
+        let mut rejected = Vec::new();
+        while let Some(Judgement {
+            peer,
+            author,
+            batch,
+            verdict,
+            summary,
+        }) = self.room.poll_judgement()
+        {
+            let ops = batch.and_then(|b| {
+                let (intended, ops) = self.intents.get(&peer)?;
+                (*intended == b).then(|| ops.clone())
+            });
+            let author = AuditAuthor {
+                subject: author.subject.map(|s| s.to_string()),
+                role: author.role,
+            };
+            let mut audit = Audit {
+                at_ms: now_ms(),
+                author,
+                batch,
+                verdict: AuditVerdict::Accepted,
+                summary,
+                ops,
+            };
+            match verdict {
+                Verdict::Accepted(token) => {
+                    self.audits.insert(token, audit);
+                }
+                Verdict::Rejected { code, reason } => {
+                    audit.verdict = AuditVerdict::Rejected { code, reason };
+                    rejected.push((self.doc.clone(), audit));
+                }
+            }
+        }
+        if !rejected.is_empty() {
+            self.shared.persister.audit(rejected);
+        }
+    }
+
     fn drain_actions(&mut self) {
         self.count_verdicts();
+        self.take_judgements();
         while let Some(action) = self.room.poll_action() {
             match action {
                 RoomAction::Send { peer, frame } => self.send(peer, Outgoing::Frame(frame)),
@@ -600,6 +662,7 @@ impl Driver {
                         lease: self.lease.clone(),
                         expected: self.expected,
                         update,
+                        audit: self.audits.remove(&token).map(Box::new),
                     };
                     self.expected += 1;
                     let from = Chain {

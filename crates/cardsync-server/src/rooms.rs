@@ -12,8 +12,8 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use cardsync_core::Schema;
-use cardsync_sync::protocol::close_code;
+use cardsync_core::{Op, Schema};
+use cardsync_sync::protocol::{BatchId, close_code};
 use cardsync_sync::room::{PeerId, RoomConfig};
 use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
@@ -46,6 +46,13 @@ pub(crate) enum Inbox {
         frame: Bytes,
         at: tokio::time::Instant,
         charge: Charge,
+    },
+    /// The typed ops of the batch a peer is about to submit (the HTTP API's writer knows
+    /// them; the wire carries only the update), for the batch's audit record.
+    Intent {
+        peer: PeerId,
+        batch: BatchId,
+        ops: Vec<Op>,
     },
     /// The connection ended.
     Disconnect { peer: PeerId },

@@ -143,7 +143,11 @@ impl Server {
         })?;
         let validators = config.validators.clone();
         let metrics = Arc::new(Metrics::default());
-        let (persister, threads) = Persister::start(Arc::clone(&store), Arc::clone(&metrics));
+        let (persister, threads) = Persister::start(
+            Arc::clone(&store),
+            Arc::clone(&metrics),
+            config.audit.feed_buffer,
+        );
         let (stop_tx, stop_rx) = watch::channel(false);
         let shared = Arc::new(Shared::new(
             config,
@@ -156,6 +160,7 @@ impl Server {
             AppValidators::new(validators, custom),
         ));
         let bus = listen(&shared);
+        tokio::spawn(prune_audit(Arc::clone(&shared)));
         let app = crate::http::router(Arc::clone(&shared));
         let head_timeout = Duration::from_millis(shared.config.limits.handshake_timeout_ms);
         let task = tokio::spawn(async move {
@@ -221,6 +226,37 @@ impl Server {
     pub async fn shutdown(self) -> Result<(), ServerError> {
         self.shutdown.shutdown();
         self.wait().await
+    }
+}
+
+/// How often audit records past their retention are deleted.
+const PRUNE_EVERY: Duration = Duration::from_secs(60 * 60);
+
+/// Deletes audit records past `[audit] retention_days`, at start and every [`PRUNE_EVERY`],
+/// until shutdown. Off the path of every ack: a store call on a blocking thread.
+async fn prune_audit(shared: Arc<Shared>) {
+    let Some(retention) = shared.config.audit.retention() else {
+        return;
+    };
+    let mut stop = shared.shutdown.clone();
+    loop {
+        let store = Arc::clone(&shared.store);
+        let before = crate::store::now_ms()
+            .saturating_sub(u64::try_from(retention.as_millis()).unwrap_or(u64::MAX));
+        match tokio::task::spawn_blocking(move || store.prune_audit(before)).await {
+            Ok(Ok(0)) => {}
+            Ok(Ok(deleted)) => {
+                tracing::info!(deleted, "audit records past their retention deleted")
+            }
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "cannot prune the audit trail; trying again later")
+            }
+            Err(_) => return,
+        }
+        tokio::select! {
+            () = tokio::time::sleep(PRUNE_EVERY) => {}
+            _ = stop.wait_for(|stop| *stop) => return,
+        }
     }
 }
 

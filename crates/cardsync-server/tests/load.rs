@@ -7,7 +7,8 @@
 //! server's share of it (frame arrival to durable, from `/metrics.json`). With `LOAD_OUT=FILE` it
 //! also writes them as benchmark rows (workload E2) for `cargo xtask bench`'s table. With
 //! `LOAD_VALIDATORS=1` every room runs one example validator of each kind (`VALIDATORS`), for
-//! their cost against the same run without them (docs/design.md §10).
+//! their cost against the same run without them (docs/design.md §10). With `LOAD_AUDIT=0`
+//! the audit trail is off (`[audit] enabled = false`), for its cost against the default run.
 
 mod common;
 
@@ -38,6 +39,9 @@ async fn acked_batches_per_second_and_ack_latency_under_many_clients() {
             .to_owned();
     if env_or("LOAD_VALIDATORS", 0) == 1 {
         config.push_str(VALIDATORS);
+    }
+    if env_or("LOAD_AUDIT", 1) == 0 {
+        config.push_str("[audit]\nenabled = false\n");
     }
     let server = TestServer::start(dir.path(), &config, 0);
     let acks = Acks::default();

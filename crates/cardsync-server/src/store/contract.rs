@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use super::{DocId, SeqNo, StoreError};
+use super::{Audit, AuditQuery, AuditRecord, DocId, SeqNo, StoreError};
 
 /// One update to append to a document's log (the single-node batch path, [`Store::append`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -19,7 +19,7 @@ pub struct Append {
 }
 
 /// One compare-and-append of the batched multi-node path ([`Store::append_if_heads`]).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct HeadAppend {
     /// The lease it is written under (its `doc` is the document appended to).
     pub lease: Lease,
@@ -27,6 +27,9 @@ pub struct HeadAppend {
     pub expected: SeqNo,
     /// A v1 update the room validated and applied.
     pub update: Vec<u8>,
+    /// The batch's audit record, written in the same transaction as the entry and numbered
+    /// with its sequence number, only if the append lands (`audit.rs`).
+    pub audit: Option<Box<Audit>>,
 }
 
 /// One entry of a document's log, as [`Store::read_since`] returns it.
@@ -182,6 +185,31 @@ pub trait Store: Send + Sync + 'static {
         upto: SeqNo,
         tail: u64,
     ) -> Result<Compaction, StoreError>;
+
+    /// Writes audit records that have no log entry (rejections), each under its document,
+    /// in one transaction, durable on `Ok`. (An accepted batch's record rides on its append:
+    /// [`HeadAppend::audit`].)
+    fn append_audit(&self, records: &[(DocId, Audit)]) -> Result<(), StoreError>;
+
+    /// Reads `doc`'s audit trail as `query` asks: oldest first (by id), only records whose
+    /// summary names `query.card` when set, with `since_ms <= at_ms < until_ms`, after the
+    /// cursor `query.after`, at most `query.limit` (capped at
+    /// [`MAX_AUDIT_PAGE`](super::MAX_AUDIT_PAGE)).
+    fn read_audit(&self, doc: &DocId, query: &AuditQuery) -> Result<Vec<AuditRecord>, StoreError>;
+
+    /// The audit records of `doc`'s accepted batches whose sequence numbers are above
+    /// `after`, by sequence number, at most `limit` (the change feed reads them beside the
+    /// log).
+    fn read_accepted(
+        &self,
+        doc: &DocId,
+        after: SeqNo,
+        limit: usize,
+    ) -> Result<Vec<AuditRecord>, StoreError>;
+
+    /// Deletes every audit record judged before `before_ms` (ms since the Unix epoch), of
+    /// every document: the retention of the trail. Returns how many went.
+    fn prune_audit(&self, before_ms: u64) -> Result<u64, StoreError>;
 
     /// Whether other nodes may append to this store's logs (PostgreSQL: yes; SQLite: one
     /// node is the only writer). Rooms on a shared store check their heads periodically.

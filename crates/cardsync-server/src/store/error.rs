@@ -54,6 +54,16 @@ pub enum StoreError {
         /// What is wrong.
         reason: String,
     },
+    /// A stored audit record does not decode (its row was damaged or written by hand).
+    #[error("audit record {id} of document {doc:?} is damaged: {reason}")]
+    CorruptAudit {
+        /// The document.
+        doc: String,
+        /// The record's id.
+        id: u64,
+        /// What is wrong.
+        reason: String,
+    },
     /// SQLite could not carry out a request (I/O error, disk full, locked file).
     #[error("SQLite error: {0}")]
     Sqlite(#[from] rusqlite::Error),
@@ -177,6 +187,7 @@ impl StoreError {
             StoreError::Format(_) => "unsupported_format",
             StoreError::NewerSchema { .. } => "newer_schema",
             StoreError::CorruptUpdate { .. } => "corrupt_update",
+            StoreError::CorruptAudit { .. } => "corrupt_audit",
             StoreError::Sqlite(_) => "sqlite_error",
             StoreError::Postgres(_) => "postgres_error",
             StoreError::BadUrl { .. } => "bad_store_url",

@@ -53,6 +53,7 @@
 //! at start ([`Store::verify`]) or at load, and never loads as a silently empty or shorter
 //! document.
 
+mod audit;
 pub mod bus;
 mod contract;
 mod doc_id;
@@ -65,6 +66,9 @@ mod seq;
 pub mod sqlite;
 mod verify;
 
+pub use audit::{
+    Audit, AuditAuthor, AuditQuery, AuditRecord, AuditVerdict, MAX_AUDIT_PAGE, now_ms,
+};
 pub use bus::{Bus, NoBus, WakeUp};
 pub use contract::{Append, Compaction, Entry, HeadAppend, Lease, Store, StoredDoc, VerifyReport};
 pub use doc_id::{DocId, DocIdError};

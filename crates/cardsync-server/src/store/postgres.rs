@@ -1,15 +1,17 @@
 //! The shared store: PostgreSQL, for several nodes serving the same documents
 //! (docs/design.md §12), through the blocking `postgres` client.
 //!
-//! # Layout (schema version 2, see `postgres/schema.rs`)
+//! # Layout (schema version 3, see `postgres/schema.rs`)
 //! ```sql
 //! cardsync_schema(version)                                   -- one row
 //! cardsync_heads(doc PRIMARY KEY, head)                      -- the last sequence number
 //! cardsync_log(doc, seq, data, digest, PRIMARY KEY (doc, seq))
 //! cardsync_snapshots(doc PRIMARY KEY, seq, floor, data, digest)
 //! cardsync_leases(doc, holder, epoch, expires_at, PRIMARY KEY (doc, holder))
+//! cardsync_audit(id BIGSERIAL PRIMARY KEY, doc, at_ms, seq, detail)   -- `postgres/audit.rs`
+//! cardsync_audit_cards(doc, card, audit_id)
 //! ```
-//! The same shape as SQLite's format 3, so that both stores keep one contract with one
+//! The same shape as SQLite's format 4, so that both stores keep one contract with one
 //! meaning: a snapshot covers the entries up to its `seq`, rows up to its `floor` are deleted,
 //! and the head moves in the transaction that inserts its row.
 //!
@@ -43,6 +45,7 @@
 //! on the writer or compactor thread or in `spawn_blocking`; dropping the store moves the
 //! connections to a thread of their own when it happens inside a runtime.
 
+mod audit;
 mod bigint;
 mod lease;
 pub(crate) mod notify;
@@ -60,8 +63,8 @@ use super::judged::Judged;
 use super::read::{SnapshotRow, check_since};
 use super::verify::{Tally, check_contiguous, check_row, digest, log_location};
 use super::{
-    Append, Compaction, DocId, Entry, HeadAppend, Lease, SeqNo, Store, StoreError, StoredDoc,
-    VerifyReport,
+    Append, Audit, AuditQuery, AuditRecord, Compaction, DocId, Entry, HeadAppend, Lease, SeqNo,
+    Store, StoreError, StoredDoc, VerifyReport,
 };
 
 /// How long a connection attempt may take when the URL does not say
@@ -559,6 +562,9 @@ impl Store for PostgresStore {
             for &i in &order {
                 let a = &appends[i];
                 let result = append_checked(&mut tx, &a.lease, a.expected, &a.update, &mut judged)?;
+                if let (Ok(seq), Some(record)) = (&result, &a.audit) {
+                    audit::insert(&mut tx, &a.lease.doc, Some(*seq), record)?;
+                }
                 out.push((i, result));
             }
             judged.announce(&mut tx)?;
@@ -624,6 +630,42 @@ impl Store for PostgresStore {
         tail: u64,
     ) -> Result<Compaction, StoreError> {
         self.compact_to(&lease.doc, Some(lease), Some(upto), tail)
+    }
+
+    fn append_audit(&self, records: &[(DocId, Audit)]) -> Result<(), StoreError> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        self.with(&self.writer, |client| {
+            let mut tx = client.transaction()?;
+            for (doc, record) in records {
+                audit::insert(&mut tx, doc, None, record)?;
+            }
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    fn read_audit(&self, doc: &DocId, query: &AuditQuery) -> Result<Vec<AuditRecord>, StoreError> {
+        self.read(|client| audit::read(client, doc, query))
+    }
+
+    fn read_accepted(
+        &self,
+        doc: &DocId,
+        after: SeqNo,
+        limit: usize,
+    ) -> Result<Vec<AuditRecord>, StoreError> {
+        self.read(|client| audit::accepted(client, doc, after, limit))
+    }
+
+    fn prune_audit(&self, before_ms: u64) -> Result<u64, StoreError> {
+        self.with(&self.writer, |client| {
+            let mut tx = client.transaction()?;
+            let deleted = audit::prune(&mut tx, before_ms)?;
+            tx.commit()?;
+            Ok(deleted)
+        })
     }
 
     fn is_shared(&self) -> bool {

@@ -1,12 +1,14 @@
 //! The embedded store: one SQLite file in WAL mode.
 //!
-//! # Layout (format 2, see `sqlite/schema.rs` for the migration from format 1)
+//! # Layout (format 4, see `sqlite/schema.rs` for the migrations from format 1)
 //! ```sql
 //! meta(key PRIMARY KEY, value)                          -- format = 2
 //! heads(doc PRIMARY KEY, head)                          -- the last sequence number
 //! updates(id INTEGER PRIMARY KEY AUTOINCREMENT, doc, seq, data, digest)   -- the log
 //! snapshots(doc PRIMARY KEY, seq, floor, data, digest)  -- at most one per document
-//! leases(doc PRIMARY KEY, holder, epoch, expires_ms)
+//! leases(doc, holder, epoch, expires_ms, PRIMARY KEY (doc, holder))
+//! audit(id INTEGER PRIMARY KEY AUTOINCREMENT, doc, at_ms, seq, detail)  -- `sqlite/audit.rs`
+//! audit_cards(doc, card, audit_id)                      -- records filed per card
 //! ```
 //! A snapshot covers the entries up to its `seq`; rows up to its `floor` are deleted, and the
 //! ones between (the tail) stay for readers catching up. `heads` moves in the transaction that
@@ -42,6 +44,7 @@
 //! catches truncated files: their b-trees point at pages that are gone), and
 //! [`Store::verify`] then checks every stored update (digest and the core's screen).
 
+mod audit;
 mod lease;
 mod schema;
 
@@ -59,8 +62,8 @@ use super::judged::Judged;
 use super::read::{SnapshotRow, check_since};
 use super::verify::{Tally, check_contiguous, check_row, digest, log_location};
 use super::{
-    Append, Compaction, DocId, Entry, HeadAppend, Lease, SeqNo, Store, StoreError, StoredDoc,
-    VerifyReport,
+    Append, Audit, AuditQuery, AuditRecord, Compaction, DocId, Entry, HeadAppend, Lease, SeqNo,
+    Store, StoreError, StoredDoc, VerifyReport,
 };
 
 /// SQLite's `synchronous` setting for the WAL; see the module docs of `store/sqlite.rs` for the choice.
@@ -477,8 +480,14 @@ impl Store for SqliteStore {
         let mut judged = Judged::default();
         let out = appends
             .iter()
-            .map(|a| append_checked(&tx, &a.lease, a.expected, &a.update, &mut judged))
-            .collect::<Result<Vec<_>, _>>()?;
+            .map(|a| {
+                let landed = append_checked(&tx, &a.lease, a.expected, &a.update, &mut judged)?;
+                if let (Ok(seq), Some(record)) = (&landed, &a.audit) {
+                    audit::insert(&tx, &a.lease.doc, Some(*seq), record)?;
+                }
+                Ok(landed)
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
         tx.commit()?;
         Ok(out)
     }
@@ -530,6 +539,40 @@ impl Store for SqliteStore {
         tail: u64,
     ) -> Result<Compaction, StoreError> {
         self.compact_to(&lease.doc, Some(lease), Some(upto), tail)
+    }
+
+    fn append_audit(&self, records: &[(DocId, Audit)]) -> Result<(), StoreError> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        let mut conn = lock(&self.writer);
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        for (doc, record) in records {
+            audit::insert(&tx, doc, None, record)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn read_audit(&self, doc: &DocId, query: &AuditQuery) -> Result<Vec<AuditRecord>, StoreError> {
+        audit::read(&lock(&self.reader), doc, query)
+    }
+
+    fn read_accepted(
+        &self,
+        doc: &DocId,
+        after: SeqNo,
+        limit: usize,
+    ) -> Result<Vec<AuditRecord>, StoreError> {
+        audit::accepted(&lock(&self.reader), doc, after, limit)
+    }
+
+    fn prune_audit(&self, before_ms: u64) -> Result<u64, StoreError> {
+        let mut conn = lock(&self.writer);
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let deleted = audit::prune(&tx, before_ms)?;
+        tx.commit()?;
+        Ok(deleted)
     }
 
     fn is_shared(&self) -> bool {

@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 pub mod measure;
+pub mod openapi;
 pub mod pg;
 
 use std::io::{BufRead as _, BufReader};

@@ -7,7 +7,12 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use cardsync_core::{CardDoc, CardId, CardKind, Schema, Stamp};
-use cardsync_server::store::{Append, DocId, HeadAppend, Lease, SeqNo, Store, StoreError};
+use cardsync_server::store::{
+    Append, Audit, AuditAuthor, AuditQuery, AuditVerdict, DocId, HeadAppend, Lease, SeqNo, Store,
+    StoreError,
+};
+use cardsync_sync::protocol::{BatchId, RejectCode};
+use cardsync_sync::room::{CardChange, Role, Summary};
 
 use crate::backends::Backend;
 
@@ -483,6 +488,7 @@ pub fn batched_append_if_heads_judges_each_in_order(b: &impl Backend) {
         lease: l.clone(),
         expected,
         update: ups[i].clone(),
+        audit: None,
     };
     let out = node1
         .append_if_heads(&[item(&lx, 0, 0), item(&ly, 0, 1), item(&lx, 1, 2)])
@@ -538,4 +544,151 @@ pub fn batched_append_if_heads_judges_each_in_order(b: &impl Backend) {
         .map(|e| e.seq)
         .collect();
     assert_eq!(xs, [1, 2, 3, 4]);
+}
+
+/// An audit record at `at_ms` by `subject`, touching `cards`.
+fn audit(at_ms: u64, subject: &str, cards: &[u128], verdict: AuditVerdict) -> Audit {
+    let cards = cards
+        .iter()
+        .map(|&n| {
+            let mut change = CardChange::default();
+            change.fields.insert("title".into());
+            (CardId::from_u128(n), change)
+        })
+        .collect();
+    Audit {
+        at_ms,
+        author: AuditAuthor {
+            subject: Some(subject.into()),
+            role: Role::Editor,
+        },
+        batch: Some(BatchId {
+            client: 7,
+            seq: at_ms,
+        }),
+        verdict,
+        summary: Summary {
+            cards,
+            ..Summary::default()
+        },
+        ops: None,
+    }
+}
+
+/// Audit records: an accepted batch's record lands with its append, numbered with its
+/// sequence number, and only if the append lands; a rejection's is written on its own; reads
+/// filter by document, card and time, page by id, and see what another handle wrote; the
+/// accepted records read by sequence number; pruning deletes what is older than its cut, card
+/// index included.
+pub fn audit_records_ride_on_appends_filter_page_and_prune(b: &impl Backend) {
+    let (node1, node2) = (b.open(), b.open());
+    let (ax, ay) = (doc("ax"), doc("ay"));
+    let (_, ups) = updates(7, 3);
+    let (lx, ly) = (lease(&node1, "ax", "node-1"), lease(&node1, "ay", "node-1"));
+    let accepted = AuditVerdict::Accepted;
+    let out = node1
+        .append_if_heads(&[
+            HeadAppend {
+                lease: lx.clone(),
+                expected: 0,
+                update: ups[0].clone(),
+                audit: Some(Box::new(audit(1_000, "alice", &[1], accepted.clone()))),
+            },
+            HeadAppend {
+                lease: ly.clone(),
+                expected: 0,
+                update: ups[1].clone(),
+                audit: Some(Box::new(audit(2_000, "bob", &[2], accepted.clone()))),
+            },
+            // Refused (the head is 1 now): its record must not land.
+            HeadAppend {
+                lease: lx.clone(),
+                expected: 0,
+                update: ups[2].clone(),
+                audit: Some(Box::new(audit(2_500, "carol", &[1], accepted.clone()))),
+            },
+        ])
+        .unwrap();
+    assert!(
+        out[0].is_ok() && out[1].is_ok() && out[2].is_err(),
+        "{out:?}"
+    );
+    let rejected = AuditVerdict::Rejected {
+        code: RejectCode::Forbidden,
+        reason: "a viewer cannot write".into(),
+    };
+    node1
+        .append_audit(&[(ax.clone(), audit(3_000, "mallory", &[1], rejected.clone()))])
+        .unwrap();
+    node1.append_audit(&[]).unwrap();
+
+    let all = node2.read_audit(&ax, &AuditQuery::default()).unwrap();
+    assert_eq!(all.len(), 2, "{all:?}");
+    assert_eq!((all[0].seq, all[1].seq), (Some(1), None));
+    assert!(all[0].id < all[1].id);
+    assert_eq!(all[0].doc, "ax");
+    assert_eq!(all[0].audit, audit(1_000, "alice", &[1], accepted));
+    assert_eq!(all[1].audit, audit(3_000, "mallory", &[1], rejected));
+
+    let query = |card: Option<u128>, since: Option<u64>, until: Option<u64>, after: u64, limit| {
+        AuditQuery {
+            card: card.map(CardId::from_u128),
+            since_ms: since,
+            until_ms: until,
+            after,
+            limit,
+        }
+    };
+    let ids = |store: &dyn Store, d: &DocId, q: AuditQuery| -> Vec<u64> {
+        store
+            .read_audit(d, &q)
+            .unwrap()
+            .iter()
+            .map(|r| r.audit.at_ms)
+            .collect()
+    };
+    assert_eq!(
+        ids(&node1, &ax, query(Some(1), None, None, 0, 10)),
+        [1_000, 3_000]
+    );
+    assert!(ids(&node1, &ax, query(Some(2), None, None, 0, 10)).is_empty());
+    assert_eq!(ids(&node1, &ay, query(Some(2), None, None, 0, 10)), [2_000]);
+    assert_eq!(
+        ids(&node1, &ax, query(None, Some(2_000), None, 0, 10)),
+        [3_000]
+    );
+    assert_eq!(
+        ids(&node1, &ax, query(None, None, Some(3_000), 0, 10)),
+        [1_000]
+    );
+    assert_eq!(
+        ids(&node1, &ax, query(Some(1), Some(1_000), Some(3_001), 0, 10)),
+        [1_000, 3_000]
+    );
+    assert_eq!(ids(&node1, &ax, query(None, None, None, 0, 1)), [1_000]);
+    assert_eq!(
+        ids(&node1, &ax, query(None, None, None, all[0].id, 1)),
+        [3_000]
+    );
+    assert_eq!(
+        ids(&node1, &ax, query(Some(1), None, None, all[0].id, 10)),
+        [3_000]
+    );
+
+    let seqs = |after| -> Vec<Option<SeqNo>> {
+        node2
+            .read_accepted(&ax, after, 10)
+            .unwrap()
+            .iter()
+            .map(|r| r.seq)
+            .collect()
+    };
+    assert_eq!(seqs(0), [Some(1)]);
+    assert!(seqs(1).is_empty());
+
+    assert_eq!(node2.prune_audit(2_500).unwrap(), 2);
+    assert_eq!(ids(&node1, &ax, query(None, None, None, 0, 10)), [3_000]);
+    assert_eq!(ids(&node1, &ax, query(Some(1), None, None, 0, 10)), [3_000]);
+    assert!(ids(&node1, &ay, query(None, None, None, 0, 10)).is_empty());
+    assert_eq!(node1.prune_audit(2_500).unwrap(), 0);
 }

@@ -51,6 +51,11 @@ macro_rules! conformance {
             }
 
             #[test]
+            fn audit_records_ride_on_appends_filter_page_and_prune() {
+                cases::audit_records_ride_on_appends_filter_page_and_prune(&$open);
+            }
+
+            #[test]
             fn batched_append_if_heads_judges_each_in_order() {
                 cases::batched_append_if_heads_judges_each_in_order(&$open);
             }

@@ -7,7 +7,8 @@
 //! undone by someone else, and an operator must be able to see that. So the room reports each
 //! compensation as a typed [`AuditRecord`] ([`RoomAction::Audit`](super::RoomAction::Audit)),
 //! once the log append holding it is durable; the server logs it and counts it in its metrics.
-//! (A full audit trail, stored with the log, is not built yet; this is its record type.)
+//! (The audit trail of every batch, which a server stores with the log, is built from
+//! [`Judgement`](super::Judgement)s; a compensation is a second, room-made record beside one.)
 
 use super::action::{PeerId, PersistToken};
 use super::violation::Violation;

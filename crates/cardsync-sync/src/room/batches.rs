@@ -39,6 +39,7 @@ use super::check::{Rules, check};
 use super::check_container::{is_reserved, reserved_clients};
 use super::compensate::{Compensation, compensate};
 use super::incoming::{Fresh, Incoming};
+use super::judgement::Summary;
 use super::shadow::{COMPENSATOR_CLIENT_ID, Shadow};
 use super::validator::Proposal;
 use super::violation::Violation;
@@ -54,6 +55,8 @@ pub(super) enum Accepted {
         clocks: Vec<(u64, u32)>,
         /// For a stock peer's invalid update, the room's compensation (`compensate.rs`).
         compensation: Option<Compensation>,
+        /// What it touched, when the room reports judgements (`judgement.rs`).
+        summary: Option<Box<Summary>>,
     },
 }
 
@@ -66,6 +69,8 @@ pub(super) struct Refusal {
     pub client: u64,
     /// The mark to record, for `SubmitBatch` rejections that are final.
     pub mark: Option<(u64, u32)>,
+    /// What the batch touched, when the room got as far as the shadow and reports judgements.
+    pub summary: Option<Box<Summary>>,
 }
 
 impl Refusal {
@@ -75,6 +80,15 @@ impl Refusal {
             reason: reason.into(),
             client: 0,
             mark: None,
+            summary: None,
+        }
+    }
+
+    /// The refusal of a batch that touched what `summary` says.
+    fn touching(self, summary: &Option<Box<Summary>>) -> Self {
+        Self {
+            summary: summary.clone(),
+            ..self
         }
     }
 }
@@ -203,6 +217,7 @@ impl<A: Authenticator> Room<A> {
             reason,
             client,
             mark,
+            summary: None,
         };
         let violation = |v: Violation| refuse(v.code(), v.to_string(), mark);
 
@@ -263,6 +278,11 @@ impl<A: Authenticator> Room<A> {
                 return Err(refuse(RejectCode::Malformed, e.to_string(), None));
             }
         };
+        // What the batch touched, for the driver's audit trail (`judgement.rs`).
+        let summary = self
+            .judgements
+            .is_some()
+            .then(|| Box::new(Summary::of(&applied.touched)));
         if shadow.has_missing_updates() {
             self.shadow = None;
             // A verdict the session rolls back, replaying this client id's later batches under
@@ -270,11 +290,11 @@ impl<A: Authenticator> Room<A> {
             // later batch it accepts here would land twice. A delete-only batch has no clocks
             // of its own; its mark starts at the clock the room holds for its client.
             let reason = "the update needs changes the room does not hold".to_owned();
-            return Err(refuse(RejectCode::DependsOnRejected, reason, mark));
+            return Err(refuse(RejectCode::DependsOnRejected, reason, mark).touching(&summary));
         }
         if !role.can_write() && applied.effect.is_some() {
             self.shadow = None;
-            return Err(violation(Violation::ReadOnly { role }));
+            return Err(violation(Violation::ReadOnly { role }).touching(&summary));
         }
         // Field containers' reserved ids write no entries (`check_container.rs`).
         let writers: BTreeSet<u64> = fresh
@@ -297,7 +317,7 @@ impl<A: Authenticator> Room<A> {
         // room's can take clocks back (`check_container.rs`).
         if let Err(v) = reserved_clients(&fresh, &applied.touched, shadow.doc()) {
             self.shadow = None;
-            return Err(violation(v));
+            return Err(violation(v).touching(&summary));
         }
         let mut compensation = None;
         if let Err(v) = check(
@@ -311,14 +331,14 @@ impl<A: Authenticator> Room<A> {
             // `compensate.rs`); everything else is refused.
             if !stock || !role.can_write() {
                 self.shadow = None;
-                return Err(violation(v));
+                return Err(violation(v).touching(&summary));
             }
             match compensate(shadow, &self.doc, &rules, &applied.touched, &foreign_roots) {
                 Ok(c) => compensation = Some(c),
                 Err(e) => {
                     self.shadow = None;
                     let reason = format!("the room cannot compensate the update: {e}");
-                    return Err(refuse(RejectCode::Malformed, reason, None));
+                    return Err(refuse(RejectCode::Malformed, reason, None).touching(&summary));
                 }
             }
         }
@@ -333,7 +353,7 @@ impl<A: Authenticator> Room<A> {
             if let Err(refused) = self.validators.validate(&proposal) {
                 self.shadow = None;
                 let code = RejectCode::RejectedByValidator;
-                return Err(refuse(code, refused.wire_reason(), mark));
+                return Err(refuse(code, refused.wire_reason(), mark).touching(&summary));
             }
         }
         let mut clocks: Vec<(u64, u32)> = fresh.iter().map(|f| (f.client, f.end)).collect();
@@ -343,7 +363,7 @@ impl<A: Authenticator> Room<A> {
                 Err(e) => {
                     self.shadow = None;
                     let reason = format!("the room cannot compensate the update: {e}");
-                    return Err(refuse(RejectCode::Malformed, reason, None));
+                    return Err(refuse(RejectCode::Malformed, reason, None).touching(&summary));
                 }
             };
         }
@@ -353,7 +373,7 @@ impl<A: Authenticator> Room<A> {
                 // Unreachable in practice: the shadow integrated the same bytes from the same
                 // state.
                 self.shadow = None;
-                return Err(refuse(RejectCode::Malformed, e.to_string(), None));
+                return Err(refuse(RejectCode::Malformed, e.to_string(), None).touching(&summary));
             }
         }
         self.fixed
@@ -367,6 +387,7 @@ impl<A: Authenticator> Room<A> {
             effect,
             clocks,
             compensation,
+            summary,
         })
     }
 }

@@ -28,6 +28,9 @@
 //! 7. **ack** the sender and **broadcast** a y-protocols `Update` to everyone else, so stock
 //!    clients understand it.
 //!
+//! A driver that keeps an audit trail turns on [`Room::with_judgements`]: the room then also
+//! reports a [`Judgement`] per batch it judges (author, verdict, what the batch touched).
+//!
 //! Nothing the room sends is ahead of its disk: a sync step 2 answering a peer's step 1
 //! while persists are in flight waits for them too, because a cardsync session counts its
 //! own batches found in a step 2 as acked.
@@ -113,6 +116,7 @@ mod config;
 mod error;
 mod fixed_ids;
 mod incoming;
+mod judgement;
 mod log;
 mod peer;
 mod peers;
@@ -145,6 +149,7 @@ pub use bucket::RateLimit;
 pub use cardsync_core::untrusted::{MAX_DEPTH, ScreenError};
 pub use config::{FRAME_OVERHEAD, RoomConfig};
 pub use error::RoomError;
+pub use judgement::{CardChange, Judgement, Summary, Verdict};
 pub use shadow::{COMPENSATOR_CLIENT_ID, ShadowError};
 pub use validator::{Proposal, Refused, Validator, Validators};
 pub use violation::Violation;
@@ -192,6 +197,9 @@ pub struct Room<A> {
     /// The wall clock (ms since the Unix epoch) the driver last reported, for the skew limit
     /// of time-ordered registers; `None` until it reports one (no limit then).
     wall_ms: Option<u64>,
+    /// Judgements for the driver's audit trail, when it asked for them
+    /// ([`Room::with_judgements`]).
+    judgements: Option<VecDeque<Judgement>>,
 }
 
 /// How many acks and rejections a room has sent since it opened ([`Room::verdicts`]), so a
@@ -242,6 +250,7 @@ impl<A: Authenticator> Room<A> {
             held: HashMap::new(),
             validators: Validators::new(),
             wall_ms: None,
+            judgements: None,
         })
     }
 
@@ -250,6 +259,20 @@ impl<A: Authenticator> Room<A> {
     pub fn with_validators(mut self, validators: Validators) -> Self {
         self.validators = validators;
         self
+    }
+
+    /// The room, reporting a [`Judgement`] for every batch it judges (accepted, or rejected
+    /// with a verdict), to be drained with [`Room::poll_judgement`] after each call, like the
+    /// actions. Off by default: a driver without an audit trail pays nothing.
+    pub fn with_judgements(mut self) -> Self {
+        self.judgements = Some(VecDeque::new());
+        self
+    }
+
+    /// The next judgement, once [`Room::with_judgements`] turned them on. An accepted batch's
+    /// judgement names the persist token of the [`RoomAction::Persist`] drained with it.
+    pub fn poll_judgement(&mut self) -> Option<Judgement> {
+        self.judgements.as_mut()?.pop_front()
     }
 
     /// The acks and rejections this room has sent since it opened.

@@ -111,6 +111,7 @@ impl<A: Authenticator> Room<A> {
                             reason,
                             client: batch.client,
                             mark: None,
+                            summary: None,
                         };
                         self.settle(now, peer, Some(batch), &[], Err(refusal));
                     }

@@ -35,10 +35,12 @@ use crate::time::Instant;
 
 use super::action::{PeerCloseReason, PeerId, PersistToken, RoomAction};
 use super::audit::AuditRecord;
-use super::auth::Authenticator;
+use super::auth::{Authenticator, Author, Role};
 use super::batches::{Accepted, Refusal};
 use super::compensate::Compensation;
 use super::error::RoomError;
+use super::judgement::{Judgement, Summary, Verdict};
+use super::peer::Peer;
 use super::shadow::COMPENSATOR_CLIENT_ID;
 use super::{Room, UNBATCHED};
 
@@ -95,8 +97,10 @@ pub(crate) enum Waiter {
         update: Vec<u8>,
     },
     /// A rejection, sent once they are durable (the state it was judged on is then final).
+    /// `author` is kept for the judgement: the peer may have left by then.
     Reject {
         peer: PeerId,
+        author: Option<Author>,
         batch: Option<BatchId>,
         update: Vec<u8>,
         refusal: Refusal,
@@ -147,9 +151,13 @@ impl<A: Authenticator> Room<A> {
                 effect,
                 clocks,
                 compensation,
+                summary,
             }) => {
                 self.issued += 1;
                 let token = self.issued;
+                let author = self.peers.get(&peer).and_then(Peer::author);
+                let verdict = Verdict::Accepted(PersistToken(token));
+                self.judged(peer, author, batch, verdict, summary);
                 self.actions.push_back(RoomAction::Persist {
                     token: PersistToken(token),
                     update: effect.clone(),
@@ -172,8 +180,10 @@ impl<A: Authenticator> Room<A> {
                         let held = self.held.entry(b.client).or_insert(b.seq);
                         *held = (*held).min(b.seq);
                     }
+                    let author = self.peers.get(&peer).and_then(Peer::author);
                     last.waiting.push(Waiter::Reject {
                         peer,
+                        author,
                         batch,
                         update: update.to_vec(),
                         refusal,
@@ -191,12 +201,34 @@ impl<A: Authenticator> Room<A> {
         batch: Option<BatchId>,
         refusal: Refusal,
     ) {
+        let author = self.peers.get(&peer).and_then(Peer::author);
+        self.refuse_as(now, peer, author, batch, refusal);
+    }
+
+    /// [`Self::refuse`], judged as by `author`.
+    fn refuse_as(
+        &mut self,
+        now: Instant,
+        peer: PeerId,
+        author: Option<Author>,
+        batch: Option<BatchId>,
+        refusal: Refusal,
+    ) {
         let Refusal {
             code,
             reason,
             client,
             mark,
+            summary,
         } = refusal;
+        // `rate_limited` is no verdict ("not now", resent later), so it is not judged.
+        if code != RejectCode::RateLimited {
+            let verdict = Verdict::Rejected {
+                code,
+                reason: reason.clone(),
+            };
+            self.judged(peer, author, batch, verdict, summary);
+        }
         if let Some((client, clock)) = mark {
             let m = Mark {
                 clock,
@@ -243,6 +275,28 @@ impl<A: Authenticator> Room<A> {
         if exhausted {
             self.close(peer, PeerCloseReason::TooManyRejections);
         }
+    }
+
+    /// Reports a judgement to the driver, if it asked for them (`judgement.rs`).
+    fn judged(
+        &mut self,
+        peer: PeerId,
+        author: Option<Author>,
+        batch: Option<BatchId>,
+        verdict: Verdict,
+        summary: Option<Box<Summary>>,
+    ) {
+        let Some(queue) = self.judgements.as_mut() else {
+            return;
+        };
+        let author = author.unwrap_or_else(|| Author::anonymous(Role::Viewer));
+        queue.push_back(Judgement {
+            peer,
+            author,
+            batch,
+            verdict,
+            summary: summary.map_or_else(Summary::default, |s| *s),
+        });
     }
 
     /// Acks a batch the room already holds: now if nothing is being persisted, else when the
@@ -307,6 +361,7 @@ impl<A: Authenticator> Room<A> {
                     Waiter::Reack { peer, batch, .. } => self.ack(peer, batch),
                     Waiter::Reject {
                         peer,
+                        author,
                         batch,
                         refusal,
                         ..
@@ -314,7 +369,7 @@ impl<A: Authenticator> Room<A> {
                         if let Some(b) = batch {
                             self.held.remove(&b.client);
                         }
-                        self.refuse(now, peer, batch, refusal);
+                        self.refuse_as(now, peer, author, batch, refusal);
                     }
                 }
             }

@@ -13,13 +13,15 @@
 //!   expires_at)`: the same layout as SQLite's format 2 (`sqlite/schema.rs`).
 //! - **Version 2**: a lease row per document *and holder*, `PRIMARY KEY (doc, holder)`, so
 //!   several nodes serve one document at once (SQLite's format 3).
+//! - **Version 3**: the audit trail, `cardsync_audit(id, doc, at_ms, seq, detail)` and
+//!   `cardsync_audit_cards(doc, card, audit_id)` (SQLite's format 4).
 
 use postgres::Client;
 
 use crate::store::StoreError;
 
 /// The schema version this code writes and reads.
-pub(super) const VERSION: i32 = 2;
+pub(super) const VERSION: i32 = 3;
 
 /// An arbitrary constant: the advisory lock key of the migration.
 const MIGRATION_LOCK: i64 = 0x6361_7264_7379_6e63; // "cardsync"
@@ -42,6 +44,20 @@ const TO_2: &str = "
     ALTER TABLE cardsync_leases ADD PRIMARY KEY (doc, holder);
 ";
 
+const TO_3: &str = "
+    CREATE TABLE cardsync_audit (
+        id BIGSERIAL PRIMARY KEY, doc TEXT NOT NULL, at_ms BIGINT NOT NULL, seq BIGINT,
+        detail TEXT NOT NULL);
+    CREATE INDEX cardsync_audit_by_doc ON cardsync_audit (doc, id);
+    CREATE INDEX cardsync_audit_by_time ON cardsync_audit (at_ms);
+    CREATE UNIQUE INDEX cardsync_audit_by_seq ON cardsync_audit (doc, seq)
+        WHERE seq IS NOT NULL;
+    CREATE TABLE cardsync_audit_cards (
+        doc TEXT NOT NULL, card TEXT NOT NULL, audit_id BIGINT NOT NULL,
+        PRIMARY KEY (doc, card, audit_id));
+    CREATE INDEX cardsync_audit_cards_by_id ON cardsync_audit_cards (audit_id);
+";
+
 /// Creates or migrates the tables, or refuses a newer schema.
 pub(super) fn migrate(client: &mut Client) -> Result<(), StoreError> {
     let mut tx = client.transaction()?;
@@ -62,6 +78,9 @@ pub(super) fn migrate(client: &mut Client) -> Result<(), StoreError> {
     }
     if found < 2 {
         tx.batch_execute(TO_2)?;
+    }
+    if found < 3 {
+        tx.batch_execute(TO_3)?;
     }
     if found < VERSION {
         tx.execute("DELETE FROM cardsync_schema", &[])?;

@@ -14,13 +14,15 @@
 //! - **Format 3**: a lease row per document *and holder* (`PRIMARY KEY (doc, holder)`), so
 //!   that several nodes serve one document at once, each fenced on its own (docs/design.md
 //!   §12).
+//! - **Format 4**: the audit trail (`sqlite/audit.rs`): `audit(id, doc, at_ms, seq, detail)`
+//!   and `audit_cards(doc, card, audit_id)`.
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
 use crate::store::StoreError;
 
 /// The store format this code writes and reads.
-pub(super) const FORMAT: i64 = 3;
+pub(super) const FORMAT: i64 = 4;
 
 /// Creates a new store's tables, or checks and migrates an existing file's.
 pub(super) fn create_or_migrate(conn: &mut Connection) -> Result<(), StoreError> {
@@ -41,6 +43,7 @@ pub(super) fn create_or_migrate(conn: &mut Connection) -> Result<(), StoreError>
             FORMAT => return Ok(()),
             1 => tx.execute_batch(TO_2)?,
             2 => tx.execute_batch(TO_3)?,
+            3 => tx.execute_batch(TO_4)?,
             newer if newer > FORMAT => {
                 return Err(StoreError::NewerSchema {
                     found: newer,
@@ -105,4 +108,20 @@ const TO_3: &str = "
     DROP TABLE leases;
     ALTER TABLE leases_3 RENAME TO leases;
     UPDATE meta SET value = '3' WHERE key = 'format';
+";
+
+/// Format 3 to 4: the audit trail. A record of an accepted batch names its log entry, at most
+/// one per entry.
+const TO_4: &str = "
+    CREATE TABLE audit (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, doc TEXT NOT NULL, at_ms INTEGER NOT NULL,
+        seq INTEGER, detail TEXT NOT NULL) STRICT;
+    CREATE INDEX audit_by_doc ON audit (doc, id);
+    CREATE INDEX audit_by_time ON audit (at_ms);
+    CREATE UNIQUE INDEX audit_by_seq ON audit (doc, seq) WHERE seq IS NOT NULL;
+    CREATE TABLE audit_cards (
+        doc TEXT NOT NULL, card TEXT NOT NULL, audit_id INTEGER NOT NULL,
+        PRIMARY KEY (doc, card, audit_id)) STRICT;
+    CREATE INDEX audit_cards_by_id ON audit_cards (audit_id);
+    UPDATE meta SET value = '4' WHERE key = 'format';
 ";

@@ -213,15 +213,15 @@ fn a_format_1_file_is_migrated_and_a_newer_format_refused() {
     assert_eq!(open(&dir).load(&e).unwrap().head, 3);
     Connection::open(&path)
         .unwrap()
-        .execute("UPDATE meta SET value = '4' WHERE key = 'format'", [])
+        .execute("UPDATE meta SET value = '5' WHERE key = 'format'", [])
         .unwrap();
     let err = SqliteStore::open(&path, Synchronous::Full).unwrap_err();
     assert!(
         matches!(
             err,
             StoreError::NewerSchema {
-                found: 4,
-                supported: 3
+                found: 5,
+                supported: 4
             }
         ),
         "{err}"

@@ -6,6 +6,7 @@ mod boards;
 mod containers;
 mod handshake;
 mod hostile;
+mod judgements;
 mod legit;
 mod limits;
 mod log;
