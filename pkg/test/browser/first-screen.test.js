@@ -73,12 +73,14 @@ test("a card deleted where the cache did not see it never shows once the doc is 
   // Deleted through a client without the view cache: the outbox has it, the cache does not.
   await load();
   await run("open", { ...at, viewCache: false });
-  await run("deleteHere", y);
+  await run("editHere", { remove: y, retitle: x });
 
   await load();
   const opened = await run("open", at);
   assert.deepEqual(opened.first.shown, [x, y, z, x, y, z], "the stale cache is the first screen");
-  assert.deepEqual(opened.live, [x, z, x, z], "the live view has no y: the cache's tag did not match");
+  assert.deepEqual(opened.live, [x, z, x, z], "the board has no y: the lists come from the doc");
+  assert.deepEqual(opened.liveCards, [x, z].sort(), "the live view has no y: the cache's tag did not match");
+  assert.equal(opened.titles[x], "renamed", "x has the title written where the cache did not see it");
   await run("close");
 
   // The rebuilt cache is the next first screen.
@@ -86,6 +88,8 @@ test("a card deleted where the cache did not see it never shows once the doc is 
   const again = await run("open", at);
   assert.deepEqual(again.first.shown, [x, z, x, z]);
   assert.deepEqual(again.live, [x, z, x, z]);
+  assert.deepEqual(again.liveCards, [x, z].sort());
+  assert.equal(again.titles[x], "renamed");
   await run("close");
 });
 

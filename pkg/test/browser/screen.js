@@ -58,7 +58,13 @@ async function open({ url, token, name, viewCache = true }) {
     render(live);
     client.on("view", () => render(client.view()));
   }
-  return { first, status: client.status.status, live: live ? shownIds() : undefined };
+  return {
+    first,
+    status: client.status.status,
+    live: live ? shownIds() : undefined,
+    liveCards: live ? Object.keys(live.cards).sort() : undefined,
+    titles: live ? Object.fromEntries(Object.values(live.cards).map((card) => [card.id, card.fields.title])) : undefined,
+  };
 }
 
 export const cases = {
@@ -95,9 +101,10 @@ export const cases = {
 
   open,
 
-  /** The open client deletes `card` here; then closes. */
-  async deleteHere(card) {
-    client.doc.deleteCard(card);
+  /** The open client deletes `remove` and retitles `retitle` here; then closes. */
+  async editHere({ remove, retitle }) {
+    client.doc.deleteCard(remove);
+    client.doc.setField(retitle, "title", "renamed");
     await client.close();
   },
 
