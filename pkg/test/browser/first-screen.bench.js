@@ -41,7 +41,7 @@ try {
     results.push(r);
     console.log(
       `load ${i + 1}: first screen ${r.firstScreen.toFixed(1)} ms (${r.shown} cards), live ${r.live.toFixed(1)} ms, ` +
-        `tag ${r.fastPath ? "matched" : "differed"}, long tasks ${JSON.stringify(r.longTasks)}`,
+        `tag ${r.fastPath ? "matched" : "differed"} (${r.tagMs.toFixed(1)} ms), lists ${r.listsMs.toFixed(1)} ms, long tasks ${JSON.stringify(r.longTasks)}`,
     );
   }
   const p = (xs, q) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
