@@ -159,7 +159,8 @@ export declare class SyncClient {
   readonly status: ClientStatus;
   /**
    * The view kept from the live doc (`complete` and `live` true), or `undefined` without a
-   * view cache (no IndexedDB, or `viewCache: false`).
+   * view cache (no IndexedDB, or `viewCache: false`). The same object until the next change
+   * (treat it as read-only); after one, a new object that re-reads only what changed.
    */
   view(): View | undefined;
   /** Calls `listener` on each event of `type`; returns the function that stops it. */

@@ -106,6 +106,12 @@ export class LiveView {
   #sequences = new Map();
   /** @type {Map<string, BoardView>} */
   #boards = new Map();
+  /** Cards, sequences and boards changed since they were last read from the doc. */
+  #staleCards = new Set();
+  #staleSequences = new Set();
+  #staleBoards = new Set();
+  /** @type {View | undefined} */
+  #snapshot;
   /** Cards to put and to delete at the next flush; `#replace` rewrites them all. */
   #put = new Set();
   #removed = new Set();
@@ -145,15 +151,22 @@ export class LiveView {
     return view;
   }
 
-  /** The view as plain objects (fresh copies of the maps, shared card objects). */
+  /**
+   * The view as plain objects: the same object until the next change (treat it as read-only),
+   * then a new one.
+   * @returns {View}
+   */
   snapshot() {
-    return {
+    if (this.#snapshot) return this.#snapshot;
+    this.#settle();
+    this.#snapshot = {
       cards: Object.fromEntries(this.#cards),
       sequences: Object.fromEntries(this.#sequences),
       boards: Object.fromEntries(this.#boards),
       complete: true,
       live: true,
     };
+    return this.#snapshot;
   }
 
   /** Writes what changed since the last flush (resolves when written, never rejects). */
@@ -168,6 +181,7 @@ export class LiveView {
   async #write() {
     if (!this.#dirty) return;
     this.#dirty = false;
+    this.#settle();
     const flush = {
       replace: this.#replace,
       put: [...(this.#replace ? this.#cards.keys() : this.#put)].flatMap((id) => this.#cards.get(id) ?? []),
@@ -243,35 +257,52 @@ export class LiveView {
       }
     }
     if (cards.size + sequences.size + boards.size === 0) return;
-    const doc = this.#doc;
+    // Only which cards are visible is decided here (a cheap call); what they show is read
+    // when someone asks (`snapshot`) or at the flush, once for any number of writes.
     const removed = [];
     const changed = [];
     for (const id of cards) {
-      const card = doc.card(id);
-      if (card && !card.deleted) {
-        this.#cards.set(id, this.#display(card));
+      if (this.#doc.isVisible(id)) {
+        this.#staleCards.add(id);
         this.#removed.delete(id);
         this.#put.add(id);
         changed.push(id);
-      } else if (this.#cards.delete(id)) {
+      } else if (this.#cards.delete(id) || this.#staleCards.has(id)) {
+        this.#staleCards.delete(id);
         this.#put.delete(id);
         this.#removed.add(id);
         removed.push(id);
       }
     }
-    for (const id of sequences) {
+    for (const id of sequences) this.#staleSequences.add(id);
+    for (const id of boards) this.#staleBoards.add(id);
+    this.#snapshot = undefined;
+    this.#dirty = true;
+    this.#schedule();
+    this.#changed({ cards: changed, removed, sequences: [...sequences], boards: [...boards] });
+  }
+
+  /** Reads what changed since the last read from the doc. */
+  #settle() {
+    const doc = this.#doc;
+    for (const id of this.#staleCards) {
+      const card = doc.card(id);
+      if (card && !card.deleted) this.#cards.set(id, this.#display(card));
+      else this.#cards.delete(id);
+    }
+    for (const id of this.#staleSequences) {
       const order = doc.sequence(id);
       if (order) this.#sequences.set(id, order);
       else this.#sequences.delete(id);
     }
-    for (const id of boards) {
+    for (const id of this.#staleBoards) {
       const board = doc.board(id);
       if (board) this.#boards.set(id, board);
       else this.#boards.delete(id);
     }
-    this.#dirty = true;
-    this.#schedule();
-    this.#changed({ cards: changed, removed, sequences: [...sequences], boards: [...boards] });
+    this.#staleCards.clear();
+    this.#staleSequences.clear();
+    this.#staleBoards.clear();
   }
 
   /** A card without its rich-text fields and stamps. */

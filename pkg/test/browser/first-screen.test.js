@@ -62,6 +62,13 @@ test("the board renders from the view cache with the server down, then reconcile
   const shown = await run("reconciled", { present: w, absent: x });
   assert.deepEqual(shown, [w, y, z, y, z], "reconciled from the live doc's change events");
   await run("close");
+
+  // What the change events brought was flushed to the cache: the next first screen has it.
+  await load();
+  const again = await run("open", at);
+  assert.deepEqual(again.first.shown, [w, y, z, y, z]);
+  assert.deepEqual(again.liveCards, [w, y, z].sort());
+  await run("close");
 });
 
 test("a card deleted where the cache did not see it never shows once the doc is live", async () => {
