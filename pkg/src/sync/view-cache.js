@@ -9,16 +9,16 @@
 // Why a database of its own, not a fourth object store beside the outbox: the outbox's
 // database and its version stay exactly as the crash-safety tests know them; a view write
 // never shares a transaction (or a `versionchange` upgrade) with an outbox write, so it can
-// never block or fail one; and a cache that is broken or from an older layout is deleted and
-// rebuilt without going near the outbox. The cache is never the truth: a write that fails is
+// never block or fail one; and a cache from an older layout is emptied, one that fails to
+// read is ignored and rebuilt, without going near the outbox. The cache is never the truth: a write that fails is
 // only a slower next start.
 //
 // Layout (object stores):
 // - `cards`: one record per visible card, `{ id, kind, fields }`, keyed by id, so a flush
 //   after an edit writes the cards it changed, not all of them;
-// - `meta`: `head`, the first screen in one record (every sequence's and board's order, and
-//   the cards of the first `HEAD` places of each), read with one `get` at open; `tag`, the
-//   state the view was built from (state vector and delete set, see view.js).
+// - `meta`: `head`, the first screen in one record (the first `HEAD` places of every sequence
+//   and column, and their cards), read with one `get` at open; `tag`, the state the view was
+//   built from (state vector and delete set, see view.js).
 
 // 1: cards, meta.
 const VERSION = 1;
