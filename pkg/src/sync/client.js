@@ -127,6 +127,7 @@ export class SyncClient {
       if (screen) view = LiveView.open(machine.doc, screen.cache, await screen.cached, (change) => client.#emit("view", change));
     } catch (error) {
       takeover?.cancel();
+      machine?.free();
       screen?.cache.close();
       store.close();
       release();

@@ -202,12 +202,16 @@ export class LiveView {
     }
   }
 
-  /** Stops following the doc and writes what is left; the cache is closed after. */
+  /**
+   * Stops following the doc and writes what is left; then closes the cache and frees this
+   * view's handle of the doc (`SyncMachine.doc` hands out a new one on each read).
+   */
   async close() {
     this.#unsubscribe?.();
     this.#detach();
     await this.flush();
     this.#cache.close();
+    this.#doc.free();
   }
 
   /** @param {{ cards: ViewCard[], tag: ViewTag | undefined } | null} cached */
