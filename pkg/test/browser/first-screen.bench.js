@@ -4,7 +4,10 @@
 // each sequence and column in the DOM, and to the CRDT being live, with the main thread's
 // long tasks (over 50 ms, `PerformanceObserver` "longtask") between the two.
 //
-//   cd pkg && node test/browser/first-screen.bench.js [--cards 10000] [--loads 20]
+//   cd pkg && node test/browser/first-screen.bench.js [--cards 10000] [--loads 20] [--stale]
+//
+// `--stale` deletes the cache's tag before each load, so the reconciliation re-reads every
+// card from the doc (the path after a crash before a flush, or a delete the cache missed).
 //
 // Not a test (no `.test.js`): it takes a minute and asserts nothing. It needs the release
 // wasm (`cargo xtask wasm --release`). Figures: benches/results/latest.md, "First screen".
@@ -15,7 +18,11 @@ import { PKG, testPage } from "./page.js";
 import { serve } from "./server.js";
 
 const { values } = parseArgs({
-  options: { cards: { type: "string", default: "10000" }, loads: { type: "string", default: "20" } },
+  options: {
+    cards: { type: "string", default: "10000" },
+    loads: { type: "string", default: "20" },
+    stale: { type: "boolean", default: false },
+  },
 });
 const count = Number(values.cards);
 const loads = Number(values.loads);
@@ -37,7 +44,7 @@ try {
   const results = [];
   for (let i = 0; i < loads; i++) {
     await load();
-    const r = await run("load", { name: "bench" });
+    const r = await run("load", { name: "bench", stale: values.stale });
     results.push(r);
     console.log(
       `load ${i + 1}: first screen ${r.firstScreen.toFixed(1)} ms (${r.shown} cards), live ${r.live.toFixed(1)} ms, ` +

@@ -58,7 +58,8 @@ export const cases = {
    * One load: from the `SyncClient.open` call to the first screen in the DOM, and to the doc
    * being live; the main thread's long tasks meanwhile; and whether the cache's tag matched.
    */
-  async load({ name }) {
+  async load({ name, stale }) {
+    if (stale) await dropTag(`cardsync:${name}:view`);
     const cache = await ViewCache.open(`cardsync:${name}:view`);
     const { tag } = await cache.all();
     cache.close();
@@ -103,7 +104,24 @@ export const cases = {
   },
 };
 
+/** Deletes the view cache's tag, as after a crash before a flush: every card is re-read. */
+async function dropTag(database) {
+  const db = await new Promise((resolve, reject) => {
+    const request = indexedDB.open(database);
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+  const tx = db.transaction("meta", "readwrite");
+  tx.objectStore("meta").delete("tag");
+  await new Promise((resolve, reject) => {
+    tx.oncomplete = resolve;
+    tx.onerror = () => reject(tx.error);
+  });
+  db.close();
+}
+
 function sameTag(a, b) {
+  if (!a || !b) return false;
   const same = (x, y) => x.length === y.length && x.every((v, i) => v === y[i]);
   return same(a.stateVector, b.stateVector) && same(a.deleteSet, b.deleteSet);
 }
