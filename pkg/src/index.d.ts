@@ -16,6 +16,9 @@ export type {
   OutboxStore,
   SyncClientEvents,
   SyncClientOptions,
+  View,
+  ViewCard,
+  ViewChange,
   WebSocketConstructor,
 } from "./sync/client.js";
 export type {

@@ -64,3 +64,6 @@ export function malformedGenerators(random, { v1, v2 }) {
     "mutated v2": () => ["applyUpdateV2", mutate(v2)],
   };
 }
+
+/** The same schema with a kanban board kind (the first-screen cases). */
+export const boardSchema = { ...schema, boards: { kanban: { cards: ["task"] } } };

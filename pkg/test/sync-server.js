@@ -56,6 +56,14 @@ export async function startServer({ schema = fixtureSchema, staticDir, config } 
       await once(this.child, "exit");
       await launch(this.origin.replace("ws://", ""));
     },
+    /** Kills the process and keeps its files: `resume()` starts it again on the same port. */
+    async pause() {
+      this.child.kill("SIGKILL");
+      await once(this.child, "exit");
+    },
+    async resume() {
+      await launch(this.origin.replace("ws://", ""));
+    },
     async stop() {
       this.child.kill("SIGKILL");
       await once(this.child, "exit");

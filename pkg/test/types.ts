@@ -22,6 +22,8 @@ import {
   type Schema,
   SyncClient,
   type Value,
+  type View,
+  type ViewChange,
   init,
   mergeUpdatesV1,
   newId,
@@ -72,6 +74,19 @@ async function syncClientTypes(): Promise<void> {
     store: new MemoryStore(),
     connection: { backoffBase: 100 },
   });
+  const shown: View[] = [];
+  const cached: SyncClient = await SyncClient.open({
+    url: "ws://127.0.0.1:4455/rooms/board",
+    schema,
+    viewCache: true,
+    onView: (view) => shown.push(view),
+  });
+  const view: View | undefined = cached.view();
+  const firstTitle: unknown = view?.cards[view.sequences["s"]?.[0] ?? ""]?.fields.title;
+  cached.on("view", (change: ViewChange) => void [change.cards, change.removed, change.sequences, change.boards]);
+  // @ts-expect-error onView takes a View, not a number
+  await SyncClient.open({ url: "ws://x", schema, onView: (n: number) => n });
+  void [firstTitle, shown];
   const status: ClientStatus = client.status;
   const state: "offline" | "connecting" | "syncing" | "online" | "backoff" | "unauthorized" =
     status.status;

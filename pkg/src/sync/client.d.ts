@@ -1,6 +1,7 @@
 // Types of `SyncClient`, the WebSocket and store driver of `SyncMachine`.
 
 import type {
+  BoardView,
   CardDoc,
   Conflict,
   ConnectionConfig,
@@ -9,8 +10,42 @@ import type {
   Schema,
   SessionConfig,
   SyncReport,
+  FieldValue,
 } from "../../dist/wasm/cardsync_wasm.js";
 import type { Presence } from "./presence.js";
+
+/** A card as the view shows it: every field but rich-text (`text`) fields; no stamps. */
+export interface ViewCard {
+  id: string;
+  kind: string;
+  fields: { [name: string]: FieldValue };
+}
+
+/**
+ * What a board shows, as plain objects: visible cards, each sequence's order, each board's
+ * columns with their cards. From the view cache before the doc is live (`onView`), then kept
+ * from the live doc (`SyncClient.view()`).
+ */
+export interface View {
+  /** Visible cards by id; before the doc is live, only those of the first 50 places of each list. */
+  cards: { [id: string]: ViewCard };
+  sequences: { [id: string]: string[] };
+  boards: { [id: string]: BoardView };
+  /** Whether `cards` holds every visible card (false for the cached first screen). */
+  complete: boolean;
+  /** Whether it was read from the live doc (false for the cached first screen). */
+  live: boolean;
+}
+
+/** What one change batch changed in the view (the "view" event). */
+export interface ViewChange {
+  /** Cards created, restored or whose shown fields changed. */
+  cards: string[];
+  /** Cards no longer visible (deleted, or rolled back). */
+  removed: string[];
+  sequences: string[];
+  boards: string[];
+}
 
 /** Where a client keeps its outbox and confirmed state (`IndexedDbStore`, `MemoryStore`). */
 export interface OutboxStore {
@@ -54,6 +89,18 @@ export interface SyncClientOptions {
   WebSocket?: WebSocketConstructor;
   session?: SessionConfig;
   connection?: ConnectionConfig;
+  /**
+   * Keep a view cache in IndexedDB (database `cardsync:<name>:view`) for a first screen
+   * before the CRDT loads (default true where there is IndexedDB).
+   */
+  viewCache?: boolean;
+  /**
+   * Called once during `open`, before the CRDT loads, with the cached first screen (when
+   * there is one); `open` lets the page paint before it loads the CRDT. Once `open`
+   * resolves, read `view()`: it is reconciled with the live doc (a card deleted meanwhile
+   * is gone from it).
+   */
+  onView?: (view: View) => void;
 }
 
 /** What a UI shows about sync. Times are `Date.now()` milliseconds. */
@@ -96,6 +143,7 @@ export interface SyncClientEvents {
   welcome: ReportOf<"welcome">;
   awareness: ReportOf<"awareness">;
   store_error: { message: string };
+  view: ViewChange;
 }
 
 /**
@@ -112,6 +160,13 @@ export declare class SyncClient {
   readonly status: ClientStatus;
   /** Who else has this document open, and this tab's own entry (`presence.set(…)`). */
   readonly presence: Presence;
+
+  /**
+   * The view kept from the live doc (`complete` and `live` true), or `undefined` without a
+   * view cache (no IndexedDB, or `viewCache: false`). The same object until the next change
+   * (treat it as read-only); after one, a new object that re-reads only what changed.
+   */
+  view(): View | undefined;
   /** Calls `listener` on each event of `type`; returns the function that stops it. */
   on<K extends keyof SyncClientEvents>(
     type: K,

@@ -15,6 +15,8 @@
 // - adoption.js: the outbox in IndexedDB under a Web Lock, and its takeover by a second tab.
 // - open_conflicts.js: the conflict reports nobody has resolved yet (`conflicts()`).
 // - presence.js: the local awareness entry and the others', sent on the open socket.
+// - view.js, view-cache.js: the first screen from IndexedDB before the CRDT loads
+//   (`onView`), then the view kept from the live doc (`view()`, the "view" event).
 
 import { SyncMachine } from "../../dist/wasm/cardsync_wasm.js";
 import { adopt, openStore } from "./adoption.js";
@@ -25,6 +27,7 @@ import { PersistQueue } from "./persist_queue.js";
 import { Presence } from "./presence.js";
 import { Sockets } from "./socket.js";
 import { clientStatus, sameStatus } from "./status.js";
+import { LiveView, showFirstScreen } from "./view.js";
 
 export class SyncClient {
   /** @type {SyncMachine} */
@@ -58,6 +61,8 @@ export class SyncClient {
   /** The socket last opened, and the one presence goes out on (syncing or online). */
   #opened;
   #live;
+  /** @type {LiveView | undefined} */
+  #view;
 
   /** Use `SyncClient.open`. */
   constructor(machine, store, url, WebSocketImpl, durable, release, tokenSource) {
@@ -122,19 +127,28 @@ export class SyncClient {
     if (typeof WebSocketImpl !== "function") {
       throw new TypeError("SyncClient.open: no WebSocket here; pass options.WebSocket");
     }
+    // The first screen (from the view cache) first: opening the outbox's store meanwhile
+    // would compete with it for IndexedDB, and the CRDT load that follows takes far longer.
+    const screen = await showFirstScreen(options);
     const { store, durable, release, takeover } = await openStore(options);
     let machine;
+    let client;
+    let view;
     try {
       const persisted = await store.load();
       machine = new SyncMachine(schema, machineOptions(options), persisted);
+      if (screen) view = LiveView.open(machine.doc, screen.cache, await screen.cached, (change) => client.#emit("view", change));
     } catch (error) {
       takeover?.cancel();
+      machine?.free();
+      screen?.cache.close();
       store.close();
       release();
       throw error;
     }
     const tokenSource = typeof options.token === "function" ? options.token : undefined;
-    const client = new SyncClient(machine, store, url, WebSocketImpl, durable, release, tokenSource);
+    client = new SyncClient(machine, store, url, WebSocketImpl, durable, release, tokenSource);
+    client.#view = view;
     if (takeover) {
       client.#stopWaiting = takeover.cancel;
       takeover.owned.then((owned) => owned && client.#adopt(owned));
@@ -168,6 +182,14 @@ export class SyncClient {
     return this.#presence;
   }
 
+  /**
+   * The view (plain objects: visible cards without rich-text fields, sequences, boards),
+   * kept from the live doc; `undefined` without a view cache (no IndexedDB, `viewCache: false`).
+   */
+  view() {
+    return this.#view?.snapshot();
+  }
+
   /** The current status (a fresh plain object). */
   get status() {
     return this.#computeStatus();
@@ -175,7 +197,7 @@ export class SyncClient {
 
   /**
    * Listens to `type`: "status", "acked", "rejected", "conflict", "connection",
-   * "auth_denied", "welcome", "store_error", "awareness". Returns the unsubscribe function.
+   * "auth_denied", "welcome", "store_error", "awareness", "view". Returns the unsubscribe function.
    */
   on(type, listener) {
     let set = this.#listeners.get(type);
@@ -248,6 +270,7 @@ export class SyncClient {
     // Edits made up to now reach the store, even those queued behind a running write.
     await this.#queue.flush();
     const unsaved = this.#queue.length;
+    await this.#view?.close();
     this.#queue.store.close();
     this.#release();
     this.#doc.free();

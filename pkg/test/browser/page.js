@@ -40,8 +40,11 @@ async function entries(name) {
   return map;
 }
 
-/** The HTML of the test page. */
-export async function testPage() {
+/**
+ * The HTML of a test page that imports `module` (a path under the package) and exposes its
+ * `cases` as `window.cardsync`.
+ */
+export async function testPage(module = "/test/browser/cases.js") {
   const imports = {
     ...(await entries("lib0")),
     ...(await entries("yjs")),
@@ -52,9 +55,10 @@ export async function testPage() {
 <title>cardsync browser tests</title>
 <link rel="icon" href="data:,">
 <script type="importmap">${JSON.stringify({ imports })}</script>
+<div id="board"></div>
 <script type="module">
-  import("/test/browser/cases.js").then(
-    ({ cases }) => { window.cardsync = { names: Object.keys(cases), run: (name) => cases[name]() }; },
+  import(${JSON.stringify(module)}).then(
+    ({ cases }) => { window.cardsync = { names: Object.keys(cases), run: (name, arg) => cases[name](arg) }; },
     (error) => { window.cardsync = { error: String(error?.stack ?? error) }; },
   );
 </script>
