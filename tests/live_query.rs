@@ -354,7 +354,10 @@ fn pump(room: &mut Room<StaticTokens>, clients: &mut [Client], now: Instant) {
                     c.catch_up();
                     c.check(["ann", "bob"][peer.0 as usize]);
                 }
-                RoomAction::Close { .. } | RoomAction::Audit(_) | RoomAction::Pause { .. } => {}
+                RoomAction::Close { .. }
+                | RoomAction::Audit(_)
+                | RoomAction::Judged(_)
+                | RoomAction::Pause { .. } => {}
             }
         }
         if !moved {

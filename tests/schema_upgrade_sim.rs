@@ -280,7 +280,10 @@ impl Sim {
                     }
                 }
                 RoomAction::Persist { token, .. } => self.held.push(token),
-                RoomAction::Close { .. } | RoomAction::Audit(_) | RoomAction::Pause { .. } => {}
+                RoomAction::Close { .. }
+                | RoomAction::Audit(_)
+                | RoomAction::Judged(_)
+                | RoomAction::Pause { .. } => {}
             }
         }
     }

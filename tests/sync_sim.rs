@@ -260,6 +260,7 @@ mod repro {
                         // Cardsync clients say hello, so the room never pauses them.
                         RoomAction::Close { .. }
                         | RoomAction::Audit(_)
+                        | RoomAction::Judged(_)
                         | RoomAction::Pause { .. } => {}
                     }
                 }

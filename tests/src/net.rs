@@ -484,7 +484,7 @@ impl Net {
                     self.down(peer, at, None);
                 }
                 // Every simulated client says hello, so the room never pauses one.
-                RoomAction::Audit(_) | RoomAction::Pause { .. } => {}
+                RoomAction::Audit(_) | RoomAction::Judged(_) | RoomAction::Pause { .. } => {}
                 RoomAction::Persist { token, update } => {
                     let at = self.latency(30);
                     let node = &mut self.nodes[n];

@@ -581,55 +581,50 @@ impl Driver {
         }
     }
 
-    /// Turns the room's judgements into audit records, stamped with the server's clock: an
-    /// accepted batch's waits for its `Persist` (same drain), a rejection's goes to the writer
-    /// at once (written after its next group commit).
-    fn take_judgements(&mut self) {
-        let mut rejected = Vec::new();
-        while let Some(Judgement {
+    /// Turns the room's judgement into an audit record, stamped with the server's clock: an
+    /// accepted batch's waits for its `Persist` (the next action), a rejection's goes to the
+    /// writer after this drain (written after its next group commit).
+    fn judged(&mut self, judgement: Judgement, rejected: &mut Vec<(DocId, Audit)>) {
+        let Judgement {
             peer,
             author,
             batch,
             verdict,
             summary,
-        }) = self.room.poll_judgement()
-        {
-            let ops = batch.and_then(|b| {
-                let (intended, ops) = self.intents.get(&peer)?;
-                (*intended == b).then(|| ops.clone())
-            });
-            let author = AuditAuthor {
-                subject: author.subject.map(|s| s.to_string()),
-                role: author.role,
-            };
-            let mut audit = Audit {
-                at_ms: now_ms(),
-                author,
-                batch,
-                verdict: AuditVerdict::Accepted,
-                summary,
-                ops,
-            };
-            match verdict {
-                Verdict::Accepted(token) => {
-                    self.audits.insert(token, audit);
-                }
-                Verdict::Rejected { code, reason } => {
-                    audit.verdict = AuditVerdict::Rejected { code, reason };
-                    rejected.push((self.doc.clone(), audit));
-                }
+        } = judgement;
+        let ops = batch.and_then(|b| {
+            let (intended, ops) = self.intents.get(&peer)?;
+            (*intended == b).then(|| ops.clone())
+        });
+        let author = AuditAuthor {
+            subject: author.subject.map(|s| s.to_string()),
+            role: author.role,
+        };
+        let mut audit = Audit {
+            at_ms: now_ms(),
+            author,
+            batch,
+            verdict: AuditVerdict::Accepted,
+            summary,
+            ops,
+        };
+        match verdict {
+            Verdict::Accepted(token) => {
+                self.audits.insert(token, audit);
             }
-        }
-        if !rejected.is_empty() {
-            self.shared.persister.audit(rejected);
+            Verdict::Rejected { code, reason } => {
+                audit.verdict = AuditVerdict::Rejected { code, reason };
+                rejected.push((self.doc.clone(), audit));
+            }
         }
     }
 
     fn drain_actions(&mut self) {
         self.count_verdicts();
-        self.take_judgements();
+        let mut rejected = Vec::new();
         while let Some(action) = self.room.poll_action() {
             match action {
+                RoomAction::Judged(judgement) => self.judged(judgement, &mut rejected),
                 RoomAction::Send { peer, frame } => self.send(peer, Outgoing::Frame(frame)),
                 RoomAction::Close { peer, reason } => {
                     self.shared.metrics.closed_by_room();
@@ -678,6 +673,9 @@ impl Driver {
                     }
                 }
             }
+        }
+        if !rejected.is_empty() {
+            self.shared.persister.audit(rejected);
         }
     }
 

@@ -72,7 +72,7 @@
 //!         match action {
 //!             RoomAction::Persist { token, .. } => room.handle_persisted(now, token).unwrap(),
 //!             RoomAction::Send { peer, frame } => drop(clients[peer.0 as usize].handle_frame(now, &frame).unwrap()),
-//!             RoomAction::Close { .. } | RoomAction::Audit(_) | RoomAction::Pause { .. } => {}
+//!             RoomAction::Close { .. } | RoomAction::Audit(_) | RoomAction::Judged(_) | RoomAction::Pause { .. } => {}
 //!         }
 //!     }
 //!     if !moved { break; }

@@ -88,7 +88,10 @@ fn drive(now: Instant, c: &mut SyncMachine, room: &mut Room<StaticTokens>, seen:
                 RoomAction::Send { peer, frame } => {
                     let _ = c.handle_frame(now, SocketId(peer.0), &frame);
                 }
-                RoomAction::Close { .. } | RoomAction::Audit(_) | RoomAction::Pause { .. } => {}
+                RoomAction::Close { .. }
+                | RoomAction::Audit(_)
+                | RoomAction::Judged(_)
+                | RoomAction::Pause { .. } => {}
             }
         }
         while let Some(event) = c.poll_event() {

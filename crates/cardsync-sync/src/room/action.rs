@@ -1,9 +1,8 @@
-//! What the room asks its driver to do, and the names it uses for peers and persist jobs.
+//! What the room asks its driver to do: its one output, drained with `Room::poll_action`.
 //!
-//! The room never owns a socket or a file. It names peers with the driver's own [`PeerId`]s
-//! and numbers every write it needs made durable with a [`PersistToken`], so the driver can
-//! confirm them later with `handle_persisted`. Acks wait for that confirmation (docs/design.md §5):
-//! an ack is a promise that the batch survives a crash.
+//! The room never owns a socket or a file: it sends frames, closes and pauses peers, and asks
+//! for persists, each through a [`RoomAction`] (the names it uses for peers and persist jobs
+//! are in `names.rs`).
 
 use std::fmt;
 
@@ -11,24 +10,9 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
 use super::audit::AuditRecord;
+use super::judgement::Judgement;
+use super::names::{PeerId, PersistToken};
 use crate::protocol::close_code;
-
-/// The driver's name for one connection (e.g. a counter per accepted WebSocket).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct PeerId(pub u64);
-
-impl fmt::Display for PeerId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "peer#{}", self.0)
-    }
-}
-
-/// Numbers one [`RoomAction::Persist`]. Tokens increase by one from 1, and confirming a token
-/// confirms every earlier one too: the update log is append-only and written in order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct PersistToken(pub u64);
 
 /// Why the room closes a peer. Each reason maps to a WebSocket close code ([`Self::ws_code`])
 /// and is the close frame's reason text ([`Self::as_str`]).
@@ -106,6 +90,10 @@ pub enum RoomAction {
     /// Record that the room compensated a stock peer's update (see [`AuditRecord`]); the log
     /// append holding it is durable. Log it, count it; nothing to confirm.
     Audit(AuditRecord),
+    /// What the room decided about one batch, for the driver's audit trail (see
+    /// [`Judgement`]). Only from a room opened [`with_judgements`](super::Room::with_judgements).
+    /// An accepted batch's judgement comes before the [`RoomAction::Persist`] it names.
+    Judged(Judgement),
     /// Read no more frames from this peer before `until`. The peer sent faster than
     /// `batch_rate` allows and cannot resend a refused update (a stock client, no hello), so
     /// the room took its update anyway and owes the bucket; pausing its socket is the

@@ -10,7 +10,7 @@
 //! (The audit trail of every batch, which a server stores with the log, is built from
 //! [`Judgement`](super::Judgement)s; a compensation is a second, room-made record beside one.)
 
-use super::action::{PeerId, PersistToken};
+use super::names::{PeerId, PersistToken};
 use super::violation::Violation;
 
 /// One compensation the room wrote: a stock peer's update undone in part by the room itself,

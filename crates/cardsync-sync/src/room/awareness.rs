@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use cardsync_core::lib0::{self, VarIntError, write_var};
 use thiserror::Error;
 
-use super::action::PeerId;
+use super::names::PeerId;
 
 /// Most awareness client ids remembered per peer (a tab has one; a peer claiming hundreds is
 /// still relayed, just not remembered beyond this).

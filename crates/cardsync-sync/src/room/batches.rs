@@ -33,13 +33,14 @@ use crate::protocol::{BatchId, RejectCode};
 use crate::time::Instant;
 
 use super::Room;
-use super::action::{PeerId, RoomAction};
+use super::action::RoomAction;
 use super::auth::{Authenticator, Author, Role};
 use super::check::{Rules, check};
 use super::check_container::{is_reserved, reserved_clients};
 use super::compensate::{Compensation, compensate};
 use super::incoming::{Fresh, Incoming};
 use super::judgement::Summary;
+use super::names::PeerId;
 use super::shadow::{COMPENSATOR_CLIENT_ID, Shadow};
 use super::validator::Proposal;
 use super::violation::Violation;
@@ -281,7 +282,6 @@ impl<A: Authenticator> Room<A> {
         // What the batch touched, for the driver's audit trail (`judgement.rs`).
         let summary = self
             .judgements
-            .is_some()
             .then(|| Box::new(Summary::of(&applied.touched)));
         if shadow.has_missing_updates() {
             self.shadow = None;

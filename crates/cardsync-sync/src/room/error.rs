@@ -8,7 +8,7 @@
 use cardsync_core::DecodeError;
 use thiserror::Error;
 
-use super::action::{PeerId, PersistToken};
+use super::names::{PeerId, PersistToken};
 use super::shadow::ShadowError;
 
 /// A driver call was refused, or the room could not be opened.

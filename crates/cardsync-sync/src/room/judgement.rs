@@ -9,9 +9,8 @@
 //! sequence number (the store's, once the append lands).
 //!
 //! Judgements are opt-in ([`Room::with_judgements`](super::Room::with_judgements)) and come
-//! out of their own queue ([`Room::poll_judgement`](super::Room::poll_judgement)), not as a
-//! [`RoomAction`](super::RoomAction): a driver without an audit trail (a test, a simulation)
-//! pays nothing and needs no change. They are deterministic: the same inputs make the same
+//! out as [`RoomAction::Judged`](super::RoomAction::Judged), the room's one output: a driver
+//! without an audit trail (a test, a simulation) never sees one and pays nothing. They are deterministic: the same inputs make the same
 //! judgements, with no clock read.
 //!
 //! Which batches are judged: every batch (or stock update) that reaches a verdict, accepted or
@@ -25,8 +24,8 @@ use cardsync_core::layout::{BoardKey, parse_board_key};
 use cardsync_core::{BoardId, CardId};
 use serde::{Deserialize, Serialize};
 
-use super::action::{PeerId, PersistToken};
 use super::auth::Author;
+use super::names::{PeerId, PersistToken};
 use super::shadow::Touched;
 use crate::protocol::{BatchId, RejectCode};
 

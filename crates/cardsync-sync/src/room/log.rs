@@ -30,10 +30,10 @@ use yrs::updates::encoder::Encode;
 use crate::protocol::{BatchId, Message};
 use crate::time::Instant;
 
-use super::action::PeerId;
 use super::auth::{Authenticator, Author, Role};
 use super::error::RoomError;
 use super::fixed_ids::FixedIds;
+use super::names::PeerId;
 use super::replica::{held, open_doc};
 use super::settle::Answer;
 use super::{PersistToken, Room};

@@ -29,7 +29,8 @@
 //!    clients understand it.
 //!
 //! A driver that keeps an audit trail turns on [`Room::with_judgements`]: the room then also
-//! reports a [`Judgement`] per batch it judges (author, verdict, what the batch touched).
+//! reports a [`Judgement`] per batch it judges (author, verdict, what the batch touched), as a
+//! [`RoomAction::Judged`].
 //!
 //! Nothing the room sends is ahead of its disk: a sync step 2 answering a peer's step 1
 //! while persists are in flight waits for them too, because a cardsync session counts its
@@ -118,6 +119,7 @@ mod fixed_ids;
 mod incoming;
 mod judgement;
 mod log;
+mod names;
 mod peer;
 mod peers;
 mod replica;
@@ -139,7 +141,7 @@ use cardsync_core::{CardDoc, Schema};
 use crate::protocol::RejectCode;
 use crate::time::Instant;
 
-pub use action::{PeerCloseReason, PeerId, PersistToken, RoomAction};
+pub use action::{PeerCloseReason, RoomAction};
 pub use audit::AuditRecord;
 pub use auth::{AuthError, Authenticator, Author, FieldRule, Permissions, Role, StaticTokens};
 pub use awareness::AwarenessError;
@@ -150,6 +152,7 @@ pub use cardsync_core::untrusted::{MAX_DEPTH, ScreenError};
 pub use config::{FRAME_OVERHEAD, RoomConfig};
 pub use error::RoomError;
 pub use judgement::{CardChange, Judgement, Summary, Verdict};
+pub use names::{PeerId, PersistToken};
 pub use shadow::{COMPENSATOR_CLIENT_ID, ShadowError};
 pub use validator::{Proposal, Refused, Validator, Validators};
 pub use violation::Violation;
@@ -197,9 +200,9 @@ pub struct Room<A> {
     /// The wall clock (ms since the Unix epoch) the driver last reported, for the skew limit
     /// of time-ordered registers; `None` until it reports one (no limit then).
     wall_ms: Option<u64>,
-    /// Judgements for the driver's audit trail, when it asked for them
+    /// Whether the driver asked for judgements, for its audit trail
     /// ([`Room::with_judgements`]).
-    judgements: Option<VecDeque<Judgement>>,
+    judgements: bool,
 }
 
 /// How many acks and rejections a room has sent since it opened ([`Room::verdicts`]), so a
@@ -250,7 +253,7 @@ impl<A: Authenticator> Room<A> {
             held: HashMap::new(),
             validators: Validators::new(),
             wall_ms: None,
-            judgements: None,
+            judgements: false,
         })
     }
 
@@ -261,18 +264,11 @@ impl<A: Authenticator> Room<A> {
         self
     }
 
-    /// The room, reporting a [`Judgement`] for every batch it judges (accepted, or rejected
-    /// with a verdict), to be drained with [`Room::poll_judgement`] after each call, like the
-    /// actions. Off by default: a driver without an audit trail pays nothing.
+    /// The room, reporting a [`RoomAction::Judged`] for every batch it judges (accepted, or
+    /// rejected with a verdict). Off by default: a driver without an audit trail pays nothing.
     pub fn with_judgements(mut self) -> Self {
-        self.judgements = Some(VecDeque::new());
+        self.judgements = true;
         self
-    }
-
-    /// The next judgement, once [`Room::with_judgements`] turned them on. An accepted batch's
-    /// judgement names the persist token of the [`RoomAction::Persist`] drained with it.
-    pub fn poll_judgement(&mut self) -> Option<Judgement> {
-        self.judgements.as_mut()?.pop_front()
     }
 
     /// The acks and rejections this room has sent since it opened.

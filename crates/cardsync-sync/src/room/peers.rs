@@ -18,10 +18,11 @@ use crate::protocol::{self, Message, PROTOCOL_VERSION, ProtocolError, RejectCode
 use crate::time::Instant;
 
 use super::Room;
-use super::action::{PeerCloseReason, PeerId, RoomAction};
+use super::action::{PeerCloseReason, RoomAction};
 use super::auth::{Authenticator, Author, Role};
 use super::batches::Refusal;
 use super::error::RoomError;
+use super::names::PeerId;
 use super::peer::{Peer, Stage};
 
 /// Why a peer that brought no token at all is refused, when the room admits no hello-less

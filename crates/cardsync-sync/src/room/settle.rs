@@ -33,13 +33,14 @@
 use crate::protocol::{BatchId, Message, RejectCode};
 use crate::time::Instant;
 
-use super::action::{PeerCloseReason, PeerId, PersistToken, RoomAction};
+use super::action::{PeerCloseReason, RoomAction};
 use super::audit::AuditRecord;
 use super::auth::{Authenticator, Author, Role};
 use super::batches::{Accepted, Refusal};
 use super::compensate::Compensation;
 use super::error::RoomError;
 use super::judgement::{Judgement, Summary, Verdict};
+use super::names::{PeerId, PersistToken};
 use super::peer::Peer;
 use super::shadow::COMPENSATOR_CLIENT_ID;
 use super::{Room, UNBATCHED};
@@ -286,17 +287,17 @@ impl<A: Authenticator> Room<A> {
         verdict: Verdict,
         summary: Option<Box<Summary>>,
     ) {
-        let Some(queue) = self.judgements.as_mut() else {
+        if !self.judgements {
             return;
-        };
+        }
         let author = author.unwrap_or_else(|| Author::anonymous(Role::Viewer));
-        queue.push_back(Judgement {
+        self.actions.push_back(RoomAction::Judged(Judgement {
             peer,
             author,
             batch,
             verdict,
             summary: summary.map_or_else(Summary::default, |s| *s),
-        });
+        }));
     }
 
     /// Acks a batch the room already holds: now if nothing is being persisted, else when the

@@ -10,8 +10,14 @@ use super::*;
 use crate::protocol::RejectCode;
 use crate::room::{FieldRule, Judgement, Permissions, Verdict};
 
-fn judgements(d: &mut Driver) -> Vec<Judgement> {
-    std::iter::from_fn(|| d.room.poll_judgement()).collect()
+fn judgements(actions: &[RoomAction]) -> Vec<Judgement> {
+    actions
+        .iter()
+        .filter_map(|a| match a {
+            RoomAction::Judged(j) => Some(j.clone()),
+            _ => None,
+        })
+        .collect()
 }
 
 /// An editor (peer 1, client 7) and a viewer (peer 2) in a room that reports judgements,
@@ -41,10 +47,14 @@ fn each_judged_batch_reports_its_author_verdict_and_cards() {
     let (mut d, mut alice) = judging();
     let (msg, batch, _) = alice.batch(&[create_task(1, "todo")]);
     let actions = d.send(PeerId(1), &msg);
-    let [RoomAction::Persist { token, .. }] = actions.as_slice() else {
+    // The judgement comes before the persist it names.
+    let [
+        RoomAction::Judged(accepted),
+        RoomAction::Persist { token, .. },
+    ] = actions.as_slice()
+    else {
         panic!("{actions:?}")
     };
-    let [accepted] = judgements(&mut d).try_into().unwrap();
     assert_eq!(accepted.peer, PeerId(1));
     assert_eq!(accepted.batch, Some(batch));
     assert_eq!(accepted.author.role, Role::Editor);
@@ -55,8 +65,7 @@ fn each_judged_batch_reports_its_author_verdict_and_cards() {
 
     // A field reserved to admins: rejected, with its code and the card and field it touched.
     let (msg, batch, _) = alice.batch(&[set(1, "priority", 3)]);
-    d.send(PeerId(1), &msg);
-    let [rejected] = judgements(&mut d).try_into().unwrap();
+    let [rejected] = judgements(&d.send(PeerId(1), &msg)).try_into().unwrap();
     assert_eq!(rejected.batch, Some(batch));
     assert!(
         matches!(
@@ -71,8 +80,7 @@ fn each_judged_batch_reports_its_author_verdict_and_cards() {
     // The viewer's write: forbidden, by a viewer.
     let mut viewer = Client::new(8);
     let (msg, _, _) = viewer.batch(&[create_task(2, "todo")]);
-    d.send(PeerId(2), &msg);
-    let [forbidden] = judgements(&mut d).try_into().unwrap();
+    let [forbidden] = judgements(&d.send(PeerId(2), &msg)).try_into().unwrap();
     assert_eq!(forbidden.author.role, Role::Viewer);
     assert!(matches!(
         forbidden.verdict,
@@ -87,17 +95,14 @@ fn each_judged_batch_reports_its_author_verdict_and_cards() {
 fn duplicates_are_not_judged_and_a_room_not_asked_reports_nothing() {
     let (mut d, mut alice) = judging();
     let (msg, _, _) = alice.batch(&[create_task(1, "todo")]);
-    d.send(PeerId(1), &msg);
+    assert_eq!(judgements(&d.send(PeerId(1), &msg)).len(), 1);
     d.persist_all();
-    assert_eq!(judgements(&mut d).len(), 1);
-    d.send(PeerId(1), &msg);
     assert!(
-        judgements(&mut d).is_empty(),
+        judgements(&d.send(PeerId(1), &msg)).is_empty(),
         "a duplicate is no new verdict"
     );
 
     let (mut plain, mut bob) = two_peers();
     let (msg, _, _) = bob.batch(&[create_task(1, "todo")]);
-    plain.send(PeerId(1), &msg);
-    assert_eq!(plain.room.poll_judgement(), None);
+    assert!(judgements(&plain.send(PeerId(1), &msg)).is_empty());
 }
