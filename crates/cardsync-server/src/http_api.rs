@@ -24,7 +24,7 @@ use cardsync_core::{CardDoc, CardId, DocExport, Op, Stamp};
 use cardsync_sync::protocol::BatchId;
 use serde::{Deserialize, Serialize};
 
-use crate::http_auth::{authorize, bearer};
+use crate::http_auth::{authorize, bearer, writer_request};
 use crate::http_error::ApiError;
 use crate::http_peer::{self, Written};
 use crate::rooms::Shared;
@@ -113,18 +113,8 @@ async fn write_ops(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<OpsAnswer>, ApiError> {
-    let (doc, claims) = authorize(&shared, &doc, &headers)?;
-    if !claims.role.can_write() {
-        return Err(ApiError::ViewerWrite);
-    }
-    let limit = shared.config.ws_message_limit();
-    let bytes = axum::body::to_bytes(body, limit)
-        .await
-        .map_err(|_| ApiError::BodyTooLarge { limit })?;
-    let request: OpsRequest = serde_json::from_slice(&bytes).map_err(|e| match e.classify() {
-        serde_json::error::Category::Data => ApiError::InvalidOps(e.to_string()),
-        _ => ApiError::MalformedJson(e.to_string()),
-    })?;
+    let (doc, claims, request): (_, _, OpsRequest) =
+        writer_request(&shared, &doc, &headers, body).await?;
     if request.ops.is_empty() {
         return Err(ApiError::EmptyBatch);
     }

@@ -26,7 +26,7 @@ use cardsync_core::{CardDoc, CardId, Op, Stamp};
 use cardsync_sync::protocol::BatchId;
 use serde::{Deserialize, Serialize};
 
-use crate::http_auth::{authorize, bearer};
+use crate::http_auth::{bearer, writer_request};
 use crate::http_error::ApiError;
 use crate::http_peer::{self, Written};
 use crate::restore_ops::restore_card;
@@ -73,19 +73,8 @@ async fn restore(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<RestoreAnswer>, ApiError> {
-    let (doc, claims) = authorize(&shared, &doc, &headers)?;
-    if !claims.role.can_write() {
-        return Err(ApiError::ViewerWrite);
-    }
-    let limit = shared.config.ws_message_limit();
-    let bytes = axum::body::to_bytes(body, limit)
-        .await
-        .map_err(|_| ApiError::BodyTooLarge { limit })?;
-    let request: RestoreRequest =
-        serde_json::from_slice(&bytes).map_err(|e| match e.classify() {
-            serde_json::error::Category::Data => ApiError::InvalidOps(e.to_string()),
-            _ => ApiError::MalformedJson(e.to_string()),
-        })?;
+    let (doc, claims, request): (_, _, RestoreRequest) =
+        writer_request(&shared, &doc, &headers, body).await?;
     let (then, now) = states(&shared, &doc, request.seq).await?;
     let ops: Vec<Op> = match request.card {
         Some(id) => {

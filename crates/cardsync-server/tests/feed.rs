@@ -13,20 +13,9 @@ use std::net::SocketAddr;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use cardsync_core::{CardDoc, CardId};
-use cardsync_server::auth::{Claims, Secret, mint, unix_now};
 use cardsync_sync::room::Role;
 use common::*;
 use serde_json::{Value as Json, json};
-
-fn token_of(doc: &str, role: Role, sub: &str) -> String {
-    let claims = Claims {
-        doc: doc.into(),
-        role,
-        exp: unix_now() + 3600,
-        sub: Some(sub.into()),
-    };
-    mint(&Secret::new(SECRET.to_vec()).unwrap(), &claims)
-}
 
 /// One Server-Sent Event.
 #[derive(Debug, Clone)]

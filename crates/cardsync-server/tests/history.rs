@@ -13,7 +13,6 @@ use std::sync::Arc;
 
 use cardsync_client::{Client, ClientConfig};
 use cardsync_core::{CardId, Op, Stamp};
-use cardsync_server::auth::{Claims, Secret, mint, unix_now};
 use cardsync_server::store::{
     Audit, AuditAuthor, AuditVerdict, DocId, SqliteStore, Store, Synchronous, now_ms,
 };
@@ -31,16 +30,6 @@ roles = ["admin"]
 "#;
 
 /// A token of `role` for `doc` that names its user.
-fn token_of(doc: &str, role: Role, sub: &str) -> String {
-    let claims = Claims {
-        doc: doc.into(),
-        role,
-        exp: unix_now() + 3600,
-        sub: Some(sub.into()),
-    };
-    mint(&Secret::new(SECRET.to_vec()).unwrap(), &claims)
-}
-
 async fn history(addr: SocketAddr, doc: &str, query: &str, token: Option<&str>) -> Answer {
     let path = format!("/docs/{doc}/history{query}");
     let route = "/docs/{doc}/history";

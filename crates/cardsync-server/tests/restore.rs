@@ -9,21 +9,10 @@ mod common;
 use std::net::SocketAddr;
 
 use cardsync_core::{CardId, FieldValue};
-use cardsync_server::auth::{Claims, Secret, mint, unix_now};
 use cardsync_sync::room::Role;
 use common::openapi::{Answer, call};
 use common::*;
 use serde_json::{Value as Json, json};
-
-fn token_of(doc: &str, role: Role, sub: &str) -> String {
-    let claims = Claims {
-        doc: doc.into(),
-        role,
-        exp: unix_now() + 3600,
-        sub: Some(sub.into()),
-    };
-    mint(&Secret::new(SECRET.to_vec()).unwrap(), &claims)
-}
 
 async fn post(addr: SocketAddr, route: &'static str, token: &str, body: Json) -> Answer {
     let path = route.replace("{doc}", "board");

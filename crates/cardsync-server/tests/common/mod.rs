@@ -49,11 +49,20 @@ pub fn schema() -> Schema {
 }
 
 pub fn token(doc: &str, role: Role) -> String {
+    minted(doc, role, None)
+}
+
+/// A token with a subject (`sub`): the user id the server stamps and audits.
+pub fn token_of(doc: &str, role: Role, sub: &str) -> String {
+    minted(doc, role, Some(sub.into()))
+}
+
+fn minted(doc: &str, role: Role, sub: Option<String>) -> String {
     let claims = Claims {
         doc: doc.into(),
         role,
         exp: unix_now() + 3600,
-        sub: None,
+        sub,
     };
     mint(&Secret::new(SECRET.to_vec()).unwrap(), &claims)
 }
