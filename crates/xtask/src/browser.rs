@@ -88,5 +88,12 @@ pub fn pkg_test(root: &Path) -> Result<()> {
     let pkg = root.join("pkg");
     tools::ensure_npm_deps(&pkg)?;
     let tests = tools::test_files(&pkg.join("test").join("browser"))?;
-    Cmd::new("node", &pkg).args(["--test"]).args(&tests).run()
+    // The first-screen tests sync through a real server (built here too, so that the step
+    // runs alone: `cargo xtask test --step pkg-browser`).
+    let server = crate::server::build(root, false)?;
+    Cmd::new("node", &pkg)
+        .env("CARDSYNC_SERVER_BIN", &server.to_string_lossy())
+        .args(["--test"])
+        .args(&tests)
+        .run()
 }
