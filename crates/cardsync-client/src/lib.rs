@@ -49,7 +49,9 @@ use cardsync_sync::connection::{Connection, ConnectionConfig, ConnectionConfigEr
 use cardsync_sync::outbox::{MemoryStore, OutboxStore, Persisted};
 use cardsync_sync::protocol::BatchId;
 use cardsync_sync::session::{ClientSession, SessionConfig, SessionError};
-pub use presence::{Cursor, PresenceChange, PresenceError, PresencePeer, PresenceState};
+pub use presence::{
+    Cursor, MAX_PRESENCE_BYTES, PresenceChange, PresenceError, PresencePeer, PresenceState,
+};
 pub use store::{OutboxStoreError, SqliteOutboxStore};
 use thiserror::Error;
 pub use token::TokenSource;

@@ -27,7 +27,7 @@ pub const TIMEOUT_MS: u64 = 30_000;
 pub const TICK_MS: u64 = TIMEOUT_MS / 10;
 /// Largest local state, as JSON bytes (the server's default `room.max_awareness_bytes`,
 /// less framing), as in the npm client.
-pub const MAX_STATE_BYTES: usize = 8_000;
+pub const MAX_PRESENCE_BYTES: usize = 8_000;
 
 /// A selection in a field's text: character offsets (`anchor == head` for a caret).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -101,8 +101,8 @@ pub enum PresenceError {
     /// `user` is empty.
     #[error("presence: user must be a non-empty string")]
     EmptyUser,
-    /// The state's JSON is over [`MAX_STATE_BYTES`].
-    #[error("presence: the state is {bytes} bytes of JSON, over {MAX_STATE_BYTES}")]
+    /// The state's JSON is over [`MAX_PRESENCE_BYTES`].
+    #[error("presence: the state is {bytes} bytes of JSON, over {MAX_PRESENCE_BYTES}")]
     TooLarge {
         /// Its size.
         bytes: usize,
@@ -122,7 +122,7 @@ pub(crate) fn check(state: &PresenceState) -> Result<String, PresenceError> {
         return Err(PresenceError::EmptyUser);
     }
     let json = serde_json::to_string(state).unwrap_or_default();
-    if json.len() > MAX_STATE_BYTES {
+    if json.len() > MAX_PRESENCE_BYTES {
         return Err(PresenceError::TooLarge { bytes: json.len() });
     }
     Ok(json)
