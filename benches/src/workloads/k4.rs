@@ -1,5 +1,6 @@
 //! K4: sequences. Append 10k cards, make 10k random moves, and check concurrent moves of the
-//! same cards for duplicates.
+//! same cards for duplicates; then the board rows ([`super::k4_board`]): the same moves across
+//! the columns of a board.
 //!
 //! Every peer gets the same moves as `(card, from index, to index)`, computed once on a plain
 //! `Vec` model, and must end in the model's order. Moves use each library's own tool: cardsync
@@ -161,5 +162,5 @@ pub fn run(ctx: &mut Ctx) -> Result<()> {
         &figures,
         |f| Some(Cell::Text(f.concurrent.clone())),
     );
-    Ok(())
+    super::k4_board::run(ctx)
 }
