@@ -9,12 +9,12 @@
 
 use std::collections::HashSet;
 
-use super::{Ctx, each_peer, short};
+use super::{Ctx, each_peer, k4_board, short};
 use crate::adapter::Peer;
 use crate::error::{BenchError, Result};
 use crate::measure::{Timing, time};
 use crate::report::Cell;
-use crate::{Rng, card_id};
+use crate::{BOARD_COLUMNS, Rng, card_id};
 
 /// Cards in the concurrent case's sequence.
 const CONCURRENT_CARDS: usize = 50;
@@ -162,5 +162,51 @@ pub fn run(ctx: &mut Ctx) -> Result<()> {
         &figures,
         |f| Some(Cell::Text(f.concurrent.clone())),
     );
-    super::k4_board::run(ctx)
+    board_rows(ctx)
+}
+
+fn measure_board<P: Peer>(
+    ctx: &Ctx,
+    n: usize,
+    plan: &(Vec<k4_board::Move>, k4_board::Model),
+) -> Result<k4_board::Figures> {
+    ctx.progress(format!("K4 board {} {}", P::NAME, short(n)));
+    k4_board::measure::<P>(ctx.samples, n, plan)
+}
+
+/// Adds K4's board rows ([`k4_board`]).
+fn board_rows(ctx: &mut Ctx) -> Result<()> {
+    let (n, count) = (ctx.sizes.k4_cards, ctx.sizes.k4_moves);
+    let plan = k4_board::moves(n, count, 44);
+    let figures = each_peer!(measure_board(ctx, n, &plan));
+    let s = short(n);
+    ctx.row(
+        "K4",
+        format!(
+            "{} random cross-column moves on a board of {s} cards in {BOARD_COLUMNS} columns, txn per move",
+            short(count)
+        ),
+        "µs/move",
+        &figures,
+        |f| Some(f.per_move.into()),
+    );
+    ctx.row(
+        "K4",
+        "board after the moves equals the model (each card in one column)",
+        "check",
+        &figures,
+        |f| Some(Cell::Text(if f.final_ok { "yes" } else { "NO" }.to_owned())),
+    );
+    ctx.row(
+        "K4",
+        format!(
+            "2 replicas move the same {} of {} board cards into other columns at once, merged",
+            k4_board::CONCURRENT_MOVES,
+            k4_board::CONCURRENT_CARDS
+        ),
+        "check",
+        &figures,
+        |f| Some(Cell::Text(f.concurrent.clone())),
+    );
+    Ok(())
 }

@@ -1,5 +1,6 @@
 //! K4's board rows: cross-column moves on a board of [`BOARD_COLUMNS`] columns, and concurrent
-//! moves of the same cards into other columns.
+//! moves of the same cards into other columns. The measuring is here; [`super::k4`] adds the
+//! rows (this file imports nothing from the workloads' module, so it adds no import cycle).
 //!
 //! Why beside the sequence rows: a card app's move is mostly a drag to another column, and
 //! "one list per column" is what every app reaches for; the board (docs/design.md §3,
@@ -13,17 +14,15 @@
 
 use std::collections::HashSet;
 
-use super::{Ctx, each_peer, short};
 use crate::adapter::Peer;
 use crate::error::{BenchError, Result};
-use crate::measure::{Timing, time};
-use crate::report::Cell;
+use crate::measure::{Samples, Timing, time};
 use crate::{BOARD_COLUMNS, Rng, card_id};
 
 /// Cards on the concurrent case's board.
-const CONCURRENT_CARDS: usize = 50;
+pub const CONCURRENT_CARDS: usize = 50;
 /// Cards both replicas move into other columns at once.
-const CONCURRENT_MOVES: usize = 20;
+pub const CONCURRENT_MOVES: usize = 20;
 
 /// One cross-column move: the card, where it is, where it goes (index counted without it).
 pub type Move = (usize, (usize, usize), (usize, usize));
@@ -33,9 +32,12 @@ pub type Model = Vec<Vec<usize>>;
 
 /// One peer's figures.
 pub struct Figures {
-    per_move: Timing,
-    final_ok: bool,
-    concurrent: String,
+    /// Time per move.
+    pub per_move: Timing,
+    /// Whether the board after the moves is the model's.
+    pub final_ok: bool,
+    /// The concurrent case's verdict: duplicates, lost cards, convergence.
+    pub concurrent: String,
 }
 
 /// The starting board of `n` cards `0..n`: card `i` at the end of column `i % columns`.
@@ -131,8 +133,9 @@ fn concurrent<P: Peer>() -> Result<String> {
     Ok(format!("{duplicates} dup, {lost} lost, {agree}"))
 }
 
-fn measure<P: Peer>(ctx: &Ctx, n: usize, plan: &(Vec<Move>, Model)) -> Result<Figures> {
-    ctx.progress(format!("K4 board {} {}", P::NAME, short(n)));
+/// Times `plan`'s moves on the [`dealt`] board of `n` cards, checks the board they leave and
+/// runs the concurrent case.
+pub fn measure<P: Peer>(samples: Samples, n: usize, plan: &(Vec<Move>, Model)) -> Result<Figures> {
     let start = board_of::<P>(n)?;
     if start.board() != ids(&dealt(n)) {
         return Err(BenchError::Missing {
@@ -143,7 +146,7 @@ fn measure<P: Peer>(ctx: &Ctx, n: usize, plan: &(Vec<Move>, Model)) -> Result<Fi
     let start = start.snapshot()?;
     let (moves, after) = plan;
     let (per_move, moved) = time(
-        ctx.samples,
+        samples,
         || P::load(1, &start),
         |mut peer| {
             for &(card, from, to) in moves {
@@ -157,39 +160,4 @@ fn measure<P: Peer>(ctx: &Ctx, n: usize, plan: &(Vec<Move>, Model)) -> Result<Fi
         final_ok: moved.board() == ids(after),
         concurrent: concurrent::<P>()?,
     })
-}
-
-/// Adds K4's board rows.
-pub fn run(ctx: &mut Ctx) -> Result<()> {
-    let (n, count) = (ctx.sizes.k4_cards, ctx.sizes.k4_moves);
-    let plan = moves(n, count, 44);
-    let figures = each_peer!(measure(ctx, n, &plan));
-    let s = short(n);
-    ctx.row(
-        "K4",
-        format!(
-            "{} random cross-column moves on a board of {s} cards in {BOARD_COLUMNS} columns, txn per move",
-            short(count)
-        ),
-        "µs/move",
-        &figures,
-        |f| Some(f.per_move.into()),
-    );
-    ctx.row(
-        "K4",
-        "board after the moves equals the model (each card in one column)",
-        "check",
-        &figures,
-        |f| Some(Cell::Text(if f.final_ok { "yes" } else { "NO" }.to_owned())),
-    );
-    ctx.row(
-        "K4",
-        format!(
-            "2 replicas move the same {CONCURRENT_MOVES} of {CONCURRENT_CARDS} board cards into other columns at once, merged"
-        ),
-        "check",
-        &figures,
-        |f| Some(Cell::Text(f.concurrent.clone())),
-    );
-    Ok(())
 }
