@@ -35,6 +35,10 @@ export function cardIndex(id) {
 /** The relationship kind, as in the native runner. */
 export const LINK_KIND = "relates";
 
+/** The board kind of K4's board rows, and the benchmark board's column count. */
+export const BOARD_KIND = "kanban";
+export const BOARD_COLUMNS = 4;
+
 /** The cardsync schema of the benchmark card. */
 export const schema = {
   version: 1,
@@ -53,6 +57,7 @@ export const schema = {
     },
   },
   relationships: { [LINK_KIND]: {} },
+  boards: { [BOARD_KIND]: {} },
 };
 
 /** The key of the edge `from → to` in the peers that keep one map entry per edge. */

@@ -6,7 +6,7 @@
 
 import { readFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
-import { cardId, cardIndex } from "./card.mjs";
+import { BOARD_COLUMNS, cardId, cardIndex } from "./card.mjs";
 import { per, release, time, value } from "./measure.mjs";
 
 const short = (n) => (n >= 1000 && n % 1000 === 0 ? `${n / 1000}k` : String(n));
@@ -312,6 +312,93 @@ function concurrentMoves(P) {
   return `${dup} dup, ${lost} lost, ${JSON.stringify(sa) === JSON.stringify(sb) ? "converged" : "DIVERGED"}`;
 }
 
+// K4's board rows (benches/src/workloads/k4_board.rs): a board of BOARD_COLUMNS columns,
+// card i dealt to the end of column i % BOARD_COLUMNS, random moves into another column.
+function dealt(n) {
+  const board = Array.from({ length: BOARD_COLUMNS }, () => []);
+  for (let i = 0; i < n; i++) board[i % BOARD_COLUMNS].push(i);
+  return board;
+}
+
+// One random move of `board` into another column (of `card`, or of a uniformly random card),
+// applied to it: [card, [fromColumn, fromIndex], [toColumn, toIndex]].
+function boardMove(board, card, rng) {
+  let from = 0;
+  let at = 0;
+  if (card === undefined) {
+    const total = board.reduce((sum, c) => sum + c.length, 0);
+    at = rng.below(Math.max(1, total));
+    while (from + 1 < board.length && at >= board[from].length) {
+      at -= board[from].length;
+      from++;
+    }
+  } else {
+    from = board.findIndex((c) => c.includes(card));
+    at = board[from].indexOf(card);
+  }
+  const to = (from + 1 + rng.below(BOARD_COLUMNS - 1)) % BOARD_COLUMNS;
+  const [moved] = board[from].splice(at, 1);
+  const toIndex = rng.below(board[to].length + 1);
+  board[to].splice(toIndex, 0, moved);
+  return [moved, [from, at], [to, toIndex]];
+}
+
+function boardOf(P, n) {
+  const p = P.create(1);
+  for (let i = 0; i < n; i++) p.createSmallCard(i);
+  p.createBoard();
+  dealt(n).forEach((cards, column) => {
+    for (const i of cards) p.addToColumn(i, column);
+  });
+  return p;
+}
+
+const boardIds = (board) => JSON.stringify(board.map((cards) => cards.map(cardId)));
+
+function concurrentBoardMoves(P) {
+  const N = 50;
+  const base = boardOf(P, N);
+  const snap = base.snapshot();
+  const a = P.load(2, snap);
+  const b = P.load(3, snap);
+  for (const [replica, seed] of [[a, 21], [b, 22]]) {
+    const rng = new Rng(seed);
+    const board = dealt(N);
+    for (let card = 0; card < 20; card++) replica.moveAcross(...boardMove(board, card, rng));
+  }
+  const toA = b.diff(a.version());
+  const toB = a.diff(b.version());
+  a.apply(toA);
+  b.apply(toB);
+  const ba = a.board();
+  const bb = b.board();
+  base.free();
+  a.free();
+  b.free();
+  const all = ba.flat();
+  const unique = new Set(all).size;
+  return `${all.length - unique} dup, ${N - unique} lost, ${JSON.stringify(ba) === JSON.stringify(bb) ? "converged" : "DIVERGED"}`;
+}
+
+function k4BoardCell(ctx, P, n, count) {
+  ctx.progress(`JS K4 board ${P.NAME}`);
+  const rng = new Rng(44);
+  const model = dealt(n);
+  const list = [];
+  for (let m = 0; m < count; m++) list.push(boardMove(model, undefined, rng));
+  const start = boardOf(P, n);
+  if (JSON.stringify(start.board()) !== boardIds(dealt(n))) throw new Error(`${P.NAME}: the dealt board differs`);
+  const snap = start.snapshot();
+  start.free();
+  const { timing: move, output: moved } = time(ctx.samples, () => P.load(5, snap), (p) => {
+    for (const [card, from, to] of list) p.moveAcross(card, from, to);
+    return p;
+  });
+  const ok = JSON.stringify(moved.board()) === boardIds(model);
+  moved.free();
+  return { boardMove: per(move, 1e6 / Math.max(1, count)), boardOk: ok ? "yes" : "NO", boardConcurrent: concurrentBoardMoves(P) };
+}
+
 function k4Cell(ctx, P) {
   const { cards: n, moves: count } = ctx.sizes.k4;
   const plan = moves(n, count, 4);
@@ -332,7 +419,13 @@ function k4Cell(ctx, P) {
     const ok = JSON.stringify(moved.sequence()) === JSON.stringify(plan.order.map(cardId));
     appended.free();
     moved.free();
-    return { append: per(append, 1e6 / n), move: per(move, 1e6 / Math.max(1, count)), ok: ok ? "yes" : "NO", concurrent: concurrentMoves(P) };
+    return {
+      append: per(append, 1e6 / n),
+      move: per(move, 1e6 / Math.max(1, count)),
+      ok: ok ? "yes" : "NO",
+      concurrent: concurrentMoves(P),
+      ...k4BoardCell(ctx, P, n, count),
+    };
   }
 }
 
@@ -343,6 +436,9 @@ function k4Rows(ctx, peers, figures) {
     [`${short(count)} random moves in ${short(n)} cards, txn per move`, "µs/move", (f) => f.move],
     ["order after the moves equals the model", "check", (f) => f.ok],
     ["2 replicas move the same 20 of 50 cards at once, merged", "check", (f) => f.concurrent],
+    [`${short(count)} random cross-column moves on a board of ${short(n)} cards in ${BOARD_COLUMNS} columns, txn per move`, "µs/move", (f) => f.boardMove],
+    ["board after the moves equals the model (each card in one column)", "check", (f) => f.boardOk],
+    ["2 replicas move the same 20 of 50 board cards into other columns at once, merged", "check", (f) => f.boardConcurrent],
   ]);
 }
 

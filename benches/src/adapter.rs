@@ -8,8 +8,8 @@
 //! exactly one transaction, one user action, as [`crate`] requires. Batched variants have their
 //! own methods so they are never confused with the per-action figures.
 //!
-//! Cards, sequences and texts are named by index (`i` is [`crate::card_id`]`(i)` everywhere),
-//! so a workload never builds a peer-specific id.
+//! Cards, sequences, board columns and texts are named by index (`i` is
+//! [`crate::card_id`]`(i)` everywhere), so a workload never builds a peer-specific id.
 
 use crate::error::Result;
 
@@ -78,6 +78,22 @@ pub trait Peer: Sized {
 
     /// The sequence as card ids (as printed by [`crate::card_id`]), duplicates included.
     fn sequence(&self) -> Vec<String>;
+
+    /// Creates the one benchmark board with [`crate::BOARD_COLUMNS`] empty columns: one
+    /// transaction.
+    fn create_board(&mut self) -> Result<()>;
+
+    /// Appends card `i` to the end of board column `column`: one transaction.
+    fn add_to_column(&mut self, i: usize, column: usize) -> Result<()>;
+
+    /// Moves card `i`, now at index `from.1` of column `from.0`, so that it ends at index
+    /// `to.1` of another column `to.0`: one transaction. Both places are given because a UI
+    /// that drags a card has rendered the board.
+    fn move_across(&mut self, i: usize, from: (usize, usize), to: (usize, usize)) -> Result<()>;
+
+    /// The board's columns in order, each as card ids (as printed by [`crate::card_id`]),
+    /// duplicates included.
+    fn board(&self) -> Vec<Vec<String>>;
 
     /// Replaces `delete` characters at `index` of card `i`'s body with `insert`: one
     /// transaction.

@@ -28,8 +28,8 @@ pub mod trace;
 pub mod workloads;
 
 use cardsync_core::{
-    CardDoc, CardId, CardKind, FieldDef, FieldKind, Op, RelationshipKind, Schema, SequenceId,
-    Stamp, Value, ValueType,
+    BoardId, BoardKind, CardDoc, CardId, CardKind, ColumnId, FieldDef, FieldKind, Op,
+    RelationshipKind, Schema, SequenceId, Stamp, Value, ValueType,
 };
 use yrs::{Any, In, Map, MapPrelim, Number, TextPrelim, Transact};
 
@@ -39,6 +39,10 @@ pub const KIND: &str = "task";
 pub const LINK_KIND: &str = "relates";
 /// Characters in each card's body text.
 pub const BODY_CHARS: usize = 500;
+/// The board kind of the board workload (K4's cross-column moves).
+pub const BOARD_KIND: &str = "kanban";
+/// Columns of the benchmark board.
+pub const BOARD_COLUMNS: usize = 4;
 /// Client id of the replica that writes the workloads.
 pub const WRITER: u64 = 1;
 
@@ -62,7 +66,8 @@ pub fn schema() -> Arc<Schema> {
     Arc::new(
         Schema::new(1)
             .card(KIND, task)
-            .relationship(LINK_KIND, RelationshipKind::default()),
+            .relationship(LINK_KIND, RelationshipKind::default())
+            .board(BOARD_KIND, BoardKind::default()),
     )
 }
 
@@ -85,6 +90,16 @@ pub fn card_id(i: usize) -> CardId {
 /// The sequence the sequence workloads use.
 pub fn sequence_id() -> SequenceId {
     SequenceId::from_u128(0x5e9)
+}
+
+/// The board the board workload uses.
+pub fn board_id() -> BoardId {
+    BoardId::from_u128(0xb0a7d)
+}
+
+/// Column `c` of [`board_id`].
+pub fn column_id(c: usize) -> ColumnId {
+    ColumnId::from_u128(0xc01 + c as u128)
 }
 
 /// The 500-character body of the `i`-th card (plain ASCII, varied per card). A slice of one

@@ -75,6 +75,12 @@ pub fn notes(sizes: &Sizes, samples: Samples) -> Vec<String> {
          (no move since 0.27) and automerge (no list move) delete and re-insert, so concurrent \
          moves of one card duplicate it."
             .to_owned(),
+        "K4 boards: cardsync places the card on its board (`place_card`: column and order key \
+         are one last-writer-wins value, so a card stays in one column); yrs, automerge and \
+         loro keep one list per column (loro a LoroMovableList per column, whose `mov` works \
+         within one list only) and move a card across columns by a delete plus an insert, so \
+         concurrent moves of one card into two columns duplicate it."
+            .to_owned(),
         "K6 compaction: cardsync `Outbox::compact` on the batches a session makes; the others \
          apply the queued updates to a scratch doc loaded from the confirmed state and encode \
          what is new once (no doc-less merge is the floor for them; docs/design.md §4). Versions in \

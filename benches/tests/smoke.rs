@@ -1,6 +1,6 @@
 //! One tiny pass of every workload on every peer: the harness builds, runs, and the peers
 //! agree on what the workloads produce (card counts, neighbour lists, the order after the
-//! moves, the K5 text, the K6/K8 counters; the workloads fail on any mismatch). No timing is
+//! moves, the board after the cross-column moves, the K5 text, the K6/K8 counters; the workloads fail on any mismatch). No timing is
 //! asserted: CI runs this on a busy machine.
 
 use cardsync_benches::machine::{PEERS, VERSIONS};
@@ -79,6 +79,21 @@ fn every_workload_runs_on_every_peer_and_the_peers_agree() {
             "{peer}"
         );
     }
+    // K4's board rows: every peer ends in the model's board; under concurrent moves into
+    // other columns only cardsync keeps each card in one column (loro's `mov` works within
+    // one list, so its per-column lists duplicate like yrs' and automerge's).
+    for peer in PEERS {
+        assert_eq!(text("board after the moves", peer), "yes", "{peer}");
+        let concurrent = text("2 replicas move the same 20 of 50 board cards", peer);
+        assert!(
+            concurrent.ends_with("0 lost, converged"),
+            "{peer}: {concurrent}"
+        );
+    }
+    assert_eq!(
+        text("2 replicas move the same 20 of 50 board cards", "cardsync"),
+        "0 dup, 0 lost, converged"
+    );
     let markdown = report.markdown();
     assert!(
         markdown.contains("| case | unit | cardsync |"),

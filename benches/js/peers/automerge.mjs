@@ -1,9 +1,10 @@
 // @automerge/automerge: the document API, one `change` per action; strings are collaborative
-// text, votes a native Counter, a move a delete plus an insert (lists have no move), a
+// text, votes a native Counter, a move a delete plus an insert (lists have no move; a board
+// is one list per column, a move across them a delete from one and an insert into the other), a
 // relationship a map under a `from|kind|to` key found by scanning. The version is the heads.
 
 import * as A from "@automerge/automerge";
-import { body, cardId, edgeKey, LINK_KIND, scanNeighbours } from "../card.mjs";
+import { BOARD_COLUMNS, body, cardId, edgeKey, LINK_KIND, scanNeighbours } from "../card.mjs";
 
 function actor(client) {
   return client.toString(16).padStart(16, "0");
@@ -118,6 +119,27 @@ export class Automerge {
   }
   sequence() {
     return [...this.doc.sequence];
+  }
+  // A board is one list per column (root keys `column-c`); a move across columns a delete
+  // plus an insert.
+  createBoard() {
+    this.#change((d) => {
+      for (let c = 0; c < BOARD_COLUMNS; c++) d[`column-${c}`] = [];
+    });
+  }
+  addToColumn(i, column) {
+    this.#change((d) => {
+      d[`column-${column}`].push(cardId(i));
+    });
+  }
+  moveAcross(i, from, to) {
+    this.#change((d) => {
+      d[`column-${from[0]}`].deleteAt(from[1]);
+      d[`column-${to[0]}`].insertAt(to[1], cardId(i));
+    });
+  }
+  board() {
+    return Array.from({ length: BOARD_COLUMNS }, (_, c) => [...(this.doc[`column-${c}`] ?? [])]);
   }
   spliceBody(i, index, del, ins) {
     this.#change((d) => A.splice(d, ["cards", cardId(i), "body"], index, del, ins));

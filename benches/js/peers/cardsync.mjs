@@ -3,11 +3,11 @@
 // one transaction each, as the native runner does: the typed calls inside `transact(fn)`, or
 // `apply(ops)` on a package older than `transact` (issue 16's comparison runs the same code
 // on an older build). Links, unlinks and deletes are the single calls, neighbours the
-// outgoing/incoming indexes. CARDSYNC_BENCH_OPS=json forces `apply(ops)` (to measure what
+// outgoing/incoming indexes, a move across board columns one `placeCard`. CARDSYNC_BENCH_OPS=json forces `apply(ops)` (to measure what
 // the typed calls save).
 
 import { CardDoc } from "../cardsync.mjs";
-import { LINK_KIND, body, cardId, schema } from "../card.mjs";
+import { BOARD_COLUMNS, BOARD_KIND, LINK_KIND, body, cardId, schema } from "../card.mjs";
 
 function createOps(i) {
   const card = cardId(i);
@@ -109,6 +109,41 @@ export class Cardsync {
   }
   sequence() {
     return this.doc.sequence(this.#sequence) ?? [];
+  }
+  // The board and its column ids, made in one transaction.
+  createBoard() {
+    const make = () => {
+      const board = this.doc.createBoard(BOARD_KIND);
+      const columns = [];
+      for (let c = 0; c < BOARD_COLUMNS; c++) columns.push(this.doc.addColumn(board, `Column ${c}`, c));
+      return { board, columns };
+    };
+    if (this.doc.transact) {
+      let made;
+      this.doc.transact(() => {
+        made = make();
+      });
+      this.boardIds = made;
+    } else this.boardIds = make();
+  }
+  // The one board: made here, or found in a loaded document.
+  get #board() {
+    if (!this.boardIds) {
+      const board = this.doc.boardIds()[0];
+      this.boardIds = { board, columns: this.doc.board(board).columns.map((c) => c.id) };
+    }
+    return this.boardIds;
+  }
+  addToColumn(i, column) {
+    const { board, columns } = this.#board;
+    this.doc.placeCard(board, cardId(i), columns[column], 0xffffffff);
+  }
+  moveAcross(i, _from, to) {
+    const { board, columns } = this.#board;
+    this.doc.placeCard(board, cardId(i), columns[to[0]], to[1]);
+  }
+  board() {
+    return this.doc.board(this.#board.board)?.columns.map((c) => c.cards) ?? [];
   }
   spliceBody(i, index, del, ins) {
     const card = cardId(i);

@@ -1,9 +1,10 @@
-// loro-crdt: nested containers, a LoroCounter and a native LoroMovableList, one commit per
+// loro-crdt: nested containers, a LoroCounter and a native LoroMovableList (a board: one per
+// column, a move across them a delete plus an insert, as `move` works within one list), one commit per
 // action, a relationship a map container under a `from|kind|to` key found by scanning (the
 // JS twin of benches/src/peers/loro.rs).
 
 import { LoroCounter, LoroDoc, LoroMap, LoroText, VersionVector } from "loro-crdt";
-import { body, cardId, edgeKey, LINK_KIND, scanNeighbours } from "../card.mjs";
+import { BOARD_COLUMNS, body, cardId, edgeKey, LINK_KIND, scanNeighbours } from "../card.mjs";
 
 export class Loro {
   static NAME = "loro-crdt";
@@ -13,6 +14,7 @@ export class Loro {
     this.client = client;
     this.cards = doc.getMap("cards");
     this.list = doc.getMovableList("sequence");
+    this.columns = Array.from({ length: BOARD_COLUMNS }, (_, c) => doc.getMovableList(`column-${c}`));
     this.relationships = doc.getMap("relationships");
   }
   static create(client) {
@@ -107,6 +109,21 @@ export class Loro {
   }
   sequence() {
     return this.list.toArray();
+  }
+  // A board is one LoroMovableList per column; `move` works within one list, so a move across
+  // columns is a delete plus an insert.
+  createBoard() {}
+  addToColumn(i, column) {
+    this.columns[column].push(cardId(i));
+    this.doc.commit();
+  }
+  moveAcross(i, from, to) {
+    this.columns[from[0]].delete(from[1], 1);
+    this.columns[to[0]].insert(to[1], cardId(i));
+    this.doc.commit();
+  }
+  board() {
+    return this.columns.map((c) => c.toArray());
   }
   spliceBody(i, index, del, ins) {
     const text = this.cards.get(cardId(i)).get("body");

@@ -1,9 +1,10 @@
 // Yjs: cardsync's layout written with plain Yjs (the JS twin of the native raw-yrs peer). A
-// move is a delete plus an insert in a Y.Array (Yjs has no move that yrs can read); a
+// move is a delete plus an insert in a Y.Array (Yjs has no move that yrs can read), a board one
+// Y.Array per column and a move across them a delete from one and an insert into the other; a
 // relationship is a Y.Map under a `from|kind|to` key, found by scanning.
 
 import * as Y from "yjs";
-import { body, cardId, edgeKey, LINK_KIND, scanNeighbours } from "../card.mjs";
+import { BOARD_COLUMNS, body, cardId, edgeKey, LINK_KIND, scanNeighbours } from "../card.mjs";
 
 export class Yjs {
   static NAME = "yjs";
@@ -11,6 +12,7 @@ export class Yjs {
     this.doc = doc;
     this.cards = doc.getMap("cards");
     this.sequenceArray = doc.getArray("sequence");
+    this.columns = Array.from({ length: BOARD_COLUMNS }, (_, c) => doc.getArray(`column-${c}`));
     this.relationships = doc.getMap("relationships");
   }
   static create(client) {
@@ -120,6 +122,20 @@ export class Yjs {
   }
   sequence() {
     return this.sequenceArray.toArray();
+  }
+  // A board is one Y.Array per column; a move across columns a delete plus an insert.
+  createBoard() {}
+  addToColumn(i, column) {
+    this.doc.transact(() => this.columns[column].push([cardId(i)]));
+  }
+  moveAcross(i, from, to) {
+    this.doc.transact(() => {
+      this.columns[from[0]].delete(from[1], 1);
+      this.columns[to[0]].insert(to[1], [cardId(i)]);
+    });
+  }
+  board() {
+    return this.columns.map((c) => c.toArray());
   }
   spliceBody(i, index, del, ins) {
     this.doc.transact(() => {

@@ -4,7 +4,9 @@
 //! `cards` root with scalar bookkeeping keys, a Text body, a native Counter for votes and maps
 //! for max and set; a relationship is a map under a `from|kind|to` key found by scanning; a
 //! sequence is a list of card ids, and a move is a delete plus an insert (automerge lists have
-//! no move, so concurrent moves duplicate). The "state vector" is the document's heads.
+//! no move, so concurrent moves duplicate). A board is one list per column, and a move to
+//! another column a delete from one plus an insert into the other. The "state vector" is the
+//! document's heads.
 
 use automerge::transaction::Transactable;
 use automerge::{
@@ -13,7 +15,7 @@ use automerge::{
 
 use crate::adapter::Peer;
 use crate::error::{BenchError, Result};
-use crate::{KIND, LINK_KIND, body, card_id, stamp};
+use crate::{BOARD_COLUMNS, KIND, LINK_KIND, body, card_id, stamp};
 
 /// An automerge replica with its root objects.
 pub struct Am {
@@ -28,6 +30,8 @@ struct Roots {
     cards: ObjId,
     relationships: ObjId,
     sequence: ObjId,
+    /// The board's column lists, once [`Peer::create_board`] made them.
+    columns: Vec<ObjId>,
 }
 
 /// The queued run of K6: the confirmed state the client went offline with and each
@@ -96,6 +100,10 @@ fn is_deleted(doc: &Automerge, roots: &Roots, id: &str) -> bool {
     }
 }
 
+fn column_name(c: usize) -> String {
+    format!("column-{c}")
+}
+
 fn heads(bytes: &[u8]) -> Vec<ChangeHash> {
     bytes
         .chunks_exact(32)
@@ -110,6 +118,9 @@ impl Am {
             cards: get_obj(&doc, ROOT, "cards")?,
             relationships: get_obj(&doc, ROOT, "relationships")?,
             sequence: get_obj(&doc, ROOT, "sequence")?,
+            columns: (0..BOARD_COLUMNS)
+                .map_while(|c| get_obj(&doc, ROOT, &column_name(c)).ok())
+                .collect(),
         };
         Ok(Self {
             doc,
@@ -120,6 +131,28 @@ impl Am {
 
     fn card(&self, i: usize) -> Result<ObjId> {
         get_obj(&self.doc, &self.roots.cards, &card_id(i).to_string())
+    }
+
+    /// A list of card ids as strings.
+    fn list(&self, list: &ObjId) -> Vec<String> {
+        (0..self.doc.length(list))
+            .map(|index| match self.doc.get(list, index) {
+                Ok(Some((automerge::Value::Scalar(v), _))) => match v.as_ref() {
+                    ScalarValue::Str(s) => s.to_string(),
+                    other => other.to_string(),
+                },
+                _ => String::new(),
+            })
+            .collect()
+    }
+
+    /// Board column `c`'s list.
+    fn column(&self, c: usize) -> Result<ObjId> {
+        self.roots
+            .columns
+            .get(c)
+            .cloned()
+            .ok_or_else(|| missing(column_name(c)))
     }
 
     /// Runs `f` in one transaction and commits it.
@@ -277,15 +310,40 @@ impl Peer for Am {
     }
 
     fn sequence(&self) -> Vec<String> {
-        let list = &self.roots.sequence;
-        (0..self.doc.length(list))
-            .map(|index| match self.doc.get(list, index) {
-                Ok(Some((automerge::Value::Scalar(v), _))) => match v.as_ref() {
-                    ScalarValue::Str(s) => s.to_string(),
-                    other => other.to_string(),
-                },
-                _ => String::new(),
-            })
+        self.list(&self.roots.sequence)
+    }
+
+    fn create_board(&mut self) -> Result<()> {
+        self.tick += 1;
+        let mut tx = self.doc.transaction();
+        let columns: std::result::Result<Vec<ObjId>, _> = (0..BOARD_COLUMNS)
+            .map(|c| tx.put_object(ROOT, column_name(c), ObjType::List))
+            .collect();
+        tx.commit();
+        self.roots.columns = columns?;
+        Ok(())
+    }
+
+    fn add_to_column(&mut self, i: usize, column: usize) -> Result<()> {
+        let list = self.column(column)?;
+        let len = self.doc.length(&list);
+        self.transact(|tx, _, _| Ok(tx.insert(&list, len, card_id(i).to_string())?))
+    }
+
+    fn move_across(&mut self, i: usize, from: (usize, usize), to: (usize, usize)) -> Result<()> {
+        let (source, target) = (self.column(from.0)?, self.column(to.0)?);
+        self.transact(|tx, _, _| {
+            tx.delete(&source, from.1)?;
+            tx.insert(&target, to.1, card_id(i).to_string())?;
+            Ok(())
+        })
+    }
+
+    fn board(&self) -> Vec<Vec<String>> {
+        self.roots
+            .columns
+            .iter()
+            .map(|list| self.list(list))
             .collect()
     }
 

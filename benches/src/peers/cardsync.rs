@@ -1,6 +1,6 @@
 //! cardsync: the library under test, through its public API only.
 //!
-//! Cards, links and sequence moves are single [`CardDoc`] calls (one transaction each), the
+//! Cards, links, sequence moves and board moves are single [`CardDoc`] calls (one transaction each), the
 //! way an app calls them. The outbox of K6 is the sync layer's [`Outbox`], fed the batches a
 //! session makes, so the compaction figure is the one a client pays.
 
@@ -10,7 +10,10 @@ use cardsync_sync::protocol::BatchId;
 
 use crate::adapter::Peer;
 use crate::error::{BenchError, Result};
-use crate::{LINK_KIND, card_id, create_card_ops, schema, sequence_id, stamp};
+use crate::{
+    BOARD_COLUMNS, BOARD_KIND, LINK_KIND, board_id, card_id, column_id, create_card_ops, schema,
+    sequence_id, stamp,
+};
 
 /// A cardsync replica and the stamp counter its actions draw from.
 pub struct Cardsync {
@@ -180,6 +183,49 @@ impl Peer for Cardsync {
             .iter()
             .map(ToString::to_string)
             .collect()
+    }
+
+    fn create_board(&mut self) -> Result<()> {
+        let stamp = self.next_stamp();
+        let board = board_id();
+        let mut ops = vec![Op::CreateBoard {
+            board,
+            kind: BOARD_KIND.to_owned(),
+        }];
+        ops.extend((0..BOARD_COLUMNS).map(|c| Op::AddColumn {
+            board,
+            column: column_id(c),
+            name: format!("Column {c}"),
+            index: u32::try_from(c).unwrap_or(u32::MAX),
+        }));
+        Ok(self.doc.apply(&stamp, &ops)?)
+    }
+
+    fn add_to_column(&mut self, i: usize, column: usize) -> Result<()> {
+        let stamp = self.next_stamp();
+        Ok(self
+            .doc
+            .place_card(&stamp, board_id(), card_id(i), column_id(column), u32::MAX)?)
+    }
+
+    fn move_across(&mut self, i: usize, _from: (usize, usize), to: (usize, usize)) -> Result<()> {
+        let stamp = self.next_stamp();
+        let index = u32::try_from(to.1).unwrap_or(u32::MAX);
+        Ok(self
+            .doc
+            .place_card(&stamp, board_id(), card_id(i), column_id(to.0), index)?)
+    }
+
+    fn board(&self) -> Vec<Vec<String>> {
+        self.doc
+            .board(board_id())
+            .map(|view| {
+                view.columns
+                    .iter()
+                    .map(|c| c.cards.iter().map(ToString::to_string).collect())
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     fn splice_body(&mut self, i: usize, index: usize, delete: usize, insert: &str) -> Result<()> {

@@ -3,7 +3,10 @@
 //! One `commit` per action. A card is a map container under the `cards` root with a LoroText
 //! body, a LoroCounter for votes and maps for max and set; a relationship is a map under a
 //! `from|kind|to` key found by scanning; the sequence is a `LoroMovableList`, whose native
-//! move keeps concurrent moves duplicate-free. The "state vector" is the oplog version vector.
+//! move keeps concurrent moves duplicate-free. A board is one `LoroMovableList` per column: `mov`
+//! works within one list only, so a move to another column is a delete from one list plus an
+//! insert into the other (which duplicates under concurrency, as yrs does). The "state vector"
+//! is the oplog version vector.
 
 use loro::{
     Container, ExportMode, LoroCounter, LoroDoc, LoroMap, LoroMovableList, LoroText, LoroValue,
@@ -12,7 +15,7 @@ use loro::{
 
 use crate::adapter::Peer;
 use crate::error::{BenchError, Result};
-use crate::{KIND, LINK_KIND, body, card_id, stamp};
+use crate::{BOARD_COLUMNS, KIND, LINK_KIND, body, card_id, stamp};
 
 /// A loro replica with its root containers.
 pub struct Loro {
@@ -21,6 +24,7 @@ pub struct Loro {
     cards: LoroMap,
     relationships: LoroMap,
     sequence: LoroMovableList,
+    columns: Vec<LoroMovableList>,
     tick: usize,
 }
 
@@ -50,6 +54,9 @@ impl Loro {
             cards: doc.get_map("cards"),
             relationships: doc.get_map("relationships"),
             sequence: doc.get_movable_list("sequence"),
+            columns: (0..BOARD_COLUMNS)
+                .map(|c| doc.get_movable_list(format!("column-{c}")))
+                .collect(),
             doc,
             client,
             tick: 0,
@@ -256,6 +263,38 @@ impl Peer for Loro {
             .map(|v| match v {
                 LoroValue::String(s) => s.to_string(),
                 other => format!("{other:?}"),
+            })
+            .collect()
+    }
+
+    fn create_board(&mut self) -> Result<()> {
+        Ok(())
+    }
+
+    fn add_to_column(&mut self, i: usize, column: usize) -> Result<()> {
+        let result = self.columns[column].push(card_id(i).to_string());
+        self.commit(result.map_err(Into::into))
+    }
+
+    fn move_across(&mut self, i: usize, from: (usize, usize), to: (usize, usize)) -> Result<()> {
+        let result = self.columns[from.0]
+            .delete(from.1, 1)
+            .and_then(|()| self.columns[to.0].insert(to.1, card_id(i).to_string()));
+        self.commit(result.map_err(Into::into))
+    }
+
+    fn board(&self) -> Vec<Vec<String>> {
+        self.columns
+            .iter()
+            .map(|column| {
+                column
+                    .to_vec()
+                    .into_iter()
+                    .map(|v| match v {
+                        LoroValue::String(s) => s.to_string(),
+                        other => format!("{other:?}"),
+                    })
+                    .collect()
             })
             .collect()
     }

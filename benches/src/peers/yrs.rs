@@ -5,7 +5,8 @@
 //! is what cardsync's validation, indexes, events and undo cost. Where cardsync adds a design
 //! on top of yrs, this peer does the plain yrs thing instead: a relationship is a Y.Map under
 //! a `from|kind|to` key found by scanning, a sequence is a Y.Array of card ids and a move is a
-//! delete plus an insert (so concurrent moves duplicate, which K4 shows).
+//! delete plus an insert (so concurrent moves duplicate, which K4 shows). A board is one Y.Array
+//! per column, and a move to another column a delete from one plus an insert into the other.
 
 use yrs::types::ToJson;
 use yrs::updates::decoder::Decode;
@@ -17,7 +18,7 @@ use yrs::{
 
 use crate::adapter::Peer;
 use crate::error::{BenchError, Result};
-use crate::{LINK_KIND, card_id, raw::card_prelim};
+use crate::{BOARD_COLUMNS, LINK_KIND, card_id, raw::card_prelim};
 
 /// A yrs replica with its root handles.
 pub struct Yrs {
@@ -26,6 +27,7 @@ pub struct Yrs {
     cards: MapRef,
     relationships: MapRef,
     sequence: ArrayRef,
+    columns: Vec<ArrayRef>,
 }
 
 /// The queued run of K6: the state the client had when it went offline (its last confirmed
@@ -89,12 +91,16 @@ impl Yrs {
         let cards = doc.get_or_insert_map("cards");
         let relationships = doc.get_or_insert_map("relationships");
         let sequence = doc.get_or_insert_array("sequence");
+        let columns = (0..BOARD_COLUMNS)
+            .map(|c| doc.get_or_insert_array(format!("column-{c}")))
+            .collect();
         Self {
             doc,
             client,
             cards,
             relationships,
             sequence,
+            columns,
         }
     }
 
@@ -273,6 +279,33 @@ impl Peer for Yrs {
         self.sequence
             .iter(&txn)
             .map(|v| v.to_string(&txn))
+            .collect()
+    }
+
+    fn create_board(&mut self) -> Result<()> {
+        // Root arrays need no creation (and an empty root is not stored).
+        Ok(())
+    }
+
+    fn add_to_column(&mut self, i: usize, column: usize) -> Result<()> {
+        let mut txn = self.doc.transact_mut();
+        self.columns[column].push_back(&mut txn, card_id(i).to_string());
+        Ok(())
+    }
+
+    fn move_across(&mut self, i: usize, from: (usize, usize), to: (usize, usize)) -> Result<()> {
+        let mut txn = self.doc.transact_mut();
+        let index = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
+        self.columns[from.0].remove(&mut txn, index(from.1));
+        self.columns[to.0].insert(&mut txn, index(to.1), card_id(i).to_string());
+        Ok(())
+    }
+
+    fn board(&self) -> Vec<Vec<String>> {
+        let txn = self.doc.transact();
+        self.columns
+            .iter()
+            .map(|column| column.iter(&txn).map(|v| v.to_string(&txn)).collect())
             .collect()
     }
 

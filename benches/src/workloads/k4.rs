@@ -1,5 +1,6 @@
 //! K4: sequences. Append 10k cards, make 10k random moves, and check concurrent moves of the
-//! same cards for duplicates.
+//! same cards for duplicates; then the board rows ([`super::k4_board`]): the same moves across
+//! the columns of a board.
 //!
 //! Every peer gets the same moves as `(card, from index, to index)`, computed once on a plain
 //! `Vec` model, and must end in the model's order. Moves use each library's own tool: cardsync
@@ -8,12 +9,12 @@
 
 use std::collections::HashSet;
 
-use super::{Ctx, each_peer, short};
+use super::{Ctx, each_peer, k4_board, short};
 use crate::adapter::Peer;
 use crate::error::{BenchError, Result};
 use crate::measure::{Timing, time};
 use crate::report::Cell;
-use crate::{Rng, card_id};
+use crate::{BOARD_COLUMNS, Rng, card_id};
 
 /// Cards in the concurrent case's sequence.
 const CONCURRENT_CARDS: usize = 50;
@@ -157,6 +158,52 @@ pub fn run(ctx: &mut Ctx) -> Result<()> {
     ctx.row(
         "K4",
         format!("2 replicas move the same {CONCURRENT_MOVES} of {CONCURRENT_CARDS} cards at once, merged"),
+        "check",
+        &figures,
+        |f| Some(Cell::Text(f.concurrent.clone())),
+    );
+    board_rows(ctx)
+}
+
+fn measure_board<P: Peer>(
+    ctx: &Ctx,
+    n: usize,
+    plan: &(Vec<k4_board::Move>, k4_board::Model),
+) -> Result<k4_board::Figures> {
+    ctx.progress(format!("K4 board {} {}", P::NAME, short(n)));
+    k4_board::measure::<P>(ctx.samples, n, plan)
+}
+
+/// Adds K4's board rows ([`k4_board`]).
+fn board_rows(ctx: &mut Ctx) -> Result<()> {
+    let (n, count) = (ctx.sizes.k4_cards, ctx.sizes.k4_moves);
+    let plan = k4_board::moves(n, count, 44);
+    let figures = each_peer!(measure_board(ctx, n, &plan));
+    let s = short(n);
+    ctx.row(
+        "K4",
+        format!(
+            "{} random cross-column moves on a board of {s} cards in {BOARD_COLUMNS} columns, txn per move",
+            short(count)
+        ),
+        "µs/move",
+        &figures,
+        |f| Some(f.per_move.into()),
+    );
+    ctx.row(
+        "K4",
+        "board after the moves equals the model (each card in one column)",
+        "check",
+        &figures,
+        |f| Some(Cell::Text(if f.final_ok { "yes" } else { "NO" }.to_owned())),
+    );
+    ctx.row(
+        "K4",
+        format!(
+            "2 replicas move the same {} of {} board cards into other columns at once, merged",
+            k4_board::CONCURRENT_MOVES,
+            k4_board::CONCURRENT_CARDS
+        ),
         "check",
         &figures,
         |f| Some(Cell::Text(f.concurrent.clone())),

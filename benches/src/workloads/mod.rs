@@ -9,6 +9,7 @@ pub mod k1;
 pub mod k2;
 pub mod k3;
 pub mod k4;
+pub mod k4_board;
 pub mod k5;
 pub mod k6;
 pub mod k7;

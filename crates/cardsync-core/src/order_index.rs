@@ -38,7 +38,10 @@ struct Block {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct OrderIndex {
     blocks: Vec<Block>,
-    keys: HashMap<CardId, Arc<str>>,
+    /// Each card's key and whether its entry is hidden: a card's visibility is known without
+    /// a search of the blocks, so the observer's repeat of a local write, and the placement
+    /// of a card that is not in this list, cost a hash lookup instead of a `locate`.
+    keys: HashMap<CardId, (Arc<str>, bool)>,
     visible: usize,
 }
 
@@ -74,12 +77,12 @@ impl OrderIndex {
     /// Sets a card's key (insert or move), with its visibility.
     pub fn upsert(&mut self, card: CardId, key: Arc<str>, hidden: bool) {
         // Local writes update the index at once and the observer repeats it at commit.
-        if self.keys.get(&card).is_some_and(|k| *k == key) {
+        if self.keys.get(&card).is_some_and(|(k, _)| *k == key) {
             self.set_hidden(card, hidden);
             return;
         }
         self.remove(card);
-        self.keys.insert(card, key.clone());
+        self.keys.insert(card, (key.clone(), hidden));
         if self.blocks.is_empty() {
             self.blocks.push(Block::default());
         }
@@ -107,7 +110,7 @@ impl OrderIndex {
 
     /// Removes a card's entry, if any.
     pub fn remove(&mut self, card: CardId) {
-        let Some(key) = self.keys.remove(&card) else {
+        let Some((key, _)) = self.keys.remove(&card) else {
             return;
         };
         let (b, pos) = self.locate(&key, card);
@@ -125,8 +128,13 @@ impl OrderIndex {
 
     /// Shows or hides a card's entry (card deleted, restored, created late).
     pub fn set_hidden(&mut self, card: CardId, hidden: bool) {
-        let Some(key) = self.keys.get(&card).cloned() else {
-            return;
+        let key = match self.keys.get_mut(&card) {
+            Some((_, was)) if *was == hidden => return,
+            Some((key, was)) => {
+                *was = hidden;
+                key.clone()
+            }
+            None => return,
         };
         if let (b, Ok(at)) = self.locate(&key, card) {
             let block = &mut self.blocks[b];
@@ -155,7 +163,10 @@ impl OrderIndex {
     fn nth_visible(&self, mut n: usize, skip: Option<CardId>) -> Option<&Entry> {
         // The block holding `skip`, when that entry is visible and so counted in `visible`.
         let skip_block = skip.and_then(|card| {
-            let key = self.keys.get(&card)?;
+            let (key, hidden) = self.keys.get(&card)?;
+            if *hidden {
+                return None;
+            }
             let (b, at) = self.locate(key, card);
             (!self.blocks[b].entries[at.ok()?].hidden).then_some(b)
         });
@@ -204,19 +215,16 @@ impl OrderIndex {
 
     /// Whether the card has a visible entry.
     fn visible_entry(&self, card: CardId) -> bool {
-        let Some(key) = self.keys.get(&card) else {
-            return false;
-        };
-        match self.locate(key, card) {
-            (b, Ok(at)) => !self.blocks[b].entries[at].hidden,
-            _ => false,
-        }
+        self.keys.get(&card).is_some_and(|(_, hidden)| !hidden)
     }
 
     /// The card's position among the visible entries, if its entry is visible: whole blocks
     /// before it are skipped by their counts.
     pub fn rank(&self, card: CardId) -> Option<usize> {
-        let key = self.keys.get(&card)?;
+        let (key, hidden) = self.keys.get(&card)?;
+        if *hidden {
+            return None;
+        }
         let (b, at) = self.locate(key, card);
         let at = at.ok()?;
         let block = &self.blocks[b];
