@@ -114,7 +114,7 @@ pub(crate) async fn run(
         chain: 0,
         moved: false,
         stale: false,
-        audits: HashMap::new(),
+        audit: None,
         intents: HashMap::new(),
     };
     driver.run(inbox, persisted_rx, lost_rx).await;
@@ -249,8 +249,9 @@ struct Driver {
     stale: bool,
     /// When the next periodic check of the head is due (shared stores only).
     next_check: Instant,
-    /// Audit records of accepted batches, until their `Persist` carries them to the writer.
-    audits: HashMap<PersistToken, Audit>,
+    /// The audit record of the accepted batch whose `Persist` is the room's next action
+    /// (`RoomAction::Judged` comes just before it), until that `Persist` carries it.
+    audit: Option<(PersistToken, Audit)>,
     /// The typed ops a peer (the HTTP API's writer) said its batch holds.
     intents: HashMap<PeerId, (BatchId, Vec<Op>)>,
 }
@@ -610,7 +611,7 @@ impl Driver {
         };
         match verdict {
             Verdict::Accepted(token) => {
-                self.audits.insert(token, audit);
+                self.audit = Some((token, audit));
             }
             Verdict::Rejected { code, reason } => {
                 audit.verdict = AuditVerdict::Rejected { code, reason };
@@ -657,7 +658,10 @@ impl Driver {
                         lease: self.lease.clone(),
                         expected: self.expected,
                         update,
-                        audit: self.audits.remove(&token).map(Box::new),
+                        audit: self
+                            .audit
+                            .take()
+                            .and_then(|(t, audit)| (t == token).then(|| Box::new(audit))),
                     };
                     self.expected += 1;
                     let from = Chain {

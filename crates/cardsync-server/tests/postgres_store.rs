@@ -13,6 +13,16 @@ use cardsync_sync::room::Role;
 use common::pg::PgCluster;
 use common::*;
 
+/// A v1 update that creates one card, to append.
+fn one_card_update() -> Vec<u8> {
+    let mut source = cardsync_core::CardDoc::new(schema(), 5).unwrap();
+    let sv = source.state_vector();
+    source
+        .create_card(&Stamp::new(1, "t"), CardId::from_u128(1), "task", [])
+        .unwrap();
+    source.diff_v1(&sv).unwrap()
+}
+
 /// Runs the binary with `store` as `--store` and returns (exit code, stderr) of its failed
 /// start. Logs are off, so stderr is only what the binary says about the failure.
 fn failed_start(dir: &Path, store: &str) -> (Option<i32>, String) {
@@ -154,14 +164,7 @@ fn the_store_reconnects_after_the_database_restarts() {
     let cluster = PgCluster::start();
     let store = PostgresStore::connect(&cluster.create_database("restart")).unwrap();
     let doc = DocId::new("board").unwrap();
-    let update = {
-        let mut source = cardsync_core::CardDoc::new(schema(), 5).unwrap();
-        let sv = source.state_vector();
-        source
-            .create_card(&Stamp::new(1, "t"), CardId::from_u128(1), "task", [])
-            .unwrap();
-        source.diff_v1(&sv).unwrap()
-    };
+    let update = one_card_update();
     let append = || {
         store.append(&[Append {
             doc: doc.clone(),
@@ -206,14 +209,7 @@ fn a_lease_renewal_does_not_wait_behind_the_writer() {
     let ttl = Duration::from_secs(60);
     let stuck_lease = store.acquire_lease(&stuck, "node-a", ttl, false).unwrap();
     let renewed_lease = store.acquire_lease(&renewed, "node-a", ttl, false).unwrap();
-    let update = {
-        let mut source = cardsync_core::CardDoc::new(schema(), 5).unwrap();
-        let sv = source.state_vector();
-        source
-            .create_card(&Stamp::new(1, "t"), CardId::from_u128(1), "task", [])
-            .unwrap();
-        source.diff_v1(&sv).unwrap()
-    };
+    let update = one_card_update();
     let first = store.append_if_head(&stuck_lease, 0, &update).unwrap();
     // Another session locks the stuck document's head row: the next append on it waits.
     let mut blocker = cluster.client("renewal");

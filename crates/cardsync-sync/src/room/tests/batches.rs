@@ -198,9 +198,9 @@ fn duplicates_are_acked_again() {
     assert_eq!(to(&actions, PeerId(1)), [ack]);
 }
 
-#[test]
-fn field_rules_reserve_fields_to_roles() {
-    let config = RoomConfig {
+/// A room config where only admins set `priority`.
+pub(super) fn priority_for_admins() -> RoomConfig {
+    RoomConfig {
         permissions: Permissions {
             field_rules: vec![FieldRule {
                 kind: "task".into(),
@@ -209,8 +209,12 @@ fn field_rules_reserve_fields_to_roles() {
             }],
         },
         ..RoomConfig::default()
-    };
-    let mut d = Driver::new(config);
+    }
+}
+
+#[test]
+fn field_rules_reserve_fields_to_roles() {
+    let mut d = Driver::new(priority_for_admins());
     d.join(1, "edit", 7);
     d.join(3, "admin", 9);
     let mut alice = Client::new(7);

@@ -5,10 +5,10 @@
 
 use std::collections::BTreeSet;
 
-use super::batches::two_peers;
+use super::batches::{priority_for_admins, two_peers};
 use super::*;
 use crate::protocol::RejectCode;
-use crate::room::{FieldRule, Judgement, Permissions, Verdict};
+use crate::room::{Judgement, Verdict};
 
 fn judgements(actions: &[RoomAction]) -> Vec<Judgement> {
     actions
@@ -23,16 +23,7 @@ fn judgements(actions: &[RoomAction]) -> Vec<Judgement> {
 /// An editor (peer 1, client 7) and a viewer (peer 2) in a room that reports judgements,
 /// where only admins set `priority`.
 fn judging() -> (Driver, Client) {
-    let config = RoomConfig {
-        permissions: Permissions {
-            field_rules: vec![FieldRule {
-                kind: "task".into(),
-                field: "priority".into(),
-                roles: vec![Role::Admin],
-            }],
-        },
-        ..RoomConfig::default()
-    };
+    let config = priority_for_admins();
     let mut d = Driver::new(config.clone());
     d.room = Room::new(config, schema(), tokens(), Vec::<Vec<u8>>::new())
         .unwrap()
